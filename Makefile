@@ -1,0 +1,205 @@
+# kpsim — one flat, non-recursive Makefile.
+#
+#   make            build build/kpsim and the layer libraries
+#   make run        build, run the default catalog scenario, write its report
+#   make test       unit tests, catalog, determinism, sanitizer run: "N passed, M failed"
+#   make help       every target
+#
+# Layers (DESIGN.md): each directory is one static library, compiled with the
+# include paths of the layers it may use and no others, so an include that
+# points up the stack does not compile. The dependency lists below ARE the
+# architecture:
+#
+#   protocol     <- nothing of ours
+#   simnet       <- protocol
+#   broker_mock  <- protocol
+#   producer     <- protocol
+#   reports      <- protocol
+#   scenarios    <- reports producer simnet broker_mock protocol
+#   tools        <- everything (the kpsim command line)
+#
+# Knobs: CC=clang, O=0, SANITIZER=address,undefined, BUILD=dir,
+# FUZZ_SECONDS=N, SEEDS=A..B, JOBS=N.
+
+BUILD      ?= build
+O          ?= 2
+SANITIZER  ?=
+FUZZ_SECONDS ?= 30
+SEEDS      ?= 1..2000
+JOBS       ?= 2
+
+# ---- Debian packages ------------------------------------------------------
+DEB_PKGS := pkg-config libcmocka-dev libprotobuf-c-dev protobuf-c-compiler \
+            protobuf-compiler gnuplot-nox faketime zlib1g-dev liblz4-dev \
+            libzstd-dev libsnappy-dev clang valgrind
+INTEROP_PKGS := librdkafka-dev kcat
+PKG_MODULES := zlib liblz4 libzstd snappy libprotobuf-c
+
+# pkg-config is asked once, when a recipe first needs it (after `deps` ran).
+PKG_LIBS = $(if $(_pkg_libs),,$(eval _pkg_libs := $(shell pkg-config --libs $(PKG_MODULES) 2>/dev/null || echo -lz -llz4 -lzstd -lsnappy -lprotobuf-c)))$(_pkg_libs)
+PKG_CFLAGS = $(if $(_pkg_cflags),,$(eval _pkg_cflags := $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null) -DKP_PKG_CFLAGS_DONE))$(_pkg_cflags)
+CMOCKA_LIBS = $(if $(_cm_libs),,$(eval _cm_libs := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)))$(_cm_libs)
+
+# ---- flags ----------------------------------------------------------------
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+            -Wno-unused-parameter -Wvla -Wpointer-arith
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O$(O) -g $(WARN) -MMD -MP $(PKG_CFLAGS) \
+            $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
+            $(EXTRA_CFLAGS)
+LDFLAGS_ALL = $(if $(SANITIZER),-fsanitize=$(SANITIZER)) $(EXTRA_LDFLAGS)
+LIBS_ALL = $(PKG_LIBS) -lm
+
+# ---- layers ---------------------------------------------------------------
+LAYERS := protocol simnet broker_mock producer reports scenarios
+
+deps_protocol    := protocol
+deps_simnet      := simnet protocol
+deps_broker_mock := broker_mock protocol
+deps_producer    := producer protocol
+deps_reports     := reports protocol
+deps_scenarios   := scenarios reports producer simnet broker_mock protocol
+deps_tools       := $(deps_scenarios)
+
+GEN := $(BUILD)/gen
+# Include flags of a layer: its own and its dependencies' dirs plus their
+# generated protobuf code.
+inc_of = $(foreach d,$(deps_$(1)),-I$(d) -I$(GEN)/$(d))
+lib_of = $(BUILD)/lib/libkp_$(1).a
+libs_of = $(foreach d,$(deps_$(1)),$(call lib_of,$(d)))
+
+# protobuf-c: every LAYER/*.proto becomes $(GEN)/LAYER/*.pb-c.{c,h}
+PROTOS      := $(foreach l,$(LAYERS),$(wildcard $(l)/*.proto))
+PROTO_C     := $(patsubst %.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+PROTO_H     := $(PROTO_C:.c=.h)
+
+define LAYER_RULES
+SRC_$(1) := $$(wildcard $(1)/*.c)
+OBJ_$(1) := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(SRC_$(1))) \
+            $$(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$$(filter $(GEN)/$(1)/%,$$(PROTO_C)))
+$(BUILD)/obj/$(1)/%.o: $(1)/%.c | $$(filter $$(foreach d,$$(deps_$(1)),$(GEN)/$$(d)/%),$$(PROTO_H))
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) $$(call inc_of,$(1)) -c $$< -o $$@
+$(BUILD)/obj/gen/$(1)/%.o: $(GEN)/$(1)/%.c $(GEN)/$(1)/%.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) -Wno-shadow -I$(GEN)/$(1) -c $$< -o $$@
+$(call lib_of,$(1)): $$(OBJ_$(1))
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call LAYER_RULES,$(l))))
+
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: %.proto
+	@mkdir -p $(dir $(GEN)/$*)
+	protoc-c --c_out=$(GEN)/$(dir $*) -I$(dir $<) $<
+
+ALL_LIBS := $(foreach l,$(LAYERS),$(call lib_of,$(l)))
+
+# ---- the command line -----------------------------------------------------
+SRC_tools := $(wildcard tools/*.c)
+OBJ_tools := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRC_tools))
+$(BUILD)/obj/tools/%.o: tools/%.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(call inc_of,tools) -DKP_VERSION='"$(KP_VERSION)"' -c $< -o $@
+KP_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+$(BUILD)/kpsim: $(OBJ_tools) $(call libs_of,tools)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(OBJ_tools) $(call libs_of,tools) $(LIBS_ALL)
+
+# ---- unit tests: tests/unit/LAYER/test_*.c, one driver per module ---------
+# Every other .c in tests/unit/LAYER/ is a fake or helper linked into that
+# layer's drivers. A driver links its layer's library and the layers below.
+define TEST_RULES
+TSRC_$(1) := $$(wildcard tests/unit/$(1)/test_*.c)
+TSUP_$(1) := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(filter-out tests/unit/$(1)/test_%,$$(wildcard tests/unit/$(1)/*.c)))
+TBIN_$(1) := $$(patsubst tests/unit/$(1)/%.c,$(BUILD)/tests/$(1)/%,$$(TSRC_$(1)))
+$(BUILD)/obj/tests/unit/$(1)/%.o: tests/unit/$(1)/%.c | $$(PROTO_H)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_ALL) -Wno-unused-function $$(call inc_of,$(1)) -Itests/unit/$(1) -Itests/unit -c $$< -o $$@
+$(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o $$(TSUP_$(1)) $$(call libs_of,$(1))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$< $$(TSUP_$(1)) $$(call libs_of,$(1)) $$(CMOCKA_LIBS) $$(LIBS_ALL)
+UNIT_TESTS += $$(TBIN_$(1))
+endef
+$(foreach l,$(LAYERS),$(eval $(call TEST_RULES,$(l))))
+
+# ---- fuzz targets: tests/fuzz/fuzz_*.c (clang libFuzzer) ------------------
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_BUILD := build/fuzz
+
+# ---- benches: tests/bench/bench_*.c ---------------------------------------
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/obj/tests/bench/%.o: tests/bench/%.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(call inc_of,tools) -c $< -o $@
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(call libs_of,tools)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(call libs_of,tools) $(LIBS_ALL)
+
+# ---- top-level targets ----------------------------------------------------
+.DEFAULT_GOAL := all
+.SECONDARY:
+.DELETE_ON_ERROR:
+.PHONY: all run test test-unit test-cli asan fuzz bench clean deps interop-deps \
+        help tidy deps-check compdb valgrind sweep
+
+all: | deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim
+
+deps:
+	@tools/deps.sh $(DEB_PKGS)
+
+interop-deps:
+	@tools/deps.sh $(INTEROP_PKGS)
+
+test: | deps
+	@$(MAKE) --no-print-directory test-build
+	@tests/run_tests.sh --build $(BUILD) $(if $(SKIP_ASAN),,--asan)
+
+test-build: $(BUILD)/kpsim $(UNIT_TESTS)
+
+test-unit: $(UNIT_TESTS)
+	@tests/run_tests.sh --build $(BUILD) --unit-only
+
+asan: | deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZER=address,undefined O=1 test-build
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run_tests.sh --build build/asan
+
+fuzz: | deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang O=1 \
+	    SANITIZER=fuzzer-no-link,address,undefined $(foreach l,$(LAYERS),$(FUZZ_BUILD)/lib/libkp_$(l).a)
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+bench: | deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do $$b || exit 1; done
+
+tidy:
+	@tools/tidy.sh
+
+deps-check:
+	@tools/deps_check.sh
+
+compdb:
+	@command -v bear >/dev/null || { echo "compdb: needs bear (apt-get install bear)"; exit 2; }
+	bear -- $(MAKE) -B $(BUILD)/kpsim $(UNIT_TESTS)
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make            build build/kpsim"
+	@echo "make test       unit tests (+ ASan/UBSan run); prints 'N passed, M failed'"
+	@echo "make test-unit  unit tests only, no sanitizer run"
+	@echo "make asan       unit tests built with -fsanitize=address,undefined"
+	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
+	@echo "make bench      micro-benchmarks"
+	@echo "make tidy       reject real clocks/randomness/sockets outside the seams"
+	@echo "make deps-check includes point down the layer stack only"
+	@echo "make compdb     compile_commands.json (needs bear)"
+	@echo "make deps       install missing Debian packages (root) or print the apt-get line"
+	@echo "make clean      remove build/"
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

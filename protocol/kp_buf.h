@@ -1,0 +1,172 @@
+/*
+ * kp_buf.h — Kafka wire primitives: a bounded reader and a bounded writer.
+ *
+ * Why: every decoder in kpsim reads untrusted bytes (a real TCP peer, a
+ * fuzzer, a corrupted simulation). The reader never trusts a length: every
+ * read checks the bytes remaining first, and an array count is checked
+ * against the bytes left before anyone allocates for it.
+ *
+ * Error model (sticky): the first failure records an error in `err` and
+ * every later read returns a zero value without touching memory, so a
+ * decoder reads a whole structure and checks `r->err` once at the end.
+ * Likewise the writer: writing past `cap` sets `err = KP_ERR__NOMEM` and
+ * stops writing but keeps counting `len`, so
+ *
+ *     kp_writer w; kp_wr_init(&w, NULL, 0);   // sizing pass: counts only
+ *     encode(&w, msg);  size_t need = w.len;
+ *     kp_wr_init(&w, buf, need); encode(&w, msg); assert(!w.err);
+ *
+ * gives the size-then-write pair with one encoder.
+ *
+ * Memory: neither type owns memory. Strings and byte fields returned by the
+ * reader point into the reader's input (zero copy) and live as long as it.
+ *
+ * Encoding (Kafka protocol guide): integers big-endian; "varint"/"varlong"
+ * are zigzag-encoded then unsigned LEB128 (7 bits, low group first, 0x80 =
+ * more); a varint longer than 5 bytes or a varlong longer than 10 is
+ * malformed. STRING = int16 length + bytes (-1 = null when nullable);
+ * BYTES = int32 length + bytes (-1 = null); ARRAY = int32 count (-1 = null).
+ */
+#ifndef KP_BUF_H
+#define KP_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kp_err.h"
+
+/* A borrowed slice of bytes or text. len == -1 means null. */
+typedef struct kp_slice {
+    const uint8_t *ptr;
+    int32_t len;
+} kp_slice;
+
+#define KP_SLICE_NULL ((kp_slice){ NULL, -1 })
+kp_slice kp_slice_str(const char *s); /* NULL -> null slice */
+bool kp_slice_eq(kp_slice a, kp_slice b);
+bool kp_slice_eq_str(kp_slice a, const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Reader                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct kp_reader {
+    const uint8_t *p;   /* next byte */
+    const uint8_t *end; /* one past the last byte */
+    kp_err err;         /* first error, KP_ERR_NONE while fine */
+} kp_reader;
+
+void kp_rd_init(kp_reader *r, const void *buf, size_t len);
+size_t kp_rd_remaining(const kp_reader *r);
+/* Sets err (if not set yet) and returns false. */
+bool kp_rd_fail(kp_reader *r, kp_err err);
+
+int8_t kp_rd_i8(kp_reader *r);
+int16_t kp_rd_i16(kp_reader *r);
+int32_t kp_rd_i32(kp_reader *r);
+int64_t kp_rd_i64(kp_reader *r);
+uint32_t kp_rd_u32(kp_reader *r);
+bool kp_rd_bool(kp_reader *r); /* any non-zero byte is true */
+uint32_t kp_rd_uvarint(kp_reader *r);
+int32_t kp_rd_varint(kp_reader *r);   /* zigzag */
+int64_t kp_rd_varlong(kp_reader *r);  /* zigzag */
+
+/* STRING / NULLABLE_STRING: int16 length. A null string in a non-nullable
+ * field is KP_ERR__BAD_MSG. */
+kp_slice kp_rd_string(kp_reader *r);
+kp_slice kp_rd_nullable_string(kp_reader *r);
+/* BYTES / NULLABLE_BYTES: int32 length. */
+kp_slice kp_rd_bytes(kp_reader *r);
+kp_slice kp_rd_nullable_bytes(kp_reader *r);
+/* Raw n bytes. */
+const uint8_t *kp_rd_raw(kp_reader *r, size_t n);
+void kp_rd_skip(kp_reader *r, size_t n);
+
+/* ARRAY count. Returns the count, -1 for a null array if nullable is true.
+ * Fails with KP_ERR__BAD_MSG if count < -1, if null is not allowed, or if
+ * count * min_elem_size exceeds the bytes remaining (so a hostile count can
+ * never make a caller allocate more than the input could describe). */
+int32_t kp_rd_array_len(kp_reader *r, size_t min_elem_size, bool nullable);
+
+/* A sub-reader over the next n bytes, which the parent skips. */
+kp_reader kp_rd_sub(kp_reader *r, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct kp_writer {
+    uint8_t *buf;  /* may be NULL for a sizing pass */
+    size_t len;    /* bytes written (or that would have been) */
+    size_t cap;
+    kp_err err;    /* KP_ERR__NOMEM once len passed cap */
+} kp_writer;
+
+void kp_wr_init(kp_writer *w, void *buf, size_t cap);
+
+void kp_wr_i8(kp_writer *w, int8_t v);
+void kp_wr_i16(kp_writer *w, int16_t v);
+void kp_wr_i32(kp_writer *w, int32_t v);
+void kp_wr_i64(kp_writer *w, int64_t v);
+void kp_wr_u32(kp_writer *w, uint32_t v);
+void kp_wr_bool(kp_writer *w, bool v);
+void kp_wr_uvarint(kp_writer *w, uint32_t v);
+void kp_wr_varint(kp_writer *w, int32_t v);
+void kp_wr_varlong(kp_writer *w, int64_t v);
+void kp_wr_raw(kp_writer *w, const void *p, size_t n);
+/* s.len == -1 writes a null. The nullable/non-nullable distinction is the
+ * caller's: a non-nullable field must not be given a null. */
+void kp_wr_string(kp_writer *w, kp_slice s);
+void kp_wr_cstring(kp_writer *w, const char *s); /* NULL -> null string */
+void kp_wr_bytes(kp_writer *w, kp_slice b);
+void kp_wr_array_len(kp_writer *w, int32_t n);
+
+/* Reserve 4 bytes for an int32 filled in later (e.g. a length prefix);
+ * returns the offset to patch. */
+size_t kp_wr_reserve_i32(kp_writer *w);
+void kp_wr_patch_i32(kp_writer *w, size_t off, int32_t v);
+
+/* ------------------------------------------------------------------ */
+/* Sizes and raw big-endian helpers                                    */
+/* ------------------------------------------------------------------ */
+
+int kp_uvarint_size(uint32_t v);
+int kp_varint_size(int32_t v);
+int kp_varlong_size(int64_t v);
+
+static inline uint32_t kp_zigzag32(int32_t v) {
+    return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
+}
+static inline int32_t kp_unzigzag32(uint32_t v) {
+    return (int32_t)((v >> 1) ^ (~(v & 1) + 1));
+}
+static inline uint64_t kp_zigzag64(int64_t v) {
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t kp_unzigzag64(uint64_t v) {
+    return (int64_t)((v >> 1) ^ (~(v & 1) + 1));
+}
+
+static inline void kp_be16_put(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v;
+}
+static inline void kp_be32_put(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);  p[3] = (uint8_t)v;
+}
+static inline void kp_be64_put(uint8_t *p, uint64_t v) {
+    kp_be32_put(p, (uint32_t)(v >> 32)); kp_be32_put(p + 4, (uint32_t)v);
+}
+static inline uint16_t kp_be16_get(const uint8_t *p) {
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t kp_be32_get(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static inline uint64_t kp_be64_get(const uint8_t *p) {
+    return ((uint64_t)kp_be32_get(p) << 32) | kp_be32_get(p + 4);
+}
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * kp_env.h — the seams between the system under test and its world.
+ *
+ * Why this lives in protocol/: the producer and the broker both read time,
+ * draw random numbers and report events, and neither may know which world it
+ * runs in (DESIGN.md "The seams"). protocol/ is the one layer both depend on,
+ * so the *interfaces* live here; the implementations live in simnet/
+ * (virtual clock, simulated streams) and in simnet/live.c (CLOCK_MONOTONIC,
+ * sockets + poll()). Nothing in this header does I/O.
+ *
+ * The rule it enforces: in producer/ and broker_mock/, time comes only from
+ * kp_clock, bytes only through kp_transport, randomness only from a kp_rng
+ * stream handed in by the environment, and everything worth tracing leaves
+ * through kp_observer. `make tidy` rejects time(), clock_gettime(), rand(),
+ * socket() and friends in those trees.
+ *
+ * Memory: every struct here is a small value owned by whoever embeds it;
+ * the ctx pointers are borrowed and must outlive the component using them.
+ */
+#ifndef KP_ENV_H
+#define KP_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kp_err.h"
+#include "kp_rng.h"
+
+/* ------------------------------------------------------------------ */
+/* Clock                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Microseconds on a monotonic time line. In simulation, the virtual time
+ * (starting at 0 unless a scenario says otherwise); live, CLOCK_MONOTONIC. */
+typedef int64_t kp_time_us;
+
+typedef struct kp_clock {
+    kp_time_us (*now_us)(void *ctx);
+    void *ctx;
+} kp_clock;
+
+static inline kp_time_us kp_clock_now_us(const kp_clock *c) {
+    return c->now_us(c->ctx);
+}
+/* The producer, like the Java client, works in milliseconds. */
+static inline int64_t kp_clock_now_ms(const kp_clock *c) {
+    return c->now_us(c->ctx) / 1000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transport: non-blocking byte streams                                */
+/* ------------------------------------------------------------------ */
+
+/* A connection handle. Opaque; owned by the transport. It stays valid
+ * until the user calls close() on it, even after the peer went away (then
+ * send/recv report KP_ERR__TRANSPORT and the state is CLOSED). */
+typedef struct kp_conn kp_conn;
+
+typedef enum kp_conn_state {
+    KP_CONN_CONNECTING = 1, /* connect() issued, not yet established */
+    KP_CONN_CONNECTED  = 2, /* bytes may flow */
+    KP_CONN_CLOSED     = 3  /* refused, reset, or closed by the peer */
+} kp_conn_state;
+
+/* Readiness notifications, delivered on the driving loop (never from inside
+ * a send/recv/connect/close call on the same connection). */
+typedef enum kp_conn_event {
+    KP_CONN_EV_CONNECTED = 1, /* connect completed */
+    KP_CONN_EV_READABLE  = 2, /* recv() would return > 0 bytes */
+    KP_CONN_EV_WRITABLE  = 3, /* a send that returned short may go on */
+    KP_CONN_EV_CLOSED    = 4  /* refused or reset; err says which */
+} kp_conn_event;
+
+typedef void kp_conn_cb(void *cb_ctx, kp_conn *conn, kp_conn_event ev, kp_err err);
+
+typedef struct kp_transport {
+    /* Starts a non-blocking connect to host:port. Never blocks; returns a
+     * handle in CONNECTING state (or CLOSED when refused at once, in which
+     * case a CLOSED event still follows), or NULL only on a local failure
+     * (no memory, bad address). `cb` receives this connection's events. */
+    kp_conn *(*connect)(void *ctx, const char *host, int port,
+                        kp_conn_cb *cb, void *cb_ctx);
+    /* Queues up to len bytes; returns how many were accepted (0..len), or
+     * -1 when the connection is closed. Bytes accepted are delivered in
+     * order unless the connection dies. */
+    ssize_t (*send)(void *ctx, kp_conn *conn, const void *buf, size_t len);
+    /* Moves up to cap received bytes into buf; returns the count, 0 when
+     * nothing is there now, -1 when closed and nothing is left. */
+    ssize_t (*recv)(void *ctx, kp_conn *conn, void *buf, size_t cap);
+    /* Closes and releases the handle; no more events for it. */
+    void (*close)(void *ctx, kp_conn *conn);
+    kp_conn_state (*state)(void *ctx, kp_conn *conn);
+    void *ctx;
+} kp_transport;
+
+/* ------------------------------------------------------------------ */
+/* Events (observer)                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Event kinds are numbered per layer so layers add kinds without touching
+ * each other: the producer's kinds are 100..199 (producer/kp_events.h),
+ * the broker's 200..299 (broker_mock/), the network's 300..399 (simnet/),
+ * the harness's 400..499 (scenarios/). */
+enum {
+    KP_EV_BASE_PRODUCER  = 100,
+    KP_EV_BASE_BROKER    = 200,
+    KP_EV_BASE_NET       = 300,
+    KP_EV_BASE_HARNESS   = 400
+};
+
+#define KP_EV_NONE32 (-1)
+
+/* One thing that happened. Plain data: fields that do not apply are -1
+ * (ints) or NULL (strings); strings are borrowed for the duration of the
+ * callback only. The harness copies what it keeps. */
+typedef struct kp_event {
+    int kind;               /* KP_EV_BASE_* + layer-specific number */
+    kp_time_us time_us;     /* filled by the emitter from its clock */
+    int32_t node;           /* broker id / node id this concerns */
+    const char *topic;
+    int32_t partition;
+    int64_t batch_id;       /* producer-unique batch id */
+    int32_t base_sequence;
+    int32_t record_count;
+    int64_t bytes;
+    int32_t correlation_id;
+    int32_t api_key;
+    kp_err err;
+    int32_t attempt;
+    int64_t offset;         /* base offset, log end, high watermark ... */
+    int64_t producer_id;
+    int32_t producer_epoch;
+    int64_t value;          /* kind-specific number (e.g. backoff ms) */
+    const char *detail;     /* short human text, e.g. "linger expired" */
+} kp_event;
+
+/* Initialises an event with every optional field "not applicable". */
+void kp_event_init(kp_event *ev, int kind, kp_time_us now);
+
+typedef struct kp_observer {
+    void (*on_event)(void *ctx, const kp_event *ev); /* may be NULL */
+    void *ctx;
+} kp_observer;
+
+static inline void kp_observer_emit(const kp_observer *o, const kp_event *ev) {
+    if (o && o->on_event)
+        o->on_event(o->ctx, ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Environment                                                         */
+/* ------------------------------------------------------------------ */
+
+/* What a component (a producer, a broker cluster) is given to live by.
+ * wakeup: the component asks its driver to run it again as soon as
+ * possible (Sender.wakeup()); in simulation an event at the current time,
+ * live a poll() interruption. */
+typedef struct kp_env {
+    kp_clock clock;
+    kp_transport transport;  /* unused by broker_mock */
+    kp_observer observer;
+    kp_rng rng;              /* this component's own stream (by value) */
+    void (*wakeup)(void *ctx);
+    void *wakeup_ctx;
+} kp_env;
+
+#endif
