@@ -120,6 +120,9 @@ $(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/unit/$(1)/%.o $$(TSUP_$(1)) $$(call li
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$< $$(TSUP_$(1)) $$(call libs_of,$(1)) $$(CMOCKA_LIBS) $$(LIBS_ALL)
 UNIT_TESTS += $$(TBIN_$(1))
+.PHONY: unit-$(1)
+unit-$(1): $$(TBIN_$(1))
+	@tests/run_tests.sh --build $(BUILD) --unit-only --layer $(1)
 endef
 $(foreach l,$(LAYERS),$(eval $(call TEST_RULES,$(l))))
 
@@ -193,6 +196,7 @@ help:
 	@echo "make            build build/kpsim"
 	@echo "make test       unit tests (+ ASan/UBSan run); prints 'N passed, M failed'"
 	@echo "make test-unit  unit tests only, no sanitizer run"
+	@echo "make unit-LAYER one layer's unit tests (e.g. make unit-protocol)"
 	@echo "make asan       unit tests built with -fsanitize=address,undefined"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
 	@echo "make bench      micro-benchmarks"

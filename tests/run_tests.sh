@@ -2,7 +2,7 @@
 # run_tests.sh — runs kpsim's test suites and prints one closing line
 # "N passed, M failed" (the format CI reads).
 #
-#   tests/run_tests.sh --build DIR [--unit-only] [--asan]
+#   tests/run_tests.sh --build DIR [--unit-only] [--layer LAYER] [--asan]
 #
 # Suites, in order:
 #   unit    every cmocka driver DIR/tests/LAYER/test_* (one per module)
@@ -14,12 +14,13 @@
 # A test never depends on the wall clock or on test order.
 set -u
 cd "$(dirname "$0")/.."
-BUILD=build; UNIT_ONLY=0; ASAN=0
+BUILD=build; UNIT_ONLY=0; ASAN=0; LAYER='*'
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --unit-only) UNIT_ONLY=1; shift ;;
     --asan) ASAN=1; shift ;;
+    --layer) LAYER=$2; shift 2 ;;
     *) echo "run_tests.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -28,7 +29,7 @@ passed=0; failed=0; failures=()
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 
 # ---- unit ----------------------------------------------------------------
-for t in $(ls "$BUILD"/tests/*/test_* 2>/dev/null | sort); do
+for t in $(ls "$BUILD"/tests/$LAYER/test_* 2>/dev/null | sort); do
   [ -x "$t" ] || continue
   "$t" >"$log" 2>&1; rc=$?
   run=$(sed -nE 's/^\[=+\] ([0-9]+) test\(s\) run\./\1/p' "$log" | tail -n1)
