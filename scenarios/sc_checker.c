@@ -1,0 +1,485 @@
+/*
+ * sc_checker.c — the invariants over a run's history and final logs.
+ * See sc_checker.h for the invariants and the identity-in-value scheme.
+ */
+#include "sc_checker.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *const sc_inv_names[SC_INV_COUNT] = {
+    [SC_INV_ONE_CALLBACK] = "one_callback_per_send",
+    [SC_INV_NO_CALLBACK_AFTER_CLOSE] = "no_callback_after_close",
+    [SC_INV_ACKED_IN_LOG] = "acked_in_log",
+    [SC_INV_NO_DUPLICATES] = "no_duplicates",
+    [SC_INV_PER_PARTITION_ORDER] = "per_partition_order",
+    [SC_INV_DELIVERY_TIMEOUT] = "delivery_timeout_bound",
+    [SC_INV_BUFFER_POOL_WHOLE] = "buffer_pool_whole",
+};
+
+static const char *const sc_anom_names[SC_ANOM_COUNT] = {
+    [SC_ANOM_REORDERING] = "reordering",
+    [SC_ANOM_DUPLICATES] = "duplicates",
+    [SC_ANOM_ACKED_LOST] = "acked_lost",
+};
+
+const char *sc_invariant_name(sc_invariant inv) {
+    return (unsigned)inv < SC_INV_COUNT ? sc_inv_names[inv] : "?";
+}
+
+bool sc_invariant_from_name(const char *name, sc_invariant *out) {
+    for (int i = 0; i < SC_INV_COUNT; i++)
+        if (!strcmp(name, sc_inv_names[i])) {
+            *out = (sc_invariant)i;
+            return true;
+        }
+    return false;
+}
+
+const char *sc_anomaly_name(sc_anomaly a) {
+    return (unsigned)a < SC_ANOM_COUNT ? sc_anom_names[a] : "?";
+}
+
+bool sc_anomaly_from_name(const char *name, sc_anomaly *out) {
+    for (int i = 0; i < SC_ANOM_COUNT; i++)
+        if (!strcmp(name, sc_anom_names[i])) {
+            *out = (sc_anomaly)i;
+            return true;
+        }
+    return false;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+enum {
+    SC_REC_SENT = 1 << 0,
+    SC_REC_SYNC_FAILED = 1 << 1,
+    SC_REC_IN_LOG = 1 << 2,        /* seen at least once in a final log */
+    SC_REC_AT_OFFSET = 1 << 3,     /* seen at its acknowledged offset */
+    SC_REC_RETURNED = 1 << 4
+};
+
+/* One record's digest: 32 bytes. */
+typedef struct sc_rec {
+    int64_t offset;      /* acknowledged offset, -1 if none */
+    int64_t send_us;     /* when send() returned (or was called) */
+    int32_t partition;   /* from the callback, -1 if none */
+    uint32_t kv_hash;
+    int16_t err;         /* callback error */
+    int16_t topic;
+    uint8_t ncb;         /* callbacks seen (saturating) */
+    uint8_t flags;
+} sc_rec;
+
+typedef struct sc_prod {
+    sc_producer_info info;
+    sc_rec *recs;
+    int64_t n, cap;
+    bool closed;
+    kp_time_us closed_us;
+    /* log scan: highest seq seen in the current partition */
+    int64_t scan_max_seq;
+} sc_prod;
+
+#define SC_MAX_ERRS 128 /* index: err - KP_ERR__LOCAL_MIN */
+
+struct sc_checker {
+    int np;
+    sc_prod *prods;
+    sc_inv_result res[SC_INV_COUNT];
+    bool inv_off[SC_INV_COUNT];
+    bool expected[SC_ANOM_COUNT];
+    int64_t anomalies[SC_ANOM_COUNT];
+    sc_counts counts;
+    int64_t errs[SC_MAX_ERRS + 200];
+    int32_t scan_topic, scan_partition;
+    bool finished;
+};
+
+static void sc_violation(sc_checker *ck, sc_invariant inv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void sc_violation(sc_checker *ck, sc_invariant inv, const char *fmt, ...) {
+    sc_inv_result *r = &ck->res[inv];
+    r->violations++;
+    if (r->nfirst < 3) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->first[r->nfirst], sizeof r->first[0], fmt, ap);
+        va_end(ap);
+        r->nfirst++;
+    }
+}
+
+sc_checker *sc_checker_new(int nproducers, const sc_producer_info *info) {
+    assert(nproducers > 0);
+    sc_checker *ck = calloc(1, sizeof *ck);
+    if (!ck)
+        return NULL;
+    ck->np = nproducers;
+    ck->prods = calloc((size_t)nproducers, sizeof *ck->prods);
+    if (!ck->prods) {
+        free(ck);
+        return NULL;
+    }
+    for (int i = 0; i < nproducers; i++) {
+        ck->prods[i].info = info[i];
+        ck->prods[i].scan_max_seq = -1;
+    }
+    for (int i = 0; i < SC_INV_COUNT; i++)
+        ck->res[i].enabled = true;
+    ck->scan_topic = ck->scan_partition = -1;
+    return ck;
+}
+
+void sc_checker_free(sc_checker *ck) {
+    if (!ck)
+        return;
+    for (int i = 0; i < ck->np; i++)
+        free(ck->prods[i].recs);
+    free(ck->prods);
+    free(ck);
+}
+
+void sc_checker_disable(sc_checker *ck, sc_invariant inv) {
+    ck->inv_off[inv] = true;
+    ck->res[inv].enabled = false;
+}
+
+void sc_checker_expect(sc_checker *ck, sc_anomaly a) {
+    ck->expected[a] = true;
+    switch (a) {
+    case SC_ANOM_REORDERING:
+        sc_checker_disable(ck, SC_INV_PER_PARTITION_ORDER);
+        break;
+    case SC_ANOM_DUPLICATES:
+        sc_checker_disable(ck, SC_INV_NO_DUPLICATES);
+        break;
+    case SC_ANOM_ACKED_LOST:
+        sc_checker_disable(ck, SC_INV_ACKED_IN_LOG);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- identity ------------------------------------------------------------ */
+
+size_t sc_value_format(char *buf, size_t cap, int producer, int64_t seq, size_t size) {
+    int n = snprintf(buf, cap, "%d:%" PRId64 " ", producer, seq);
+    if (n < 0)
+        return 0;
+    size_t len = (size_t)n < cap ? (size_t)n : cap;
+    /* padding: a repeating, position-dependent pattern so that truncation or
+     * corruption of the tail changes the hash */
+    while (len < size && len < cap) {
+        buf[len] = (char)('a' + (len * 7 + (size_t)seq) % 26);
+        len++;
+    }
+    return len;
+}
+
+bool sc_value_parse(kp_slice value, int *producer, int64_t *seq) {
+    if (value.len <= 0)
+        return false;
+    const uint8_t *p = value.ptr, *end = value.ptr + value.len;
+    int64_t a = 0, b = 0;
+    int digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
+        a = a * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (!digits || p >= end || *p++ != ':')
+        return false;
+    digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 18) {
+        b = b * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (!digits || p >= end || *p != ' ')
+        return false;
+    *producer = (int)a;
+    *seq = b;
+    return true;
+}
+
+uint32_t sc_kv_hash(kp_slice key, kp_slice value) {
+    uint64_t h = KP_FNV1A64_INIT;
+    int32_t lens[2] = { key.len, value.len };
+    h = kp_fnv1a64(lens, sizeof lens, h);
+    if (key.len > 0)
+        h = kp_fnv1a64(key.ptr, (uint64_t)key.len, h);
+    if (value.len > 0)
+        h = kp_fnv1a64(value.ptr, (uint64_t)value.len, h);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+static sc_rec *sc_rec_get(sc_checker *ck, int p, int64_t seq) {
+    if (p < 0 || p >= ck->np || seq < 0)
+        return NULL;
+    sc_prod *pr = &ck->prods[p];
+    return seq < pr->n ? &pr->recs[seq] : NULL;
+}
+
+void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now) {
+    assert(p >= 0 && p < ck->np);
+    sc_prod *pr = &ck->prods[p];
+    assert(seq == pr->n && "sends are numbered densely in order");
+    if (pr->n == pr->cap) {
+        int64_t ncap = pr->cap ? pr->cap * 2 : 1024;
+        sc_rec *nr = realloc(pr->recs, (size_t)ncap * sizeof *nr);
+        if (!nr)
+            abort(); /* the checker cannot judge without its history */
+        pr->recs = nr;
+        pr->cap = ncap;
+    }
+    sc_rec *r = &pr->recs[pr->n++];
+    memset(r, 0, sizeof *r);
+    r->offset = -1;
+    r->partition = -1;
+    r->topic = -1;
+    r->send_us = now;
+    r->kv_hash = kv_hash;
+    r->flags = SC_REC_SENT;
+    ck->counts.sent++;
+}
+
+void sc_checker_on_send_returned(sc_checker *ck, int p, int64_t seq, kp_time_us now) {
+    sc_rec *r = sc_rec_get(ck, p, seq);
+    if (r && r->ncb == 0) {
+        r->send_us = now;
+        r->flags |= SC_REC_RETURNED;
+    }
+}
+
+static void sc_count_err(sc_checker *ck, kp_err err) {
+    int idx = (int)err - KP_ERR__LOCAL_MIN;
+    if (idx >= 0 && idx < (int)(sizeof ck->errs / sizeof ck->errs[0]))
+        ck->errs[idx]++;
+}
+
+int64_t sc_checker_error_count(const sc_checker *ck, kp_err err) {
+    int idx = (int)err - KP_ERR__LOCAL_MIN;
+    if (idx >= 0 && idx < (int)(sizeof ck->errs / sizeof ck->errs[0]))
+        return ck->errs[idx];
+    return 0;
+}
+
+void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err) {
+    sc_rec *r = sc_rec_get(ck, p, seq);
+    assert(r);
+    r->flags |= SC_REC_SYNC_FAILED;
+    r->err = (int16_t)err;
+    ck->counts.sync_failed++;
+    sc_count_err(ck, err);
+}
+
+void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
+                            int64_t offset, kp_err err, kp_time_us now) {
+    sc_rec *r = sc_rec_get(ck, p, seq);
+    if (!r) {
+        sc_violation(ck, SC_INV_ONE_CALLBACK, "callback for producer %d record %" PRId64
+                     " that was never sent", p, seq);
+        return;
+    }
+    sc_prod *pr = &ck->prods[p];
+    if (r->flags & SC_REC_SYNC_FAILED)
+        sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64
+                     ": callback after a synchronous failure (%s)", p, seq, kp_err_name((kp_err)r->err));
+    if (r->ncb >= 1) {
+        ck->counts.duplicate_callbacks++;
+        sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64
+                     ": callback #%d (first %s, now %s)", p, seq, r->ncb + 1,
+                     kp_err_name((kp_err)r->err), kp_err_name(err));
+        if (r->ncb < 255)
+            r->ncb++;
+        return; /* the first callback is the record's outcome */
+    }
+    r->ncb = 1;
+    if (pr->closed)
+        sc_violation(ck, SC_INV_NO_CALLBACK_AFTER_CLOSE, "producer %d record %" PRId64
+                     ": callback at %.3f ms, close returned at %.3f ms", p, seq,
+                     now / 1000.0, pr->closed_us / 1000.0);
+    r->err = (int16_t)err;
+    r->topic = (int16_t)topic;
+    r->partition = partition;
+    r->offset = err == KP_ERR_NONE ? offset : -1;
+    if (err == KP_ERR_NONE)
+        ck->counts.acked++;
+    else {
+        ck->counts.failed++;
+        sc_count_err(ck, err);
+    }
+    kp_time_us lat = now - r->send_us;
+    if (lat > ck->counts.max_latency_us)
+        ck->counts.max_latency_us = lat;
+    sc_inv_result *dt = &ck->res[SC_INV_DELIVERY_TIMEOUT];
+    dt->checked++;
+    int64_t bound_us = (pr->info.delivery_timeout_ms + pr->info.timeout_slack_ms) * 1000;
+    if (pr->info.delivery_timeout_ms > 0 && lat > bound_us)
+        sc_violation(ck, SC_INV_DELIVERY_TIMEOUT, "producer %d record %" PRId64
+                     ": callback (%s) %.3f ms after send, delivery.timeout.ms=%" PRId64,
+                     p, seq, kp_err_name(err), lat / 1000.0, pr->info.delivery_timeout_ms);
+}
+
+void sc_checker_on_closed(sc_checker *ck, int p, kp_time_us now) {
+    assert(p >= 0 && p < ck->np);
+    ck->prods[p].closed = true;
+    ck->prods[p].closed_us = now;
+}
+
+void sc_checker_on_pool(sc_checker *ck, int p, int64_t available, int64_t total) {
+    sc_inv_result *r = &ck->res[SC_INV_BUFFER_POOL_WHOLE];
+    r->checked++;
+    if (available != total)
+        sc_violation(ck, SC_INV_BUFFER_POOL_WHOLE, "producer %d: buffer pool has %" PRId64
+                     " of %" PRId64 " bytes after close", p, available, total);
+}
+
+/* ---- logs ------------------------------------------------------------ */
+
+static void sc_scan_switch(sc_checker *ck, int32_t topic, int32_t partition) {
+    if (topic == ck->scan_topic && partition == ck->scan_partition)
+        return;
+    ck->scan_topic = topic;
+    ck->scan_partition = partition;
+    for (int i = 0; i < ck->np; i++)
+        ck->prods[i].scan_max_seq = -1;
+}
+
+void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                           kp_slice key, kp_slice value) {
+    sc_scan_switch(ck, topic, partition);
+    ck->counts.log_records++;
+    int p;
+    int64_t seq;
+    sc_rec *r = NULL;
+    if (sc_value_parse(value, &p, &seq))
+        r = sc_rec_get(ck, p, seq);
+    if (!r) {
+        ck->counts.log_foreign++;
+        return;
+    }
+    sc_prod *pr = &ck->prods[p];
+    bool order_applies = pr->info.idempotent || pr->info.max_in_flight == 1;
+    bool dup_applies = pr->info.idempotent;
+
+    if (sc_kv_hash(key, value) != r->kv_hash)
+        sc_violation(ck, SC_INV_ACKED_IN_LOG, "topic %d partition %d offset %" PRId64
+                     ": producer %d record %" PRId64 " has a different key/value than was sent",
+                     topic, partition, offset, p, seq);
+
+    if (r->flags & SC_REC_IN_LOG) {
+        ck->anomalies[SC_ANOM_DUPLICATES]++;
+        if (dup_applies)
+            sc_violation(ck, SC_INV_NO_DUPLICATES, "producer %d record %" PRId64
+                         " appears again at topic %d partition %d offset %" PRId64,
+                         p, seq, topic, partition, offset);
+    } else {
+        r->flags |= SC_REC_IN_LOG;
+        if (seq < pr->scan_max_seq) {
+            ck->anomalies[SC_ANOM_REORDERING]++;
+            if (order_applies)
+                sc_violation(ck, SC_INV_PER_PARTITION_ORDER, "topic %d partition %d offset %" PRId64
+                             ": producer %d record %" PRId64 " after record %" PRId64,
+                             topic, partition, offset, p, seq, pr->scan_max_seq);
+        }
+    }
+    if (seq > pr->scan_max_seq)
+        pr->scan_max_seq = seq;
+    if (order_applies)
+        ck->res[SC_INV_PER_PARTITION_ORDER].checked++;
+    if (dup_applies)
+        ck->res[SC_INV_NO_DUPLICATES].checked++;
+
+    if (r->err == KP_ERR_NONE && r->ncb && r->offset == offset && r->partition == partition &&
+        r->topic == topic)
+        r->flags |= SC_REC_AT_OFFSET;
+}
+
+void sc_checker_finish(sc_checker *ck) {
+    if (ck->finished)
+        return;
+    ck->finished = true;
+    for (int p = 0; p < ck->np; p++) {
+        sc_prod *pr = &ck->prods[p];
+        for (int64_t seq = 0; seq < pr->n; seq++) {
+            sc_rec *r = &pr->recs[seq];
+            ck->res[SC_INV_ONE_CALLBACK].checked++;
+            if (!(r->flags & SC_REC_SYNC_FAILED) && r->ncb == 0) {
+                ck->counts.missing_callbacks++;
+                sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64
+                             ": no callback by the end of the run", p, seq);
+            }
+            if (r->ncb == 0 || r->err != KP_ERR_NONE)
+                continue;
+            if (pr->info.acks == 0 || r->offset < 0)
+                continue; /* no offset to check: acks=0, or a duplicate ack */
+            ck->res[SC_INV_ACKED_IN_LOG].checked++;
+            if (r->flags & SC_REC_AT_OFFSET)
+                continue;
+            ck->anomalies[SC_ANOM_ACKED_LOST]++;
+            sc_violation(ck, SC_INV_ACKED_IN_LOG, "producer %d record %" PRId64
+                         " acknowledged at topic %d partition %d offset %" PRId64 " is %s",
+                         p, seq, r->topic, r->partition, r->offset,
+                         (r->flags & SC_REC_IN_LOG) ? "in the log at another offset"
+                                                    : "not in the final log");
+        }
+    }
+    for (int i = 0; i < SC_INV_COUNT; i++) {
+        sc_inv_result *r = &ck->res[i];
+        r->passed = !r->enabled || r->violations == 0;
+    }
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+const sc_inv_result *sc_checker_result(const sc_checker *ck, sc_invariant inv) {
+    return &ck->res[inv];
+}
+
+int64_t sc_checker_anomaly_count(const sc_checker *ck, sc_anomaly a) {
+    return ck->anomalies[a];
+}
+
+bool sc_checker_anomaly_expected(const sc_checker *ck, sc_anomaly a) {
+    return ck->expected[a];
+}
+
+sc_counts sc_checker_counts(const sc_checker *ck) {
+    return ck->counts;
+}
+
+bool sc_checker_passed(const sc_checker *ck) {
+    for (int i = 0; i < SC_INV_COUNT; i++)
+        if (ck->res[i].enabled && ck->res[i].violations)
+            return false;
+    for (int a = 0; a < SC_ANOM_COUNT; a++)
+        if (ck->expected[a] && ck->anomalies[a] == 0)
+            return false;
+    return true;
+}
+
+void sc_checker_print(const sc_checker *ck, FILE *out) {
+    for (int i = 0; i < SC_INV_COUNT; i++) {
+        const sc_inv_result *r = &ck->res[i];
+        const char *verdict = !r->enabled ? "off " : r->violations ? "FAIL" : "ok  ";
+        fprintf(out, "  %s invariant %-24s checked %" PRId64 ", violations %" PRId64 "\n", verdict,
+                sc_invariant_name((sc_invariant)i), r->checked, r->violations);
+        for (int k = 0; k < r->nfirst; k++)
+            fprintf(out, "         - %s\n", r->first[k]);
+    }
+    for (int a = 0; a < SC_ANOM_COUNT; a++) {
+        bool exp = ck->expected[a];
+        const char *verdict = exp ? (ck->anomalies[a] ? "ok  " : "FAIL") : "    ";
+        fprintf(out, "  %s anomaly   %-24s observed %" PRId64 "%s\n", verdict, sc_anomaly_name((sc_anomaly)a),
+                ck->anomalies[a], exp ? " (expected by the scenario)" : "");
+    }
+}

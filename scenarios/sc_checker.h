@@ -1,0 +1,156 @@
+/*
+ * sc_checker.h — judges a run from what it observed: every send, every
+ * callback, and the final partition logs. It knows nothing of how the run
+ * was produced (TigerBeetle's state_checker: it judges only what it sees).
+ *
+ * The history is a compact digest per record (struct sc_rec, 24 bytes),
+ * indexed by (producer, sequence number in send order). Records carry their
+ * identity in the value ("<producer>:<seq> " then padding, written by the
+ * workload), so a record found in a log is matched back to its send without
+ * any side table.
+ *
+ * Invariants (DESIGN.md "The checker"), each reported by name with counts:
+ *   one_callback_per_send    every send got exactly one callback (or failed
+ *                            synchronously and got none)
+ *   no_callback_after_close  no callback after close() returned
+ *   acked_in_log             an acknowledged record is in the partition's
+ *                            final log at the offset reported, with its key
+ *                            and value (not for acks=0, where offsets are -1)
+ *   no_duplicates            with idempotence: no record twice in a log
+ *   per_partition_order      with idempotence or max.in.flight=1: per
+ *                            partition, a producer's records are in send order
+ *   delivery_timeout_bound   send() returned -> callback <= delivery.timeout.ms
+ *                            (+ the producer's timeout_slack_ms)
+ *   buffer_pool_whole        the producer's buffer pool is whole after close
+ *
+ * Anomalies are measured whether or not an invariant is on: reordered
+ * records, duplicate copies, acknowledged-but-lost records. A scenario that
+ * expects an anomaly (reordering with max.in.flight=5 and no idempotence,
+ * duplicates without idempotence, acks=1 loss on unclean failover) turns the
+ * matching invariant off and demands the anomaly be seen at least once.
+ *
+ * Memory: the checker owns its history arrays (grown by doubling, never per
+ * record) and its result strings; sc_checker_free releases all.
+ */
+#ifndef SC_CHECKER_H
+#define SC_CHECKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kp_buf.h"
+#include "kp_env.h"
+#include "kp_err.h"
+
+typedef enum sc_invariant {
+    SC_INV_ONE_CALLBACK = 0,
+    SC_INV_NO_CALLBACK_AFTER_CLOSE,
+    SC_INV_ACKED_IN_LOG,
+    SC_INV_NO_DUPLICATES,
+    SC_INV_PER_PARTITION_ORDER,
+    SC_INV_DELIVERY_TIMEOUT,
+    SC_INV_BUFFER_POOL_WHOLE,
+    SC_INV_COUNT
+} sc_invariant;
+
+const char *sc_invariant_name(sc_invariant inv);
+bool sc_invariant_from_name(const char *name, sc_invariant *out);
+
+typedef enum sc_anomaly {
+    SC_ANOM_REORDERING = 0,
+    SC_ANOM_DUPLICATES,
+    SC_ANOM_ACKED_LOST,
+    SC_ANOM_COUNT
+} sc_anomaly;
+
+const char *sc_anomaly_name(sc_anomaly a);
+bool sc_anomaly_from_name(const char *name, sc_anomaly *out);
+
+/* What the checker needs to know about one producer. */
+typedef struct sc_producer_info {
+    bool idempotent;
+    int max_in_flight;
+    int acks;                   /* -1, 0, 1 */
+    int64_t delivery_timeout_ms;
+    int64_t timeout_slack_ms;   /* allowed lateness for delivery_timeout_bound */
+} sc_producer_info;
+
+typedef struct sc_checker sc_checker;
+
+sc_checker *sc_checker_new(int nproducers, const sc_producer_info *info);
+void sc_checker_free(sc_checker *ck);
+
+/* Switch an invariant off (the scenario said so). All are on by default;
+ * the ones that do not apply to a producer's settings are skipped for it. */
+void sc_checker_disable(sc_checker *ck, sc_invariant inv);
+/* The scenario expects this anomaly: the matching invariant is relaxed and
+ * the anomaly must be observed at least once. */
+void sc_checker_expect(sc_checker *ck, sc_anomaly a);
+
+/* ---- history (called by the runner as things happen) -------------- */
+
+/* The value/key identity helpers used by the workload and the log scan. */
+size_t sc_value_format(char *buf, size_t cap, int producer, int64_t seq, size_t size);
+bool sc_value_parse(kp_slice value, int *producer, int64_t *seq);
+uint32_t sc_kv_hash(kp_slice key, kp_slice value);
+
+/* A send was issued. seq must be the next sequence number of producer p
+ * (0, 1, 2 ...). kv_hash = sc_kv_hash(key, value) of what was sent. */
+void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now);
+/* The send call returned (it may have been blocked in waitOnMetadata or the
+ * buffer pool): delivery.timeout.ms counts from here (KIP-91). */
+void sc_checker_on_send_returned(sc_checker *ck, int p, int64_t seq, kp_time_us now);
+/* The send failed synchronously: no callback may follow. */
+void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err);
+/* A callback. offset -1 when not known (acks=0, error, duplicate). */
+void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
+                            int64_t offset, kp_err err, kp_time_us now);
+/* close() returned for producer p (after this no callback is legal). */
+void sc_checker_on_closed(sc_checker *ck, int p, kp_time_us now);
+/* Pool accounting after close: available vs total bytes. */
+void sc_checker_on_pool(sc_checker *ck, int p, int64_t available, int64_t total);
+
+/* ---- final logs ----------------------------------------------------- */
+
+/* Feed every record of a partition's final (leader) log, in offset order,
+ * one partition after the other (all of partition A, then all of B).
+ * Records whose value is not a workload identity are counted as foreign
+ * and otherwise ignored (control batches, other writers). */
+void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                           kp_slice key, kp_slice value);
+/* Call once all logs were fed. */
+void sc_checker_finish(sc_checker *ck);
+
+/* ---- results --------------------------------------------------------- */
+
+typedef struct sc_inv_result {
+    bool enabled;
+    bool passed;
+    int64_t checked;      /* records the invariant looked at */
+    int64_t violations;
+    char first[3][160];   /* the first violations, in words */
+    int nfirst;
+} sc_inv_result;
+
+const sc_inv_result *sc_checker_result(const sc_checker *ck, sc_invariant inv);
+int64_t sc_checker_anomaly_count(const sc_checker *ck, sc_anomaly a);
+bool sc_checker_anomaly_expected(const sc_checker *ck, sc_anomaly a);
+
+typedef struct sc_counts {
+    int64_t sent, acked, failed, sync_failed, missing_callbacks, duplicate_callbacks;
+    int64_t log_records, log_foreign;
+    int64_t max_latency_us;
+} sc_counts;
+sc_counts sc_checker_counts(const sc_checker *ck);
+/* Error counts seen in callbacks, by code: returns count for err. */
+int64_t sc_checker_error_count(const sc_checker *ck, kp_err err);
+
+/* True when every enabled invariant passed and every expected anomaly was
+ * seen. */
+bool sc_checker_passed(const sc_checker *ck);
+/* Human report: one line per invariant and anomaly, then the first
+ * violations. */
+void sc_checker_print(const sc_checker *ck, FILE *out);
+
+#endif

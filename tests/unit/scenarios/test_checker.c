@@ -1,0 +1,297 @@
+/*
+ * test_checker.c — the checker has teeth: each invariant fails on a history
+ * that breaks it, passes on one that keeps it, and expected anomalies must be
+ * observed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "sc_checker.h"
+
+static sc_producer_info info_idem(void) {
+    return (sc_producer_info){ .idempotent = true, .max_in_flight = 5, .acks = -1,
+                               .delivery_timeout_ms = 120000, .timeout_slack_ms = 0 };
+}
+
+static sc_producer_info info_plain(void) {
+    return (sc_producer_info){ .idempotent = false, .max_in_flight = 5, .acks = 1,
+                               .delivery_timeout_ms = 120000, .timeout_slack_ms = 0 };
+}
+
+/* Sends n records of producer 0 and returns their values in vals. */
+static void send_n(sc_checker *ck, int n, char vals[][32], size_t *lens, kp_time_us t) {
+    for (int i = 0; i < n; i++) {
+        lens[i] = sc_value_format(vals[i], 32, 0, i, 20);
+        kp_slice v = { (const uint8_t *)vals[i], (int32_t)lens[i] };
+        sc_checker_on_send(ck, 0, i, sc_kv_hash(KP_SLICE_NULL, v), t);
+    }
+}
+
+static kp_slice val(char vals[][32], size_t *lens, int i) {
+    return (kp_slice){ (const uint8_t *)vals[i], (int32_t)lens[i] };
+}
+
+static void identity_round_trips(void **state) {
+    (void)state;
+    char buf[64];
+    size_t n = sc_value_format(buf, sizeof buf, 3, 123456789012LL, 40);
+    assert_int_equal(n, 40);
+    int p;
+    int64_t s;
+    assert_true(sc_value_parse((kp_slice){ (const uint8_t *)buf, (int32_t)n }, &p, &s));
+    assert_int_equal(p, 3);
+    assert_int_equal(s, 123456789012LL);
+    assert_false(sc_value_parse(kp_slice_str("hello"), &p, &s));
+    assert_false(sc_value_parse(kp_slice_str("1:"), &p, &s));
+    assert_false(sc_value_parse(KP_SLICE_NULL, &p, &s));
+}
+
+static void clean_history_passes(void **state) {
+    (void)state;
+    sc_producer_info pi = info_idem();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[4][32];
+    size_t lens[4];
+    send_n(ck, 4, vals, lens, 0);
+    for (int i = 0; i < 4; i++)
+        sc_checker_on_callback(ck, 0, i, 0, 0, 10 + i, KP_ERR_NONE, 5000);
+    sc_checker_on_closed(ck, 0, 6000);
+    sc_checker_on_pool(ck, 0, 100, 100);
+    for (int i = 0; i < 4; i++)
+        sc_checker_log_record(ck, 0, 0, 10 + i, KP_SLICE_NULL, val(vals, lens, i));
+    sc_checker_finish(ck);
+    assert_true(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_counts(ck).acked, 4);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->checked, 4);
+    sc_checker_free(ck);
+}
+
+static void missing_and_double_callbacks_fail(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[3][32];
+    size_t lens[3];
+    send_n(ck, 3, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 10);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 11); /* twice */
+    /* record 1: none; record 2: sync failure then a callback */
+    sc_checker_on_send_failed(ck, 0, 2, KP_ERR__RECORD_TOO_LARGE);
+    sc_checker_on_callback(ck, 0, 2, 0, 0, -1, KP_ERR__RECORD_TOO_LARGE, 12);
+    sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_finish(ck);
+    assert_false(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_result(ck, SC_INV_ONE_CALLBACK)->violations, 3);
+    assert_int_equal(sc_checker_counts(ck).missing_callbacks, 1);
+    sc_checker_free(ck);
+}
+
+static void callback_after_close_fails(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[1][32];
+    size_t lens[1];
+    send_n(ck, 1, vals, lens, 0);
+    sc_checker_on_closed(ck, 0, 100);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, -1, KP_ERR__ABORTED, 200);
+    sc_checker_finish(ck);
+    assert_int_equal(sc_checker_result(ck, SC_INV_NO_CALLBACK_AFTER_CLOSE)->violations, 1);
+    assert_false(sc_checker_passed(ck));
+    sc_checker_free(ck);
+}
+
+static void acked_but_lost_or_moved_fails(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[2][32];
+    size_t lens[2];
+    send_n(ck, 2, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 5, KP_ERR_NONE, 10);
+    sc_checker_on_callback(ck, 0, 1, 0, 0, 6, KP_ERR_NONE, 10);
+    /* record 0 at a different offset, record 1 absent (truncated) */
+    sc_checker_log_record(ck, 0, 0, 7, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_finish(ck);
+    const sc_inv_result *r = sc_checker_result(ck, SC_INV_ACKED_IN_LOG);
+    assert_int_equal(r->violations, 2);
+    assert_non_null(strstr(r->first[0], "another offset"));
+    assert_non_null(strstr(r->first[1], "not in the final log"));
+    assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_ACKED_LOST), 2);
+    sc_checker_free(ck);
+}
+
+static void changed_value_fails(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[1][32];
+    size_t lens[1];
+    send_n(ck, 1, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 10);
+    vals[0][lens[0] - 1] ^= 1; /* the broker stored something else */
+    sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_finish(ck);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->violations, 1);
+    sc_checker_free(ck);
+}
+
+static void duplicates_fail_with_idempotence_only(void **state) {
+    (void)state;
+    for (int idem = 0; idem <= 1; idem++) {
+        sc_producer_info pi = idem ? info_idem() : info_plain();
+        sc_checker *ck = sc_checker_new(1, &pi);
+        char vals[2][32];
+        size_t lens[2];
+        send_n(ck, 2, vals, lens, 0);
+        sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 10);
+        sc_checker_on_callback(ck, 0, 1, 0, 0, 1, KP_ERR_NONE, 10);
+        sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 0));
+        sc_checker_log_record(ck, 0, 0, 1, KP_SLICE_NULL, val(vals, lens, 1));
+        sc_checker_log_record(ck, 0, 0, 2, KP_SLICE_NULL, val(vals, lens, 1)); /* again */
+        sc_checker_finish(ck);
+        assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_DUPLICATES), 1);
+        assert_int_equal(sc_checker_passed(ck), !idem);
+        sc_checker_free(ck);
+    }
+}
+
+static void reordering_fails_when_order_is_promised(void **state) {
+    (void)state;
+    sc_producer_info variants[3] = { info_idem(), info_plain(), info_plain() };
+    variants[2].max_in_flight = 1;
+    bool promised[3] = { true, false, true };
+    for (int v = 0; v < 3; v++) {
+        sc_checker *ck = sc_checker_new(1, &variants[v]);
+        char vals[3][32];
+        size_t lens[3];
+        send_n(ck, 3, vals, lens, 0);
+        for (int i = 0; i < 3; i++)
+            sc_checker_on_callback(ck, 0, i, 0, 0, i == 0 ? 0 : (i == 1 ? 2 : 1), KP_ERR_NONE, 10);
+        sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 0));
+        sc_checker_log_record(ck, 0, 0, 1, KP_SLICE_NULL, val(vals, lens, 2));
+        sc_checker_log_record(ck, 0, 0, 2, KP_SLICE_NULL, val(vals, lens, 1));
+        sc_checker_finish(ck);
+        assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_REORDERING), 1);
+        assert_int_equal(sc_checker_passed(ck), !promised[v]);
+        sc_checker_free(ck);
+    }
+}
+
+static void order_is_per_partition(void **state) {
+    (void)state;
+    sc_producer_info pi = info_idem();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[4][32];
+    size_t lens[4];
+    send_n(ck, 4, vals, lens, 0);
+    /* 0,2 to partition 0; 1,3 to partition 1 */
+    for (int i = 0; i < 4; i++)
+        sc_checker_on_callback(ck, 0, i, 0, i % 2, i / 2, KP_ERR_NONE, 10);
+    sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_log_record(ck, 0, 0, 1, KP_SLICE_NULL, val(vals, lens, 2));
+    sc_checker_log_record(ck, 0, 1, 0, KP_SLICE_NULL, val(vals, lens, 1));
+    sc_checker_log_record(ck, 0, 1, 1, KP_SLICE_NULL, val(vals, lens, 3));
+    sc_checker_finish(ck);
+    assert_true(sc_checker_passed(ck));
+    sc_checker_free(ck);
+}
+
+static void delivery_timeout_bound(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    pi.delivery_timeout_ms = 1000;
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[2][32];
+    size_t lens[2];
+    send_n(ck, 2, vals, lens, 0);
+    /* record 0 was blocked for 500 ms: the bound counts from the return */
+    sc_checker_on_send_returned(ck, 0, 0, 500000);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, -1, KP_ERR__EXPIRED, 1500000);
+    sc_checker_on_callback(ck, 0, 1, 0, 0, -1, KP_ERR__EXPIRED, 1000001);
+    sc_checker_finish(ck);
+    const sc_inv_result *r = sc_checker_result(ck, SC_INV_DELIVERY_TIMEOUT);
+    assert_int_equal(r->violations, 1);
+    assert_non_null(strstr(r->first[0], "record 1"));
+    assert_int_equal(sc_checker_error_count(ck, KP_ERR__EXPIRED), 2);
+    sc_checker_free(ck);
+}
+
+static void pool_not_whole_fails(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    sc_checker_on_pool(ck, 0, 16384, 32768);
+    sc_checker_finish(ck);
+    assert_false(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_result(ck, SC_INV_BUFFER_POOL_WHOLE)->violations, 1);
+    sc_checker_free(ck);
+}
+
+static void expected_anomaly_must_be_seen(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    sc_checker_expect(ck, SC_ANOM_REORDERING);
+    char vals[2][32];
+    size_t lens[2];
+    send_n(ck, 2, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 10);
+    sc_checker_on_callback(ck, 0, 1, 0, 0, 1, KP_ERR_NONE, 10);
+    sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_log_record(ck, 0, 0, 1, KP_SLICE_NULL, val(vals, lens, 1));
+    sc_checker_finish(ck);
+    assert_false(sc_checker_passed(ck)); /* in order: the anomaly did not show */
+    sc_checker_free(ck);
+}
+
+static void expected_loss_relaxes_acked_in_log(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    sc_checker_expect(ck, SC_ANOM_ACKED_LOST);
+    char vals[1][32];
+    size_t lens[1];
+    send_n(ck, 1, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 10);
+    sc_checker_finish(ck); /* truncated away by an unclean election */
+    assert_true(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_ACKED_LOST), 1);
+    sc_checker_free(ck);
+}
+
+static void names_round_trip(void **state) {
+    (void)state;
+    for (int i = 0; i < SC_INV_COUNT; i++) {
+        sc_invariant inv;
+        assert_true(sc_invariant_from_name(sc_invariant_name((sc_invariant)i), &inv));
+        assert_int_equal(inv, i);
+    }
+    sc_anomaly a;
+    assert_true(sc_anomaly_from_name("duplicates", &a));
+    assert_int_equal(a, SC_ANOM_DUPLICATES);
+    assert_false(sc_anomaly_from_name("nope", &a));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(identity_round_trips),
+        cmocka_unit_test(clean_history_passes),
+        cmocka_unit_test(missing_and_double_callbacks_fail),
+        cmocka_unit_test(callback_after_close_fails),
+        cmocka_unit_test(acked_but_lost_or_moved_fails),
+        cmocka_unit_test(changed_value_fails),
+        cmocka_unit_test(duplicates_fail_with_idempotence_only),
+        cmocka_unit_test(reordering_fails_when_order_is_promised),
+        cmocka_unit_test(order_is_per_partition),
+        cmocka_unit_test(delivery_timeout_bound),
+        cmocka_unit_test(pool_not_whole_fails),
+        cmocka_unit_test(expected_anomaly_must_be_seen),
+        cmocka_unit_test(expected_loss_relaxes_acked_in_log),
+        cmocka_unit_test(names_round_trip),
+    };
+    return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
+}
