@@ -8,6 +8,19 @@
 
 const char *kp_event_kind_name(int kind) {
     switch (kind) {
+    /* KafkaProducer facade */
+    case KP_EV_SEND:                      return "send";
+    case KP_EV_SEND_BLOCKED:              return "send_blocked";
+    case KP_EV_SEND_UNBLOCKED:            return "send_unblocked";
+    case KP_EV_SEND_FAILED:               return "send_failed";
+    case KP_EV_METADATA_WAIT:             return "metadata_wait";
+    case KP_EV_WAKEUP:                    return "wakeup";
+    case KP_EV_CALLBACK:                  return "callback";
+    case KP_EV_FLUSH_REQUESTED:           return "flush_requested";
+    case KP_EV_FLUSH_COMPLETED:           return "flush_completed";
+    case KP_EV_CLOSE_REQUESTED:           return "close_requested";
+    case KP_EV_CLOSED:                    return "closed";
+    case KP_EV_FORCE_CLOSE:               return "force_close";
     /* Metadata */
     case KP_EV_METADATA_UPDATE_REQUESTED: return "metadata_update_requested";
     case KP_EV_METADATA_UPDATED:          return "metadata_updated";
@@ -36,6 +49,30 @@ const char *kp_event_kind_name(int kind) {
     case KP_EV_FLUSH_BEGIN:               return "flush_begin";
     case KP_EV_FLUSH_DONE:                return "flush_done";
     case KP_EV_UNKNOWN_LEADER:            return "unknown_leader";
+    /* Sender / NetworkClient */
+    case KP_EV_CONN_STATE:                return "conn_state";
+    case KP_EV_DISCONNECTED:              return "disconnected";
+    case KP_EV_REQUEST_SENT:              return "request_sent";
+    case KP_EV_RESPONSE_RECEIVED:         return "response_received";
+    case KP_EV_API_VERSIONS:              return "api_versions";
+    case KP_EV_THROTTLE:                  return "throttle";
+    case KP_EV_PRODUCE_REQUEST:           return "produce_request";
+    case KP_EV_PRODUCE_RESPONSE:          return "produce_response";
+    case KP_EV_RETRY:                     return "retry";
+    case KP_EV_BATCH_FAILED:              return "batch_failed";
+    case KP_EV_METADATA_REQUEST:          return "metadata_request";
+    case KP_EV_METADATA_RESPONSE:         return "metadata_response";
+    case KP_EV_SENDER_SPLIT:              return "sender_split";
+    case KP_EV_SENDER_EXPIRED:            return "sender_expired";
+    case KP_EV_SENDER_POLL_TIMEOUT:       return "sender_poll_timeout";
+    /* TransactionManager */
+    case KP_EV_TXN_STATE:                 return "txn_state";
+    case KP_EV_PRODUCER_ID:               return "producer_id";
+    case KP_EV_INIT_PRODUCER_ID:          return "init_producer_id";
+    case KP_EV_SEQUENCE_UNRESOLVED:       return "sequence_unresolved";
+    case KP_EV_PRODUCER_ID_RESET:         return "producer_id_reset";
+    case KP_EV_FATAL_ERROR:               return "fatal_error";
+    case KP_EV_SEQUENCE_ADJUSTED:         return "sequence_adjusted";
     default:                              return NULL;
     }
 }

@@ -27,7 +27,18 @@
 
 enum kp_producer_event_kind {
     /* ---- 100..119 KafkaProducer facade (kp_producer) ---------------- */
-    /* (kinds added by the facade's owner) */
+    KP_EV_SEND                      = 100, /* topic, partition (-1 if none given), bytes = key+value; detail "KafkaProducer.send" */
+    KP_EV_SEND_BLOCKED              = 101, /* topic, detail = "waitOnMetadata" / "BufferPool.allocate", value = max.block.ms left */
+    KP_EV_SEND_UNBLOCKED            = 102, /* topic, value = ms blocked */
+    KP_EV_SEND_FAILED               = 103, /* topic, partition, err: synchronous failure of doSend */
+    KP_EV_METADATA_WAIT             = 104, /* topic, value = metadata version awaited (waitOnMetadata) */
+    KP_EV_WAKEUP                    = 105, /* detail = who woke the sender ("doSend", "flush", "close") */
+    KP_EV_CALLBACK                  = 106, /* topic, partition, offset, err, batch_id: one per record */
+    KP_EV_FLUSH_REQUESTED           = 107, /* value = incomplete batches */
+    KP_EV_FLUSH_COMPLETED           = 108, /* flush() would return now */
+    KP_EV_CLOSE_REQUESTED           = 109, /* value = timeout ms (0 = forceClose) */
+    KP_EV_CLOSED                    = 110, /* sender stopped, network client closed */
+    KP_EV_FORCE_CLOSE               = 111, /* value = batches aborted */
 
     /* ---- 120..129 Metadata ----------------------------------------- */
     KP_EV_METADATA_UPDATE_REQUESTED = 120, /* value = version at request; detail = why */
@@ -61,10 +72,30 @@ enum kp_producer_event_kind {
     KP_EV_UNKNOWN_LEADER            = 154, /* topic: batches queued, leader unknown (ready) */
 
     /* ---- 160..179 Sender / NetworkClient --------------------------- */
-    /* (kinds added by the sender's owner) */
+    KP_EV_CONN_STATE                = 160, /* node, value = new kp_conn_status, detail "OLD -> NEW", err */
+    KP_EV_DISCONNECTED              = 161, /* node, err, value = 1 if request timeout; detail = Java method */
+    KP_EV_REQUEST_SENT              = 162, /* node, api_key, correlation_id, bytes via value = frame size */
+    KP_EV_RESPONSE_RECEIVED         = 163, /* node, api_key, correlation_id, value = frame size */
+    KP_EV_API_VERSIONS              = 164, /* node, err, value = chosen Produce version */
+    KP_EV_THROTTLE                  = 165, /* node, value = throttle ms */
+    KP_EV_PRODUCE_REQUEST           = 166, /* node, correlation_id, record_count, bytes, value = #batches (sendProduceRequest) */
+    KP_EV_PRODUCE_RESPONSE          = 167, /* node, topic, partition, batch_id, err, offset, correlation_id (completeBatch) */
+    KP_EV_RETRY                     = 168, /* topic, partition, batch_id, attempt, err (reenqueueBatch) */
+    KP_EV_BATCH_FAILED              = 169, /* topic, partition, batch_id, record_count, err (failBatch) */
+    KP_EV_METADATA_REQUEST          = 170, /* node, correlation_id, record_count = #topics (maybeUpdate) */
+    KP_EV_METADATA_RESPONSE         = 171, /* node, correlation_id, err, value = #brokers (handleCompletedMetadataResponse) */
+    KP_EV_SENDER_SPLIT              = 172, /* topic, partition, batch_id, record_count (completeBatch MESSAGE_TOO_LARGE) */
+    KP_EV_SENDER_EXPIRED            = 173, /* topic, partition, batch_id, record_count, value = ms since creation, attempt (sendProducerData) */
+    KP_EV_SENDER_POLL_TIMEOUT       = 174, /* value = poll timeout returned by sendProducerData */
 
     /* ---- 180..199 TransactionManager / metrics --------------------- */
-    /* (kinds added by the transaction manager's owner) */
+    KP_EV_TXN_STATE                 = 180, /* detail "OLD -> NEW", err = last error */
+    KP_EV_PRODUCER_ID               = 181, /* producer_id, producer_epoch (setProducerIdAndEpoch) */
+    KP_EV_INIT_PRODUCER_ID          = 182, /* node, correlation_id, err (InitProducerId sent / answered) */
+    KP_EV_SEQUENCE_UNRESOLVED       = 183, /* topic, partition (markSequenceUnresolved) */
+    KP_EV_PRODUCER_ID_RESET         = 184, /* producer_id (resetProducerId), detail = why */
+    KP_EV_FATAL_ERROR               = 185, /* err (transitionToFatalError) */
+    KP_EV_SEQUENCE_ADJUSTED         = 186, /* topic, partition, batch_id, base_sequence = new (adjustSequences / startSequencesAtBeginning) */
 
     KP_EV_PRODUCER_LAST = 199
 };

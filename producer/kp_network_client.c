@@ -1,0 +1,1172 @@
+/*
+ * kp_network_client.c — NetworkClient, ClusterConnectionStates,
+ * InFlightRequests and ApiVersions of kafka-clients 2.1 (see the header
+ * for the model, the frame layout and the invariants).
+ *
+ * Sections: connection table · ClusterConnectionStates · InFlightRequests ·
+ * framing and I/O · poll phases · public queries.
+ */
+#include "kp_network_client.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_arena.h"
+#include "kp_events.h"
+#include "kp_msg_metadata.h"
+
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+/* ------------------------------------------------------------------ */
+
+/* One in-flight request (Java NetworkClient.InFlightRequest). */
+typedef struct kp_nc_req {
+    int32_t corr;
+    int16_t api_key;
+    int16_t api_version;
+    bool expect_response;
+    int64_t send_ms;
+    int64_t timeout_ms;
+    kp_request_done_cb *done;
+    void *done_ctx;
+} kp_nc_req;
+
+typedef struct kp_nc_conn {
+    int32_t id;
+    char *host;
+    int32_t port;
+    kp_conn_status status;
+    kp_conn *conn;                 /* transport handle while not DISCONNECTED */
+    bool ever_attempted;
+    int64_t last_connect_attempt_ms;
+    int failed_attempts;
+    int64_t reconnect_backoff_ms;
+    int64_t throttle_until_ms;
+    bool versions_known;
+    int16_t api_min[KP_NC_MAX_API_KEY];
+    int16_t api_max[KP_NC_MAX_API_KEY]; /* -1: broker lacks the API */
+    int16_t api_versions_req_version;   /* what we sent (fallback to 0) */
+    /* output: at most one frame (Java: one send in progress) */
+    uint8_t *out;
+    size_t out_len, out_off, out_cap;
+    /* input: bytes read, parsed from in_off */
+    uint8_t *in;
+    size_t in_len, in_off, in_cap;
+    bool pending_close;            /* close after this poll's receives */
+    bool pending_timeout;
+    /* in-flight ring, oldest at head */
+    kp_nc_req *ring;
+    int head, count;
+} kp_nc_conn;
+
+/* A completed request waiting for its callback at the end of poll. */
+typedef struct kp_nc_done {
+    kp_request_done_cb *cb;
+    void *ctx;
+    kp_client_response resp;
+} kp_nc_done;
+
+struct kp_netclient {
+    kp_env env;
+    char *client_id;
+    int max_in_flight;
+    int64_t reconnect_backoff_ms, reconnect_backoff_max_ms;
+    double reconnect_backoff_max_exp;
+    int64_t request_timeout_ms;
+    bool discover_versions;
+    int16_t client_max[KP_NC_MAX_API_KEY];
+    int32_t next_corr;
+    const kp_metadata_updater_ops *upd;
+    void *upd_ctx;
+    kp_nc_conn *conns[KP_NC_MAX_NODES];
+    int nconns;
+    kp_nc_done *done;               /* completions of this poll */
+    int ndone, done_cap;
+    kp_nc_done *aborted;            /* version mismatches (abortedSends) */
+    int naborted, aborted_cap;
+    kp_node nodes_scratch[KP_NC_MAX_NODES];
+};
+
+static const char *const kp_status_names[] = {
+    "DISCONNECTED", "CONNECTING", "CHECKING_API_VERSIONS", "READY"
+};
+
+const char *kp_conn_status_name(kp_conn_status s) {
+    return (unsigned)s < 4 ? kp_status_names[s] : "?";
+}
+
+static int64_t kp_nc_now_us(const kp_netclient *nc) {
+    return kp_clock_now_us(&nc->env.clock);
+}
+
+static void kp_nc_emit(kp_netclient *nc, int kind, int32_t node, int32_t corr,
+                       int16_t api_key, kp_err err, int64_t value, const char *detail) {
+    kp_event ev;
+    kp_event_init(&ev, kind, kp_nc_now_us(nc));
+    ev.node = node;
+    ev.correlation_id = corr;
+    ev.api_key = api_key;
+    ev.err = err;
+    ev.value = value;
+    ev.detail = detail;
+    kp_observer_emit(&nc->env.observer, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection table                                                    */
+/* ------------------------------------------------------------------ */
+
+static kp_nc_conn *kp_nc_find(const kp_netclient *nc, int32_t id) {
+    for (int i = 0; i < nc->nconns; i++)
+        if (nc->conns[i]->id == id)
+            return nc->conns[i];
+    return NULL;
+}
+
+static kp_nc_conn *kp_nc_get(kp_netclient *nc, const kp_node *node) {
+    kp_nc_conn *c = kp_nc_find(nc, node->id);
+    if (c) {
+        if (node->host && (!c->host || strcmp(c->host, node->host) != 0)) {
+            char *h = strdup(node->host);
+            if (h) {
+                free(c->host);
+                c->host = h;
+            }
+        }
+        c->port = node->port;
+        return c;
+    }
+    if (nc->nconns >= KP_NC_MAX_NODES)
+        return NULL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->ring = calloc((size_t)nc->max_in_flight, sizeof *c->ring);
+    c->host = strdup(node->host ? node->host : "");
+    if (!c->ring || !c->host) {
+        free(c->ring);
+        free(c->host);
+        free(c);
+        return NULL;
+    }
+    c->id = node->id;
+    c->port = node->port;
+    c->status = KP_NODE_DISCONNECTED;
+    c->reconnect_backoff_ms = nc->reconnect_backoff_ms;
+    nc->conns[nc->nconns++] = c;
+    return c;
+}
+
+/* The one setter of a connection's state (STYLE: state machines have one
+ * setter): checks the transition and emits OLD -> NEW. */
+static void kp_nc_set_status(kp_netclient *nc, kp_nc_conn *c, kp_conn_status to, kp_err err) {
+    kp_conn_status from = c->status;
+    if (from == to)
+        return;
+    switch (to) {
+    case KP_NODE_CONNECTING: assert(from == KP_NODE_DISCONNECTED); break;
+    case KP_NODE_CHECKING_API_VERSIONS: assert(from == KP_NODE_CONNECTING); break;
+    case KP_NODE_READY: assert(from == KP_NODE_CONNECTING || from == KP_NODE_CHECKING_API_VERSIONS); break;
+    case KP_NODE_DISCONNECTED: break;
+    }
+    c->status = to;
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_CONN_STATE, kp_nc_now_us(nc));
+    ev.node = c->id;
+    ev.err = err;
+    ev.value = to;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%s -> %s", kp_conn_status_name(from), kp_conn_status_name(to));
+    ev.detail = detail;
+    kp_observer_emit(&nc->env.observer, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* ClusterConnectionStates                                             */
+/* ------------------------------------------------------------------ */
+
+/* ClusterConnectionStates.updateReconnectBackoff */
+static void kp_nc_update_backoff(kp_netclient *nc, kp_nc_conn *c) {
+    if (nc->reconnect_backoff_max_ms > nc->reconnect_backoff_ms) {
+        c->failed_attempts++;
+        double e = (double)(c->failed_attempts - 1);
+        if (e > nc->reconnect_backoff_max_exp)
+            e = nc->reconnect_backoff_max_exp;
+        int64_t b = (int64_t)((double)nc->reconnect_backoff_ms * pow(2.0, e));
+        double jitter = 0.8 + 0.4 * kp_rng_double(&nc->env.rng);
+        c->reconnect_backoff_ms = (int64_t)(jitter * (double)b);
+    }
+}
+
+/* ClusterConnectionStates.resetReconnectBackoff (on ready) */
+static void kp_nc_reset_backoff(kp_netclient *nc, kp_nc_conn *c) {
+    c->failed_attempts = 0;
+    c->reconnect_backoff_ms = nc->reconnect_backoff_ms;
+}
+
+/* ClusterConnectionStates.canConnect */
+static bool kp_nc_can_connect(const kp_nc_conn *c, int64_t now) {
+    if (!c || !c->ever_attempted)
+        return true;
+    return c->status == KP_NODE_DISCONNECTED &&
+           now - c->last_connect_attempt_ms >= c->reconnect_backoff_ms;
+}
+
+/* ClusterConnectionStates.isBlackedOut */
+static bool kp_nc_blacked_out(const kp_nc_conn *c, int64_t now) {
+    if (!c || !c->ever_attempted)
+        return false;
+    return c->status == KP_NODE_DISCONNECTED &&
+           now - c->last_connect_attempt_ms < c->reconnect_backoff_ms;
+}
+
+/* ClusterConnectionStates.connectionDelay */
+static int64_t kp_nc_conn_delay(const kp_nc_conn *c, int64_t now) {
+    if (!c || !c->ever_attempted)
+        return 0;
+    if (c->status == KP_NODE_DISCONNECTED) {
+        int64_t left = c->reconnect_backoff_ms - (now - c->last_connect_attempt_ms);
+        return left > 0 ? left : 0;
+    }
+    return INT64_MAX;
+}
+
+static void kp_nc_conn_cb(void *ctx, kp_conn *conn, kp_conn_event ev, kp_err err) {
+    (void)conn; (void)ev; (void)err;
+    kp_netclient *nc = ctx;
+    /* Work happens in poll (Java: the selector reports, poll handles). */
+    if (nc->env.wakeup)
+        nc->env.wakeup(nc->env.wakeup_ctx);
+}
+
+/* NetworkClient.initiateConnect */
+static void kp_nc_initiate_connect(kp_netclient *nc, kp_nc_conn *c, int64_t now) {
+    c->ever_attempted = true;
+    c->last_connect_attempt_ms = now;
+    c->versions_known = false;
+    kp_nc_set_status(nc, c, KP_NODE_CONNECTING, KP_ERR_NONE);
+    c->conn = nc->env.transport.connect(nc->env.transport.ctx, c->host, c->port, kp_nc_conn_cb, nc);
+    if (!c->conn) {
+        /* local failure: like an IOException in connect -> disconnected */
+        kp_nc_set_status(nc, c, KP_NODE_DISCONNECTED, KP_ERR__TRANSPORT);
+        kp_nc_update_backoff(nc, c);
+        if (nc->upd && nc->upd->request_update)
+            nc->upd->request_update(nc->upd_ctx);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* InFlightRequests                                                    */
+/* ------------------------------------------------------------------ */
+
+static kp_nc_req *kp_nc_ring_at(kp_nc_conn *c, int i, int cap) {
+    return &c->ring[(c->head + i) % cap];
+}
+
+static kp_nc_done *kp_nc_push_done(kp_nc_done **arr, int *n, int *cap) {
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : 16;
+        kp_nc_done *p = realloc(*arr, (size_t)ncap * sizeof *p);
+        if (!p)
+            abort(); /* cannot lose a completion: exactly-once callbacks */
+        *arr = p;
+        *cap = ncap;
+    }
+    kp_nc_done *d = &(*arr)[(*n)++];
+    memset(d, 0, sizeof *d);
+    return d;
+}
+
+static void kp_nc_fill_resp(kp_client_response *r, const kp_nc_conn *c, const kp_nc_req *q, int64_t now) {
+    r->node = c->id;
+    r->api_key = q->api_key;
+    r->api_version = q->api_version;
+    r->correlation_id = q->corr;
+    r->created_ms = q->send_ms;
+    r->received_ms = now;
+}
+
+/* ------------------------------------------------------------------ */
+/* Disconnection (NetworkClient.processDisconnection)                  */
+/* ------------------------------------------------------------------ */
+
+static void kp_nc_process_disconnection(kp_netclient *nc, kp_nc_conn *c, int64_t now,
+                                        bool timed_out, kp_err why) {
+    if (c->conn) {
+        nc->env.transport.close(nc->env.transport.ctx, c->conn);
+        c->conn = NULL;
+    }
+    if (c->status == KP_NODE_DISCONNECTED)
+        return;
+    c->last_connect_attempt_ms = now;
+    kp_nc_set_status(nc, c, KP_NODE_DISCONNECTED, why);
+    kp_nc_update_backoff(nc, c);
+    c->versions_known = false;
+    c->pending_close = false;
+    c->out_len = c->out_off = 0;
+    /* unparsed input of a dead connection is dropped; frames parsed from
+     * it this poll keep pointing into c->in, whose bytes stay in place
+     * until the next read, which comes after the callbacks */
+    c->in_len = c->in_off = 0;
+    for (int i = 0; i < c->count; i++) {
+        kp_nc_req *q = kp_nc_ring_at(c, i, nc->max_in_flight);
+        kp_nc_done *d = kp_nc_push_done(&nc->done, &nc->ndone, &nc->done_cap);
+        d->cb = q->done;
+        d->ctx = q->done_ctx;
+        kp_nc_fill_resp(&d->resp, c, q, now);
+        d->resp.disconnected = true;
+        d->resp.timed_out = timed_out;
+    }
+    c->count = 0;
+    c->head = 0;
+    kp_nc_emit(nc, KP_EV_DISCONNECTED, c->id, -1, -1, why, timed_out ? 1 : 0,
+               timed_out ? "NetworkClient.handleTimedOutRequests" : "NetworkClient.processDisconnection");
+}
+
+/* ------------------------------------------------------------------ */
+/* Framing and I/O                                                     */
+/* ------------------------------------------------------------------ */
+
+static bool kp_nc_reserve(uint8_t **buf, size_t *cap, size_t need) {
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap : 4096;
+    while (ncap < need)
+        ncap *= 2;
+    uint8_t *p = realloc(*buf, ncap);
+    if (!p)
+        return false;
+    *buf = p;
+    *cap = ncap;
+    return true;
+}
+
+/* Writes as much of the pending frame as the transport takes. Returns
+ * false when the connection is closed. */
+static bool kp_nc_flush(kp_netclient *nc, kp_nc_conn *c) {
+    while (c->out_off < c->out_len) {
+        ssize_t n = nc->env.transport.send(nc->env.transport.ctx, c->conn, c->out + c->out_off,
+                                           c->out_len - c->out_off);
+        if (n < 0)
+            return false;
+        if (n == 0)
+            break;
+        c->out_off += (size_t)n;
+    }
+    if (c->out_off == c->out_len)
+        c->out_off = c->out_len = 0;
+    return true;
+}
+
+/* Reads everything available. Returns false when closed. */
+static bool kp_nc_read(kp_netclient *nc, kp_nc_conn *c) {
+    for (int rounds = 0; rounds < 1024; rounds++) {
+        if (!kp_nc_reserve(&c->in, &c->in_cap, c->in_len + 65536))
+            return false;
+        ssize_t n = nc->env.transport.recv(nc->env.transport.ctx, c->conn, c->in + c->in_len,
+                                           c->in_cap - c->in_len);
+        if (n < 0)
+            return false;
+        if (n == 0)
+            return true;
+        c->in_len += (size_t)n;
+    }
+    return true;
+}
+
+static int16_t kp_nc_pick_version(const kp_netclient *nc, const kp_nc_conn *c, int16_t api_key,
+                                  int16_t min_v, int16_t max_v) {
+    int16_t hi = max_v;
+    if (api_key >= 0 && api_key < KP_NC_MAX_API_KEY && nc->client_max[api_key] >= 0 &&
+        nc->client_max[api_key] < hi)
+        hi = nc->client_max[api_key];
+    if (!nc->discover_versions || !c->versions_known)
+        return hi >= min_v ? hi : -1;
+    if (api_key < 0 || api_key >= KP_NC_MAX_API_KEY || c->api_max[api_key] < 0)
+        return -1;
+    if (c->api_max[api_key] < hi)
+        hi = c->api_max[api_key];
+    int16_t lo = min_v > c->api_min[api_key] ? min_v : c->api_min[api_key];
+    return hi >= lo ? hi : -1;
+}
+
+typedef struct kp_nc_frame_ctx {
+    const char *client_id;
+    int16_t api_key, version;
+    int32_t corr;
+    kp_request_encode_fn *encode;
+    void *encode_ctx;
+} kp_nc_frame_ctx;
+
+static bool kp_nc_write_frame(kp_writer *w, const kp_nc_frame_ctx *f) {
+    size_t size_at = kp_wr_reserve_i32(w);
+    kp_wr_i16(w, f->api_key);
+    kp_wr_i16(w, f->version);
+    kp_wr_i32(w, f->corr);
+    kp_wr_cstring(w, f->client_id);
+    if (f->encode && !f->encode(f->encode_ctx, w, f->version))
+        return false;
+    kp_wr_patch_i32(w, size_at, (int32_t)(w->len - size_at - 4));
+    return true;
+}
+
+/* NetworkClient.doSend once the version is known: frames the request into
+ * the connection's output and registers it in flight. */
+static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, int16_t version,
+                             kp_request_encode_fn *encode, void *encode_ctx, bool expect_response,
+                             int64_t timeout_ms, kp_request_done_cb *done, void *done_ctx, int64_t now) {
+    kp_nc_frame_ctx f = { nc->client_id, api_key, version, nc->next_corr, encode, encode_ctx };
+    kp_writer w;
+    kp_wr_init(&w, NULL, 0);
+    if (!kp_nc_write_frame(&w, &f) || w.len > KP_NC_MAX_FRAME)
+        return -1;
+    size_t need = w.len;
+    if (!kp_nc_reserve(&c->out, &c->out_cap, c->out_len + need))
+        return -1;
+    kp_wr_init(&w, c->out + c->out_len, need);
+    if (!kp_nc_write_frame(&w, &f) || w.err || w.len != need)
+        return -1;
+    c->out_len += need;
+    nc->next_corr = nc->next_corr == INT32_MAX ? 0 : nc->next_corr + 1;
+    int idx = (c->head + c->count) % nc->max_in_flight;
+    kp_nc_req *q = &c->ring[idx];
+    q->corr = f.corr;
+    q->api_key = api_key;
+    q->api_version = version;
+    q->expect_response = expect_response;
+    q->send_ms = now;
+    q->timeout_ms = timeout_ms;
+    q->done = done;
+    q->done_ctx = done_ctx;
+    c->count++;
+    kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
+               "NetworkClient.doSend");
+    if (!kp_nc_flush(nc, c))
+        c->pending_close = true;
+    return f.corr;
+}
+
+/* ------------------------------------------------------------------ */
+/* ApiVersions (NetworkClient.handleApiVersionsResponse)               */
+/* ------------------------------------------------------------------ */
+
+#define KP_API_API_VERSIONS 18
+
+static void kp_nc_api_versions_done(void *ctx, const kp_client_response *r);
+
+static void kp_nc_send_api_versions(kp_netclient *nc, kp_nc_conn *c, int16_t version, int64_t now) {
+    c->api_versions_req_version = version;
+    int32_t corr = kp_nc_do_send(nc, c, KP_API_API_VERSIONS, version, NULL, NULL, true,
+                                 nc->request_timeout_ms, kp_nc_api_versions_done, nc, now);
+    if (corr < 0)
+        c->pending_close = true;
+}
+
+/* ApiVersions response (v0-2):
+ *   OFFSET SIZE DESCRIPTION
+ *   0      2    error_code
+ *   2      4    api_versions count N
+ *   6      6*N  [api_key i16, min_version i16, max_version i16]
+ *   ...    4    throttle_time_ms (v1+)                                    */
+static void kp_nc_api_versions_done(void *ctx, const kp_client_response *r) {
+    kp_netclient *nc = ctx;
+    kp_nc_conn *c = kp_nc_find(nc, r->node);
+    if (!c || r->disconnected || c->status != KP_NODE_CHECKING_API_VERSIONS)
+        return;
+    int64_t now = r->received_ms;
+    kp_reader rd;
+    kp_rd_init(&rd, r->body, r->body_len);
+    int16_t err = kp_rd_i16(&rd);
+    int32_t n = kp_rd_array_len(&rd, 6, false);
+    int16_t mins[KP_NC_MAX_API_KEY], maxs[KP_NC_MAX_API_KEY];
+    for (int i = 0; i < KP_NC_MAX_API_KEY; i++)
+        mins[i] = maxs[i] = -1;
+    for (int32_t i = 0; i < n && !rd.err; i++) {
+        int16_t k = kp_rd_i16(&rd), lo = kp_rd_i16(&rd), hi = kp_rd_i16(&rd);
+        if (k >= 0 && k < KP_NC_MAX_API_KEY) {
+            mins[k] = lo;
+            maxs[k] = hi;
+        }
+    }
+    if (rd.err) {
+        kp_nc_emit(nc, KP_EV_API_VERSIONS, c->id, r->correlation_id, KP_API_API_VERSIONS, rd.err, -1,
+                   "malformed ApiVersions response");
+        kp_nc_process_disconnection(nc, c, now, false, rd.err);
+        return;
+    }
+    if (err != KP_ERR_NONE) {
+        if (err == KP_ERR_UNSUPPORTED_VERSION && r->api_version > 0) {
+            /* the broker answered in v0 form; retry with v0 */
+            kp_nc_send_api_versions(nc, c, 0, now);
+            return;
+        }
+        kp_nc_emit(nc, KP_EV_API_VERSIONS, c->id, r->correlation_id, KP_API_API_VERSIONS, (kp_err)err, -1,
+                   "ApiVersions error: closing");
+        kp_nc_process_disconnection(nc, c, now, false, (kp_err)err);
+        return;
+    }
+    memcpy(c->api_min, mins, sizeof mins);
+    memcpy(c->api_max, maxs, sizeof maxs);
+    c->versions_known = true;
+    kp_nc_set_status(nc, c, KP_NODE_READY, KP_ERR_NONE);
+    kp_nc_reset_backoff(nc, c);
+    int produce_v = kp_nc_pick_version(nc, c, 0, 0, 7);
+    kp_nc_emit(nc, KP_EV_API_VERSIONS, c->id, r->correlation_id, KP_API_API_VERSIONS, KP_ERR_NONE,
+               produce_v, "NetworkClient.handleApiVersionsResponse (value = Produce version)");
+}
+
+/* ------------------------------------------------------------------ */
+/* Poll phases                                                         */
+/* ------------------------------------------------------------------ */
+
+/* handleCompletedSends: acks=0 requests complete once written. */
+static void kp_nc_handle_completed_sends(kp_netclient *nc, kp_nc_conn *c, int64_t now) {
+    if (c->out_len != 0 || c->count == 0)
+        return;
+    kp_nc_req *last = kp_nc_ring_at(c, c->count - 1, nc->max_in_flight);
+    if (last->expect_response)
+        return;
+    kp_nc_done *d = kp_nc_push_done(&nc->done, &nc->ndone, &nc->done_cap);
+    d->cb = last->done;
+    d->ctx = last->done_ctx;
+    kp_nc_fill_resp(&d->resp, c, last, now);
+    c->count--; /* completeLastSent */
+}
+
+/* handleCompletedReceives: frames in the input buffer. The completions
+ * point into c->in, which stays untouched until the callbacks ran. */
+static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) {
+    while (c->status != KP_NODE_DISCONNECTED && c->in_len - c->in_off >= 4) {
+        const uint8_t *p = c->in + c->in_off;
+        int32_t size = (int32_t)kp_be32_get(p);
+        if (size < 4 || size > KP_NC_MAX_FRAME) {
+            c->pending_close = true;
+            return;
+        }
+        if (c->in_len - c->in_off < 4 + (size_t)size)
+            return;
+        int32_t corr = (int32_t)kp_be32_get(p + 4);
+        if (c->count == 0 || kp_nc_ring_at(c, 0, nc->max_in_flight)->corr != corr ||
+            !kp_nc_ring_at(c, 0, nc->max_in_flight)->expect_response) {
+            /* Java: IllegalStateException "Correlation id for response does
+             * not match request" — fatal for this connection */
+            kp_nc_emit(nc, KP_EV_DISCONNECTED, c->id, corr, -1, KP_ERR__BAD_MSG, -1,
+                       "correlation id does not match the oldest in-flight request");
+            c->pending_close = true;
+            return;
+        }
+        kp_nc_req *q = kp_nc_ring_at(c, 0, nc->max_in_flight);
+        kp_nc_done *d = kp_nc_push_done(&nc->done, &nc->ndone, &nc->done_cap);
+        d->cb = q->done;
+        d->ctx = q->done_ctx;
+        kp_nc_fill_resp(&d->resp, c, q, now);
+        d->resp.body = p + 8;
+        d->resp.body_len = (size_t)size - 4;
+        c->head = (c->head + 1) % nc->max_in_flight;
+        c->count--;
+        c->in_off += 4 + (size_t)size;
+        kp_nc_emit(nc, KP_EV_RESPONSE_RECEIVED, c->id, corr, q->api_key, KP_ERR_NONE, size,
+                   "NetworkClient.handleCompletedReceives");
+    }
+}
+
+/* handleTimedOutRequests */
+static bool kp_nc_has_expired(const kp_netclient *nc, kp_nc_conn *c, int64_t now) {
+    for (int i = 0; i < c->count; i++) {
+        kp_nc_req *q = kp_nc_ring_at(c, i, nc->max_in_flight);
+        if (now - q->send_ms > q->timeout_ms)
+            return true;
+    }
+    return false;
+}
+
+static void kp_nc_run_callbacks(kp_netclient *nc) {
+    /* callbacks may send (adding to nc->done is impossible from send: it
+     * only fails synchronously), so iterate by index over a stable count */
+    for (int i = 0; i < nc->ndone; i++) {
+        kp_nc_done *d = &nc->done[i];
+        if (d->cb)
+            d->cb(d->ctx, &d->resp);
+    }
+    nc->ndone = 0;
+}
+
+int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
+    /* abortedSends: version mismatches complete at once, without I/O */
+    if (nc->naborted > 0) {
+        int n = nc->naborted;
+        for (int i = 0; i < n; i++) {
+            kp_nc_done *d = kp_nc_push_done(&nc->done, &nc->ndone, &nc->done_cap);
+            *d = nc->aborted[i];
+            d->resp.received_ms = now;
+        }
+        nc->naborted = 0;
+        kp_nc_run_callbacks(nc);
+        return 0;
+    }
+
+    int64_t metadata_timeout = INT64_MAX;
+    if (nc->upd && nc->upd->maybe_update)
+        metadata_timeout = nc->upd->maybe_update(nc->upd_ctx, now);
+
+    bool any_disconnect = false;
+    /* "selector.poll": connections, output, input */
+    for (int i = 0; i < nc->nconns; i++) {
+        kp_nc_conn *c = nc->conns[i];
+        if (c->status == KP_NODE_DISCONNECTED || !c->conn)
+            continue;
+        kp_conn_state st = nc->env.transport.state(nc->env.transport.ctx, c->conn);
+        if (st == KP_CONN_CONNECTING)
+            continue;
+        if (c->status == KP_NODE_CONNECTING && st == KP_CONN_CONNECTED) {
+            /* handleConnections */
+            if (nc->discover_versions) {
+                kp_nc_set_status(nc, c, KP_NODE_CHECKING_API_VERSIONS, KP_ERR_NONE);
+                /* handleInitiateApiVersionRequests */
+                kp_nc_send_api_versions(nc, c, nc->client_max[KP_API_API_VERSIONS], now);
+            } else {
+                kp_nc_set_status(nc, c, KP_NODE_READY, KP_ERR_NONE);
+                kp_nc_reset_backoff(nc, c);
+            }
+        }
+        bool alive = st == KP_CONN_CONNECTED && !c->pending_close;
+        if (alive)
+            alive = kp_nc_flush(nc, c);
+        if (alive)
+            kp_nc_handle_completed_sends(nc, c, now);
+        bool readable = alive ? kp_nc_read(nc, c) : false;
+        /* bytes that arrived before a close still count (Java reads them) */
+        kp_nc_handle_receives(nc, c, now);
+        if (!alive || !readable || c->pending_close) {
+            kp_nc_process_disconnection(nc, c, now, false, KP_ERR__TRANSPORT);
+            any_disconnect = true;
+        }
+    }
+    /* handleTimedOutRequests */
+    bool any_timeout = false;
+    for (int i = 0; i < nc->nconns; i++) {
+        kp_nc_conn *c = nc->conns[i];
+        if (c->status != KP_NODE_DISCONNECTED && kp_nc_has_expired(nc, c, now)) {
+            kp_nc_process_disconnection(nc, c, now, true, KP_ERR__TIMED_OUT);
+            any_timeout = true;
+        }
+    }
+    if ((any_disconnect || any_timeout) && nc->upd && nc->upd->request_update)
+        nc->upd->request_update(nc->upd_ctx);
+
+    /* completeResponses; input buffers are compacted only afterwards
+     * because the bodies point into them */
+    kp_nc_run_callbacks(nc);
+    for (int i = 0; i < nc->nconns; i++) {
+        kp_nc_conn *c = nc->conns[i];
+        if (c->in_off > 0) {
+            memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+            c->in_len -= c->in_off;
+            c->in_off = 0;
+        }
+    }
+
+    /* Java: selector.poll(min(timeout, metadataTimeout, requestTimeout)).
+     * Here the driver sleeps that long; the earliest request deadline is
+     * included so a timeout is noticed when it happens. */
+    int64_t sleep = timeout_ms;
+    if (metadata_timeout < sleep)
+        sleep = metadata_timeout;
+    if (nc->request_timeout_ms < sleep)
+        sleep = nc->request_timeout_ms;
+    for (int i = 0; i < nc->nconns; i++) {
+        kp_nc_conn *c = nc->conns[i];
+        for (int j = 0; j < c->count; j++) {
+            kp_nc_req *q = kp_nc_ring_at(c, j, nc->max_in_flight);
+            int64_t left = q->send_ms + q->timeout_ms + 1 - now;
+            if (left < sleep)
+                sleep = left;
+        }
+    }
+    return sleep < 0 ? 0 : sleep;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                          */
+/* ------------------------------------------------------------------ */
+
+kp_netclient *kp_netclient_new(const kp_netclient_opts *o, const kp_env *env) {
+    if (!o || !env || o->max_in_flight < 1)
+        return NULL;
+    kp_netclient *nc = calloc(1, sizeof *nc);
+    if (!nc)
+        return NULL;
+    nc->env = *env;
+    nc->env.rng = kp_rng_substream(&env->rng, "network-client");
+    nc->client_id = strdup(o->client_id ? o->client_id : "");
+    if (!nc->client_id) {
+        free(nc);
+        return NULL;
+    }
+    nc->max_in_flight = o->max_in_flight;
+    nc->reconnect_backoff_ms = o->reconnect_backoff_ms;
+    nc->reconnect_backoff_max_ms = o->reconnect_backoff_max_ms;
+    double base = o->reconnect_backoff_ms > 1 ? (double)o->reconnect_backoff_ms : 1.0;
+    nc->reconnect_backoff_max_exp =
+        o->reconnect_backoff_max_ms > 0 ? log((double)o->reconnect_backoff_max_ms / base) / log(2.0) : 0;
+    nc->request_timeout_ms = o->request_timeout_ms;
+    nc->discover_versions = o->discover_versions;
+    for (int i = 0; i < KP_NC_MAX_API_KEY; i++)
+        nc->client_max[i] = -1;
+    /* kafka-clients 2.1.1 latest versions (KAFKA_FACTS.md) */
+    nc->client_max[0] = 7;   /* Produce */
+    nc->client_max[3] = 7;   /* Metadata */
+    nc->client_max[10] = 2;  /* FindCoordinator */
+    nc->client_max[18] = 2;  /* ApiVersions */
+    nc->client_max[22] = 1;  /* InitProducerId */
+    nc->client_max[24] = 1;  /* AddPartitionsToTxn */
+    nc->client_max[26] = 1;  /* EndTxn */
+    return nc;
+}
+
+void kp_netclient_destroy(kp_netclient *nc) {
+    if (!nc)
+        return;
+    for (int i = 0; i < nc->nconns; i++) {
+        kp_nc_conn *c = nc->conns[i];
+        if (c->conn)
+            nc->env.transport.close(nc->env.transport.ctx, c->conn);
+        free(c->ring);
+        free(c->host);
+        free(c->in);
+        free(c->out);
+        free(c);
+    }
+    free(nc->done);
+    free(nc->aborted);
+    free(nc->client_id);
+    free(nc);
+}
+
+void kp_netclient_set_updater(kp_netclient *nc, const kp_metadata_updater_ops *ops, void *ctx) {
+    nc->upd = ops;
+    nc->upd_ctx = ctx;
+}
+
+void kp_netclient_set_client_max_version(kp_netclient *nc, int16_t api_key, int16_t v) {
+    if (api_key >= 0 && api_key < KP_NC_MAX_API_KEY)
+        nc->client_max[api_key] = v;
+}
+
+bool kp_netclient_can_send(kp_netclient *nc, int32_t node, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c || c->status != KP_NODE_READY || !c->conn || c->pending_close)
+        return false;
+    if (c->throttle_until_ms > now)
+        return false;
+    if (c->out_len != 0) /* previous send not complete: canSendMore */
+        return false;
+    return c->count < nc->max_in_flight;
+}
+
+bool kp_netclient_is_ready(kp_netclient *nc, int32_t node, int64_t now) {
+    if (nc->upd && nc->upd->is_update_due && nc->upd->is_update_due(nc->upd_ctx, now))
+        return false;
+    return kp_netclient_can_send(nc, node, now);
+}
+
+bool kp_netclient_maybe_connect(kp_netclient *nc, const kp_node *node, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node->id);
+    if (!kp_nc_can_connect(c, now))
+        return false;
+    c = kp_nc_get(nc, node);
+    if (!c)
+        return false;
+    kp_nc_initiate_connect(nc, c, now);
+    return true;
+}
+
+/* NetworkClient.ready */
+bool kp_netclient_ready(kp_netclient *nc, const kp_node *node, int64_t now) {
+    if (kp_netclient_is_ready(nc, node->id, now))
+        return true;
+    kp_netclient_maybe_connect(nc, node, now);
+    return false;
+}
+
+int64_t kp_netclient_connection_delay(kp_netclient *nc, int32_t node, int64_t now) {
+    return kp_nc_conn_delay(kp_nc_find(nc, node), now);
+}
+
+int64_t kp_netclient_throttle_delay(const kp_netclient *nc, int32_t node, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c || c->throttle_until_ms <= now)
+        return 0;
+    return c->throttle_until_ms - now;
+}
+
+int64_t kp_netclient_poll_delay(kp_netclient *nc, int32_t node, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    int64_t t = kp_netclient_throttle_delay(nc, node, now);
+    if (c && c->status == KP_NODE_READY && t > 0)
+        return t;
+    return kp_nc_conn_delay(c, now);
+}
+
+bool kp_netclient_is_blacked_out(kp_netclient *nc, int32_t node, int64_t now) {
+    return kp_nc_blacked_out(kp_nc_find(nc, node), now);
+}
+
+bool kp_netclient_is_any_connecting(const kp_netclient *nc) {
+    for (int i = 0; i < nc->nconns; i++)
+        if (nc->conns[i]->status == KP_NODE_CONNECTING)
+            return true;
+    return false;
+}
+
+kp_conn_status kp_netclient_status(const kp_netclient *nc, int32_t node) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    return c ? c->status : KP_NODE_DISCONNECTED;
+}
+
+int64_t kp_netclient_reconnect_backoff(const kp_netclient *nc, int32_t node) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    return c ? c->reconnect_backoff_ms : nc->reconnect_backoff_ms;
+}
+
+int kp_netclient_failed_attempts(const kp_netclient *nc, int32_t node) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    return c ? c->failed_attempts : 0;
+}
+
+/* NetworkClient.leastLoadedNode */
+bool kp_netclient_least_loaded_node(kp_netclient *nc, int64_t now, kp_node *out) {
+    if (!nc->upd || !nc->upd->fetch_nodes)
+        return false;
+    int n = nc->upd->fetch_nodes(nc->upd_ctx, nc->nodes_scratch, KP_NC_MAX_NODES);
+    if (n <= 0)
+        return false;
+    int best_inflight = INT_MAX, found = -1;
+    int offset = (int)kp_rng_below(&nc->env.rng, (uint64_t)n);
+    for (int i = 0; i < n; i++) {
+        int idx = (offset + i) % n;
+        const kp_node *node = &nc->nodes_scratch[idx];
+        kp_nc_conn *c = kp_nc_find(nc, node->id);
+        int inflight = c ? c->count : 0;
+        if (inflight == 0 && kp_netclient_is_ready(nc, node->id, now)) {
+            *out = *node;
+            return true;
+        }
+        if (!kp_nc_blacked_out(c, now) && inflight < best_inflight) {
+            best_inflight = inflight;
+            found = idx;
+        }
+    }
+    if (found < 0)
+        return false;
+    *out = nc->nodes_scratch[found];
+    return true;
+}
+
+int32_t kp_netclient_send(kp_netclient *nc, int32_t node, int16_t api_key, int16_t min_version,
+                          int16_t max_version, kp_request_encode_fn *encode, void *encode_ctx,
+                          bool expect_response, int64_t timeout_ms, kp_request_done_cb *done,
+                          void *done_ctx, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c || c->status != KP_NODE_READY || c->out_len != 0 || c->count >= nc->max_in_flight)
+        return -1;
+    int16_t v = kp_nc_pick_version(nc, c, api_key, min_version, max_version);
+    if (v < 0) {
+        /* UnsupportedVersionException -> abortedSends with versionMismatch */
+        kp_nc_done *d = kp_nc_push_done(&nc->aborted, &nc->naborted, &nc->aborted_cap);
+        d->cb = done;
+        d->ctx = done_ctx;
+        d->resp.node = node;
+        d->resp.api_key = api_key;
+        d->resp.api_version = -1;
+        d->resp.correlation_id = nc->next_corr;
+        d->resp.created_ms = now;
+        d->resp.version_mismatch = true;
+        int32_t corr = nc->next_corr;
+        nc->next_corr = nc->next_corr == INT32_MAX ? 0 : nc->next_corr + 1;
+        kp_nc_emit(nc, KP_EV_REQUEST_SENT, node, corr, api_key, KP_ERR_UNSUPPORTED_VERSION, -1,
+                   "NetworkClient.doSend: no usable version");
+        return corr;
+    }
+    return kp_nc_do_send(nc, c, api_key, v, encode, encode_ctx, expect_response, timeout_ms, done,
+                         done_ctx, now);
+}
+
+void kp_netclient_throttle(kp_netclient *nc, int32_t node, int64_t throttle_ms, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c || throttle_ms <= 0)
+        return;
+    int64_t until = now + throttle_ms;
+    if (until > c->throttle_until_ms)
+        c->throttle_until_ms = until;
+    kp_nc_emit(nc, KP_EV_THROTTLE, node, -1, -1, KP_ERR_NONE, throttle_ms,
+               "NetworkClient.maybeThrottle");
+}
+
+void kp_netclient_disconnect(kp_netclient *nc, int32_t node, int64_t now) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c || c->status == KP_NODE_DISCONNECTED)
+        return;
+    kp_nc_process_disconnection(nc, c, now, false, KP_ERR__CLOSED);
+}
+
+int kp_netclient_in_flight_count(const kp_netclient *nc) {
+    int n = 0;
+    for (int i = 0; i < nc->nconns; i++)
+        n += nc->conns[i]->count;
+    return n + nc->naborted;
+}
+
+int kp_netclient_in_flight_count_node(const kp_netclient *nc, int32_t node) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    return c ? c->count : 0;
+}
+
+bool kp_netclient_has_in_flight(const kp_netclient *nc) {
+    return kp_netclient_in_flight_count(nc) > 0 || nc->ndone > 0;
+}
+
+int kp_netclient_api_version(const kp_netclient *nc, int32_t node, int16_t api_key) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c || !c->versions_known)
+        return -1;
+    return kp_nc_pick_version(nc, c, api_key, 0, INT16_MAX);
+}
+
+void kp_netclient_wakeup(kp_netclient *nc) {
+    if (nc->env.wakeup)
+        nc->env.wakeup(nc->env.wakeup_ctx);
+}
+
+void kp_netclient_close(kp_netclient *nc, int64_t now) {
+    for (int i = 0; i < nc->nconns; i++)
+        if (nc->conns[i]->status != KP_NODE_DISCONNECTED)
+            kp_nc_process_disconnection(nc, nc->conns[i], now, false, KP_ERR__CLOSED);
+    kp_nc_run_callbacks(nc);
+}
+
+int kp_netclient_in_flight_ids(const kp_netclient *nc, int32_t node, int32_t *out, int cap) {
+    kp_nc_conn *c = kp_nc_find(nc, node);
+    if (!c)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < c->count && n < cap; i++)
+        out[n++] = c->ring[(c->head + i) % nc->max_in_flight].corr;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* DefaultMetadataUpdater                                              */
+/* ------------------------------------------------------------------ */
+
+#define KP_API_METADATA 3
+
+struct kp_metadata_updater {
+    kp_netclient *nc;
+    kp_metadata *md;
+    kp_env env;
+    int64_t request_timeout_ms;
+    int64_t reconnect_backoff_ms;
+    bool fetch_in_progress;
+    int64_t requests;
+    kp_arena *arena;
+};
+
+static int kp_mu_fetch_nodes(void *ctx, kp_node *out, int cap) {
+    kp_metadata_updater *u = ctx;
+    const kp_cluster *cl = kp_metadata_fetch(u->md);
+    size_t n = kp_cluster_node_count(cl);
+    int k = 0;
+    for (size_t i = 0; i < n && k < cap; i++)
+        out[k++] = *kp_cluster_node_at(cl, i);
+    return k;
+}
+
+/* DefaultMetadataUpdater.isUpdateDue */
+static bool kp_mu_is_update_due(void *ctx, int64_t now) {
+    kp_metadata_updater *u = ctx;
+    return !u->fetch_in_progress && kp_metadata_time_to_next_update(u->md, now) == 0;
+}
+
+static void kp_mu_request_update(void *ctx) {
+    kp_metadata_updater *u = ctx;
+    kp_metadata_request_update(u->md, kp_clock_now_ms(&u->env.clock));
+}
+
+/* MetadataRequest body: the topics the producer uses, or null for all. */
+static bool kp_mu_encode(void *ctx, kp_writer *w, int16_t version) {
+    kp_metadata_updater *u = ctx;
+    size_t n = kp_metadata_topic_count(u->md);
+    if (kp_metadata_need_all_topics(u->md)) {
+        kp_wr_array_len(w, -1);
+    } else {
+        kp_wr_array_len(w, (int32_t)n);
+        for (size_t i = 0; i < n; i++)
+            kp_wr_cstring(w, kp_metadata_topic_at(u->md, i));
+    }
+    if (version >= 4)
+        kp_wr_bool(w, true); /* allow_auto_topic_creation: producers do */
+    return true;
+}
+
+static kp_cluster *kp_mu_cluster_from(const kp_metadata_response *m, kp_err *err) {
+    kp_cluster *cl = kp_cluster_new();
+    char host[256], topic[256], rack[256], cid[256];
+    *err = KP_ERR__NOMEM;
+    if (!cl)
+        return NULL;
+#define KP_MU_STR(dst, s) \
+    (snprintf((dst), sizeof(dst), "%.*s", (int)((s).len < 0 ? 0 : (s).len), (const char *)(s).ptr), (dst))
+    for (int32_t i = 0; i < m->broker_count; i++) {
+        const kp_metadata_broker *b = &m->brokers[i];
+        const char *r = b->rack.len >= 0 ? KP_MU_STR(rack, b->rack) : NULL;
+        if (kp_cluster_add_node(cl, b->node_id, KP_MU_STR(host, b->host), b->port, r) != KP_ERR_NONE)
+            goto bad;
+    }
+    if (m->cluster_id.len >= 0)
+        kp_cluster_set_id(cl, KP_MU_STR(cid, m->cluster_id));
+    kp_cluster_set_controller(cl, m->controller_id);
+    for (int32_t i = 0; i < m->topic_count; i++) {
+        const kp_metadata_topic *t = &m->topics[i];
+        KP_MU_STR(topic, t->topic);
+        if (kp_cluster_add_topic(cl, topic, (kp_err)t->error_code, t->is_internal) != KP_ERR_NONE)
+            goto bad;
+        if (t->error_code != KP_ERR_NONE)
+            continue;
+        for (int32_t j = 0; j < t->partition_count; j++) {
+            const kp_metadata_partition *p = &t->partitions[j];
+            if (kp_cluster_add_partition(cl, topic, p->partition, p->leader, p->leader_epoch,
+                                         p->replicas, p->replica_count, p->isr, p->isr_count,
+                                         p->offline_replicas, p->offline_replica_count,
+                                         (kp_err)p->error_code) != KP_ERR_NONE)
+                goto bad;
+        }
+    }
+#undef KP_MU_STR
+    *err = KP_ERR_NONE;
+    return cl;
+bad:
+    kp_cluster_destroy(cl);
+    *err = KP_ERR__BAD_MSG;
+    return NULL;
+}
+
+/* DefaultMetadataUpdater.handleCompletedMetadataResponse (and
+ * handleDisconnection for a disconnected response). */
+static void kp_mu_done(void *ctx, const kp_client_response *r) {
+    kp_metadata_updater *u = ctx;
+    u->fetch_in_progress = false;
+    int64_t now = r->received_ms;
+    if (r->disconnected || r->version_mismatch || !r->body) {
+        kp_nc_emit(u->nc, KP_EV_METADATA_RESPONSE, r->node, r->correlation_id, KP_API_METADATA,
+                   r->version_mismatch ? KP_ERR_UNSUPPORTED_VERSION : KP_ERR_NETWORK_EXCEPTION, -1,
+                   "DefaultMetadataUpdater.handleDisconnection");
+        return;
+    }
+    kp_arena_reset(u->arena);
+    kp_reader rd;
+    kp_rd_init(&rd, r->body, r->body_len);
+    kp_metadata_response m;
+    memset(&m, 0, sizeof m);
+    kp_err err = kp_metadata_response_decode(&rd, r->api_version, u->arena, &m);
+    kp_cluster *cl = err == KP_ERR_NONE ? kp_mu_cluster_from(&m, &err) : NULL;
+    kp_nc_emit(u->nc, KP_EV_METADATA_RESPONSE, r->node, r->correlation_id, KP_API_METADATA, err,
+               err == KP_ERR_NONE ? m.broker_count : -1,
+               "DefaultMetadataUpdater.handleCompletedMetadataResponse");
+    if (!cl) {
+        kp_metadata_failed_update(u->md, now, KP_ERR_NONE);
+        return;
+    }
+    if (r->api_version >= 6 && m.throttle_time_ms > 0)
+        kp_netclient_throttle(u->nc, r->node, m.throttle_time_ms, now);
+    /* an empty node list is ignored as a failed update inside */
+    kp_metadata_update(u->md, cl, now);
+}
+
+/* DefaultMetadataUpdater.maybeUpdate(now, node) */
+static int64_t kp_mu_maybe_update_node(kp_metadata_updater *u, const kp_node *node, int64_t now) {
+    if (kp_netclient_can_send(u->nc, node->id, now)) {
+        u->fetch_in_progress = true;
+        int32_t corr = kp_netclient_send(u->nc, node->id, KP_API_METADATA, KP_METADATA_MIN_VERSION,
+                                         KP_METADATA_MAX_VERSION, kp_mu_encode, u, true,
+                                         u->request_timeout_ms, kp_mu_done, u, now);
+        if (corr < 0) {
+            u->fetch_in_progress = false;
+            return u->reconnect_backoff_ms;
+        }
+        u->requests++;
+        kp_event ev;
+        kp_event_init(&ev, KP_EV_METADATA_REQUEST, kp_clock_now_us(&u->env.clock));
+        ev.node = node->id;
+        ev.correlation_id = corr;
+        ev.api_key = KP_API_METADATA;
+        ev.record_count = (int32_t)kp_metadata_topic_count(u->md);
+        ev.detail = "DefaultMetadataUpdater.maybeUpdate";
+        kp_observer_emit(&u->env.observer, &ev);
+        return u->request_timeout_ms;
+    }
+    /* Java: "connect timeout" is reconnect backoff while anything connects */
+    if (kp_netclient_is_any_connecting(u->nc))
+        return u->reconnect_backoff_ms;
+    if (kp_netclient_maybe_connect(u->nc, node, now))
+        return u->reconnect_backoff_ms;
+    /* connected but cannot send more, or connecting: wait for the network */
+    return INT64_MAX;
+}
+
+/* DefaultMetadataUpdater.maybeUpdate(now) */
+static int64_t kp_mu_maybe_update(void *ctx, int64_t now) {
+    kp_metadata_updater *u = ctx;
+    int64_t ttn = kp_metadata_time_to_next_update(u->md, now);
+    int64_t wait = u->fetch_in_progress ? u->request_timeout_ms : 0;
+    int64_t timeout = ttn > wait ? ttn : wait;
+    if (timeout > 0)
+        return timeout;
+    kp_node node;
+    if (!kp_netclient_least_loaded_node(u->nc, now, &node))
+        return u->reconnect_backoff_ms;
+    return kp_mu_maybe_update_node(u, &node, now);
+}
+
+static const kp_metadata_updater_ops kp_mu_ops = {
+    kp_mu_fetch_nodes, kp_mu_is_update_due, kp_mu_maybe_update, kp_mu_request_update
+};
+
+kp_metadata_updater *kp_metadata_updater_new(kp_netclient *nc, kp_metadata *md,
+                                             int64_t request_timeout_ms,
+                                             int64_t reconnect_backoff_ms, const kp_env *env) {
+    kp_metadata_updater *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    u->arena = kp_arena_new(0, 0);
+    if (!u->arena) {
+        free(u);
+        return NULL;
+    }
+    u->nc = nc;
+    u->md = md;
+    u->env = *env;
+    u->request_timeout_ms = request_timeout_ms;
+    u->reconnect_backoff_ms = reconnect_backoff_ms;
+    kp_netclient_set_updater(nc, &kp_mu_ops, u);
+    return u;
+}
+
+void kp_metadata_updater_destroy(kp_metadata_updater *u) {
+    if (!u)
+        return;
+    kp_arena_destroy(u->arena);
+    free(u);
+}
+
+bool kp_metadata_updater_fetch_in_progress(const kp_metadata_updater *u) {
+    return u->fetch_in_progress;
+}
+
+int64_t kp_metadata_updater_requests(const kp_metadata_updater *u) {
+    return u->requests;
+}
