@@ -1,0 +1,153 @@
+/*
+ * kp_txn_manager.h — TransactionManager of kafka-clients 2.1.1, the
+ * idempotence part: producer id and epoch, sequence numbers per partition,
+ * in-flight batches ordered by sequence, last acked sequence and offset,
+ * unresolved sequences, and the fatal / abortable error states. The state
+ * machine is 2.1's whole one (UNINITIALIZED .. FATAL_ERROR) so that the
+ * transactional requests (FindCoordinator, AddPartitionsToTxn, EndTxn) can
+ * be added later without reshaping it; today an idempotent producer only
+ * uses the producer-id part and the error states.
+ *
+ * Who calls what (as in Java):
+ *   - Sender.runOnce preamble: should_reset_producer_state_after_resolving_
+ *     sequences, reset_producer_id, has_producer_id, set_producer_id_and_epoch
+ *     (InitProducerId), has_fatal_error, last_error.
+ *   - RecordAccumulator.drain (kp_accumulator): is_send_to_partition_allowed,
+ *     producer_id_and_epoch, has_unresolved_sequence, first_in_flight_sequence,
+ *     sequence_number, increment_sequence_number, add_in_flight_batch.
+ *   - Sender.completeBatch / failBatch: can_retry, has_producer_id_and_epoch,
+ *     maybe_update_last_acked_sequence, update_last_acked_offset,
+ *     remove_in_flight_batch, adjust_sequences_due_to_failed_batch,
+ *     mark_sequence_unresolved, transition_to_fatal_error.
+ *
+ * Partitions are keyed by (topic string, partition) — compared as strings,
+ * never by pointer — and kept in an array in first-use order, so nothing
+ * depends on addresses. In-flight batches per partition are kept sorted by
+ * base sequence (Java: a PriorityQueue by baseSequence).
+ *
+ * Memory: the manager owns its partition table and copies of topic names;
+ * batches in the in-flight lists are borrowed (owned by the accumulator /
+ * sender) and must be removed (remove_in_flight_batch or reset_producer_id)
+ * before they are freed.
+ *
+ * Invariants (checked by kp_txn_verify): each in-flight list is strictly
+ * increasing in base sequence; every in-flight batch has a sequence; next
+ * sequence >= 0; state transitions only through the one setter.
+ */
+#ifndef KP_TXN_MANAGER_H
+#define KP_TXN_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kp_env.h"
+#include "kp_err.h"
+
+struct kp_batch; /* ProducerBatch, kp_batch.h */
+
+#define KP_NO_PRODUCER_ID (-1LL)
+#define KP_NO_PRODUCER_EPOCH (-1)
+#define KP_NO_SEQUENCE (-1)
+
+typedef struct kp_pid_epoch {
+    int64_t producer_id;   /* KP_NO_PRODUCER_ID if none */
+    int16_t epoch;         /* KP_NO_PRODUCER_EPOCH if none */
+} kp_pid_epoch;
+
+typedef enum kp_txn_state {
+    KP_TXN_UNINITIALIZED = 0,
+    KP_TXN_INITIALIZING,
+    KP_TXN_READY,
+    KP_TXN_IN_TRANSACTION,
+    KP_TXN_COMMITTING_TRANSACTION,
+    KP_TXN_ABORTING_TRANSACTION,
+    KP_TXN_ABORTABLE_ERROR,
+    KP_TXN_FATAL_ERROR
+} kp_txn_state;
+
+const char *kp_txn_state_name(kp_txn_state s);
+
+typedef struct kp_txn_manager kp_txn_manager;
+
+/* transactional_id NULL for an idempotent producer (copied otherwise). */
+kp_txn_manager *kp_txn_manager_new(const char *transactional_id, int32_t transaction_timeout_ms,
+                                   int64_t retry_backoff_ms, const kp_env *env);
+void kp_txn_manager_destroy(kp_txn_manager *tm); /* NULL ok */
+
+/* ---- identity and state -------------------------------------------- */
+bool kp_txn_is_transactional(const kp_txn_manager *tm);
+const char *kp_txn_transactional_id(const kp_txn_manager *tm); /* NULL if none */
+kp_txn_state kp_txn_get_state(const kp_txn_manager *tm);
+bool kp_txn_has_error(const kp_txn_manager *tm);          /* abortable or fatal */
+bool kp_txn_has_fatal_error(const kp_txn_manager *tm);
+bool kp_txn_has_abortable_error(const kp_txn_manager *tm);
+kp_err kp_txn_last_error(const kp_txn_manager *tm);       /* KP_ERR_NONE if none */
+/* transitionToFatalError: always allowed. */
+void kp_txn_transition_to_fatal_error(kp_txn_manager *tm, kp_err err);
+/* transitionToAbortableError: skipped while aborting. */
+void kp_txn_transition_to_abortable_error(kp_txn_manager *tm, kp_err err);
+/* isSendToPartitionAllowed: not in a fatal state (and, transactional,
+ * the partition is in the transaction). */
+bool kp_txn_is_send_to_partition_allowed(const kp_txn_manager *tm, const char *topic, int32_t partition);
+
+/* ---- producer id ------------------------------------------------------- */
+bool kp_txn_has_producer_id(const kp_txn_manager *tm);
+bool kp_txn_has_producer_id_of(const kp_txn_manager *tm, int64_t producer_id);
+bool kp_txn_has_producer_id_and_epoch(const kp_txn_manager *tm, int64_t producer_id, int16_t epoch);
+kp_pid_epoch kp_txn_producer_id_and_epoch(const kp_txn_manager *tm);
+void kp_txn_set_producer_id_and_epoch(kp_txn_manager *tm, kp_pid_epoch pe);
+/* resetProducerId: forget pid, sequences, in-flight lists, unresolved
+ * partitions and acked offsets (non-transactional only). why is for the
+ * event. */
+void kp_txn_reset_producer_id(kp_txn_manager *tm, const char *why);
+
+/* ---- sequences ----------------------------------------------------------- */
+int32_t kp_txn_sequence_number(kp_txn_manager *tm, const char *topic, int32_t partition);
+void kp_txn_increment_sequence_number(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                      int32_t increment);
+bool kp_txn_is_next_sequence(kp_txn_manager *tm, const char *topic, int32_t partition, int32_t sequence);
+void kp_txn_maybe_update_last_acked_sequence(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                             int32_t sequence);
+int32_t kp_txn_last_acked_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
+int64_t kp_txn_last_acked_offset(kp_txn_manager *tm, const char *topic, int32_t partition);
+/* updateLastAckedOffset: base_offset -1 (no offset) leaves it. */
+void kp_txn_update_last_acked_offset(kp_txn_manager *tm, const struct kp_batch *b, int64_t base_offset);
+
+/* ---- in-flight batches ------------------------------------------------- */
+void kp_txn_add_in_flight_batch(kp_txn_manager *tm, struct kp_batch *b);
+void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const struct kp_batch *b);
+/* KP_NO_SEQUENCE when none tracked. */
+int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
+struct kp_batch *kp_txn_next_batch_by_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
+bool kp_txn_has_in_flight_batches(kp_txn_manager *tm, const char *topic, int32_t partition);
+int kp_txn_in_flight_batch_count(kp_txn_manager *tm, const char *topic, int32_t partition);
+/* adjustSequencesDueToFailedBatch: the batch failed for sure; later
+ * in-flight batches and the next sequence move down by its record count. */
+void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const struct kp_batch *b);
+
+/* ---- unresolved sequences ---------------------------------------------- */
+bool kp_txn_has_unresolved_sequences(const kp_txn_manager *tm);
+bool kp_txn_has_unresolved_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
+void kp_txn_mark_sequence_unresolved(kp_txn_manager *tm, const char *topic, int32_t partition);
+/* shouldResetProducerStateAfterResolvingSequences: drops partitions that
+ * resolved (the next sequence follows the last acked one) and returns true
+ * when one drained without resolving. Never for a transactional producer. */
+bool kp_txn_should_reset_producer_state_after_resolving_sequences(kp_txn_manager *tm);
+
+/* ---- produce errors ------------------------------------------------------ */
+/* TransactionManager.canRetry(response, batch): OUT_OF_ORDER_SEQUENCE_NUMBER
+ * when the batch is not the next in line (or its sequence was reset);
+ * UNKNOWN_PRODUCER_ID when log_start_offset is -1, the sequence was reset,
+ * or the log start moved past the last acked offset (then sequences restart
+ * from 0: startSequencesAtBeginning). */
+bool kp_txn_can_retry(kp_txn_manager *tm, kp_err error, int64_t log_start_offset, struct kp_batch *b);
+
+/* ---- transactional request bookkeeping (used once transactions land) -- */
+void kp_txn_set_in_flight_request_correlation_id(kp_txn_manager *tm, int32_t corr);
+void kp_txn_clear_in_flight_request_correlation_id(kp_txn_manager *tm);
+bool kp_txn_has_in_flight_transactional_request(const kp_txn_manager *tm);
+
+/* Consistency walker (tests, debug builds): false if an invariant broke. */
+bool kp_txn_verify(const kp_txn_manager *tm);
+
+#endif
