@@ -7,7 +7,7 @@
  *             bytes written as they come, protocol/kp_record_batch.h)
  *   closed    kp_batch_close: header, compression, CRC; the bytes are
  *             kp_batch_records(); producer id/epoch/sequence set before or
- *             after close (kp_batch_set_producer_state re-CRCs)
+ *             after close (kp_batch_assign_producer_state re-CRCs)
  *   done      kp_batch_done / kp_batch_abort: every record's callback fires
  *             exactly once, in append order, with offset = base + index.
  *
@@ -154,7 +154,7 @@ kp_slice kp_batch_records(const kp_batch *b);
 
 /* ProducerBatch.setProducerState: remembered, written into the header at
  * close, or rewritten in place (with CRC) if already closed. */
-void kp_batch_set_producer_state(kp_batch *b, int64_t producer_id, int16_t epoch,
+void kp_batch_assign_producer_state(kp_batch *b, int64_t producer_id, int16_t epoch,
                                  int32_t base_sequence, bool transactional);
 /* resetProducerState (TransactionManager.adjustSequencesDueToFailedBatch):
  * same, and marks the batch reopened (sequenceHasBeenReset). */
@@ -210,7 +210,7 @@ int32_t kp_batch_partition(const kp_batch *b);
 int64_t kp_batch_id(const kp_batch *b);
 int32_t kp_batch_record_count(const kp_batch *b);
 int32_t kp_batch_max_record_size(const kp_batch *b);
-kp_codec kp_batch_codec(const kp_batch *b);
+kp_codec kp_batch_compression(const kp_batch *b);
 bool kp_batch_is_compressed(const kp_batch *b);
 bool kp_batch_is_split_batch(const kp_batch *b);
 int32_t kp_batch_attempts(const kp_batch *b);
@@ -230,7 +230,7 @@ int64_t kp_batch_producer_id(const kp_batch *b);
 int16_t kp_batch_producer_epoch(const kp_batch *b);
 int32_t kp_batch_base_sequence(const kp_batch *b);
 bool kp_batch_has_sequence(const kp_batch *b);
-bool kp_batch_is_transactional(const kp_batch *b);
+bool kp_batch_transactional(const kp_batch *b);
 /* compressionRatio(): actual compressed/uncompressed record bytes after
  * close (1.0 before and for codec none). */
 double kp_batch_compression_ratio(const kp_batch *b);
