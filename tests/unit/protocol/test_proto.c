@@ -1,0 +1,585 @@
+/*
+ * test_proto.c — request header v1, response header v0, frames, the API
+ * table, and every byte vector of KAFKA_FACTS.md (kafka-clients 2.1.1,
+ * client_id "producer-1"), encoded byte for byte and decoded back.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto_testutil.h"
+
+#define CLIENT_ID "000a70726f64756365722d31" /* "producer-1" */
+
+/* The 76-byte plain RecordBatch of KAFKA_FACTS.md (opaque here). */
+#define BATCH76 \
+    "000000000000000000000040ffffffff021c07770100000000000000000000000000000000000000000000" \
+    "ffffffffffffffffffffffffffff000000011c000000066b65790a76616c756500"
+
+/* Encodes header + body (no size prefix) like the vectors are written. */
+static uint8_t *encode_request(int16_t key, int16_t ver, int32_t corr, const void *body, size_t *len) {
+    kp_request_header h = { key, ver, corr, kp_slice_str("producer-1") };
+    kp_writer w;
+    kp_wr_init(&w, NULL, 0);
+    kp_request_frame_encode(&w, &h, body);
+    size_t need = w.len;
+    uint8_t *buf = malloc(need);
+    kp_wr_init(&w, buf, need);
+    kp_request_frame_encode(&w, &h, body);
+    assert_int_equal(w.err, KP_ERR_NONE);
+    assert_int_equal(w.len, need);
+    assert_int_equal(kp_be32_get(buf), need - 4); /* size patched */
+    *len = need - 4;
+    memmove(buf, buf + 4, need - 4);
+    return buf;
+}
+
+/* Prefixes hex with its size and decodes it as a request frame. */
+static uint8_t *decode_request_hex(const char *hex, kp_arena *a, kp_request *out) {
+    size_t n;
+    uint8_t *body = pt_unhex(hex, &n);
+    uint8_t *frame = malloc(n + 4);
+    kp_be32_put(frame, (uint32_t)n);
+    memcpy(frame + 4, body, n);
+    free(body);
+    size_t flen;
+    assert_int_equal(kp_frame_peek(frame, n + 4, KP_FRAME_MAX_DEFAULT, &flen), KP_ERR_NONE);
+    assert_int_equal(flen, n + 4);
+    assert_int_equal(kp_request_frame_decode(frame, n + 4, a, out), KP_ERR_NONE);
+    assert_true(kp_slice_eq_str(out->hdr.client_id, "producer-1"));
+    return frame; /* decoded slices point into it */
+}
+
+static uint8_t *encode_response(int16_t key, int16_t ver, int32_t corr, const void *body, size_t *len) {
+    kp_writer w;
+    kp_wr_init(&w, NULL, 0);
+    kp_response_frame_encode(&w, key, ver, corr, body);
+    size_t need = w.len;
+    uint8_t *buf = malloc(need);
+    kp_wr_init(&w, buf, need);
+    kp_response_frame_encode(&w, key, ver, corr, body);
+    assert_int_equal(w.err, KP_ERR_NONE);
+    assert_int_equal(kp_be32_get(buf), need - 4);
+    *len = need - 4;
+    memmove(buf, buf + 4, need - 4);
+    return buf;
+}
+
+static uint8_t *decode_response_hex(const char *hex, int16_t key, int16_t ver, kp_arena *a, kp_response *out) {
+    size_t n;
+    uint8_t *body = pt_unhex(hex, &n);
+    uint8_t *frame = malloc(n + 4);
+    kp_be32_put(frame, (uint32_t)n);
+    memcpy(frame + 4, body, n);
+    free(body);
+    kp_response_header h;
+    assert_int_equal(kp_response_frame_header(frame, n + 4, &h), KP_ERR_NONE);
+    assert_int_equal(kp_response_frame_decode(frame, n + 4, key, ver, a, out), KP_ERR_NONE);
+    assert_int_equal(h.correlation_id, out->hdr.correlation_id);
+    return frame;
+}
+
+/* ---- request vectors ------------------------------------------------ */
+
+static const char *const V_API_VERSIONS = "0012000200000000" CLIENT_ID;
+static const char *const V_METADATA = "0003000700000001" CLIENT_ID "0000000100047465737401";
+static const char *const V_METADATA_ALL = "0003000700000001" CLIENT_ID "ffffffff01";
+static const char *const V_PRODUCE = "0000000700000002" CLIENT_ID
+                                     "ffffffff000075300000000100047465737400000001000000000000004c" BATCH76;
+static const char *const V_INIT_PID = "0016000100000003" CLIENT_ID "ffff7fffffff";
+static const char *const V_FIND_COORD = "000a000200000004" CLIENT_ID "000574786e2d3101";
+static const char *const V_ADD_PARTS = "0018000100000005" CLIENT_ID
+                                       "000574786e2d3100000000000003e80000000000010004746573740000000100000000";
+static const char *const V_END_TXN = "001a000100000006" CLIENT_ID "000574786e2d3100000000000003e8000001";
+
+static void vector_api_versions_request(void **state) {
+    (void)state;
+    kp_api_versions_request m = { 0 };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_API_VERSIONS, 2, 0, &m, &len);
+    pt_assert_hex(buf, len, V_API_VERSIONS);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    free(decode_request_hex(V_API_VERSIONS, a, &r));
+    assert_int_equal(r.hdr.api_key, 18);
+    assert_int_equal(r.hdr.api_version, 2);
+    assert_int_equal(r.hdr.correlation_id, 0);
+    kp_arena_destroy(a);
+}
+
+static void vector_metadata_request(void **state) {
+    (void)state;
+    kp_slice topics[] = { kp_slice_str("test") };
+    kp_metadata_request m = { 1, topics, true };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_METADATA, 7, 1, &m, &len);
+    pt_assert_hex(buf, len, V_METADATA);
+    free(buf);
+    kp_metadata_request all = { -1, NULL, true };
+    buf = encode_request(KP_API_METADATA, 7, 1, &all, &len);
+    pt_assert_hex(buf, len, V_METADATA_ALL);
+    free(buf);
+
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    uint8_t *frame = decode_request_hex(V_METADATA, a, &r);
+    assert_int_equal(r.hdr.correlation_id, 1);
+    assert_int_equal(r.body.metadata.topic_count, 1);
+    assert_true(kp_slice_eq_str(r.body.metadata.topics[0], "test"));
+    assert_true(r.body.metadata.allow_auto_topic_creation);
+    free(frame);
+    frame = decode_request_hex(V_METADATA_ALL, a, &r);
+    assert_int_equal(r.body.metadata.topic_count, -1);
+    assert_null(r.body.metadata.topics);
+    free(frame);
+    kp_arena_destroy(a);
+}
+
+static void vector_produce_request(void **state) {
+    (void)state;
+    size_t blen;
+    uint8_t *batch = pt_unhex(BATCH76, &blen);
+    assert_int_equal(blen, 76);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)blen } };
+    kp_produce_topic_data td = { kp_slice_str("test"), 1, &pd };
+    kp_produce_request m = { KP_SLICE_NULL, -1, 30000, 1, &td };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_PRODUCE, 7, 2, &m, &len);
+    pt_assert_hex(buf, len, V_PRODUCE);
+    free(buf);
+
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    uint8_t *frame = decode_request_hex(V_PRODUCE, a, &r);
+    const kp_produce_request *g = &r.body.produce;
+    assert_int_equal(r.hdr.correlation_id, 2);
+    assert_int_equal(g->transactional_id.len, -1);
+    assert_int_equal(g->acks, -1);
+    assert_int_equal(g->timeout_ms, 30000);
+    assert_int_equal(g->topic_count, 1);
+    assert_true(kp_slice_eq_str(g->topics[0].topic, "test"));
+    assert_int_equal(g->topics[0].partition_count, 1);
+    assert_int_equal(g->topics[0].partitions[0].partition, 0);
+    assert_true(kp_slice_eq(g->topics[0].partitions[0].records, pd.records));
+    assert_true(kp_api_has_response(KP_API_PRODUCE, 7, g));
+    free(frame);
+    free(batch);
+    kp_arena_destroy(a);
+}
+
+static void vector_init_producer_id_request(void **state) {
+    (void)state;
+    kp_init_producer_id_request m = { KP_SLICE_NULL, INT32_MAX };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_INIT_PRODUCER_ID, 1, 3, &m, &len);
+    pt_assert_hex(buf, len, V_INIT_PID);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    free(decode_request_hex(V_INIT_PID, a, &r));
+    assert_int_equal(r.hdr.correlation_id, 3);
+    assert_int_equal(r.body.init_producer_id.transactional_id.len, -1);
+    assert_int_equal(r.body.init_producer_id.transaction_timeout_ms, INT32_MAX);
+    kp_arena_destroy(a);
+}
+
+static void vector_find_coordinator_request(void **state) {
+    (void)state;
+    kp_find_coordinator_request m = { kp_slice_str("txn-1"), KP_COORDINATOR_TRANSACTION };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_FIND_COORDINATOR, 2, 4, &m, &len);
+    pt_assert_hex(buf, len, V_FIND_COORD);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    uint8_t *frame = decode_request_hex(V_FIND_COORD, a, &r);
+    assert_true(kp_slice_eq_str(r.body.find_coordinator.key, "txn-1"));
+    assert_int_equal(r.body.find_coordinator.key_type, 1);
+    free(frame);
+    kp_arena_destroy(a);
+}
+
+static void vector_add_partitions_to_txn_request(void **state) {
+    (void)state;
+    int32_t parts[] = { 0 };
+    kp_add_partitions_to_txn_topic t = { kp_slice_str("test"), 1, parts };
+    kp_add_partitions_to_txn_request m = { kp_slice_str("txn-1"), 1000, 0, 1, &t };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_ADD_PARTITIONS_TO_TXN, 1, 5, &m, &len);
+    pt_assert_hex(buf, len, V_ADD_PARTS);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    uint8_t *frame = decode_request_hex(V_ADD_PARTS, a, &r);
+    const kp_add_partitions_to_txn_request *g = &r.body.add_partitions_to_txn;
+    assert_true(kp_slice_eq_str(g->transactional_id, "txn-1"));
+    assert_int_equal(g->producer_id, 1000);
+    assert_int_equal(g->producer_epoch, 0);
+    assert_int_equal(g->topic_count, 1);
+    assert_true(kp_slice_eq_str(g->topics[0].topic, "test"));
+    assert_int_equal(g->topics[0].partition_count, 1);
+    assert_int_equal(g->topics[0].partitions[0], 0);
+    free(frame);
+    kp_arena_destroy(a);
+}
+
+static void vector_end_txn_request(void **state) {
+    (void)state;
+    kp_end_txn_request m = { kp_slice_str("txn-1"), 1000, 0, true };
+    size_t len;
+    uint8_t *buf = encode_request(KP_API_END_TXN, 1, 6, &m, &len);
+    pt_assert_hex(buf, len, V_END_TXN);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    uint8_t *frame = decode_request_hex(V_END_TXN, a, &r);
+    assert_true(kp_slice_eq_str(r.body.end_txn.transactional_id, "txn-1"));
+    assert_int_equal(r.body.end_txn.producer_id, 1000);
+    assert_int_equal(r.body.end_txn.producer_epoch, 0);
+    assert_true(r.body.end_txn.committed);
+    free(frame);
+    kp_arena_destroy(a);
+}
+
+/* ---- response vectors ----------------------------------------------- */
+
+static const char *const V_PRODUCE_RESP =
+    "000000020000000100047465737400000001000000000000000000000000002affffffffffffffff000000000000000000000000";
+static const char *const V_INIT_PID_RESP = "000000030000000000000000000000053d8a0000";
+static const char *const V_METADATA_RESP =
+    "0000000100000000000000010000000000096c6f63616c686f737400002384ffff0009636c75737465722d310000000000000001"
+    "0000000474657374000000000100000000000000000000000000050000000100000000000000010000000000000000";
+static const char *const V_END_TXN_RESP = "00000006000000000000";
+
+static void vector_produce_response(void **state) {
+    (void)state;
+    kp_produce_partition_response p = { 0, KP_ERR_NONE, 42, -1, 0 };
+    kp_produce_topic_response t = { kp_slice_str("test"), 1, &p };
+    kp_produce_response m = { 1, &t, 0 };
+    size_t len;
+    uint8_t *buf = encode_response(KP_API_PRODUCE, 7, 2, &m, &len);
+    pt_assert_hex(buf, len, V_PRODUCE_RESP);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_response r;
+    uint8_t *frame = decode_response_hex(V_PRODUCE_RESP, KP_API_PRODUCE, 7, a, &r);
+    const kp_produce_response *g = &r.body.produce;
+    assert_int_equal(r.hdr.correlation_id, 2);
+    assert_int_equal(g->topic_count, 1);
+    assert_true(kp_slice_eq_str(g->topics[0].topic, "test"));
+    assert_int_equal(g->topics[0].partition_count, 1);
+    assert_int_equal(g->topics[0].partitions[0].partition, 0);
+    assert_int_equal(g->topics[0].partitions[0].error_code, 0);
+    assert_int_equal(g->topics[0].partitions[0].base_offset, 42);
+    assert_int_equal(g->topics[0].partitions[0].log_append_time, -1);
+    assert_int_equal(g->topics[0].partitions[0].log_start_offset, 0);
+    assert_int_equal(g->throttle_time_ms, 0);
+    free(frame);
+    kp_arena_destroy(a);
+}
+
+static void vector_init_producer_id_response(void **state) {
+    (void)state;
+    kp_init_producer_id_response m = { 0, KP_ERR_NONE, 343434, 0 };
+    size_t len;
+    uint8_t *buf = encode_response(KP_API_INIT_PRODUCER_ID, 1, 3, &m, &len);
+    pt_assert_hex(buf, len, V_INIT_PID_RESP);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_response r;
+    free(decode_response_hex(V_INIT_PID_RESP, KP_API_INIT_PRODUCER_ID, 1, a, &r));
+    assert_int_equal(r.hdr.correlation_id, 3);
+    assert_int_equal(r.body.init_producer_id.throttle_time_ms, 0);
+    assert_int_equal(r.body.init_producer_id.error_code, 0);
+    assert_int_equal(r.body.init_producer_id.producer_id, 343434);
+    assert_int_equal(r.body.init_producer_id.producer_epoch, 0);
+    kp_arena_destroy(a);
+}
+
+static void vector_metadata_response(void **state) {
+    (void)state;
+    kp_metadata_broker b = { 0, kp_slice_str("localhost"), 9092, KP_SLICE_NULL };
+    int32_t r0[] = { 0 };
+    kp_metadata_partition p = { 0, 0, 0, 5, 1, r0, 1, r0, 0, NULL };
+    kp_metadata_topic t = { 0, kp_slice_str("test"), false, 1, &p };
+    kp_metadata_response m = { 0, 1, &b, kp_slice_str("cluster-1"), 0, 1, &t };
+    size_t len;
+    uint8_t *buf = encode_response(KP_API_METADATA, 7, 1, &m, &len);
+    pt_assert_hex(buf, len, V_METADATA_RESP);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_response r;
+    uint8_t *frame = decode_response_hex(V_METADATA_RESP, KP_API_METADATA, 7, a, &r);
+    const kp_metadata_response *g = &r.body.metadata;
+    assert_int_equal(r.hdr.correlation_id, 1);
+    assert_int_equal(g->throttle_time_ms, 0);
+    assert_int_equal(g->broker_count, 1);
+    assert_int_equal(g->brokers[0].node_id, 0);
+    assert_true(kp_slice_eq_str(g->brokers[0].host, "localhost"));
+    assert_int_equal(g->brokers[0].port, 9092);
+    assert_int_equal(g->brokers[0].rack.len, -1);
+    assert_true(kp_slice_eq_str(g->cluster_id, "cluster-1"));
+    assert_int_equal(g->controller_id, 0);
+    assert_int_equal(g->topic_count, 1);
+    assert_int_equal(g->topics[0].error_code, 0);
+    assert_true(kp_slice_eq_str(g->topics[0].topic, "test"));
+    assert_false(g->topics[0].is_internal);
+    assert_int_equal(g->topics[0].partition_count, 1);
+    const kp_metadata_partition *gp = &g->topics[0].partitions[0];
+    assert_int_equal(gp->error_code, 0);
+    assert_int_equal(gp->partition, 0);
+    assert_int_equal(gp->leader, 0);
+    assert_int_equal(gp->leader_epoch, 5);
+    assert_int_equal(gp->replica_count, 1);
+    assert_int_equal(gp->replicas[0], 0);
+    assert_int_equal(gp->isr_count, 1);
+    assert_int_equal(gp->isr[0], 0);
+    assert_int_equal(gp->offline_replica_count, 0);
+    free(frame);
+    kp_arena_destroy(a);
+}
+
+static void vector_end_txn_response(void **state) {
+    (void)state;
+    kp_end_txn_response m = { 0, KP_ERR_NONE };
+    size_t len;
+    uint8_t *buf = encode_response(KP_API_END_TXN, 1, 6, &m, &len);
+    pt_assert_hex(buf, len, V_END_TXN_RESP);
+    free(buf);
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_response r;
+    free(decode_response_hex(V_END_TXN_RESP, KP_API_END_TXN, 1, a, &r));
+    assert_int_equal(r.hdr.correlation_id, 6);
+    assert_int_equal(r.body.end_txn.throttle_time_ms, 0);
+    assert_int_equal(r.body.end_txn.error_code, 0);
+    kp_arena_destroy(a);
+}
+
+/* ---- headers, frames, table ----------------------------------------- */
+
+static void request_header_roundtrip_and_null_client_id(void **state) {
+    (void)state;
+    kp_request_header h = { KP_API_METADATA, 5, -123456, KP_SLICE_NULL };
+    uint8_t buf[32];
+    kp_writer w;
+    kp_wr_init(&w, buf, sizeof buf);
+    kp_request_header_encode(&w, &h);
+    pt_assert_hex(buf, w.len, "00030005fffe1dc0ffff");
+    kp_reader r;
+    kp_rd_init(&r, buf, w.len);
+    kp_request_header g;
+    assert_int_equal(kp_request_header_decode(&r, &g), KP_ERR_NONE);
+    assert_int_equal(g.api_key, 3);
+    assert_int_equal(g.api_version, 5);
+    assert_int_equal(g.correlation_id, -123456);
+    assert_int_equal(g.client_id.len, -1);
+    for (size_t n = 0; n < w.len; n++) {
+        kp_rd_init(&r, buf, n);
+        assert_int_not_equal(kp_request_header_decode(&r, &g), KP_ERR_NONE);
+    }
+}
+
+static void response_header_roundtrip(void **state) {
+    (void)state;
+    kp_response_header h = { INT32_MIN };
+    uint8_t buf[4];
+    kp_writer w;
+    kp_wr_init(&w, buf, sizeof buf);
+    kp_response_header_encode(&w, &h);
+    pt_assert_hex(buf, w.len, "80000000");
+    kp_reader r;
+    kp_rd_init(&r, buf, 4);
+    kp_response_header g;
+    assert_int_equal(kp_response_header_decode(&r, &g), KP_ERR_NONE);
+    assert_int_equal(g.correlation_id, INT32_MIN);
+    kp_rd_init(&r, buf, 3);
+    assert_int_equal(kp_response_header_decode(&r, &g), KP_ERR__TRUNCATED);
+}
+
+static void frame_peek_waits_for_whole_frame_and_bounds_size(void **state) {
+    (void)state;
+    uint8_t buf[16] = { 0, 0, 0, 6, 1, 2, 3, 4, 5, 6, 9, 9 };
+    size_t need;
+    for (size_t n = 0; n < 4; n++) {
+        assert_int_equal(kp_frame_peek(buf, n, 100, &need), KP_ERR__TRUNCATED);
+        assert_int_equal(need, 4);
+    }
+    for (size_t n = 4; n < 10; n++) {
+        assert_int_equal(kp_frame_peek(buf, n, 100, &need), KP_ERR__TRUNCATED);
+        assert_int_equal(need, 10);
+    }
+    assert_int_equal(kp_frame_peek(buf, 12, 100, &need), KP_ERR_NONE); /* next frame's bytes follow */
+    assert_int_equal(need, 10);
+    assert_int_equal(kp_frame_peek(buf, 12, 5, &need), KP_ERR__BAD_MSG); /* over the bound */
+    uint8_t neg[4] = { 0xff, 0xff, 0xff, 0xfe };
+    assert_int_equal(kp_frame_peek(neg, 4, 100, &need), KP_ERR__BAD_MSG);
+}
+
+static void request_frame_decode_checks_size_and_version(void **state) {
+    (void)state;
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request r;
+    size_t n;
+    /* size prefix disagrees with the frame length */
+    uint8_t *f = pt_unhex("00000015" "0012000200000000" CLIENT_ID, &n);
+    assert_int_equal(kp_request_frame_decode(f, n, a, &r), KP_ERR__BAD_MSG);
+    free(f);
+    /* trailing byte after an ApiVersions v2 body */
+    f = pt_unhex("00000015" "0012000200000000" CLIENT_ID "00", &n);
+    assert_int_equal(kp_request_frame_decode(f, n, a, &r), KP_ERR__BAD_MSG);
+    free(f);
+    /* ApiVersions v3 (flexible; librdkafka's first try): header kept */
+    f = pt_unhex("00000017" "001200030000002a" CLIENT_ID "000000", &n);
+    assert_int_equal(kp_request_frame_decode(f, n, a, &r), KP_ERR__UNSUPPORTED);
+    assert_int_equal(r.hdr.api_key, KP_API_API_VERSIONS);
+    assert_int_equal(r.hdr.api_version, 3);
+    assert_int_equal(r.hdr.correlation_id, 42);
+    free(f);
+    /* an API kpsim does not implement (JoinGroup) */
+    f = pt_unhex("00000014" "000b000500000001" CLIENT_ID, &n);
+    assert_int_equal(kp_request_frame_decode(f, n, a, &r), KP_ERR__UNSUPPORTED);
+    assert_int_equal(r.hdr.api_key, 11);
+    free(f);
+    /* Produce v2 is below our range */
+    f = pt_unhex("00000014" "0000000200000001" CLIENT_ID, &n);
+    assert_int_equal(kp_request_frame_decode(f, n, a, &r), KP_ERR__UNSUPPORTED);
+    free(f);
+    /* header cut inside client_id */
+    f = pt_unhex("0000000c" "0012000200000000000a7072", &n);
+    assert_int_equal(kp_request_frame_decode(f, n, a, &r), KP_ERR__TRUNCATED);
+    free(f);
+    kp_arena_destroy(a);
+}
+
+static void response_frame_decode_rejects_unsupported_and_trailing(void **state) {
+    (void)state;
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_response r;
+    size_t n;
+    uint8_t *f = pt_unhex("0000000a" "00000006000000000000", &n);
+    assert_int_equal(kp_response_frame_decode(f, n, KP_API_END_TXN, 1, a, &r), KP_ERR_NONE);
+    assert_int_equal(kp_response_frame_decode(f, n, KP_API_END_TXN, 2, a, &r), KP_ERR__UNSUPPORTED);
+    assert_int_equal(kp_response_frame_decode(f, n, 11, 0, a, &r), KP_ERR__UNSUPPORTED);
+    assert_int_equal(kp_response_frame_decode(f, n - 1, KP_API_END_TXN, 1, a, &r), KP_ERR__BAD_MSG);
+    free(f);
+    f = pt_unhex("0000000b" "0000000600000000000000", &n);
+    assert_int_equal(kp_response_frame_decode(f, n, KP_API_END_TXN, 1, a, &r), KP_ERR__BAD_MSG);
+    free(f);
+    kp_arena_destroy(a);
+}
+
+static void api_versions_unsupported_answer_is_v0_layout(void **state) {
+    (void)state;
+    uint8_t buf[64];
+    kp_writer w;
+    kp_wr_init(&w, buf, sizeof buf);
+    kp_api_versions_unsupported_frame_encode(&w, 42, NULL, 0);
+    /* size 10, corr 42, error 35, empty api_keys, no throttle field */
+    pt_assert_hex(buf, w.len, "0000000a" "0000002a" "0023" "00000000");
+    kp_wr_init(&w, buf, sizeof buf);
+    kp_api_version av = { KP_API_API_VERSIONS, 0, 2 };
+    kp_api_versions_unsupported_frame_encode(&w, 7, &av, 1);
+    pt_assert_hex(buf, w.len, "00000010" "00000007" "0023" "00000001" "001200000002");
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_response r;
+    assert_int_equal(kp_response_frame_decode(buf, w.len, KP_API_API_VERSIONS, 0, a, &r), KP_ERR_NONE);
+    assert_int_equal(r.hdr.correlation_id, 7);
+    assert_int_equal(r.body.api_versions.error_code, KP_ERR_UNSUPPORTED_VERSION);
+    assert_int_equal(r.body.api_versions.api_key_count, 1);
+    assert_int_equal(r.body.api_versions.api_keys[0].max_version, 2);
+    kp_arena_destroy(a);
+}
+
+static void api_table_names_and_ranges(void **state) {
+    (void)state;
+    assert_string_equal(kp_api_name(0), "Produce");
+    assert_string_equal(kp_api_name(3), "Metadata");
+    assert_string_equal(kp_api_name(18), "ApiVersions");
+    assert_string_equal(kp_api_name(22), "InitProducerId");
+    assert_string_equal(kp_api_name(24), "AddPartitionsToTxn");
+    assert_string_equal(kp_api_name(26), "EndTxn");
+    assert_string_equal(kp_api_name(42), "DeleteGroups");
+    assert_string_equal(kp_api_name(43), "Unknown");
+    assert_string_equal(kp_api_name(-1), "Unknown");
+    static const struct { int16_t key, lo, hi; } want[] = {
+        { 0, 3, 7 }, { 1, 4, 10 }, { 2, 1, 3 }, { 3, 1, 7 }, { 10, 0, 2 },
+        { 18, 0, 2 }, { 22, 0, 1 }, { 24, 0, 1 }, { 26, 0, 1 },
+    };
+    assert_int_equal(kp_api_supported_count, 9);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const kp_api_version *v = kp_api_supported_range(want[i].key);
+        assert_non_null(v);
+        assert_int_equal(v->min_version, want[i].lo);
+        assert_int_equal(v->max_version, want[i].hi);
+        assert_true(kp_api_version_supported(want[i].key, want[i].lo));
+        assert_true(kp_api_version_supported(want[i].key, want[i].hi));
+        assert_false(kp_api_version_supported(want[i].key, (int16_t)(want[i].lo - 1)));
+        assert_false(kp_api_version_supported(want[i].key, (int16_t)(want[i].hi + 1)));
+        if (i > 0) /* ordered by key */
+            assert_true(kp_api_supported[i - 1].api_key < kp_api_supported[i].api_key);
+    }
+    assert_null(kp_api_supported_range(11));
+}
+
+static void produce_with_acks_zero_has_no_response(void **state) {
+    (void)state;
+    kp_produce_request p0 = { KP_SLICE_NULL, 0, 1000, 0, NULL };
+    kp_produce_request p1 = { KP_SLICE_NULL, 1, 1000, 0, NULL };
+    kp_produce_request pall = { KP_SLICE_NULL, -1, 1000, 0, NULL };
+    assert_false(kp_api_has_response(KP_API_PRODUCE, 7, &p0));
+    assert_true(kp_api_has_response(KP_API_PRODUCE, 3, &p1));
+    assert_true(kp_api_has_response(KP_API_PRODUCE, 5, &pall));
+    kp_metadata_request m = { -1, NULL, true };
+    assert_true(kp_api_has_response(KP_API_METADATA, 7, &m));
+    assert_true(kp_api_has_response(KP_API_API_VERSIONS, 2, NULL));
+}
+
+static void sizing_pass_matches_written_frame(void **state) {
+    (void)state;
+    kp_slice topics[] = { kp_slice_str("a"), kp_slice_str("bb") };
+    kp_metadata_request m = { 2, topics, false };
+    kp_request_header h = { KP_API_METADATA, 4, 9, kp_slice_str("c") };
+    kp_writer w;
+    kp_wr_init(&w, NULL, 0);
+    kp_request_frame_encode(&w, &h, &m);
+    size_t need = w.len;
+    uint8_t buf[64];
+    kp_wr_init(&w, buf, need - 1); /* one byte short: the writer says so */
+    kp_request_frame_encode(&w, &h, &m);
+    assert_int_equal(w.err, KP_ERR__NOMEM);
+    kp_wr_init(&w, buf, sizeof buf);
+    kp_request_frame_encode(&w, &h, &m);
+    assert_int_equal(w.err, KP_ERR_NONE);
+    assert_int_equal(w.len, need);
+    pt_assert_hex(buf, w.len, "00000017" "0003000400000009" "000163" "00000002" "000161" "00026262" "00");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(vector_api_versions_request),
+        cmocka_unit_test(vector_metadata_request),
+        cmocka_unit_test(vector_produce_request),
+        cmocka_unit_test(vector_init_producer_id_request),
+        cmocka_unit_test(vector_find_coordinator_request),
+        cmocka_unit_test(vector_add_partitions_to_txn_request),
+        cmocka_unit_test(vector_end_txn_request),
+        cmocka_unit_test(vector_produce_response),
+        cmocka_unit_test(vector_init_producer_id_response),
+        cmocka_unit_test(vector_metadata_response),
+        cmocka_unit_test(vector_end_txn_response),
+        cmocka_unit_test(request_header_roundtrip_and_null_client_id),
+        cmocka_unit_test(response_header_roundtrip),
+        cmocka_unit_test(frame_peek_waits_for_whole_frame_and_bounds_size),
+        cmocka_unit_test(request_frame_decode_checks_size_and_version),
+        cmocka_unit_test(response_frame_decode_rejects_unsupported_and_trailing),
+        cmocka_unit_test(api_versions_unsupported_answer_is_v0_layout),
+        cmocka_unit_test(api_table_names_and_ranges),
+        cmocka_unit_test(produce_with_acks_zero_has_no_response),
+        cmocka_unit_test(sizing_pass_matches_written_frame),
+    };
+    return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
+}
