@@ -1,0 +1,506 @@
+/*
+ * kp_record_batch.c — RecordBatch v2 builder, parser and record iterator
+ * (layout and contracts in kp_record_batch.h).
+ */
+#include "kp_record_batch.h"
+
+#include <string.h>
+
+#include "kp_crc32c.h"
+
+/* The smallest record: length, attributes, timestamp delta, offset delta,
+ * key length, value length, header count — one byte each. */
+#define KP_RECORD_MIN_SIZE 7
+
+/* ---- sizes ---------------------------------------------------------------- */
+
+static size_t kp_lenfield_size(kp_slice s) {
+    return s.len < 0 ? 1 : (size_t)kp_varint_size(s.len) + (size_t)s.len;
+}
+
+/* Key, value and headers part shared by the exact size and the upper
+ * bound (DefaultRecord.sizeOf(keySize, valueSize, headers)). */
+static size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+    size_t n = kp_lenfield_size(key) + kp_lenfield_size(value);
+    n += (size_t)kp_varint_size(nh);
+    for (int i = 0; i < nh; i++)
+        n += kp_lenfield_size(h[i].key) + kp_lenfield_size(h[i].value);
+    return n;
+}
+
+static size_t kp_record_body_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
+                                  kp_slice value, const kp_header *h, int nh) {
+    return 1 + (size_t)kp_varlong_size(timestamp_delta) + (size_t)kp_varint_size(offset_delta) +
+           kp_record_kvh_size(key, value, h, nh);
+}
+
+/* DefaultRecord.sizeInBytes */
+size_t kp_record_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
+                      kp_slice value, const kp_header *h, int nh) {
+    size_t body = kp_record_body_size(timestamp_delta, offset_delta, key, value, h, nh);
+    uint32_t b32 = body > INT32_MAX ? INT32_MAX : (uint32_t)body;
+    return (size_t)kp_varint_size((int32_t)b32) + body;
+}
+
+/* DefaultRecordBatch.estimateBatchSizeUpperBound =
+ * RECORD_BATCH_OVERHEAD + DefaultRecord.recordSizeUpperBound */
+int32_t kp_record_size_upper_bound(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+    size_t n = KP_BATCH_HEADER_SIZE + KP_RECORD_MAX_OVERHEAD + kp_record_kvh_size(key, value, h, nh);
+    return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}
+
+/* ---- builder ------------------------------------------------------------- */
+
+void kp_batch_builder_init(kp_batch_builder *b, uint8_t *buf, size_t cap, kp_codec codec,
+                           bool transactional) {
+    memset(b, 0, sizeof *b);
+    b->buf = buf;
+    b->cap = buf ? cap : 0;
+    b->len = KP_BATCH_HEADER_SIZE;
+    b->codec = codec;
+    b->transactional = transactional;
+    b->first_timestamp = -1;
+    b->max_timestamp = -1;
+}
+
+int32_t kp_batch_builder_count(const kp_batch_builder *b) {
+    return b->count;
+}
+
+size_t kp_batch_builder_uncompressed_bytes(const kp_batch_builder *b) {
+    return KP_BATCH_HEADER_SIZE + b->records_len;
+}
+
+bool kp_batch_builder_is_closed(const kp_batch_builder *b) {
+    return b->closed;
+}
+
+static int64_t kp_ts_delta(const kp_batch_builder *b, int64_t timestamp_ms) {
+    if (b->count == 0)
+        return 0;
+    return (int64_t)((uint64_t)timestamp_ms - (uint64_t)b->first_timestamp);
+}
+
+bool kp_batch_builder_has_room_for(const kp_batch_builder *b, int64_t timestamp_ms,
+                                   kp_slice key, kp_slice value, const kp_header *h, int nh) {
+    if (b->closed || b->count == INT32_MAX || nh < 0 || (nh > 0 && !h))
+        return false;
+    size_t n = kp_record_size(kp_ts_delta(b, timestamp_ms), b->count, key, value, h, nh);
+    return b->len <= b->cap && n <= b->cap - b->len;
+}
+
+static void kp_wr_lenfield(kp_writer *w, kp_slice s) {
+    if (s.len < 0) {
+        kp_wr_varint(w, -1);
+        return;
+    }
+    kp_wr_varint(w, s.len);
+    kp_wr_raw(w, s.ptr, (size_t)s.len);
+}
+
+/* MemoryRecordsBuilder.appendWithOffset -> DefaultRecord.writeTo */
+kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
+                               kp_slice value, const kp_header *h, int nh) {
+    if (b->closed)
+        return KP_ERR__STATE;
+    if (nh < 0 || (nh > 0 && !h) || b->count == INT32_MAX)
+        return KP_ERR__INVALID_ARG;
+    for (int i = 0; i < nh; i++)
+        if (h[i].key.len < 0)
+            return KP_ERR__INVALID_ARG;
+    int64_t tsd = kp_ts_delta(b, timestamp_ms);
+    size_t body = kp_record_body_size(tsd, b->count, key, value, h, nh);
+    if (body > INT32_MAX)
+        return KP_ERR__NOMEM;
+    size_t n = (size_t)kp_varint_size((int32_t)body) + body;
+    if (b->len > b->cap || n > b->cap - b->len)
+        return KP_ERR__NOMEM;
+
+    kp_writer w;
+    kp_wr_init(&w, b->buf + b->len, n);
+    kp_wr_varint(&w, (int32_t)body);
+    kp_wr_i8(&w, 0); /* record attributes: unused */
+    kp_wr_varlong(&w, tsd);
+    kp_wr_varint(&w, b->count);
+    kp_wr_lenfield(&w, key);
+    kp_wr_lenfield(&w, value);
+    kp_wr_varint(&w, nh);
+    for (int i = 0; i < nh; i++) {
+        kp_wr_lenfield(&w, h[i].key);
+        kp_wr_lenfield(&w, h[i].value);
+    }
+    if (w.err || w.len != n)
+        return KP_ERR__STATE; /* size and write disagree: a bug here */
+
+    if (b->count == 0) {
+        b->first_timestamp = timestamp_ms;
+        b->max_timestamp = timestamp_ms;
+    } else if (timestamp_ms > b->max_timestamp) {
+        b->max_timestamp = timestamp_ms;
+    }
+    b->count++;
+    b->len += n;
+    b->records_len += n;
+    return KP_ERR_NONE;
+}
+
+size_t kp_batch_builder_close_bound(const kp_batch_builder *b) {
+    if (b->codec == KP_CODEC_NONE)
+        return 0;
+    return KP_BATCH_HEADER_SIZE + kp_compress_bound(b->codec, b->records_len);
+}
+
+void kp_batch_update_crc(uint8_t *batch, size_t len) {
+    if (len < KP_BATCH_HEADER_SIZE)
+        return;
+    uint32_t crc = kp_crc32c(0, batch + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET);
+    kp_be32_put(batch + KP_BATCH_CRC_OFFSET, crc);
+}
+
+/* DefaultRecordBatch.writeHeader */
+static void kp_batch_write_header(const kp_batch_builder *b, size_t total) {
+    uint8_t *p = b->buf;
+    int16_t attrs = (int16_t)(b->codec & KP_BATCH_ATTR_CODEC_MASK);
+    if (b->transactional)
+        attrs |= KP_BATCH_ATTR_TRANSACTIONAL;
+    if (b->control)
+        attrs |= KP_BATCH_ATTR_CONTROL;
+    kp_be64_put(p + 0, 0);
+    kp_be32_put(p + 8, (uint32_t)(total - KP_BATCH_LOG_OVERHEAD));
+    kp_be32_put(p + 12, (uint32_t)KP_NO_PARTITION_LEADER_EPOCH);
+    p[16] = KP_BATCH_MAGIC;
+    kp_be32_put(p + 17, 0);
+    kp_be16_put(p + 21, (uint16_t)attrs);
+    kp_be32_put(p + 23, (uint32_t)(b->count - 1));
+    kp_be64_put(p + 27, (uint64_t)b->first_timestamp);
+    kp_be64_put(p + 35, (uint64_t)b->max_timestamp);
+    kp_be64_put(p + 43, (uint64_t)(int64_t)KP_NO_PRODUCER_ID);
+    kp_be16_put(p + 51, (uint16_t)(int16_t)KP_NO_PRODUCER_EPOCH);
+    kp_be32_put(p + 53, (uint32_t)KP_NO_SEQUENCE);
+    kp_be32_put(p + 57, (uint32_t)b->count);
+}
+
+/* MemoryRecordsBuilder.close */
+kp_err kp_batch_builder_close(kp_batch_builder *b, uint8_t *scratch, size_t scratch_cap,
+                              kp_slice *out) {
+    if (b->closed) {
+        *out = (kp_slice){ b->buf, (int32_t)b->len };
+        return KP_ERR_NONE;
+    }
+    if (b->count == 0)
+        return KP_ERR__STATE;
+    size_t total = b->len;
+    if (b->codec != KP_CODEC_NONE) {
+        size_t need = kp_batch_builder_close_bound(b);
+        if (!scratch || scratch_cap < need)
+            return KP_ERR__NOMEM;
+        size_t clen = 0;
+        kp_err err = kp_compress(b->codec, b->buf + KP_BATCH_HEADER_SIZE, b->records_len,
+                                 scratch + KP_BATCH_HEADER_SIZE,
+                                 scratch_cap - KP_BATCH_HEADER_SIZE, &clen);
+        if (err)
+            return err;
+        if (clen > b->cap - KP_BATCH_HEADER_SIZE)
+            return KP_ERR__NOMEM;
+        total = KP_BATCH_HEADER_SIZE + clen;
+    }
+    if (total - KP_BATCH_LOG_OVERHEAD > INT32_MAX)
+        return KP_ERR__NOMEM;
+    if (b->codec != KP_CODEC_NONE)
+        memcpy(b->buf + KP_BATCH_HEADER_SIZE, scratch + KP_BATCH_HEADER_SIZE,
+               total - KP_BATCH_HEADER_SIZE);
+    kp_batch_write_header(b, total);
+    kp_batch_update_crc(b->buf, total);
+    b->len = total;
+    b->closed = true;
+    *out = (kp_slice){ b->buf, (int32_t)total };
+    return KP_ERR_NONE;
+}
+
+/* ---- in-place rewrites ----------------------------------------------------- */
+
+void kp_batch_set_producer_state(uint8_t *batch, size_t len, int64_t producer_id,
+                                 int16_t epoch, int32_t base_sequence) {
+    if (len < KP_BATCH_HEADER_SIZE)
+        return;
+    kp_be64_put(batch + 43, (uint64_t)producer_id);
+    kp_be16_put(batch + 51, (uint16_t)epoch);
+    kp_be32_put(batch + 53, (uint32_t)base_sequence);
+    kp_batch_update_crc(batch, len);
+}
+
+void kp_batch_set_base_offset(uint8_t *batch, int64_t base_offset) {
+    kp_be64_put(batch, (uint64_t)base_offset);
+}
+
+void kp_batch_set_partition_leader_epoch(uint8_t *batch, int32_t epoch) {
+    kp_be32_put(batch + 12, (uint32_t)epoch);
+}
+
+/* ---- parsing --------------------------------------------------------------- */
+
+kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, size_t *total) {
+    memset(h, 0, sizeof *h);
+    *total = 0;
+    if (len < 17)
+        return KP_ERR__TRUNCATED;
+    int8_t magic = (int8_t)p[16];
+    if (magic != KP_BATCH_MAGIC)
+        return (magic == 0 || magic == 1) ? KP_ERR__UNSUPPORTED : KP_ERR__BAD_MSG;
+    if (len < KP_BATCH_HEADER_SIZE)
+        return KP_ERR__TRUNCATED;
+    h->base_offset = (int64_t)kp_be64_get(p);
+    h->batch_length = (int32_t)kp_be32_get(p + 8);
+    h->partition_leader_epoch = (int32_t)kp_be32_get(p + 12);
+    h->magic = magic;
+    h->crc = kp_be32_get(p + 17);
+    h->attributes = (int16_t)kp_be16_get(p + 21);
+    h->last_offset_delta = (int32_t)kp_be32_get(p + 23);
+    h->first_timestamp = (int64_t)kp_be64_get(p + 27);
+    h->max_timestamp = (int64_t)kp_be64_get(p + 35);
+    h->producer_id = (int64_t)kp_be64_get(p + 43);
+    h->producer_epoch = (int16_t)kp_be16_get(p + 51);
+    h->base_sequence = (int32_t)kp_be32_get(p + 53);
+    h->record_count = (int32_t)kp_be32_get(p + 57);
+
+    if (h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD)
+        return KP_ERR__BAD_MSG;
+    size_t t = KP_BATCH_LOG_OVERHEAD + (size_t)h->batch_length;
+    if (t > len)
+        return KP_ERR__TRUNCATED;
+    if ((h->attributes & KP_BATCH_ATTR_CODEC_MASK) > KP_CODEC_ZSTD)
+        return KP_ERR__BAD_MSG;
+    if (h->record_count < 0)
+        return KP_ERR__BAD_MSG;
+    if ((int64_t)h->last_offset_delta < (int64_t)h->record_count - 1)
+        return KP_ERR__BAD_MSG;
+    if (kp_batch_codec(h) == KP_CODEC_NONE &&
+        (uint64_t)h->record_count * KP_RECORD_MIN_SIZE > t - KP_BATCH_HEADER_SIZE)
+        return KP_ERR__BAD_MSG;
+    *total = t;
+    return KP_ERR_NONE;
+}
+
+kp_err kp_batch_verify_crc(const uint8_t *batch, size_t total) {
+    if (total < KP_BATCH_HEADER_SIZE)
+        return KP_ERR__TRUNCATED;
+    uint32_t want = kp_be32_get(batch + KP_BATCH_CRC_OFFSET);
+    uint32_t got = kp_crc32c(0, batch + KP_BATCH_ATTRIBUTES_OFFSET, total - KP_BATCH_ATTRIBUTES_OFFSET);
+    return want == got ? KP_ERR_NONE : KP_ERR__CRC;
+}
+
+/* DefaultRecordBatch.incrementSequence */
+int32_t kp_sequence_increment(int32_t seq, int32_t inc) {
+    if (seq > INT32_MAX - inc)
+        return inc - (INT32_MAX - seq) - 1;
+    return seq + inc;
+}
+
+/* DefaultRecordBatch.lastSequence */
+int32_t kp_batch_last_sequence(const kp_batch_header *h) {
+    if (h->base_sequence == KP_NO_SEQUENCE)
+        return KP_NO_SEQUENCE;
+    return kp_sequence_increment(h->base_sequence, h->last_offset_delta);
+}
+
+/* ---- record iteration ------------------------------------------------------ */
+
+static kp_err kp_iter_fail(kp_record_iter *it, kp_err err) {
+    if (!it->err)
+        it->err = err;
+    return it->err;
+}
+
+kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t total,
+                           kp_dbuf *scratch) {
+    memset(it, 0, sizeof *it);
+    it->prev_offset_delta = -1;
+    kp_rd_init(&it->rd, NULL, 0);
+    size_t t;
+    kp_err err = kp_batch_parse_header(batch, total, &it->hdr, &t);
+    if (err)
+        return kp_iter_fail(it, err);
+    if (t != total)
+        return kp_iter_fail(it, KP_ERR__BAD_MSG);
+    err = kp_batch_verify_crc(batch, total);
+    if (err)
+        return kp_iter_fail(it, err);
+    const uint8_t *records = batch + KP_BATCH_HEADER_SIZE;
+    size_t rlen = total - KP_BATCH_HEADER_SIZE;
+    kp_codec codec = kp_batch_codec(&it->hdr);
+    if (codec != KP_CODEC_NONE) {
+        if (!scratch)
+            return kp_iter_fail(it, KP_ERR__INVALID_ARG);
+        kp_dbuf_reset(scratch);
+        err = kp_decompress(codec, records, rlen, scratch);
+        if (err)
+            return kp_iter_fail(it, err);
+        records = scratch->ptr;
+        rlen = scratch->len;
+        if ((uint64_t)it->hdr.record_count * KP_RECORD_MIN_SIZE > rlen)
+            return kp_iter_fail(it, KP_ERR__BAD_MSG);
+    }
+    kp_rd_init(&it->rd, records, rlen);
+    return KP_ERR_NONE;
+}
+
+/* A length-prefixed field: -1 = null, other negatives malformed. */
+static kp_slice kp_rd_lenfield(kp_reader *r, bool null_ok) {
+    int32_t n = kp_rd_varint(r);
+    if (r->err)
+        return KP_SLICE_NULL;
+    if (n < 0) {
+        if (n != -1 || !null_ok)
+            kp_rd_fail(r, KP_ERR__BAD_MSG);
+        return KP_SLICE_NULL;
+    }
+    const uint8_t *p = kp_rd_raw(r, (size_t)n);
+    return p ? (kp_slice){ p, n } : KP_SLICE_NULL;
+}
+
+/* DefaultRecord.readFrom */
+bool kp_record_iter_next(kp_record_iter *it, kp_record *r) {
+    if (it->err)
+        return false;
+    if (it->index == it->hdr.record_count) {
+        if (kp_rd_remaining(&it->rd) != 0)
+            kp_iter_fail(it, KP_ERR__BAD_MSG); /* bytes after the last record */
+        return false;
+    }
+    if (kp_rd_remaining(&it->rd) == 0) {
+        kp_iter_fail(it, KP_ERR__TRUNCATED); /* fewer records than recordCount */
+        return false;
+    }
+    int32_t len = kp_rd_varint(&it->rd);
+    if (it->rd.err) {
+        kp_iter_fail(it, it->rd.err);
+        return false;
+    }
+    if (len < 0 || (size_t)len > kp_rd_remaining(&it->rd)) {
+        kp_iter_fail(it, len < 0 ? KP_ERR__BAD_MSG : KP_ERR__TRUNCATED);
+        return false;
+    }
+    kp_reader body = kp_rd_sub(&it->rd, (size_t)len);
+    memset(r, 0, sizeof *r);
+    r->attributes = kp_rd_i8(&body);
+    int64_t ts_delta = kp_rd_varlong(&body);
+    int32_t offset_delta = kp_rd_varint(&body);
+    r->key = kp_rd_lenfield(&body, true);
+    r->value = kp_rd_lenfield(&body, true);
+    int32_t hc = kp_rd_varint(&body);
+    if (!body.err && (hc < 0 || (size_t)hc > kp_rd_remaining(&body) / 2))
+        kp_rd_fail(&body, KP_ERR__BAD_MSG); /* a header takes at least 2 bytes */
+    const uint8_t *hstart = body.p;
+    for (int32_t i = 0; i < hc && !body.err; i++) {
+        (void)kp_rd_lenfield(&body, false); /* header key: never null */
+        (void)kp_rd_lenfield(&body, true);
+    }
+    if (body.err) {
+        /* the record's own length promised these bytes */
+        kp_iter_fail(it, body.err == KP_ERR__TRUNCATED ? KP_ERR__BAD_MSG : body.err);
+        return false;
+    }
+    if (kp_rd_remaining(&body) != 0) {
+        kp_iter_fail(it, KP_ERR__BAD_MSG); /* length disagrees with the fields */
+        return false;
+    }
+    if (offset_delta <= it->prev_offset_delta || offset_delta > it->hdr.last_offset_delta) {
+        kp_iter_fail(it, KP_ERR__BAD_MSG);
+        return false;
+    }
+    it->prev_offset_delta = offset_delta;
+    r->header_count = hc;
+    r->headers_raw = (kp_slice){ hstart, (int32_t)(body.p - hstart) };
+    r->offset_delta = offset_delta;
+    r->offset = (int64_t)((uint64_t)it->hdr.base_offset + (uint64_t)(int64_t)offset_delta);
+    if (kp_batch_is_log_append_time(&it->hdr))
+        r->timestamp = it->hdr.max_timestamp;
+    else
+        r->timestamp = (int64_t)((uint64_t)it->hdr.first_timestamp + (uint64_t)ts_delta);
+    it->index++;
+    return true;
+}
+
+void kp_header_iter_init(kp_header_iter *hi, const kp_record *r) {
+    kp_rd_init(&hi->rd, r->headers_raw.ptr, r->headers_raw.len > 0 ? (size_t)r->headers_raw.len : 0);
+    hi->left = r->header_count;
+}
+
+bool kp_header_iter_next(kp_header_iter *hi, kp_header *h) {
+    if (hi->left <= 0 || hi->rd.err)
+        return false;
+    h->key = kp_rd_lenfield(&hi->rd, false);
+    h->value = kp_rd_lenfield(&hi->rd, true);
+    if (hi->rd.err)
+        return false;
+    hi->left--;
+    return true;
+}
+
+/* ---- record sets ----------------------------------------------------------- */
+
+void kp_records_walk_init(kp_records_walk *w, const uint8_t *records, size_t len) {
+    w->p = records;
+    w->left = records ? len : 0;
+    w->err = KP_ERR_NONE;
+}
+
+bool kp_records_next_batch(kp_records_walk *w, kp_batch_header *h, kp_slice *batch) {
+    if (w->err || w->left == 0)
+        return false;
+    size_t total;
+    kp_err err = kp_batch_parse_header(w->p, w->left, h, &total);
+    if (err) {
+        w->err = err;
+        return false;
+    }
+    *batch = (kp_slice){ w->p, (int32_t)total };
+    w->p += total;
+    w->left -= total;
+    return true;
+}
+
+/* ---- control batches ------------------------------------------------------- */
+
+/* MemoryRecords.withEndTransactionMarker */
+kp_err kp_control_batch_build(uint8_t *buf, size_t cap, kp_control_type type,
+                              int32_t coordinator_epoch, int64_t producer_id,
+                              int16_t producer_epoch, int32_t partition_leader_epoch,
+                              int64_t timestamp_ms, kp_slice *out) {
+    if (cap < KP_CONTROL_BATCH_SIZE)
+        return KP_ERR__NOMEM;
+    if (type != KP_CONTROL_ABORT && type != KP_CONTROL_COMMIT)
+        return KP_ERR__INVALID_ARG;
+    uint8_t key[4], value[6];
+    kp_be16_put(key, 0); /* ControlRecordType key version */
+    kp_be16_put(key + 2, (uint16_t)type);
+    kp_be16_put(value, 0); /* EndTransactionMarker value version */
+    kp_be32_put(value + 2, (uint32_t)coordinator_epoch);
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, cap, KP_CODEC_NONE, true);
+    b.control = true;
+    kp_err err = kp_batch_builder_append(&b, timestamp_ms, (kp_slice){ key, 4 },
+                                         (kp_slice){ value, 6 }, NULL, 0);
+    if (!err)
+        err = kp_batch_builder_close(&b, NULL, 0, out);
+    if (err)
+        return err;
+    kp_batch_set_partition_leader_epoch(buf, partition_leader_epoch);
+    kp_batch_set_producer_state(buf, (size_t)out->len, producer_id, producer_epoch, KP_NO_SEQUENCE);
+    return KP_ERR_NONE;
+}
+
+/* ControlRecordType.parse + EndTransactionMarker.deserializeValue */
+kp_err kp_control_record_parse(const kp_record *r, kp_control_type *type,
+                               int32_t *coordinator_epoch) {
+    if (r->key.len < 4 || r->value.len < 6)
+        return KP_ERR__BAD_MSG;
+    int16_t kver = (int16_t)kp_be16_get(r->key.ptr);
+    int16_t t = (int16_t)kp_be16_get(r->key.ptr + 2);
+    int16_t vver = (int16_t)kp_be16_get(r->value.ptr);
+    if (kver < 0 || vver < 0 || (t != KP_CONTROL_ABORT && t != KP_CONTROL_COMMIT))
+        return KP_ERR__BAD_MSG;
+    *type = (kp_control_type)t;
+    *coordinator_epoch = (int32_t)kp_be32_get(r->value.ptr + 2);
+    return KP_ERR_NONE;
+}

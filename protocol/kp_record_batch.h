@@ -1,0 +1,332 @@
+/*
+ * kp_record_batch.h — RecordBatch v2 (magic 2): build, parse, iterate.
+ *
+ * The unit a producer sends and a broker stores. Layout (big-endian):
+ *
+ *   OFFSET SIZE DESCRIPTION
+ *   0      8    baseOffset            int64  (producer writes 0; broker assigns)
+ *   8      4    batchLength           int32  = total size - 12
+ *   12     4    partitionLeaderEpoch  int32  (producer writes -1)
+ *   16     1    magic                 int8   = 2
+ *   17     4    crc                   uint32 = CRC32C of bytes [21, end)
+ *   21     2    attributes            int16  bits 0-2 codec (0 none, 1 gzip,
+ *                                            2 snappy, 3 lz4, 4 zstd),
+ *                                            bit 3 timestamp type (1 =
+ *                                            LogAppendTime), bit 4
+ *                                            transactional, bit 5 control
+ *   23     4    lastOffsetDelta       int32  = offset delta of the last record
+ *   27     8    firstTimestamp        int64  timestamp of the first record
+ *   35     8    maxTimestamp          int64
+ *   43     8    producerId            int64  (-1 without idempotence)
+ *   51     2    producerEpoch         int16  (-1)
+ *   53     4    baseSequence          int32  (-1)
+ *   57     4    recordCount           int32
+ *   61     ...  records; when codec != 0 all of them compressed as one blob
+ *
+ * The CRC leaves out baseOffset, batchLength, partitionLeaderEpoch and
+ * magic so the broker can rewrite them without recomputing it.
+ *
+ * Record (DefaultRecord), all varints zigzag:
+ *
+ *   length varint (bytes after this field) | attributes int8 (0) |
+ *   timestampDelta varlong (vs firstTimestamp) | offsetDelta varint |
+ *   keyLength varint (-1 = null) | key | valueLength varint (-1 = null) |
+ *   value | headerCount varint | headers: keyLength varint, key (UTF-8),
+ *   valueLength varint (-1 = null), value
+ *
+ * Control batches (attributes bit 5, with bit 4) hold one record written
+ * by the transaction coordinator: key = version int16 (0) + type int16
+ * (0 abort, 1 commit); value = version int16 (0) + coordinatorEpoch int32
+ * (ControlRecordType / EndTransactionMarker).
+ *
+ * Memory: nothing here allocates except the record iterator's caller-owned
+ * kp_dbuf, which grows (up to its max) when a compressed batch is
+ * decompressed. The builder writes only into the caller's buffer; slices
+ * returned by parse and iteration point into the caller's input or dbuf
+ * and live as long as those.
+ *
+ * Invariants of a closed builder's batch: batchLength = size - 12; CRC
+ * valid; recordCount = number of appended records = lastOffsetDelta + 1;
+ * offset deltas 0, 1, 2, ...; first/max timestamps as appended.
+ */
+#ifndef KP_RECORD_BATCH_H
+#define KP_RECORD_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kp_buf.h"
+#include "kp_compress.h" /* kp_codec, kp_dbuf */
+#include "kp_err.h"
+
+#define KP_BATCH_HEADER_SIZE 61
+#define KP_BATCH_LOG_OVERHEAD 12  /* baseOffset + batchLength */
+#define KP_BATCH_CRC_OFFSET 17
+#define KP_BATCH_ATTRIBUTES_OFFSET 21 /* CRC covers [21, end) */
+#define KP_BATCH_MAGIC 2
+
+#define KP_BATCH_ATTR_CODEC_MASK 0x07
+#define KP_BATCH_ATTR_LOG_APPEND_TIME 0x08
+#define KP_BATCH_ATTR_TRANSACTIONAL 0x10
+#define KP_BATCH_ATTR_CONTROL 0x20
+
+/* DefaultRecord.MAX_RECORD_OVERHEAD: 5 (length) + 1 (attributes)
+ * + 10 (timestamp delta) + 5 (offset delta). */
+#define KP_RECORD_MAX_OVERHEAD 21
+
+#define KP_NO_PRODUCER_ID (-1)
+#define KP_NO_PRODUCER_EPOCH (-1)
+#define KP_NO_SEQUENCE (-1)
+#define KP_NO_PARTITION_LEADER_EPOCH (-1)
+
+/* A record header; value.len == -1 is a null value. The key must not be
+ * null (Java's RecordHeader rejects a null key). */
+typedef struct kp_header {
+    kp_slice key;
+    kp_slice value;
+} kp_header;
+
+/* ------------------------------------------------------------------ */
+/* Sizes                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Exact encoded size of one record including its length varint
+ * (DefaultRecord.sizeInBytes). key/value len -1 = null. */
+size_t kp_record_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
+                      kp_slice value, const kp_header *h, int nh);
+
+/* AbstractRecords.estimateSizeInBytesUpperBound for magic 2:
+ * 61 + DefaultRecord.recordSizeUpperBound = 61 + 21 + key, value and
+ * header sizes. Key "key" / value "value", no headers -> 93. The producer
+ * sizes a new batch buffer as max(batch.size, this). */
+int32_t kp_record_size_upper_bound(kp_slice key, kp_slice value, const kp_header *h, int nh);
+
+/* ------------------------------------------------------------------ */
+/* Builder (MemoryRecordsBuilder for magic 2)                           */
+/* ------------------------------------------------------------------ */
+
+/* Embeddable; all fields private to kp_record_batch.c. */
+typedef struct kp_batch_builder {
+    uint8_t *buf;        /* caller's buffer; header at [0, 61), records after */
+    size_t cap;
+    size_t len;          /* 61 + record bytes (open) / batch size (closed) */
+    size_t records_len;  /* uncompressed record bytes appended */
+    int64_t first_timestamp;
+    int64_t max_timestamp;
+    int32_t count;
+    kp_codec codec;
+    bool transactional;
+    bool control;
+    bool closed;
+} kp_batch_builder;
+
+/* Starts an empty batch in buf[0..cap). Nothing is written to buf until
+ * the first append. cap < 61 gives a builder that fits nothing. */
+void kp_batch_builder_init(kp_batch_builder *b, uint8_t *buf, size_t cap, kp_codec codec,
+                           bool transactional);
+
+/* MemoryRecordsBuilder.append: offset delta = records so far, timestamp
+ * delta vs the first record's timestamp. Errors (nothing written):
+ * KP_ERR__NOMEM if it does not fit in cap; KP_ERR__STATE after close;
+ * KP_ERR__INVALID_ARG for a header with a null key, nh < 0, or h NULL
+ * with nh > 0. */
+kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
+                               kp_slice value, const kp_header *h, int nh);
+
+int32_t kp_batch_builder_count(const kp_batch_builder *b);
+/* 61 + the uncompressed record bytes so far. */
+size_t kp_batch_builder_uncompressed_bytes(const kp_batch_builder *b);
+/* True if this record would still fit in cap uncompressed (false once
+ * closed). */
+bool kp_batch_builder_has_room_for(const kp_batch_builder *b, int64_t timestamp_ms,
+                                   kp_slice key, kp_slice value, const kp_header *h, int nh);
+
+/* Scratch bytes kp_batch_builder_close needs: 0 for NONE, else
+ * 61 + kp_compress_bound(codec, record bytes). */
+size_t kp_batch_builder_close_bound(const kp_batch_builder *b);
+
+/* MemoryRecordsBuilder.close: for a codec, compresses the records into
+ * scratch and copies them back behind the header when 61 + compressed
+ * size fits in cap (else KP_ERR__NOMEM: builder still open and
+ * unchanged). Writes baseOffset 0, batchLength, partitionLeaderEpoch -1,
+ * magic 2, attributes (codec, transactional, control), lastOffsetDelta,
+ * first/max timestamp, producerId -1, epoch -1, baseSequence -1, count
+ * and the CRC. *out is the batch (inside the builder's buffer).
+ * Errors: KP_ERR__STATE for an empty builder; KP_ERR__NOMEM also when
+ * scratch_cap < close_bound; KP_ERR__COMPRESSION from the codec.
+ * Closing a closed builder returns the same batch again. */
+kp_err kp_batch_builder_close(kp_batch_builder *b, uint8_t *scratch, size_t scratch_cap,
+                              kp_slice *out);
+bool kp_batch_builder_is_closed(const kp_batch_builder *b);
+
+/* ------------------------------------------------------------------ */
+/* Rewriting a closed batch in place                                    */
+/* ------------------------------------------------------------------ */
+
+/* Writes producerId/epoch/baseSequence and recomputes the CRC over
+ * [21, len) (they are inside the CRC). len is the batch size; batches
+ * shorter than 61 bytes are left alone. */
+void kp_batch_set_producer_state(uint8_t *batch, size_t len, int64_t producer_id,
+                                 int16_t epoch, int32_t base_sequence);
+/* Outside the CRC: no recomputation. */
+void kp_batch_set_base_offset(uint8_t *batch, int64_t base_offset);
+void kp_batch_set_partition_leader_epoch(uint8_t *batch, int32_t epoch);
+/* Recomputes and stores the CRC of batch[0..len) (len >= 61). */
+void kp_batch_update_crc(uint8_t *batch, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct kp_batch_header {
+    int64_t base_offset;
+    int32_t batch_length;
+    int32_t partition_leader_epoch;
+    int8_t magic;
+    uint32_t crc;
+    int16_t attributes;
+    int32_t last_offset_delta;
+    int64_t first_timestamp;
+    int64_t max_timestamp;
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t base_sequence;
+    int32_t record_count;
+} kp_batch_header;
+
+/* Parses the header of the batch at p (len bytes available, may be more
+ * than one batch). Checks, in order: len >= 17 and magic == 2 (0/1 ->
+ * KP_ERR__UNSUPPORTED, else KP_ERR__BAD_MSG); len >= 61
+ * (KP_ERR__TRUNCATED); batchLength >= 49 (KP_ERR__BAD_MSG) and
+ * 12 + batchLength <= len (KP_ERR__TRUNCATED); codec <= 4;
+ * recordCount >= 0; lastOffsetDelta >= recordCount - 1 (offset deltas
+ * are distinct and <= lastOffsetDelta; a compacted batch may have fewer
+ * records than lastOffsetDelta + 1); for an uncompressed batch
+ * recordCount * 7 <= record bytes (7 = the smallest record). Does NOT
+ * check the CRC. *total = 12 + batchLength. */
+kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, size_t *total);
+
+/* KP_ERR__CRC if the stored CRC is not the CRC32C of batch[21, total);
+ * KP_ERR__TRUNCATED if total < 61. */
+kp_err kp_batch_verify_crc(const uint8_t *batch, size_t total);
+
+static inline kp_codec kp_batch_codec(const kp_batch_header *h) {
+    return (kp_codec)(h->attributes & KP_BATCH_ATTR_CODEC_MASK);
+}
+static inline bool kp_batch_is_transactional(const kp_batch_header *h) {
+    return (h->attributes & KP_BATCH_ATTR_TRANSACTIONAL) != 0;
+}
+static inline bool kp_batch_is_control(const kp_batch_header *h) {
+    return (h->attributes & KP_BATCH_ATTR_CONTROL) != 0;
+}
+static inline bool kp_batch_is_log_append_time(const kp_batch_header *h) {
+    return (h->attributes & KP_BATCH_ATTR_LOG_APPEND_TIME) != 0;
+}
+/* baseOffset + lastOffsetDelta (DefaultRecordBatch.lastOffset). */
+static inline int64_t kp_batch_last_offset(const kp_batch_header *h) {
+    return h->base_offset + h->last_offset_delta;
+}
+
+/* DefaultRecordBatch.incrementSequence: seq + inc wrapping past INT32_MAX
+ * to 0. inc(INT32_MAX, 1) = 0; inc(INT32_MAX - 5, 10) = 4. */
+int32_t kp_sequence_increment(int32_t seq, int32_t inc);
+/* DefaultRecordBatch.lastSequence: -1 when baseSequence is -1, else
+ * increment(baseSequence, lastOffsetDelta). */
+int32_t kp_batch_last_sequence(const kp_batch_header *h);
+
+/* ------------------------------------------------------------------ */
+/* Record iteration                                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct kp_record {
+    int8_t attributes;
+    int64_t timestamp;     /* firstTimestamp + delta; maxTimestamp for LogAppendTime */
+    int64_t offset_delta;
+    int64_t offset;        /* baseOffset + offset_delta */
+    kp_slice key;          /* len -1 = null */
+    kp_slice value;        /* len -1 = null */
+    int32_t header_count;
+    kp_slice headers_raw;  /* the header_count encoded headers (validated) */
+} kp_record;
+
+/* Private fields; embeddable. */
+typedef struct kp_record_iter {
+    kp_batch_header hdr;
+    kp_reader rd;          /* over the (decompressed) records */
+    int32_t index;         /* records returned so far */
+    int64_t prev_offset_delta;
+    kp_err err;            /* KP_ERR_NONE at a clean end */
+} kp_record_iter;
+
+/* Starts iterating the batch batch[0..total): parses the header (total
+ * must be exactly its size), verifies the CRC (KP_ERR__CRC), and for a
+ * compressed batch decompresses the records into scratch (reset first;
+ * scratch->max bounds the output: KP_ERR__NOMEM past it). scratch may be
+ * NULL for uncompressed batches (else KP_ERR__INVALID_ARG). On error
+ * it->err is set too and kp_record_iter_next returns false. */
+kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t total,
+                           kp_dbuf *scratch);
+
+/* Next record, or false at the end or on an error (it->err says which).
+ * Validates every length (key, value, header key/value, the record length
+ * against what its fields used), offset deltas
+ * strictly increasing within [0, lastOffsetDelta], at most recordCount
+ * records, and at the end exactly recordCount records and no trailing
+ * bytes. */
+bool kp_record_iter_next(kp_record_iter *it, kp_record *r);
+
+/* Headers of a record returned by the iterator. */
+typedef struct kp_header_iter {
+    kp_reader rd;
+    int32_t left;
+} kp_header_iter;
+void kp_header_iter_init(kp_header_iter *hi, const kp_record *r);
+bool kp_header_iter_next(kp_header_iter *hi, kp_header *h);
+
+/* ------------------------------------------------------------------ */
+/* Record sets: several batches back to back (Produce/Fetch payloads)   */
+/* ------------------------------------------------------------------ */
+
+typedef struct kp_records_walk {
+    const uint8_t *p;
+    size_t left;
+    kp_err err;      /* KP_ERR_NONE at a clean end */
+} kp_records_walk;
+
+void kp_records_walk_init(kp_records_walk *w, const uint8_t *records, size_t len);
+/* Next batch: its parsed header and its bytes. Returns false at the end
+ * or on error; w->err is KP_ERR__TRUNCATED when the set ends inside a
+ * batch (Fetch responses may do that; a Produce request must not), or the
+ * header error. Does not verify CRCs. */
+bool kp_records_next_batch(kp_records_walk *w, kp_batch_header *h, kp_slice *batch);
+
+/* ------------------------------------------------------------------ */
+/* Control batches (transaction markers)                                */
+/* ------------------------------------------------------------------ */
+
+typedef enum kp_control_type {
+    KP_CONTROL_ABORT = 0,
+    KP_CONTROL_COMMIT = 1
+} kp_control_type;
+
+/* Size of an end-transaction marker batch (one 4-byte key, 6-byte value). */
+#define KP_CONTROL_BATCH_SIZE 78
+
+/* MemoryRecords.withEndTransactionMarker: a control + transactional batch
+ * holding one marker record, uncompressed, baseOffset 0, baseSequence -1,
+ * the given producer id/epoch, timestamp and partition leader epoch.
+ * KP_ERR__NOMEM if cap < KP_CONTROL_BATCH_SIZE. */
+kp_err kp_control_batch_build(uint8_t *buf, size_t cap, kp_control_type type,
+                              int32_t coordinator_epoch, int64_t producer_id,
+                              int16_t producer_epoch, int32_t partition_leader_epoch,
+                              int64_t timestamp_ms, kp_slice *out);
+
+/* Reads a control record (from a batch with the control bit): key version
+ * >= 0 and type 0/1 (KP_ERR__BAD_MSG otherwise), value version >= 0 and
+ * the coordinator epoch. A key/value version above 0 is accepted, as Java
+ * does, reading the fields it knows. */
+kp_err kp_control_record_parse(const kp_record *r, kp_control_type *type,
+                               int32_t *coordinator_epoch);
+
+#endif

@@ -1,0 +1,694 @@
+/*
+ * test_record_batch.c — RecordBatch v2 against the bytes kafka-clients
+ * 2.1.1's MemoryRecordsBuilder writes (KAFKA_FACTS.md), record sizes,
+ * sequence wrapping, corruption and truncation handling, and round trips
+ * through every codec with headers and null keys/values.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_crc32c.h"
+#include "kp_record_batch.h"
+#include "kp_rng.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
+    size_t n = strlen(hex) / 2;
+    assert_true(n <= cap);
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+    return n;
+}
+
+static kp_slice S(const char *s) { return kp_slice_str(s); }
+
+static const char *VEC_PLAIN =
+    "000000000000000000000040ffffffff021c07770100000000000000000000000000000000000000000000"
+    "ffffffffffffffffffffffffffff000000011c000000066b65790a76616c756500";
+static const char *VEC_IDEMPOTENT =
+    "000000000000000000000040ffffffff020b7e3603000000000000000000000000000000000000000000"
+    "000000000000053d8a000000000000000000011c000000066b65790a76616c756500";
+static const char *VEC_TXN =
+    "000000000000000000000040ffffffff02e8b2116c001000000000000000000000000000000000000000"
+    "00000000000001e240000000000005000000011c000000066b65790a76616c756500";
+static const char *VEC_TWO =
+    "00000000000000000000004fffffffff0207fc9cf900000000000100000000000003e800000000000003ed"
+    "ffffffffffffffffffffffffffff0000000220000000086b6579310c76616c7565310018000a02010c76616c75653200";
+
+static kp_slice build_one(uint8_t *buf, size_t cap, bool txn) {
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, cap, KP_CODEC_NONE, txn);
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("key"), S("value"), NULL, 0), KP_ERR_NONE);
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), KP_ERR_NONE);
+    return out;
+}
+
+static void assert_bytes_hex(kp_slice got, const char *hex) {
+    uint8_t want[256];
+    size_t n = unhex(hex, want, sizeof want);
+    assert_int_equal((size_t)got.len, n);
+    assert_memory_equal(got.ptr, want, n);
+}
+
+/* ---- the four byte vectors ------------------------------------------------ */
+
+static void batch_plain_vector_byte_for_byte(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_slice out = build_one(buf, sizeof buf, false);
+    assert_int_equal(out.len, 76);
+    assert_bytes_hex(out, VEC_PLAIN);
+    assert_int_equal(kp_be32_get(buf + 17), 0x1C077701u);
+}
+
+static void batch_idempotent_vector_byte_for_byte(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_slice out = build_one(buf, sizeof buf, false);
+    kp_batch_set_producer_state(buf, (size_t)out.len, 343434, 0, 0);
+    assert_bytes_hex(out, VEC_IDEMPOTENT);
+    assert_int_equal(kp_be32_get(buf + 17), 0x0B7E3603u);
+}
+
+static void batch_transactional_vector_byte_for_byte(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_slice out = build_one(buf, sizeof buf, true);
+    assert_int_equal(kp_be16_get(buf + 21), 0x0010);
+    kp_batch_set_producer_state(buf, (size_t)out.len, 123456, 0, 5);
+    assert_bytes_hex(out, VEC_TXN);
+    assert_int_equal(kp_be32_get(buf + 17), 0xE8B2116Cu);
+}
+
+static void batch_two_records_vector_byte_for_byte(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    assert_int_equal(kp_batch_builder_append(&b, 1000, S("key1"), S("value1"), NULL, 0), 0);
+    assert_int_equal(kp_batch_builder_append(&b, 1005, KP_SLICE_NULL, S("value2"), NULL, 0), 0);
+    assert_int_equal(kp_batch_builder_count(&b), 2);
+    assert_int_equal(kp_batch_builder_uncompressed_bytes(&b), 91);
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), KP_ERR_NONE);
+    assert_bytes_hex(out, VEC_TWO);
+    assert_int_equal(kp_be32_get(buf + 17), 0x07FC9CF9u);
+}
+
+static void batch_vectors_decode(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    size_t n = unhex(VEC_TXN, buf, sizeof buf);
+    kp_batch_header h;
+    size_t total;
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &total), KP_ERR_NONE);
+    assert_int_equal(total, 76);
+    assert_int_equal(h.batch_length, 64);
+    assert_int_equal(h.partition_leader_epoch, -1);
+    assert_int_equal(h.magic, 2);
+    assert_int_equal(h.crc, 0xE8B2116Cu);
+    assert_true(kp_batch_is_transactional(&h));
+    assert_false(kp_batch_is_control(&h));
+    assert_int_equal(kp_batch_codec(&h), KP_CODEC_NONE);
+    assert_int_equal(h.producer_id, 123456);
+    assert_int_equal(h.producer_epoch, 0);
+    assert_int_equal(h.base_sequence, 5);
+    assert_int_equal(kp_batch_last_sequence(&h), 5);
+    assert_int_equal(h.record_count, 1);
+    assert_int_equal(kp_batch_verify_crc(buf, total), KP_ERR_NONE);
+
+    n = unhex(VEC_TWO, buf, sizeof buf);
+    kp_record_iter it;
+    assert_int_equal(kp_record_iter_init(&it, buf, n, NULL), KP_ERR_NONE);
+    assert_int_equal(it.hdr.first_timestamp, 1000);
+    assert_int_equal(it.hdr.max_timestamp, 1005);
+    assert_int_equal(it.hdr.last_offset_delta, 1);
+    assert_int_equal(it.hdr.producer_id, -1);
+    assert_int_equal(kp_batch_last_sequence(&it.hdr), -1);
+    kp_record r;
+    assert_true(kp_record_iter_next(&it, &r));
+    assert_int_equal(r.timestamp, 1000);
+    assert_int_equal(r.offset, 0);
+    assert_true(kp_slice_eq_str(r.key, "key1"));
+    assert_true(kp_slice_eq_str(r.value, "value1"));
+    assert_int_equal(r.header_count, 0);
+    assert_true(kp_record_iter_next(&it, &r));
+    assert_int_equal(r.timestamp, 1005);
+    assert_int_equal(r.offset_delta, 1);
+    assert_int_equal(r.key.len, -1);
+    assert_true(kp_slice_eq_str(r.value, "value2"));
+    assert_false(kp_record_iter_next(&it, &r));
+    assert_int_equal(it.err, KP_ERR_NONE);
+}
+
+/* ---- sizes ------------------------------------------------------------------ */
+
+static void record_size_15_then_16_bytes_from_offset_delta_64(void **state) {
+    (void)state;
+    assert_int_equal(kp_record_size(0, 0, S("key"), S("value"), NULL, 0), 15);
+    assert_int_equal(kp_record_size(0, 63, S("key"), S("value"), NULL, 0), 15);
+    assert_int_equal(kp_record_size(0, 64, S("key"), S("value"), NULL, 0), 16);
+    /* and the builder lays records out accordingly */
+    uint8_t buf[4096];
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    for (int i = 0; i < 65; i++)
+        assert_int_equal(kp_batch_builder_append(&b, 0, S("key"), S("value"), NULL, 0), 0);
+    assert_int_equal(kp_batch_builder_uncompressed_bytes(&b), 61 + 64 * 15 + 16);
+}
+
+static void record_size_upper_bound_93(void **state) {
+    (void)state;
+    assert_int_equal(kp_record_size_upper_bound(S("key"), S("value"), NULL, 0), 93);
+    assert_int_equal(kp_record_size_upper_bound(KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0), 61 + 21 + 3);
+    kp_header h[1] = { { S("h"), KP_SLICE_NULL } };
+    assert_int_equal(kp_record_size_upper_bound(S("key"), S("value"), h, 1), 93 + 2 + 1);
+}
+
+static void record_size_with_headers_matches_builder(void **state) {
+    (void)state;
+    kp_header h[2] = { { S("trace-id"), S("abc") }, { S("empty"), KP_SLICE_NULL } };
+    uint8_t buf[512];
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    assert_int_equal(kp_batch_builder_append(&b, 5, S("k"), S("v"), h, 2), 0);
+    assert_int_equal(kp_batch_builder_append(&b, 1000000, KP_SLICE_NULL, KP_SLICE_NULL, h, 2), 0);
+    size_t want = 61 + kp_record_size(0, 0, S("k"), S("v"), h, 2) +
+                  kp_record_size(1000000 - 5, 1, KP_SLICE_NULL, KP_SLICE_NULL, h, 2);
+    assert_int_equal(kp_batch_builder_uncompressed_bytes(&b), want);
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), 0);
+    assert_int_equal((size_t)out.len, want);
+}
+
+/* ---- sequences (DefaultRecordBatchTest) -------------------------------------- */
+
+static void sequence_increment_wraps(void **state) {
+    (void)state;
+    assert_int_equal(kp_sequence_increment(5, 5), 10);
+    assert_int_equal(kp_sequence_increment(INT32_MAX, 1), 0);
+    assert_int_equal(kp_sequence_increment(INT32_MAX - 5, 10), 4);
+    assert_int_equal(kp_sequence_increment(0, 0), 0);
+    kp_batch_header h = { 0 };
+    h.base_sequence = INT32_MAX - 1;
+    h.last_offset_delta = 3;
+    assert_int_equal(kp_batch_last_sequence(&h), 1);
+    h.base_sequence = -1;
+    assert_int_equal(kp_batch_last_sequence(&h), -1);
+}
+
+/* ---- builder behaviour ------------------------------------------------------- */
+
+static void builder_nomem_writes_nothing_and_has_room_agrees(void **state) {
+    (void)state;
+    uint8_t buf[61 + 30];
+    memset(buf, 0xEE, sizeof buf);
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    assert_true(kp_batch_builder_has_room_for(&b, 0, S("key"), S("value"), NULL, 0));
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("key"), S("value"), NULL, 0), 0); /* 15 */
+    assert_true(kp_batch_builder_has_room_for(&b, 0, S("key"), S("value"), NULL, 0));
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("key"), S("value"), NULL, 0), 0); /* 30 */
+    assert_false(kp_batch_builder_has_room_for(&b, 0, S("k"), KP_SLICE_NULL, NULL, 0));
+    kp_batch_builder copy = b;
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("k"), KP_SLICE_NULL, NULL, 0), KP_ERR__NOMEM);
+    assert_memory_equal(&copy, &b, sizeof b);
+    assert_int_equal(kp_batch_builder_count(&b), 2);
+
+    kp_batch_builder tiny;
+    kp_batch_builder_init(&tiny, buf, 10, KP_CODEC_NONE, false);
+    assert_false(kp_batch_builder_has_room_for(&tiny, 0, KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0));
+    assert_int_equal(kp_batch_builder_append(&tiny, 0, KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0),
+                     KP_ERR__NOMEM);
+}
+
+static void builder_states_and_bad_arguments(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_batch_builder b;
+    kp_slice out;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), KP_ERR__STATE);
+    kp_header nullkey = { KP_SLICE_NULL, S("v") };
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("k"), S("v"), &nullkey, 1), KP_ERR__INVALID_ARG);
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("k"), S("v"), NULL, 1), KP_ERR__INVALID_ARG);
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("k"), S("v"), NULL, -1), KP_ERR__INVALID_ARG);
+    assert_int_equal(kp_batch_builder_count(&b), 0);
+    assert_int_equal(kp_batch_builder_append(&b, 7, S("k"), S("v"), NULL, 0), 0);
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), 0);
+    assert_true(kp_batch_builder_is_closed(&b));
+    kp_slice again;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &again), 0);
+    assert_ptr_equal(again.ptr, out.ptr);
+    assert_int_equal(again.len, out.len);
+    assert_int_equal(kp_batch_builder_append(&b, 7, S("k"), S("v"), NULL, 0), KP_ERR__STATE);
+    assert_false(kp_batch_builder_has_room_for(&b, 7, S("k"), S("v"), NULL, 0));
+}
+
+static void builder_timestamps_first_and_max(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    static const int64_t ts[] = { 500, 400, 900, 600 };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(kp_batch_builder_append(&b, ts[i], KP_SLICE_NULL, S("v"), NULL, 0), 0);
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), 0);
+    kp_record_iter it;
+    assert_int_equal(kp_record_iter_init(&it, out.ptr, (size_t)out.len, NULL), 0);
+    assert_int_equal(it.hdr.first_timestamp, 500);
+    assert_int_equal(it.hdr.max_timestamp, 900);
+    assert_int_equal(it.hdr.last_offset_delta, 3);
+    kp_record r;
+    for (int i = 0; i < 4; i++) {
+        assert_true(kp_record_iter_next(&it, &r));
+        assert_int_equal(r.timestamp, ts[i]);
+        assert_int_equal(r.offset_delta, i);
+    }
+    assert_false(kp_record_iter_next(&it, &r));
+    assert_int_equal(it.err, 0);
+}
+
+static void batch_rewrites_outside_crc_keep_it_valid(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    kp_slice out = build_one(buf, sizeof buf, false);
+    kp_batch_set_base_offset(buf, 4242);
+    kp_batch_set_partition_leader_epoch(buf, 7);
+    assert_int_equal(kp_batch_verify_crc(buf, (size_t)out.len), KP_ERR_NONE);
+    kp_record_iter it;
+    assert_int_equal(kp_record_iter_init(&it, buf, (size_t)out.len, NULL), 0);
+    assert_int_equal(it.hdr.base_offset, 4242);
+    assert_int_equal(it.hdr.partition_leader_epoch, 7);
+    kp_record r;
+    assert_true(kp_record_iter_next(&it, &r));
+    assert_int_equal(r.offset, 4242);
+}
+
+/* ---- corruption ------------------------------------------------------------- */
+
+static void batch_corrupted_crc_detected(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    size_t n = unhex(VEC_TWO, buf, sizeof buf);
+    /* any bit flipped from attributes to the end breaks the CRC */
+    for (size_t i = 21; i < n; i++) {
+        buf[i] ^= 0x01;
+        assert_int_equal(kp_batch_verify_crc(buf, n), KP_ERR__CRC);
+        kp_record_iter it;
+        kp_err e = kp_record_iter_init(&it, buf, n, NULL);
+        assert_int_not_equal(e, KP_ERR_NONE);
+        kp_record r;
+        assert_false(kp_record_iter_next(&it, &r));
+        buf[i] ^= 0x01;
+    }
+    buf[17] ^= 0x80; /* the stored CRC itself */
+    assert_int_equal(kp_batch_verify_crc(buf, n), KP_ERR__CRC);
+}
+
+static void batch_every_truncation_rejected(void **state) {
+    (void)state;
+    uint8_t full[256];
+    size_t n = unhex(VEC_TWO, full, sizeof full);
+    for (size_t cut = 0; cut < n; cut++) {
+        uint8_t *p = malloc(cut ? cut : 1); /* exact size so ASan sees over-reads */
+        memcpy(p, full, cut);
+        kp_batch_header h;
+        size_t total;
+        assert_int_equal(kp_batch_parse_header(p, cut, &h, &total), KP_ERR__TRUNCATED);
+        kp_record_iter it;
+        assert_int_not_equal(kp_record_iter_init(&it, p, cut, NULL), KP_ERR_NONE);
+        kp_records_walk w;
+        kp_slice b;
+        kp_records_walk_init(&w, p, cut);
+        assert_false(kp_records_next_batch(&w, &h, &b));
+        assert_true(cut == 0 ? w.err == KP_ERR_NONE : w.err == KP_ERR__TRUNCATED);
+        free(p);
+    }
+}
+
+/* A batch whose header and CRC are right but whose records lie: each
+ * malformation is re-CRC'd so the iterator must find it itself. */
+static kp_err iterate_all(uint8_t *p, size_t n) {
+    kp_batch_update_crc(p, n);
+    kp_record_iter it;
+    kp_err e = kp_record_iter_init(&it, p, n, NULL);
+    if (e)
+        return e;
+    kp_record r;
+    int guard = 0;
+    while (kp_record_iter_next(&it, &r))
+        assert_true(++guard < 100);
+    return it.err;
+}
+
+static void batch_record_level_malformations(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    size_t n = unhex(VEC_TWO, buf, sizeof buf);
+    assert_int_equal(iterate_all(buf, n), KP_ERR_NONE);
+    /* record count 3 but only 2 records */
+    kp_be32_put(buf + 57, 3);
+    kp_be32_put(buf + 23, 2);
+    assert_int_equal(iterate_all(buf, n), KP_ERR__TRUNCATED);
+    /* record count 1: a trailing record left over */
+    kp_be32_put(buf + 57, 1);
+    kp_be32_put(buf + 23, 1);
+    assert_int_equal(iterate_all(buf, n), KP_ERR__BAD_MSG);
+    n = unhex(VEC_TWO, buf, sizeof buf);
+    /* lastOffsetDelta 0 while a record has offset delta 1 */
+    kp_be32_put(buf + 23, 0);
+    kp_be32_put(buf + 57, 1);
+    kp_batch_header h;
+    size_t t;
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR_NONE);
+    assert_int_equal(iterate_all(buf, n), KP_ERR__BAD_MSG);
+    n = unhex(VEC_TWO, buf, sizeof buf);
+    /* first record's length varint 0x20 (16) -> 0x22 (17): length lies */
+    assert_int_equal(buf[61], 0x20);
+    buf[61] = 0x22;
+    assert_int_not_equal(iterate_all(buf, n), KP_ERR_NONE);
+    n = unhex(VEC_TWO, buf, sizeof buf);
+    /* key length 4 (0x08) -> -2 (0x03) */
+    assert_int_equal(buf[65], 0x08);
+    buf[65] = 0x03;
+    assert_int_equal(iterate_all(buf, n), KP_ERR__BAD_MSG);
+    n = unhex(VEC_TWO, buf, sizeof buf);
+    /* second record offset delta 1 (0x02) -> 0 (0x00): not increasing */
+    assert_int_equal(buf[61 + 17 + 3], 0x02);
+    buf[61 + 17 + 3] = 0x00;
+    assert_int_equal(iterate_all(buf, n), KP_ERR__BAD_MSG);
+}
+
+static void batch_header_validation(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    size_t n = unhex(VEC_PLAIN, buf, sizeof buf), t;
+    kp_batch_header h;
+    buf[16] = 1;
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__UNSUPPORTED);
+    buf[16] = 3;
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
+    buf[16] = 2;
+    kp_be32_put(buf + 8, 48); /* batchLength below the header */
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
+    kp_be32_put(buf + 8, 0x7FFFFFFF);
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__TRUNCATED);
+    kp_be32_put(buf + 8, 64);
+    kp_be16_put(buf + 21, 5); /* codec 5 */
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
+    kp_be16_put(buf + 21, 0);
+    kp_be32_put(buf + 57, (uint32_t)-1); /* negative count */
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
+    kp_be32_put(buf + 57, 1000); /* count the bytes could not hold */
+    kp_be32_put(buf + 23, 999);
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
+    kp_be32_put(buf + 57, 1);
+    kp_be32_put(buf + 23, 0);
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR_NONE);
+    /* a longer buffer: total is the batch, not the buffer */
+    assert_int_equal(kp_batch_parse_header(buf, sizeof buf, &h, &t), KP_ERR_NONE);
+    assert_int_equal(t, 76);
+    kp_record_iter it;
+    assert_int_equal(kp_record_iter_init(&it, buf, n + 1, NULL), KP_ERR__BAD_MSG);
+}
+
+/* ---- round trips through every codec -------------------------------------------- */
+
+static void round_trip(kp_codec codec, int nrec, size_t value_size, bool incompressible) {
+    size_t cap = 61 + (size_t)nrec * (value_size + 64);
+    uint8_t *buf = malloc(cap);
+    uint8_t *vals = malloc(value_size + 1);
+    kp_rng rng = kp_rng_stream(11, kp_codec_name(codec));
+    for (size_t i = 0; i < value_size; i++)
+        vals[i] = incompressible ? (uint8_t)kp_rng_u32(&rng) : (uint8_t)('a' + i % 7);
+    kp_header hdrs[2] = { { S("h1"), S("one") }, { S("h2"), KP_SLICE_NULL } };
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, cap, codec, false);
+    for (int i = 0; i < nrec; i++) {
+        kp_slice key = i % 3 == 0 ? KP_SLICE_NULL : S("key");
+        kp_slice val = i % 5 == 4 ? KP_SLICE_NULL : (kp_slice){ vals, (int32_t)value_size };
+        assert_int_equal(kp_batch_builder_append(&b, 1000 + i, key, val, hdrs, i % 3), 0);
+    }
+    size_t sb = kp_batch_builder_close_bound(&b);
+    if (codec == KP_CODEC_NONE)
+        assert_int_equal(sb, 0);
+    uint8_t *scratch = malloc(sb ? sb : 1);
+    /* one byte short of the bound is refused without damage */
+    if (sb) {
+        kp_slice o;
+        assert_int_equal(kp_batch_builder_close(&b, scratch, sb - 1, &o), KP_ERR__NOMEM);
+        assert_false(kp_batch_builder_is_closed(&b));
+    }
+    kp_slice out;
+    kp_err e = kp_batch_builder_close(&b, scratch, sb, &out);
+    if (e == KP_ERR__NOMEM && codec != KP_CODEC_NONE && incompressible) {
+        /* compressed output larger than cap: acceptable outcome, builder open */
+        assert_false(kp_batch_builder_is_closed(&b));
+        goto done;
+    }
+    assert_int_equal(e, KP_ERR_NONE);
+    kp_batch_header h;
+    size_t total;
+    assert_int_equal(kp_batch_parse_header(out.ptr, (size_t)out.len, &h, &total), 0);
+    assert_int_equal(kp_batch_codec(&h), codec);
+    assert_int_equal(h.record_count, nrec);
+    if (codec != KP_CODEC_NONE && !incompressible && nrec > 10)
+        assert_true((size_t)out.len < kp_batch_builder_uncompressed_bytes(&b));
+
+    kp_dbuf scr;
+    kp_dbuf_init(&scr, 0);
+    kp_record_iter it;
+    kp_err ie = kp_record_iter_init(&it, out.ptr, total, &scr);
+    if (ie)
+        fail_msg("codec %s nrec %d size %zu: %s", kp_codec_name(codec), nrec, value_size, kp_err_name(ie));
+    kp_record r;
+    for (int i = 0; i < nrec; i++) {
+        assert_true(kp_record_iter_next(&it, &r));
+        assert_int_equal(r.offset_delta, i);
+        assert_int_equal(r.timestamp, 1000 + i);
+        if (i % 3 == 0)
+            assert_int_equal(r.key.len, -1);
+        else
+            assert_true(kp_slice_eq_str(r.key, "key"));
+        if (i % 5 == 4) {
+            assert_int_equal(r.value.len, -1);
+        } else {
+            assert_int_equal(r.value.len, (int32_t)value_size);
+            if (value_size)
+                assert_memory_equal(r.value.ptr, vals, value_size);
+        }
+        assert_int_equal(r.header_count, i % 3);
+        kp_header_iter hi;
+        kp_header hh;
+        kp_header_iter_init(&hi, &r);
+        for (int k = 0; k < i % 3; k++) {
+            assert_true(kp_header_iter_next(&hi, &hh));
+            assert_true(kp_slice_eq(hh.key, hdrs[k].key));
+            assert_true(kp_slice_eq(hh.value, hdrs[k].value));
+        }
+        assert_false(kp_header_iter_next(&hi, &hh));
+    }
+    assert_false(kp_record_iter_next(&it, &r));
+    assert_int_equal(it.err, KP_ERR_NONE);
+
+    if (codec != KP_CODEC_NONE) {
+        /* a compressed batch needs scratch, and its max bounds the output */
+        assert_int_equal(kp_record_iter_init(&it, out.ptr, total, NULL), KP_ERR__INVALID_ARG);
+        kp_dbuf small;
+        kp_dbuf_init(&small, 16);
+        kp_err want = kp_batch_builder_uncompressed_bytes(&b) - 61 > 16 ? KP_ERR__NOMEM : KP_ERR_NONE;
+        assert_int_equal(kp_record_iter_init(&it, out.ptr, total, &small), want);
+        kp_dbuf_free(&small);
+    }
+    kp_dbuf_free(&scr);
+done:
+    free(scratch);
+    free(vals);
+    free(buf);
+}
+
+static void batch_round_trip_every_codec(void **state) {
+    (void)state;
+    for (int c = 0; c < KP_CODEC_COUNT; c++) {
+        round_trip((kp_codec)c, 1, 0, false);
+        round_trip((kp_codec)c, 1, 10, false);
+        round_trip((kp_codec)c, 100, 100, false);
+        round_trip((kp_codec)c, 30, 3000, true);
+        round_trip((kp_codec)c, 500, 1000, false);
+    }
+}
+
+static void batch_compressed_close_too_big_for_cap_leaves_builder_open(void **state) {
+    (void)state;
+    /* incompressible values, cap exactly the uncompressed size: the codec
+     * adds framing, so the result cannot fit */
+    kp_rng rng = kp_rng_stream(5, "noise");
+    uint8_t val[2000];
+    for (size_t i = 0; i < sizeof val; i++)
+        val[i] = (uint8_t)kp_rng_u32(&rng);
+    size_t cap = 61 + kp_record_size(0, 0, KP_SLICE_NULL, (kp_slice){ val, 2000 }, NULL, 0);
+    uint8_t *buf = malloc(cap);
+    for (int c = 1; c < KP_CODEC_COUNT; c++) {
+        kp_batch_builder b;
+        kp_batch_builder_init(&b, buf, cap, (kp_codec)c, false);
+        assert_int_equal(kp_batch_builder_append(&b, 0, KP_SLICE_NULL, (kp_slice){ val, 2000 }, NULL, 0), 0);
+        uint8_t before[2100];
+        memcpy(before, buf, cap);
+        size_t sb = kp_batch_builder_close_bound(&b);
+        uint8_t *scratch = malloc(sb);
+        kp_slice out;
+        assert_int_equal(kp_batch_builder_close(&b, scratch, sb, &out), KP_ERR__NOMEM);
+        assert_false(kp_batch_builder_is_closed(&b));
+        assert_memory_equal(before, buf, cap);
+        free(scratch);
+    }
+    free(buf);
+}
+
+/* ---- record sets and control batches ------------------------------------------- */
+
+static void records_walk_several_batches(void **state) {
+    (void)state;
+    uint8_t set[512];
+    size_t n = unhex(VEC_PLAIN, set, sizeof set);
+    n += unhex(VEC_TWO, set + n, sizeof set - n);
+    n += unhex(VEC_TXN, set + n, sizeof set - n);
+    kp_records_walk w;
+    kp_batch_header h;
+    kp_slice b;
+    kp_records_walk_init(&w, set, n);
+    int counts[3], k = 0;
+    while (kp_records_next_batch(&w, &h, &b)) {
+        assert_true(k < 3);
+        assert_int_equal(kp_batch_verify_crc(b.ptr, (size_t)b.len), 0);
+        counts[k++] = h.record_count;
+    }
+    assert_int_equal(w.err, KP_ERR_NONE);
+    assert_int_equal(k, 3);
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], 2);
+    assert_int_equal(counts[2], 1);
+    /* a set cut inside its last batch yields the whole ones, then TRUNCATED */
+    kp_records_walk_init(&w, set, n - 5);
+    k = 0;
+    while (kp_records_next_batch(&w, &h, &b))
+        k++;
+    assert_int_equal(k, 2);
+    assert_int_equal(w.err, KP_ERR__TRUNCATED);
+}
+
+static void control_batch_commit_and_abort(void **state) {
+    (void)state;
+    for (int t = 0; t < 2; t++) {
+        uint8_t buf[128];
+        kp_slice out;
+        assert_int_equal(kp_control_batch_build(buf, sizeof buf, (kp_control_type)t, 17, 343434, 3, 9,
+                                                123456789, &out), KP_ERR_NONE);
+        assert_int_equal(out.len, KP_CONTROL_BATCH_SIZE);
+        kp_record_iter it;
+        assert_int_equal(kp_record_iter_init(&it, out.ptr, (size_t)out.len, NULL), 0);
+        assert_true(kp_batch_is_control(&it.hdr));
+        assert_true(kp_batch_is_transactional(&it.hdr));
+        assert_int_equal(it.hdr.attributes, 0x30);
+        assert_int_equal(it.hdr.producer_id, 343434);
+        assert_int_equal(it.hdr.producer_epoch, 3);
+        assert_int_equal(it.hdr.base_sequence, -1);
+        assert_int_equal(it.hdr.partition_leader_epoch, 9);
+        assert_int_equal(it.hdr.first_timestamp, 123456789);
+        kp_record r;
+        assert_true(kp_record_iter_next(&it, &r));
+        static const uint8_t key_commit[4] = { 0, 0, 0, 1 };
+        static const uint8_t val[6] = { 0, 0, 0, 0, 0, 17 };
+        assert_int_equal(r.key.len, 4);
+        assert_int_equal(r.key.ptr[3], t);
+        if (t == 1)
+            assert_memory_equal(r.key.ptr, key_commit, 4);
+        assert_int_equal(r.value.len, 6);
+        assert_memory_equal(r.value.ptr, val, 6);
+        kp_control_type ty;
+        int32_t epoch;
+        assert_int_equal(kp_control_record_parse(&r, &ty, &epoch), 0);
+        assert_int_equal(ty, t);
+        assert_int_equal(epoch, 17);
+        assert_false(kp_record_iter_next(&it, &r));
+        assert_int_equal(it.err, 0);
+    }
+    uint8_t small[77];
+    kp_slice out;
+    assert_int_equal(kp_control_batch_build(small, sizeof small, KP_CONTROL_COMMIT, 0, 1, 0, 0, 0, &out),
+                     KP_ERR__NOMEM);
+    /* malformed control records */
+    kp_record r = { 0 };
+    uint8_t key[4] = { 0, 0, 0, 2 }, val[6] = { 0 };
+    r.key = (kp_slice){ key, 4 };
+    r.value = (kp_slice){ val, 6 };
+    kp_control_type ty;
+    int32_t ep;
+    assert_int_equal(kp_control_record_parse(&r, &ty, &ep), KP_ERR__BAD_MSG); /* type 2 */
+    key[3] = 0;
+    key[0] = 0x80; /* version < 0 */
+    assert_int_equal(kp_control_record_parse(&r, &ty, &ep), KP_ERR__BAD_MSG);
+    key[0] = 0;
+    r.value.len = 5;
+    assert_int_equal(kp_control_record_parse(&r, &ty, &ep), KP_ERR__BAD_MSG);
+    r.value.len = 6;
+    key[1] = 1; /* key version 1: accepted, like Java */
+    assert_int_equal(kp_control_record_parse(&r, &ty, &ep), KP_ERR_NONE);
+    assert_int_equal(ty, KP_CONTROL_ABORT);
+}
+
+static void codec_names(void **state) {
+    (void)state;
+    static const char *names[] = { "none", "gzip", "snappy", "lz4", "zstd" };
+    for (int c = 0; c < KP_CODEC_COUNT; c++) {
+        assert_string_equal(kp_codec_name((kp_codec)c), names[c]);
+        kp_codec back;
+        assert_true(kp_codec_from_name(names[c], &back));
+        assert_int_equal(back, c);
+    }
+    kp_codec x;
+    assert_false(kp_codec_from_name("GZIP", &x));
+    assert_false(kp_codec_from_name("brotli", &x));
+    assert_false(kp_codec_from_name(NULL, &x));
+    assert_string_equal(kp_codec_name((kp_codec)7), "unknown");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(batch_plain_vector_byte_for_byte),
+        cmocka_unit_test(batch_idempotent_vector_byte_for_byte),
+        cmocka_unit_test(batch_transactional_vector_byte_for_byte),
+        cmocka_unit_test(batch_two_records_vector_byte_for_byte),
+        cmocka_unit_test(batch_vectors_decode),
+        cmocka_unit_test(record_size_15_then_16_bytes_from_offset_delta_64),
+        cmocka_unit_test(record_size_upper_bound_93),
+        cmocka_unit_test(record_size_with_headers_matches_builder),
+        cmocka_unit_test(sequence_increment_wraps),
+        cmocka_unit_test(builder_nomem_writes_nothing_and_has_room_agrees),
+        cmocka_unit_test(builder_states_and_bad_arguments),
+        cmocka_unit_test(builder_timestamps_first_and_max),
+        cmocka_unit_test(batch_rewrites_outside_crc_keep_it_valid),
+        cmocka_unit_test(batch_corrupted_crc_detected),
+        cmocka_unit_test(batch_every_truncation_rejected),
+        cmocka_unit_test(batch_record_level_malformations),
+        cmocka_unit_test(batch_header_validation),
+        cmocka_unit_test(batch_round_trip_every_codec),
+        cmocka_unit_test(batch_compressed_close_too_big_for_cap_leaves_builder_open),
+        cmocka_unit_test(records_walk_several_batches),
+        cmocka_unit_test(control_batch_commit_and_abort),
+        cmocka_unit_test(codec_names),
+    };
+    return cmocka_run_group_tests_name("record_batch", tests, NULL, NULL);
+}
