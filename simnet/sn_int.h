@@ -1,0 +1,122 @@
+/*
+ * sn_int.h — simnet internals shared by sn_world.c, sn_net.c, sn_chaos.c
+ * and live.c. Not for use outside simnet/.
+ *
+ * Invariants:
+ *   - w->heap[0..heap_len) is a binary min-heap on (at, seq); for every
+ *     pending timer t, w->heap[t->heap_index - 1] == t.
+ *   - w->nodes[i]->id == i; links is a links_cap x links_cap matrix indexed
+ *     [from * links_cap + to], links_cap >= n_nodes.
+ *   - the connection list is in creation order; a connection leaves it only
+ *     when it is freed (sn__conn_gc), never during a fault's walk over it.
+ *   - within one direction, chunk arrival times are non-decreasing and
+ *     sum(chunk lengths) == bytes.len (the FIN chunk has length 0).
+ */
+#ifndef SN_INT_H
+#define SN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn_chaos.h"
+#include "sn_net.h"
+#include "sn_world.h"
+
+/* ---- byte ring, grown by doubling (power-of-two capacity) ----------------- */
+typedef struct sn__ring {
+    uint8_t *buf;
+    size_t cap, head, len;
+} sn__ring;
+
+bool sn__ring_push(sn__ring *r, const void *data, size_t n);
+size_t sn__ring_pop(sn__ring *r, void *out, size_t n); /* out NULL: discard */
+bool sn__ring_move(sn__ring *dst, sn__ring *src, size_t n);
+void sn__ring_free(sn__ring *r);
+
+/* ---- links ------------------------------------------------------------- */
+typedef struct sn__link {
+    sn_link_cfg cfg;          /* valid when has_cfg */
+    bool has_cfg;
+    bool part_script;         /* sn_fault_partition */
+    bool bh_script;           /* sn_fault_blackhole */
+    uint16_t part_chaos;      /* chaos partitions active (count) */
+    uint16_t bh_chaos;        /* chaos blackholes active (count) */
+    bool slow_chaos;          /* a chaos slow-link fault owns cfg now */
+    kp_time_us busy_until;    /* the direction's transmitter is busy until */
+} sn__link;
+
+typedef struct sn__listener {
+    char *host;
+    int port;
+    sn_accept_cb *on_accept;
+    void *ctx;
+} sn__listener;
+
+struct sn_node {
+    sn_world *w;
+    int32_t id;
+    char *name;
+    bool up;
+    int64_t sndbuf, rcvbuf;
+    uint64_t connects;        /* connects made from here (rng stream names) */
+    sn__listener *listeners;
+    int n_listeners, cap_listeners;
+};
+
+typedef struct sn__conn sn__conn;
+
+typedef struct sn__chaos sn__chaos;
+
+struct sn_world {
+    uint64_t seed;
+    kp_observer obs;
+    kp_time_us now;
+    uint64_t next_seq;
+    uint64_t events_run;
+    sn_timer **heap;
+    uint32_t heap_len, heap_cap;
+
+    /* live mode (live.c): the clock seam reads the real clock */
+    bool live;
+    kp_clock live_clock;
+
+    /* network */
+    sn_node **nodes;
+    int n_nodes, cap_nodes;
+    sn__link *links;
+    int links_cap;
+    sn_link_cfg default_link;
+    int64_t sndbuf, rcvbuf;   /* defaults for new nodes */
+    sn__conn *conn_head, *conn_tail;
+    uint64_t next_conn_id;
+
+    sn__chaos *chaos;         /* list of chaos runs (sn_chaos.c) */
+};
+
+/* Events: emits one net event when an observer is set. */
+void sn__emit(sn_world *w, int kind, int32_t node, int64_t value, int64_t bytes,
+              kp_err err, const char *detail);
+/* "a>b" names of two nodes into buf (b may be NULL). */
+const char *sn__pair_name(char *buf, size_t cap, const sn_node *a, const sn_node *b);
+
+sn__link *sn__link_of(sn_world *w, const sn_node *a, const sn_node *b);
+/* After a partition or blackhole was lifted: resume held handshakes and
+ * held bytes whose direction is clear now. */
+void sn__net_kick(sn_world *w);
+
+/* Faults with their origin ("chaos" faults are counted apart from scripted
+ * ones, see sn_chaos.h). `why` goes into the event detail. */
+void sn__disconnect(sn_world *w, sn_node *a, sn_node *b, const char *why);
+void sn__partition(sn_world *w, sn_node *a, sn_node *b, bool both, bool chaos, bool on);
+void sn__blackhole(sn_world *w, sn_node *a, sn_node *b, bool on, bool chaos);
+void sn__node_down(sn_world *w, sn_node *n, const char *why);
+void sn__node_up(sn_world *w, sn_node *n, const char *why);
+
+void sn__net_destroy(sn_world *w);
+void sn__chaos_destroy(sn_world *w);
+
+/* live mode hooks (live.c) */
+void sn__world_set_live(sn_world *w, kp_clock clock);
+void sn__world_set_now(sn_world *w, kp_time_us now);
+
+#endif

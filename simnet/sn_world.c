@@ -1,0 +1,225 @@
+/*
+ * sn_world.c — virtual clock, event heap and PRNG streams (see sn_world.h).
+ *
+ * The step reads as the specification (libuv uv_run): pop the earliest
+ * timer, advance the clock to its time, mark it idle, call it. Nothing else
+ * happens in a step; connections and chaos are just timers.
+ */
+#include "sn_int.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* World                                                               */
+/* ------------------------------------------------------------------ */
+
+sn_world *sn_world_new(uint64_t seed, kp_observer obs) {
+    sn_world *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->seed = seed;
+    w->obs = obs;
+    w->default_link = (sn_link_cfg){ .latency_us = 1000 };
+    w->sndbuf = 131072; /* producer send.buffer.bytes */
+    w->rcvbuf = 131072;
+    w->next_conn_id = 1;
+    return w;
+}
+
+void sn_world_destroy(sn_world *w) {
+    if (!w)
+        return;
+    sn__chaos_destroy(w);
+    sn__net_destroy(w);
+    for (uint32_t i = 0; i < w->heap_len; i++)
+        w->heap[i]->heap_index = 0;
+    free(w->heap);
+    free(w);
+}
+
+uint64_t sn_world_seed(const sn_world *w) { return w->seed; }
+kp_time_us sn_now(const sn_world *w) { return w->now; }
+kp_observer sn_world_observer(const sn_world *w) { return w->obs; }
+uint64_t sn_world_events_run(const sn_world *w) { return w->events_run; }
+uint32_t sn_world_pending(const sn_world *w) { return w->heap_len; }
+
+static kp_time_us sn__clock_now(void *ctx) {
+    return ((const sn_world *)ctx)->now;
+}
+
+kp_clock sn_clock(sn_world *w) {
+    if (w->live)
+        return w->live_clock;
+    return (kp_clock){ .now_us = sn__clock_now, .ctx = w };
+}
+
+void sn__world_set_live(sn_world *w, kp_clock clock) {
+    w->live = true;
+    w->live_clock = clock;
+}
+
+void sn__world_set_now(sn_world *w, kp_time_us now) {
+    if (now > w->now)
+        w->now = now;
+}
+
+kp_rng sn_rng_stream(sn_world *w, const char *name) {
+    return kp_rng_stream(w->seed, name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Heap on (at, seq)                                                   */
+/* ------------------------------------------------------------------ */
+
+static inline bool sn__before(const sn_timer *a, const sn_timer *b) {
+    return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static inline void sn__heap_set(sn_world *w, uint32_t i, sn_timer *t) {
+    w->heap[i] = t;
+    t->heap_index = i + 1;
+}
+
+static void sn__sift_up(sn_world *w, uint32_t i) {
+    sn_timer *t = w->heap[i];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!sn__before(t, w->heap[p]))
+            break;
+        sn__heap_set(w, i, w->heap[p]);
+        i = p;
+    }
+    sn__heap_set(w, i, t);
+}
+
+static void sn__sift_down(sn_world *w, uint32_t i) {
+    sn_timer *t = w->heap[i];
+    uint32_t n = w->heap_len;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && sn__before(w->heap[c + 1], w->heap[c]))
+            c++;
+        if (!sn__before(w->heap[c], t))
+            break;
+        sn__heap_set(w, i, w->heap[c]);
+        i = c;
+    }
+    sn__heap_set(w, i, t);
+}
+
+static void sn__heap_remove(sn_world *w, uint32_t i) {
+    sn_timer *gone = w->heap[i];
+    gone->heap_index = 0;
+    w->heap_len--;
+    if (i == w->heap_len)
+        return;
+    sn_timer *last = w->heap[w->heap_len];
+    sn__heap_set(w, i, last);
+    if (i > 0 && sn__before(last, w->heap[(i - 1) / 2]))
+        sn__sift_up(w, i);
+    else
+        sn__sift_down(w, i);
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers                                                              */
+/* ------------------------------------------------------------------ */
+
+void sn_timer_init(sn_timer *t, void (*fn)(void *ctx, sn_world *w), void *ctx) {
+    memset(t, 0, sizeof *t);
+    t->fn = fn;
+    t->ctx = ctx;
+}
+
+bool sn_timer_pending(const sn_timer *t) { return t->heap_index != 0; }
+
+void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
+    assert(t->fn);
+    if (at < w->now)
+        at = w->now;
+    if (t->heap_index) {
+        uint32_t i = t->heap_index - 1;
+        assert(i < w->heap_len && w->heap[i] == t);
+        t->at = at;
+        t->seq = w->next_seq++;
+        /* A new seq is always the largest, so the only way a rescheduled
+         * timer moves up is by an earlier time. */
+        if (i > 0 && sn__before(t, w->heap[(i - 1) / 2]))
+            sn__sift_up(w, i);
+        else
+            sn__sift_down(w, i);
+        return;
+    }
+    if (w->heap_len == w->heap_cap) {
+        uint32_t cap = w->heap_cap ? w->heap_cap * 2 : 256;
+        sn_timer **h = realloc(w->heap, (size_t)cap * sizeof *h);
+        if (!h)
+            abort(); /* the simulation cannot go on without its queue */
+        w->heap = h;
+        w->heap_cap = cap;
+    }
+    t->at = at;
+    t->seq = w->next_seq++;
+    uint32_t i = w->heap_len++;
+    sn__heap_set(w, i, t);
+    sn__sift_up(w, i);
+}
+
+void sn_timer_cancel(sn_world *w, sn_timer *t) {
+    if (!t->heap_index)
+        return;
+    uint32_t i = t->heap_index - 1;
+    assert(i < w->heap_len && w->heap[i] == t);
+    sn__heap_remove(w, i);
+}
+
+bool sn_world_next_time(const sn_world *w, kp_time_us *at) {
+    if (!w->heap_len)
+        return false;
+    *at = w->heap[0]->at;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+/* ------------------------------------------------------------------ */
+
+bool sn_world_step(sn_world *w) {
+    if (!w->heap_len)
+        return false;
+    sn_timer *t = w->heap[0];
+    sn__heap_remove(w, 0);
+    if (t->at > w->now)
+        w->now = t->at;
+    w->events_run++;
+    t->fn(t->ctx, w); /* t may be freed or rescheduled in here */
+    return true;
+}
+
+void sn_world_run_until(sn_world *w, kp_time_us t) {
+    assert(!w->live);
+    while (w->heap_len && w->heap[0]->at <= t)
+        sn_world_step(w);
+    if (t > w->now)
+        w->now = t;
+}
+
+bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us limit) {
+    assert(!w->live);
+    for (;;) {
+        if (done && done(ctx))
+            return true;
+        if (!w->heap_len)
+            return false;
+        if (w->heap[0]->at > limit) {
+            if (limit > w->now)
+                w->now = limit;
+            return false;
+        }
+        sn_world_step(w);
+    }
+}
