@@ -42,12 +42,9 @@
 
 #include "kp_env.h"
 #include "kp_err.h"
+#include "kp_record_batch.h" /* KP_NO_PRODUCER_ID, KP_NO_PRODUCER_EPOCH, KP_NO_SEQUENCE */
 
 struct kp_batch; /* ProducerBatch, kp_batch.h */
-
-#define KP_NO_PRODUCER_ID (-1LL)
-#define KP_NO_PRODUCER_EPOCH (-1)
-#define KP_NO_SEQUENCE (-1)
 
 typedef struct kp_pid_epoch {
     int64_t producer_id;   /* KP_NO_PRODUCER_ID if none */

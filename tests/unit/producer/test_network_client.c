@@ -1,0 +1,547 @@
+/*
+ * test_network_client.c — NetworkClient behaviours as Kafka's
+ * NetworkClientTest and ClusterConnectionStatesTest check them, over the
+ * fake broker (byte-level) with a fake clock and a static node list.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_broker.h"
+#include "kp_network_client.h"
+#include "kp_proto.h"
+
+typedef struct fix {
+    fb_world *w;
+    kp_env env;
+    kp_netclient *nc;
+    kp_node nodes[4];
+    int nnodes;
+    int update_requests;
+    bool update_due;
+    /* completions */
+    int ndone;
+    kp_client_response last;
+    int32_t done_corr[32];
+    bool done_disc[32];
+} fix;
+
+static int st_fetch(void *ctx, kp_node *out, int cap) {
+    fix *f = ctx;
+    int n = f->nnodes < cap ? f->nnodes : cap;
+    memcpy(out, f->nodes, (size_t)n * sizeof *out);
+    return n;
+}
+static bool st_due(void *ctx, int64_t now) { (void)now; return ((fix *)ctx)->update_due; }
+static int64_t st_maybe(void *ctx, int64_t now) { (void)ctx; (void)now; return INT64_MAX; }
+static void st_req(void *ctx) { ((fix *)ctx)->update_requests++; }
+static const kp_metadata_updater_ops st_ops = { st_fetch, st_due, st_maybe, st_req };
+
+static fix *mk(int max_in_flight, int64_t backoff, int64_t backoff_max) {
+    fix *f = calloc(1, sizeof *f);
+    f->w = fb_new();
+    fb_add_node(f->w, 0);
+    fb_add_node(f->w, 1);
+    fb_set_now_ms(f->w, 1000);
+    f->env = fb_env(f->w, NULL);
+    kp_netclient_opts o = { "producer-1", max_in_flight, backoff, backoff_max, 30000, true };
+    f->nc = kp_netclient_new(&o, &f->env);
+    f->nodes[0] = (kp_node){ 0, "b0", 9000, NULL };
+    f->nodes[1] = (kp_node){ 1, "b1", 9001, NULL };
+    f->nnodes = 2;
+    kp_netclient_set_updater(f->nc, &st_ops, f);
+    return f;
+}
+
+static void rm(fix *f) {
+    kp_netclient_destroy(f->nc);
+    fb_free(f->w);
+    free(f);
+}
+
+static int64_t now(fix *f) { return fb_now_ms(f->w); }
+
+static void on_done(void *ctx, const kp_client_response *r) {
+    fix *f = ctx;
+    f->last = *r;
+    if (f->ndone < 32) {
+        f->done_corr[f->ndone] = r->correlation_id;
+        f->done_disc[f->ndone] = r->disconnected;
+    }
+    f->ndone++;
+}
+
+/* Metadata request body for no topics (the fake answers it). */
+static bool enc_md(void *ctx, kp_writer *w, int16_t v) {
+    (void)ctx;
+    kp_wr_array_len(w, 0);
+    if (v >= 4)
+        kp_wr_bool(w, true);
+    return true;
+}
+
+static int32_t send_md(fix *f, int node) {
+    return kp_netclient_send(f->nc, node, KP_API_METADATA, 1, 7, enc_md, NULL, true, 30000, on_done, f, now(f));
+}
+
+/* Connects node and completes ApiVersions. */
+static void connect_ready(fix *f, int node) {
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[node], now(f)));
+    kp_netclient_poll(f->nc, 0, now(f)); /* connected -> ApiVersions sent */
+    kp_netclient_poll(f->nc, 0, now(f)); /* response */
+    assert_int_equal(kp_netclient_status(f->nc, node), KP_NODE_READY);
+    assert_true(kp_netclient_ready(f->nc, &f->nodes[node], now(f)));
+}
+
+/* ---------------------------------------------------------------- */
+
+static void t_ready_connects_then_checks_api_versions(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[0], now(f)));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_CONNECTING);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_CHECKING_API_VERSIONS);
+    assert_int_equal(fb_count_api(f->w, KP_API_API_VERSIONS), 1);
+    assert_int_equal(fb_req_at(f->w, 0)->api_version, 2);
+    assert_false(kp_netclient_can_send(f->nc, 0, now(f)));
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
+    assert_true(kp_netclient_is_ready(f->nc, 0, now(f)));
+    rm(f);
+}
+
+static void t_version_is_min_of_client_and_broker(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_set_api_max(f->w, 0, KP_API_PRODUCE, 5);
+    fb_set_api_max(f->w, 0, KP_API_METADATA, 4);
+    connect_ready(f, 0);
+    assert_int_equal(kp_netclient_api_version(f->nc, 0, KP_API_PRODUCE), 5);
+    assert_int_equal(kp_netclient_api_version(f->nc, 0, KP_API_METADATA), 4);
+    assert_int_equal(kp_netclient_api_version(f->nc, 0, KP_API_INIT_PRODUCER_ID), 1);
+    send_md(f, 0);
+    assert_int_equal(fb_req_at(f->w, fb_nreqs(f->w) - 1)->api_version, 4);
+    rm(f);
+}
+
+static void t_request_response_round_trip(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    int32_t c1 = send_md(f, 0);
+    assert_true(c1 >= 0);
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 1);
+    kp_netclient_poll(f->nc, 100, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->last.correlation_id, c1);
+    assert_false(f->last.disconnected);
+    assert_non_null(f->last.body);
+    assert_true(f->last.body_len > 4);
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 0);
+    rm(f);
+}
+
+static void t_correlation_ids_increase(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    int32_t a = send_md(f, 0), b = send_md(f, 0), c = send_md(f, 0);
+    assert_true(a < b && b < c);
+    int32_t ids[8];
+    assert_int_equal(kp_netclient_in_flight_ids(f->nc, 0, ids, 8), 3);
+    assert_int_equal(ids[0], a);
+    assert_int_equal(ids[2], c);
+    rm(f);
+}
+
+static void t_partial_reads_reassemble_frames(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_set_recv_chunk(f->w, 3);
+    connect_ready(f, 0);
+    send_md(f, 0);
+    send_md(f, 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 2);
+    assert_false(f->done_disc[0]);
+    assert_true(f->done_corr[0] < f->done_corr[1]);
+    rm(f);
+}
+
+static void t_max_in_flight_limits_sends(void **s) {
+    (void)s;
+    fix *f = mk(2, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    assert_true(send_md(f, 0) >= 0);
+    assert_true(kp_netclient_can_send(f->nc, 0, now(f)));
+    assert_true(send_md(f, 0) >= 0);
+    assert_false(kp_netclient_can_send(f->nc, 0, now(f)));
+    assert_int_equal(send_md(f, 0), -1);
+    fb_release(f->w, 0, 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_true(kp_netclient_can_send(f->nc, 0, now(f)));
+    rm(f);
+}
+
+static void t_request_timeout_closes_connection(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_blackhole(f->w, 0, true);
+    send_md(f, 0);
+    fb_advance_ms(f->w, 30000);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 0); /* exactly request.timeout.ms is not yet expired */
+    fb_advance_ms(f->w, 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_true(f->last.disconnected);
+    assert_true(f->last.timed_out);
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_true(f->update_requests >= 1);
+    assert_false(fb_connected(f->w, 0));
+    rm(f);
+}
+
+static void t_poll_returns_request_deadline(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_blackhole(f->w, 0, true);
+    send_md(f, 0);
+    fb_advance_ms(f->w, 10000);
+    int64_t sleep = kp_netclient_poll(f->nc, INT64_MAX, now(f));
+    assert_int_equal(sleep, 20001);
+    rm(f);
+}
+
+static void t_disconnect_fails_in_flight_and_requests_metadata(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    send_md(f, 0);
+    send_md(f, 0);
+    fb_disconnect(f->w, 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 2);
+    assert_true(f->done_disc[0] && f->done_disc[1]);
+    assert_false(f->last.timed_out);
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_int_equal(f->update_requests, 1);
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 0);
+    rm(f);
+}
+
+static void t_reconnect_waits_for_backoff(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 50); /* max == base: flat backoff, no jitter */
+    connect_ready(f, 0);
+    fb_disconnect(f->w, 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_true(kp_netclient_is_blacked_out(f->nc, 0, now(f)));
+    assert_int_equal(kp_netclient_connection_delay(f->nc, 0, now(f)), 50);
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[0], now(f)));
+    assert_int_equal(fb_connects(f->w, 0), 1);
+    fb_advance_ms(f->w, 49);
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[0], now(f)));
+    assert_int_equal(fb_connects(f->w, 0), 1);
+    fb_advance_ms(f->w, 1);
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[0], now(f)));
+    assert_int_equal(fb_connects(f->w, 0), 2);
+    rm(f);
+}
+
+static void t_reconnect_backoff_grows_exponentially_with_jitter(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_refuse(f->w, 0, true);
+    for (int i = 1; i <= 8; i++) {
+        while (!kp_netclient_maybe_connect(f->nc, &f->nodes[0], now(f)))
+            fb_advance_ms(f->w, 1);
+        kp_netclient_poll(f->nc, 0, now(f)); /* refused -> disconnected */
+        assert_int_equal(kp_netclient_failed_attempts(f->nc, 0), i);
+        double exp = pow(2.0, i - 1) * 50.0;
+        if (exp > 1000.0)
+            exp = 1000.0;
+        int64_t b = kp_netclient_reconnect_backoff(f->nc, 0);
+        assert_true((double)b >= 0.8 * exp - 1);
+        assert_true((double)b <= 1.2 * exp + 1);
+    }
+    rm(f);
+}
+
+static void t_backoff_flat_when_max_not_above_base(void **s) {
+    (void)s;
+    fix *f = mk(5, 100, 100);
+    fb_refuse(f->w, 0, true);
+    for (int i = 0; i < 4; i++) {
+        while (!kp_netclient_maybe_connect(f->nc, &f->nodes[0], now(f)))
+            fb_advance_ms(f->w, 1);
+        kp_netclient_poll(f->nc, 0, now(f));
+        assert_int_equal(kp_netclient_reconnect_backoff(f->nc, 0), 100);
+    }
+    assert_int_equal(kp_netclient_failed_attempts(f->nc, 0), 0);
+    rm(f);
+}
+
+static void t_ready_resets_backoff(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_refuse(f->w, 0, true);
+    for (int i = 0; i < 3; i++) {
+        while (!kp_netclient_maybe_connect(f->nc, &f->nodes[0], now(f)))
+            fb_advance_ms(f->w, 1);
+        kp_netclient_poll(f->nc, 0, now(f));
+    }
+    assert_int_equal(kp_netclient_failed_attempts(f->nc, 0), 3);
+    fb_refuse(f->w, 0, false);
+    while (!kp_netclient_maybe_connect(f->nc, &f->nodes[0], now(f)))
+        fb_advance_ms(f->w, 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
+    assert_int_equal(kp_netclient_failed_attempts(f->nc, 0), 0);
+    assert_int_equal(kp_netclient_reconnect_backoff(f->nc, 0), 50);
+    rm(f);
+}
+
+static void t_connecting_state_until_established(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_hold_connect(f->w, 0, true);
+    kp_netclient_ready(f->nc, &f->nodes[0], now(f));
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_CONNECTING);
+    assert_true(kp_netclient_is_any_connecting(f->nc));
+    assert_int_equal(kp_netclient_connection_delay(f->nc, 0, now(f)), INT64_MAX);
+    fb_complete_connect(f->w, 0);
+    assert_true(fb_wakeups(f->w) >= 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_CHECKING_API_VERSIONS);
+    rm(f);
+}
+
+static void t_throttle_blocks_sends_until_it_passes(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    kp_netclient_throttle(f->nc, 0, 200, now(f));
+    assert_false(kp_netclient_can_send(f->nc, 0, now(f)));
+    assert_int_equal(kp_netclient_poll_delay(f->nc, 0, now(f)), 200);
+    fb_advance_ms(f->w, 150);
+    assert_int_equal(kp_netclient_throttle_delay(f->nc, 0, now(f)), 50);
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[0], now(f)));
+    fb_advance_ms(f->w, 50);
+    assert_true(kp_netclient_can_send(f->nc, 0, now(f)));
+    assert_int_equal(fb_connects(f->w, 0), 1); /* throttled is not disconnected */
+    rm(f);
+}
+
+static void t_no_response_request_completes_on_send(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_blackhole(f->w, 0, true);
+    int32_t c = kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md, NULL, false, 30000, on_done, f, now(f));
+    assert_true(c >= 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_null(f->last.body);
+    assert_false(f->last.disconnected);
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 0);
+    rm(f);
+}
+
+static void t_unsupported_api_completes_with_version_mismatch(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_set_api_max(f->w, 0, KP_API_INIT_PRODUCER_ID, -1);
+    connect_ready(f, 0);
+    int n0 = fb_nreqs(f->w);
+    int32_t c = kp_netclient_send(f->nc, 0, KP_API_INIT_PRODUCER_ID, 0, 1, NULL, NULL, true, 30000, on_done, f, now(f));
+    assert_true(c >= 0);
+    assert_int_equal(fb_nreqs(f->w), n0); /* never sent */
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_true(f->last.version_mismatch);
+    rm(f);
+}
+
+static void t_correlation_mismatch_closes_connection(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    send_md(f, 0);
+    const uint8_t bogus[] = { 0, 0, 0, 4, 0x7f, 0, 0, 1 };
+    fb_push_raw(f->w, 0, bogus, sizeof bogus);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_true(f->last.disconnected);
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    rm(f);
+}
+
+static void t_oversized_frame_closes_connection(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    send_md(f, 0);
+    const uint8_t bogus[] = { 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+    fb_push_raw(f->w, 0, bogus, sizeof bogus);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_true(f->last.disconnected);
+    rm(f);
+}
+
+static void t_connection_refused_is_a_disconnect(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_refuse(f->w, 1, true);
+    assert_false(kp_netclient_ready(f->nc, &f->nodes[1], now(f)));
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 1), KP_NODE_DISCONNECTED);
+    assert_int_equal(kp_netclient_failed_attempts(f->nc, 1), 1);
+    assert_true(f->update_requests >= 1);
+    rm(f);
+}
+
+static void t_least_loaded_prefers_idle_ready_node(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    connect_ready(f, 1);
+    send_md(f, 0);
+    kp_node n;
+    for (int i = 0; i < 10; i++) {
+        assert_true(kp_netclient_least_loaded_node(f->nc, now(f), &n));
+        assert_int_equal(n.id, 1);
+    }
+    rm(f);
+}
+
+static void t_least_loaded_skips_blacked_out(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_refuse(f->w, 0, true);
+    kp_netclient_ready(f->nc, &f->nodes[0], now(f));
+    kp_netclient_poll(f->nc, 0, now(f)); /* node 0 blacked out */
+    kp_node n;
+    for (int i = 0; i < 10; i++) {
+        assert_true(kp_netclient_least_loaded_node(f->nc, now(f), &n));
+        assert_int_equal(n.id, 1);
+    }
+    f->nnodes = 1; /* only the blacked-out node known */
+    assert_false(kp_netclient_least_loaded_node(f->nc, now(f), &n));
+    rm(f);
+}
+
+static void t_least_loaded_fewest_in_flight(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    connect_ready(f, 1);
+    fb_hold(f->w, 0, true);
+    fb_hold(f->w, 1, true);
+    send_md(f, 0);
+    send_md(f, 1);
+    send_md(f, 1);
+    kp_node n;
+    assert_true(kp_netclient_least_loaded_node(f->nc, now(f), &n));
+    assert_int_equal(n.id, 0);
+    rm(f);
+}
+
+static void t_not_ready_while_metadata_update_due(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    f->update_due = true;
+    assert_false(kp_netclient_is_ready(f->nc, 0, now(f)));
+    assert_true(kp_netclient_can_send(f->nc, 0, now(f)));
+    f->update_due = false;
+    assert_true(kp_netclient_is_ready(f->nc, 0, now(f)));
+    rm(f);
+}
+
+static void t_responses_complete_in_request_order(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    int32_t a = send_md(f, 0), b = send_md(f, 0), c = send_md(f, 0);
+    fb_release(f->w, 0, 3);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 3);
+    assert_int_equal(f->done_corr[0], a);
+    assert_int_equal(f->done_corr[1], b);
+    assert_int_equal(f->done_corr[2], c);
+    rm(f);
+}
+
+static void t_close_fails_everything(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    send_md(f, 0);
+    kp_netclient_close(f->nc, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_true(f->last.disconnected);
+    assert_false(kp_netclient_has_in_flight(f->nc));
+    rm(f);
+}
+
+static void t_wakeup_calls_env(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    int w0 = fb_wakeups(f->w);
+    kp_netclient_wakeup(f->nc);
+    assert_int_equal(fb_wakeups(f->w), w0 + 1);
+    rm(f);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_ready_connects_then_checks_api_versions),
+        cmocka_unit_test(t_version_is_min_of_client_and_broker),
+        cmocka_unit_test(t_request_response_round_trip),
+        cmocka_unit_test(t_correlation_ids_increase),
+        cmocka_unit_test(t_partial_reads_reassemble_frames),
+        cmocka_unit_test(t_max_in_flight_limits_sends),
+        cmocka_unit_test(t_request_timeout_closes_connection),
+        cmocka_unit_test(t_poll_returns_request_deadline),
+        cmocka_unit_test(t_disconnect_fails_in_flight_and_requests_metadata),
+        cmocka_unit_test(t_reconnect_waits_for_backoff),
+        cmocka_unit_test(t_reconnect_backoff_grows_exponentially_with_jitter),
+        cmocka_unit_test(t_backoff_flat_when_max_not_above_base),
+        cmocka_unit_test(t_ready_resets_backoff),
+        cmocka_unit_test(t_connecting_state_until_established),
+        cmocka_unit_test(t_throttle_blocks_sends_until_it_passes),
+        cmocka_unit_test(t_no_response_request_completes_on_send),
+        cmocka_unit_test(t_unsupported_api_completes_with_version_mismatch),
+        cmocka_unit_test(t_correlation_mismatch_closes_connection),
+        cmocka_unit_test(t_oversized_frame_closes_connection),
+        cmocka_unit_test(t_connection_refused_is_a_disconnect),
+        cmocka_unit_test(t_least_loaded_prefers_idle_ready_node),
+        cmocka_unit_test(t_least_loaded_skips_blacked_out),
+        cmocka_unit_test(t_least_loaded_fewest_in_flight),
+        cmocka_unit_test(t_not_ready_while_metadata_update_due),
+        cmocka_unit_test(t_responses_complete_in_request_order),
+        cmocka_unit_test(t_close_fails_everything),
+        cmocka_unit_test(t_wakeup_calls_env),
+    };
+    return cmocka_run_group_tests_name("network_client", tests, NULL, NULL);
+}
