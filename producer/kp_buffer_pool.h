@@ -96,6 +96,9 @@ void kp_pool_waiter_init(kp_pool_waiter *w, kp_pool_waiter_fn *on_done, void *ct
 kp_buffer_pool *kp_buffer_pool_new(int64_t total_memory, size_t poolable_size,
                                    const kp_observer *obs);
 void kp_buffer_pool_destroy(kp_buffer_pool *pool); /* NULL ok */
+/* Optional: the clock used to time-stamp events emitted from calls that
+ * take no `now` (deallocate, cancel). Borrowed. */
+void kp_buffer_pool_set_clock(kp_buffer_pool *pool, const kp_clock *clock);
 
 /* BufferPool.allocate. size > total memory -> KP_POOL_ERROR with
  * KP_ERR__RECORD_TOO_LARGE and errbuf "Attempt to allocate N bytes, but
