@@ -29,7 +29,7 @@ bool kp_slice_eq_str(kp_slice a, const char *s) {
 
 void kp_rd_init(kp_reader *r, const void *buf, size_t len) {
     r->p = buf;
-    r->end = r->p + (buf ? len : 0);
+    r->end = buf ? r->p + len : r->p; /* NULL + 0 is undefined behaviour in C */
     r->err = KP_ERR_NONE;
 }
 
