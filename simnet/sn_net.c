@@ -954,6 +954,12 @@ int64_t sn_conn_unacked(const kp_conn *ep) {
     return (int64_t)ep->conn->dir[ep->side].bytes.len;
 }
 uint64_t sn_conn_id(const kp_conn *ep) { return ep->conn->id; }
+int sn_conn_count(const sn_world *w) {
+    int n = 0;
+    for (const sn__conn *c = w->conn_head; c; c = c->next)
+        n++;
+    return n;
+}
 sn_node *sn_conn_node(const kp_conn *ep) { return ep->conn->node[ep->side]; }
 sn_node *sn_conn_peer_node(const kp_conn *ep) { return ep->conn->node[1 - ep->side]; }
 

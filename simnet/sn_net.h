@@ -150,6 +150,8 @@ int64_t sn_conn_unacked(const kp_conn *c);
 uint64_t sn_conn_id(const kp_conn *c);
 sn_node *sn_conn_node(const kp_conn *c);      /* this endpoint's node */
 sn_node *sn_conn_peer_node(const kp_conn *c); /* NULL for an unknown address */
+/* Connection structs alive in the world (not yet freed). */
+int sn_conn_count(const sn_world *w);
 
 /* ---- links ------------------------------------------------------------ */
 

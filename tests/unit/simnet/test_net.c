@@ -1,0 +1,440 @@
+/*
+ * test_net.c — nodes, links and connections (simnet/sn_net.c): handshake
+ * timing, refusal, byte-exact reassembly of chunked streams, latency and
+ * bandwidth arithmetic, buffer bounds, close, no re-entrant callbacks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_testkit.h"
+
+typedef struct net {
+    sn_world *w;
+    sn_node *cli, *srv;
+    kp_transport tr;
+    tk_server server;
+    probe sp[8];
+    probe cp;
+    tk_obs obs;
+} net;
+
+static net *net_new(sn_link_cfg link, bool server_auto_read) {
+    net *n = calloc(1, sizeof *n);
+    n->w = sn_world_new(5, tk_obs_observer(&n->obs));
+    n->cli = sn_node_add(n->w, "producer-1");
+    n->srv = sn_node_add(n->w, "broker-0");
+    sn_set_default_link(n->w, link);
+    n->tr = sn_transport(n->w, n->cli);
+    n->server = (tk_server){ .probes = n->sp, .max = 8, .auto_read = server_auto_read,
+                             .w = n->w, .tr = n->tr };
+    assert_true(sn_node_listen(n->srv, NULL, 9092, tk_accept, &n->server));
+    probe_init(&n->cp, n->w, n->tr);
+    return n;
+}
+
+static void net_free(net *n) {
+    probe_free(&n->cp);
+    for (int i = 0; i < 8; i++)
+        probe_free(&n->sp[i]);
+    sn_world_destroy(n->w);
+    free(n);
+}
+
+static kp_conn *net_connect(net *n, const char *host, int port) {
+    tk_in_call = 1;
+    kp_conn *c = n->tr.connect(n->tr.ctx, host, port, probe_cb, &n->cp);
+    tk_in_call = 0;
+    n->cp.c = c;
+    return c;
+}
+
+static void connect_takes_one_round_trip(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    assert_non_null(c);
+    assert_int_equal(n->tr.state(NULL, c), KP_CONN_CONNECTING);
+    assert_int_equal(sn_conn_send(c, "x", 1), 0); /* not yet */
+    sn_world_run_until(n->w, 999);
+    assert_int_equal(n->server.n, 0);
+    sn_world_run_until(n->w, 1000);
+    assert_int_equal(n->server.n, 1); /* accept at one latency */
+    assert_int_equal(sn_conn_state(n->sp[0].c), KP_CONN_CONNECTED);
+    assert_int_equal(n->cp.n, 0);
+    sn_world_run_until(n->w, 2000);
+    assert_int_equal(n->cp.n, 1);
+    assert_int_equal(n->cp.ev[0], KP_CONN_EV_CONNECTED);
+    assert_int_equal(n->cp.at[0], 2000);
+    assert_int_equal(sn_conn_state(c), KP_CONN_CONNECTED);
+    assert_ptr_equal(sn_conn_peer_node(c), n->srv);
+    assert_ptr_equal(sn_conn_node(n->sp[0].c), n->srv);
+    assert_int_equal(n->obs.count[SN_EV_ACCEPT - 300], 1);
+    assert_int_equal(n->obs.count[SN_EV_CONNECTED - 300], 1);
+    assert_int_equal(n->cp.reentered, 0);
+    net_free(n);
+}
+
+static void connect_to_unlistened_port_is_refused_after_round_trip(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1500 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9999);
+    sn_world_run_until(n->w, 100000);
+    assert_int_equal(n->cp.n, 1);
+    assert_int_equal(n->cp.ev[0], KP_CONN_EV_CLOSED);
+    assert_int_equal(n->cp.err[0], KP_ERR__TRANSPORT);
+    assert_int_equal(n->cp.at[0], 3000);
+    assert_int_equal(sn_conn_state(c), KP_CONN_CLOSED);
+    assert_int_equal(sn_conn_send(c, "x", 1), -1);
+    char b[4];
+    assert_int_equal(sn_conn_recv(c, b, 4), -1);
+    assert_int_equal(n->obs.count[SN_EV_REFUSED - 300], 1);
+    n->tr.close(NULL, c);
+    sn_world_run_until(n->w, 100001);
+    assert_int_equal(sn_conn_count(n->w), 0);
+    net_free(n);
+}
+
+static void connect_to_unknown_host_is_refused_over_default_link(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 700 }, false);
+    net_connect(n, "nowhere", 1);
+    sn_world_run_until(n->w, 100000);
+    assert_int_equal(n->cp.n, 1);
+    assert_int_equal(n->cp.err[0], KP_ERR__TRANSPORT);
+    assert_int_equal(n->cp.at[0], 1400);
+    assert_null(sn_conn_peer_node(n->cp.c));
+    sn_conn_close(n->cp.c);
+    /* unlisten: a later connect is refused too */
+    sn_node_unlisten(n->srv, NULL, 9092);
+    probe_init(&n->cp, n->w, n->tr);
+    net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 200000);
+    assert_int_equal(n->server.n, 0);
+    assert_int_equal(n->cp.closed, 1);
+    sn_conn_close(n->cp.c);
+    net_free(n);
+}
+
+static void listen_refuses_taken_address(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 10 }, false);
+    assert_false(sn_node_listen(n->cli, "broker-0", 9092, tk_accept, &n->server));
+    assert_true(sn_node_listen(n->cli, "broker-0", 9093, tk_accept, &n->server));
+    assert_ptr_equal(sn_node_find(n->w, "broker-0"), n->srv);
+    assert_null(sn_node_find(n->w, "zzz"));
+    assert_int_equal(sn_node_count(n->w), 2);
+    assert_ptr_equal(sn_node_at(n->w, 1), n->srv);
+    assert_string_equal(sn_node_name(n->srv), "broker-0");
+    net_free(n);
+}
+
+/* Pumps `total` test bytes from p's connection with odd-size writes,
+ * continuing on WRITABLE. */
+typedef struct pump {
+    kp_conn *c;
+    uint64_t tag;
+    size_t total, sent;
+    int short_sends;
+} pump;
+
+static void pump_go(pump *pu) {
+    uint8_t buf[4099];
+    static const size_t sizes[] = { 1, 7, 333, 4099, 17, 1000, 2 };
+    for (int k = 0; pu->sent < pu->total; k++) {
+        size_t want = sizes[(pu->sent + (size_t)k) % 7];
+        if (want > pu->total - pu->sent)
+            want = pu->total - pu->sent;
+        for (size_t i = 0; i < want; i++)
+            buf[i] = tk_byte(pu->tag, pu->sent + i);
+        tk_in_call = 1;
+        ssize_t r = sn_conn_send(pu->c, buf, want);
+        tk_in_call = 0;
+        assert_true(r >= 0);
+        pu->sent += (size_t)r;
+        if ((size_t)r < want) {
+            pu->short_sends++;
+            return;
+        }
+    }
+}
+
+static void stream_chunks_reassemble_byte_exact_both_ways(void **state) {
+    (void)state;
+    sn_link_cfg link = { .latency_us = 2000, .jitter_us = 1500, .bandwidth_bps = 80000000,
+                         .min_chunk = 1, .max_chunk = 97 };
+    net *n = net_new(link, true);
+    sn_node_set_buffers(n->cli, 16384, 8192);
+    sn_node_set_buffers(n->srv, 16384, 8192);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    n->cp.auto_read = true;
+    sn_world_run_until(n->w, 10000);
+    assert_int_equal(n->cp.connected, 1);
+    const size_t total = 300000;
+    pump up = { c, 11, total, 0, 0 }, down = { n->sp[0].c, 22, total, 0, 0 };
+    int guard = 0;
+    while ((up.sent < total || down.sent < total || n->sp[0].got_len < total ||
+            n->cp.got_len < total) && guard++ < 1000000) {
+        pump_go(&up);
+        pump_go(&down);
+        if (!sn_world_step(n->w))
+            break;
+    }
+    assert_int_equal(n->sp[0].got_len, total);
+    assert_int_equal(n->cp.got_len, total);
+    for (size_t i = 0; i < total; i++) {
+        if (n->sp[0].got[i] != tk_byte(11, i) || n->cp.got[i] != tk_byte(22, i))
+            fail_msg("byte %zu differs", i);
+    }
+    /* partial delivery: far more arrivals than sends of 4 KiB frames */
+    assert_true(n->sp[0].readable > (int)(total / 97));
+    assert_true(up.short_sends > 0);         /* the 16 KiB send buffer filled */
+    assert_true(n->cp.writable > 0);         /* ... and WRITABLE said so */
+    assert_int_equal(n->cp.reentered + n->sp[0].reentered, 0);
+    net_free(n);
+}
+
+static void latency_and_bandwidth_arithmetic(void **state) {
+    (void)state;
+    /* 8 Mbit/s = 1 byte per microsecond; 5 ms one way; whole-send chunks */
+    net *n = net_new((sn_link_cfg){ .latency_us = 5000, .bandwidth_bps = 8000000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 10000);
+    assert_int_equal(n->cp.connected, 1);
+    uint8_t buf[1000];
+    memset(buf, 'a', sizeof buf);
+    /* two sends back to back at t=10000: the transmitter serialises them */
+    assert_int_equal(sn_conn_send(c, buf, 1000), 1000);
+    assert_int_equal(sn_conn_send(c, buf, 1000), 1000);
+    assert_int_equal(sn_conn_unacked(c), 2000);
+    probe *s = &n->sp[0];
+    sn_world_run_until(n->w, 15999);
+    assert_int_equal(sn_conn_readable(s->c), 0);
+    sn_world_run_until(n->w, 16000); /* 10000 + 1000 (1000 B) + 5000 */
+    assert_int_equal(sn_conn_readable(s->c), 1000);
+    sn_world_run_until(n->w, 17000); /* second one queued behind the first */
+    assert_int_equal(sn_conn_readable(s->c), 2000);
+    assert_int_equal(sn_conn_unacked(c), 0);
+    /* a second connection on the same link shares the transmitter */
+    probe cp2;
+    probe_init(&cp2, n->w, n->tr);
+    kp_conn *c2 = n->tr.connect(n->tr.ctx, "broker-0", 9092, probe_cb, &cp2);
+    sn_world_run_until(n->w, 30000);
+    assert_int_equal(cp2.connected, 1);
+    assert_int_equal(sn_conn_send(c, buf, 1000), 1000);  /* busy 30000..31000 */
+    assert_int_equal(sn_conn_send(c2, buf, 500), 500);   /* busy 31000..31500 */
+    sn_world_run_until(n->w, 36499);
+    assert_int_equal(sn_conn_readable(n->sp[1].c), 0);
+    sn_world_run_until(n->w, 36500);
+    assert_int_equal(sn_conn_readable(n->sp[1].c), 500);
+    assert_int_equal(sn_conn_readable(s->c), 3000);
+    /* ceil: 3 bytes at 16 bit/s take 1.5 s -> 1500000 us exactly; 1 byte
+     * at 3 bit/s takes 2666666.67 us -> 2666667 */
+    sn_set_link(n->w, n->cli, n->srv, (sn_link_cfg){ .latency_us = 0, .bandwidth_bps = 3 });
+    sn_link_cfg got = sn_link_get(n->w, n->srv, n->cli);
+    assert_int_equal(got.bandwidth_bps, 3);
+    assert_int_equal(sn_conn_send(c, "z", 1), 1);
+    kp_time_us t0 = sn_now(n->w);
+    sn_world_run_until(n->w, t0 + 2666666);
+    assert_int_equal(sn_conn_readable(s->c), 3000);
+    sn_world_run_until(n->w, t0 + 2666667);
+    assert_int_equal(sn_conn_readable(s->c), 3001);
+    assert_true(n->obs.count[SN_EV_LINK_CFG - 300] >= 2);
+    sn_reset_link(n->w, n->cli, n->srv);
+    assert_int_equal(sn_link_get(n->w, n->cli, n->srv).latency_us, 5000);
+    probe_free(&cp2);
+    net_free(n);
+}
+
+static void jitter_never_reorders_chunks(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 100, .jitter_us = 100000, .min_chunk = 1,
+                                    .max_chunk = 3 }, true);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 300000);
+    uint8_t buf[600];
+    for (int i = 0; i < 600; i++)
+        buf[i] = (uint8_t)i;
+    assert_int_equal(sn_conn_send(c, buf, 600), 600);
+    kp_time_us prev = 0;
+    int arrivals = 0;
+    while (sn_world_step(n->w)) {
+        if (n->obs.last.kind == SN_EV_DELIVER) {
+            assert_true(n->obs.last.time_us >= prev);
+            prev = n->obs.last.time_us;
+            arrivals++;
+        }
+    }
+    assert_true(arrivals >= 200);
+    assert_int_equal(n->sp[0].got_len, 600);
+    assert_memory_equal(n->sp[0].got, buf, 600);
+    net_free(n);
+}
+
+static void send_buffer_bounds_and_writable(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, true);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    uint8_t *big = calloc(1, 200000);
+    tk_in_call = 1;
+    assert_int_equal(sn_conn_send(c, big, 200000), 131072); /* send.buffer.bytes */
+    assert_int_equal(sn_conn_send(c, big, 10), 0);
+    tk_in_call = 0;
+    assert_int_equal(n->cp.writable, 0);
+    sn_world_run_until(n->w, 6000);
+    assert_int_equal(n->cp.writable, 1);
+    assert_int_equal(n->sp[0].got_len, 131072);
+    assert_int_equal(n->cp.reentered, 0);
+    free(big);
+    net_free(n);
+}
+
+static void receive_window_holds_bytes_until_read(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000, .max_chunk = 1000, .min_chunk = 1000 }, false);
+    sn_node_set_buffers(n->srv, 0, 4000);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    uint8_t buf[10000];
+    memset(buf, 1, sizeof buf);
+    assert_int_equal(sn_conn_send(c, buf, 10000), 10000);
+    sn_world_run_until(n->w, 100000);
+    probe *s = &n->sp[0];
+    assert_int_equal(sn_conn_readable(s->c), 4000);     /* window full */
+    assert_int_equal(sn_conn_unacked(c), 6000);          /* the rest waits */
+    assert_true(n->obs.count[SN_EV_WINDOW_FULL - 300] >= 1);
+    uint8_t out[10000];
+    assert_int_equal(sn_conn_recv(s->c, out, 10000), 4000);
+    sn_world_run_until(n->w, 100999);
+    assert_int_equal(sn_conn_readable(s->c), 0);          /* window update in flight */
+    sn_world_run_until(n->w, 101000);
+    assert_int_equal(sn_conn_readable(s->c), 4000);
+    assert_int_equal(sn_conn_recv(s->c, out, 10000), 4000);
+    sn_world_run_until(n->w, 200000);
+    assert_int_equal(sn_conn_recv(s->c, out, 10000), 2000);
+    assert_int_equal(sn_conn_unacked(c), 0);
+    net_free(n);
+}
+
+static void close_delivers_pending_bytes_then_closed(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    probe *s = &n->sp[0];
+    assert_int_equal(sn_conn_send(c, "hello", 5), 5);
+    tk_in_call = 1;
+    n->tr.close(NULL, c);
+    tk_in_call = 0;
+    sn_world_run_until(n->w, 5999);
+    assert_int_equal(s->n, 0);
+    sn_world_run_until(n->w, 6000);
+    assert_int_equal(probe_count(s, KP_CONN_EV_READABLE), 1);
+    assert_int_equal(probe_count(s, KP_CONN_EV_CLOSED), 1);
+    assert_int_equal(s->ev[s->n - 1], KP_CONN_EV_CLOSED); /* last */
+    assert_int_equal(s->closed_err, KP_ERR__CLOSED);
+    assert_int_equal(sn_conn_state(s->c), KP_CONN_CLOSED);
+    char b[16];
+    assert_int_equal(sn_conn_recv(s->c, b, 16), 5);     /* bytes survive the FIN */
+    assert_memory_equal(b, "hello", 5);
+    assert_int_equal(sn_conn_recv(s->c, b, 16), -1);
+    assert_int_equal(sn_conn_send(s->c, b, 1), -1);
+    assert_int_equal(n->cp.n, 1);           /* the closer heard only CONNECTED */
+    assert_int_equal(sn_conn_count(n->w), 1);
+    sn_conn_close(s->c);
+    sn_world_run_until(n->w, 7000);
+    assert_int_equal(sn_conn_count(n->w), 0);            /* freed after both closed */
+    net_free(n);
+}
+
+static void server_may_send_on_accept_and_close_at_once(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    n->cp.auto_read = true;
+    /* a server that greets and hangs up inside on_accept */
+    struct greeter { int accepted; } g = { 0 };
+    (void)g;
+    net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 1000);
+    assert_int_equal(n->server.n, 1);
+    kp_conn *sc = n->sp[0].c;
+    assert_int_equal(sn_conn_send(sc, "hi", 2), 2);
+    sn_conn_close(sc);
+    sn_world_run_until(n->w, 10000);
+    assert_int_equal(n->cp.n, 3);
+    assert_int_equal(n->cp.ev[0], KP_CONN_EV_CONNECTED);
+    assert_int_equal(n->cp.ev[1], KP_CONN_EV_READABLE);
+    assert_int_equal(n->cp.ev[2], KP_CONN_EV_CLOSED);
+    assert_int_equal(n->cp.got_len, 2);
+    assert_int_equal(n->cp.at[0], 2000);
+    sn_conn_close(n->cp.c);
+    net_free(n);
+}
+
+static void closing_a_connect_in_progress_resets_accepted_server(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 1500); /* accepted, SYN-ACK in flight */
+    assert_int_equal(n->server.n, 1);
+    sn_conn_close(c);
+    sn_world_run_until(n->w, 10000);
+    assert_int_equal(n->cp.n, 0);
+    assert_int_equal(n->sp[0].closed, 1);
+    assert_int_equal(n->sp[0].closed_err, KP_ERR__TRANSPORT);
+    assert_int_equal(n->sp[0].at[0], 2500);
+    sn_conn_close(n->sp[0].c);
+    /* abandoning before the SYN arrives: the server never hears of it */
+    probe_init(&n->cp, n->w, n->tr);
+    c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 10500);
+    sn_conn_close(c);
+    sn_world_run_until(n->w, 20000);
+    assert_int_equal(n->server.n, 1);
+    assert_int_equal(sn_conn_count(n->w), 0);
+    net_free(n);
+}
+
+static void event_names_cover_every_kind(void **state) {
+    (void)state;
+    static const int kinds[] = {
+        SN_EV_CONNECT, SN_EV_ACCEPT, SN_EV_CONNECTED, SN_EV_REFUSED, SN_EV_HELD, SN_EV_CLOSE,
+        SN_EV_PEER_CLOSED, SN_EV_RESET, SN_EV_SEND, SN_EV_DELIVER, SN_EV_DROP, SN_EV_STALL,
+        SN_EV_WINDOW_FULL, SN_EV_DISCONNECT, SN_EV_PARTITION, SN_EV_HEAL, SN_EV_BLACKHOLE_ON,
+        SN_EV_BLACKHOLE_OFF, SN_EV_NODE_DOWN, SN_EV_NODE_UP, SN_EV_LINK_CFG,
+        SN_EV_CHAOS_START, SN_EV_CHAOS_END, SN_EV_CHAOS_SKIP,
+    };
+    size_t nk = sizeof kinds / sizeof kinds[0];
+    for (size_t i = 0; i < nk; i++) {
+        assert_true(kinds[i] >= 300 && kinds[i] < 400);
+        const char *nm = sn_event_name(kinds[i]);
+        assert_non_null(nm);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(nm, sn_event_name(kinds[j]));
+    }
+    assert_null(sn_event_name(299));
+    assert_null(sn_event_name(350));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connect_takes_one_round_trip),
+        cmocka_unit_test(connect_to_unlistened_port_is_refused_after_round_trip),
+        cmocka_unit_test(connect_to_unknown_host_is_refused_over_default_link),
+        cmocka_unit_test(listen_refuses_taken_address),
+        cmocka_unit_test(stream_chunks_reassemble_byte_exact_both_ways),
+        cmocka_unit_test(latency_and_bandwidth_arithmetic),
+        cmocka_unit_test(jitter_never_reorders_chunks),
+        cmocka_unit_test(send_buffer_bounds_and_writable),
+        cmocka_unit_test(receive_window_holds_bytes_until_read),
+        cmocka_unit_test(close_delivers_pending_bytes_then_closed),
+        cmocka_unit_test(server_may_send_on_accept_and_close_at_once),
+        cmocka_unit_test(closing_a_connect_in_progress_resets_accepted_server),
+        cmocka_unit_test(event_names_cover_every_kind),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
