@@ -164,12 +164,12 @@ static void pt_write_seeds(bool request, int16_t api_key, int16_t version, const
     const kp_api_version *range = kp_api_supported_range(api_key);
     const char *side = request ? "req" : "resp";
     char target[64], name[64];
-    snprintf(target, sizeof target, "fuzz_%s_%s", side, pt_short_name(api_key));
+    snprintf(target, sizeof target, "%s_%s", side, pt_short_name(api_key));
     snprintf(name, sizeof name, "v%d_%03u", version, seq++);
     uint8_t sel = (uint8_t)(version - range->min_version);
     pt_corpus_write(target, name, &sel, 1, body, len);
 
-    snprintf(target, sizeof target, "fuzz_%s_all", side);
+    snprintf(target, sizeof target, "%s_all", side);
     snprintf(name, sizeof name, "%s_v%d_%03u", pt_short_name(api_key), version, seq++);
     uint8_t *frame = malloc(len + 64);
     kp_writer w;

@@ -6,8 +6,10 @@
  *
  * Seeds: when the environment variable KP_WRITE_CORPUS names a directory
  * (tests/fuzz/corpus), pt_roundtrip() writes every encoding it checks as a
- * seed for the fuzz targets fuzz_{req,resp}_<api> (input: version byte +
- * body) and fuzz_{req,resp}_all (input: api key + version + body).
+ * seed for the fuzz targets (tests/fuzz/fuzz_proto_common.h has the input
+ * formats): corpus/{req,resp}_<api>/ get a version selector byte + body,
+ * corpus/req_all/ a whole request frame, corpus/resp_all/ api key +
+ * version + a whole response frame.
  */
 #ifndef PROTO_TESTUTIL_H
 #define PROTO_TESTUTIL_H
@@ -50,8 +52,8 @@ void pt_check_malformed(bool request, int16_t api_key, int16_t version, const ui
 uint8_t *pt_roundtrip(bool request, int16_t api_key, int16_t version, const void *body, kp_arena *a,
                       void *out, size_t *len);
 
-/* Writes a fuzz seed file `dir/target/name` under $KP_WRITE_CORPUS (no-op
- * when unset): prefix bytes then data bytes. */
+/* Writes a fuzz seed file `$KP_WRITE_CORPUS/target/name` (no-op when the
+ * variable is unset): prefix bytes then data bytes. */
 void pt_corpus_write(const char *target, const char *name, const uint8_t *prefix, size_t plen,
                      const uint8_t *data, size_t len);
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,32 @@ static uint8_t *encode_request(int16_t key, int16_t ver, int32_t corr, const voi
     return buf;
 }
 
+/* Fuzz seeds from the vectors (KP_WRITE_CORPUS): the whole frame for the
+ * *_all targets, the body with its version selector for the per-API ones.
+ * Request frames here carry client_id "producer-1": header = 20 bytes. */
+static void write_vector_seeds(bool request, int16_t key, int16_t ver, const uint8_t *frame, size_t len) {
+    static unsigned seq;
+    char name[32], target[64];
+    snprintf(name, sizeof name, "vector_%02u", seq++);
+    const kp_api_version *range = kp_api_supported_range(key);
+    uint8_t sel = (uint8_t)(ver - range->min_version);
+    static const char *const shorts[] = {
+        [0] = "produce", [1] = "fetch", [2] = "list_offsets", [3] = "metadata", [10] = "find_coordinator",
+        [18] = "api_versions", [22] = "init_producer_id", [24] = "add_partitions_to_txn", [26] = "end_txn",
+    };
+    snprintf(target, sizeof target, "%s_%s", request ? "req" : "resp", shorts[key]);
+    if (request) {
+        pt_corpus_write("req_all", name, NULL, 0, frame, len);
+        pt_corpus_write(target, name, &sel, 1, frame + 4 + 20, len - 4 - 20);
+    } else {
+        uint8_t kv[4];
+        kp_be16_put(kv, (uint16_t)key);
+        kp_be16_put(kv + 2, (uint16_t)ver);
+        pt_corpus_write("resp_all", name, kv, 4, frame, len);
+        pt_corpus_write(target, name, &sel, 1, frame + 8, len - 8);
+    }
+}
+
 /* Prefixes hex with its size and decodes it as a request frame. */
 static uint8_t *decode_request_hex(const char *hex, kp_arena *a, kp_request *out) {
     size_t n;
@@ -50,6 +77,7 @@ static uint8_t *decode_request_hex(const char *hex, kp_arena *a, kp_request *out
     assert_int_equal(flen, n + 4);
     assert_int_equal(kp_request_frame_decode(frame, n + 4, a, out), KP_ERR_NONE);
     assert_true(kp_slice_eq_str(out->hdr.client_id, "producer-1"));
+    write_vector_seeds(true, out->hdr.api_key, out->hdr.api_version, frame, n + 4);
     return frame; /* decoded slices point into it */
 }
 
@@ -79,6 +107,7 @@ static uint8_t *decode_response_hex(const char *hex, int16_t key, int16_t ver, k
     assert_int_equal(kp_response_frame_header(frame, n + 4, &h), KP_ERR_NONE);
     assert_int_equal(kp_response_frame_decode(frame, n + 4, key, ver, a, out), KP_ERR_NONE);
     assert_int_equal(h.correlation_id, out->hdr.correlation_id);
+    write_vector_seeds(false, key, ver, frame, n + 4);
     return frame;
 }
 

@@ -1,0 +1,9 @@
+/* fuzz_resp_metadata.c — libFuzzer target: the metadata response decoder at
+ * every supported version (byte 0 picks it), with the re-encode oracle of
+ * fuzz_proto_common.h. */
+#include "fuzz_proto_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    return fuzz_proto_body(false, KP_API_METADATA, data, size);
+}
