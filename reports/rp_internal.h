@@ -38,3 +38,50 @@ void rp__sbuf_printf(rp__sbuf *b, const char *fmt, ...) __attribute__((format(pr
 void rp__sbuf_putn(rp__sbuf *b, const char *s, size_t n);
 
 #endif
+
+/* ---- int64 -> size_t map (keys are numbers, never pointers) -------------- */
+typedef struct rp__imap {
+    int64_t *keys;
+    size_t *vals;
+    unsigned char *used;
+    size_t n, cap;
+} rp__imap;
+/* 0 on success, -1 when malloc fails. Replaces an existing value. */
+int rp__imap_put(rp__imap *m, int64_t key, size_t val);
+/* true and *val when present. */
+int rp__imap_get(const rp__imap *m, int64_t key, size_t *val);
+void rp__imap_free(rp__imap *m);
+
+/* ---- spans: what Perfetto draws and the report counts ---------------------
+ * A batch span runs from batch_created (or a split piece's split event, or a
+ * retry's re-enqueue) to batch_drained / batch_expired / batch_failed of the
+ * same batch_id; a request span from request_sent to the REQUEST_DONE kind
+ * with the same (node, correlation_id). A start whose key is still open
+ * ends the open span there (marked unfinished); spans still open at the end
+ * of the trace end at the last event's time, unfinished. */
+#include "rp_trace.h"
+
+enum { RP_SPAN_BATCH = 1, RP_SPAN_REQUEST = 2 };
+
+typedef struct rp__span {
+    int cat;                 /* RP_SPAN_* */
+    size_t start_ix, end_ix; /* event indexes; end_ix = SIZE_MAX if unfinished */
+    int64_t start_us, end_us;
+} rp__span;
+
+/* Pairs the spans of t (in start order). *is_boundary (optional, n_events
+ * bytes, caller-allocated) gets 1 for events consumed as span start/end.
+ * Returns the count, or SIZE_MAX when malloc fails; *out is malloc'ed. */
+size_t rp__spans_build(const rp_trace *t, rp__span **out, unsigned char *is_boundary);
+
+/* The component an event belongs to: its own, else its kind's, else its
+ * kind's layer, else "unknown". */
+const char *rp__event_component(const rp_trace_header *h, const rp_event *e);
+
+/* Writes s as a JSON string literal (quotes included): control characters
+ * escaped, invalid UTF-8 replaced by U+FFFD, NULL as null. */
+void rp__json_str(FILE *f, const char *s);
+/* Kind name or "kind_<n>" (into buf). */
+const char *rp__kind_label(const rp_event *e, char *buf, size_t len);
+/* Writes microseconds as milliseconds with 3 decimals, exactly ("-0.001"). */
+void rp__ms3(char *buf, size_t len, int64_t us);

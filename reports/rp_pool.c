@@ -178,3 +178,70 @@ void rp__sbuf_printf(rp__sbuf *b, const char *fmt, ...) {
     va_end(ap);
     b->len += (size_t)n;
 }
+
+/* ---- imap ------------------------------------------------------------------ */
+
+static uint64_t rp_mix64(int64_t k) {
+    uint64_t x = (uint64_t)k;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int rp_imap_grow(rp__imap *m) {
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    rp__imap n = {calloc(cap, sizeof(int64_t)), calloc(cap, sizeof(size_t)), calloc(cap, 1), 0,
+                  cap};
+    if (!n.keys || !n.vals || !n.used) {
+        rp__imap_free(&n);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->used[i])
+            rp__imap_put(&n, m->keys[i], m->vals[i]);
+    rp__imap_free(m);
+    *m = n;
+    return 0;
+}
+
+int rp__imap_put(rp__imap *m, int64_t key, size_t val) {
+    if ((m->n + 1) * 2 > m->cap && rp_imap_grow(m))
+        return -1;
+    size_t j = rp_mix64(key) & (m->cap - 1);
+    while (m->used[j] && m->keys[j] != key)
+        j = (j + 1) & (m->cap - 1);
+    if (!m->used[j]) {
+        m->used[j] = 1;
+        m->keys[j] = key;
+        m->n++;
+    }
+    m->vals[j] = val;
+    return 0;
+}
+
+int rp__imap_get(const rp__imap *m, int64_t key, size_t *val) {
+    if (!m->cap)
+        return 0;
+    size_t j = rp_mix64(key) & (m->cap - 1);
+    while (m->used[j]) {
+        if (m->keys[j] == key) {
+            *val = m->vals[j];
+            return 1;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    return 0;
+}
+
+void rp__imap_free(rp__imap *m) {
+    free(m->keys);
+    free(m->vals);
+    free(m->used);
+    m->keys = NULL;
+    m->vals = NULL;
+    m->used = NULL;
+    m->n = m->cap = 0;
+}

@@ -23,9 +23,11 @@
 #endif
 
 extern const kp_cmd kp_cmd_partition;
+extern const kp_cmd kp_cmd_trace;
 
 static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_partition,
+    &kp_cmd_trace,
 };
 #define KP_NCMDS (sizeof kp_cmds / sizeof kp_cmds[0])
 

@@ -98,7 +98,7 @@ static const char *fx_link(int32_t node) {
 static int64_t fx_request(fx *f, int64_t t, int32_t node, int32_t partition, int64_t batch,
                           int32_t records, int attempt, kp_err err_code, bool lost) {
     int32_t corr = f->corr++;
-    kp_event ev = fx_ev(FX_BATCH_DRAINED, t);
+    kp_event ev = fx_ev(FX_BATCH_DRAINED, t + 10);
     ev.batch_id = batch;
     ev.node = node;
     ev.topic = "orders";
