@@ -1,0 +1,191 @@
+/*
+ * kp_partitioner.c — DefaultPartitioner 2.1.1 and the sticky cache.
+ */
+#include "kp_partitioner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_events.h"
+#include "kp_murmur2.h"
+
+typedef struct topic_state {
+    char *topic;
+    int32_t value; /* default: next counter value; sticky: the partition */
+} topic_state;
+
+struct kp_partitioner {
+    kp_partitioner_kind kind;
+    kp_rng *rng;
+    const kp_observer *obs;
+    topic_state *t;
+    size_t n, cap;
+};
+
+kp_partitioner *kp_partitioner_new(kp_partitioner_kind kind, kp_rng *rng,
+                                   const kp_observer *obs) {
+    kp_partitioner *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->kind = kind;
+    p->rng = rng;
+    p->obs = obs;
+    return p;
+}
+
+void kp_partitioner_destroy(kp_partitioner *p) {
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        free(p->t[i].topic);
+    free(p->t);
+    free(p);
+}
+
+kp_partitioner_kind kp_partitioner_kind_of(const kp_partitioner *p) {
+    return p->kind;
+}
+
+static topic_state *find(const kp_partitioner *p, const char *topic) {
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->t[i].topic, topic) == 0)
+            return &p->t[i];
+    return NULL;
+}
+
+static topic_state *add(kp_partitioner *p, const char *topic, int32_t value) {
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 8;
+        topic_state *nt = realloc(p->t, nc * sizeof *nt);
+        if (!nt)
+            return NULL;
+        p->t = nt;
+        p->cap = nc;
+    }
+    char *copy = strdup(topic);
+    if (!copy)
+        return NULL;
+    p->t[p->n] = (topic_state){ copy, value };
+    return &p->t[p->n++];
+}
+
+/* ThreadLocalRandom.current().nextInt(): any int32. */
+static int32_t random_int(kp_partitioner *p) {
+    return (int32_t)kp_rng_u32(p->rng);
+}
+
+static void emit(const kp_partitioner *p, int64_t now, const char *topic, int32_t partition,
+                 const char *how) {
+    if (!p->obs || !p->obs->on_event)
+        return;
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_PARTITION_CHOSEN, now * 1000);
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.detail = how;
+    kp_observer_emit(p->obs, &ev);
+}
+
+/* StickyPartitionCache.nextPartition */
+static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const char *topic,
+                           topic_state *st, int32_t prev, bool *ok) {
+    *ok = true;
+    if (st && st->value != prev)
+        return st->value;
+    const kp_partition_info *const *avail;
+    size_t navail = kp_cluster_available_partitions(cl, topic, &avail);
+    int32_t np = kp_cluster_partition_count(cl, topic);
+    int32_t part;
+    if (navail < 1) {
+        part = kp_to_positive(random_int(p)) % np;
+    } else if (navail == 1) {
+        part = avail[0]->partition;
+    } else {
+        do {
+            int32_t r = kp_to_positive(random_int(p));
+            part = avail[(size_t)r % navail]->partition;
+        } while (st && part == st->value);
+    }
+    if (st)
+        st->value = part;
+    else if (!add(p, topic, part))
+        *ok = false;
+    return part;
+}
+
+int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const char *topic,
+                                 int32_t explicit_partition, kp_slice key, int64_t now,
+                                 kp_err *err) {
+    if (err)
+        *err = KP_ERR_NONE;
+    if (explicit_partition >= 0) {
+        emit(p, now, topic, explicit_partition, "explicit");
+        return explicit_partition;
+    }
+    int32_t np = kp_cluster_partition_count(cl, topic);
+    if (np <= 0) {
+        if (err)
+            *err = KP_ERR__NOENT;
+        return -1;
+    }
+    if (key.len >= 0) {
+        int32_t part = kp_partition_for_key(key.ptr, (size_t)key.len, np);
+        emit(p, now, topic, part, "keyed");
+        return part;
+    }
+    topic_state *st = find(p, topic);
+    if (p->kind == KP_PARTITIONER_STICKY) {
+        bool ok;
+        int32_t part = st ? st->value : sticky_next(p, cl, topic, NULL, -1, &ok);
+        if (!st && !ok) {
+            if (err)
+                *err = KP_ERR__NOMEM;
+            return -1;
+        }
+        emit(p, now, topic, part, "sticky");
+        return part;
+    }
+    /* DefaultPartitioner.nextValue: counter.getAndIncrement() */
+    if (!st) {
+        st = add(p, topic, random_int(p));
+        if (!st) {
+            if (err)
+                *err = KP_ERR__NOMEM;
+            return -1;
+        }
+    }
+    int32_t next = st->value;
+    st->value = (int32_t)((uint32_t)st->value + 1u); /* AtomicInteger wraps */
+    const kp_partition_info *const *avail;
+    size_t navail = kp_cluster_available_partitions(cl, topic, &avail);
+    int32_t part;
+    if (navail > 0)
+        part = avail[(size_t)kp_to_positive(next) % navail]->partition;
+    else
+        part = kp_to_positive(next) % np;
+    emit(p, now, topic, part, "round-robin");
+    return part;
+}
+
+int32_t kp_partitioner_on_new_batch(kp_partitioner *p, const kp_cluster *cl, const char *topic,
+                                    int32_t prev_partition, int64_t now) {
+    if (p->kind != KP_PARTITIONER_STICKY)
+        return -1;
+    if (kp_cluster_partition_count(cl, topic) <= 0)
+        return -1;
+    topic_state *st = find(p, topic);
+    bool ok;
+    int32_t part = sticky_next(p, cl, topic, st, prev_partition, &ok);
+    if (!ok)
+        return -1;
+    emit(p, now, topic, part, "sticky-switch");
+    return part;
+}
+
+bool kp_partitioner_peek(const kp_partitioner *p, const char *topic, int32_t *value) {
+    const topic_state *st = find(p, topic);
+    if (!st)
+        return false;
+    *value = st->value;
+    return true;
+}

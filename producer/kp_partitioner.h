@@ -1,0 +1,63 @@
+/*
+ * kp_partitioner.h — DefaultPartitioner (kafka-clients 2.1.1) and a sticky
+ * partitioner (2.4's StickyPartitionCache, an experiment knob).
+ *
+ * Choice for a record (KafkaProducer.partition + Partitioner.partition):
+ *   1. an explicit partition in the record wins (range-checked by the
+ *      facade's waitOnMetadata, not here);
+ *   2. a key: toPositive(murmur2(keyBytes)) % numPartitions (all
+ *      partitions, available or not);
+ *   3. no key, default: a per-topic counter that starts at a random int
+ *      drawn from the producer's PRNG stream on the topic's first use, then
+ *      toPositive(counter++) % #available indexes the available partitions
+ *      (those with a leader, by id) — or % numPartitions when none is;
+ *   4. no key, sticky: the topic's cached partition; a new one is picked
+ *      (kp_partitioner_on_new_batch) when a batch is created for the
+ *      cached one: at random among the available partitions, different
+ *      from the old one when more than one is available.
+ *
+ * Memory: owns copies of topic names (array in first-use order); borrows
+ * the rng and the observer.
+ */
+#ifndef KP_PARTITIONER_H
+#define KP_PARTITIONER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kp_buf.h"
+#include "kp_config.h"
+#include "kp_env.h"
+#include "kp_metadata.h"
+#include "kp_rng.h"
+
+typedef struct kp_partitioner kp_partitioner;
+
+/* rng: the producer's stream (borrowed; draws happen on a topic's first
+ * use and on sticky switches). obs may be NULL. */
+kp_partitioner *kp_partitioner_new(kp_partitioner_kind kind, kp_rng *rng,
+                                   const kp_observer *obs);
+void kp_partitioner_destroy(kp_partitioner *p); /* NULL ok */
+kp_partitioner_kind kp_partitioner_kind_of(const kp_partitioner *p);
+
+/* The partition for a record. explicit_partition >= 0 wins; key.len -1 =
+ * null key. Returns the partition, or -1 with *err = KP_ERR__NOENT when the
+ * topic's partition count is unknown in cl (the facade waits for metadata
+ * before calling), KP_ERR__NOMEM on allocation failure. Emits
+ * KP_EV_PARTITION_CHOSEN. */
+int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const char *topic,
+                                 int32_t explicit_partition, kp_slice key, int64_t now,
+                                 kp_err *err);
+
+/* Sticky: a batch was created for prev_partition of topic; switch the
+ * topic's sticky partition if it is prev_partition (StickyPartitionCache
+ * .nextPartition). Returns the new sticky partition (or the unchanged one);
+ * -1 if the topic is unknown in cl. No-op returning -1 for default. */
+int32_t kp_partitioner_on_new_batch(kp_partitioner *p, const kp_cluster *cl, const char *topic,
+                                    int32_t prev_partition, int64_t now);
+
+/* Test hooks: the current counter of a topic (default) / sticky partition;
+ * false if the topic has none yet. */
+bool kp_partitioner_peek(const kp_partitioner *p, const char *topic, int32_t *value);
+
+#endif
