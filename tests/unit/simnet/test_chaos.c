@@ -212,7 +212,7 @@ static void chaos_connections_die_and_come_back(void **state) {
     sn_node *n[4];
     n[0] = sn_node_add(w, "n0");
     for (int i = 1; i < 4; i++) {
-        char nm[8];
+        char nm[16];
         snprintf(nm, sizeof nm, "n%d", i);
         n[i] = sn_node_add(w, nm);
     }
