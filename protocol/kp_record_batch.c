@@ -291,9 +291,12 @@ kp_err kp_batch_verify_crc(const uint8_t *batch, size_t total) {
 
 /* DefaultRecordBatch.incrementSequence */
 int32_t kp_sequence_increment(int32_t seq, int32_t inc) {
-    if (seq > INT32_MAX - inc)
-        return inc - (INT32_MAX - seq) - 1;
-    return seq + inc;
+    /* Java int arithmetic wraps; do the same in uint32_t so a hostile
+     * (negative) lastOffsetDelta is defined behaviour here too. */
+    int32_t limit = (int32_t)((uint32_t)INT32_MAX - (uint32_t)inc);
+    if (seq > limit)
+        return (int32_t)((uint32_t)inc - ((uint32_t)INT32_MAX - (uint32_t)seq) - 1u);
+    return (int32_t)((uint32_t)seq + (uint32_t)inc);
 }
 
 /* DefaultRecordBatch.lastSequence */

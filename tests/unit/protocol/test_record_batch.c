@@ -199,6 +199,9 @@ static void sequence_increment_wraps(void **state) {
     assert_int_equal(kp_sequence_increment(INT32_MAX, 1), 0);
     assert_int_equal(kp_sequence_increment(INT32_MAX - 5, 10), 4);
     assert_int_equal(kp_sequence_increment(0, 0), 0);
+    /* a hostile negative delta wraps as Java's int arithmetic does, defined */
+    assert_int_equal(kp_sequence_increment(5, -1), -2147483644);
+    assert_int_equal(kp_sequence_increment(INT32_MIN, -1), INT32_MAX);
     kp_batch_header h = { 0 };
     h.base_sequence = INT32_MAX - 1;
     h.last_offset_delta = 3;
