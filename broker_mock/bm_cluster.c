@@ -1,0 +1,1477 @@
+/*
+ * bm_cluster.c — the controller view, partition logs, replication, the
+ * idempotent producer state and the time-driven steps of broker_mock (see
+ * bm_cluster.h for the contract, bm_int.h for the structures).
+ *
+ * A poll is a list of phases, one call each:
+ *   1. replication fetches due (followers copy visible batches, ISR expand,
+ *      high watermark);
+ *   2. ISR shrink (replica.lag.time.max.ms);
+ *   3. transaction coordinator (markers, timeouts);
+ *   4. connections (acks=all completion, delayed responses, muted input).
+ */
+#include "bm_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_crc32c.h"
+#include "kp_record_batch.h"
+
+/* ==================================================================== */
+/* Small helpers                                                         */
+/* ==================================================================== */
+
+kp_time_us bm__now(const bm_cluster *c) {
+    return c->env.clock.now_us ? kp_clock_now_us(&c->env.clock) : c->now;
+}
+
+kp_event bm__ev(const bm_cluster *c, int kind, int32_t node) {
+    kp_event ev;
+    kp_event_init(&ev, kind, bm__now(c));
+    ev.node = node;
+    return ev;
+}
+
+void bm__emit(const bm_cluster *c, kp_event *ev) {
+    kp_observer_emit(&c->env.observer, ev);
+}
+
+void bm__wakeup(bm_cluster *c) {
+    if (c->env.wakeup)
+        c->env.wakeup(c->env.wakeup_ctx);
+}
+
+bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
+static void bm_batch_unref(bm_batch *b) {
+    if (b && --b->refs == 0)
+        free(b);
+}
+
+static void bm_part_event(const bm_cluster *c, const bm_partition *p, int kind,
+                          int32_t node, int64_t offset, int64_t value, const char *detail) {
+    kp_event ev = bm__ev(c, kind, node);
+    ev.topic = p->topic->name;
+    ev.partition = p->id;
+    ev.offset = offset;
+    ev.value = value;
+    ev.detail = detail;
+    bm__emit(c, &ev);
+}
+
+/* ==================================================================== */
+/* Configuration, creation                                               */
+/* ==================================================================== */
+
+void bm_config_defaults(bm_config *conf) {
+    memset(conf, 0, sizeof *conf);
+    conf->brokers = 3;
+    snprintf(conf->host, sizeof conf->host, "localhost");
+    conf->port_base = 9092;
+    snprintf(conf->cluster_id, sizeof conf->cluster_id, "kpsim-cluster");
+    conf->num_partitions = 1;
+    conf->default_replication_factor = 3;
+    conf->min_insync_replicas = 1;
+    conf->message_max_bytes = 1000012;
+    conf->auto_create_topics = true;
+    conf->unclean_leader_election = false;
+    conf->log_append_time = false;
+    conf->replica_fetch_interval_us = 5000;
+    conf->replica_lag_us = 0;
+    conf->replica_lag_time_max_ms = 10000;
+    conf->transaction_max_timeout_ms = 900000;
+    conf->txn_marker_delay_us = 2000;
+    conf->produce_quota_bytes_per_sec = 0;
+    conf->socket_request_max_bytes = 104857600;
+    conf->chaos_error_rate = 0.0;
+    conf->duplicate_as_error = false;
+}
+
+bm_cluster *bm_cluster_new(const bm_config *conf, const kp_env *env) {
+    if (!conf || conf->brokers < 1 || conf->brokers > BM_MAX_BROKERS)
+        return NULL;
+    bm_cluster *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->conf = *conf;
+    c->conf.host[sizeof c->conf.host - 1] = 0;
+    c->conf.cluster_id[sizeof c->conf.cluster_id - 1] = 0;
+    if (c->conf.replica_fetch_interval_us <= 0)
+        c->conf.replica_fetch_interval_us = 1000;
+    if (env)
+        c->env = *env;
+    c->now = bm__now(c);
+    c->next_pid = 1000;
+    c->next_tick_us = BM_TIME_NEVER;
+    for (int32_t i = 0; i < conf->brokers; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "broker/%d", (int)i);
+        c->brokers[i].id = i;
+        c->brokers[i].up = true;
+        c->brokers[i].rng = kp_rng_substream(&c->env.rng, name);
+    }
+    return c;
+}
+
+static void bm_partition_free(bm_partition *p) {
+    for (int32_t r = 0; r < p->nrep; r++) {
+        for (size_t i = 0; i < p->rep[r].n; i++)
+            bm_batch_unref(p->rep[r].log[i]);
+        free(p->rep[r].log);
+    }
+    free(p->rep);
+    free(p->prod);
+    free(p->open);
+    free(p->aborted);
+}
+
+void bm_cluster_destroy(bm_cluster *c) {
+    if (!c)
+        return;
+    while (c->nconns > 0)
+        bm__conn_free(c->conns[c->nconns - 1]);
+    free(c->conns);
+    for (int32_t t = 0; t < c->ntopics; t++) {
+        for (int32_t p = 0; p < c->topics[t].npart; p++)
+            bm_partition_free(&c->topics[t].parts[p]);
+        free(c->topics[t].parts);
+        free(c->topics[t].name);
+    }
+    free(c->topics);
+    bm__txn_free(c);
+    free(c->rules);
+    for (size_t i = 0; i < c->nquota; i++)
+        free(c->quota[i].client_id);
+    free(c->quota);
+    free(c);
+}
+
+const bm_config *bm_cluster_config(const bm_cluster *c) {
+    return &c->conf;
+}
+
+/* ==================================================================== */
+/* Topics                                                                */
+/* ==================================================================== */
+
+bm_topic *bm__topic(const bm_cluster *c, const char *name) {
+    int32_t i = bm__topic_index(c, name);
+    return i < 0 ? NULL : &c->topics[i];
+}
+
+int32_t bm__topic_index(const bm_cluster *c, const char *name) {
+    for (int32_t i = 0; i < c->ntopics; i++)
+        if (strcmp(c->topics[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+bm_partition *bm__partition(const bm_cluster *c, const char *topic, int32_t partition) {
+    bm_topic *t = bm__topic(c, topic);
+    if (!t || partition < 0 || partition >= t->npart)
+        return NULL;
+    return &t->parts[partition];
+}
+
+int32_t bm__leader_id(const bm_partition *p) {
+    return p->leader < 0 ? -1 : p->rep[p->leader].broker;
+}
+
+bm_replica *bm__leader_rep(const bm_partition *p) {
+    return p->leader < 0 ? NULL : &p->rep[p->leader];
+}
+
+int32_t bm__isr_size(const bm_partition *p) {
+    int32_t n = 0;
+    for (int32_t r = 0; r < p->nrep; r++)
+        n += p->rep[r].in_isr;
+    return n;
+}
+
+/* Topic.validate in 2.1: 1..249 chars of [a-zA-Z0-9._-], not "." or "..". */
+static bool bm_topic_name_valid(const char *s, size_t len) {
+    if (len == 0 || len > 249)
+        return false;
+    if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool bm_broker_up(const bm_cluster *c, int32_t id) {
+    return id >= 0 && id < c->conf.brokers && c->brokers[id].up;
+}
+
+static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
+                                int32_t partitions, int32_t rf, bool auto_created) {
+    if (!bm_topic_name_valid(name, len))
+        return KP_ERR_INVALID_TOPIC_EXCEPTION;
+    if (partitions <= 0 || partitions > 100000)
+        return KP_ERR_INVALID_PARTITIONS;
+    if (rf <= 0)
+        rf = c->conf.default_replication_factor < c->conf.brokers
+                 ? c->conf.default_replication_factor : c->conf.brokers;
+    if (rf <= 0 || rf > c->conf.brokers)
+        return KP_ERR_INVALID_REPLICATION_FACTOR;
+    for (int32_t i = 0; i < c->ntopics; i++)
+        if (strlen(c->topics[i].name) == len && memcmp(c->topics[i].name, name, len) == 0)
+            return KP_ERR_TOPIC_ALREADY_EXISTS;
+    size_t cap = (size_t)c->captopics;
+    void *arr = c->topics;
+    if (!bm__grow(&arr, &cap, (size_t)c->ntopics + 1, sizeof(bm_topic)))
+        return KP_ERR__NOMEM;
+    c->topics = arr;
+    c->captopics = (int32_t)cap;
+    bm_topic *t = &c->topics[c->ntopics];
+    memset(t, 0, sizeof *t);
+    t->name = malloc(len + 1);
+    t->parts = calloc((size_t)partitions, sizeof(bm_partition));
+    if (!t->name || !t->parts) {
+        free(t->name);
+        free(t->parts);
+        return KP_ERR__NOMEM;
+    }
+    memcpy(t->name, name, len);
+    t->name[len] = 0;
+    t->npart = partitions;
+    for (int32_t p = 0; p < partitions; p++) {
+        bm_partition *pp = &t->parts[p];
+        pp->topic = t;
+        pp->id = p;
+        pp->leader = -1;
+        pp->reject_err = KP_ERR_NONE;
+        pp->rep = calloc((size_t)rf, sizeof(bm_replica));
+        if (!pp->rep) {
+            for (int32_t q = 0; q < p; q++)
+                bm_partition_free(&t->parts[q]);
+            free(t->parts);
+            free(t->name);
+            return KP_ERR__NOMEM;
+        }
+        pp->nrep = rf;
+        for (int32_t r = 0; r < rf; r++) {
+            pp->rep[r].broker = (p + r) % c->conf.brokers;
+            pp->rep[r].in_isr = bm_broker_up(c, pp->rep[r].broker);
+            pp->rep[r].last_caught_up_us = bm__now(c);
+            pp->rep[r].last_fetch_us = bm__now(c);
+        }
+    }
+    c->ntopics++;
+    /* Topic pointers of partitions moved with the realloc: refresh all. */
+    for (int32_t i = 0; i < c->ntopics; i++)
+        for (int32_t p = 0; p < c->topics[i].npart; p++)
+            c->topics[i].parts[p].topic = &c->topics[i];
+    kp_event ev = bm__ev(c, BM_EV_TOPIC_CREATED, -1);
+    ev.topic = t->name;
+    ev.value = partitions;
+    ev.record_count = rf;
+    ev.detail = auto_created ? "auto" : "admin";
+    bm__emit(c, &ev);
+    for (int32_t p = 0; p < partitions; p++) {
+        bm_partition *pp = &t->parts[p];
+        for (int32_t r = 0; r < pp->nrep; r++)
+            if (bm_broker_up(c, pp->rep[r].broker)) {
+                pp->leader = r;
+                break;
+            }
+        bm_part_event(c, pp, BM_EV_LEADER_CHANGE, bm__leader_id(pp), -1, pp->leader_epoch, "create");
+    }
+    return KP_ERR_NONE;
+}
+
+kp_err bm_cluster_create_topic(bm_cluster *c, const char *topic, int32_t partitions,
+                               int32_t replication_factor) {
+    if (!topic)
+        return KP_ERR_INVALID_TOPIC_EXCEPTION;
+    return bm_create_topic_n(c, topic, strlen(topic), partitions, replication_factor, false);
+}
+
+kp_err bm__auto_create(bm_cluster *c, const char *topic, size_t len) {
+    return bm_create_topic_n(c, topic, len, c->conf.num_partitions, 0, true);
+}
+
+int32_t bm_cluster_topic_count(const bm_cluster *c) {
+    return c->ntopics;
+}
+
+const char *bm_cluster_topic_name(const bm_cluster *c, int32_t index) {
+    return index >= 0 && index < c->ntopics ? c->topics[index].name : NULL;
+}
+
+int32_t bm_cluster_partition_count(const bm_cluster *c, const char *topic) {
+    bm_topic *t = bm__topic(c, topic);
+    return t ? t->npart : -1;
+}
+
+int64_t bm__lso(const bm_partition *p) {
+    int64_t lso = p->hw;
+    if (p->nopen > 0 && p->open[0].first_offset < lso)
+        lso = p->open[0].first_offset;
+    return lso;
+}
+
+kp_err bm_cluster_partition_info(const bm_cluster *c, const char *topic, int32_t partition,
+                                 bm_partition_info *out) {
+    bm_partition *p = bm__partition(c, topic, partition);
+    if (!p)
+        return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    memset(out, 0, sizeof *out);
+    out->leader = bm__leader_id(p);
+    out->leader_epoch = p->leader_epoch;
+    out->nreplicas = p->nrep;
+    for (int32_t r = 0; r < p->nrep; r++) {
+        out->replicas[r] = p->rep[r].broker;
+        out->replica_leo[r] = p->rep[r].leo;
+        if (p->rep[r].in_isr)
+            out->isr[out->nisr++] = p->rep[r].broker;
+    }
+    out->log_start_offset = p->log_start;
+    out->log_end_offset = p->leader >= 0 ? p->rep[p->leader].leo : -1;
+    out->high_watermark = p->hw;
+    out->last_stable_offset = bm__lso(p);
+    return KP_ERR_NONE;
+}
+
+/* ==================================================================== */
+/* Producer state (ProducerStateManager 2.1)                             */
+/* ==================================================================== */
+
+static bm_producer *bm_producer_find(const bm_partition *p, int64_t pid) {
+    size_t lo = 0, hi = p->nprod;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->prod[mid].pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nprod && p->prod[lo].pid == pid ? &p->prod[lo] : NULL;
+}
+
+static bm_producer *bm_producer_get(bm_partition *p, int64_t pid) {
+    bm_producer *e = bm_producer_find(p, pid);
+    if (e)
+        return e;
+    void *arr = p->prod;
+    if (!bm__grow(&arr, &p->capprod, p->nprod + 1, sizeof(bm_producer)))
+        return NULL;
+    p->prod = arr;
+    size_t at = 0;
+    while (at < p->nprod && p->prod[at].pid < pid)
+        at++;
+    memmove(&p->prod[at + 1], &p->prod[at], (p->nprod - at) * sizeof(bm_producer));
+    p->nprod++;
+    e = &p->prod[at];
+    memset(e, 0, sizeof *e);
+    e->pid = pid;
+    e->epoch = -1;
+    e->txn_first_offset = -1;
+    return e;
+}
+
+/* ProducerStateEntry.maybeUpdateProducerEpoch */
+static void bm_producer_set_epoch(bm_producer *e, int16_t epoch) {
+    if (e->epoch != epoch) {
+        e->nb = 0;
+        e->epoch = epoch;
+    }
+}
+
+static int32_t bm_seq_add(int32_t seq, int32_t delta) {
+    /* DefaultRecordBatch.incrementSequence: wraps at INT_MAX to 0. */
+    if (seq > INT32_MAX - delta)
+        return delta - (INT32_MAX - seq) - 1;
+    return seq + delta;
+}
+
+static int32_t bm_batch_last_seq(const bm_batch *b) {
+    return bm_seq_add(b->base_seq, (int32_t)(b->last_offset - b->base_offset));
+}
+
+static bool bm_txn_range_push(bm_txn_range **arr, size_t *n, size_t *cap, bm_txn_range r) {
+    void *a = *arr;
+    if (!bm__grow(&a, cap, *n + 1, sizeof r))
+        return false;
+    *arr = a;
+    (*arr)[(*n)++] = r;
+    return true;
+}
+
+static void bm_open_remove(bm_partition *p, int64_t pid) {
+    for (size_t i = 0; i < p->nopen; i++)
+        if (p->open[i].pid == pid) {
+            memmove(&p->open[i], &p->open[i + 1], (p->nopen - i - 1) * sizeof(bm_txn_range));
+            p->nopen--;
+            return;
+        }
+}
+
+/* ProducerAppendInfo.append without validation: applies one stored batch
+ * to the leader-side state (used at append and when rebuilding). */
+static void bm_state_apply(bm_partition *p, const bm_batch *b) {
+    if (b->pid < 0)
+        return;
+    bm_producer *e = bm_producer_get(p, b->pid);
+    if (!e)
+        return;
+    if (b->ctrl_type >= 0) {
+        bm_producer_set_epoch(e, b->epoch);
+        if (e->txn_first_offset >= 0) {
+            if (b->ctrl_type == 0)
+                bm_txn_range_push(&p->aborted, &p->naborted, &p->capaborted,
+                                  (bm_txn_range){ b->pid, e->txn_first_offset, b->base_offset });
+            bm_open_remove(p, b->pid);
+            e->txn_first_offset = -1;
+        }
+        return;
+    }
+    bm_producer_set_epoch(e, b->epoch);
+    if (e->nb == BM_PRODUCER_WINDOW) {
+        memmove(&e->b[0], &e->b[1], (BM_PRODUCER_WINDOW - 1) * sizeof e->b[0]);
+        e->nb--;
+    }
+    e->b[e->nb++] = (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset,
+                                     b->last_offset, b->max_timestamp };
+    if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0) {
+        e->txn_first_offset = b->base_offset;
+        bm_txn_range_push(&p->open, &p->nopen, &p->capopen,
+                          (bm_txn_range){ b->pid, b->base_offset, -1 });
+    }
+}
+
+/* Leader change / truncation: the new leader replays its log (as a Kafka
+ * replica maintains its own ProducerStateManager from what it appended). */
+static void bm_state_rebuild(bm_partition *p) {
+    p->nprod = 0;
+    p->nopen = 0;
+    p->naborted = 0;
+    bm_replica *l = bm__leader_rep(p);
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        bm_state_apply(p, l->log[i]);
+}
+
+/* ProducerAppendInfo.checkProducerEpoch + checkSequence (2.1.1). */
+static kp_err bm_state_check(const bm_partition *p, int64_t pid, int16_t epoch, int32_t first_seq) {
+    const bm_producer *e = bm_producer_find(p, pid);
+    int16_t cur_epoch = e ? e->epoch : -1;
+    if (epoch < cur_epoch)
+        return KP_ERR_INVALID_PRODUCER_EPOCH;
+    if (epoch != cur_epoch) {
+        if (first_seq != 0)
+            return cur_epoch != -1 ? KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER
+                                   : KP_ERR_UNKNOWN_PRODUCER_ID;
+        return KP_ERR_NONE;
+    }
+    int32_t last = (e && e->nb > 0) ? e->b[e->nb - 1].last_seq : -1;
+    if (last == -1 && first_seq != 0)
+        return KP_ERR_UNKNOWN_PRODUCER_ID;
+    bool in_seq = (int64_t)first_seq == (int64_t)last + 1 || (first_seq == 0 && last == INT32_MAX);
+    return in_seq ? KP_ERR_NONE : KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+}
+
+/* ProducerStateEntry.findDuplicateBatch */
+static const bm_batch_meta *bm_state_duplicate(const bm_partition *p, int64_t pid, int16_t epoch,
+                                               int32_t first_seq, int32_t last_seq) {
+    const bm_producer *e = bm_producer_find(p, pid);
+    if (!e || e->epoch != epoch)
+        return NULL;
+    for (int32_t i = 0; i < e->nb; i++)
+        if (e->b[i].first_seq == first_seq && e->b[i].last_seq == last_seq)
+            return &e->b[i];
+    return NULL;
+}
+
+/* ==================================================================== */
+/* Logs                                                                  */
+/* ==================================================================== */
+
+static bool bm_log_push(bm_replica *r, bm_batch *b) {
+    void *arr = r->log;
+    if (!bm__grow(&arr, &r->cap, r->n + 1, sizeof(bm_batch *)))
+        return false;
+    r->log = arr;
+    r->log[r->n++] = b;
+    b->refs++;
+    r->leo = b->last_offset + 1;
+    return true;
+}
+
+static void bm_replica_truncate_to(bm_cluster *c, bm_partition *p, bm_replica *r, size_t keep,
+                                   const char *why) {
+    if (keep >= r->n)
+        return;
+    int64_t removed = 0;
+    for (size_t i = keep; i < r->n; i++) {
+        removed += r->log[i]->count;
+        bm_batch_unref(r->log[i]);
+    }
+    r->n = keep;
+    r->leo = keep > 0 ? r->log[keep - 1]->last_offset + 1 : p->log_start;
+    bm_part_event(c, p, BM_EV_TRUNCATE, r->broker, r->leo, removed, why);
+}
+
+/* Truncates r to the longest common prefix with the leader's log (what
+ * the leader-epoch based truncation of a follower amounts to here, since
+ * replicas share batch pointers). */
+static void bm_replica_reconcile(bm_cluster *c, bm_partition *p, bm_replica *r) {
+    bm_replica *l = bm__leader_rep(p);
+    if (!l || l == r)
+        return;
+    size_t k = 0, lim = r->n < l->n ? r->n : l->n;
+    while (k < lim && r->log[k] == l->log[k])
+        k++;
+    bm_replica_truncate_to(c, p, r, k, "diverged from leader");
+}
+
+static void bm_hw_update(bm_cluster *c, bm_partition *p) {
+    bm_replica *l = bm__leader_rep(p);
+    if (!l)
+        return;
+    int64_t hw = l->leo;
+    for (int32_t r = 0; r < p->nrep; r++)
+        if (p->rep[r].in_isr && p->rep[r].leo < hw)
+            hw = p->rep[r].leo;
+    if (hw > p->hw) {
+        p->hw = hw;
+        bm_part_event(c, p, BM_EV_HW_ADVANCE, l->broker, hw, -1, NULL);
+    } else if (p->hw > l->leo) {
+        p->hw = l->leo; /* unclean election: the new leader has less */
+    }
+}
+
+static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
+    if (r->in_isr == in)
+        return;
+    r->in_isr = in;
+    bm_part_event(c, p, in ? BM_EV_ISR_EXPAND : BM_EV_ISR_SHRINK, r->broker, -1,
+                  bm__isr_size(p), NULL);
+}
+
+/* The one setter of leadership: logs OLD -> NEW, bumps the epoch, rebuilds
+ * the leader-side state and truncates live followers that diverged. */
+static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const char *why) {
+    int32_t old = bm__leader_id(p);
+    p->leader = idx;
+    p->leader_epoch++;
+    char detail[64];
+    snprintf(detail, sizeof detail, "%s: %d -> %d", why, (int)old, (int)bm__leader_id(p));
+    bm_part_event(c, p, BM_EV_LEADER_CHANGE, bm__leader_id(p), -1, p->leader_epoch, detail);
+    if (idx < 0)
+        return;
+    bm_replica *l = &p->rep[idx];
+    l->in_isr = true;
+    for (int32_t r = 0; r < p->nrep; r++)
+        if (r != idx && bm_broker_up(c, p->rep[r].broker))
+            bm_replica_reconcile(c, p, &p->rep[r]);
+    for (int32_t r = 0; r < p->nrep; r++) {
+        p->rep[r].last_fetch_leader_leo = 0;
+        if (r != idx && p->rep[r].in_isr)
+            p->rep[r].last_caught_up_us = bm__now(c);
+    }
+    if (p->hw > l->leo)
+        p->hw = l->leo;
+    bm_state_rebuild(p);
+    bm_hw_update(c, p);
+}
+
+/* PartitionLeaderElectionAlgorithms: first live ISR member in assignment
+ * order; with unclean election, else the first live replica. */
+static int32_t bm_elect(const bm_cluster *c, const bm_partition *p, int32_t exclude_broker,
+                        bool unclean, bool *was_unclean) {
+    *was_unclean = false;
+    for (int32_t r = 0; r < p->nrep; r++)
+        if (p->rep[r].in_isr && p->rep[r].broker != exclude_broker &&
+            bm_broker_up(c, p->rep[r].broker))
+            return r;
+    if (!unclean)
+        return -1;
+    for (int32_t r = 0; r < p->nrep; r++)
+        if (p->rep[r].broker != exclude_broker && bm_broker_up(c, p->rep[r].broker)) {
+            *was_unclean = true;
+            return r;
+        }
+    return -1;
+}
+
+/* ==================================================================== */
+/* Faults and admin                                                      */
+/* ==================================================================== */
+
+kp_err bm_cluster_crash_broker(bm_cluster *c, int32_t id) {
+    if (id < 0 || id >= c->conf.brokers)
+        return KP_ERR__INVALID_ARG;
+    if (!c->brokers[id].up)
+        return KP_ERR__STATE;
+    c->now = bm__now(c);
+    c->brokers[id].up = false;
+    kp_event ev = bm__ev(c, BM_EV_BROKER_DOWN, id);
+    bm__emit(c, &ev);
+    for (size_t i = c->nconns; i-- > 0;)
+        if (i < c->nconns && bm__conn_broker(c->conns[i]) == id)
+            bm__conn_kill(c->conns[i], "broker crashed");
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
+            bm_partition *p = &c->topics[t].parts[pi];
+            int32_t ri = -1;
+            for (int32_t r = 0; r < p->nrep; r++)
+                if (p->rep[r].broker == id)
+                    ri = r;
+            if (ri < 0)
+                continue;
+            if (p->leader == ri) {
+                bool unclean;
+                int32_t nl = bm_elect(c, p, id, c->conf.unclean_leader_election, &unclean);
+                if (nl >= 0) {
+                    if (unclean)
+                        for (int32_t r = 0; r < p->nrep; r++)
+                            if (r != nl)
+                                bm_isr_set(c, p, &p->rep[r], false);
+                    bm_isr_set(c, p, &p->rep[ri], false);
+                    bm_leader_set(c, p, nl, unclean ? "unclean election after crash" : "crash");
+                } else {
+                    /* No eligible leader: the ISR keeps its last member. */
+                    bm_leader_set(c, p, -1, "crash, no eligible replica");
+                }
+            } else {
+                bm_isr_set(c, p, &p->rep[ri], false);
+                bm_hw_update(c, p);
+            }
+        }
+    bm__wakeup(c);
+    return KP_ERR_NONE;
+}
+
+kp_err bm_cluster_restart_broker(bm_cluster *c, int32_t id) {
+    if (id < 0 || id >= c->conf.brokers)
+        return KP_ERR__INVALID_ARG;
+    if (c->brokers[id].up)
+        return KP_ERR__STATE;
+    c->now = bm__now(c);
+    c->brokers[id].up = true;
+    kp_event ev = bm__ev(c, BM_EV_BROKER_UP, id);
+    bm__emit(c, &ev);
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
+            bm_partition *p = &c->topics[t].parts[pi];
+            int32_t ri = -1;
+            for (int32_t r = 0; r < p->nrep; r++)
+                if (p->rep[r].broker == id)
+                    ri = r;
+            if (ri < 0)
+                continue;
+            bm_replica *r = &p->rep[ri];
+            r->last_fetch_us = bm__now(c);
+            r->last_fetch_leader_leo = 0;
+            if (p->leader < 0) {
+                if (r->in_isr) {
+                    bm_leader_set(c, p, ri, "restart of last ISR member");
+                } else if (c->conf.unclean_leader_election) {
+                    for (int32_t q = 0; q < p->nrep; q++)
+                        if (q != ri)
+                            bm_isr_set(c, p, &p->rep[q], false);
+                    bm_isr_set(c, p, r, true);
+                    bm_leader_set(c, p, ri, "unclean election at restart");
+                }
+            } else {
+                bm_replica_reconcile(c, p, r);
+            }
+        }
+    c->next_tick_us = BM_TIME_NEVER;
+    bm__wakeup(c);
+    return KP_ERR_NONE;
+}
+
+bool bm_cluster_broker_is_up(const bm_cluster *c, int32_t id) {
+    return bm_broker_up(c, id);
+}
+
+kp_err bm_cluster_move_leader(bm_cluster *c, const char *topic, int32_t partition,
+                              int32_t new_leader, bool unclean) {
+    bm_partition *p = bm__partition(c, topic, partition);
+    if (!p)
+        return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    c->now = bm__now(c);
+    int32_t ri = -1;
+    for (int32_t r = 0; r < p->nrep; r++)
+        if (p->rep[r].broker == new_leader)
+            ri = r;
+    if (ri < 0 || !bm_broker_up(c, new_leader))
+        return KP_ERR__INVALID_ARG;
+    if (ri == p->leader)
+        return KP_ERR_NONE;
+    if (!p->rep[ri].in_isr) {
+        if (!unclean)
+            return KP_ERR__STATE;
+        for (int32_t r = 0; r < p->nrep; r++)
+            if (r != ri)
+                bm_isr_set(c, p, &p->rep[r], false);
+        bm_isr_set(c, p, &p->rep[ri], true);
+        bm_leader_set(c, p, ri, "unclean move");
+    } else {
+        bm_leader_set(c, p, ri, "move");
+    }
+    bm__wakeup(c);
+    return KP_ERR_NONE;
+}
+
+kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t partition,
+                                 int64_t offset) {
+    bm_partition *p = bm__partition(c, topic, partition);
+    if (!p)
+        return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (offset <= p->log_start)
+        return KP_ERR_NONE;
+    if (offset > p->hw)
+        return KP_ERR_OFFSET_OUT_OF_RANGE;
+    p->log_start = offset;
+    for (int32_t ri = 0; ri < p->nrep; ri++) {
+        bm_replica *r = &p->rep[ri];
+        size_t k = 0;
+        while (k < r->n && r->log[k]->last_offset < offset)
+            bm_batch_unref(r->log[k++]);
+        memmove(r->log, r->log + k, (r->n - k) * sizeof(bm_batch *));
+        r->n -= k;
+        if (r->leo < offset)
+            r->leo = offset;
+    }
+    /* ProducerStateManager.truncateHead: forget producers whose last
+     * written offset is gone, and aborted ranges that ended below. */
+    size_t w = 0;
+    for (size_t i = 0; i < p->nprod; i++) {
+        bm_producer *e = &p->prod[i];
+        int64_t last = e->nb > 0 ? e->b[e->nb - 1].last_offset : -1;
+        if (last >= offset || e->txn_first_offset >= 0)
+            p->prod[w++] = *e;
+    }
+    p->nprod = w;
+    w = 0;
+    for (size_t i = 0; i < p->naborted; i++)
+        if (p->aborted[i].last_offset >= offset)
+            p->aborted[w++] = p->aborted[i];
+    p->naborted = w;
+    bm_part_event(c, p, BM_EV_LOG_START, -1, offset, -1, NULL);
+    return KP_ERR_NONE;
+}
+
+void bm_cluster_set_message_max_bytes(bm_cluster *c, int32_t bytes) {
+    c->conf.message_max_bytes = bytes;
+}
+
+void bm_cluster_set_min_insync_replicas(bm_cluster *c, int32_t n) {
+    c->conf.min_insync_replicas = n;
+}
+
+void bm_cluster_set_unclean_election(bm_cluster *c, bool on) {
+    c->conf.unclean_leader_election = on;
+}
+
+void bm_cluster_set_replica_lag(bm_cluster *c, int64_t lag_us) {
+    c->conf.replica_lag_us = lag_us < 0 ? 0 : lag_us;
+}
+
+kp_err bm_cluster_pause_follower(bm_cluster *c, int32_t id, bool paused) {
+    if (id < 0 || id >= c->conf.brokers)
+        return KP_ERR__INVALID_ARG;
+    c->brokers[id].follower_paused = paused;
+    bm__wakeup(c);
+    return KP_ERR_NONE;
+}
+
+void bm_cluster_set_quota(bm_cluster *c, int64_t bps) {
+    c->conf.produce_quota_bytes_per_sec = bps < 0 ? 0 : bps;
+}
+
+void bm_cluster_set_chaos(bm_cluster *c, double rate) {
+    c->conf.chaos_error_rate = rate;
+}
+
+/* ==================================================================== */
+/* Error injection and quotas                                            */
+/* ==================================================================== */
+
+kp_err bm_cluster_inject(bm_cluster *c, int32_t broker, int16_t api, int32_t count, kp_err err,
+                         int64_t delay_us) {
+    if (count <= 0 || delay_us < 0 || broker < -1 || broker >= c->conf.brokers)
+        return KP_ERR__INVALID_ARG;
+    void *arr = c->rules;
+    if (!bm__grow(&arr, &c->caprules, c->nrules + 1, sizeof(bm_inject_rule)))
+        return KP_ERR__NOMEM;
+    c->rules = arr;
+    c->rules[c->nrules++] = (bm_inject_rule){ broker, api, count, err, delay_us };
+    return KP_ERR_NONE;
+}
+
+bool bm__inject_take(bm_cluster *c, int32_t broker, int16_t api, kp_err *err, int64_t *delay_us) {
+    for (size_t i = 0; i < c->nrules; i++) {
+        bm_inject_rule *r = &c->rules[i];
+        if ((r->broker != -1 && r->broker != broker) || (r->api != -1 && r->api != api))
+            continue;
+        *err = r->err;
+        *delay_us = r->delay_us;
+        if (--r->left == 0) {
+            memmove(&c->rules[i], &c->rules[i + 1], (c->nrules - i - 1) * sizeof *r);
+            c->nrules--;
+        }
+        return true;
+    }
+    return false;
+}
+
+int32_t bm_cluster_injections_pending(const bm_cluster *c) {
+    int32_t n = 0;
+    for (size_t i = 0; i < c->nrules; i++)
+        n += c->rules[i].left;
+    return n;
+}
+
+kp_err bm_cluster_reject_partition(bm_cluster *c, const char *topic, int32_t partition, kp_err err,
+                                   kp_time_us until) {
+    bm_partition *p = bm__partition(c, topic, partition);
+    if (!p)
+        return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    p->reject_err = err;
+    p->reject_until = until;
+    return KP_ERR_NONE;
+}
+
+/* ClientQuotaManager.recordAndGetThrottleTimeMs (2.1): a rate over
+ * quota.window.num samples of quota.window.size; when the rate exceeds the
+ * quota, throttle = (rate - quota) / quota * window length. */
+int32_t bm__quota_record(bm_cluster *c, const char *client_id, size_t id_len, int64_t bytes) {
+    int64_t quota = c->conf.produce_quota_bytes_per_sec;
+    if (quota <= 0)
+        return 0;
+    int64_t now_ms = bm__now(c) / 1000;
+    bm_quota_client *q = NULL;
+    for (size_t i = 0; i < c->nquota; i++)
+        if (strlen(c->quota[i].client_id) == id_len &&
+            memcmp(c->quota[i].client_id, client_id, id_len) == 0)
+            q = &c->quota[i];
+    if (!q) {
+        void *arr = c->quota;
+        if (!bm__grow(&arr, &c->capquota, c->nquota + 1, sizeof *q))
+            return 0;
+        c->quota = arr;
+        q = &c->quota[c->nquota];
+        memset(q, 0, sizeof *q);
+        q->client_id = malloc(id_len + 1);
+        if (!q->client_id)
+            return 0;
+        c->nquota++;
+        memcpy(q->client_id, client_id, id_len);
+        q->client_id[id_len] = 0;
+        for (int i = 0; i < BM_QUOTA_SAMPLES; i++)
+            q->sample_start_ms[i] = now_ms;
+    }
+    if (now_ms - q->sample_start_ms[q->cur] >= BM_QUOTA_SAMPLE_MS) {
+        q->cur = (q->cur + 1) % BM_QUOTA_SAMPLES;
+        q->sample_start_ms[q->cur] = now_ms;
+        q->sample_bytes[q->cur] = 0;
+    }
+    q->sample_bytes[q->cur] += bytes;
+    int64_t total = 0, oldest = now_ms;
+    for (int i = 0; i < BM_QUOTA_SAMPLES; i++) {
+        if (now_ms - q->sample_start_ms[i] > (int64_t)BM_QUOTA_SAMPLES * BM_QUOTA_SAMPLE_MS)
+            continue; /* an expired sample (Kafka purges those) */
+        total += q->sample_bytes[i];
+        if (q->sample_start_ms[i] < oldest)
+            oldest = q->sample_start_ms[i];
+    }
+    int64_t window_ms = now_ms - oldest;
+    int64_t min_window = (int64_t)(BM_QUOTA_SAMPLES - 1) * BM_QUOTA_SAMPLE_MS;
+    if (window_ms < min_window)
+        window_ms = min_window;
+    double rate = (double)total * 1000.0 / (double)window_ms;
+    if (rate <= (double)quota)
+        return 0;
+    double t = (rate - (double)quota) / (double)quota * (double)window_ms;
+    return t > 2147483647.0 ? INT32_MAX : (int32_t)t;
+}
+
+/* ==================================================================== */
+/* Produce                                                               */
+/* ==================================================================== */
+
+static void bm_produce_fail(bm_cluster *c, bm_partition *p, int32_t broker, kp_err err,
+                            const char *topic, int32_t partition, int16_t api_version,
+                            const char *why, bm_produce_result *out) {
+    /* KAFKA_STORAGE_ERROR exists from Produce v4; older clients get
+     * NOT_LEADER_FOR_PARTITION (ProduceResponse 2.1). */
+    if (err == KP_ERR_KAFKA_STORAGE_ERROR && api_version < 4)
+        err = KP_ERR_NOT_LEADER_FOR_PARTITION;
+    out->err = err;
+    out->base_offset = -1;
+    out->log_start_offset = p ? p->log_start : -1;
+    kp_event ev = bm__ev(c, BM_EV_ERROR, broker);
+    ev.api_key = 0;
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.err = err;
+    ev.detail = why;
+    bm__emit(c, &ev);
+}
+
+static const kp_err bm_chaos_errors[] = {
+    KP_ERR_NOT_LEADER_FOR_PARTITION, KP_ERR_NOT_ENOUGH_REPLICAS, KP_ERR_REQUEST_TIMED_OUT,
+    KP_ERR_LEADER_NOT_AVAILABLE,
+};
+
+void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_t partition,
+                        int16_t acks, int16_t api_version, const uint8_t *rec, size_t len,
+                        bm_produce_result *out) {
+    memset(out, 0, sizeof *out);
+    out->base_offset = -1;
+    out->log_append_time = -1;
+    out->log_start_offset = -1;
+    out->required_offset = -1;
+    out->leader_epoch = -1;
+    kp_time_us now = bm__now(c);
+    c->now = now;
+    bm_partition *p = bm__partition(c, topic, partition);
+
+    /* ProduceRequest.validateRecords (v3+): one batch of magic 2. */
+    if (!rec || len < BM_BATCH_HDR || rec[16] != 2) {
+        bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version,
+                        "not one RecordBatch v2", out);
+        return;
+    }
+    int32_t blen = (int32_t)kp_be32_get(rec + 8);
+    if (blen < BM_BATCH_HDR - 12 || (size_t)blen + 12 != len) {
+        bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version,
+                        (size_t)blen + 12 < len ? "more than one batch" : "batch length mismatch",
+                        out);
+        return;
+    }
+    if (!p) {
+        bm_produce_fail(c, p, broker, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION, topic, partition,
+                        api_version, "unknown topic or partition", out);
+        return;
+    }
+    if (bm__leader_id(p) != broker || !bm_broker_up(c, broker)) {
+        bm_produce_fail(c, p, broker, KP_ERR_NOT_LEADER_FOR_PARTITION, topic, partition,
+                        api_version, "not the leader", out);
+        return;
+    }
+    if (p->reject_err != KP_ERR_NONE && now < p->reject_until) {
+        bm_produce_fail(c, p, broker, p->reject_err, topic, partition, api_version,
+                        "injected: partition rejects", out);
+        return;
+    }
+    if (c->conf.chaos_error_rate > 0 &&
+        kp_rng_chance(&c->brokers[broker].rng, c->conf.chaos_error_rate)) {
+        kp_err e = bm_chaos_errors[kp_rng_below(&c->brokers[broker].rng,
+                                                sizeof bm_chaos_errors / sizeof bm_chaos_errors[0])];
+        bm_produce_fail(c, p, broker, e, topic, partition, api_version, "chaos", out);
+        return;
+    }
+    if (acks != -1 && acks != 0 && acks != 1) {
+        bm_produce_fail(c, p, broker, KP_ERR_INVALID_REQUIRED_ACKS, topic, partition, api_version,
+                        "acks must be -1, 0 or 1", out);
+        return;
+    }
+    /* Partition.appendRecordsToLeader */
+    if (acks == -1 && bm__isr_size(p) < c->conf.min_insync_replicas) {
+        bm_produce_fail(c, p, broker, KP_ERR_NOT_ENOUGH_REPLICAS, topic, partition, api_version,
+                        "ISR smaller than min.insync.replicas", out);
+        return;
+    }
+    /* Log.analyzeAndValidateRecords */
+    if (len > (size_t)(c->conf.message_max_bytes < 0 ? 0 : c->conf.message_max_bytes)) {
+        bm_produce_fail(c, p, broker, KP_ERR_MESSAGE_TOO_LARGE, topic, partition, api_version,
+                        "batch larger than message.max.bytes", out);
+        return;
+    }
+    if (kp_crc32c(0, rec + 21, len - 21) != kp_be32_get(rec + 17)) {
+        bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version,
+                        "CRC mismatch", out);
+        return;
+    }
+    int64_t base_offset_in = (int64_t)kp_be64_get(rec);
+    int16_t attrs = (int16_t)kp_be16_get(rec + 21);
+    int32_t last_delta = (int32_t)kp_be32_get(rec + 23);
+    int64_t max_ts = (int64_t)kp_be64_get(rec + 35);
+    int64_t pid = (int64_t)kp_be64_get(rec + 43);
+    int16_t epoch = (int16_t)kp_be16_get(rec + 51);
+    int32_t base_seq = (int32_t)kp_be32_get(rec + 53);
+    int32_t count = (int32_t)kp_be32_get(rec + 57);
+    const char *bad = NULL;
+    if (base_offset_in != 0)
+        bad = "baseOffset of a client batch must be 0";
+    else if (attrs & BM_ATTR_CONTROL)
+        bad = "clients may not write control batches";
+    else if (count <= 0 || last_delta != count - 1)
+        bad = "record count does not match lastOffsetDelta";
+    else if (pid >= 0 && base_seq < 0)
+        bad = "idempotent batch without a sequence";
+    else if ((attrs & BM_ATTR_TRANSACTIONAL) && pid < 0)
+        bad = "transactional batch without a producer id";
+    if (bad) {
+        bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version, bad,
+                        out);
+        return;
+    }
+    /* Log.analyzeAndValidateProducerState: the duplicate window first. */
+    if (pid >= 0) {
+        int32_t last_seq = bm_seq_add(base_seq, last_delta);
+        const bm_batch_meta *dup = bm_state_duplicate(p, pid, epoch, base_seq, last_seq);
+        if (dup) {
+            kp_event ev = bm__ev(c, BM_EV_DUPLICATE, broker);
+            ev.topic = topic;
+            ev.partition = partition;
+            ev.offset = dup->first_offset;
+            ev.producer_id = pid;
+            ev.producer_epoch = epoch;
+            ev.base_sequence = base_seq;
+            bm__emit(c, &ev);
+            out->err = c->conf.duplicate_as_error ? KP_ERR_DUPLICATE_SEQUENCE_NUMBER : KP_ERR_NONE;
+            out->duplicate = true;
+            out->base_offset = dup->first_offset;
+            out->log_append_time = dup->timestamp; /* 2.1: the duplicate's timestamp */
+            out->log_start_offset = p->log_start;
+            out->required_offset = dup->last_offset + 1;
+            out->leader_epoch = p->leader_epoch;
+            if (acks == -1 && p->hw < out->required_offset)
+                out->pending = true;
+            return;
+        }
+        kp_err e = bm_state_check(p, pid, epoch, base_seq);
+        if (e != KP_ERR_NONE) {
+            bm_produce_fail(c, p, broker, e, topic, partition, api_version,
+                            e == KP_ERR_INVALID_PRODUCER_EPOCH ? "fenced epoch"
+                            : e == KP_ERR_UNKNOWN_PRODUCER_ID  ? "unknown producer id"
+                                                               : "sequence gap",
+                            out);
+            return;
+        }
+    }
+
+    /* Append: one allocation holding the bytes. */
+    bm_batch *b = malloc(sizeof *b + len);
+    bm_replica *l = bm__leader_rep(p);
+    if (!b) {
+        bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
+                        "out of memory", out);
+        return;
+    }
+    memset(b, 0, sizeof *b);
+    memcpy(b->bytes, rec, len);
+    b->len = (uint32_t)len;
+    b->base_offset = l->leo;
+    b->last_offset = l->leo + last_delta;
+    b->count = count;
+    b->pid = pid;
+    b->epoch = epoch;
+    b->base_seq = base_seq;
+    b->attributes = attrs;
+    b->ctrl_type = -1;
+    b->max_timestamp = max_ts;
+    b->append_us = now;
+    b->leader_epoch = p->leader_epoch;
+    kp_be64_put(b->bytes, (uint64_t)b->base_offset);
+    kp_be32_put(b->bytes + 12, (uint32_t)b->leader_epoch);
+    if (c->conf.log_append_time) {
+        /* LogValidator: LogAppendTime rewrites maxTimestamp and the
+         * timestamp-type bit, so the CRC is computed again. */
+        int64_t now_ms = now / 1000;
+        b->attributes = (int16_t)(attrs | BM_ATTR_LOG_APPEND_TIME);
+        b->max_timestamp = now_ms;
+        kp_be16_put(b->bytes + 21, (uint16_t)b->attributes);
+        kp_be64_put(b->bytes + 35, (uint64_t)now_ms);
+        kp_be32_put(b->bytes + 17, kp_crc32c(0, b->bytes + 21, len - 21));
+        out->log_append_time = now_ms;
+    }
+    if (!bm_log_push(l, b)) {
+        free(b);
+        bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
+                        "out of memory", out);
+        return;
+    }
+    bm_state_apply(p, b);
+    kp_event ev = bm__ev(c, BM_EV_APPEND, broker);
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.offset = b->base_offset;
+    ev.record_count = count;
+    ev.producer_id = pid;
+    ev.producer_epoch = epoch;
+    ev.base_sequence = base_seq;
+    ev.bytes = (int64_t)len;
+    ev.value = (attrs & BM_ATTR_TRANSACTIONAL) ? 1 : 0;
+    bm__emit(c, &ev);
+    bm_hw_update(c, p);
+    out->err = KP_ERR_NONE;
+    out->base_offset = b->base_offset;
+    out->log_start_offset = p->log_start;
+    out->required_offset = b->last_offset + 1;
+    out->leader_epoch = p->leader_epoch;
+    if (acks == -1 && p->hw < out->required_offset)
+        out->pending = true;
+    bm__wakeup(c);
+}
+
+bool bm_cluster_acks_check(const bm_cluster *c, const char *topic, int32_t partition,
+                           int64_t required_offset, int32_t leader_epoch, kp_err *err) {
+    bm_partition *p = bm__partition(c, topic, partition);
+    if (!p) {
+        *err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return true;
+    }
+    if (p->leader_epoch != leader_epoch || p->leader < 0) {
+        *err = KP_ERR_NOT_LEADER_FOR_PARTITION;
+        return true;
+    }
+    if (p->hw >= required_offset) {
+        *err = bm__isr_size(p) >= c->conf.min_insync_replicas
+                   ? KP_ERR_NONE : KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+        return true;
+    }
+    return false;
+}
+
+/* ==================================================================== */
+/* Transaction markers (written for the coordinator)                     */
+/* ==================================================================== */
+
+/* A control batch: attributes transactional|control, one record whose key
+ * is (version int16 = 0, type int16: 0 abort, 1 commit) and value is
+ * (version int16 = 0, coordinator_epoch int32) — EndTransactionMarker. */
+bool bm__write_marker(bm_cluster *c, bm_partition *p, int64_t pid, int16_t epoch, bool commit) {
+    bm_replica *l = bm__leader_rep(p);
+    if (!l || !bm_broker_up(c, l->broker))
+        return false;
+    kp_time_us now = bm__now(c);
+    int64_t ts = now / 1000;
+    uint8_t rec[32];
+    kp_writer w;
+    kp_wr_init(&w, rec, sizeof rec);
+    uint8_t key[4] = { 0, 0, 0, (uint8_t)(commit ? 1 : 0) };
+    uint8_t val[6] = { 0, 0, 0, 0, 0, 0 };
+    int body = 1 + kp_varlong_size(0) + kp_varint_size(0) + kp_varint_size(4) + 4 +
+               kp_varint_size(6) + 6 + kp_uvarint_size(0);
+    kp_wr_varint(&w, body);
+    kp_wr_i8(&w, 0);
+    kp_wr_varlong(&w, 0);
+    kp_wr_varint(&w, 0);
+    kp_wr_varint(&w, 4);
+    kp_wr_raw(&w, key, 4);
+    kp_wr_varint(&w, 6);
+    kp_wr_raw(&w, val, 6);
+    kp_wr_varint(&w, 0);
+    size_t len = BM_BATCH_HDR + w.len;
+    bm_batch *b = malloc(sizeof *b + len);
+    if (!b)
+        return false;
+    memset(b, 0, sizeof *b + len);
+    uint8_t *h = b->bytes;
+    kp_be64_put(h, (uint64_t)l->leo);
+    kp_be32_put(h + 8, (uint32_t)(len - 12));
+    kp_be32_put(h + 12, (uint32_t)p->leader_epoch);
+    h[16] = 2;
+    kp_be16_put(h + 21, BM_ATTR_TRANSACTIONAL | BM_ATTR_CONTROL);
+    kp_be32_put(h + 23, 0);
+    kp_be64_put(h + 27, (uint64_t)ts);
+    kp_be64_put(h + 35, (uint64_t)ts);
+    kp_be64_put(h + 43, (uint64_t)pid);
+    kp_be16_put(h + 51, (uint16_t)epoch);
+    kp_be32_put(h + 53, (uint32_t)-1);
+    kp_be32_put(h + 57, 1);
+    memcpy(h + BM_BATCH_HDR, rec, w.len);
+    kp_be32_put(h + 17, kp_crc32c(0, h + 21, len - 21));
+    b->len = (uint32_t)len;
+    b->base_offset = b->last_offset = l->leo;
+    b->count = 1;
+    b->pid = pid;
+    b->epoch = epoch;
+    b->base_seq = -1;
+    b->attributes = BM_ATTR_TRANSACTIONAL | BM_ATTR_CONTROL;
+    b->ctrl_type = commit ? 1 : 0;
+    b->max_timestamp = ts;
+    b->append_us = now;
+    b->leader_epoch = p->leader_epoch;
+    if (!bm_log_push(l, b)) {
+        free(b);
+        return false;
+    }
+    bm_state_apply(p, b);
+    kp_event ev = bm__ev(c, BM_EV_TXN_MARKER, l->broker);
+    ev.topic = p->topic->name;
+    ev.partition = p->id;
+    ev.offset = b->base_offset;
+    ev.producer_id = pid;
+    ev.producer_epoch = epoch;
+    ev.value = commit;
+    bm__emit(c, &ev);
+    bm_hw_update(c, p);
+    return true;
+}
+
+/* ==================================================================== */
+/* Replication and the ISR (ReplicaFetcherThread / Partition 2.1)        */
+/* ==================================================================== */
+
+static void bm_follower_fetch(bm_cluster *c, bm_partition *p, bm_replica *r, kp_time_us now) {
+    bm_replica *l = bm__leader_rep(p);
+    int64_t fetch_offset = r->leo;
+    int64_t leader_leo = l->leo;
+    /* Replica.updateLogReadResult: caught up now, or as of the previous
+     * fetch if it reached the leader's end of then. */
+    if (fetch_offset >= leader_leo)
+        r->last_caught_up_us = now;
+    else if (fetch_offset >= r->last_fetch_leader_leo && r->last_fetch_us > r->last_caught_up_us)
+        r->last_caught_up_us = r->last_fetch_us;
+    r->last_fetch_leader_leo = leader_leo;
+    r->last_fetch_us = now;
+    bool moved = false;
+    while (r->n < l->n) {
+        bm_batch *b = l->log[r->n];
+        if (b->append_us + c->conf.replica_lag_us > now)
+            break;
+        if (!bm_log_push(r, b))
+            break;
+        moved = true;
+    }
+    if (moved)
+        bm_part_event(c, p, BM_EV_REPLICATE, r->broker, r->leo, -1, NULL);
+    if (r->leo >= leader_leo)
+        r->last_caught_up_us = now;
+    /* Partition.maybeExpandIsr */
+    if (!r->in_isr && r->leo >= p->hw)
+        bm_isr_set(c, p, r, true);
+}
+
+static bool bm_follower_active(const bm_cluster *c, const bm_partition *p, const bm_replica *r) {
+    return p->leader >= 0 && r != &p->rep[p->leader] && bm_broker_up(c, r->broker) &&
+           !c->brokers[r->broker].follower_paused;
+}
+
+static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
+            bm_partition *p = &c->topics[t].parts[pi];
+            if (p->leader < 0 || !bm_broker_up(c, bm__leader_id(p)))
+                continue;
+            for (int32_t r = 0; r < p->nrep; r++)
+                if (bm_follower_active(c, p, &p->rep[r]))
+                    bm_follower_fetch(c, p, &p->rep[r], now);
+            bm_hw_update(c, p);
+        }
+}
+
+/* Partition.maybeShrinkIsr; returns the next time a shrink could happen. */
+static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
+    kp_time_us next = BM_TIME_NEVER;
+    int64_t max_us = c->conf.replica_lag_time_max_ms * 1000;
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
+            bm_partition *p = &c->topics[t].parts[pi];
+            if (p->leader < 0)
+                continue;
+            bool changed = false;
+            for (int32_t r = 0; r < p->nrep; r++) {
+                bm_replica *rp = &p->rep[r];
+                if (r == p->leader || !rp->in_isr)
+                    continue;
+                if (rp->leo >= p->rep[p->leader].leo) {
+                    rp->last_caught_up_us = now > rp->last_caught_up_us ? now : rp->last_caught_up_us;
+                    continue;
+                }
+                if (now - rp->last_caught_up_us > max_us) {
+                    bm_isr_set(c, p, rp, false);
+                    changed = true;
+                } else {
+                    bm__min_deadline(&next, rp->last_caught_up_us + max_us + 1);
+                }
+            }
+            if (changed)
+                bm_hw_update(c, p);
+        }
+    return next;
+}
+
+/* Is any follower behind its leader (so a replication tick is needed)? */
+static bool bm_replication_pending(const bm_cluster *c) {
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
+            const bm_partition *p = &c->topics[t].parts[pi];
+            if (p->leader < 0)
+                continue;
+            for (int32_t r = 0; r < p->nrep; r++)
+                if (bm_follower_active(c, p, &p->rep[r]) &&
+                    (p->rep[r].leo < p->rep[p->leader].leo || !p->rep[r].in_isr))
+                    return true;
+        }
+    return false;
+}
+
+kp_time_us bm_cluster_poll(bm_cluster *c, kp_time_us now) {
+    if (now < c->now)
+        now = c->now;
+    c->now = now;
+    kp_time_us deadline = BM_TIME_NEVER;
+    int64_t iv = c->conf.replica_fetch_interval_us;
+
+    /* 1. replication fetches */
+    if (c->next_tick_us != BM_TIME_NEVER && now >= c->next_tick_us) {
+        bm_replication_tick(c, now);
+        c->next_tick_us = BM_TIME_NEVER;
+    }
+    /* 2. ISR shrink */
+    bm__min_deadline(&deadline, bm_isr_shrink(c, now));
+    /* 3. transaction coordinator */
+    bm__txn_poll(c, &deadline);
+    /* 4. connections (a poll may close and remove one) */
+    for (size_t i = 0; i < c->nconns;) {
+        bm_conn *conn = c->conns[i];
+        bm__conn_poll(conn, &deadline);
+        if (i < c->nconns && c->conns[i] == conn)
+            i++;
+    }
+    if (bm_replication_pending(c)) {
+        if (c->next_tick_us == BM_TIME_NEVER || c->next_tick_us <= now)
+            c->next_tick_us = (now / iv + 1) * iv;
+        bm__min_deadline(&deadline, c->next_tick_us);
+    }
+    return deadline;
+}
+
+/* ==================================================================== */
+/* Verification                                                          */
+/* ==================================================================== */
+
+const char *bm_cluster_verify(const bm_cluster *c) {
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
+            const bm_partition *p = &c->topics[t].parts[pi];
+            for (int32_t r = 0; r < p->nrep; r++) {
+                const bm_replica *rp = &p->rep[r];
+                for (size_t i = 0; i < rp->n; i++) {
+                    if (i > 0 && rp->log[i]->base_offset != rp->log[i - 1]->last_offset + 1)
+                        return "replica log not contiguous";
+                    if (rp->log[i]->refs == 0)
+                        return "batch without references";
+                }
+                if (rp->n > 0 && rp->leo != rp->log[rp->n - 1]->last_offset + 1)
+                    return "log end offset does not match the last batch";
+                if (rp->n == 0 && rp->leo < p->log_start)
+                    return "empty log ends before the log start";
+            }
+            if (p->leader < 0)
+                continue;
+            const bm_replica *l = &p->rep[p->leader];
+            if (!l->in_isr)
+                return "leader not in ISR";
+            if (p->hw > l->leo)
+                return "high watermark above the leader's log end";
+            for (int32_t r = 0; r < p->nrep; r++) {
+                const bm_replica *rp = &p->rep[r];
+                if (r == p->leader || !bm_broker_up(c, rp->broker))
+                    continue;
+                if (rp->in_isr && rp->leo < p->hw)
+                    return "ISR member below the high watermark";
+                if (rp->n > l->n)
+                    return "live follower longer than its leader";
+                for (size_t i = 0; i < rp->n; i++)
+                    if (rp->log[i] != l->log[i])
+                        return "live follower log not a prefix of the leader's";
+            }
+            for (size_t i = 1; i < p->nprod; i++)
+                if (p->prod[i - 1].pid >= p->prod[i].pid)
+                    return "producer table not sorted";
+            for (size_t i = 0; i < p->nprod; i++)
+                if (p->prod[i].nb > BM_PRODUCER_WINDOW)
+                    return "producer window larger than 5";
+            for (size_t i = 1; i < p->nopen; i++)
+                if (p->open[i - 1].first_offset > p->open[i].first_offset)
+                    return "open transactions not sorted";
+        }
+    return NULL;
+}
+
+/* ==================================================================== */
+/* Reading the logs back                                                 */
+/* ==================================================================== */
+
+static int bm_txn_state_of(const bm_partition *p, const bm_replica *l, const bm_batch *b) {
+    if (!(b->attributes & BM_ATTR_TRANSACTIONAL) || b->ctrl_type >= 0)
+        return b->ctrl_type == 1 ? BM_TXN_COMMITTED : b->ctrl_type == 0 ? BM_TXN_ABORTED : BM_TXN_NONE;
+    /* The first marker of this producer after the batch decides. */
+    for (size_t i = 0; i < l->n; i++) {
+        const bm_batch *m = l->log[i];
+        if (m->base_offset > b->last_offset && m->pid == b->pid && m->ctrl_type >= 0)
+            return m->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
+    }
+    (void)p;
+    return BM_TXN_OPEN;
+}
+
+kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
+                           bm_record_fn *fn, void *ctx) {
+    const bm_partition *p = bm__partition(c, topic, partition);
+    if (!p)
+        return KP_ERR__NOENT;
+    const bm_replica *l = bm__leader_rep(p);
+    if (!l) {
+        for (int32_t r = 0; r < p->nrep; r++)
+            if (!l || p->rep[r].leo > l->leo)
+                l = &p->rep[r];
+    }
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    kp_err err = KP_ERR_NONE;
+    bool go = true;
+    for (size_t i = 0; i < l->n && go; i++) {
+        const bm_batch *b = l->log[i];
+        kp_record_iter it;
+        err = kp_record_iter_init(&it, b->bytes, b->len, &scratch);
+        if (err != KP_ERR_NONE)
+            break;
+        int txs = bm_txn_state_of(p, l, b);
+        kp_record rec;
+        while (go && kp_record_iter_next(&it, &rec)) {
+            bm_record_view v;
+            memset(&v, 0, sizeof v);
+            v.topic = p->topic->name;
+            v.partition = p->id;
+            v.offset = rec.offset;
+            v.timestamp = rec.timestamp;
+            v.key = rec.key;
+            v.value = rec.value;
+            v.header_count = rec.header_count;
+            v.producer_id = b->pid;
+            v.producer_epoch = b->epoch;
+            v.sequence = b->base_seq < 0 ? -1 : bm_seq_add(b->base_seq, (int32_t)rec.offset_delta);
+            v.transactional = (b->attributes & BM_ATTR_TRANSACTIONAL) != 0;
+            v.control = b->ctrl_type >= 0;
+            v.txn_state = txs;
+            v.committed = rec.offset < p->hw;
+            go = fn(ctx, &v);
+        }
+        if (go && it.err != KP_ERR_NONE) {
+            err = it.err;
+            break;
+        }
+    }
+    kp_dbuf_free(&scratch);
+    return err;
+}

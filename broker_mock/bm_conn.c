@@ -1,0 +1,355 @@
+/*
+ * bm_conn.c — framing, the one-request-at-a-time rule, deferred responses
+ * and closing on malformed input (contract in bm_conn.h).
+ *
+ * The pump of a connection, in order (what SocketServer.Processor does for
+ * one channel):
+ *   1. the current request: resume its wait (acks=all, Fetch min_bytes),
+ *      write its response once built and not before ready_at (injected
+ *      delay, pre-v6 throttle);
+ *   2. muted (v6+ throttle)? stop;
+ *   3. the next whole frame in the input buffer: decode, count, inject,
+ *      hand to its API handler (bm_handlers.c) — it becomes current.
+ * Frames are taken one at a time, so responses go out in request order.
+ *
+ * Memory: the input buffer grows with the bytes actually received (a frame
+ * that announces 100 MiB costs nothing until its bytes arrive) and is
+ * bounded by socket.request.max.bytes + 4 per frame; a decoded request
+ * lives in the connection's arena until the next one.
+ */
+#include "bm_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ==================================================================== */
+/* Registry                                                              */
+/* ==================================================================== */
+
+bm_conn *bm_conn_open(bm_cluster *c, int32_t broker_id, const bm_conn_io *io, void *io_ctx) {
+    if (!c || !io || broker_id < 0 || broker_id >= c->conf.brokers || !c->brokers[broker_id].up)
+        return NULL;
+    bm_conn *conn = calloc(1, sizeof *conn);
+    if (!conn)
+        return NULL;
+    conn->arena = kp_arena_new(0, 0);
+    void *arr = c->conns;
+    if (!conn->arena || !bm__grow(&arr, &c->capconns, c->nconns + 1, sizeof(bm_conn *))) {
+        kp_arena_destroy(conn->arena);
+        free(conn);
+        return NULL;
+    }
+    c->conns = arr;
+    c->conns[c->nconns++] = conn;
+    conn->c = c;
+    conn->id = c->next_conn_id++;
+    conn->broker = broker_id;
+    conn->io = *io;
+    conn->io_ctx = io_ctx;
+    return conn;
+}
+
+int32_t bm__conn_broker(const bm_conn *conn) {
+    return conn->broker;
+}
+
+static void bm_conn_reset_current(bm_conn *conn) {
+    free(conn->resp);
+    conn->resp = NULL;
+    conn->resp_len = 0;
+    bm__wait_free(conn->wait);
+    conn->wait = NULL;
+    conn->busy = false;
+    conn->no_response = false;
+    conn->ready_at_us = 0;
+    conn->wait_deadline_us = 0;
+}
+
+void bm__conn_free(bm_conn *conn) {
+    bm_cluster *c = conn->c;
+    for (size_t i = 0; i < c->nconns; i++)
+        if (c->conns[i] == conn) {
+            memmove(&c->conns[i], &c->conns[i + 1], (c->nconns - i - 1) * sizeof(bm_conn *));
+            c->nconns--;
+            break;
+        }
+    bm_conn_reset_current(conn);
+    kp_arena_destroy(conn->arena);
+    free(conn->in);
+    free(conn);
+}
+
+/* Closes with a logged reason: event, io->close, free. */
+static void bm_conn_fail(bm_conn *conn, const char *reason) {
+    kp_event ev = bm__ev(conn->c, BM_EV_CONN_CLOSED, conn->broker);
+    ev.detail = reason;
+    ev.value = conn->id;
+    bm__emit(conn->c, &ev);
+    bm_conn_io io = conn->io;
+    void *ctx = conn->io_ctx;
+    bm__conn_free(conn);
+    if (io.close)
+        io.close(ctx, reason);
+}
+
+void bm__conn_kill(bm_conn *conn, const char *reason) {
+    bm_conn_fail(conn, reason);
+}
+
+void bm_conn_close(bm_conn *conn) {
+    if (!conn)
+        return;
+    kp_event ev = bm__ev(conn->c, BM_EV_CONN_CLOSED, conn->broker);
+    ev.detail = "closed by client";
+    ev.value = conn->id;
+    bm__emit(conn->c, &ev);
+    bm__conn_free(conn);
+}
+
+int64_t bm_conn_requests(const bm_conn *conn) {
+    return conn->nreq;
+}
+
+int64_t bm_conn_responses(const bm_conn *conn) {
+    return conn->nresp;
+}
+
+/* ==================================================================== */
+/* Responses                                                             */
+/* ==================================================================== */
+
+bool bm__conn_set_response(bm_conn *conn, int16_t api_key, int16_t version, const void *body) {
+    kp_writer w;
+    kp_wr_init(&w, NULL, 0);
+    kp_response_frame_encode(&w, api_key, version, conn->corr, body);
+    size_t need = w.len;
+    uint8_t *buf = malloc(need ? need : 1);
+    if (!buf)
+        return false;
+    kp_wr_init(&w, buf, need);
+    kp_response_frame_encode(&w, api_key, version, conn->corr, body);
+    free(conn->resp);
+    conn->resp = buf;
+    conn->resp_len = w.len;
+    return w.err == KP_ERR_NONE;
+}
+
+static void bm_conn_write_current(bm_conn *conn, kp_time_us now) {
+    if (conn->resp) {
+        kp_event ev = bm__ev(conn->c, BM_EV_RESPONSE, conn->broker);
+        ev.api_key = conn->api_key;
+        ev.correlation_id = conn->corr;
+        ev.bytes = (int64_t)conn->resp_len;
+        bm__emit(conn->c, &ev);
+        conn->nresp++;
+        if (conn->io.write)
+            conn->io.write(conn->io_ctx, conn->resp, conn->resp_len);
+    }
+    (void)now;
+    bm_conn_reset_current(conn);
+}
+
+/* ==================================================================== */
+/* Requests                                                              */
+/* ==================================================================== */
+
+/* Returns false if the connection was closed (and freed). */
+static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) {
+    bm_cluster *c = conn->c;
+    kp_request req;
+    memset(&req, 0, sizeof req);
+    kp_arena_reset(conn->arena);
+    kp_err err = kp_request_frame_decode(frame, len, conn->arena, &req);
+    char reason[160];
+    if (err == KP_ERR__UNSUPPORTED) {
+        if (req.hdr.api_key == KP_API_API_VERSIONS && req.hdr.api_version > KP_API_VERSIONS_MAX_VERSION) {
+            /* KafkaApis.handleApiVersionsRequest: an unknown (newer)
+             * version gets a v0 body with UNSUPPORTED_VERSION. */
+            conn->nreq++;
+            conn->busy = true;
+            conn->api_key = req.hdr.api_key;
+            conn->api_version = 0;
+            conn->corr = req.hdr.correlation_id;
+            kp_event ev = bm__ev(c, BM_EV_REQUEST, conn->broker);
+            ev.api_key = req.hdr.api_key;
+            ev.correlation_id = req.hdr.correlation_id;
+            ev.value = req.hdr.api_version;
+            ev.bytes = (int64_t)len;
+            bm__emit(c, &ev);
+            kp_writer w;
+            kp_wr_init(&w, NULL, 0);
+            kp_api_versions_unsupported_frame_encode(&w, conn->corr, kp_api_supported,
+                                                     kp_api_supported_count);
+            conn->resp = malloc(w.len);
+            if (!conn->resp) {
+                bm_conn_fail(conn, "out of memory");
+                return false;
+            }
+            conn->resp_len = w.len;
+            kp_wr_init(&w, conn->resp, conn->resp_len);
+            kp_api_versions_unsupported_frame_encode(&w, conn->corr, kp_api_supported,
+                                                     kp_api_supported_count);
+            ev = bm__ev(c, BM_EV_ERROR, conn->broker);
+            ev.api_key = req.hdr.api_key;
+            ev.correlation_id = req.hdr.correlation_id;
+            ev.err = KP_ERR_UNSUPPORTED_VERSION;
+            ev.detail = "ApiVersions version above v2: v0 answer with the supported ranges";
+            bm__emit(c, &ev);
+            return true;
+        }
+        const kp_api_version *range = kp_api_supported_range(req.hdr.api_key);
+        if (range)
+            snprintf(reason, sizeof reason, "%s (api key %d) v%d not supported (v%d..v%d)",
+                     kp_api_name(req.hdr.api_key), (int)req.hdr.api_key, (int)req.hdr.api_version,
+                     (int)range->min_version, (int)range->max_version);
+        else
+            snprintf(reason, sizeof reason,
+                     "%s (api key %d) v%d not implemented by broker_mock",
+                     kp_api_name(req.hdr.api_key), (int)req.hdr.api_key, (int)req.hdr.api_version);
+        bm_conn_fail(conn, reason);
+        return false;
+    }
+    if (err != KP_ERR_NONE) {
+        if (len >= 8)
+            snprintf(reason, sizeof reason, "malformed request frame (%zu bytes, api key %d v%d): %s",
+                     len, (int)(int16_t)kp_be16_get(frame + 4), (int)(int16_t)kp_be16_get(frame + 6),
+                     kp_err_name(err));
+        else
+            snprintf(reason, sizeof reason, "malformed request frame (%zu bytes): %s", len,
+                     kp_err_name(err));
+        bm_conn_fail(conn, reason);
+        return false;
+    }
+    conn->nreq++;
+    conn->busy = true;
+    conn->api_key = req.hdr.api_key;
+    conn->api_version = req.hdr.api_version;
+    conn->corr = req.hdr.correlation_id;
+    char client_id[128];
+    size_t cl = req.hdr.client_id.len > 0 ? (size_t)req.hdr.client_id.len : 0;
+    if (cl >= sizeof client_id)
+        cl = sizeof client_id - 1;
+    if (cl)
+        memcpy(client_id, req.hdr.client_id.ptr, cl);
+    client_id[cl] = 0;
+    kp_event ev = bm__ev(c, BM_EV_REQUEST, conn->broker);
+    ev.api_key = req.hdr.api_key;
+    ev.correlation_id = req.hdr.correlation_id;
+    ev.value = req.hdr.api_version;
+    ev.bytes = (int64_t)len;
+    ev.detail = client_id;
+    bm__emit(c, &ev);
+
+    kp_err injected = KP_ERR_NONE;
+    int64_t delay_us = 0;
+    if (bm__inject_take(c, conn->broker, req.hdr.api_key, &injected, &delay_us)) {
+        ev = bm__ev(c, BM_EV_INJECTED, conn->broker);
+        ev.api_key = req.hdr.api_key;
+        ev.correlation_id = req.hdr.correlation_id;
+        ev.err = injected;
+        ev.value = delay_us;
+        bm__emit(c, &ev);
+        conn->ready_at_us = bm__now(c) + delay_us;
+        bm__wakeup(c);
+    }
+    const char *why = NULL;
+    if (!bm__handle(conn, &req, injected, &why)) {
+        bm_conn_fail(conn, why ? why : "request refused");
+        return false;
+    }
+    return true;
+}
+
+/* One pump (see the file comment). Returns false if the connection is
+ * gone. */
+static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
+    bm_cluster *c = conn->c;
+    for (int guard = 0; guard < 1000000; guard++) {
+        kp_time_us now = bm__now(c);
+        if (conn->busy) {
+            if (conn->wait)
+                bm__handler_resume(conn, now);
+            if (conn->wait) {
+                if (deadline)
+                    bm__min_deadline(deadline, conn->wait_deadline_us);
+                return true;
+            }
+            if (now < conn->ready_at_us) {
+                if (deadline)
+                    bm__min_deadline(deadline, conn->ready_at_us);
+                return true;
+            }
+            bm_conn_write_current(conn, now);
+        }
+        if (conn->in_len == 0)
+            return true;
+        if (now < conn->mute_until_us) {
+            if (deadline)
+                bm__min_deadline(deadline, conn->mute_until_us);
+            return true;
+        }
+        int64_t max = c->conf.socket_request_max_bytes;
+        if (max > INT32_MAX)
+            max = INT32_MAX;
+        size_t flen = 0;
+        kp_err e = kp_frame_peek(conn->in, conn->in_len, (int32_t)max, &flen);
+        if (e == KP_ERR__TRUNCATED)
+            return true;
+        if (e != KP_ERR_NONE) {
+            char reason[128];
+            snprintf(reason, sizeof reason,
+                     "frame size %d outside 0..%lld (socket.request.max.bytes)",
+                     (int)(int32_t)kp_be32_get(conn->in), (long long)max);
+            bm_conn_fail(conn, reason);
+            return false;
+        }
+        if (flen < 4 + 8) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "frame of %zu bytes is shorter than a request header",
+                     flen - 4);
+            bm_conn_fail(conn, reason);
+            return false;
+        }
+        /* Decode from the buffer, then drop the frame's bytes; the
+         * decoded request points into conn->in only during the handler. */
+        if (!bm_conn_take_frame(conn, conn->in, flen))
+            return false;
+        memmove(conn->in, conn->in + flen, conn->in_len - flen);
+        conn->in_len -= flen;
+    }
+    return true;
+}
+
+void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len) {
+    if (!conn || len == 0)
+        return;
+    bm_cluster *c = conn->c;
+    c->now = bm__now(c);
+    size_t limit = (size_t)c->conf.socket_request_max_bytes + 4;
+    if (conn->in_len + len > conn->in_cap) {
+        size_t ncap = conn->in_cap ? conn->in_cap : 4096;
+        while (ncap < conn->in_len + len)
+            ncap *= 2;
+        /* Several frames may be queued while one is in progress; bound
+         * what one connection may hold. */
+        if (conn->in_len + len > 2 * limit) {
+            bm_conn_fail(conn, "input backlog above twice socket.request.max.bytes");
+            return;
+        }
+        uint8_t *p = realloc(conn->in, ncap);
+        if (!p) {
+            bm_conn_fail(conn, "out of memory for input");
+            return;
+        }
+        conn->in = p;
+        conn->in_cap = ncap;
+    }
+    memcpy(conn->in + conn->in_len, bytes, len);
+    conn->in_len += len;
+    bm_conn_pump(conn, NULL);
+}
+
+void bm__conn_poll(bm_conn *conn, kp_time_us *deadline) {
+    bm_conn_pump(conn, deadline);
+}

@@ -1,0 +1,331 @@
+/*
+ * bm_int.h — broker_mock's internal structures, shared by its .c files
+ * (bm_cluster.c: controller, replication, logs, producer state;
+ * bm_txn.c: transaction coordinator; bm_conn.c: framing and request
+ * dispatch; bm_handlers.c: one handler per API). Not for other layers.
+ *
+ * Ownership:
+ *   bm_cluster owns brokers, topics (and their partitions, replicas, logs),
+ *   transactional ids, injection rules, quota windows and the connection
+ *   registry. A bm_batch is reference counted: each replica log holding it
+ *   owns one reference; the bytes live in the same allocation.
+ *
+ * Invariants (checked by bm_cluster_verify):
+ *   - a replica log is contiguous: log[i+1]->base_offset == log[i]->last_offset + 1,
+ *     log[0]->base_offset >= log_start (rounded down to a batch), leo == last + 1;
+ *   - every live ISR member's log is a pointer prefix of (or equal to) the
+ *     leader's; the leader is in the ISR;
+ *   - hw <= leo of every ISR member when there is a leader;
+ *   - producer entries are sorted by pid, unique, hold <= 5 batch metadata;
+ *   - open transactions are sorted by first offset.
+ */
+#ifndef BM_INT_H
+#define BM_INT_H
+
+#include "bm_cluster.h"
+#include "bm_conn.h"
+#include "bm_events.h"
+#include "kp_proto.h"
+
+/* RecordBatch v2 header (KAFKA_FACTS.md), the fields the broker reads or
+ * rewrites:
+ *   OFFSET SIZE DESCRIPTION
+ *   0      8    baseOffset            (rewritten by the leader)
+ *   8      4    batchLength = total - 12
+ *   12     4    partitionLeaderEpoch  (rewritten by the leader)
+ *   16     1    magic = 2
+ *   17     4    crc = CRC32C of [21, end)
+ *   21     2    attributes: 0-2 codec, 3 LogAppendTime, 4 transactional, 5 control
+ *   23     4    lastOffsetDelta
+ *   27     8    firstTimestamp
+ *   35     8    maxTimestamp          (rewritten with LogAppendTime, CRC redone)
+ *   43     8    producerId
+ *   51     2    producerEpoch
+ *   53     4    baseSequence
+ *   57     4    recordCount
+ *   61     ..   records
+ */
+#define BM_BATCH_HDR 61
+#define BM_ATTR_LOG_APPEND_TIME 0x08
+#define BM_ATTR_TRANSACTIONAL 0x10
+#define BM_ATTR_CONTROL 0x20
+
+typedef struct bm_batch {
+    uint32_t refs;
+    uint32_t len;
+    int64_t base_offset;
+    int64_t last_offset;
+    int32_t count;
+    int64_t pid;
+    int16_t epoch;
+    int32_t base_seq;
+    int16_t attributes;
+    int8_t ctrl_type;         /* -1 data, 0 abort marker, 1 commit marker */
+    int64_t max_timestamp;
+    kp_time_us append_us;     /* when the leader appended it */
+    int32_t leader_epoch;
+    uint8_t bytes[];          /* the batch as stored (offsets rewritten) */
+} bm_batch;
+
+typedef struct bm_replica {
+    int32_t broker;
+    bm_batch **log;
+    size_t n, cap;
+    int64_t leo;
+    bool in_isr;
+    kp_time_us last_caught_up_us;
+    kp_time_us last_fetch_us;
+    int64_t last_fetch_leader_leo;
+} bm_replica;
+
+#define BM_PRODUCER_WINDOW 5 /* ProducerStateEntry.NumBatchesToRetain */
+
+typedef struct bm_batch_meta {
+    int32_t first_seq, last_seq;
+    int64_t first_offset, last_offset;
+    int64_t timestamp;
+} bm_batch_meta;
+
+typedef struct bm_producer {
+    int64_t pid;
+    int16_t epoch;
+    int32_t nb;                       /* batch metadata held, oldest first */
+    bm_batch_meta b[BM_PRODUCER_WINDOW];
+    int64_t txn_first_offset;         /* -1: no open transaction */
+} bm_producer;
+
+typedef struct bm_txn_range {
+    int64_t pid;
+    int64_t first_offset;
+    int64_t last_offset;              /* marker offset (aborted index) */
+} bm_txn_range;
+
+typedef struct bm_topic bm_topic;
+
+typedef struct bm_partition {
+    bm_topic *topic;
+    int32_t id;
+    bm_replica *rep;
+    int32_t nrep;
+    int32_t leader;                   /* index into rep, -1 none */
+    int32_t leader_epoch;
+    int64_t hw;
+    int64_t log_start;
+    /* leader-side state, rebuilt from the leader's log on leader change */
+    bm_producer *prod;
+    size_t nprod, capprod;
+    bm_txn_range *open;
+    size_t nopen, capopen;
+    bm_txn_range *aborted;
+    size_t naborted, capaborted;
+    /* injection: reject produce with reject_err until reject_until */
+    kp_err reject_err;
+    kp_time_us reject_until;
+} bm_partition;
+
+struct bm_topic {
+    char *name;
+    int32_t npart;
+    bm_partition *parts;
+};
+
+typedef struct bm_broker {
+    int32_t id;
+    bool up;
+    bool follower_paused;
+    kp_rng rng;
+} bm_broker;
+
+typedef struct bm_inject_rule {
+    int32_t broker;
+    int16_t api;
+    int32_t left;
+    kp_err err;
+    int64_t delay_us;
+} bm_inject_rule;
+
+enum bm_txn_state {
+    BM_TXS_EMPTY, BM_TXS_ONGOING, BM_TXS_PREPARE_COMMIT, BM_TXS_PREPARE_ABORT,
+    BM_TXS_COMPLETE_COMMIT, BM_TXS_COMPLETE_ABORT
+};
+
+typedef struct bm_txn_part {
+    int32_t topic;   /* index into c->topics */
+    int32_t partition;
+    bool marker_written;
+} bm_txn_part;
+
+typedef struct bm_txn {
+    char *id;
+    int64_t pid;
+    int16_t epoch;
+    int32_t timeout_ms;
+    int state;
+    kp_time_us start_us;
+    kp_time_us complete_at_us;
+    bm_txn_part *parts;
+    size_t nparts, capparts;
+} bm_txn;
+
+#define BM_QUOTA_SAMPLES 11 /* quota.window.num */
+#define BM_QUOTA_SAMPLE_MS 1000 /* quota.window.size.seconds */
+
+typedef struct bm_quota_client {
+    char *client_id;
+    int64_t sample_bytes[BM_QUOTA_SAMPLES];
+    int64_t sample_start_ms[BM_QUOTA_SAMPLES];
+    int32_t cur;
+} bm_quota_client;
+
+struct bm_cluster {
+    bm_config conf;
+    kp_env env;
+    kp_time_us now;
+    bm_broker brokers[BM_MAX_BROKERS];
+    bm_topic *topics;
+    int32_t ntopics, captopics;
+    int64_t next_pid;
+    kp_time_us next_tick_us;
+    bm_txn *txns;
+    size_t ntxns, captxns;
+    bm_inject_rule *rules;
+    size_t nrules, caprules;
+    bm_quota_client *quota;
+    size_t nquota, capquota;
+    bm_conn **conns;            /* open connections, in open order */
+    size_t nconns, capconns;
+    int64_t next_conn_id;
+};
+
+/* ---- bm_cluster.c ----------------------------------------------------- */
+kp_time_us bm__now(const bm_cluster *c);
+void bm__emit(const bm_cluster *c, kp_event *ev);
+kp_event bm__ev(const bm_cluster *c, int kind, int32_t node);
+bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem);
+bm_topic *bm__topic(const bm_cluster *c, const char *name);
+int32_t bm__topic_index(const bm_cluster *c, const char *name);
+bm_partition *bm__partition(const bm_cluster *c, const char *topic, int32_t partition);
+/* Leader broker id, -1 none. */
+int32_t bm__leader_id(const bm_partition *p);
+int32_t bm__isr_size(const bm_partition *p);
+int64_t bm__lso(const bm_partition *p);
+bm_replica *bm__leader_rep(const bm_partition *p);
+/* Auto-creates `topic` (Metadata with allow_auto_topic_creation). */
+kp_err bm__auto_create(bm_cluster *c, const char *topic, size_t len);
+/* Coordinator write: a commit/abort control batch on p's leader. False if
+ * the partition has no leader now (retry later). */
+bool bm__write_marker(bm_cluster *c, bm_partition *p, int64_t pid, int16_t epoch,
+                      bool commit);
+/* The FIFO rule for (broker, api), consumed; false when none matches. */
+bool bm__inject_take(bm_cluster *c, int32_t broker, int16_t api, kp_err *err,
+                     int64_t *delay_us);
+/* Quota accounting: records bytes for client_id, returns throttle ms. */
+int32_t bm__quota_record(bm_cluster *c, const char *client_id, size_t len, int64_t bytes);
+void bm__wakeup(bm_cluster *c);
+/* Lower a deadline. */
+static inline void bm__min_deadline(kp_time_us *d, kp_time_us t) {
+    if (t < *d)
+        *d = t;
+}
+
+/* ---- bm_txn.c ---------------------------------------------------------- */
+/* Transaction coordinator (TransactionCoordinator 2.1). */
+int32_t bm__txn_coordinator(const bm_cluster *c, const char *txn_id, size_t len);
+kp_err bm__txn_init_pid(bm_cluster *c, int32_t broker, const char *txn_id, size_t id_len,
+                        int32_t timeout_ms, int64_t *pid, int16_t *epoch);
+kp_err bm__txn_check(bm_cluster *c, const char *txn_id, size_t id_len, int64_t pid,
+                     int16_t epoch, bm_txn **out);
+/* Adds the partition to an ongoing transaction (call after bm__txn_check
+ * returned NONE for the request). */
+void bm__txn_add_partition(bm_cluster *c, bm_txn *t, int32_t topic, int32_t partition);
+kp_err bm__txn_end(bm_cluster *c, const char *txn_id, size_t id_len, int64_t pid,
+                   int16_t epoch, bool commit);
+/* Markers and timeouts due at now; lowers *deadline. */
+void bm__txn_poll(bm_cluster *c, kp_time_us *deadline);
+void bm__txn_free(bm_cluster *c);
+const char *bm__txn_state_name(int state);
+
+/* ---- connections --------------------------------------------------------- */
+
+/* A request being waited on (acks=all Produce, a Fetch below min_bytes).
+ * One malloc per request; names copied into it. */
+typedef struct bm_wait_part {
+    const char *topic;       /* into bm_wait.names */
+    int32_t partition;
+    /* Produce */
+    kp_err err;
+    int64_t base_offset;
+    int64_t log_append_time;
+    int64_t log_start_offset;
+    bool pending;
+    int64_t required_offset;
+    int32_t leader_epoch;
+    /* Fetch */
+    int64_t fetch_offset;
+    int32_t max_bytes;
+    int32_t current_leader_epoch;
+    int64_t log_start_req;
+} bm_wait_part;
+
+typedef struct bm_wait {
+    int16_t api_key;
+    int32_t ntopics;          /* topic groups in request order */
+    int32_t *topic_first;     /* index of each group's first part */
+    int32_t nparts;
+    bm_wait_part *parts;
+    int32_t throttle_ms;
+    /* Fetch */
+    int32_t min_bytes, max_bytes;
+    int8_t isolation;
+    char *names;
+} bm_wait;
+
+/* Kafka's SocketServer mutes a channel while one request is in progress,
+ * so a connection has at most one current request; later frames stay in
+ * the input buffer until its response has been written. */
+struct bm_conn {
+    bm_cluster *c;
+    int64_t id;
+    int32_t broker;
+    bm_conn_io io;
+    void *io_ctx;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    kp_arena *arena;
+    /* the current request */
+    bool busy;
+    int16_t api_key, api_version;
+    int32_t corr;
+    bool no_response;         /* acks=0 Produce */
+    uint8_t *resp;            /* encoded frame once complete */
+    size_t resp_len;
+    kp_time_us ready_at_us;   /* not written before (injected delay, old-version throttle) */
+    kp_time_us wait_deadline_us;
+    bm_wait *wait;
+    kp_time_us mute_until_us; /* throttle of v6+ Produce: read nothing before */
+    int64_t nreq, nresp;
+};
+
+/* ---- bm_handlers.c: one handler per API --------------------------------- */
+/* Handles a decoded request on conn (conn->api_key etc. set). `injected`
+ * is an injected error (KP_ERR_NONE for none). Sets either conn->resp (an
+ * encoded frame), conn->wait (to be completed by bm__handler_resume), or
+ * conn->no_response. Returns false only if the connection must be closed
+ * (then *reason says why). */
+bool bm__handle(bm_conn *conn, const kp_request *req, kp_err injected, const char **reason);
+/* Re-evaluates conn->wait; builds conn->resp when done (or at deadline). */
+void bm__handler_resume(bm_conn *conn, kp_time_us now);
+void bm__wait_free(bm_wait *w);
+
+/* ---- bm_conn.c --------------------------------------------------------- */
+/* Stores an encoded response frame for the current request. */
+bool bm__conn_set_response(bm_conn *conn, int16_t api_key, int16_t version, const void *body);
+/* Completes what is due on a connection; lowers *deadline. May close the
+ * connection (then it is freed and removed from c->conns). */
+void bm__conn_poll(bm_conn *conn, kp_time_us *deadline);
+int32_t bm__conn_broker(const bm_conn *conn);
+/* The broker crashed: io->close(reason) and free. */
+void bm__conn_kill(bm_conn *conn, const char *reason);
+void bm__conn_free(bm_conn *conn);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * test_cluster.c — the cluster model: ISR shrink/expand, acks=all waiting
+ * for the ISR, min.insync.replicas, clean and unclean leader election with
+ * truncation, restart and catch-up, controlled moves, message.max.bytes at
+ * the limit +-1 byte, CRC, and the 2.1 idempotent producer state (the
+ * 5-batch duplicate window, OUT_OF_ORDER, UNKNOWN_PRODUCER_ID, fencing).
+ * Every step runs bm_cluster_verify.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "bm_testutil.h"
+#include "kp_record_batch.h"
+
+#define MS 1000
+
+static bmt_world *world3(int32_t min_isr) {
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 3;
+    conf.min_insync_replicas = min_isr;
+    bmt_world *w = bmt_new(&conf);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 3), KP_ERR_NONE);
+    return w;
+}
+
+static bm_partition_info info(bmt_world *w, const char *topic, int32_t p) {
+    bm_partition_info pi;
+    assert_int_equal(bm_cluster_partition_info(w->c, topic, p, &pi), KP_ERR_NONE);
+    return pi;
+}
+
+static void topic_creation_assigns_replicas_round_robin(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    assert_int_equal(bm_cluster_create_topic(w->c, "u", 4, 2), KP_ERR_NONE);
+    for (int32_t p = 0; p < 4; p++) {
+        bm_partition_info pi = info(w, "u", p);
+        assert_int_equal(pi.nreplicas, 2);
+        assert_int_equal(pi.replicas[0], p % 3);
+        assert_int_equal(pi.replicas[1], (p + 1) % 3);
+        assert_int_equal(pi.leader, p % 3);
+        assert_int_equal(pi.nisr, 2);
+    }
+    assert_int_equal(bm_cluster_create_topic(w->c, "u", 1, 1), KP_ERR_TOPIC_ALREADY_EXISTS);
+    assert_int_equal(bm_cluster_create_topic(w->c, "bad name", 1, 1), KP_ERR_INVALID_TOPIC_EXCEPTION);
+    assert_int_equal(bm_cluster_create_topic(w->c, "x", 1, 4), KP_ERR_INVALID_REPLICATION_FACTOR);
+    assert_int_equal(bm_cluster_create_topic(w->c, "x", 0, 1), KP_ERR_INVALID_PARTITIONS);
+    assert_int_equal(bm_cluster_topic_count(w->c), 2);
+    bmt_free(w);
+}
+
+static void followers_replicate_on_the_clock_and_hw_follows(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 3);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(r.base_offset, 0);
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.log_end_offset, 3);
+    assert_int_equal(pi.high_watermark, 0); /* followers have not fetched yet */
+    bmt_advance(w, 5 * MS);
+    pi = info(w, "t", 0);
+    assert_int_equal(pi.replica_leo[1], 3);
+    assert_int_equal(pi.replica_leo[2], 3);
+    assert_int_equal(pi.high_watermark, 3);
+    assert_true(bmt_count(w, BM_EV_REPLICATE) >= 2);
+    assert_true(bmt_count(w, BM_EV_HW_ADVANCE) >= 1);
+    /* idle cluster: no deadline */
+    assert_true(bm_cluster_poll(w->c, w->now) == BM_TIME_NEVER);
+    bmt_free(w);
+}
+
+static void isr_shrinks_after_lag_time_max_and_expands_when_caught_up(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    assert_int_equal(bm_cluster_pause_follower(w->c, 2, true), KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 9000 * MS);
+    assert_int_equal(info(w, "t", 0).nisr, 3);        /* not yet 10 s */
+    assert_int_equal(info(w, "t", 0).high_watermark, 0); /* the stalled one holds it */
+    bmt_advance(w, 1100 * MS);
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.nisr, 2);
+    assert_int_equal(pi.high_watermark, 1); /* shrinking let the HW move */
+    const bmt_event *e = bmt_last(w, BM_EV_ISR_SHRINK);
+    assert_non_null(e);
+    assert_int_equal(e->node, 2);
+    assert_int_equal(e->value, 2);
+    assert_int_equal(bm_cluster_pause_follower(w->c, 2, false), KP_ERR_NONE);
+    bmt_advance(w, 5 * MS);
+    pi = info(w, "t", 0);
+    assert_int_equal(pi.nisr, 3);
+    e = bmt_last(w, BM_EV_ISR_EXPAND);
+    assert_non_null(e);
+    assert_int_equal(e->node, 2);
+    bmt_free(w);
+}
+
+static void lagging_follower_with_replica_lag_leaves_isr(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    bm_cluster_set_replica_lag(w->c, 20000 * MS); /* batches reach followers 20 s late */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 10100 * MS);
+    assert_int_equal(info(w, "t", 0).nisr, 1);
+    bmt_advance(w, 10000 * MS);
+    assert_int_equal(info(w, "t", 0).nisr, 3); /* caught up, rejoined */
+    bmt_free(w);
+}
+
+static void acks_all_waits_until_the_isr_has_the_batch(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, -1, -1, -1, -1, 2);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_true(r.pending);
+    assert_int_equal(r.required_offset, 2);
+    kp_err e;
+    assert_false(bm_cluster_acks_check(w->c, "t", 0, r.required_offset, r.leader_epoch, &e));
+    bmt_advance(w, 5 * MS);
+    assert_true(bm_cluster_acks_check(w->c, "t", 0, r.required_offset, r.leader_epoch, &e));
+    assert_int_equal(e, KP_ERR_NONE);
+    /* acks=1 never waits */
+    r = bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1);
+    assert_false(r.pending);
+    bmt_free(w);
+}
+
+static void min_insync_replicas_rejects_before_append_and_after(void **state) {
+    (void)state;
+    bmt_world *w = world3(2);
+    assert_int_equal(bm_cluster_crash_broker(w->c, 1), KP_ERR_NONE);
+    assert_int_equal(bm_cluster_crash_broker(w->c, 2), KP_ERR_NONE);
+    assert_int_equal(info(w, "t", 0).nisr, 1);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, -1, -1, -1, -1, 1);
+    assert_int_equal(r.err, KP_ERR_NOT_ENOUGH_REPLICAS);
+    assert_int_equal(info(w, "t", 0).log_end_offset, 0); /* nothing appended */
+    r = bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1); /* acks=1 does not care */
+    assert_int_equal(r.err, KP_ERR_NONE);
+    bmt_free(w);
+
+    /* NOT_ENOUGH_REPLICAS_AFTER_APPEND: the ISR shrank below min.insync
+     * while the append waited. */
+    w = world3(3);
+    bm_cluster_pause_follower(w->c, 2, true);
+    r = bmt_produce(w, 0, "t", 0, -1, -1, -1, -1, 1);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_true(r.pending);
+    bmt_advance(w, 10100 * MS);
+    kp_err e;
+    assert_true(bm_cluster_acks_check(w->c, "t", 0, r.required_offset, r.leader_epoch, &e));
+    assert_int_equal(e, KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+    bmt_free(w);
+}
+
+static void clean_election_on_crash_keeps_acknowledged_data(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, -1, -1, -1, -1, 4);
+    bmt_advance(w, 5 * MS);
+    int32_t epoch0 = info(w, "t", 0).leader_epoch;
+    assert_int_equal(bm_cluster_crash_broker(w->c, 0), KP_ERR_NONE);
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.leader, 1);
+    assert_int_equal(pi.leader_epoch, epoch0 + 1);
+    assert_int_equal(pi.nisr, 2);
+    assert_int_equal(pi.log_end_offset, 4);
+    /* the pending check of an append made under the old epoch */
+    kp_err e;
+    assert_true(bm_cluster_acks_check(w->c, "t", 0, r.required_offset, r.leader_epoch, &e));
+    assert_int_equal(e, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    r = bmt_produce(w, 1, "t", 0, 1, -1, -1, -1, 1);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(r.base_offset, 4);
+    const bmt_event *ev = bmt_last(w, BM_EV_LEADER_CHANGE);
+    assert_int_equal(ev->node, 1);
+    assert_non_null(strstr(ev->detail, "crash"));
+    bmt_free(w);
+}
+
+static void no_eligible_leader_without_unclean_election(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 2;
+    bmt_world *w = bmt_new(&conf);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 2), KP_ERR_NONE);
+    bm_cluster_pause_follower(w->c, 1, true);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 10100 * MS);
+    assert_int_equal(info(w, "t", 0).nisr, 1);
+    bm_cluster_crash_broker(w->c, 0);
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.leader, -1);
+    assert_int_equal(pi.nisr, 1); /* the dead leader stays the last ISR member */
+    assert_int_equal(pi.isr[0], 0);
+    /* it comes back: leader again, data intact */
+    bm_cluster_restart_broker(w->c, 0);
+    pi = info(w, "t", 0);
+    assert_int_equal(pi.leader, 0);
+    assert_int_equal(pi.log_end_offset, 1);
+    bmt_free(w);
+}
+
+static void unclean_election_truncates_an_acks1_write(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 2;
+    conf.unclean_leader_election = true;
+    bmt_world *w = bmt_new(&conf);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 2), KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 2).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS); /* offsets 0,1 replicated */
+    bm_cluster_pause_follower(w->c, 1, true);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 3); /* acks=1: acknowledged */
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(r.base_offset, 2);
+    bmt_advance(w, 10100 * MS);
+    assert_int_equal(info(w, "t", 0).nisr, 1);
+    bm_cluster_pause_follower(w->c, 1, false);
+    bm_cluster_crash_broker(w->c, 0);
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.leader, 1);
+    assert_int_equal(pi.log_end_offset, 2);   /* offsets 2..4 are gone */
+    assert_int_equal(pi.high_watermark, 2);
+    assert_non_null(strstr(bmt_last(w, BM_EV_LEADER_CHANGE)->detail, "unclean"));
+    /* a new write takes offset 2 */
+    r = bmt_produce(w, 1, "t", 0, 1, -1, -1, -1, 1);
+    assert_int_equal(r.base_offset, 2);
+    /* the old leader comes back and truncates its divergent suffix */
+    int truncs = bmt_count(w, BM_EV_TRUNCATE);
+    bm_cluster_restart_broker(w->c, 0);
+    assert_int_equal(bmt_count(w, BM_EV_TRUNCATE), truncs + 1);
+    const bmt_event *t = bmt_last(w, BM_EV_TRUNCATE);
+    assert_int_equal(t->node, 0);
+    assert_int_equal(t->offset, 2);
+    assert_int_equal(t->value, 3);
+    bmt_advance(w, 10 * MS);
+    pi = info(w, "t", 0);
+    assert_int_equal(pi.replica_leo[0], 3);
+    assert_int_equal(pi.nisr, 2);
+    bmt_log log;
+    bmt_read(w, "t", 0, &log);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.offset[2], 2);
+    bmt_free(w);
+}
+
+static void restarted_broker_catches_up_and_rejoins_isr(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    bm_cluster_crash_broker(w->c, 2);
+    assert_int_equal(info(w, "t", 0).nisr, 2);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 2).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS);
+    assert_int_equal(info(w, "t", 0).replica_leo[2], 0);
+    bm_cluster_restart_broker(w->c, 2);
+    assert_int_equal(bm_cluster_restart_broker(w->c, 2), KP_ERR__STATE);
+    bmt_advance(w, 5 * MS);
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.replica_leo[2], 10);
+    assert_int_equal(pi.nisr, 3);
+    bmt_free(w);
+}
+
+static void controlled_move_gives_not_leader_on_the_old_broker(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 2).err, KP_ERR_NONE);
+    assert_int_equal(bm_cluster_move_leader(w->c, "t", 0, 2, false), KP_ERR_NONE);
+    /* the new leader had not fetched yet? it was in the ISR: moves are
+     * from the ISR, and the followers' logs are prefixes, so the
+     * unreplicated suffix of the old leader is truncated */
+    bm_partition_info pi = info(w, "t", 0);
+    assert_int_equal(pi.leader, 2);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    bm_produce_result r = bmt_produce(w, 2, "t", 0, 1, -1, -1, -1, 1);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(r.base_offset, pi.log_end_offset);
+    /* moving to a replica outside the ISR needs `unclean` */
+    bm_cluster_pause_follower(w->c, 1, true);
+    bmt_advance(w, 10100 * MS);
+    assert_int_equal(bm_cluster_move_leader(w->c, "t", 0, 1, false), KP_ERR__STATE);
+    assert_int_equal(bm_cluster_move_leader(w->c, "t", 0, 1, true), KP_ERR_NONE);
+    assert_int_equal(info(w, "t", 0).leader, 1);
+    bmt_free(w);
+}
+
+static void message_max_bytes_at_the_limit_plus_minus_one(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    static uint8_t buf[8192];
+    size_t n = bmt_batch(buf, sizeof buf, -1, -1, -1, 3, false, 1000);
+    bm_produce_result r;
+    bm_cluster_set_message_max_bytes(w->c, (int32_t)n - 1);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_MESSAGE_TOO_LARGE);
+    assert_int_equal(info(w, "t", 0).log_end_offset, 0);
+    bm_cluster_set_message_max_bytes(w->c, (int32_t)n);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    bm_cluster_set_message_max_bytes(w->c, (int32_t)n + 1);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(r.base_offset, 3);
+    bmt_free(w);
+}
+
+static void corrupt_batches_are_rejected(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    static uint8_t buf[4096];
+    size_t n = bmt_batch(buf, sizeof buf, -1, -1, -1, 2, false, 10);
+    bm_produce_result r;
+    buf[n - 1] ^= 0x55; /* inside the CRC */
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    buf[n - 1] ^= 0x55;
+    kp_batch_set_base_offset(buf, 7); /* clients must send 0 */
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    kp_batch_set_base_offset(buf, 0);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n - 1, &r); /* truncated */
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, 30, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, NULL, 0, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    bm_cluster_produce(w->c, 0, "t", 0, 2, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_INVALID_REQUIRED_ACKS);
+    bm_cluster_produce(w->c, 0, "nope", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    bm_cluster_produce(w->c, 0, "t", 1, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    bmt_free(w);
+}
+
+static void partition_rejection_until_time_t_and_storage_error_by_version(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    bm_cluster_reject_partition(w->c, "t", 0, KP_ERR_KAFKA_STORAGE_ERROR, 100 * MS);
+    static uint8_t buf[4096];
+    size_t n = bmt_batch(buf, sizeof buf, -1, -1, -1, 1, false, 10);
+    bm_produce_result r;
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 4, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_KAFKA_STORAGE_ERROR);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 3, buf, n, &r); /* v3 has no code 56 */
+    assert_int_equal(r.err, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    bmt_advance(w, 99 * MS);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_KAFKA_STORAGE_ERROR);
+    bmt_advance(w, 1 * MS);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    bmt_free(w);
+}
+
+static void chaos_errors_come_from_the_broker_stream(void **state) {
+    (void)state;
+    int errs[2] = { 0, 0 };
+    int first_err_at[2] = { -1, -1 };
+    for (int run = 0; run < 2; run++) {
+        bmt_world *w = world3(1);
+        bm_cluster_set_chaos(w->c, 0.3);
+        for (int i = 0; i < 200; i++) {
+            kp_err e = bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err;
+            if (e != KP_ERR_NONE) {
+                errs[run]++;
+                if (first_err_at[run] < 0)
+                    first_err_at[run] = i;
+                assert_true(kp_err_is_retriable(e));
+            }
+        }
+        bmt_free(w);
+    }
+    assert_int_equal(errs[0], errs[1]); /* same seed, same errors */
+    assert_int_equal(first_err_at[0], first_err_at[1]);
+    assert_in_range(errs[0], 30, 90);
+}
+
+/* ---- idempotent producer state ---------------------------------- */
+
+static void duplicate_window_is_exactly_five_batches(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    const int64_t pid = 4000;
+    for (int32_t s = 0; s < 6; s++) {
+        bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, pid, 0, s, 1);
+        assert_int_equal(r.err, KP_ERR_NONE);
+        assert_int_equal(r.base_offset, s);
+    }
+    /* window = batches with seq 1..5; each retry answers its original
+     * offset and appends nothing (2.1: NONE + the duplicate's offset) */
+    for (int32_t s = 1; s < 6; s++) {
+        bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, pid, 0, s, 1);
+        assert_int_equal(r.err, KP_ERR_NONE);
+        assert_true(r.duplicate);
+        assert_int_equal(r.base_offset, s);
+    }
+    assert_int_equal(bmt_count(w, BM_EV_DUPLICATE), 5);
+    assert_int_equal(info(w, "t", 0).log_end_offset, 6);
+    /* seq 0 fell out of the window: not a duplicate, and not in sequence */
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, pid, 0, 0, 1);
+    assert_int_equal(r.err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_false(r.duplicate);
+    /* the same first sequence with a different range is no duplicate */
+    r = bmt_produce(w, 0, "t", 0, 1, pid, 0, 3, 2);
+    assert_int_equal(r.err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    /* a 2-record batch in the window is matched on (first, last) */
+    r = bmt_produce(w, 0, "t", 0, 1, pid, 0, 6, 2);
+    assert_int_equal(r.base_offset, 6);
+    r = bmt_produce(w, 0, "t", 0, 1, pid, 0, 6, 2);
+    assert_true(r.duplicate);
+    assert_int_equal(r.base_offset, 6);
+    bmt_log log;
+    bmt_read(w, "t", 0, &log);
+    assert_int_equal(log.n, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(log.seq[i], i);
+        assert_int_equal(log.pid[i], pid);
+    }
+    bmt_free(w);
+}
+
+static void duplicate_as_error_answers_duplicate_sequence_number(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.duplicate_as_error = true;
+    bmt_world *w = bmt_new(&conf);
+    bm_cluster_create_topic(w->c, "t", 1, 1);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 7, 0, 0, 1).err, KP_ERR_NONE);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, 7, 0, 0, 1);
+    assert_int_equal(r.err, KP_ERR_DUPLICATE_SEQUENCE_NUMBER);
+    assert_int_equal(r.base_offset, 0);
+    bmt_free(w);
+}
+
+static void sequence_gap_is_out_of_order(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 9, 0, 0, 2).err, KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 9, 0, 3, 1).err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 9, 0, 2, 1).err, KP_ERR_NONE);
+    /* a new epoch must start at 0 */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 9, 1, 3, 1).err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 9, 1, 0, 1).err, KP_ERR_NONE);
+    /* and the old epoch is fenced */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 9, 0, 3, 1).err, KP_ERR_INVALID_PRODUCER_EPOCH);
+    bmt_free(w);
+}
+
+static void unknown_producer_id_for_unknown_pid_and_after_retention(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    /* never seen, non-zero sequence */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 77, 0, 5, 1).err, KP_ERR_UNKNOWN_PRODUCER_ID);
+    /* write, lose the state through retention, continue: UNKNOWN */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 77, 0, 0, 3).err, KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 88, 0, 0, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS);
+    assert_int_equal(bm_cluster_delete_records(w->c, "t", 0, 3), KP_ERR_NONE);
+    assert_int_equal(info(w, "t", 0).log_start_offset, 3);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 77, 0, 3, 1).err, KP_ERR_UNKNOWN_PRODUCER_ID);
+    /* pid 88's last batch is still there */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 88, 0, 1, 1).err, KP_ERR_NONE);
+    /* pid 77 restarting at 0 is accepted */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 77, 0, 0, 1).err, KP_ERR_NONE);
+    bmt_free(w);
+}
+
+static void producer_state_survives_a_clean_leader_change(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    for (int32_t s = 0; s < 3; s++)
+        assert_int_equal(bmt_produce(w, 0, "t", 0, -1, 5, 0, s, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS);
+    bm_cluster_crash_broker(w->c, 0);
+    int32_t l = info(w, "t", 0).leader;
+    /* the retry of the last batch is still a duplicate on the new leader */
+    bm_produce_result r = bmt_produce(w, l, "t", 0, 1, 5, 0, 2, 1);
+    assert_true(r.duplicate);
+    assert_int_equal(r.base_offset, 2);
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 5, 0, 4, 1).err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 5, 0, 3, 1).err, KP_ERR_NONE);
+    bmt_free(w);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(topic_creation_assigns_replicas_round_robin),
+        cmocka_unit_test(followers_replicate_on_the_clock_and_hw_follows),
+        cmocka_unit_test(isr_shrinks_after_lag_time_max_and_expands_when_caught_up),
+        cmocka_unit_test(lagging_follower_with_replica_lag_leaves_isr),
+        cmocka_unit_test(acks_all_waits_until_the_isr_has_the_batch),
+        cmocka_unit_test(min_insync_replicas_rejects_before_append_and_after),
+        cmocka_unit_test(clean_election_on_crash_keeps_acknowledged_data),
+        cmocka_unit_test(no_eligible_leader_without_unclean_election),
+        cmocka_unit_test(unclean_election_truncates_an_acks1_write),
+        cmocka_unit_test(restarted_broker_catches_up_and_rejoins_isr),
+        cmocka_unit_test(controlled_move_gives_not_leader_on_the_old_broker),
+        cmocka_unit_test(message_max_bytes_at_the_limit_plus_minus_one),
+        cmocka_unit_test(corrupt_batches_are_rejected),
+        cmocka_unit_test(partition_rejection_until_time_t_and_storage_error_by_version),
+        cmocka_unit_test(chaos_errors_come_from_the_broker_stream),
+        cmocka_unit_test(duplicate_window_is_exactly_five_batches),
+        cmocka_unit_test(duplicate_as_error_answers_duplicate_sequence_number),
+        cmocka_unit_test(sequence_gap_is_out_of_order),
+        cmocka_unit_test(unknown_producer_id_for_unknown_pid_and_after_retention),
+        cmocka_unit_test(producer_state_survives_a_clean_leader_change),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
