@@ -1,0 +1,408 @@
+/*
+ * test_conn.c — the request path of a bm_conn: frames fed in any chunking
+ * (byte at a time, several at once), responses in request order while an
+ * earlier one waits, malformed frames closing only that connection with a
+ * logged reason, ApiVersions above v2 answered in v0 with
+ * UNSUPPORTED_VERSION, unimplemented APIs, the injection FIFO with delays,
+ * acks=0, throttling, and a broker crash closing its connections.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bm_testutil.h"
+
+#define MS 1000
+
+static const kp_api_versions_request no_body = { 0 };
+
+static void metadata_req(kp_metadata_request *m, kp_slice *topics, const char *name) {
+    memset(m, 0, sizeof *m);
+    topics[0] = kp_slice_str(name);
+    m->topic_count = 1;
+    m->topics = topics;
+    m->allow_auto_topic_creation = true;
+}
+
+static void api_versions_byte_at_a_time(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *cl = bmt_client_open(w, 0);
+    bmt_send(cl, KP_API_API_VERSIONS, 2, 11, &no_body, 1);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp));
+    assert_int_equal(resp.hdr.correlation_id, 11);
+    assert_int_equal(resp.body.api_versions.error_code, 0);
+    assert_int_equal(resp.body.api_versions.api_key_count, kp_api_supported_count);
+    bool produce7 = false;
+    for (int32_t i = 0; i < resp.body.api_versions.api_key_count; i++)
+        if (resp.body.api_versions.api_keys[i].api_key == KP_API_PRODUCE)
+            produce7 = resp.body.api_versions.api_keys[i].max_version == 7;
+    assert_true(produce7);
+    assert_int_equal(bm_conn_requests(cl->conn), 1);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void several_frames_in_one_feed_answer_in_order(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *cl = bmt_client_open(w, 0);
+    /* three frames back to back, fed in chunks of 7 */
+    uint8_t buf[256];
+    kp_writer wr;
+    kp_wr_init(&wr, buf, sizeof buf);
+    for (int32_t corr = 1; corr <= 3; corr++) {
+        kp_request_header h = { KP_API_API_VERSIONS, 1, corr, kp_slice_str("c") };
+        kp_request_frame_encode(&wr, &h, &no_body);
+    }
+    assert_int_equal(wr.err, KP_ERR_NONE);
+    bmt_feed(cl, buf, wr.len, 7);
+    kp_response resp;
+    for (int32_t corr = 1; corr <= 3; corr++) {
+        assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 1, &resp));
+        assert_int_equal(resp.hdr.correlation_id, corr);
+    }
+    assert_false(bmt_recv(cl, KP_API_API_VERSIONS, 1, &resp));
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void api_versions_v3_gets_v0_unsupported_version_with_ranges(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *cl = bmt_client_open(w, 0);
+    /* librdkafka's opening request: ApiVersions v3 (flexible body). */
+    static const uint8_t v3[] = {
+        0, 0, 0, 0x1c, 0x00, 0x12, 0x00, 0x03, 0, 0, 0, 5, 0x00, 0x07, 'r', 'd', 'k', 'a', 'f',
+        'k', 'a', 0x00, 0x0a, 'l', 'i', 'b', 'r', 'd', 'k', 'a', 'f', 'k', 'a', 0x06, '2', '.', '0',
+        0x00,
+    };
+    uint8_t frame[sizeof v3];
+    memcpy(frame, v3, sizeof v3);
+    frame[3] = (uint8_t)(sizeof v3 - 4);
+    bmt_feed(cl, frame, sizeof frame, 0);
+    assert_false(cl->closed);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 0, &resp));
+    assert_int_equal(resp.hdr.correlation_id, 5);
+    assert_int_equal(resp.body.api_versions.error_code, KP_ERR_UNSUPPORTED_VERSION);
+    assert_int_equal(resp.body.api_versions.api_key_count, kp_api_supported_count);
+    /* the client goes on with v2 on the same connection */
+    bmt_send(cl, KP_API_API_VERSIONS, 2, 6, &no_body, 0);
+    assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp));
+    assert_int_equal(resp.body.api_versions.error_code, 0);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void malformed_frames_close_only_that_connection(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    struct {
+        const char *what;
+        uint8_t bytes[24];
+        size_t len;
+        const char *reason;
+    } cases[] = {
+        { "negative size", { 0xff, 0xff, 0xff, 0xf0 }, 4, "frame size" },
+        { "size above 100 MiB", { 0x06, 0x40, 0x00, 0x01 }, 4, "socket.request.max.bytes" },
+        { "size shorter than a header", { 0, 0, 0, 3, 0, 18, 0 }, 7, "shorter than a request header" },
+        { "unknown api key", { 0, 0, 0, 10, 0x03, 0xe7, 0, 0, 0, 0, 0, 1, 0xff, 0xff }, 14, "not implemented" },
+        { "JoinGroup, not implemented", { 0, 0, 0, 10, 0, 11, 0, 2, 0, 0, 0, 1, 0xff, 0xff }, 14, "JoinGroup" },
+        { "Produce v2, below the range", { 0, 0, 0, 10, 0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff }, 14, "not supported" },
+        { "truncated body", { 0, 0, 0, 12, 0, 3, 0, 7, 0, 0, 0, 1, 0xff, 0xff, 0, 0 }, 16, "malformed" },
+        { "client id longer than frame", { 0, 0, 0, 10, 0, 18, 0, 1, 0, 0, 0, 1, 0x7f, 0xff }, 14, "malformed" },
+    };
+    bmt_client *good = bmt_client_open(w, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bmt_client *bad = bmt_client_open(w, 0);
+        bmt_feed(bad, cases[i].bytes, cases[i].len, 1);
+        if (!bad->closed || !strstr(bad->reason, cases[i].reason))
+            fail_msg("%s: closed=%d reason '%s'", cases[i].what, bad->closed, bad->reason);
+        const bmt_event *e = bmt_last(w, BM_EV_CONN_CLOSED);
+        assert_non_null(e);
+        assert_string_equal(e->detail, bad->reason);
+        bmt_client_free(bad);
+        /* the other connection and the broker go on */
+        bmt_send(good, KP_API_API_VERSIONS, 2, (int32_t)i, &no_body, 0);
+        kp_response resp;
+        assert_true(bmt_recv(good, KP_API_API_VERSIONS, 2, &resp));
+        assert_int_equal(resp.hdr.correlation_id, (int32_t)i);
+    }
+    bmt_client_free(good);
+    bmt_free(w);
+}
+
+static void a_100mib_announcement_costs_nothing_until_bytes_arrive(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *cl = bmt_client_open(w, 0);
+    const uint8_t hdr[] = { 0x06, 0x40, 0x00, 0x00, 0, 0, 0, 7 }; /* exactly 100 MiB */
+    bmt_feed(cl, hdr, sizeof hdr, 0);
+    assert_false(cl->closed);
+    assert_int_equal(bm_conn_requests(cl->conn), 0);
+    bmt_client_free(cl); /* client goes away mid-frame */
+    assert_int_equal(bmt_last(w, BM_EV_CONN_CLOSED)->detail[0], 'c');
+    bmt_free(w);
+}
+
+static void acks_all_response_waits_and_later_requests_wait_behind_it(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 3);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 30000, 1, &td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    bmt_send(cl, KP_API_API_VERSIONS, 2, 2, &no_body, 0);
+    assert_int_equal(bmt_pending_frames(cl), 0); /* produce waits for the ISR */
+    assert_int_equal(bm_conn_requests(cl->conn), 1); /* muted: ApiVersions not read yet */
+    bmt_advance(w, 5 * MS);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    assert_int_equal(resp.hdr.correlation_id, 1);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, 0);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].base_offset, 0);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].log_start_offset, 0);
+    assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp));
+    assert_int_equal(resp.hdr.correlation_id, 2);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void acks_all_times_out_with_request_timed_out(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.min_insync_replicas = 1;
+    bmt_world *w = bmt_new(&conf);
+    bm_cluster_create_topic(w->c, "t", 1, 3);
+    bm_cluster_pause_follower(w->c, 1, true);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 1, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 1500, 1, &td };
+    bmt_send(cl, KP_API_PRODUCE, 5, 9, &pr, 0);
+    bmt_advance(w, 1499 * MS);
+    assert_int_equal(bmt_pending_frames(cl), 0);
+    bmt_advance(w, 1 * MS);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 5, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, KP_ERR_REQUEST_TIMED_OUT);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void acks_zero_has_no_response_and_errors_close(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 1);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 1, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, 0, 1000, 1, &td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    bmt_send(cl, KP_API_API_VERSIONS, 2, 2, &no_body, 0);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp)); /* the only answer */
+    assert_int_equal(resp.hdr.correlation_id, 2);
+    /* an acks=0 produce that fails closes the connection (KafkaApis 2.1) */
+    kp_produce_topic_data td2 = { kp_slice_str("nope"), 1, &pd };
+    kp_produce_request pr2 = { KP_SLICE_NULL, 0, 1000, 1, &td2 };
+    bmt_send(cl, KP_API_PRODUCE, 7, 3, &pr2, 0);
+    assert_true(cl->closed);
+    assert_non_null(strstr(cl->reason, "UNKNOWN_TOPIC_OR_PARTITION"));
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void injection_fifo_per_broker_and_api_with_delay(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 1);
+    /* the next 2 Produce to broker 0: NOT_LEADER, 10 ms late; then 1 with
+     * no error but 50 ms late */
+    assert_int_equal(bm_cluster_inject(w->c, 0, KP_API_PRODUCE, 2, KP_ERR_NOT_LEADER_FOR_PARTITION,
+                                       10 * MS), KP_ERR_NONE);
+    assert_int_equal(bm_cluster_inject(w->c, 0, KP_API_PRODUCE, 1, KP_ERR_NONE, 50 * MS), KP_ERR_NONE);
+    assert_int_equal(bm_cluster_inject(w->c, 0, KP_API_PRODUCE, 0, KP_ERR_NONE, 0), KP_ERR__INVALID_ARG);
+    assert_int_equal(bm_cluster_injections_pending(w->c), 3);
+    bmt_client *cl = bmt_client_open(w, 0);
+    bmt_client *other = bmt_client_open(w, 1);
+    /* ApiVersions is not matched by a Produce rule */
+    bmt_send(other, KP_API_API_VERSIONS, 2, 1, &no_body, 0);
+    kp_response resp;
+    assert_true(bmt_recv(other, KP_API_API_VERSIONS, 2, &resp));
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 1, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, 1, 1000, 1, &td };
+    kp_err expect[3] = { KP_ERR_NOT_LEADER_FOR_PARTITION, KP_ERR_NOT_LEADER_FOR_PARTITION, KP_ERR_NONE };
+    kp_time_us delay[3] = { 10 * MS, 10 * MS, 50 * MS };
+    for (int i = 0; i < 3; i++) {
+        bmt_send(cl, KP_API_PRODUCE, 7, 10 + i, &pr, 0);
+        bmt_advance(w, delay[i] - 1);
+        assert_int_equal(bmt_pending_frames(cl), 0);
+        bmt_advance(w, 1);
+        assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+        assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, expect[i]);
+    }
+    assert_int_equal(bm_cluster_injections_pending(w->c), 0);
+    assert_int_equal(bmt_count(w, BM_EV_INJECTED), 3);
+    /* rules used up: immediate, normal */
+    bmt_send(cl, KP_API_PRODUCE, 7, 20, &pr, 0);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, 0);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].base_offset, 1); /* one append before */
+    /* any-broker, any-API rule */
+    bm_cluster_inject(w->c, -1, -1, 1, KP_ERR_UNKNOWN_SERVER_ERROR, 0);
+    bmt_send(other, KP_API_API_VERSIONS, 2, 2, &no_body, 0);
+    assert_true(bmt_recv(other, KP_API_API_VERSIONS, 2, &resp));
+    assert_int_equal(resp.body.api_versions.error_code, KP_ERR_UNKNOWN_SERVER_ERROR);
+    bmt_client_free(other);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void produce_quota_throttles_and_mutes_v6(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.produce_quota_bytes_per_sec = 1000;
+    bmt_world *w = bmt_new(&conf);
+    bm_cluster_create_topic(w->c, "t", 1, 1);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[40000];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 1, false, 20000);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, 1, 1000, 1, &td };
+    /* v7: answered at once with throttle_time_ms, then the channel is muted */
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    int32_t th = resp.body.produce.throttle_time_ms;
+    /* rate = 20000+ bytes over the 10 s minimum window = 2000 B/s; quota
+     * 1000 -> (2000-1000)/1000 * 10000 ms = ~10 s */
+    assert_in_range(th, 10000, 10200);
+    bmt_send(cl, KP_API_API_VERSIONS, 2, 2, &no_body, 0);
+    assert_int_equal(bmt_pending_frames(cl), 0);
+    bmt_advance(w, (kp_time_us)th * MS);
+    assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp));
+    /* v5: the response itself is delayed by the throttle */
+    bmt_send(cl, KP_API_PRODUCE, 5, 3, &pr, 0);
+    assert_int_equal(bmt_pending_frames(cl), 0);
+    bmt_advance(w, 45000 * MS);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 5, &resp));
+    assert_true(resp.body.produce.throttle_time_ms > 0);
+    assert_true(bmt_count(w, BM_EV_THROTTLE) >= 2);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+static void crash_closes_the_brokers_connections_and_refuses_new_ones(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *a = bmt_client_open(w, 1);
+    bmt_client *b = bmt_client_open(w, 2);
+    bm_cluster_crash_broker(w->c, 1);
+    assert_true(a->closed);
+    assert_string_equal(a->reason, "broker crashed");
+    assert_false(b->closed);
+    static const bm_conn_io io = { NULL, NULL };
+    assert_null(bm_conn_open(w->c, 1, &io, NULL));
+    assert_null(bm_conn_open(w->c, 7, &io, NULL));
+    bm_cluster_restart_broker(w->c, 1);
+    bm_conn *c = bm_conn_open(w->c, 1, &io, NULL);
+    assert_non_null(c);
+    bm_conn_close(c);
+    bmt_client_free(a);
+    bmt_client_free(b);
+    bmt_free(w);
+}
+
+static void metadata_auto_creates_with_leader_not_available_first(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *cl = bmt_client_open(w, 0);
+    kp_metadata_request m;
+    kp_slice topics[1];
+    metadata_req(&m, topics, "fresh");
+    bmt_send(cl, KP_API_METADATA, 7, 1, &m, 0);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_METADATA, 7, &resp));
+    kp_metadata_response *md = &resp.body.metadata;
+    assert_int_equal(md->broker_count, 3);
+    assert_int_equal(md->brokers[2].port, 9094);
+    assert_int_equal(md->controller_id, 0);
+    assert_int_equal(md->topic_count, 1);
+    assert_int_equal(md->topics[0].error_code, KP_ERR_LEADER_NOT_AVAILABLE);
+    bmt_send(cl, KP_API_METADATA, 7, 2, &m, 0);
+    assert_true(bmt_recv(cl, KP_API_METADATA, 7, &resp));
+    md = &resp.body.metadata;
+    assert_int_equal(md->topics[0].error_code, 0);
+    assert_int_equal(md->topics[0].partition_count, 1);
+    assert_int_equal(md->topics[0].partitions[0].leader, 0);
+    assert_int_equal(md->topics[0].partitions[0].replica_count, 3);
+    assert_int_equal(md->topics[0].partitions[0].isr_count, 3);
+    /* v4+ with allow_auto_topic_creation=false: unknown */
+    metadata_req(&m, topics, "other");
+    m.allow_auto_topic_creation = false;
+    bmt_send(cl, KP_API_METADATA, 7, 3, &m, 0);
+    assert_true(bmt_recv(cl, KP_API_METADATA, 7, &resp));
+    assert_int_equal(resp.body.metadata.topics[0].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    /* invalid name */
+    metadata_req(&m, topics, "bad/name");
+    bmt_send(cl, KP_API_METADATA, 7, 4, &m, 0);
+    assert_true(bmt_recv(cl, KP_API_METADATA, 7, &resp));
+    assert_int_equal(resp.body.metadata.topics[0].error_code, KP_ERR_INVALID_TOPIC_EXCEPTION);
+    /* null list = all topics; a crashed broker is not listed and shows
+     * as offline; a partition without a leader says LEADER_NOT_AVAILABLE */
+    bm_cluster_create_topic(w->c, "solo", 1, 1); /* on broker 0 */
+    bm_cluster_crash_broker(w->c, 0);
+    bmt_client_free(cl);
+    cl = bmt_client_open(w, 1);
+    m.topic_count = -1;
+    bmt_send(cl, KP_API_METADATA, 7, 5, &m, 0);
+    assert_true(bmt_recv(cl, KP_API_METADATA, 7, &resp));
+    md = &resp.body.metadata;
+    assert_int_equal(md->broker_count, 2);
+    assert_int_equal(md->topic_count, 2);
+    assert_true(kp_slice_eq_str(md->topics[1].topic, "solo"));
+    assert_int_equal(md->topics[1].partitions[0].error_code, KP_ERR_LEADER_NOT_AVAILABLE);
+    assert_int_equal(md->topics[1].partitions[0].leader, -1);
+    assert_int_equal(md->topics[0].partitions[0].leader, 1);
+    assert_int_equal(md->topics[0].partitions[0].offline_replica_count, 1);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(api_versions_byte_at_a_time),
+        cmocka_unit_test(several_frames_in_one_feed_answer_in_order),
+        cmocka_unit_test(api_versions_v3_gets_v0_unsupported_version_with_ranges),
+        cmocka_unit_test(malformed_frames_close_only_that_connection),
+        cmocka_unit_test(a_100mib_announcement_costs_nothing_until_bytes_arrive),
+        cmocka_unit_test(acks_all_response_waits_and_later_requests_wait_behind_it),
+        cmocka_unit_test(acks_all_times_out_with_request_timed_out),
+        cmocka_unit_test(acks_zero_has_no_response_and_errors_close),
+        cmocka_unit_test(injection_fifo_per_broker_and_api_with_delay),
+        cmocka_unit_test(produce_quota_throttles_and_mutes_v6),
+        cmocka_unit_test(crash_closes_the_brokers_connections_and_refuses_new_ones),
+        cmocka_unit_test(metadata_auto_creates_with_leader_not_available_first),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
