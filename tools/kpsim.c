@@ -24,11 +24,15 @@
 
 extern const kp_cmd kp_cmd_partition;
 extern const kp_cmd kp_cmd_trace;
+extern const kp_cmd kp_cmd_list;
+extern const kp_cmd kp_cmd_validate;
 extern const kp_cmd kp_cmd_report;
 
 static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_partition,
     &kp_cmd_trace,
+    &kp_cmd_list,
+    &kp_cmd_validate,
     &kp_cmd_report,
 };
 #define KP_NCMDS (sizeof kp_cmds / sizeof kp_cmds[0])
