@@ -263,7 +263,8 @@ kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, s
     h->base_sequence = (int32_t)kp_be32_get(p + 53);
     h->record_count = (int32_t)kp_be32_get(p + 57);
 
-    if (h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD)
+    if (h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD ||
+        h->batch_length > INT32_MAX - KP_BATCH_LOG_OVERHEAD) /* total must fit a kp_slice */
         return KP_ERR__BAD_MSG;
     size_t t = KP_BATCH_LOG_OVERHEAD + (size_t)h->batch_length;
     if (t > len)

@@ -155,6 +155,7 @@ size_t kp_batch_builder_close_bound(const kp_batch_builder *b);
  * and the CRC. *out is the batch (inside the builder's buffer).
  * Errors: KP_ERR__STATE for an empty builder; KP_ERR__NOMEM also when
  * scratch_cap < close_bound; KP_ERR__COMPRESSION from the codec.
+ * scratch (unused for NONE, may be NULL then) must not overlap buf.
  * Closing a closed builder returns the same batch again. */
 kp_err kp_batch_builder_close(kp_batch_builder *b, uint8_t *scratch, size_t scratch_cap,
                               kp_slice *out);
@@ -198,7 +199,7 @@ typedef struct kp_batch_header {
 /* Parses the header of the batch at p (len bytes available, may be more
  * than one batch). Checks, in order: len >= 17 and magic == 2 (0/1 ->
  * KP_ERR__UNSUPPORTED, else KP_ERR__BAD_MSG); len >= 61
- * (KP_ERR__TRUNCATED); batchLength >= 49 (KP_ERR__BAD_MSG) and
+ * (KP_ERR__TRUNCATED); 49 <= batchLength <= INT32_MAX - 12 (KP_ERR__BAD_MSG) and
  * 12 + batchLength <= len (KP_ERR__TRUNCATED); codec <= 4;
  * recordCount >= 0; lastOffsetDelta >= recordCount - 1 (offset deltas
  * are distinct and <= lastOffsetDelta; a compacted batch may have fewer

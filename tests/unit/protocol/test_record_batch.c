@@ -406,8 +406,10 @@ static void batch_header_validation(void **state) {
     buf[16] = 2;
     kp_be32_put(buf + 8, 48); /* batchLength below the header */
     assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
-    kp_be32_put(buf + 8, 0x7FFFFFFF);
+    kp_be32_put(buf + 8, 0x7FFFFFFF - 12); /* largest sane length: more than we have */
     assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__TRUNCATED);
+    kp_be32_put(buf + 8, 0x7FFFFFFF); /* total would not fit an int32 */
+    assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
     kp_be32_put(buf + 8, 64);
     kp_be16_put(buf + 21, 5); /* codec 5 */
     assert_int_equal(kp_batch_parse_header(buf, n, &h, &t), KP_ERR__BAD_MSG);
