@@ -91,6 +91,8 @@ kp_accumulator *kp_accumulator_new(const kp_config *cfg, kp_buffer_pool *pool,
 void kp_accumulator_destroy(kp_accumulator *acc);
 
 void kp_accumulator_set_txn_hooks(kp_accumulator *acc, const kp_txn_hooks *hooks);
+/* Optional clock for events emitted by batches (done/aborted). Borrowed. */
+void kp_accumulator_set_clock(kp_accumulator *acc, const kp_clock *clock);
 kp_compression_estimator *kp_accumulator_estimator(kp_accumulator *acc);
 
 /* ------------------------------------------------------------------ */
@@ -254,7 +256,14 @@ kp_batch *kp_accumulator_queued_batch(const kp_accumulator *acc, const char *top
  * and deallocated; queues cleared. */
 void kp_accumulator_abort_incomplete_batches(kp_accumulator *acc, kp_err err,
                                              const char *errmsg);
-/* abortBatches(reason) (Sender.maybeAbortBatches on a fatal error). */
+/* abortBatches(reason) (Sender.maybeAbortBatches on a fatal error).
+ * Queued batches are aborted and deallocated. Batches in flight (drained,
+ * still held by the sender) are aborted (callbacks fire) and their pooled
+ * buffer goes back to the pool as in Java, but the struct stays valid: a
+ * later kp_batch_done on it returns false (already ABORTED); the sender may
+ * call kp_accumulator_deallocate on it to free it early, otherwise it is
+ * freed with the accumulator. The sender must not read its records after
+ * the abort. */
 void kp_accumulator_abort_batches(kp_accumulator *acc, kp_err err, const char *errmsg);
 /* abortUndrainedBatches(reason): only batches still undrained (idempotent:
  * without a sequence; else not closed). */

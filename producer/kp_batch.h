@@ -58,6 +58,7 @@
 #include "kp_buf.h"
 #include "kp_compress.h"
 #include "kp_compression_estimator.h"
+#include "kp_env.h"
 #include "kp_err.h"
 #include "kp_record_batch.h"
 
@@ -106,6 +107,9 @@ typedef struct kp_batch_params {
     uint8_t *staging;
     size_t staging_capacity;
     bool is_split_batch;        /* buffer (and staging) owned and freed by the batch */
+    const kp_observer *obs;     /* KP_EV_BATCH_DONE / _ABORTED; may be NULL (borrowed) */
+    int64_t flush_origin;       /* 0: the batch's own id (see kp_batch_flush_origin) */
+    const kp_clock *clock;      /* time-stamps those events; may be NULL (borrowed) */
 } kp_batch_params;
 
 /* Bytes of staging a compressed batch of `capacity` needs when created with

@@ -1,0 +1,1242 @@
+/*
+ * kp_accumulator.c — RecordAccumulator 2.1.1, single-threaded.
+ *
+ * Structures:
+ *   parts[]    one entry per (topic, partition) in first-use order: the
+ *              deque (doubly-linked batches, head = oldest) and the mute
+ *              time. Iterations (ready, expired, abort) walk this array.
+ *   index      open-addressing table (topic text hash, partition) -> part;
+ *              used for lookups only, never iterated.
+ *   incomplete doubly-linked list of every batch not yet deallocated, in
+ *              creation order (Java's IncompleteBatches set).
+ *   recycling  free lists of batch structs (with their thunk arrays) and
+ *              of staging buffers, so steady-state appends never malloc.
+ */
+#include "kp_accumulator.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_batch_int.h"
+#include "kp_events.h"
+#include "kp_rng.h"
+
+typedef struct acc_part {
+    const char *topic;   /* interned */
+    int32_t partition;
+    kp_batch *head, *tail;
+    size_t count;
+    int64_t muted_until; /* muted while > now; INT64_MIN = never muted */
+} acc_part;
+
+typedef struct node_index {
+    int32_t node;
+    int32_t index;
+} node_index;
+
+typedef struct staging_buf {
+    uint8_t *ptr;
+    size_t cap;
+} staging_buf;
+
+#define MAX_FREE_STAGING 64
+
+struct kp_accumulator {
+    /* config */
+    int32_t batch_size;
+    kp_codec codec;
+    int64_t linger_ms;
+    int64_t retry_backoff_ms;
+    int64_t delivery_timeout_ms;
+    bool shared_drain_index; /* bug.KAFKA-13834 */
+    kp_buffer_pool *pool;
+    const kp_observer *obs;
+    const kp_clock *clock;
+    const kp_txn_hooks *txn;
+    kp_compression_estimator *estimator;
+    /* topics */
+    char **topics;
+    size_t ntopics, topics_cap;
+    /* partitions */
+    acc_part **parts;
+    size_t nparts, parts_cap;
+    uint32_t *index;     /* part index + 1, 0 = empty */
+    size_t index_cap;    /* power of two */
+    acc_part *last_part;
+    /* batches */
+    kp_batch *inc_head, *inc_tail;
+    size_t incomplete;
+    kp_batch *free_batches;
+    kp_batch *zombies;   /* aborted while in flight, freed at destroy or deallocate */
+    staging_buf free_staging[MAX_FREE_STAGING];
+    size_t nfree_staging;
+    kp_dbuf scratch;
+    int64_t next_batch_id;
+    /* drain */
+    int32_t drain_index;           /* shared (2.1.1) */
+    node_index *node_idx;          /* per node (fixed) */
+    size_t nnode_idx, node_idx_cap;
+    /* flags */
+    bool closed;
+    int flushes_in_progress;
+    int64_t next_batch_expiry_ms;
+    /* result storage */
+    int32_t *ready_nodes;
+    size_t ready_cap;
+    const char **unknown;
+    size_t unknown_cap;
+    kp_drained_node *drained_nodes;
+    size_t drained_nodes_cap;
+    kp_batch **drained;
+    size_t drained_cap;
+    kp_batch **expired;
+    size_t expired_cap;
+    kp_accumulator_stats stats;
+};
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? *cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = nc;
+    return true;
+}
+
+static kp_time_us ev_time(int64_t now_ms) {
+    return now_ms * 1000;
+}
+
+static void emit_batch(const kp_accumulator *acc, int kind, int64_t now, const kp_batch *b,
+                       int32_t node, int64_t value, const char *detail) {
+    if (!acc->obs || !acc->obs->on_event)
+        return;
+    kp_event ev;
+    kp_event_init(&ev, kind, ev_time(now));
+    ev.node = node;
+    if (b) {
+        ev.topic = b->topic;
+        ev.partition = b->partition;
+        ev.batch_id = b->id;
+        ev.record_count = b->record_count;
+        ev.bytes = kp_batch_estimated_size(b);
+        ev.base_sequence = b->base_sequence;
+        ev.attempt = b->attempts;
+        ev.producer_id = b->producer_id;
+        ev.producer_epoch = b->producer_epoch;
+    }
+    ev.value = value;
+    ev.detail = detail;
+    kp_observer_emit(acc->obs, &ev);
+}
+
+static void emit_part(const kp_accumulator *acc, int kind, int64_t now, const acc_part *p,
+                      int64_t value) {
+    if (!acc->obs || !acc->obs->on_event)
+        return;
+    kp_event ev;
+    kp_event_init(&ev, kind, ev_time(now));
+    ev.topic = p->topic;
+    ev.partition = p->partition;
+    ev.value = value;
+    kp_observer_emit(acc->obs, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                             */
+/* ------------------------------------------------------------------ */
+
+kp_accumulator *kp_accumulator_new(const kp_config *cfg, kp_buffer_pool *pool,
+                                   const kp_observer *obs) {
+    kp_accumulator *acc = calloc(1, sizeof *acc);
+    if (!acc)
+        return NULL;
+    acc->batch_size = cfg->batch_size;
+    acc->codec = (kp_codec)cfg->compression_type;
+    acc->linger_ms = cfg->linger_ms;
+    acc->retry_backoff_ms = cfg->retry_backoff_ms;
+    acc->delivery_timeout_ms = cfg->delivery_timeout_ms;
+    acc->shared_drain_index = cfg->bug_kafka_13834;
+    acc->pool = pool;
+    acc->obs = obs;
+    acc->estimator = kp_compression_estimator_new();
+    acc->next_batch_id = 1;
+    acc->next_batch_expiry_ms = INT64_MAX;
+    kp_dbuf_init(&acc->scratch, 0);
+    if (!acc->estimator) {
+        free(acc);
+        return NULL;
+    }
+    return acc;
+}
+
+void kp_accumulator_set_clock(kp_accumulator *acc, const kp_clock *clock) {
+    acc->clock = clock;
+}
+
+static void release_staging(kp_accumulator *acc, kp_batch *b);
+
+static void free_batch_memory(kp_accumulator *acc, kp_batch *b) {
+    /* gives the pooled buffer back (not for split pieces) and frees b */
+    if (!b->is_split_batch && !b->zombie && b->buffer)
+        kp_buffer_pool_deallocate(acc->pool, b->buffer, b->capacity);
+    if (!b->is_split_batch)
+        release_staging(acc, b);
+    kp_batch_destroy(b);
+}
+
+void kp_accumulator_destroy(kp_accumulator *acc) {
+    if (!acc)
+        return;
+    kp_batch *b = acc->inc_head;
+    while (b) {
+        kp_batch *next = b->inc_next;
+        free_batch_memory(acc, b);
+        b = next;
+    }
+    b = acc->zombies;
+    while (b) {
+        kp_batch *next = b->free_next;
+        free_batch_memory(acc, b);
+        b = next;
+    }
+    b = acc->free_batches;
+    while (b) {
+        kp_batch *next = b->free_next;
+        free(b->thunks);
+        free(b);
+        b = next;
+    }
+    for (size_t i = 0; i < acc->nfree_staging; i++)
+        free(acc->free_staging[i].ptr);
+    for (size_t i = 0; i < acc->nparts; i++)
+        free(acc->parts[i]);
+    free(acc->parts);
+    free(acc->index);
+    for (size_t i = 0; i < acc->ntopics; i++)
+        free(acc->topics[i]);
+    free(acc->topics);
+    free(acc->node_idx);
+    free(acc->ready_nodes);
+    free(acc->unknown);
+    free(acc->drained_nodes);
+    free(acc->drained);
+    free(acc->expired);
+    kp_dbuf_free(&acc->scratch);
+    kp_compression_estimator_destroy(acc->estimator);
+    free(acc);
+}
+
+void kp_accumulator_set_txn_hooks(kp_accumulator *acc, const kp_txn_hooks *hooks) {
+    acc->txn = hooks;
+}
+
+kp_compression_estimator *kp_accumulator_estimator(kp_accumulator *acc) {
+    return acc->estimator;
+}
+
+/* ------------------------------------------------------------------ */
+/* Partition table                                                      */
+/* ------------------------------------------------------------------ */
+
+static uint64_t tp_hash(const char *topic, int32_t partition) {
+    uint64_t h = kp_fnv1a64(topic, strlen(topic), KP_FNV1A64_INIT);
+    h ^= (uint64_t)(uint32_t)partition * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+    return h;
+}
+
+static bool index_insert(kp_accumulator *acc, size_t part_idx) {
+    const acc_part *p = acc->parts[part_idx];
+    size_t mask = acc->index_cap - 1;
+    size_t i = (size_t)tp_hash(p->topic, p->partition) & mask;
+    while (acc->index[i])
+        i = (i + 1) & mask;
+    acc->index[i] = (uint32_t)part_idx + 1;
+    return true;
+}
+
+static bool index_rebuild(kp_accumulator *acc, size_t cap) {
+    uint32_t *ni = calloc(cap, sizeof *ni);
+    if (!ni)
+        return false;
+    free(acc->index);
+    acc->index = ni;
+    acc->index_cap = cap;
+    for (size_t i = 0; i < acc->nparts; i++)
+        index_insert(acc, i);
+    return true;
+}
+
+static acc_part *find_part(const kp_accumulator *acc, const char *topic, int32_t partition) {
+    acc_part *lp = acc->last_part;
+    if (lp && lp->partition == partition && (lp->topic == topic || strcmp(lp->topic, topic) == 0))
+        return lp;
+    if (!acc->index_cap)
+        return NULL;
+    size_t mask = acc->index_cap - 1;
+    size_t i = (size_t)tp_hash(topic, partition) & mask;
+    while (acc->index[i]) {
+        acc_part *p = acc->parts[acc->index[i] - 1];
+        if (p->partition == partition && strcmp(p->topic, topic) == 0)
+            return p;
+        i = (i + 1) & mask;
+    }
+    return NULL;
+}
+
+static const char *intern(kp_accumulator *acc, const char *topic) {
+    for (size_t i = 0; i < acc->ntopics; i++)
+        if (strcmp(acc->topics[i], topic) == 0)
+            return acc->topics[i];
+    if (!grow((void **)&acc->topics, &acc->topics_cap, acc->ntopics + 1, sizeof *acc->topics))
+        return NULL;
+    char *c = strdup(topic);
+    if (!c)
+        return NULL;
+    acc->topics[acc->ntopics++] = c;
+    return c;
+}
+
+/* getOrCreateDeque */
+static acc_part *get_or_create_part(kp_accumulator *acc, const char *topic, int32_t partition) {
+    acc_part *p = find_part(acc, topic, partition);
+    if (p) {
+        acc->last_part = p;
+        return p;
+    }
+    const char *t = intern(acc, topic);
+    if (!t)
+        return NULL;
+    if (!grow((void **)&acc->parts, &acc->parts_cap, acc->nparts + 1, sizeof *acc->parts))
+        return NULL;
+    if ((acc->nparts + 1) * 2 > acc->index_cap &&
+        !index_rebuild(acc, acc->index_cap ? acc->index_cap * 2 : 64))
+        return NULL;
+    p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->topic = t;
+    p->partition = partition;
+    p->muted_until = INT64_MIN;
+    acc->parts[acc->nparts++] = p;
+    index_insert(acc, acc->nparts - 1);
+    acc->last_part = p;
+    return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Deque and incomplete-set primitives                                  */
+/* ------------------------------------------------------------------ */
+
+static void dq_push_back(acc_part *p, kp_batch *b) {
+    b->dq_prev = p->tail;
+    b->dq_next = NULL;
+    if (p->tail)
+        p->tail->dq_next = b;
+    else
+        p->head = b;
+    p->tail = b;
+    p->count++;
+    b->in_deque = true;
+    b->part = p;
+}
+
+static void dq_push_front(acc_part *p, kp_batch *b) {
+    b->dq_next = p->head;
+    b->dq_prev = NULL;
+    if (p->head)
+        p->head->dq_prev = b;
+    else
+        p->tail = b;
+    p->head = b;
+    p->count++;
+    b->in_deque = true;
+    b->part = p;
+}
+
+/* inserts b before `at` (at NULL: at the back) */
+static void dq_insert_before(acc_part *p, kp_batch *at, kp_batch *b) {
+    if (!at) {
+        dq_push_back(p, b);
+        return;
+    }
+    if (at == p->head) {
+        dq_push_front(p, b);
+        return;
+    }
+    b->dq_prev = at->dq_prev;
+    b->dq_next = at;
+    at->dq_prev->dq_next = b;
+    at->dq_prev = b;
+    p->count++;
+    b->in_deque = true;
+    b->part = p;
+}
+
+static void dq_remove(acc_part *p, kp_batch *b) {
+    if (!b->in_deque)
+        return;
+    if (b->dq_prev)
+        b->dq_prev->dq_next = b->dq_next;
+    else
+        p->head = b->dq_next;
+    if (b->dq_next)
+        b->dq_next->dq_prev = b->dq_prev;
+    else
+        p->tail = b->dq_prev;
+    b->dq_prev = b->dq_next = NULL;
+    b->in_deque = false;
+    p->count--;
+}
+
+static void inc_add(kp_accumulator *acc, kp_batch *b) {
+    b->inc_prev = acc->inc_tail;
+    b->inc_next = NULL;
+    if (acc->inc_tail)
+        acc->inc_tail->inc_next = b;
+    else
+        acc->inc_head = b;
+    acc->inc_tail = b;
+    b->in_incomplete = true;
+    acc->incomplete++;
+}
+
+static void inc_remove(kp_accumulator *acc, kp_batch *b) {
+    if (!b->in_incomplete)
+        return;
+    if (b->inc_prev)
+        b->inc_prev->inc_next = b->inc_next;
+    else
+        acc->inc_head = b->inc_next;
+    if (b->inc_next)
+        b->inc_next->inc_prev = b->inc_prev;
+    else
+        acc->inc_tail = b->inc_prev;
+    b->inc_prev = b->inc_next = NULL;
+    b->in_incomplete = false;
+    acc->incomplete--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Recycling                                                            */
+/* ------------------------------------------------------------------ */
+
+static uint8_t *take_staging(kp_accumulator *acc, size_t need, size_t *cap) {
+    for (size_t i = 0; i < acc->nfree_staging; i++) {
+        if (acc->free_staging[i].cap >= need) {
+            uint8_t *p = acc->free_staging[i].ptr;
+            *cap = acc->free_staging[i].cap;
+            acc->free_staging[i] = acc->free_staging[--acc->nfree_staging];
+            return p;
+        }
+    }
+    uint8_t *p = malloc(need);
+    if (p) {
+        acc->stats.staging_mallocs++;
+        *cap = need;
+    }
+    return p;
+}
+
+static void release_staging(kp_accumulator *acc, kp_batch *b) {
+    if (!b->staging)
+        return;
+    if (acc->nfree_staging < MAX_FREE_STAGING) {
+        acc->free_staging[acc->nfree_staging++] = (staging_buf){ b->staging, b->staging_capacity };
+    } else {
+        free(b->staging);
+    }
+    b->staging = NULL;
+    b->staging_capacity = 0;
+}
+
+static kp_batch *take_batch_struct(kp_accumulator *acc) {
+    kp_batch *b = acc->free_batches;
+    if (b) {
+        acc->free_batches = b->free_next;
+        acc->stats.batches_recycled++;
+        return b;
+    }
+    b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->thunks = malloc(KP__THUNKS_INITIAL * sizeof *b->thunks);
+    if (!b->thunks) {
+        free(b);
+        return NULL;
+    }
+    b->thunk_cap = KP__THUNKS_INITIAL;
+    acc->stats.batch_struct_mallocs++;
+    return b;
+}
+
+static void recycle_batch_struct(kp_accumulator *acc, kp_batch *b) {
+    acc->stats.thunk_growths += b->thunk_growths;
+    b->free_next = acc->free_batches;
+    acc->free_batches = b;
+}
+
+/* ------------------------------------------------------------------ */
+/* append                                                               */
+/* ------------------------------------------------------------------ */
+
+static void put_err(char *errbuf, size_t n, const char *msg) {
+    if (errbuf && n)
+        snprintf(errbuf, n, "%s", msg);
+}
+
+/* RecordAccumulator.tryAppend: into the last batch of the deque. */
+static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_slice key,
+                            kp_slice value, const kp_header *h, int nh, kp_record_cb *cb,
+                            void *ctx, int64_t now, kp_append_result *res) {
+    kp_batch *last = p->tail;
+    if (!last)
+        return false;
+    int32_t rel;
+    if (!kp_batch_try_append(last, ts, key, value, h, nh, cb, ctx, now, &rel)) {
+        if (!last->closed_for_appends)
+            emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "no room for the next record");
+        kp_batch_close_for_appends(last);
+        return false;
+    }
+    res->batch = last;
+    res->relative_offset = rel;
+    res->batch_is_full = p->count > 1 || kp_batch_is_full(last);
+    res->new_batch_created = false;
+    acc->stats.appends++;
+    emit_batch(acc, KP_EV_APPEND, now, last, -1, rel, NULL);
+    if (kp_batch_is_full(last))
+        emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "full");
+    return true;
+}
+
+kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, int32_t partition,
+                                       int64_t timestamp, kp_slice key, kp_slice value,
+                                       const kp_header *headers, int header_count,
+                                       kp_record_cb *cb, void *cb_ctx, int64_t now,
+                                       int64_t max_block_ms, kp_pool_waiter *waiter,
+                                       kp_append_result *res, kp_err *err, char *errbuf,
+                                       size_t errbuf_len) {
+    memset(res, 0, sizeof *res);
+    *err = KP_ERR_NONE;
+    uint8_t *buffer = NULL;
+    size_t size = 0;
+
+    if (waiter && waiter->state == KP_WAITER_FAILED) {
+        *err = waiter->err;
+        kp_pool_waiter_message(waiter, errbuf, errbuf_len);
+        waiter->state = KP_WAITER_IDLE;
+        return KP_APPEND_ERROR;
+    }
+    if (waiter && waiter->state == KP_WAITER_SERVED) {
+        size = waiter->size;
+        buffer = kp_pool_waiter_take_buffer(waiter);
+    }
+    assert(!waiter || waiter->state == KP_WAITER_IDLE);
+
+    acc_part *p = get_or_create_part(acc, topic, partition);
+    if (!p) {
+        if (buffer)
+            kp_buffer_pool_deallocate(acc->pool, buffer, size);
+        *err = KP_ERR__NOMEM;
+        put_err(errbuf, errbuf_len, "out of memory");
+        return KP_APPEND_ERROR;
+    }
+    if (acc->closed) {
+        if (buffer)
+            kp_buffer_pool_deallocate(acc->pool, buffer, size);
+        *err = KP_ERR__CLOSED;
+        put_err(errbuf, errbuf_len, "Producer closed while send in progress");
+        return KP_APPEND_ERROR;
+    }
+    /* check if we have an in-progress batch */
+    if (try_append_last(acc, p, timestamp, key, value, headers, header_count, cb, cb_ctx, now,
+                        res)) {
+        if (buffer) /* Java's finally: the buffer we waited for is not needed */
+            kp_buffer_pool_deallocate(acc->pool, buffer, size);
+        return KP_APPEND_OK;
+    }
+
+    if (!buffer) {
+        /* we don't have an in-progress record batch: allocate a new one */
+        int32_t ub = kp_record_size_upper_bound(key, value, headers, header_count);
+        size = (size_t)(ub > acc->batch_size ? ub : acc->batch_size);
+        kp_pool_status st = kp_buffer_pool_allocate(acc->pool, size, now, max_block_ms, waiter,
+                                                    &buffer, err, errbuf, errbuf_len);
+        if (st == KP_POOL_WOULD_BLOCK)
+            return KP_APPEND_WOULD_BLOCK;
+        if (st == KP_POOL_ERROR)
+            return KP_APPEND_ERROR;
+        /* the Java code re-checks `closed` and tryAppend here: nothing can
+         * have changed in between on a single thread */
+    }
+
+    kp_batch *b = take_batch_struct(acc);
+    uint8_t *staging = NULL;
+    size_t staging_cap = 0;
+    if (b && acc->codec != KP_CODEC_NONE) {
+        float ratio = kp_compression_estimator_get(acc->estimator, p->topic, acc->codec);
+        staging = take_staging(acc, kp_batch_staging_size(acc->codec, size, ratio), &staging_cap);
+    }
+    if (!b || (acc->codec != KP_CODEC_NONE && !staging)) {
+        if (b)
+            recycle_batch_struct(acc, b);
+        free(staging);
+        kp_buffer_pool_deallocate(acc->pool, buffer, size);
+        *err = KP_ERR__NOMEM;
+        put_err(errbuf, errbuf_len, "out of memory");
+        return KP_APPEND_ERROR;
+    }
+    kp_batch_params bp = {
+        .topic = p->topic,
+        .partition = p->partition,
+        .batch_id = acc->next_batch_id++,
+        .buffer = buffer,
+        .capacity = size,
+        .codec = acc->codec,
+        .now_ms = now,
+        .estimator = acc->estimator,
+        .staging = staging,
+        .staging_capacity = staging_cap,
+        .is_split_batch = false,
+        .obs = acc->obs,
+        .clock = acc->clock,
+    };
+    kp_batch__init(b, &bp);
+    int32_t rel = 0;
+    if (!kp_batch_try_append(b, timestamp, key, value, headers, header_count, cb, cb_ctx, now,
+                             &rel)) {
+        /* cannot happen: a new batch always takes its first record */
+        release_staging(acc, b);
+        recycle_batch_struct(acc, b);
+        kp_buffer_pool_deallocate(acc->pool, buffer, size);
+        *err = KP_ERR__STATE;
+        put_err(errbuf, errbuf_len, "a new batch refused its first record");
+        return KP_APPEND_ERROR;
+    }
+    dq_push_back(p, b);
+    inc_add(acc, b);
+    acc->stats.batches_created++;
+    acc->stats.appends++;
+    res->batch = b;
+    res->relative_offset = rel;
+    res->batch_is_full = p->count > 1 || kp_batch_is_full(b);
+    res->new_batch_created = true;
+    emit_batch(acc, KP_EV_BATCH_CREATED, now, b, -1, (int64_t)size, NULL);
+    emit_batch(acc, KP_EV_APPEND, now, b, -1, rel, NULL);
+    if (kp_batch_is_full(b))
+        emit_batch(acc, KP_EV_BATCH_FULL, now, b, -1, -1, "full");
+    return KP_APPEND_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* ready                                                                */
+/* ------------------------------------------------------------------ */
+
+static bool part_muted(const acc_part *p, int64_t now) {
+    return p->muted_until > now;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now,
+                          kp_ready_result *out) {
+    size_t nready = 0, nunknown = 0;
+    int64_t next_delay = INT64_MAX;
+    bool exhausted = kp_buffer_pool_queued(acc->pool) > 0;
+    bool flushing = acc->flushes_in_progress > 0;
+    for (size_t i = 0; i < acc->nparts; i++) {
+        acc_part *p = acc->parts[i];
+        int32_t leader = kp_cluster_leader_for(cl, p->topic, p->partition);
+        if (leader == KP_NO_LEADER) {
+            if (p->count == 0)
+                continue;
+            /* leader unknown but messages are available to send */
+            bool seen = false;
+            for (size_t k = 0; k < nunknown; k++)
+                if (acc->unknown[k] == p->topic)
+                    seen = true;
+            if (!seen && grow((void **)&acc->unknown, &acc->unknown_cap, nunknown + 1,
+                              sizeof *acc->unknown)) {
+                acc->unknown[nunknown++] = p->topic;
+                emit_part(acc, KP_EV_UNKNOWN_LEADER, now, p, -1);
+            }
+            continue;
+        }
+        bool already = false;
+        for (size_t k = 0; k < nready; k++)
+            if (acc->ready_nodes[k] == leader)
+                already = true;
+        if (already || part_muted(p, now))
+            continue;
+        kp_batch *b = p->head;
+        if (!b)
+            continue;
+        int64_t waited = kp_batch_waited_ms(b, now);
+        bool backing_off = b->attempts > 0 && waited < acc->retry_backoff_ms;
+        int64_t time_to_wait = backing_off ? acc->retry_backoff_ms : acc->linger_ms;
+        bool full = p->count > 1 || kp_batch_is_full(b);
+        bool expired = waited >= time_to_wait;
+        bool sendable = full || expired || exhausted || acc->closed || flushing;
+        if (sendable && !backing_off) {
+            if (grow((void **)&acc->ready_nodes, &acc->ready_cap, nready + 1,
+                     sizeof *acc->ready_nodes))
+                acc->ready_nodes[nready++] = leader;
+        } else {
+            int64_t left = time_to_wait - waited;
+            if (left < 0)
+                left = 0;
+            if (left < next_delay)
+                next_delay = left;
+        }
+    }
+    if (nready > 1)
+        qsort(acc->ready_nodes, nready, sizeof *acc->ready_nodes, cmp_i32);
+    out->ready_nodes = acc->ready_nodes;
+    out->ready_count = nready;
+    out->next_ready_check_delay_ms = next_delay;
+    out->unknown_leader_topics = acc->unknown;
+    out->unknown_leader_count = nunknown;
+    for (size_t k = 0; k < nready; k++)
+        emit_batch(acc, KP_EV_READY, now, NULL, acc->ready_nodes[k], next_delay, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* drain                                                                */
+/* ------------------------------------------------------------------ */
+
+/* shouldStopDrainBatchesForPartition (2.1.1) */
+static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, const acc_part *p) {
+    const kp_txn_hooks *t = acc->txn;
+    if (!t)
+        return false;
+    /* if (!transactionManager.isSendToPartitionAllowed(tp)) return true; */
+    if (t->send_allowed && !t->send_allowed(t->ctx, p->topic, p->partition))
+        return true;
+    /* if (!producerIdAndEpoch.isValid()) return true; */
+    int64_t pid = KP_NO_PRODUCER_ID;
+    int16_t epoch = KP_NO_PRODUCER_EPOCH;
+    if (!t->producer_id_and_epoch || !t->producer_id_and_epoch(t->ctx, &pid, &epoch))
+        return true;
+    /* if (!first.hasSequence() && hasUnresolvedSequence(tp)) return true; */
+    if (!kp_batch_has_sequence(first) && t->has_unresolved_sequence &&
+        t->has_unresolved_sequence(t->ctx, p->topic, p->partition))
+        return true;
+    /* firstInFlightSequence != NO_SEQUENCE && first.hasSequence() &&
+     * first.baseSequence() != firstInFlightSequence -> return true */
+    int32_t first_in_flight = t->first_in_flight_sequence
+                                  ? t->first_in_flight_sequence(t->ctx, p->topic, p->partition)
+                                  : KP_NO_SEQUENCE;
+    if (first_in_flight != KP_NO_SEQUENCE && kp_batch_has_sequence(first) &&
+        first->base_sequence != first_in_flight)
+        return true;
+    return false;
+}
+
+static int32_t *node_drain_index(kp_accumulator *acc, int32_t node) {
+    for (size_t i = 0; i < acc->nnode_idx; i++)
+        if (acc->node_idx[i].node == node)
+            return &acc->node_idx[i].index;
+    if (!grow((void **)&acc->node_idx, &acc->node_idx_cap, acc->nnode_idx + 1,
+              sizeof *acc->node_idx))
+        return NULL;
+    acc->node_idx[acc->nnode_idx] = (node_index){ node, 0 };
+    return &acc->node_idx[acc->nnode_idx++].index;
+}
+
+static bool push_drained(kp_accumulator *acc, size_t *n, kp_batch *b) {
+    if (!grow((void **)&acc->drained, &acc->drained_cap, *n + 1, sizeof *acc->drained))
+        return false;
+    acc->drained[(*n)++] = b;
+    return true;
+}
+
+/* drainBatchesForOneNode. The two drain-index variants:
+ *   2.1.1 (bug.KAFKA-13834): `start = drainIndex = drainIndex % size`, then
+ *     per step `drainIndex = (drainIndex + 1) % size` BEFORE the checks, on
+ *     one index shared by every node;
+ *   fixed (later Kafka): the node's own index, updated to the partition
+ *     being looked at (updateDrainIndex) before stepping. */
+static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, int32_t max_size,
+                       int64_t now, size_t *ndrained) {
+    const kp_tp *parts;
+    size_t nparts = kp_cluster_partitions_for_node(cl, node, &parts);
+    if (nparts == 0)
+        return;
+    int32_t fallback = 0;
+    int32_t *idx = acc->shared_drain_index ? &acc->drain_index : node_drain_index(acc, node);
+    if (!idx)
+        idx = &fallback;
+    int64_t size = 0;
+    size_t taken = 0;
+    int32_t n = (int32_t)nparts;
+    int32_t cur = *idx % n;
+    int32_t start = cur;
+    if (acc->shared_drain_index)
+        *idx = cur;
+    do {
+        const kp_tp *tp = &parts[cur];
+        if (!acc->shared_drain_index)
+            *idx = cur; /* updateDrainIndex(node, drainIndex) */
+        cur = (cur + 1) % n;
+        if (acc->shared_drain_index)
+            *idx = cur; /* this.drainIndex = (this.drainIndex + 1) % parts.size() */
+
+        acc_part *p = find_part(acc, tp->topic, tp->partition);
+        /* Only proceed if the partition has no in-flight batches. */
+        if (!p || part_muted(p, now))
+            continue;
+        kp_batch *first = p->head;
+        if (!first)
+            continue;
+        /* Only drain the batch if it is not during backoff period. */
+        bool backoff = first->attempts > 0 && kp_batch_waited_ms(first, now) < acc->retry_backoff_ms;
+        if (backoff)
+            continue;
+        if (size + kp_batch_estimated_size(first) > max_size && taken > 0) {
+            /* a single batch larger than the request size still goes alone */
+            break;
+        }
+        if (should_stop_drain(acc, first, p))
+            break;
+        const kp_txn_hooks *t = acc->txn;
+        dq_remove(p, first);
+        if (t && !kp_batch_has_sequence(first)) {
+            /* "If the batch already has an assigned sequence, then we should
+             * not change the producer id and sequence number" */
+            int64_t pid = KP_NO_PRODUCER_ID;
+            int16_t epoch = KP_NO_PRODUCER_EPOCH;
+            t->producer_id_and_epoch(t->ctx, &pid, &epoch);
+            int32_t seq = t->sequence_number ? t->sequence_number(t->ctx, p->topic, p->partition) : 0;
+            kp_batch_assign_producer_state(first, pid, epoch, seq, t->is_transactional);
+            if (t->increment_sequence_number)
+                t->increment_sequence_number(t->ctx, p->topic, p->partition, first->record_count);
+            if (t->add_in_flight_batch)
+                t->add_in_flight_batch(t->ctx, first);
+        }
+        kp_err ce = kp_batch_close(first, &acc->scratch);
+        if (!first->is_split_batch && first->staging && !first->records_in_staging)
+            release_staging(acc, first);
+        if (ce) {
+            /* a batch that cannot be built (codec failure) fails on its own */
+            inc_remove(acc, first);
+            kp_batch_done(first, -1, -1, ce, "Failed to build the record batch", NULL);
+            free_batch_memory(acc, first);
+            continue;
+        }
+        size += kp_batch_records(first).len;
+        kp_batch_drained(first, now);
+        if (!push_drained(acc, ndrained, first)) {
+            dq_push_front(p, first); /* cannot hand it out now: back where it was */
+            break;
+        }
+        taken++;
+        acc->stats.drained++;
+        emit_batch(acc, KP_EV_DRAIN, now, first, node, size, NULL);
+    } while (start != cur);
+}
+
+void kp_accumulator_drain(kp_accumulator *acc, const kp_cluster *cl, const int32_t *nodes,
+                          size_t node_count, int32_t max_size, int64_t now,
+                          kp_drain_result *out) {
+    size_t ndrained = 0;
+    size_t nn = 0;
+    if (!grow((void **)&acc->drained_nodes, &acc->drained_nodes_cap, node_count ? node_count : 1,
+              sizeof *acc->drained_nodes)) {
+        out->nodes = NULL;
+        out->node_count = 0;
+        out->batch_count = 0;
+        return;
+    }
+    /* first pass: drain, remembering where each node's batches start */
+    size_t *starts = NULL;
+    size_t starts_local[16];
+    starts = node_count <= 16 ? starts_local : malloc(node_count * sizeof *starts);
+    if (!starts) {
+        out->nodes = NULL;
+        out->node_count = 0;
+        out->batch_count = 0;
+        return;
+    }
+    for (size_t i = 0; i < node_count; i++) {
+        starts[i] = ndrained;
+        drain_node(acc, cl, nodes[i], max_size, now, &ndrained);
+    }
+    for (size_t i = 0; i < node_count; i++) {
+        size_t end = i + 1 < node_count ? starts[i + 1] : ndrained;
+        acc->drained_nodes[nn++] = (kp_drained_node){
+            .node = nodes[i],
+            .batches = acc->drained ? acc->drained + starts[i] : NULL,
+            .count = end - starts[i],
+        };
+    }
+    if (starts != starts_local)
+        free(starts);
+    out->nodes = acc->drained_nodes;
+    out->node_count = nn;
+    out->batch_count = ndrained;
+}
+
+/* ------------------------------------------------------------------ */
+/* expiry                                                               */
+/* ------------------------------------------------------------------ */
+
+void kp_accumulator_reset_next_batch_expiry_time(kp_accumulator *acc) {
+    acc->next_batch_expiry_ms = INT64_MAX;
+}
+
+void kp_accumulator_maybe_update_next_batch_expiry_time(kp_accumulator *acc, const kp_batch *b) {
+    if (b->created_ms > INT64_MAX - acc->delivery_timeout_ms)
+        return; /* "Skipping next batch expiry time update due to addition overflow" */
+    int64_t t = b->created_ms + acc->delivery_timeout_ms;
+    if (t < acc->next_batch_expiry_ms)
+        acc->next_batch_expiry_ms = t;
+}
+
+int64_t kp_accumulator_next_expiry_time_ms(const kp_accumulator *acc) {
+    return acc->next_batch_expiry_ms;
+}
+
+int64_t kp_accumulator_delivery_timeout_ms(const kp_accumulator *acc) {
+    return acc->delivery_timeout_ms;
+}
+
+size_t kp_accumulator_expired_batches(kp_accumulator *acc, int64_t now, kp_batch *const **out) {
+    size_t n = 0;
+    for (size_t i = 0; i < acc->nparts; i++) {
+        acc_part *p = acc->parts[i];
+        /* expire the batches in the order of sending */
+        while (p->head) {
+            kp_batch *b = p->head;
+            if (kp_batch_has_reached_delivery_timeout(b, acc->delivery_timeout_ms, now)) {
+                if (!grow((void **)&acc->expired, &acc->expired_cap, n + 1, sizeof *acc->expired))
+                    break;
+                dq_remove(p, b);
+                kp_batch_abort_record_appends(b);
+                acc->expired[n++] = b;
+                acc->stats.expired++;
+                emit_batch(acc, KP_EV_BATCH_EXPIRED, now, b, -1, now - b->created_ms, NULL);
+            } else {
+                kp_accumulator_maybe_update_next_batch_expiry_time(acc, b);
+                break;
+            }
+        }
+    }
+    *out = acc->expired;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* reenqueue / split                                                    */
+/* ------------------------------------------------------------------ */
+
+/* insertInSequenceOrder: keeps the deque ordered by sequence when batches
+ * come back out of order (several in flight to one partition). */
+static void insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp_batch *b) {
+    /* "When we are requeing and have enabled idempotence, the reenqueued
+     * batch must always have a sequence." (IllegalStateException in Java) */
+    assert(kp_batch_has_sequence(b));
+    (void)acc;
+    kp_batch *first = p->head;
+    if (first && kp_batch_has_sequence(first) && first->base_sequence < b->base_sequence) {
+        kp_batch *at = first;
+        while (at && kp_batch_has_sequence(at) && at->base_sequence < b->base_sequence)
+            at = at->dq_next;
+        dq_insert_before(p, at, b);
+    } else {
+        dq_push_front(p, b);
+    }
+}
+
+void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
+    kp_batch_reenqueued(b, now);
+    acc_part *p = b->part ? (acc_part *)b->part : get_or_create_part(acc, b->topic, b->partition);
+    if (!p)
+        return;
+    if (acc->txn && kp_batch_has_sequence(b))
+        insert_in_sequence_order(acc, p, b);
+    else
+        dq_push_front(p, b);
+    acc->stats.reenqueued++;
+    emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->attempts, NULL);
+}
+
+int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64_t now,
+                                       kp_err *err) {
+    *err = KP_ERR_NONE;
+    /* Reset the estimated compression ratio to the initial value or the big
+     * batch compression ratio, whichever is bigger. */
+    float r = (float)kp_batch_compression_ratio(big);
+    kp_compression_estimator_set(acc->estimator, big->topic, big->codec, r > 1.0f ? r : 1.0f);
+    size_t max_out = (size_t)(big->record_count > 0 ? big->record_count : 1);
+    kp_batch **pieces = malloc(max_out * sizeof *pieces);
+    if (!pieces) {
+        *err = KP_ERR__NOMEM;
+        return -1;
+    }
+    int n = kp_batch_split(big, (size_t)acc->batch_size, &acc->scratch, &acc->next_batch_id, pieces,
+                           max_out, err);
+    if (n < 0) {
+        free(pieces);
+        return -1;
+    }
+    acc_part *p = big->part ? (acc_part *)big->part : get_or_create_part(acc, big->topic, big->partition);
+    for (int i = n - 1; i >= 0; i--) {
+        kp_batch *b = pieces[i];
+        b->part = p;
+        inc_add(acc, b);
+        /* "We treat the newly split batches as if they are not even tried." */
+        if (acc->txn) {
+            if (acc->txn->add_in_flight_batch)
+                acc->txn->add_in_flight_batch(acc->txn->ctx, b);
+            if (kp_batch_has_sequence(b))
+                insert_in_sequence_order(acc, p, b);
+            else
+                dq_push_front(p, b);
+        } else {
+            dq_push_front(p, b);
+        }
+    }
+    free(pieces);
+    acc->stats.splits++;
+    emit_batch(acc, KP_EV_BATCH_SPLIT, now, big, -1, n, NULL);
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* mute                                                                 */
+/* ------------------------------------------------------------------ */
+
+void kp_accumulator_mute_partition(kp_accumulator *acc, const char *topic, int32_t partition,
+                                   int64_t now) {
+    acc_part *p = get_or_create_part(acc, topic, partition);
+    if (!p)
+        return;
+    p->muted_until = INT64_MAX;
+    emit_part(acc, KP_EV_PARTITION_MUTED, now, p, -1);
+}
+
+void kp_accumulator_unmute_partition(kp_accumulator *acc, const char *topic, int32_t partition,
+                                     int64_t throttle_until_ms, int64_t now) {
+    acc_part *p = get_or_create_part(acc, topic, partition);
+    if (!p)
+        return;
+    p->muted_until = throttle_until_ms;
+    emit_part(acc, KP_EV_PARTITION_UNMUTED, now, p, throttle_until_ms);
+}
+
+bool kp_accumulator_is_muted(const kp_accumulator *acc, const char *topic, int32_t partition,
+                             int64_t now) {
+    const acc_part *p = find_part(acc, topic, partition);
+    return p && part_muted(p, now);
+}
+
+/* ------------------------------------------------------------------ */
+/* completion                                                           */
+/* ------------------------------------------------------------------ */
+
+void kp_accumulator_deallocate(kp_accumulator *acc, kp_batch *b) {
+    if (b->zombie) {
+        /* aborted while in flight: unlink from the zombie list and free */
+        kp_batch **pp = &acc->zombies;
+        while (*pp && *pp != b)
+            pp = &(*pp)->free_next;
+        if (*pp)
+            *pp = b->free_next;
+        kp_batch_destroy(b);
+        return;
+    }
+    inc_remove(acc, b);
+    if (b->in_deque)
+        dq_remove((acc_part *)b->part, b);
+    if (b->is_split_batch) {
+        /* split batches are allocated outside the buffer pool */
+        acc->stats.thunk_growths += b->thunk_growths;
+        kp_batch_destroy(b);
+        return;
+    }
+    kp_buffer_pool_deallocate(acc->pool, b->buffer, b->capacity);
+    b->buffer = NULL;
+    release_staging(acc, b);
+    recycle_batch_struct(acc, b);
+}
+
+uint64_t kp_accumulator_begin_flush(kp_accumulator *acc, int64_t now) {
+    acc->flushes_in_progress++;
+    if (acc->obs && acc->obs->on_event) {
+        kp_event ev;
+        kp_event_init(&ev, KP_EV_FLUSH_BEGIN, ev_time(now));
+        ev.value = (int64_t)acc->incomplete;
+        kp_observer_emit(acc->obs, &ev);
+    }
+    return (uint64_t)(acc->next_batch_id - 1);
+}
+
+bool kp_accumulator_flush_completed(const kp_accumulator *acc, uint64_t token,
+                                    bool count_split_pieces) {
+    for (const kp_batch *b = acc->inc_head; b; b = b->inc_next) {
+        int64_t key = count_split_pieces ? b->flush_origin : b->id;
+        if ((uint64_t)key <= token)
+            return false;
+    }
+    return true;
+}
+
+void kp_accumulator_end_flush(kp_accumulator *acc, int64_t now) {
+    if (acc->flushes_in_progress > 0)
+        acc->flushes_in_progress--;
+    if (acc->obs && acc->obs->on_event) {
+        kp_event ev;
+        kp_event_init(&ev, KP_EV_FLUSH_DONE, ev_time(now));
+        kp_observer_emit(acc->obs, &ev);
+    }
+}
+
+bool kp_accumulator_flush_in_progress(const kp_accumulator *acc) {
+    return acc->flushes_in_progress > 0;
+}
+
+bool kp_accumulator_has_undrained(const kp_accumulator *acc) {
+    for (size_t i = 0; i < acc->nparts; i++)
+        if (acc->parts[i]->count)
+            return true;
+    return false;
+}
+
+bool kp_accumulator_has_incomplete(const kp_accumulator *acc) {
+    return acc->incomplete > 0;
+}
+
+size_t kp_accumulator_incomplete_count(const kp_accumulator *acc) {
+    return acc->incomplete;
+}
+
+size_t kp_accumulator_queued_batches(const kp_accumulator *acc, const char *topic,
+                                     int32_t partition) {
+    const acc_part *p = find_part(acc, topic, partition);
+    return p ? p->count : 0;
+}
+
+kp_batch *kp_accumulator_queued_batch(const kp_accumulator *acc, const char *topic,
+                                      int32_t partition, size_t i) {
+    const acc_part *p = find_part(acc, topic, partition);
+    kp_batch *b = p ? p->head : NULL;
+    while (b && i--)
+        b = b->dq_next;
+    return b;
+}
+
+/* abortBatches(reason): every incomplete batch. Batches still queued are
+ * deallocated at once; batches in flight (drained) are aborted and their
+ * buffer returned as Java does, but their struct is kept (zombie) because
+ * the sender still points at them; a later done() on them is ignored. */
+void kp_accumulator_abort_batches(kp_accumulator *acc, kp_err err, const char *errmsg) {
+    if (!errmsg)
+        errmsg = "Producer is closed forcefully.";
+    kp_batch *b = acc->inc_head;
+    while (b) {
+        kp_batch *next = b->inc_next;
+        bool queued = b->in_deque;
+        if (queued)
+            dq_remove((acc_part *)b->part, b);
+        kp_batch_abort_record_appends(b);
+        kp_batch_abort(b, err ? err : KP_ERR__ABORTED, errmsg);
+        if (queued) {
+            kp_accumulator_deallocate(acc, b);
+        } else {
+            inc_remove(acc, b);
+            if (!b->is_split_batch) {
+                kp_buffer_pool_deallocate(acc->pool, b->buffer, b->capacity);
+                b->buffer = NULL;
+                release_staging(acc, b);
+            }
+            b->zombie = true;
+            b->free_next = acc->zombies;
+            acc->zombies = b;
+        }
+        b = next;
+    }
+}
+
+void kp_accumulator_abort_incomplete_batches(kp_accumulator *acc, kp_err err, const char *errmsg) {
+    kp_accumulator_abort_batches(acc, err, errmsg);
+    /* this.batches.clear(): every deque is empty now */
+    for (size_t i = 0; i < acc->nparts; i++)
+        assert(acc->parts[i]->count == 0);
+}
+
+void kp_accumulator_abort_undrained_batches(kp_accumulator *acc, kp_err err, const char *errmsg) {
+    kp_batch *b = acc->inc_head;
+    while (b) {
+        kp_batch *next = b->inc_next;
+        bool abort_it = acc->txn ? !kp_batch_has_sequence(b) : !b->closed;
+        if (abort_it && b->in_deque) {
+            dq_remove((acc_part *)b->part, b);
+            kp_batch_abort_record_appends(b);
+            kp_batch_abort(b, err ? err : KP_ERR__ABORTED, errmsg);
+            kp_accumulator_deallocate(acc, b);
+        }
+        b = next;
+    }
+}
+
+void kp_accumulator_close(kp_accumulator *acc) {
+    acc->closed = true;
+}
+
+bool kp_accumulator_is_closed(const kp_accumulator *acc) {
+    return acc->closed;
+}
+
+bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {
+#define FAIL(...) do { if (why && n) snprintf(why, n, __VA_ARGS__); return false; } while (0)
+    size_t inc = 0;
+    for (const kp_batch *b = acc->inc_head; b; b = b->inc_next) {
+        if (!b->in_incomplete)
+            FAIL("batch %" PRId64 " in the incomplete list without the flag", b->id);
+        if (++inc > acc->incomplete)
+            FAIL("incomplete list longer than its count %zu", acc->incomplete);
+    }
+    if (inc != acc->incomplete)
+        FAIL("incomplete list %zu != count %zu", inc, acc->incomplete);
+    for (size_t i = 0; i < acc->nparts; i++) {
+        const acc_part *p = acc->parts[i];
+        size_t c = 0;
+        const kp_batch *prev = NULL;
+        for (const kp_batch *b = p->head; b; b = b->dq_next) {
+            c++;
+            if (b->dq_prev != prev)
+                FAIL("%s-%d: broken back link", p->topic, p->partition);
+            if (b->part != p || b->partition != p->partition || strcmp(b->topic, p->topic))
+                FAIL("%s-%d: batch %" PRId64 " of another partition", p->topic, p->partition, b->id);
+            if (!b->in_deque || !b->in_incomplete)
+                FAIL("%s-%d: batch %" PRId64 " flags", p->topic, p->partition, b->id);
+            if (kp_batch_is_done(b))
+                FAIL("%s-%d: done batch %" PRId64 " still queued", p->topic, p->partition, b->id);
+            prev = b;
+        }
+        if (prev != p->tail || c != p->count)
+            FAIL("%s-%d: count %zu != %zu or tail", p->topic, p->partition, c, p->count);
+    }
+    return true;
+#undef FAIL
+}
+
+void kp_accumulator_stats_get(const kp_accumulator *acc, kp_accumulator_stats *out) {
+    *out = acc->stats;
+    /* add the growth of batches still alive */
+    for (const kp_batch *b = acc->inc_head; b; b = b->inc_next)
+        out->thunk_growths += b->thunk_growths;
+}

@@ -1,0 +1,577 @@
+/*
+ * kp_batch.c — ProducerBatch 2.1.1 over the RecordBatch v2 builder.
+ *
+ * The size rules (hasRoomFor / isFull / estimatedSizeInBytes) are
+ * MemoryRecordsBuilder's for magic 2 with a write limit equal to the pooled
+ * buffer's capacity; the builder itself only knows physical room, which
+ * the buffer / staging sizes guarantee is never the tighter limit except
+ * at the staging cap described in kp_batch_staging_size.
+ */
+#include "kp_batch_int.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_events.h"
+
+/* A compressed batch's staging never exceeds this many times its write
+ * limit: the ratio estimate can fall towards (or below) zero for very
+ * compressible data, and Java would then batch without bound; we stop at
+ * 64x (hasRoomFor turns false when the staging is full). */
+#define KP__STAGING_MAX_FACTOR 64
+
+size_t kp_batch_staging_size(kp_codec codec, size_t capacity, float ratio) {
+    if (codec == KP_CODEC_NONE)
+        return 0;
+    size_t body = capacity > KP_BATCH_HEADER_SIZE ? capacity - KP_BATCH_HEADER_SIZE : 0;
+    float f = ratio * KP_COMPRESSION_RATE_ESTIMATION_FACTOR;
+    size_t raw_max = body;
+    size_t limit = body * KP__STAGING_MAX_FACTOR;
+    if (f < 1.0f) {
+        double r = f > 0.0f ? (double)body / (double)f + 1.0 : (double)limit;
+        raw_max = r >= (double)limit ? limit : (size_t)r;
+    }
+    size_t bound = kp_compress_bound(codec, raw_max);
+    if (bound < raw_max)
+        bound = raw_max;
+    return KP_BATCH_HEADER_SIZE + bound + 64;
+}
+
+void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
+    kp__thunk *thunks = b->thunks;
+    uint32_t cap = b->thunk_cap;
+    memset(b, 0, sizeof *b);
+    b->thunks = thunks;
+    b->thunk_cap = cap;
+    b->topic = p->topic;
+    b->partition = p->partition;
+    b->id = p->batch_id;
+    b->flush_origin = p->flush_origin ? p->flush_origin : p->batch_id;
+    b->codec = p->codec;
+    b->obs = p->obs;
+    b->clock = p->clock;
+    b->estimator = p->estimator;
+    b->buffer = p->buffer;
+    b->capacity = p->capacity;
+    b->is_split_batch = p->is_split_batch;
+    b->created_ms = b->last_attempt_ms = b->last_append_ms = p->now_ms;
+    b->drained_ms = 0;
+    b->producer_id = KP_NO_PRODUCER_ID;
+    b->producer_epoch = KP_NO_PRODUCER_EPOCH;
+    b->base_sequence = KP_NO_SEQUENCE;
+    b->final_state = KP_BATCH_OPEN;
+    b->records = KP_SLICE_NULL;
+    b->actual_ratio = 1.0;
+    /* ProducerBatch constructor: recordsBuilder.setEstimatedCompressionRatio */
+    b->est_ratio = p->estimator ? kp_compression_estimator_get(p->estimator, p->topic, p->codec)
+                                : 1.0f;
+    if (p->codec == KP_CODEC_NONE) {
+        kp_batch_builder_init(&b->builder, p->buffer, p->capacity, KP_CODEC_NONE, false);
+    } else {
+        b->staging = p->staging;
+        b->staging_capacity = p->staging_capacity;
+        kp_batch_builder_init(&b->builder, p->staging, p->staging_capacity, p->codec, false);
+    }
+}
+
+kp_batch *kp_batch_new(const kp_batch_params *p) {
+    kp_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->thunks = malloc(KP__THUNKS_INITIAL * sizeof *b->thunks);
+    if (!b->thunks) {
+        free(b);
+        return NULL;
+    }
+    b->thunk_cap = KP__THUNKS_INITIAL;
+    kp_batch__init(b, p);
+    return b;
+}
+
+void kp_batch_destroy(kp_batch *b) {
+    if (!b)
+        return;
+    if (b->is_split_batch) {
+        free(b->buffer);
+        free(b->staging);
+    }
+    free(b->thunks);
+    free(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sizes                                                                */
+/* ------------------------------------------------------------------ */
+
+/* MemoryRecordsBuilder.estimatedBytesWritten (magic 2). */
+static int64_t estimated_bytes_written(const kp_batch *b) {
+    if (b->codec == KP_CODEC_NONE)
+        return KP_BATCH_HEADER_SIZE + (int64_t)b->uncompressed;
+    float est = (float)(int32_t)b->uncompressed * b->est_ratio * KP_COMPRESSION_RATE_ESTIMATION_FACTOR;
+    return KP_BATCH_HEADER_SIZE + (int64_t)(int32_t)est;
+}
+
+bool kp_batch_is_full(const kp_batch *b) {
+    if (b->closed_for_appends || b->closed)
+        return true;
+    return b->record_count > 0 && (int64_t)b->capacity <= estimated_bytes_written(b);
+}
+
+int32_t kp_batch_estimated_size(const kp_batch *b) {
+    if (b->closed)
+        return b->records.len;
+    return (int32_t)estimated_bytes_written(b);
+}
+
+bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
+                           const kp_header *headers, int header_count) {
+    if (b->appends_aborted || kp_batch_is_full(b))
+        return false;
+    if (!kp_batch_builder_has_room_for(&b->builder, timestamp, key, value, headers, header_count))
+        return false; /* physical room (the staging cap); never tighter for none */
+    if (b->record_count == 0)
+        return true; /* "always allow at least one record" */
+    size_t rec = kp_record_size(timestamp - b->first_timestamp, b->record_count, key, value,
+                                headers, header_count);
+    return (int64_t)b->capacity >= estimated_bytes_written(b) + (int64_t)rec;
+}
+
+/* ------------------------------------------------------------------ */
+/* Appending                                                            */
+/* ------------------------------------------------------------------ */
+
+static bool ensure_thunk(kp_batch *b) {
+    if ((uint32_t)b->record_count < b->thunk_cap)
+        return true;
+    uint32_t nc = b->thunk_cap ? b->thunk_cap * 2 : KP__THUNKS_INITIAL;
+    kp__thunk *nt = realloc(b->thunks, nc * sizeof *nt);
+    if (!nt)
+        return false;
+    b->thunks = nt;
+    b->thunk_cap = nc;
+    b->thunk_growths++;
+    return true;
+}
+
+static bool append_record(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
+                          const kp_header *headers, int header_count, const kp__thunk *thunk) {
+    if (!ensure_thunk(b))
+        return false;
+    if (kp_batch_builder_append(&b->builder, timestamp, key, value, headers, header_count))
+        return false;
+    if (b->record_count == 0)
+        b->first_timestamp = timestamp;
+    b->uncompressed = kp_batch_builder_uncompressed_bytes(&b->builder) - KP_BATCH_HEADER_SIZE;
+    int32_t ub = kp_record_size_upper_bound(key, value, headers, header_count);
+    if (ub > b->max_record_size)
+        b->max_record_size = ub;
+    b->thunks[b->record_count++] = *thunk;
+    return true;
+}
+
+bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
+                         const kp_header *headers, int header_count, kp_record_cb *cb,
+                         void *cb_ctx, int64_t now, int32_t *relative_offset) {
+    if (!kp_batch_has_room_for(b, timestamp, key, value, headers, header_count))
+        return false;
+    kp__thunk t = {
+        .cb = cb,
+        .ctx = cb_ctx,
+        .timestamp = timestamp,
+        .key_size = key.len,
+        .value_size = value.len,
+    };
+    int32_t index = b->record_count;
+    if (!append_record(b, timestamp, key, value, headers, header_count, &t))
+        return false;
+    b->last_append_ms = now;
+    if (relative_offset)
+        *relative_offset = index;
+    return true;
+}
+
+void kp_batch_close_for_appends(kp_batch *b) {
+    b->closed_for_appends = true;
+}
+
+void kp_batch_abort_record_appends(kp_batch *b) {
+    b->closed_for_appends = true;
+    b->appends_aborted = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Closing and producer state                                           */
+/* ------------------------------------------------------------------ */
+
+static void write_producer_state(kp_batch *b) {
+    uint8_t *p = (uint8_t *)b->records.ptr;
+    size_t len = (size_t)b->records.len;
+    if (!p || len < KP_BATCH_HEADER_SIZE)
+        return;
+    /* attributes int16 at 21: the transactional bit lives in the low byte */
+    if (b->transactional)
+        p[KP_BATCH_ATTRIBUTES_OFFSET + 1] |= (uint8_t)KP_BATCH_ATTR_TRANSACTIONAL;
+    else
+        p[KP_BATCH_ATTRIBUTES_OFFSET + 1] &= (uint8_t)~KP_BATCH_ATTR_TRANSACTIONAL;
+    /* rewrites pid/epoch/sequence and recomputes the CRC over [21, end) */
+    kp_batch_set_producer_state(p, len, b->producer_id, b->producer_epoch, b->base_sequence);
+}
+
+kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
+    if (b->closed)
+        return KP_ERR_NONE;
+    if (b->appends_aborted || b->record_count == 0)
+        return KP_ERR__STATE;
+    b->closed_for_appends = true;
+    kp_slice out;
+    kp_err e;
+    size_t uncompressed = b->uncompressed;
+    if (b->codec == KP_CODEC_NONE) {
+        e = kp_batch_builder_close(&b->builder, NULL, 0, &out);
+    } else {
+        size_t need = kp_batch_builder_close_bound(&b->builder);
+        kp_dbuf local;
+        kp_dbuf *d = scratch;
+        if (!d) {
+            kp_dbuf_init(&local, 0);
+            d = &local;
+        }
+        d->len = 0;
+        e = kp_dbuf_reserve(d, need);
+        if (!e)
+            e = kp_batch_builder_close(&b->builder, d->ptr, d->cap, &out);
+        if (d == &local)
+            kp_dbuf_free(&local);
+    }
+    if (e)
+        return e;
+    /* actualCompressionRatio = compressed record bytes / uncompressed */
+    size_t written = (size_t)out.len - KP_BATCH_HEADER_SIZE;
+    b->actual_ratio = uncompressed ? (double)(float)((float)written / (float)uncompressed) : 1.0;
+    if (b->codec != KP_CODEC_NONE) {
+        if ((size_t)out.len <= b->capacity) {
+            memcpy(b->buffer, out.ptr, (size_t)out.len);
+            b->records = (kp_slice){ b->buffer, out.len };
+            b->records_in_staging = false;
+        } else {
+            b->records = out; /* inside the staging buffer */
+            b->records_in_staging = true;
+        }
+    } else {
+        b->records = out;
+    }
+    b->closed = true;
+    if (b->producer_id != KP_NO_PRODUCER_ID || b->transactional)
+        write_producer_state(b);
+    if (b->estimator)
+        kp_compression_estimator_update(b->estimator, b->topic, b->codec, (float)b->actual_ratio);
+    b->reopened = false;
+    return KP_ERR_NONE;
+}
+
+bool kp_batch_is_closed(const kp_batch *b) {
+    return b->closed;
+}
+
+kp_slice kp_batch_records(const kp_batch *b) {
+    return b->closed ? b->records : KP_SLICE_NULL;
+}
+
+void kp_batch_assign_producer_state(kp_batch *b, int64_t producer_id, int16_t epoch,
+                                    int32_t base_sequence, bool transactional) {
+    b->producer_id = producer_id;
+    b->producer_epoch = epoch;
+    b->base_sequence = base_sequence;
+    b->transactional = transactional;
+    if (b->closed)
+        write_producer_state(b);
+}
+
+void kp_batch_reset_producer_state(kp_batch *b, int64_t producer_id, int16_t epoch,
+                                   int32_t base_sequence, bool transactional) {
+    b->reopened = true;
+    kp_batch_assign_producer_state(b, producer_id, epoch, base_sequence, transactional);
+}
+
+bool kp_batch_sequence_has_been_reset(const kp_batch *b) {
+    return b->reopened;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completing                                                           */
+/* ------------------------------------------------------------------ */
+
+static void emit_done(const kp_batch *b, int kind, int64_t base_offset, kp_err err) {
+    if (!b->obs || !b->obs->on_event)
+        return;
+    kp_event ev;
+    kp_event_init(&ev, kind, b->clock ? kp_clock_now_us(b->clock) : -1);
+    ev.topic = b->topic;
+    ev.partition = b->partition;
+    ev.batch_id = b->id;
+    ev.record_count = b->record_count;
+    ev.offset = base_offset;
+    ev.err = err;
+    ev.base_sequence = b->base_sequence;
+    ev.attempt = b->attempts;
+    kp_observer_emit(b->obs, &ev);
+}
+
+/* completeFutureAndFireCallbacks */
+static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_err err,
+                 const char *errmsg) {
+    for (int32_t i = 0; i < b->record_count; i++) {
+        const kp__thunk *t = &b->thunks[i];
+        if (!t->cb)
+            continue;
+        kp_record_metadata md = {
+            .topic = b->topic,
+            .partition = b->partition,
+            .offset = (err || base_offset < 0) ? -1 : base_offset + i,
+            .timestamp = err ? -1 : (log_append_time != -1 ? log_append_time : t->timestamp),
+            .serialized_key_size = t->key_size,
+            .serialized_value_size = t->value_size,
+            .relative_offset = i,
+            .batch_id = b->id,
+        };
+        t->cb(t->ctx, &md, err, err ? (errmsg ? errmsg : kp_err_desc(err)) : NULL);
+    }
+}
+
+bool kp_batch_done(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_err err,
+                   const char *errmsg, bool *illegal) {
+    if (illegal)
+        *illegal = false;
+    kp_batch_state want = err ? KP_BATCH_FAILED : KP_BATCH_SUCCEEDED;
+    if (b->final_state == KP_BATCH_OPEN) {
+        b->final_state = want;
+        emit_done(b, KP_EV_BATCH_DONE, base_offset, err);
+        fire(b, base_offset, log_append_time, err, errmsg);
+        return true;
+    }
+    if (b->final_state == KP_BATCH_SUCCEEDED) {
+        /* "A SUCCEEDED batch must not attempt another state change to X" */
+        if (illegal)
+            *illegal = true;
+    }
+    /* FAILED -> FAILED, ABORTED -> FAILED, x -> SUCCEEDED after failure: ignored */
+    return false;
+}
+
+kp_err kp_batch_abort(kp_batch *b, kp_err err, const char *errmsg) {
+    if (b->final_state != KP_BATCH_OPEN)
+        return KP_ERR__STATE; /* "Batch has already been completed in final state X" */
+    b->final_state = KP_BATCH_ABORTED;
+    emit_done(b, KP_EV_BATCH_ABORTED, -1, err);
+    fire(b, -1, -1, err ? err : KP_ERR__ABORTED, errmsg);
+    return KP_ERR_NONE;
+}
+
+kp_batch_state kp_batch_final_state(const kp_batch *b) { return b->final_state; }
+bool kp_batch_is_done(const kp_batch *b) { return b->final_state != KP_BATCH_OPEN; }
+
+bool kp_batch_has_reached_delivery_timeout(const kp_batch *b, int64_t delivery_timeout_ms,
+                                           int64_t now) {
+    return delivery_timeout_ms <= now - b->created_ms;
+}
+
+/* ------------------------------------------------------------------ */
+/* Splitting                                                            */
+/* ------------------------------------------------------------------ */
+
+/* createBatchOffAccumulatorForRecord */
+static kp_batch *new_piece(const kp_batch *big, kp_slice key, kp_slice value,
+                           const kp_header *h, int nh, size_t split_size, int64_t id) {
+    size_t ub = (size_t)kp_record_size_upper_bound(key, value, h, nh);
+    size_t cap = ub > split_size ? ub : split_size;
+    float ratio = big->estimator ? kp_compression_estimator_get(big->estimator, big->topic, big->codec)
+                                 : 1.0f;
+    kp_batch_params p = {
+        .topic = big->topic,
+        .partition = big->partition,
+        .batch_id = id,
+        .buffer = malloc(cap),
+        .capacity = cap,
+        .codec = big->codec,
+        .now_ms = big->created_ms, /* "Retain the create time of the original batch" */
+        .estimator = big->estimator,
+        .is_split_batch = true,
+        .obs = big->obs,
+        .clock = big->clock,
+        .flush_origin = big->flush_origin,
+    };
+    if (big->codec != KP_CODEC_NONE) {
+        p.staging_capacity = kp_batch_staging_size(big->codec, cap, ratio);
+        p.staging = malloc(p.staging_capacity);
+    }
+    if (!p.buffer || (big->codec != KP_CODEC_NONE && !p.staging)) {
+        free(p.buffer);
+        free(p.staging);
+        return NULL;
+    }
+    kp_batch *b = kp_batch_new(&p);
+    if (!b) {
+        free(p.buffer);
+        free(p.staging);
+    }
+    return b;
+}
+
+int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
+                   int64_t *next_batch_id, kp_batch **out, size_t max_out, kp_err *err) {
+    *err = KP_ERR_NONE;
+    if (!b->closed || b->record_count == 0) {
+        *err = KP_ERR__STATE; /* "Cannot split an empty producer batch." */
+        return -1;
+    }
+    kp_dbuf local;
+    kp_dbuf *d = scratch;
+    if (!d) {
+        kp_dbuf_init(&local, 0);
+        d = &local;
+    }
+    kp_record_iter it;
+    size_t count = 0;
+    kp_header hbuf[32];
+    kp_header *hdrs = hbuf;
+    size_t hcap = 32;
+    kp_batch *cur = NULL;
+    kp_err e = kp_record_iter_init(&it, b->records.ptr, (size_t)b->records.len,
+                                   b->codec == KP_CODEC_NONE ? NULL : d);
+    int32_t i = 0;
+    kp_record r;
+    while (!e && kp_record_iter_next(&it, &r)) {
+        if (i >= b->record_count) {
+            e = KP_ERR__BAD_MSG;
+            break;
+        }
+        /* collect headers */
+        if ((size_t)r.header_count > hcap) {
+            kp_header *nh = malloc((size_t)r.header_count * sizeof *nh);
+            if (!nh) {
+                e = KP_ERR__NOMEM;
+                break;
+            }
+            if (hdrs != hbuf)
+                free(hdrs);
+            hdrs = nh;
+            hcap = (size_t)r.header_count;
+        }
+        kp_header_iter hi;
+        kp_header_iter_init(&hi, &r);
+        int nh = 0;
+        while (nh < r.header_count && kp_header_iter_next(&hi, &hdrs[nh]))
+            nh++;
+        const kp__thunk *t = &b->thunks[i];
+        if (!cur || !kp_batch_has_room_for(cur, r.timestamp, r.key, r.value, hdrs, nh)) {
+            if (cur) {
+                if (count == max_out) {
+                    e = KP_ERR__NOMEM;
+                    break;
+                }
+                out[count++] = cur;
+            }
+            cur = new_piece(b, r.key, r.value, hdrs, nh, split_batch_size, (*next_batch_id)++);
+            if (!cur) {
+                e = KP_ERR__NOMEM;
+                break;
+            }
+        }
+        /* tryAppendForSplit: a new batch can always host its first record */
+        if (!append_record(cur, r.timestamp, r.key, r.value, hdrs, nh, t)) {
+            e = KP_ERR__NOMEM;
+            break;
+        }
+        cur->last_append_ms = b->last_append_ms;
+        i++;
+    }
+    if (!e && it.err)
+        e = it.err;
+    if (!e && i != b->record_count)
+        e = KP_ERR__BAD_MSG;
+    if (!e && cur) {
+        if (count == max_out)
+            e = KP_ERR__NOMEM;
+        else {
+            out[count++] = cur;
+            cur = NULL;
+        }
+    }
+    if (hdrs != hbuf)
+        free(hdrs);
+    if (d == &local)
+        kp_dbuf_free(&local);
+    if (e) {
+        kp_batch_destroy(cur);
+        for (size_t k = 0; k < count; k++)
+            kp_batch_destroy(out[k]);
+        *err = e;
+        return -1;
+    }
+    /* pieces inherit the sequence range when the big batch had one */
+    if (kp_batch_has_sequence(b)) {
+        int32_t seq = b->base_sequence;
+        for (size_t k = 0; k < count; k++) {
+            kp_batch_assign_producer_state(out[k], b->producer_id, b->producer_epoch, seq,
+                                           b->transactional);
+            seq = kp_sequence_increment(seq, out[k]->record_count);
+        }
+    }
+    b->was_split = true;
+    return (int)count;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bookkeeping                                                          */
+/* ------------------------------------------------------------------ */
+
+const char *kp_batch_topic(const kp_batch *b) { return b->topic; }
+int32_t kp_batch_partition(const kp_batch *b) { return b->partition; }
+int64_t kp_batch_id(const kp_batch *b) { return b->id; }
+int32_t kp_batch_record_count(const kp_batch *b) { return b->record_count; }
+int32_t kp_batch_max_record_size(const kp_batch *b) { return b->max_record_size; }
+kp_codec kp_batch_compression(const kp_batch *b) { return b->codec; }
+bool kp_batch_is_compressed(const kp_batch *b) { return b->codec != KP_CODEC_NONE; }
+bool kp_batch_is_split_batch(const kp_batch *b) { return b->is_split_batch; }
+int32_t kp_batch_attempts(const kp_batch *b) { return b->attempts; }
+int64_t kp_batch_created_ms(const kp_batch *b) { return b->created_ms; }
+int64_t kp_batch_last_attempt_ms(const kp_batch *b) { return b->last_attempt_ms; }
+int64_t kp_batch_last_append_ms(const kp_batch *b) { return b->last_append_ms; }
+int64_t kp_batch_drained_ms(const kp_batch *b) { return b->drained_ms; }
+bool kp_batch_in_retry(const kp_batch *b) { return b->retry; }
+
+int64_t kp_batch_waited_ms(const kp_batch *b, int64_t now) {
+    int64_t w = now - b->last_attempt_ms;
+    return w > 0 ? w : 0;
+}
+
+int64_t kp_batch_queue_time_ms(const kp_batch *b) { return b->drained_ms - b->created_ms; }
+
+void kp_batch_reenqueued(kp_batch *b, int64_t now) {
+    b->attempts++;
+    int64_t t = b->last_append_ms > now ? b->last_append_ms : now;
+    b->last_attempt_ms = t;
+    b->last_append_ms = t;
+    b->retry = true;
+}
+
+void kp_batch_drained(kp_batch *b, int64_t now) {
+    if (now > b->drained_ms)
+        b->drained_ms = now;
+}
+
+int64_t kp_batch_producer_id(const kp_batch *b) { return b->producer_id; }
+int16_t kp_batch_producer_epoch(const kp_batch *b) { return b->producer_epoch; }
+int32_t kp_batch_base_sequence(const kp_batch *b) { return b->base_sequence; }
+bool kp_batch_has_sequence(const kp_batch *b) { return b->base_sequence != KP_NO_SEQUENCE; }
+bool kp_batch_transactional(const kp_batch *b) { return b->transactional; }
+double kp_batch_compression_ratio(const kp_batch *b) { return b->actual_ratio; }
+float kp_batch_estimated_ratio(const kp_batch *b) { return b->est_ratio; }
+size_t kp_batch_uncompressed_bytes(const kp_batch *b) { return b->uncompressed; }
+uint8_t *kp_batch_buffer(const kp_batch *b) { return b->buffer; }
+size_t kp_batch_initial_capacity(const kp_batch *b) { return b->capacity; }
+uint32_t kp_batch_thunk_growths(const kp_batch *b) { return b->thunk_growths; }
+int64_t kp_batch_flush_origin(const kp_batch *b) { return b->flush_origin; }

@@ -1,0 +1,80 @@
+/*
+ * kp_batch_int.h — ProducerBatch internals shared by kp_batch.c and
+ * kp_accumulator.c (the accumulator links batches into its deques and
+ * incomplete set, recycles structs and staging buffers). Nobody else
+ * includes this.
+ */
+#ifndef KP_BATCH_INT_H
+#define KP_BATCH_INT_H
+
+#include "kp_batch.h"
+
+/* ProducerBatch.Thunk: 32 bytes, no pointer to the record (it is record
+ * number `index` of the batch). */
+typedef struct kp__thunk {
+    kp_record_cb *cb;
+    void *ctx;
+    int64_t timestamp;
+    int32_t key_size;
+    int32_t value_size;
+} kp__thunk;
+
+#define KP__THUNKS_INITIAL 16
+
+struct kp_batch {
+    /* identity */
+    const char *topic;
+    int32_t partition;
+    int64_t id;
+    int64_t flush_origin;
+    kp_codec codec;
+    const kp_observer *obs;
+    const kp_clock *clock;
+    kp_compression_estimator *estimator;
+    /* bytes */
+    uint8_t *buffer;          /* pooled (or owned by a split piece) */
+    size_t capacity;          /* write limit */
+    uint8_t *staging;         /* codec: uncompressed records; NULL when none */
+    size_t staging_capacity;
+    bool records_in_staging;  /* closed batch too big for `buffer` */
+    kp_batch_builder builder; /* on buffer (none) or staging (codec) */
+    float est_ratio;
+    double actual_ratio;
+    size_t uncompressed;      /* record bytes, header excluded */
+    int64_t first_timestamp;
+    int32_t record_count;
+    int32_t max_record_size;
+    bool closed_for_appends;
+    bool appends_aborted;
+    bool closed;
+    kp_slice records;
+    /* producer state */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t base_sequence;
+    bool transactional;
+    bool reopened;
+    /* lifecycle */
+    kp_batch_state final_state;
+    bool was_split;
+    bool is_split_batch;
+    int32_t attempts;
+    int64_t created_ms, last_attempt_ms, last_append_ms, drained_ms;
+    bool retry;
+    /* thunks */
+    kp__thunk *thunks;
+    uint32_t thunk_cap;
+    uint32_t thunk_growths;
+    /* accumulator links */
+    kp_batch *dq_prev, *dq_next;      /* partition deque */
+    kp_batch *inc_prev, *inc_next;    /* incomplete set */
+    bool in_deque, in_incomplete;
+    void *part;                       /* the accumulator's partition entry */
+    kp_batch *free_next;              /* recycled struct list */
+    bool zombie;                      /* aborted while in flight; buffer already returned */
+};
+
+/* (Re)initialises b for params p, keeping its thunk array. */
+void kp_batch__init(kp_batch *b, const kp_batch_params *p);
+
+#endif
