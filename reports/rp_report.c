@@ -1017,3 +1017,212 @@ int rp_report_write(const char *dir, const rp_trace *t, const rp_report_opts *op
     bool ran = opts && opts->gnuplot && !*opts->gnuplot ? true : res->gnuplot_ran || res->charts == 0;
     return ran && !res->gnuplot_output[0] ? 0 : 1;
 }
+
+/* ====================================================================== */
+/* sweeps                                                                  */
+/* ====================================================================== */
+
+static int rp_dbl_cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double rp_dpct(const double *s, size_t n, int p) {
+    size_t rank = (size_t)((p * n + 99) / 100);
+    if (rank == 0)
+        rank = 1;
+    return s[rank > n ? n - 1 : rank - 1];
+}
+
+/* File-name-safe version of a counter key. */
+static void rp_slug(char *out, size_t len, const char *key) {
+    size_t j = 0;
+    for (const char *p = key; *p && j + 1 < len; p++) {
+        char c = *p;
+        out[j++] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c
+                   : (c >= 'A' && c <= 'Z')                         ? (char)(c - 'A' + 'a')
+                                                                    : '_';
+    }
+    out[j] = '\0';
+}
+
+static void rp_sweep_term(rp__sbuf *gp, const char *file, bool svg, const rp__sbuf *body) {
+    for (int k = 0; k < (svg ? 2 : 1); k++) {
+        rp__sbuf_printf(gp, "\nreset\nset terminal %s\nset output '%s.%s'\n",
+                        k ? "svg noenhanced size 720,320 font 'sans,10' background rgb 'white'"
+                          : "pngcairo noenhanced size 720,320 font 'sans,10'",
+                        file, k ? "svg" : "png");
+        rp__sbuf_putn(gp, body->p ? body->p : "", body->len);
+        rp__sbuf_printf(gp, "unset output\n");
+    }
+}
+
+int rp_sweep_report_write(const char *dir, const char *scenario, const rp_sweep_seed *seeds,
+                          size_t n, const rp_report_opts *opts, rp_report_result *res) {
+    rp_report_result dummy;
+    if (!res)
+        res = &dummy;
+    memset(res, 0, sizeof *res);
+    if (!scenario)
+        scenario = "SCENARIO";
+    if (rp_mkdirs(dir) != 0) {
+        snprintf(res->error, sizeof res->error, "cannot create directory %.400s: %s", dir,
+                 strerror(errno));
+        return -1;
+    }
+    bool svg = !(opts && opts->no_svg);
+    size_t n_fail = 0;
+    for (size_t i = 0; i < n; i++)
+        n_fail += !seeds[i].passed;
+    size_t n_keys = n ? seeds[0].n_counters : 0;
+    double *vals = malloc((n ? n : 1) * sizeof *vals);
+    rp__sbuf gp = {0};
+    int rc = vals ? 0 : -1;
+
+    /* pass/fail per seed */
+    FILE *f = rc ? NULL : rp_open_in(dir, "sweep_seeds.dat", res);
+    if (f) {
+        fprintf(f, "# seed passed(1)/failed(0)\n");
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%" PRIu64 " %d\n", seeds[i].seed, seeds[i].passed ? 1 : 0);
+        rc = rp_close(f, dir, "sweep_seeds.dat", res);
+    } else {
+        rc = -1;
+    }
+    if (!rc && n) {
+        rp__sbuf b = {0};
+        uint64_t lo = seeds[0].seed, hi = seeds[0].seed;
+        for (size_t i = 0; i < n; i++) {
+            lo = seeds[i].seed < lo ? seeds[i].seed : lo;
+            hi = seeds[i].seed > hi ? seeds[i].seed : hi;
+        }
+        rp__sbuf_printf(&b,
+                        "set title 'Pass / fail per seed (%zu passed, %zu failed)'\n"
+                        "set xlabel 'seed'\nset xrange [%" PRIu64 ".0-0.5:%" PRIu64 ".0+0.5]\n"
+                        "set yrange [0:1.2]\nset ytics ('fail' 0.5, 'pass' 1)\nunset key\n"
+                        "set border 3\nset tics nomirror\nset style fill solid 1.0 noborder\n"
+                        "set boxwidth 0.9 relative\n"
+                        "plot 'sweep_seeds.dat' using 1:($2 == 1 ? 1 : 0.5):($2 == 1 ? 0x31a354 : 0xde2d26) "
+                        "with boxes lc rgb variable notitle\n",
+                        n - n_fail, n_fail, lo, hi);
+        rp_sweep_term(&gp, "sweep_seeds", svg, &b);
+        free(b.p);
+    }
+    /* one histogram per counter */
+    for (size_t k = 0; k < n_keys && !rc; k++) {
+        for (size_t i = 0; i < n; i++)
+            vals[i] = k < seeds[i].n_counters ? seeds[i].counters[k].value : 0.0;
+        qsort(vals, n, sizeof *vals, rp_dbl_cmp);
+        char slug[64], name[96];
+        rp_slug(slug, sizeof slug, seeds[0].counters[k].key);
+        snprintf(name, sizeof name, "sweep_%s.dat", slug);
+        f = rp_open_in(dir, name, res);
+        if (!f) {
+            rc = -1;
+            break;
+        }
+        double lo = vals[0], hi = vals[n - 1];
+        double w = hi - lo <= 30 ? 1.0 : (double)rp_nice((int64_t)((hi - lo) / 30) + 1);
+        fprintf(f, "# %s: bin_start count\n", seeds[0].counters[k].key);
+        double peak = 0;
+        for (double b0 = floor(lo / w) * w; b0 <= hi; b0 += w) {
+            size_t cnt = 0;
+            for (size_t i = 0; i < n; i++)
+                cnt += vals[i] >= b0 && vals[i] < b0 + w;
+            fprintf(f, "%.10g %zu\n", b0, cnt);
+            peak = (double)cnt > peak ? (double)cnt : peak;
+        }
+        if ((rc = rp_close(f, dir, name, res)))
+            break;
+        rp__sbuf b = {0};
+        rp__sbuf_printf(&b, "set title ");
+        rp_gp_quote(&b, seeds[0].counters[k].key);
+        rp__sbuf_printf(&b,
+                        "\nset xlabel 'value'\nset ylabel 'seeds'\nunset key\nset border 3\n"
+                        "set tics nomirror\nset style fill solid 0.7 border lc rgb '#555555'\n"
+                        "set boxwidth %.10g*0.9 absolute\nset xrange [%.10g:%.10g]\n"
+                        "set yrange [0:%.1f]\nplot '%s' using ($1+%.10g/2.0):2 with boxes "
+                        "lc rgb '#756bb1' notitle\n",
+                        w, floor(lo / w) * w, floor(hi / w) * w + w, peak * 1.15 + 0.5, name, w);
+        snprintf(name, sizeof name, "sweep_%s", slug);
+        rp_sweep_term(&gp, name, svg, &b);
+        free(b.p);
+    }
+    if (!rc && gp.failed)
+        rc = -1;
+    if (!rc)
+        rc = rp_gnuplot_finish(dir, &gp, opts, res);
+
+    f = rc ? NULL : rp_open_in(dir, "index.html", res);
+    if (f) {
+        fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>kpsim sweep: ", f);
+        rp_html(f, scenario);
+        fprintf(f, "</title>\n<style>\n%s</style></head>\n<body>\n<h1>Sweep: ", rp_css);
+        rp_html(f, scenario);
+        fprintf(f, "</h1>\n<p><span class=\"badge %s\">%zu passed, %zu failed</span> of %zu seeds</p>\n",
+                n_fail ? "fail" : "pass", n - n_fail, n_fail, n);
+        if (res->gnuplot_output[0]) {
+            fputs("<p class=\"fail\">gnuplot did not draw cleanly:</p><pre>", f);
+            rp_html(f, res->gnuplot_output);
+            fputs("</pre>\n", f);
+        }
+        if (n)
+            fprintf(f, "<figure><img src=\"sweep_seeds.png\" alt=\"pass/fail per seed\" "
+                       "width=\"720\" height=\"320\"></figure>\n");
+        if (n_fail) {
+            fputs("<h2>Failing seeds</h2>\n<table>\n<tr><th>seed</th><th>what failed</th>"
+                  "<th>reproduce</th></tr>\n", f);
+            for (size_t i = 0; i < n; i++) {
+                if (seeds[i].passed)
+                    continue;
+                fprintf(f, "<tr><td class=\"n\">%" PRIu64 "</td><td>", seeds[i].seed);
+                rp_html(f, seeds[i].failure ? seeds[i].failure : "");
+                fputs("</td><td><code>kpsim run ", f);
+                rp_html(f, scenario);
+                fprintf(f, " --seed %" PRIu64 "</code></td></tr>\n", seeds[i].seed);
+            }
+            fputs("</table>\n", f);
+        }
+        if (n_keys) {
+            fputs("<h2>Counters across seeds</h2>\n<table>\n<tr><th>counter</th><th>min</th>"
+                  "<th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th></tr>\n", f);
+            for (size_t k = 0; k < n_keys; k++) {
+                double sum = 0;
+                for (size_t i = 0; i < n; i++) {
+                    vals[i] = k < seeds[i].n_counters ? seeds[i].counters[k].value : 0.0;
+                    sum += vals[i];
+                }
+                qsort(vals, n, sizeof *vals, rp_dbl_cmp);
+                fputs("<tr><td>", f);
+                rp_html(f, seeds[0].counters[k].key);
+                fprintf(f,
+                        "</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td><td class=\"n\">"
+                        "%.6g</td><td class=\"n\">%.6g</td><td class=\"n\">%.6g</td><td class=\"n\">"
+                        "%.6g</td></tr>\n",
+                        vals[0], rp_dpct(vals, n, 50), rp_dpct(vals, n, 90), rp_dpct(vals, n, 99),
+                        vals[n - 1], sum / (double)n);
+            }
+            fputs("</table>\n", f);
+            for (size_t k = 0; k < n_keys; k++) {
+                char slug[64];
+                rp_slug(slug, sizeof slug, seeds[0].counters[k].key);
+                fprintf(f, "<figure><img src=\"sweep_%s.png\" alt=\"", slug);
+                rp_html(f, seeds[0].counters[k].key);
+                fputs("\" width=\"720\" height=\"320\"></figure>\n", f);
+            }
+        }
+        fputs("</body></html>\n", f);
+        rc = rp_close(f, dir, "index.html", res);
+    } else {
+        rc = -1;
+    }
+    free(vals);
+    free(gp.p);
+    if (rc) {
+        if (!res->error[0])
+            snprintf(res->error, sizeof res->error, "out of memory");
+        return -1;
+    }
+    bool ran = opts && opts->gnuplot && !*opts->gnuplot ? true : res->gnuplot_ran || n == 0;
+    return ran && !res->gnuplot_output[0] ? 0 : 1;
+}

@@ -4,6 +4,7 @@
 #include "rp_fixture.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const rp_kind_def fx_kinds[] = {
@@ -402,4 +403,31 @@ kp_err rp_fixture_write(rp_trace_writer *w) {
         .reproduce = "kpsim run synthetic/leader-move-and-split --seed 42",
     };
     return rp_trace_writer_summary(w, &s);
+}
+
+char *rp_fixture_bytes(size_t *len) {
+    char *p = NULL;
+    FILE *f = open_memstream(&p, len);
+    if (!f)
+        return NULL;
+    rp_trace_writer *w = rp_trace_writer_open_file(f);
+    kp_err e = rp_fixture_write(w);
+    kp_err c = rp_trace_writer_close(w);
+    fclose(f);
+    if (e || c) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+rp_trace *rp_fixture_trace(void) {
+    size_t len;
+    char *p = rp_fixture_bytes(&len);
+    if (!p)
+        return NULL;
+    char err[256];
+    rp_trace *t = rp_trace_load_mem(p, len, "fixture", err, sizeof err);
+    free(p);
+    return t;
 }

@@ -31,4 +31,9 @@ enum {
     FX_LEADER_MOVE = 400
 };
 
+
+
+/* The fixture as bytes (malloc'ed, *len set) and loaded in memory. */
+char *rp_fixture_bytes(size_t *len);
+rp_trace *rp_fixture_trace(void);
 #endif
