@@ -1,0 +1,832 @@
+/*
+ * kp_producer.c — KafkaProducer 2.1.1 facade (see kp_producer.h for the
+ * synchronous/callback contract). Sections: construction · callbacks
+ * (InterceptorCallback) · send (doSend, waitOnMetadata, blocked sends) ·
+ * flush · close · run_once.
+ */
+#include "kp_producer.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_accumulator.h"
+#include "kp_buffer_pool.h"
+#include "kp_events.h"
+#include "kp_metadata.h"
+#include "kp_network_client.h"
+#include "kp_partitioner.h"
+#include "kp_record_batch.h"
+#include "kp_serializer.h"
+#include "kp_txn_manager.h"
+
+/* InterceptorCallback: the user's callback and context for one record,
+ * recycled through a free list (slabs of 1024: no malloc per record once
+ * warm). */
+typedef struct kp_icb {
+    kp_producer *p;
+    kp_record_cb *cb;
+    void *ctx;
+    struct kp_icb *next_free;
+} kp_icb;
+
+#define KP_ICB_SLAB 1024
+#define KP_MAX_FLUSHES 16
+
+typedef enum kp_blk_what { KP_BLK_NONE = 0, KP_BLK_METADATA = 1, KP_BLK_MEMORY = 2 } kp_blk_what;
+
+/* The one send that waits (waitOnMetadata / BufferPool.allocate), with a
+ * private copy of its record. */
+typedef struct kp_blocked {
+    kp_blk_what what;
+    kp_producer_record rec;   /* points into storage */
+    uint8_t *storage;
+    kp_header *headers;
+    kp_record_cb *cb;
+    void *cb_ctx;
+    int64_t begin_ms;         /* send() time: max.block.ms counts from here */
+    int32_t awaited_version;
+    /* after the metadata wait: what append needs again */
+    int32_t partition;
+    kp_slice key, value;      /* serialized, into storage2 */
+    uint8_t *storage2;
+    int64_t timestamp;
+    kp_icb *icb;
+    kp_pool_waiter waiter;
+    bool waiter_done;
+} kp_blocked;
+
+struct kp_producer {
+    kp_config cfg;
+    kp_env env;
+    kp_rng rng;
+    kp_metadata *md;
+    kp_netclient *nc;
+    kp_metadata_updater *upd;
+    kp_buffer_pool *pool;
+    kp_accumulator *acc;
+    kp_txn_manager *tm;
+    kp_metrics *metrics;
+    kp_sender *sender;
+    kp_partitioner *part;
+    kp_interceptors *ic;
+    kp_serializer ks, vs;
+    /* callbacks */
+    kp_icb *icb_free;
+    kp_icb **slabs;
+    int nslabs;
+    int64_t pending_records;
+    /* blocked send */
+    kp_blocked blk;
+    kp_producer_done_fn *on_unblocked;
+    void *on_unblocked_ctx;
+    /* flush */
+    struct {
+        bool active;
+        uint64_t token;
+        kp_producer_done_fn *done;
+        void *ctx;
+    } flushes[KP_MAX_FLUSHES];
+    /* close */
+    bool closing, close_forced, closed_notified;
+    int64_t close_deadline;
+    kp_producer_done_fn *closed_cb;
+    void *closed_ctx;
+};
+
+static int64_t kp_p_now(const kp_producer *p) {
+    return kp_clock_now_ms(&p->env.clock);
+}
+
+static void kp_p_emit(kp_producer *p, int kind, const char *topic, int32_t partition, kp_err err,
+                      int64_t value, const char *detail) {
+    kp_event ev;
+    kp_event_init(&ev, kind, kp_clock_now_us(&p->env.clock));
+    ev.topic = topic;
+    ev.partition = partition;
+    ev.err = err;
+    ev.value = value;
+    ev.detail = detail;
+    kp_observer_emit(&p->env.observer, &ev);
+}
+
+static void kp_p_seterr(kp_err *err, char *errbuf, size_t n, kp_err e, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void kp_p_seterr(kp_err *err, char *errbuf, size_t n, kp_err e, const char *fmt, ...) {
+    if (err)
+        *err = e;
+    if (errbuf && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, n, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* TransactionManager hooks for the accumulator                        */
+/* ------------------------------------------------------------------ */
+
+static bool kp_h_send_allowed(void *ctx, const char *t, int32_t p) {
+    return kp_txn_is_send_to_partition_allowed(ctx, t, p);
+}
+static bool kp_h_pid(void *ctx, int64_t *pid, int16_t *epoch) {
+    kp_pid_epoch pe = kp_txn_producer_id_and_epoch(ctx);
+    *pid = pe.producer_id;
+    *epoch = pe.epoch;
+    return pe.producer_id != KP_NO_PRODUCER_ID;
+}
+static bool kp_h_unresolved(void *ctx, const char *t, int32_t p) {
+    return kp_txn_has_unresolved_sequence(ctx, t, p);
+}
+static int32_t kp_h_first_seq(void *ctx, const char *t, int32_t p) {
+    return kp_txn_first_in_flight_sequence(ctx, t, p);
+}
+static int32_t kp_h_seq(void *ctx, const char *t, int32_t p) {
+    return kp_txn_sequence_number(ctx, t, p);
+}
+static void kp_h_inc(void *ctx, const char *t, int32_t p, int32_t n) {
+    kp_txn_increment_sequence_number(ctx, t, p, n);
+}
+static void kp_h_add(void *ctx, kp_batch *b) {
+    kp_txn_add_in_flight_batch(ctx, b);
+}
+static bool kp_h_has_inflight(void *ctx, const char *t, int32_t p) {
+    return kp_txn_has_in_flight_batches(ctx, t, p);
+}
+
+/* ------------------------------------------------------------------ */
+/* construction                                                        */
+/* ------------------------------------------------------------------ */
+
+kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *err, char *errbuf,
+                             size_t errbuf_len) {
+    kp_producer *p = calloc(1, sizeof *p);
+    if (!p) {
+        kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__NOMEM, "out of memory");
+        return NULL;
+    }
+    p->cfg = *cfg;
+    kp_err e = kp_config_validate(&p->cfg, errbuf, errbuf_len);
+    if (e != KP_ERR_NONE) {
+        if (err)
+            *err = e;
+        free(p);
+        return NULL;
+    }
+    if (p->cfg.has_transactional_id) {
+        kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__UNSUPPORTED,
+                    "transactional.id: transactions are not implemented yet (idempotence is)");
+        free(p);
+        return NULL;
+    }
+    if (!p->cfg.client_id[0])
+        snprintf(p->cfg.client_id, sizeof p->cfg.client_id, "producer-1");
+    p->env = *env;
+    p->rng = kp_rng_substream(&env->rng, "producer");
+    int64_t now = kp_p_now(p);
+
+    p->md = kp_metadata_new(p->cfg.retry_backoff_ms, p->cfg.metadata_max_age_ms, true, &p->env.observer);
+    p->pool = kp_buffer_pool_new(p->cfg.buffer_memory, (size_t)p->cfg.batch_size, &p->env.observer);
+    p->metrics = kp_metrics_new();
+    p->part = kp_partitioner_new(p->cfg.partitioner, &p->rng, &p->env.observer);
+    p->ic = kp_interceptors_new(&p->cfg, &p->env.observer);
+    kp_netclient_opts o = { p->cfg.client_id, p->cfg.max_in_flight, p->cfg.reconnect_backoff_ms,
+                            p->cfg.reconnect_backoff_max_ms, p->cfg.request_timeout_ms, true };
+    p->nc = kp_netclient_new(&o, &p->env);
+    if (!p->md || !p->pool || !p->metrics || !p->part || !p->ic || !p->nc) {
+        kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__NOMEM, "out of memory");
+        kp_producer_destroy(p);
+        return NULL;
+    }
+    kp_buffer_pool_set_clock(p->pool, &p->env.clock);
+    e = kp_metadata_bootstrap(p->md, p->cfg.bootstrap_servers, now);
+    if (e != KP_ERR_NONE) {
+        kp_p_seterr(err, errbuf, errbuf_len, e, "Invalid url in bootstrap.servers: %s", p->cfg.bootstrap_servers);
+        kp_producer_destroy(p);
+        return NULL;
+    }
+    p->upd = kp_metadata_updater_new(p->nc, p->md, p->cfg.request_timeout_ms, p->cfg.reconnect_backoff_ms, &p->env);
+    p->acc = kp_accumulator_new(&p->cfg, p->pool, &p->env.observer);
+    if (p->cfg.enable_idempotence)
+        p->tm = kp_txn_manager_new(NULL, p->cfg.transaction_timeout_ms, p->cfg.retry_backoff_ms, &p->env);
+    if (!p->upd || !p->acc || (p->cfg.enable_idempotence && !p->tm)) {
+        kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__NOMEM, "out of memory");
+        kp_producer_destroy(p);
+        return NULL;
+    }
+    if (p->tm) {
+        kp_txn_hooks h = { p->tm, false, kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
+                           kp_h_seq, kp_h_inc, kp_h_add, kp_h_has_inflight };
+        kp_accumulator_set_txn_hooks(p->acc, &h);
+    }
+    kp_sender_deps d = { &p->cfg, p->acc, p->md, p->nc, p->tm, p->metrics, &p->env };
+    p->sender = kp_sender_new(&d);
+    if (!p->sender) {
+        kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__NOMEM, "out of memory");
+        kp_producer_destroy(p);
+        return NULL;
+    }
+    kp_serializer_init(&p->ks, p->cfg.key_serializer, "key.serializer");
+    kp_serializer_init(&p->vs, p->cfg.value_serializer, "value.serializer");
+    if (err)
+        *err = KP_ERR_NONE;
+    return p;
+}
+
+static void kp_p_blocked_free(kp_producer *p) {
+    free(p->blk.storage);
+    free(p->blk.storage2);
+    free(p->blk.headers);
+    memset(&p->blk, 0, sizeof p->blk);
+}
+
+void kp_producer_destroy(kp_producer *p) {
+    if (!p)
+        return;
+    if (p->blk.what == KP_BLK_MEMORY && p->blk.waiter.state == KP_WAITER_QUEUED)
+        kp_buffer_pool_cancel(p->pool, &p->blk.waiter, KP_ERR__CLOSED);
+    if (p->blk.waiter.state == KP_WAITER_SERVED) {
+        uint8_t *b = kp_pool_waiter_take_buffer(&p->blk.waiter);
+        if (b)
+            kp_buffer_pool_deallocate(p->pool, b, p->blk.waiter.size);
+    }
+    kp_p_blocked_free(p);
+    kp_sender_destroy(p->sender);
+    kp_accumulator_destroy(p->acc);
+    kp_txn_manager_destroy(p->tm);
+    kp_metadata_updater_destroy(p->upd);
+    kp_netclient_destroy(p->nc);
+    kp_buffer_pool_destroy(p->pool);
+    kp_metadata_destroy(p->md);
+    kp_partitioner_destroy(p->part);
+    kp_interceptors_destroy(p->ic);
+    kp_metrics_destroy(p->metrics);
+    for (int i = 0; i < p->nslabs; i++)
+        free(p->slabs[i]);
+    free(p->slabs);
+    free(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* InterceptorCallback                                                 */
+/* ------------------------------------------------------------------ */
+
+static kp_icb *kp_p_icb_get(kp_producer *p) {
+    if (!p->icb_free) {
+        kp_icb *slab = calloc(KP_ICB_SLAB, sizeof *slab);
+        kp_icb **s = realloc(p->slabs, (size_t)(p->nslabs + 1) * sizeof *s);
+        if (!slab || !s) {
+            free(slab);
+            if (s)
+                p->slabs = s;
+            return NULL;
+        }
+        p->slabs = s;
+        p->slabs[p->nslabs++] = slab;
+        for (int i = KP_ICB_SLAB - 1; i >= 0; i--) {
+            slab[i].next_free = p->icb_free;
+            p->icb_free = &slab[i];
+        }
+    }
+    kp_icb *c = p->icb_free;
+    p->icb_free = c->next_free;
+    c->p = p;
+    return c;
+}
+
+static void kp_p_icb_put(kp_producer *p, kp_icb *c) {
+    c->cb = NULL;
+    c->ctx = NULL;
+    c->next_free = p->icb_free;
+    p->icb_free = c;
+}
+
+/* InterceptorCallback.onCompletion: interceptors.onAcknowledgement, then
+ * the user's callback. */
+static void kp_p_record_done(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
+    kp_icb *c = ctx;
+    kp_producer *p = c->p;
+    int64_t now = kp_p_now(p);
+    kp_interceptors_on_ack(p->ic, md, err, now);
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_CALLBACK, kp_clock_now_us(&p->env.clock));
+    ev.topic = md->topic;
+    ev.partition = md->partition;
+    ev.offset = md->offset;
+    ev.err = err;
+    ev.batch_id = md->batch_id;
+    ev.detail = msg;
+    kp_observer_emit(&p->env.observer, &ev);
+    kp_record_cb *cb = c->cb;
+    void *uctx = c->ctx;
+    kp_p_icb_put(p, c);
+    p->pending_records--;
+    if (cb)
+        cb(uctx, md, err, msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* doSend                                                              */
+/* ------------------------------------------------------------------ */
+
+/* ensureValidRecordSize */
+static kp_err kp_p_ensure_valid_record_size(const kp_producer *p, int32_t size, char *errbuf, size_t n) {
+    if (size > p->cfg.max_request_size) {
+        snprintf(errbuf, n,
+                 "The message is %d bytes when serialized which is larger than the maximum request size "
+                 "you have configured with the max.request.size configuration.", (int)size);
+        return KP_ERR__RECORD_TOO_LARGE;
+    }
+    if ((int64_t)size > p->cfg.buffer_memory) {
+        snprintf(errbuf, n,
+                 "The message is %d bytes when serialized which is larger than the total memory buffer "
+                 "you have configured with the buffer.memory configuration.", (int)size);
+        return KP_ERR__RECORD_TOO_LARGE;
+    }
+    return KP_ERR_NONE;
+}
+
+typedef enum kp_md_state { KP_MD_READY, KP_MD_WAIT, KP_MD_FAIL } kp_md_state;
+
+/* One pass of waitOnMetadata's loop body: ready (partition count known and
+ * partition in range), keep waiting, or fail with the Java error. */
+static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record *rec, int64_t begin,
+                                       int64_t now, bool first, kp_err *err, char *errbuf, size_t n) {
+    const kp_cluster *cl = kp_metadata_fetch(p->md);
+    if (first && kp_cluster_topic_invalid(cl, rec->topic)) {
+        snprintf(errbuf, n, "Invalid topics: [%s]", rec->topic);
+        *err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+        return KP_MD_FAIL;
+    }
+    if (!first) {
+        if (now - begin >= p->cfg.max_block_ms) {
+            snprintf(errbuf, n, "Failed to update metadata after %" PRId64 " ms.", p->cfg.max_block_ms);
+            *err = KP_ERR__TIMED_OUT;
+            return KP_MD_FAIL;
+        }
+        if (kp_cluster_topic_unauthorized(cl, rec->topic)) {
+            snprintf(errbuf, n, "Not authorized to access topics: [%s]", rec->topic);
+            *err = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+            return KP_MD_FAIL;
+        }
+        if (kp_cluster_topic_invalid(cl, rec->topic)) {
+            snprintf(errbuf, n, "Invalid topics: [%s]", rec->topic);
+            *err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+            return KP_MD_FAIL;
+        }
+    }
+    int32_t count = kp_cluster_partition_count(cl, rec->topic);
+    if (count < 0)
+        return KP_MD_WAIT;
+    if (rec->partition >= 0 && rec->partition >= count) {
+        if (first)
+            return KP_MD_WAIT; /* Java: a cached count too small -> update */
+        snprintf(errbuf, n, "Invalid partition given with record: %d is not in the range [0...%d).",
+                 (int)rec->partition, (int)count);
+        *err = KP_ERR__INVALID_ARG;
+        return KP_MD_FAIL;
+    }
+    return KP_MD_READY;
+}
+
+/* The part of doSend after waitOnMetadata: serialize, partition,
+ * ensureValidRecordSize, append, wakeup. Returns OK, ERROR or BLOCKED
+ * (memory). For a blocked send (blk true) the serialized bytes are kept in
+ * the blocked state. */
+static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_record_cb *cb,
+                                        void *cb_ctx, int64_t begin, bool blk, kp_err *err, char *errbuf,
+                                        size_t n) {
+    int64_t now = kp_p_now(p);
+    const kp_cluster *cl = kp_metadata_fetch(p->md);
+    uint8_t kscratch[16], vscratch[16];
+    kp_slice key, value;
+    kp_err e = kp_serialize(&p->ks, rec->topic, &rec->key, kscratch, sizeof kscratch, &key, errbuf, n);
+    if (e == KP_ERR_NONE)
+        e = kp_serialize(&p->vs, rec->topic, &rec->value, vscratch, sizeof vscratch, &value, errbuf, n);
+    if (e != KP_ERR_NONE) {
+        *err = e;
+        return KP_SEND_ERROR;
+    }
+    int32_t partition = kp_partitioner_partition(p->part, cl, rec->topic, rec->partition, key, now, &e);
+    if (partition < 0) {
+        *err = e;
+        snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
+        return KP_SEND_ERROR;
+    }
+    int32_t size = kp_record_size_upper_bound(key, value, rec->headers, rec->header_count);
+    e = kp_p_ensure_valid_record_size(p, size, errbuf, n);
+    if (e != KP_ERR_NONE) {
+        *err = e;
+        return KP_SEND_ERROR;
+    }
+    int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : now;
+    int64_t remaining = p->cfg.max_block_ms - (now - begin);
+    if (remaining < 0)
+        remaining = 0;
+    kp_icb *c = kp_p_icb_get(p);
+    if (!c) {
+        *err = KP_ERR__NOMEM;
+        snprintf(errbuf, n, "out of memory");
+        return KP_SEND_ERROR;
+    }
+    c->cb = cb;
+    c->ctx = cb_ctx;
+    kp_pool_waiter *w = &p->blk.waiter;
+    if (!blk)
+        kp_pool_waiter_init(w, NULL, NULL);
+    kp_append_result res;
+    kp_append_status st = kp_accumulator_append(p->acc, rec->topic, partition, timestamp, key, value, rec->headers,
+                                                rec->header_count, kp_p_record_done, c, now, remaining, w, &res,
+                                                err, errbuf, n);
+    if (st == KP_APPEND_ERROR) {
+        kp_p_icb_put(p, c);
+        return KP_SEND_ERROR;
+    }
+    if (st == KP_APPEND_WOULD_BLOCK) {
+        /* keep everything for the retry of append when memory frees */
+        kp_p_icb_put(p, c);
+        return KP_SEND_BLOCKED;
+    }
+    p->pending_records++;
+    if (p->cfg.partitioner == KP_PARTITIONER_STICKY && res.new_batch_created)
+        kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
+    if (res.batch_is_full || res.new_batch_created) {
+        kp_p_emit(p, KP_EV_WAKEUP, rec->topic, partition, KP_ERR_NONE, -1,
+                  "KafkaProducer.doSend: batch full or new batch");
+        kp_sender_wakeup(p->sender);
+    }
+    return KP_SEND_OK;
+}
+
+/* Copies a record into private storage for a blocked send. */
+static bool kp_p_copy_record(kp_producer *p, const kp_producer_record *rec) {
+    size_t need = strlen(rec->topic) + 1;
+    if (rec->key.kind == KP_DATUM_BYTES || rec->key.kind == KP_DATUM_STRING)
+        need += (size_t)(rec->key.len > 0 ? rec->key.len : 0) + 1;
+    if (rec->value.kind == KP_DATUM_BYTES || rec->value.kind == KP_DATUM_STRING)
+        need += (size_t)(rec->value.len > 0 ? rec->value.len : 0) + 1;
+    for (int i = 0; i < rec->header_count; i++)
+        need += (size_t)(rec->headers[i].key.len > 0 ? rec->headers[i].key.len : 0) +
+                (size_t)(rec->headers[i].value.len > 0 ? rec->headers[i].value.len : 0);
+    uint8_t *s = malloc(need);
+    kp_header *h = rec->header_count ? calloc((size_t)rec->header_count, sizeof *h) : NULL;
+    if (!s || (rec->header_count && !h)) {
+        free(s);
+        free(h);
+        return false;
+    }
+    p->blk.storage = s;
+    p->blk.headers = h;
+    p->blk.rec = *rec;
+    size_t tl = strlen(rec->topic) + 1;
+    memcpy(s, rec->topic, tl);
+    p->blk.rec.topic = (const char *)s;
+    s += tl;
+    kp_datum *ds[2] = { &p->blk.rec.key, &p->blk.rec.value };
+    for (int i = 0; i < 2; i++) {
+        kp_datum *d = ds[i];
+        if ((d->kind == KP_DATUM_BYTES || d->kind == KP_DATUM_STRING) && d->ptr) {
+            size_t l = (size_t)(d->len > 0 ? d->len : 0);
+            memcpy(s, d->ptr, l);
+            s[l] = 0;
+            d->ptr = s;
+            s += l + 1;
+        }
+    }
+    for (int i = 0; i < rec->header_count; i++) {
+        h[i] = rec->headers[i];
+        if (h[i].key.len > 0) {
+            memcpy(s, h[i].key.ptr, (size_t)h[i].key.len);
+            h[i].key.ptr = s;
+            s += h[i].key.len;
+        }
+        if (h[i].value.len > 0) {
+            memcpy(s, h[i].value.ptr, (size_t)h[i].value.len);
+            h[i].value.ptr = s;
+            s += h[i].value.len;
+        }
+    }
+    p->blk.rec.headers = h;
+    return true;
+}
+
+static void kp_p_waiter_done(void *ctx, kp_pool_waiter *w) {
+    (void)w;
+    kp_producer *p = ctx;
+    p->blk.waiter_done = true;
+    if (p->env.wakeup)
+        p->env.wakeup(p->env.wakeup_ctx);
+}
+
+static void kp_p_unblock(kp_producer *p, int64_t now) {
+    kp_p_emit(p, KP_EV_SEND_UNBLOCKED, p->blk.rec.topic, p->blk.partition, KP_ERR_NONE, now - p->blk.begin_ms,
+              NULL);
+    kp_p_blocked_free(p);
+    if (p->on_unblocked)
+        p->on_unblocked(p->on_unblocked_ctx);
+}
+
+/* A blocked send failed: the Java error through its callback (as doSend
+ * does for ApiExceptions), interceptors' onSendError first. */
+static void kp_p_fail_blocked(kp_producer *p, kp_err err, const char *msg, int64_t now) {
+    kp_p_emit(p, KP_EV_SEND_FAILED, p->blk.rec.topic, p->blk.rec.partition, err, now - p->blk.begin_ms, msg);
+    kp_interceptors_on_send_error(p->ic, &p->blk.rec, p->blk.rec.partition, err, now);
+    kp_record_metadata md;
+    memset(&md, 0, sizeof md);
+    md.topic = p->blk.rec.topic;
+    md.partition = p->blk.rec.partition;
+    md.offset = -1;
+    md.timestamp = -1;
+    md.serialized_key_size = -1;
+    md.serialized_value_size = -1;
+    md.relative_offset = -1;
+    md.batch_id = -1;
+    kp_record_cb *cb = p->blk.cb;
+    void *ctx = p->blk.cb_ctx;
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", msg);
+    kp_p_unblock(p, now);
+    if (cb)
+        cb(ctx, &md, err, copy);
+}
+
+kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp_record_cb *cb, void *cb_ctx,
+                                kp_err *err, char *errbuf, size_t n) {
+    kp_err e0 = KP_ERR_NONE;
+    char ebuf0[8];
+    if (!err)
+        err = &e0;
+    if (!errbuf) {
+        errbuf = ebuf0;
+        n = sizeof ebuf0;
+    }
+    int64_t now = kp_p_now(p);
+    if (p->blk.what != KP_BLK_NONE) {
+        kp_p_seterr(err, errbuf, n, KP_ERR__STATE, "a send of this application actor is blocked");
+        return KP_SEND_ERROR;
+    }
+    /* KafkaProducer.send: interceptors first */
+    kp_producer_record rec;
+    kp_interceptors_on_send(p->ic, in, &rec, now);
+    kp_p_emit(p, KP_EV_SEND, rec.topic, rec.partition, KP_ERR_NONE, -1, "KafkaProducer.send");
+    /* doSend: throwIfProducerClosed */
+    if (p->closing || kp_accumulator_is_closed(p->acc)) {
+        kp_p_seterr(err, errbuf, n, KP_ERR__CLOSED, "Cannot perform operation after producer has been closed");
+        kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
+        return KP_SEND_ERROR;
+    }
+    /* waitOnMetadata */
+    kp_metadata_add(p->md, rec.topic, now);
+    kp_md_state ms = kp_p_check_metadata(p, &rec, now, now, true, err, errbuf, n);
+    if (ms == KP_MD_FAIL) {
+        kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
+        kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
+        return KP_SEND_ERROR;
+    }
+    if (ms == KP_MD_WAIT) {
+        if (!kp_p_copy_record(p, &rec)) {
+            kp_p_seterr(err, errbuf, n, KP_ERR__NOMEM, "out of memory");
+            return KP_SEND_ERROR;
+        }
+        p->blk.what = KP_BLK_METADATA;
+        p->blk.cb = cb;
+        p->blk.cb_ctx = cb_ctx;
+        p->blk.begin_ms = now;
+        p->blk.partition = rec.partition;
+        p->blk.awaited_version = kp_metadata_request_update(p->md, now);
+        kp_p_emit(p, KP_EV_METADATA_WAIT, rec.topic, rec.partition, KP_ERR_NONE, p->blk.awaited_version,
+                  "KafkaProducer.waitOnMetadata");
+        kp_p_emit(p, KP_EV_SEND_BLOCKED, rec.topic, rec.partition, KP_ERR_NONE, p->cfg.max_block_ms,
+                  "waitOnMetadata");
+        kp_p_emit(p, KP_EV_WAKEUP, rec.topic, -1, KP_ERR_NONE, -1, "KafkaProducer.waitOnMetadata");
+        kp_sender_wakeup(p->sender);
+        return KP_SEND_BLOCKED;
+    }
+    kp_send_status st = kp_p_do_send_rest(p, &rec, cb, cb_ctx, now, false, err, errbuf, n);
+    if (st == KP_SEND_ERROR) {
+        kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
+        kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
+    } else if (st == KP_SEND_BLOCKED) {
+        if (!kp_p_copy_record(p, &rec)) {
+            kp_buffer_pool_cancel(p->pool, &p->blk.waiter, KP_ERR__NOMEM);
+            kp_p_seterr(err, errbuf, n, KP_ERR__NOMEM, "out of memory");
+            return KP_SEND_ERROR;
+        }
+        p->blk.what = KP_BLK_MEMORY;
+        p->blk.cb = cb;
+        p->blk.cb_ctx = cb_ctx;
+        p->blk.begin_ms = now;
+        p->blk.partition = rec.partition;
+        p->blk.waiter.on_done = kp_p_waiter_done;
+        p->blk.waiter.ctx = p;
+        kp_p_emit(p, KP_EV_SEND_BLOCKED, rec.topic, rec.partition, KP_ERR_NONE, p->cfg.max_block_ms,
+                  "BufferPool.allocate");
+    }
+    return st;
+}
+
+/* Advances the blocked send (called from run_once). */
+static void kp_p_resume_blocked(kp_producer *p, int64_t now) {
+    char msg[512];
+    kp_err err = KP_ERR_NONE;
+    if (p->blk.what == KP_BLK_METADATA) {
+        if (kp_metadata_version(p->md) <= p->blk.awaited_version && now - p->blk.begin_ms < p->cfg.max_block_ms)
+            return; /* awaitUpdate still waiting */
+        kp_md_state ms = kp_p_check_metadata(p, &p->blk.rec, p->blk.begin_ms, now, false, &err, msg, sizeof msg);
+        if (ms == KP_MD_FAIL) {
+            kp_p_fail_blocked(p, err, msg, now);
+            return;
+        }
+        if (ms == KP_MD_WAIT) {
+            /* do { requestUpdate; wakeup; awaitUpdate } while (count == null) */
+            p->blk.awaited_version = kp_metadata_request_update(p->md, now);
+            kp_sender_wakeup(p->sender);
+            return;
+        }
+        p->blk.what = KP_BLK_NONE;
+        kp_pool_waiter_init(&p->blk.waiter, NULL, NULL);
+    } else if (p->blk.what == KP_BLK_MEMORY) {
+        if (p->blk.waiter.state == KP_WAITER_QUEUED)
+            return;
+        if (p->blk.waiter.state == KP_WAITER_FAILED) {
+            kp_pool_waiter_message(&p->blk.waiter, msg, sizeof msg);
+            kp_p_fail_blocked(p, p->blk.waiter.err, msg, now);
+            return;
+        }
+    } else {
+        return;
+    }
+    /* the rest of doSend with the copied record (memory: re-append with
+     * the served waiter) */
+    kp_blk_what was = p->blk.what;
+    p->blk.what = KP_BLK_NONE;
+    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
+                                          was == KP_BLK_MEMORY, &err, msg, sizeof msg);
+    p->blk.what = was;
+    if (st == KP_SEND_OK) {
+        kp_p_unblock(p, now);
+    } else if (st == KP_SEND_ERROR) {
+        kp_p_fail_blocked(p, err, msg, now);
+    } else {
+        if (was != KP_BLK_MEMORY) {
+            p->blk.what = KP_BLK_MEMORY;
+            p->blk.waiter.on_done = kp_p_waiter_done;
+            p->blk.waiter.ctx = p;
+            kp_p_emit(p, KP_EV_SEND_BLOCKED, p->blk.rec.topic, p->blk.rec.partition, KP_ERR_NONE,
+                      p->cfg.max_block_ms - (now - p->blk.begin_ms), "BufferPool.allocate");
+        }
+    }
+}
+
+bool kp_producer_send_blocked(const kp_producer *p) {
+    return p->blk.what != KP_BLK_NONE;
+}
+
+void kp_producer_set_on_unblocked(kp_producer *p, kp_producer_done_fn *fn, void *ctx) {
+    p->on_unblocked = fn;
+    p->on_unblocked_ctx = ctx;
+}
+
+/* ------------------------------------------------------------------ */
+/* flush                                                               */
+/* ------------------------------------------------------------------ */
+
+void kp_producer_flush(kp_producer *p, kp_producer_done_fn *done, void *ctx) {
+    int64_t now = kp_p_now(p);
+    for (int i = 0; i < KP_MAX_FLUSHES; i++) {
+        if (p->flushes[i].active)
+            continue;
+        p->flushes[i].active = true;
+        p->flushes[i].token = kp_accumulator_begin_flush(p->acc, now);
+        p->flushes[i].done = done;
+        p->flushes[i].ctx = ctx;
+        kp_p_emit(p, KP_EV_FLUSH_REQUESTED, NULL, -1, KP_ERR_NONE,
+                  (int64_t)kp_accumulator_incomplete_count(p->acc), "KafkaProducer.flush");
+        kp_p_emit(p, KP_EV_WAKEUP, NULL, -1, KP_ERR_NONE, -1, "KafkaProducer.flush");
+        kp_sender_wakeup(p->sender);
+        return;
+    }
+    /* more than KP_MAX_FLUSHES outstanding: join the newest one's wait by
+     * polling again later (the caller sees flush_pending) */
+    kp_sender_wakeup(p->sender);
+}
+
+bool kp_producer_flush_pending(const kp_producer *p) {
+    for (int i = 0; i < KP_MAX_FLUSHES; i++)
+        if (p->flushes[i].active)
+            return true;
+    return false;
+}
+
+static void kp_p_check_flushes(kp_producer *p, int64_t now) {
+    for (int i = 0; i < KP_MAX_FLUSHES; i++) {
+        if (!p->flushes[i].active)
+            continue;
+        if (!kp_accumulator_flush_completed(p->acc, p->flushes[i].token, !p->cfg.bug_kafka_19479))
+            continue;
+        p->flushes[i].active = false;
+        kp_accumulator_end_flush(p->acc, now);
+        kp_p_emit(p, KP_EV_FLUSH_COMPLETED, NULL, -1, KP_ERR_NONE, -1, "RecordAccumulator.awaitFlushCompletion");
+        if (p->flushes[i].done)
+            p->flushes[i].done(p->flushes[i].ctx);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* close                                                               */
+/* ------------------------------------------------------------------ */
+
+void kp_producer_close(kp_producer *p, int64_t timeout_ms, kp_producer_done_fn *done, void *ctx) {
+    int64_t now = kp_p_now(p);
+    if (p->closing) {
+        if (timeout_ms == 0 && !p->close_forced) {
+            p->close_forced = true;
+            kp_sender_force_close(p->sender);
+        }
+        return;
+    }
+    p->closing = true;
+    p->closed_cb = done;
+    p->closed_ctx = ctx;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    p->close_deadline = timeout_ms == KP_CLOSE_FOREVER || now > INT64_MAX - timeout_ms ? INT64_MAX : now + timeout_ms;
+    kp_p_emit(p, KP_EV_CLOSE_REQUESTED, NULL, -1, KP_ERR_NONE, timeout_ms, "KafkaProducer.close");
+    if (p->blk.what != KP_BLK_NONE) {
+        if (p->blk.what == KP_BLK_MEMORY && p->blk.waiter.state == KP_WAITER_QUEUED)
+            kp_buffer_pool_cancel(p->pool, &p->blk.waiter, KP_ERR__CLOSED);
+        if (p->blk.waiter.state == KP_WAITER_SERVED) {
+            uint8_t *b = kp_pool_waiter_take_buffer(&p->blk.waiter);
+            if (b)
+                kp_buffer_pool_deallocate(p->pool, b, p->blk.waiter.size);
+        }
+        kp_p_fail_blocked(p, KP_ERR__CLOSED, "Producer closed while send in progress", now);
+    }
+    if (timeout_ms == 0) {
+        p->close_forced = true;
+        kp_p_emit(p, KP_EV_FORCE_CLOSE, NULL, -1, KP_ERR_NONE, (int64_t)kp_accumulator_incomplete_count(p->acc),
+                  "Sender.forceClose");
+        kp_sender_force_close(p->sender);
+    } else {
+        kp_sender_initiate_close(p->sender);
+    }
+    kp_metadata_close(p->md);
+}
+
+bool kp_producer_is_closed(const kp_producer *p) {
+    return kp_sender_is_closed(p->sender);
+}
+
+/* ------------------------------------------------------------------ */
+/* run_once                                                            */
+/* ------------------------------------------------------------------ */
+
+int64_t kp_producer_run_once(kp_producer *p) {
+    int64_t now = kp_p_now(p);
+    kp_buffer_pool_expire(p->pool, now);
+    if (p->closing && !p->close_forced && now >= p->close_deadline && !kp_sender_is_closed(p->sender)) {
+        /* the I/O thread did not finish within the timeout: forceClose */
+        p->close_forced = true;
+        kp_p_emit(p, KP_EV_FORCE_CLOSE, NULL, -1, KP_ERR_NONE, (int64_t)kp_accumulator_incomplete_count(p->acc),
+                  "KafkaProducer.close: timeout passed, Sender.forceClose");
+        kp_sender_force_close(p->sender);
+    }
+    int64_t sleep = kp_sender_run_once(p->sender, now);
+    now = kp_p_now(p);
+    kp_p_resume_blocked(p, now);
+    kp_p_check_flushes(p, now);
+    if (kp_sender_is_closed(p->sender)) {
+        for (int i = 0; i < KP_MAX_FLUSHES; i++)
+            if (p->flushes[i].active)
+                kp_p_check_flushes(p, now);
+        if (!p->closed_notified) {
+            p->closed_notified = true;
+            kp_p_emit(p, KP_EV_CLOSED, NULL, -1, KP_ERR_NONE, -1, "KafkaProducer.close complete");
+            if (p->closed_cb)
+                p->closed_cb(p->closed_ctx);
+        }
+        return INT64_MAX;
+    }
+    if (p->blk.what == KP_BLK_METADATA) {
+        int64_t left = p->blk.begin_ms + p->cfg.max_block_ms - now;
+        if (left < sleep)
+            sleep = left;
+    }
+    int64_t pd = kp_buffer_pool_next_deadline(p->pool);
+    if (pd != INT64_MAX && pd - now < sleep)
+        sleep = pd - now;
+    if (p->closing && !p->close_forced && p->close_deadline != INT64_MAX && p->close_deadline - now < sleep)
+        sleep = p->close_deadline - now;
+    return sleep < 0 ? 0 : sleep;
+}
+
+kp_metrics *kp_producer_metrics(kp_producer *p) { return p->metrics; }
+const kp_config *kp_producer_config(const kp_producer *p) { return &p->cfg; }
+void kp_producer_sender_stats(const kp_producer *p, kp_sender_stats *out) { kp_sender_stats_get(p->sender, out); }
+kp_interceptors *kp_producer_interceptors(kp_producer *p) { return p->ic; }
+bool kp_producer_pool_is_whole(const kp_producer *p) { return kp_buffer_pool_is_whole(p->pool); }
+int64_t kp_producer_pending_records(const kp_producer *p) { return p->pending_records; }
