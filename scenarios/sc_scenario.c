@@ -299,7 +299,7 @@ static bool sc__node(sc__v *v, const void *msg, const char *field, size_t idx, c
     char list[600];
     size_t k = 0;
     const char *names[128] = { 0 };
-    char bnames[SC_MAX_BROKERS][16];
+    char bnames[SC_MAX_BROKERS][24];
     size_t n = 0;
     list[0] = 0;
     for (size_t i = 0; i < v->s->n_producer && n < 64; i++) {
@@ -528,15 +528,18 @@ static bool sc__producer_settings(sc__v *v, const Kpsim__Producer *p, kp_config 
                 at = p->setting[i];
     }
     char why[400] = "";
+    /* the setting that turned idempotence on (or, when the culprit is
+     * enable.idempotence=false itself, the transactional.id) */
     const Kpsim__Setting *idem = NULL;
     for (size_t i = 0; i < p->n_setting; i++)
-        if (!strcmp(p->setting[i]->key, "enable.idempotence") ||
-            (!idem && !strcmp(p->setting[i]->key, "transactional.id")))
+        if (p->setting[i] != at && (!strcmp(p->setting[i]->key, "enable.idempotence") ||
+                                    (!idem && !strcmp(p->setting[i]->key, "transactional.id"))))
             idem = p->setting[i];
     if (idem && idem != at) {
         char o[300];
-        snprintf(why, sizeof why, " (idempotence is on: %s=%s %s)", idem->key, idem->value,
-                 sc__origin(v->sc, idem, "value", o, sizeof o));
+        snprintf(why, sizeof why, " (%s: %s=%s %s)", strcmp(idem->key, "transactional.id") || !at ||
+                 strcmp(at->key, "enable.idempotence") ? "idempotence is on" : "see",
+                 idem->key, idem->value, sc__origin(v->sc, idem, "value", o, sizeof o));
     } else if (strstr(buf, "delivery.timeout.ms")) {
         snprintf(why, sizeof why, " (linger.ms=%d + request.timeout.ms=%d = %" PRId64 ")", (int)cfg->linger_ms,
                  (int)cfg->request_timeout_ms, (int64_t)cfg->linger_ms + cfg->request_timeout_ms);
@@ -655,7 +658,7 @@ static bool sc__check_workload(sc__v *v, const Kpsim__Producer *p, const kp_conf
         if (!auto_create || strcasecmp(auto_create, "true")) {
             const Kpsim__Topic *dummy;
             return sc__need_topic_hint(v, w, "topic", w->topic, &dummy,
-                                       "; to send to a missing topic on purpose set allow_unknown_topic: true (or the "
+                                       " (to send to a missing topic on purpose, set allow_unknown_topic: true or the "
                                        "broker setting auto.create.topics.enable to \"true\")");
         }
     }
