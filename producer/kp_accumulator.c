@@ -52,6 +52,7 @@ struct kp_accumulator {
     int64_t retry_backoff_ms;
     int64_t delivery_timeout_ms;
     bool shared_drain_index; /* bug.KAFKA-13834 */
+    bool endless_split;       /* bug.KAFKA-8350: split pieces always at batch.size */
     kp_buffer_pool *pool;
     const kp_observer *obs;
     const kp_clock *clock;
@@ -165,6 +166,7 @@ kp_accumulator *kp_accumulator_new(const kp_config *cfg, kp_buffer_pool *pool,
     acc->retry_backoff_ms = cfg->retry_backoff_ms;
     acc->delivery_timeout_ms = cfg->delivery_timeout_ms;
     acc->shared_drain_index = cfg->bug_kafka_13834;
+    acc->endless_split = cfg->bug_kafka_8350;
     acc->pool = pool;
     acc->obs = obs;
     acc->estimator = kp_compression_estimator_new();
@@ -986,7 +988,17 @@ int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64
         *err = KP_ERR__NOMEM;
         return -1;
     }
-    int n = kp_batch_split(big, (size_t)acc->batch_size, &acc->scratch, &acc->next_batch_id, pieces,
+    /* KAFKA-8350 (fixed by apache/kafka#20358): a batch that is itself a
+     * split piece is cut at max(its largest record, half its size), so
+     * splitting converges; with bug.KAFKA-8350 the pieces are batch.size
+     * again and again, as in 2.1. */
+    size_t split_size = (size_t)acc->batch_size;
+    if (!acc->endless_split && kp_batch_is_split_batch(big)) {
+        int32_t half = kp_batch_estimated_size(big) / 2;
+        int32_t maxrec = kp_batch_max_record_size(big);
+        split_size = (size_t)(maxrec > half ? maxrec : half);
+    }
+    int n = kp_batch_split(big, split_size, &acc->scratch, &acc->next_batch_id, pieces,
                            max_out, err);
     if (n < 0) {
         free(pieces);
