@@ -629,36 +629,37 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
     return st;
 }
 
-/* Advances the blocked send (called from run_once). */
-static void kp_p_resume_blocked(kp_producer *p, int64_t now) {
+/* Advances the blocked send (called from run_once); true when it did
+ * something the sender should act on at once. */
+static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
     char msg[512];
     kp_err err = KP_ERR_NONE;
     if (p->blk.what == KP_BLK_METADATA) {
         if (kp_metadata_version(p->md) <= p->blk.awaited_version && now - p->blk.begin_ms < p->cfg.max_block_ms)
-            return; /* awaitUpdate still waiting */
+            return false; /* awaitUpdate still waiting */
         kp_md_state ms = kp_p_check_metadata(p, &p->blk.rec, p->blk.begin_ms, now, false, &err, msg, sizeof msg);
         if (ms == KP_MD_FAIL) {
             kp_p_fail_blocked(p, err, msg, now);
-            return;
+            return true;
         }
         if (ms == KP_MD_WAIT) {
             /* do { requestUpdate; wakeup; awaitUpdate } while (count == null) */
             p->blk.awaited_version = kp_metadata_request_update(p->md, now);
             kp_sender_wakeup(p->sender);
-            return;
+            return true;
         }
         p->blk.what = KP_BLK_NONE;
         kp_pool_waiter_init(&p->blk.waiter, NULL, NULL);
     } else if (p->blk.what == KP_BLK_MEMORY) {
         if (p->blk.waiter.state == KP_WAITER_QUEUED)
-            return;
+            return false;
         if (p->blk.waiter.state == KP_WAITER_FAILED) {
             kp_pool_waiter_message(&p->blk.waiter, msg, sizeof msg);
             kp_p_fail_blocked(p, p->blk.waiter.err, msg, now);
-            return;
+            return true;
         }
     } else {
-        return;
+        return false;
     }
     /* the rest of doSend with the copied record (memory: re-append with
      * the served waiter) */
@@ -680,6 +681,7 @@ static void kp_p_resume_blocked(kp_producer *p, int64_t now) {
                       p->cfg.max_block_ms - (now - p->blk.begin_ms), "BufferPool.allocate");
         }
     }
+    return true;
 }
 
 bool kp_producer_send_blocked(const kp_producer *p) {
@@ -797,7 +799,7 @@ int64_t kp_producer_run_once(kp_producer *p) {
     }
     int64_t sleep = kp_sender_run_once(p->sender, now);
     now = kp_p_now(p);
-    kp_p_resume_blocked(p, now);
+    bool progressed = kp_p_resume_blocked(p, now);
     kp_p_check_flushes(p, now);
     if (kp_sender_is_closed(p->sender)) {
         for (int i = 0; i < KP_MAX_FLUSHES; i++)
@@ -811,6 +813,8 @@ int64_t kp_producer_run_once(kp_producer *p) {
         }
         return INT64_MAX;
     }
+    if (progressed)
+        sleep = 0;
     if (p->blk.what == KP_BLK_METADATA) {
         int64_t left = p->blk.begin_ms + p->cfg.max_block_ms - now;
         if (left < sleep)

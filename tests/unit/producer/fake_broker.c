@@ -170,6 +170,9 @@ static void fb_emit_frame(kp_conn *c, fb_node *n, const uint8_t *p, size_t len) 
     fb_grow(&c->out, &c->out_cap, c->out_len + len);
     memcpy(c->out + c->out_len, p, len);
     c->out_len += len;
+    /* readable: the loop would deliver the readiness callback, which
+     * wakes the client up */
+    c->w->wakeups++;
 }
 
 static void fb_respond(kp_conn *c, fb_node *n, int16_t api_key, int16_t version, int32_t corr,
@@ -430,9 +433,7 @@ static kp_conn *fb_t_connect(void *ctx, const char *host, int port, kp_conn_cb *
         return c;
     }
     n->connects++;
-    if (n->live && n->live->state != KP_CONN_CLOSED)
-        n->live->state = KP_CONN_CLOSED;
-    n->live = c;
+    n->live = c; /* the newest; older connections to the node stay open */
     c->state = n->hold_connect ? KP_CONN_CONNECTING : KP_CONN_CONNECTED;
     return c;
 }
@@ -550,45 +551,51 @@ void fb_blackhole(fb_world *w, int32_t node, bool on) { fb_node_by_id(w, node)->
 
 int fb_release(fb_world *w, int32_t node, int n) {
     fb_node *nd = fb_node_by_id(w, node);
-    kp_conn *c = nd->live;
-    if (!c)
-        return 0;
     int k = 0;
     bool hold = nd->hold;
     nd->hold = false;
-    while (k < n && c->nheld > 0) {
-        fb_emit_frame(c, nd, c->held[0].p, c->held[0].len);
-        free(c->held[0].p);
-        memmove(c->held, c->held + 1, (size_t)(c->nheld - 1) * sizeof c->held[0]);
-        c->nheld--;
-        k++;
+    for (int i = 0; i < w->nconns && k < n; i++) {
+        kp_conn *c = w->conns[i];
+        if (c->node != node || c->state == KP_CONN_CLOSED)
+            continue;
+        int before = k;
+        while (k < n && c->nheld > 0) {
+            fb_emit_frame(c, nd, c->held[0].p, c->held[0].len);
+            free(c->held[0].p);
+            memmove(c->held, c->held + 1, (size_t)(c->nheld - 1) * sizeof c->held[0]);
+            c->nheld--;
+            k++;
+        }
+        if (k > before && c->cb)
+            c->cb(c->cb_ctx, c, KP_CONN_EV_READABLE, KP_ERR_NONE);
     }
     nd->hold = hold;
-    if (k && c->cb)
-        c->cb(c->cb_ctx, c, KP_CONN_EV_READABLE, KP_ERR_NONE);
     return k;
 }
 
 int fb_held(const fb_world *w, int32_t node) {
-    for (int i = 0; i < w->nnodes; i++)
-        if (w->nodes[i].id == node)
-            return w->nodes[i].live ? w->nodes[i].live->nheld : 0;
-    return 0;
+    int n = 0;
+    for (int i = 0; i < w->nconns; i++)
+        if (w->conns[i]->node == node && w->conns[i]->state != KP_CONN_CLOSED)
+            n += w->conns[i]->nheld;
+    return n;
 }
 
 void fb_disconnect(fb_world *w, int32_t node) {
     fb_node *n = fb_node_by_id(w, node);
-    kp_conn *c = n->live;
-    if (!c)
-        return;
-    c->state = KP_CONN_CLOSED;
-    for (int j = 0; j < c->nheld; j++)
-        free(c->held[j].p);
-    c->nheld = 0;
-    c->out_len = c->out_off = 0;
+    for (int i = 0; i < w->nconns; i++) {
+        kp_conn *c = w->conns[i];
+        if (c->node != node || c->state == KP_CONN_CLOSED || c->released)
+            continue;
+        c->state = KP_CONN_CLOSED;
+        for (int j = 0; j < c->nheld; j++)
+            free(c->held[j].p);
+        c->nheld = 0;
+        c->out_len = c->out_off = 0;
+        if (c->cb)
+            c->cb(c->cb_ctx, c, KP_CONN_EV_CLOSED, KP_ERR__TRANSPORT);
+    }
     n->live = NULL;
-    if (c->cb)
-        c->cb(c->cb_ctx, c, KP_CONN_EV_CLOSED, KP_ERR__TRANSPORT);
 }
 
 bool fb_connected(const fb_world *w, int32_t node) {

@@ -1,0 +1,381 @@
+/*
+ * test_producer.c — the KafkaProducer facade: send/doSend/waitOnMetadata
+ * as the blog walks them, the synchronous-vs-callback contract of
+ * kp_producer.h, flush, close vs forceClose, KAFKA-19479's flush switch.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_events.h"
+#include "prod_harness.h"
+
+static void t_send_waits_for_metadata_then_acks(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    int id;
+    assert_int_equal(ph_send(h, -1, NULL, &id), KP_SEND_BLOCKED);
+    assert_true(kp_producer_send_blocked(h->p));
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(h->unblocked, 1);
+    assert_false(kp_producer_send_blocked(h->p));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(ph_cb_of(h, id)->offset, 0);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 1);
+    assert_string_equal(fb_log_value(h->w, "t", 0, 0), "v0");
+    /* metadata known now: the next send is synchronous */
+    assert_int_equal(ph_send(h, -1, NULL, &id), KP_SEND_OK);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->offset, 1);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+static void t_metadata_wait_times_out_through_callback(void **s) {
+    (void)s;
+    const char *set[] = { "max.block.ms=500", NULL };
+    ph *h = ph_new(1, 1, set);
+    fb_set_topic_error(h->w, "t", KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    int id;
+    assert_int_equal(ph_send(h, -1, NULL, &id), KP_SEND_BLOCKED);
+    ph_run_for(h, 499);
+    assert_int_equal(ph_callbacks_total(h), 0);
+    ph_run_for(h, 10);
+    assert_int_equal(ph_callbacks_total(h), 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    assert_string_equal(ph_cb_of(h, id)->msg, "Failed to update metadata after 500 ms.");
+    assert_int_equal(h->unblocked, 1);
+    ph_free(h);
+}
+
+static void t_second_send_while_blocked_is_refused(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    int a, b;
+    kp_err err;
+    assert_int_equal(ph_send(h, -1, NULL, &a), KP_SEND_BLOCKED);
+    assert_int_equal(ph_send_value(h, -1, "x", &b, &err), KP_SEND_ERROR);
+    assert_int_equal(err, KP_ERR__STATE);
+    ph_run_until_acked(h, 2000);
+    assert_int_equal(h->per_id[b], 0); /* synchronous failure: never a callback */
+    assert_int_equal(h->per_id[a], 1);
+    ph_free(h);
+}
+
+static void t_invalid_partition_after_metadata(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 2, NULL);
+    int id;
+    assert_int_equal(ph_send(h, 5, NULL, &id), KP_SEND_BLOCKED);
+    ph_run_for(h, 2000);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__INVALID_ARG);
+    assert_string_equal(ph_cb_of(h, id)->msg, "Invalid partition given with record: 5 is not in the range [0...2).");
+    ph_free(h);
+}
+
+static void t_record_too_large_is_synchronous(void **s) {
+    (void)s;
+    const char *set[] = { "max.request.size=200", NULL };
+    ph *h = ph_new(1, 1, set);
+    int id;
+    ph_send(h, -1, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    char big[400];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    kp_err err;
+    assert_int_equal(ph_send_value(h, -1, big, &id, &err), KP_SEND_ERROR);
+    assert_int_equal(err, KP_ERR__RECORD_TOO_LARGE);
+    ph_run_for(h, 100);
+    assert_int_equal(h->per_id[id], 0);
+    ph_free(h);
+}
+
+static void t_keyed_records_go_to_murmur2_partition(void **s) {
+    (void)s;
+    ph *h = ph_new(2, 4, NULL);
+    int id;
+    ph_send(h, -1, "key1", &id); /* murmur2 "key1" % 4 = 0 (KAFKA_FACTS) */
+    ph_run_until_acked(h, 5000);
+    ph_send(h, -1, "test", &id); /* % 4 = 3 */
+    ph_run_until_acked(h, 5000);
+    assert_int_equal(h->cbs[0].partition, 0);
+    assert_int_equal(h->cbs[1].partition, 3);
+    assert_int_equal(fb_log_len(h->w, "t", 3), 1);
+    ph_free(h);
+}
+
+static void flushed(void *ctx) { ((ph *)ctx)->flushed++; }
+static void closed(void *ctx) { ((ph *)ctx)->closed++; }
+
+static void t_flush_completes_when_batches_done(void **s) {
+    (void)s;
+    const char *set[] = { "linger.ms=10000", NULL };
+    ph *h = ph_new(1, 1, set);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 100);
+    assert_int_equal(ph_send(h, 0, NULL, &id), KP_SEND_OK);
+    ph_run_for(h, 100);
+    assert_int_equal(ph_callbacks_total(h), 0); /* both records linger */
+    kp_producer_flush(h->p, flushed, h);
+    assert_true(kp_producer_flush_pending(h->p));
+    assert_int_equal(h->flushed, 0); /* never inside flush() */
+    ph_run_for(h, 100);
+    assert_int_equal(h->flushed, 1);
+    assert_int_equal(ph_callbacks_total(h), 2);
+    assert_false(kp_producer_flush_pending(h->p));
+    ph_free(h);
+}
+
+static void t_close_drains_in_flight_then_closes(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_hold(h->w, 0, true);
+    for (int i = 0; i < 3; i++)
+        ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 20);
+    kp_producer_close(h->p, KP_CLOSE_FOREVER, closed, h);
+    ph_run_for(h, 50);
+    assert_int_equal(h->closed, 0); /* waits for the held responses */
+    fb_release(h->w, 0, 100);
+    ph_run_for(h, 50);
+    assert_int_equal(h->closed, 1);
+    assert_true(kp_producer_is_closed(h->p));
+    assert_int_equal(ph_callbacks_ok(h), 4);
+    assert_true(ph_each_once(h));
+    assert_true(kp_producer_pool_is_whole(h->p));
+    kp_err err;
+    assert_int_equal(ph_send_value(h, 0, "late", &id, &err), KP_SEND_ERROR);
+    assert_int_equal(err, KP_ERR__CLOSED);
+    ph_free(h);
+}
+
+static void t_force_close_aborts_incomplete(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_hold(h->w, 0, true);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 20); /* in flight */
+    const char *set_linger = "x";
+    (void)set_linger;
+    kp_producer_close(h->p, 0, closed, h);
+    ph_run_for(h, 5);
+    assert_int_equal(h->closed, 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__ABORTED);
+    assert_string_equal(ph_cb_of(h, id)->msg, "Producer is closed forcefully.");
+    assert_true(ph_each_once(h));
+    assert_true(kp_producer_pool_is_whole(h->p));
+    ph_free(h);
+}
+
+static void t_close_with_timeout_forces_after_it(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_blackhole(h->w, 0, true);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 10);
+    kp_producer_close(h->p, 1000, closed, h);
+    ph_run_for(h, 990);
+    assert_int_equal(h->closed, 0);
+    ph_run_for(h, 20);
+    assert_int_equal(h->closed, 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__ABORTED);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+static void t_close_fails_blocked_send(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    fb_set_topic_error(h->w, "t", KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    int id;
+    assert_int_equal(ph_send(h, -1, NULL, &id), KP_SEND_BLOCKED);
+    ph_run_for(h, 50);
+    kp_producer_close(h->p, 0, closed, h);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__CLOSED);
+    assert_int_equal(h->unblocked, 1);
+    ph_run_for(h, 5);
+    assert_int_equal(h->closed, 1);
+    ph_free(h);
+}
+
+static void t_buffer_exhausted_blocks_then_resumes(void **s) {
+    (void)s;
+    const char *set[] = { "buffer.memory=2048", "batch.size=1024", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 2, set);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_hold(h->w, 0, true);
+    assert_int_equal(ph_send(h, 0, NULL, &id), KP_SEND_OK);
+    ph_run_for(h, 5); /* batch in flight, holds 1024 */
+    assert_int_equal(ph_send(h, 1, NULL, &id), KP_SEND_OK); /* second 1024 */
+    kp_send_status st = ph_send(h, 1, NULL, &id);
+    if (st == KP_SEND_OK) /* appended into the open batch of p1 */
+        st = ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 5);
+    fb_release(h->w, 0, 100);
+    fb_hold(h->w, 0, false);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_true(ph_each_once(h));
+    assert_int_equal(ph_callbacks_ok(h), h->next_id);
+    ph_free(h);
+}
+
+static void t_buffer_exhausted_times_out(void **s) {
+    (void)s;
+    const char *set[] = { "buffer.memory=1024", "batch.size=1024", "max.block.ms=300", NULL };
+    ph *h = ph_new(1, 2, set);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_blackhole(h->w, 0, true);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 5);
+    int blocked;
+    assert_int_equal(ph_send(h, 1, NULL, &blocked), KP_SEND_BLOCKED);
+    ph_run_for(h, 310);
+    assert_int_equal(ph_cb_of(h, blocked)->err, KP_ERR__BUFFER_EXHAUSTED);
+    assert_string_equal(ph_cb_of(h, blocked)->msg,
+                        "Failed to allocate memory within the configured max blocking time 300 ms.");
+    ph_free(h);
+}
+
+/* Warm up: metadata known, connection ready, one record acked. */
+static void warm(ph *h) {
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 200);
+    kp_producer_flush(h->p, NULL, NULL);
+    ph_run_until_acked(h, 2000);
+    ph_run_for(h, 10);
+}
+
+static void t_bug_19479_flush_returns_before_split_pieces(void **s) {
+    (void)s;
+    for (int bug = 0; bug <= 1; bug++) {
+        const char *set[] = { "linger.ms=10000", "batch.size=1000",
+                              bug ? "bug.KAFKA-19479=true" : "bug.KAFKA-19479=false", NULL };
+        ph *h = ph_new(1, 1, set);
+        warm(h);
+        int id;
+        for (int i = 0; i < 20; i++)
+            ph_send(h, 0, NULL, &id);
+        fb_set_message_max_bytes(h->w, 200);
+        fb_hold(h->w, 0, true);
+        h->flushed = 0;
+        kp_producer_flush(h->p, flushed, h);
+        ph_run_for(h, 5);     /* the batch goes out; its answer is held */
+        assert_int_equal(fb_held(h->w, 0), 1);
+        fb_release(h->w, 0, 1); /* MESSAGE_TOO_LARGE -> split */
+        ph_run_for(h, 50);
+        assert_int_equal(ph_callbacks_total(h), 1); /* only the warm-up record */
+        if (bug) {
+            /* 2.1: flush returned when the big batch was split; its pieces
+             * are not acknowledged (here they even wait for linger.ms) */
+            assert_int_equal(h->flushed, 1);
+        } else {
+            assert_true(fb_held(h->w, 0) >= 1); /* pieces sent, answers held */
+            assert_int_equal(h->flushed, 0);
+        }
+        fb_hold(h->w, 0, false);
+        for (int k = 0; k < 400 && ph_callbacks_total(h) < 21; k++) {
+            fb_release(h->w, 0, 100);
+            ph_run_for(h, 50);
+        }
+        assert_true(ph_run_until_acked(h, 20000));
+        ph_run_for(h, 10);
+        assert_int_equal(h->flushed, 1);
+        assert_true(ph_each_once(h));
+        assert_int_equal(ph_callbacks_ok(h), 21);
+        assert_int_equal(fb_log_len(h->w, "t", 0), 21);
+        ph_free(h);
+    }
+}
+
+static void t_interceptors_see_every_ack(void **s) {
+    (void)s;
+    const char *set[] = { "interceptor.classes=counting", NULL };
+    ph *h = ph_new(1, 1, set);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    uint64_t sends, acks, errs;
+    assert_true(kp_interceptors_counts(kp_producer_interceptors(h->p), &sends, &acks, &errs));
+    assert_int_equal(sends, 2);
+    assert_int_equal(acks, 2);
+    assert_int_equal(errs, 0);
+    ph_free(h);
+}
+
+static void t_events_name_the_pipeline(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    assert_true(h->events[KP_EV_SEND - 100] >= 1);
+    assert_true(h->events[KP_EV_METADATA_WAIT - 100] >= 1);
+    assert_true(h->events[KP_EV_WAKEUP - 100] >= 1);
+    assert_true(h->events[KP_EV_PRODUCE_REQUEST - 100] >= 1);
+    assert_true(h->events[KP_EV_PRODUCE_RESPONSE - 100] >= 1);
+    assert_true(h->events[KP_EV_CALLBACK - 100] >= 1);
+    assert_true(h->events[KP_EV_CONN_STATE - 100] >= 2);
+    assert_true(h->events[KP_EV_METADATA_REQUEST - 100] >= 1);
+    ph_free(h);
+}
+
+static void t_transactional_id_not_supported_yet(void **s) {
+    (void)s;
+    fb_world *w = fb_new();
+    kp_env env = fb_env(w, NULL);
+    kp_config c;
+    kp_config_init(&c);
+    char eb[256];
+    assert_int_equal(kp_config_set(&c, "transactional.id", "tx", eb, sizeof eb), KP_ERR_NONE);
+    kp_err err;
+    assert_null(kp_producer_new(&c, &env, &err, eb, sizeof eb));
+    assert_int_equal(err, KP_ERR__UNSUPPORTED);
+    fb_free(w);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_send_waits_for_metadata_then_acks),
+        cmocka_unit_test(t_metadata_wait_times_out_through_callback),
+        cmocka_unit_test(t_second_send_while_blocked_is_refused),
+        cmocka_unit_test(t_invalid_partition_after_metadata),
+        cmocka_unit_test(t_record_too_large_is_synchronous),
+        cmocka_unit_test(t_keyed_records_go_to_murmur2_partition),
+        cmocka_unit_test(t_flush_completes_when_batches_done),
+        cmocka_unit_test(t_close_drains_in_flight_then_closes),
+        cmocka_unit_test(t_force_close_aborts_incomplete),
+        cmocka_unit_test(t_close_with_timeout_forces_after_it),
+        cmocka_unit_test(t_close_fails_blocked_send),
+        cmocka_unit_test(t_buffer_exhausted_blocks_then_resumes),
+        cmocka_unit_test(t_buffer_exhausted_times_out),
+        cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
+        cmocka_unit_test(t_interceptors_see_every_ack),
+        cmocka_unit_test(t_events_name_the_pipeline),
+        cmocka_unit_test(t_transactional_id_not_supported_yet),
+    };
+    return cmocka_run_group_tests_name("producer", tests, NULL, NULL);
+}
