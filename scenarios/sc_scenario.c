@@ -1236,6 +1236,34 @@ bool sc_scenario_apply_set(sc_scenario *sc, const char *arg, sc_error *err) {
         kp_config_init(&probe);
         if (!strcmp(rest, "bootstrap.servers"))
             return sc__set_fail(err, arg, "bootstrap.servers is set by the simulator");
+        size_t nn = kp_config_setting_count();
+        const char *names[128];
+        size_t m = 0;
+        bool known = false;
+        for (size_t j = 0; j < nn && m < 128; j++) {
+            names[m++] = kp_config_setting_name(j);
+            known = known || !strcmp(names[m - 1], rest);
+        }
+        if (!known) {
+            const char *near = sc_textpb_nearest(rest, names, m, sizeof names[0], 0);
+            char prods[300];
+            size_t k = 0;
+            prods[0] = 0;
+            for (size_t i = 0; i < s->n_producer && k < sizeof prods - 1; i++)
+                k += (size_t)snprintf(prods + k, sizeof prods - k, "%s%s", i ? ", " : "", s->producer[i]->name);
+            const char *tail = strchr(rest, '.');
+            bool tail_known = false;
+            for (size_t j = 0; tail && j < m; j++)
+                tail_known = tail_known || !strcmp(names[j], tail + 1);
+            if (near && !(!only && tail_known))
+                return sc__set_fail(err, arg, "unknown producer setting '%s'; did you mean '%s'?", rest, near);
+            if (!only && tail)
+                return sc__set_fail(err, arg, "'%s' is not a producer setting, and no producer is named '%.*s' "
+                                    "(producers: %s); write producer.KEY=VALUE or producer.NAME.KEY=VALUE", rest,
+                                    (int)(strchr(rest, '.') - rest), rest, prods);
+            return sc__set_fail(err, arg, "unknown producer setting '%s' (settings use the Java ProducerConfig "
+                                "names, e.g. linger.ms, acks, enable.idempotence)", rest);
+        }
         if (kp_config_set(&probe, rest, value, buf, sizeof buf) != KP_ERR_NONE)
             return sc__set_fail(err, arg, "%s", buf);
         if (s->n_producer == 0)

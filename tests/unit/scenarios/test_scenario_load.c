@@ -344,7 +344,11 @@ static void set_errors_name_the_argument(void **state) {
     assert_false(sc_scenario_apply_set(sc, "linger.ms=5", &err));
     assert_non_null(strstr(err.text, "--set linger.ms=5: unknown key 'linger.ms': it must start with producer."));
     assert_false(sc_scenario_apply_set(sc, "producer.lnger.ms=5", &err));
-    assert_non_null(strstr(err.text, "--set producer.lnger.ms=5: Unknown configuration 'lnger.ms'"));
+    assert_string_equal(err.text, "--set producer.lnger.ms=5: unknown producer setting 'lnger.ms'; did you mean 'linger.ms'?");
+    assert_false(sc_scenario_apply_set(sc, "producer.p2.linger.ms=5", &err));
+    assert_string_equal(err.text, "--set producer.p2.linger.ms=5: 'p2.linger.ms' is not a producer setting, and no "
+                                  "producer is named 'p2' (producers: producer-1); write producer.KEY=VALUE or "
+                                  "producer.NAME.KEY=VALUE");
     assert_false(sc_scenario_apply_set(sc, "producer.acks=2", &err));
     assert_non_null(strstr(err.text, "--set producer.acks=2: Invalid value 2 for configuration acks"));
     assert_false(sc_scenario_apply_set(sc, "broker.message.max.byte=1", &err));
