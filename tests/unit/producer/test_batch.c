@@ -1,0 +1,472 @@
+/*
+ * test_batch.c — ProducerBatch 2.1.1 and CompressionRatioEstimator, from
+ * the behaviours ProducerBatchTest checks: callbacks once with base+index
+ * offsets, no completion twice after success, delivery timeout boundary,
+ * split preserving records, headers, codec and sequences; plus the exact
+ * bytes of closed batches (KAFKA_FACTS.md vectors) and the estimate rules.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acc_fixtures.h"
+#include "kp_batch.h"
+#include "kp_compression_estimator.h"
+#include "kp_events.h"
+#include "kp_record_batch.h"
+
+static uint8_t pool_buf[1 << 16];
+
+static kp_batch *make(size_t cap, kp_codec codec, int64_t now, kp_compression_estimator *est,
+                      uint8_t **staging_out) {
+    kp_batch_params p = {
+        .topic = "t",
+        .partition = 0,
+        .batch_id = 1,
+        .buffer = pool_buf,
+        .capacity = cap,
+        .codec = codec,
+        .now_ms = now,
+        .estimator = est,
+    };
+    if (codec != KP_CODEC_NONE) {
+        float r = est ? kp_compression_estimator_get(est, "t", codec) : 1.0f;
+        p.staging_capacity = kp_batch_staging_size(codec, cap, r);
+        p.staging = malloc(p.staging_capacity);
+        *staging_out = p.staging;
+    }
+    kp_batch *b = kp_batch_new(&p);
+    assert_non_null(b);
+    return b;
+}
+
+static void hex_to_bytes(const char *hex, uint8_t *out, size_t *len) {
+    size_t n = strlen(hex) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        sscanf(hex + 2 * i, "%2x", &v);
+        out[i] = (uint8_t)v;
+    }
+    *len = n;
+}
+
+static void assert_records_equal_hex(const kp_batch *b, const char *hex) {
+    uint8_t want[256];
+    size_t n;
+    hex_to_bytes(hex, want, &n);
+    kp_slice r = kp_batch_records(b);
+    assert_int_equal((size_t)r.len, n);
+    assert_memory_equal(r.ptr, want, n);
+}
+
+#define ONE_RECORD_HEX \
+    "000000000000000000000040ffffffff021c07770100000000000000000000000000000000000000000000ffffffffffffffffffffffffffff000000011c000000066b65790a76616c756500"
+#define IDEMPOTENT_HEX \
+    "000000000000000000000040ffffffff020b7e3603000000000000000000000000000000000000000000000000000000053d8a000000000000000000011c000000066b65790a76616c756500"
+#define TXN_HEX \
+    "000000000000000000000040ffffffff02e8b2116c00100000000000000000000000000000000000000000000000000001e240000000000005000000011c000000066b65790a76616c756500"
+#define TWO_RECORDS_HEX \
+    "00000000000000000000004fffffffff0207fc9cf900000000000100000000000003e800000000000003edffffffffffffffffffffffffffff0000000220000000086b6579310c76616c7565310018000a02010c76616c75653200"
+
+static void batch_close_writes_the_2_1_1_bytes(void **state) {
+    (void)state;
+    kp_batch *b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    assert_true(kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_int_equal(kp_batch_records(b).len, -1); /* not built before close */
+    assert_int_equal(kp_batch_close(b, NULL), KP_ERR_NONE);
+    assert_records_equal_hex(b, ONE_RECORD_HEX);
+    assert_int_equal(kp_batch_estimated_size(b), 76);
+    assert_int_equal(kp_batch_close(b, NULL), KP_ERR_NONE); /* idempotent */
+    kp_batch_destroy(b);
+
+    b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 1000, fx_s("key1"), fx_s("value1"), NULL, 0, NULL, NULL, 0, NULL);
+    kp_batch_try_append(b, 1005, KP_SLICE_NULL, fx_s("value2"), NULL, 0, NULL, NULL, 0, NULL);
+    kp_batch_close(b, NULL);
+    assert_records_equal_hex(b, TWO_RECORDS_HEX);
+    kp_batch_destroy(b);
+}
+
+/* setProducerState before close (drain assigns, then closes) and after */
+static void batch_producer_state_before_and_after_close(void **state) {
+    (void)state;
+    kp_batch *b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL);
+    kp_batch_assign_producer_state(b, 343434, 0, 0, false);
+    assert_true(kp_batch_has_sequence(b));
+    kp_batch_close(b, NULL);
+    assert_records_equal_hex(b, IDEMPOTENT_HEX);
+    /* rewritten in place after close: transactional, pid 123456, seq 5 */
+    kp_batch_reset_producer_state(b, 123456, 0, 5, true);
+    assert_true(kp_batch_sequence_has_been_reset(b));
+    assert_records_equal_hex(b, TXN_HEX);
+    assert_int_equal(kp_batch_base_sequence(b), 5);
+    assert_true(kp_batch_transactional(b));
+    kp_slice r = kp_batch_records(b);
+    assert_int_equal(kp_batch_verify_crc(r.ptr, (size_t)r.len), KP_ERR_NONE);
+    kp_batch_destroy(b);
+}
+
+static void batch_callbacks_fire_once_with_base_plus_index(void **state) {
+    (void)state;
+    fx_cb rec = { 0 };
+    fx_cb_ctx ctx[3] = { { &rec, 10 }, { &rec, 11 }, { &rec, 12 } };
+    kp_batch *b = make(16384, KP_CODEC_NONE, 100, NULL, NULL);
+    for (int i = 0; i < 3; i++) {
+        int32_t rel = -1;
+        assert_true(kp_batch_try_append(b, 100 + i, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx[i],
+                                        100, &rel));
+        assert_int_equal(rel, i);
+    }
+    assert_int_equal(kp_batch_record_count(b), 3);
+    kp_batch_close(b, NULL);
+    assert_true(kp_batch_done(b, 500, -1, KP_ERR_NONE, NULL, NULL));
+    assert_int_equal(rec.count, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rec.offsets[i], 500 + i);
+        assert_int_equal(rec.timestamps[i], 100 + i); /* CreateTime */
+        assert_int_equal(rec.tags[i], 10 + i);         /* in append order */
+        assert_int_equal(rec.errs[i], KP_ERR_NONE);
+    }
+    assert_int_equal(kp_batch_final_state(b), KP_BATCH_SUCCEEDED);
+    kp_batch_destroy(b);
+}
+
+static void batch_log_append_time_replaces_create_time(void **state) {
+    (void)state;
+    fx_cb rec = { 0 };
+    fx_cb_ctx ctx = { &rec, 0 };
+    kp_batch *b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 7, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx, 0, NULL);
+    kp_batch_try_append(b, 8, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx, 0, NULL);
+    kp_batch_done(b, 0, 99999, KP_ERR_NONE, NULL, NULL);
+    assert_int_equal(rec.timestamps[0], 99999);
+    assert_int_equal(rec.timestamps[1], 99999);
+    assert_int_equal(rec.offsets[1], 1);
+    kp_batch_destroy(b);
+    /* acks=0: base offset -1, every record's offset -1 */
+    fx_cb r2 = { 0 };
+    fx_cb_ctx c2 = { &r2, 0 };
+    b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 7, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c2, 0, NULL);
+    kp_batch_try_append(b, 8, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c2, 0, NULL);
+    kp_batch_done(b, -1, -1, KP_ERR_NONE, NULL, NULL);
+    assert_int_equal(r2.offsets[0], -1);
+    assert_int_equal(r2.offsets[1], -1);
+    kp_batch_destroy(b);
+}
+
+/* ProducerBatchTest.testBatchCannotCompleteTwice + the 2.1.1 done() rules */
+static void batch_cannot_complete_twice(void **state) {
+    (void)state;
+    fx_cb rec = { 0 };
+    fx_cb_ctx ctx = { &rec, 0 };
+    kp_batch *b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx, 0, NULL);
+    bool illegal = false;
+    assert_true(kp_batch_done(b, 10, -1, KP_ERR_NONE, NULL, &illegal));
+    assert_false(illegal);
+    assert_false(kp_batch_done(b, 20, -1, KP_ERR_NONE, NULL, &illegal));
+    assert_true(illegal); /* "A SUCCEEDED batch must not attempt another state change" */
+    assert_false(kp_batch_done(b, -1, -1, KP_ERR_REQUEST_TIMED_OUT, "x", &illegal));
+    assert_true(illegal);
+    assert_int_equal(kp_batch_abort(b, KP_ERR__ABORTED, NULL), KP_ERR__STATE);
+    assert_int_equal(rec.count, 1); /* never fired again */
+    assert_int_equal(rec.offsets[0], 10);
+    kp_batch_destroy(b);
+
+    /* FAILED -> FAILED and FAILED -> SUCCEEDED are ignored, not illegal */
+    fx_cb r2 = { 0 };
+    fx_cb_ctx c2 = { &r2, 0 };
+    b = make(16384, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c2, 0, NULL);
+    assert_true(kp_batch_done(b, -1, -1, KP_ERR__TIMED_OUT, "Expiring 1 record(s)", &illegal));
+    assert_false(kp_batch_done(b, 5, -1, KP_ERR_NONE, NULL, &illegal));
+    assert_false(illegal);
+    assert_int_equal(r2.count, 1);
+    assert_int_equal(r2.errs[0], KP_ERR__TIMED_OUT);
+    assert_int_equal(r2.offsets[0], -1);
+    assert_int_equal(kp_batch_final_state(b), KP_BATCH_FAILED);
+    kp_batch_destroy(b);
+}
+
+static void batch_abort_fires_callbacks_with_the_error(void **state) {
+    (void)state;
+    fx_events ev = { 0 };
+    kp_observer obs = { fx_on_event, &ev };
+    fx_cb rec = { 0 };
+    fx_cb_ctx ctx = { &rec, 0 };
+    kp_batch_params p = { .topic = "t", .partition = 3, .batch_id = 9, .buffer = pool_buf,
+                          .capacity = 1024, .codec = KP_CODEC_NONE, .obs = &obs };
+    kp_batch *b = kp_batch_new(&p);
+    kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx, 0, NULL);
+    kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx, 0, NULL);
+    kp_batch_abort_record_appends(b);
+    assert_false(kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &ctx, 0, NULL));
+    assert_int_equal(kp_batch_abort(b, KP_ERR__CLOSED, "Producer is closed forcefully."), KP_ERR_NONE);
+    assert_int_equal(rec.count, 2);
+    assert_int_equal(rec.errs[1], KP_ERR__CLOSED);
+    assert_int_equal(rec.partitions[1], 3);
+    assert_int_equal(kp_batch_final_state(b), KP_BATCH_ABORTED);
+    assert_int_equal(ev.count[KP_EV_BATCH_ABORTED], 1);
+    assert_int_equal(kp_batch_close(b, NULL), KP_ERR__STATE); /* aborted: never built */
+    kp_batch_destroy(b);
+}
+
+/* ProducerBatchTest.testBatchExpiration: the boundary is inclusive */
+static void batch_delivery_timeout_boundary(void **state) {
+    (void)state;
+    kp_batch *b = make(1024, KP_CODEC_NONE, 1000, NULL, NULL);
+    assert_false(kp_batch_has_reached_delivery_timeout(b, 120000, 1000 + 119999));
+    assert_true(kp_batch_has_reached_delivery_timeout(b, 120000, 1000 + 120000));
+    kp_batch_destroy(b);
+}
+
+/* hasRoomFor / isFull for codec none: write limit = capacity, the first
+ * record is always accepted, even when it alone is past the limit. */
+static void batch_room_and_full_without_compression(void **state) {
+    (void)state;
+    /* 76-byte batch for one key/value record; second record (offset delta
+     * 1, same timestamp) is 15 bytes */
+    kp_batch *b = make(76 + 15, KP_CODEC_NONE, 0, NULL, NULL);
+    assert_true(kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_false(kp_batch_is_full(b));
+    assert_true(kp_batch_has_room_for(b, 0, fx_s("key"), fx_s("value"), NULL, 0));
+    assert_false(kp_batch_has_room_for(b, 0, fx_s("key"), fx_s("value!"), NULL, 0));
+    assert_true(kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_true(kp_batch_is_full(b));
+    assert_int_equal(kp_batch_estimated_size(b), 91);
+    assert_false(kp_batch_try_append(b, 0, KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0, NULL, NULL, 0, NULL));
+    kp_batch_destroy(b);
+    /* batch.size 0: one record per batch */
+    b = make(93, KP_CODEC_NONE, 0, NULL, NULL);
+    assert_true(kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_int_equal(kp_record_size_upper_bound(fx_s("key"), fx_s("value"), NULL, 0), 93);
+    assert_int_equal(kp_batch_max_record_size(b), 93);
+    kp_batch_destroy(b);
+}
+
+/* With a codec the size is an estimate: header + raw * ratio * 1.05 */
+static void batch_compressed_estimate_uses_the_ratio(void **state) {
+    (void)state;
+    kp_compression_estimator *est = kp_compression_estimator_new();
+    kp_compression_estimator_set(est, "t", KP_CODEC_GZIP, 0.5f);
+    uint8_t *staging = NULL;
+    kp_batch *b = make(4096, KP_CODEC_GZIP, 0, est, &staging);
+    assert_true(kp_batch_estimated_ratio(b) == 0.5f);
+    char value[100];
+    memset(value, 'x', sizeof value);
+    kp_slice v = { (const uint8_t *)value, sizeof value };
+    int n = 0;
+    while (kp_batch_try_append(b, 0, KP_SLICE_NULL, v, NULL, 0, NULL, NULL, 0, NULL))
+        n++;
+    size_t raw = kp_batch_uncompressed_bytes(b);
+    /* more raw bytes than the 4096-byte limit fit, as the estimate allows */
+    assert_true(raw > 4096);
+    float estf = (float)(int32_t)raw * 0.5f * 1.05f;
+    assert_int_equal(kp_batch_estimated_size(b), 61 + (int32_t)estf);
+    assert_true(kp_batch_is_full(b) || !kp_batch_has_room_for(b, 0, KP_SLICE_NULL, v, NULL, 0));
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    assert_int_equal(kp_batch_close(b, &scratch), KP_ERR_NONE);
+    kp_slice r = kp_batch_records(b);
+    assert_true(r.len < 4096); /* repetitive data compresses: copied into the pooled buffer */
+    assert_ptr_equal(r.ptr, pool_buf);
+    double ratio = kp_batch_compression_ratio(b);
+    assert_true(ratio > 0.0 && ratio < 0.5);
+    /* the estimate improved slowly: 0.5 - 0.005 */
+    assert_true(kp_compression_estimator_get(est, "t", KP_CODEC_GZIP) == 0.5f - 0.005f);
+    /* the records read back */
+    kp_record_iter it;
+    kp_dbuf d;
+    kp_dbuf_init(&d, 0);
+    assert_int_equal(kp_record_iter_init(&it, r.ptr, (size_t)r.len, &d), KP_ERR_NONE);
+    kp_record rr;
+    int got = 0;
+    while (kp_record_iter_next(&it, &rr)) {
+        assert_int_equal(rr.value.len, 100);
+        got++;
+    }
+    assert_int_equal(it.err, KP_ERR_NONE);
+    assert_int_equal(got, n);
+    kp_dbuf_free(&d);
+    kp_dbuf_free(&scratch);
+    kp_batch_destroy(b);
+    free(staging);
+    kp_compression_estimator_destroy(est);
+}
+
+/* CompressionRatioEstimator: up fast (+0.05 or to the observed), down slow */
+static void estimator_moves_up_fast_and_down_slowly(void **state) {
+    (void)state;
+    kp_compression_estimator *e = kp_compression_estimator_new();
+    assert_true(kp_compression_estimator_get(e, "t", KP_CODEC_LZ4) == 1.0f);
+    assert_true(kp_compression_estimator_update(e, "t", KP_CODEC_LZ4, 0.3f) == 1.0f - 0.005f);
+    assert_true(kp_compression_estimator_update(e, "t", KP_CODEC_LZ4, 0.3f) == (1.0f - 0.005f) - 0.005f);
+    float cur = kp_compression_estimator_get(e, "t", KP_CODEC_LZ4);
+    assert_true(kp_compression_estimator_update(e, "t", KP_CODEC_LZ4, cur + 0.01f) == cur + 0.05f);
+    assert_true(kp_compression_estimator_update(e, "t", KP_CODEC_LZ4, 1.7f) == 1.7f);
+    assert_true(kp_compression_estimator_update(e, "t", KP_CODEC_LZ4, 1.7f) == 1.7f); /* equal: kept */
+    /* per topic and per codec */
+    assert_true(kp_compression_estimator_get(e, "t", KP_CODEC_GZIP) == 1.0f);
+    assert_true(kp_compression_estimator_get(e, "u", KP_CODEC_LZ4) == 1.0f);
+    kp_compression_estimator_reset(e, "t");
+    assert_true(kp_compression_estimator_get(e, "t", KP_CODEC_LZ4) == 1.0f);
+    kp_compression_estimator_set(e, "t", KP_CODEC_ZSTD, 0.25f);
+    kp_compression_estimator_remove(e, "t");
+    assert_true(kp_compression_estimator_get(e, "t", KP_CODEC_ZSTD) == 1.0f);
+    kp_compression_estimator_destroy(e);
+}
+
+static void batch_reenqueue_and_drain_bookkeeping(void **state) {
+    (void)state;
+    kp_batch *b = make(1024, KP_CODEC_NONE, 100, NULL, NULL);
+    kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, NULL, NULL, 150, NULL);
+    assert_int_equal(kp_batch_last_append_ms(b), 150);
+    assert_int_equal(kp_batch_waited_ms(b, 120), 20); /* from lastAttempt = created */
+    assert_int_equal(kp_batch_waited_ms(b, 50), 0);
+    kp_batch_drained(b, 300);
+    kp_batch_drained(b, 200); /* max */
+    assert_int_equal(kp_batch_queue_time_ms(b), 200);
+    kp_batch_reenqueued(b, 140); /* max(lastAppend 150, now) */
+    assert_int_equal(kp_batch_attempts(b), 1);
+    assert_int_equal(kp_batch_last_attempt_ms(b), 150);
+    assert_true(kp_batch_in_retry(b));
+    kp_batch_reenqueued(b, 400);
+    assert_int_equal(kp_batch_attempts(b), 2);
+    assert_int_equal(kp_batch_last_attempt_ms(b), 400);
+    assert_int_equal(kp_batch_last_append_ms(b), 400);
+    kp_batch_destroy(b);
+}
+
+/* ProducerBatchTest.testSplitPreservesHeaders / MagicAndCompressionType */
+static void batch_split_preserves_records_headers_codec(void **state) {
+    (void)state;
+    for (kp_codec codec = KP_CODEC_NONE; codec <= KP_CODEC_ZSTD; codec++) {
+        fx_cb rec = { 0 };
+        fx_cb_ctx ctx[40];
+        uint8_t *staging = NULL;
+        kp_batch *b = make(1 << 15, codec, 77, NULL, &staging);
+        char value[200];
+        kp_header h = { fx_s("header-key"), fx_s("header-value") };
+        for (int i = 0; i < 40; i++) {
+            memset(value, 'a' + i % 26, sizeof value);
+            ctx[i] = (fx_cb_ctx){ &rec, i };
+            assert_true(kp_batch_try_append(b, 1000 + i, fx_s("key"),
+                                            (kp_slice){ (const uint8_t *)value, sizeof value }, &h, 1,
+                                            fx_record_cb, &ctx[i], 80, NULL));
+        }
+        kp_batch_assign_producer_state(b, 5, 1, 100, false);
+        kp_dbuf scratch;
+        kp_dbuf_init(&scratch, 0);
+        assert_int_equal(kp_batch_close(b, &scratch), KP_ERR_NONE);
+        kp_batch *pieces[40];
+        int64_t next_id = 50;
+        kp_err err;
+        int n = kp_batch_split(b, 1024, &scratch, &next_id, pieces, 40, &err);
+        assert_true(n > 1);
+        assert_int_equal(next_id, 50 + n);
+        int total = 0;
+        int32_t seq = 100;
+        for (int k = 0; k < n; k++) {
+            kp_batch *p = pieces[k];
+            assert_true(kp_batch_is_split_batch(p));
+            assert_int_equal(kp_batch_compression(p), codec);
+            assert_int_equal(kp_batch_created_ms(p), 77); /* creation time retained */
+            assert_int_equal(kp_batch_base_sequence(p), seq);
+            assert_int_equal(kp_batch_producer_id(p), 5);
+            assert_int_equal(kp_batch_flush_origin(p), kp_batch_flush_origin(b));
+            seq += kp_batch_record_count(p);
+            total += kp_batch_record_count(p);
+            assert_int_equal(kp_batch_close(p, &scratch), KP_ERR_NONE);
+            kp_slice r = kp_batch_records(p);
+            if (kp_batch_record_count(p) > 1)
+                assert_true(codec != KP_CODEC_NONE || r.len <= 1024);
+            kp_record_iter it;
+            kp_dbuf d;
+            kp_dbuf_init(&d, 0);
+            assert_int_equal(kp_record_iter_init(&it, r.ptr, (size_t)r.len, &d), KP_ERR_NONE);
+            kp_record rr;
+            while (kp_record_iter_next(&it, &rr)) {
+                assert_int_equal(rr.header_count, 1);
+                kp_header_iter hi;
+                kp_header hh;
+                kp_header_iter_init(&hi, &rr);
+                assert_true(kp_header_iter_next(&hi, &hh));
+                assert_true(kp_slice_eq_str(hh.key, "header-key"));
+                assert_true(kp_slice_eq_str(hh.value, "header-value"));
+                assert_true(kp_slice_eq_str(rr.key, "key"));
+            }
+            assert_int_equal(it.err, KP_ERR_NONE);
+            kp_dbuf_free(&d);
+        }
+        assert_int_equal(total, 40);
+        /* the big batch fired nothing; each piece fires its own records */
+        assert_false(kp_batch_is_done(b));
+        int64_t base = 0;
+        for (int k = 0; k < n; k++) {
+            kp_batch_done(pieces[k], base, -1, KP_ERR_NONE, NULL, NULL);
+            base += kp_batch_record_count(pieces[k]);
+            kp_batch_destroy(pieces[k]);
+        }
+        assert_int_equal(rec.count, 40);
+        for (int i = 0; i < 40; i++) {
+            assert_int_equal(rec.tags[i], i);      /* every record once, in order */
+            assert_int_equal(rec.offsets[i], i);
+            assert_int_equal(rec.timestamps[i], 1000 + i);
+        }
+        kp_dbuf_free(&scratch);
+        kp_batch_destroy(b);
+        free(staging);
+    }
+}
+
+static void batch_split_of_an_open_batch_is_refused(void **state) {
+    (void)state;
+    kp_batch *b = make(1024, KP_CODEC_NONE, 0, NULL, NULL);
+    kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, NULL, NULL, 0, NULL);
+    kp_batch *out[2];
+    int64_t id = 1;
+    kp_err err;
+    assert_int_equal(kp_batch_split(b, 1024, NULL, &id, out, 2, &err), -1);
+    assert_int_equal(err, KP_ERR__STATE);
+    kp_batch_destroy(b);
+}
+
+static void batch_thunk_array_grows_by_doubling(void **state) {
+    (void)state;
+    kp_batch *b = make(1 << 16, KP_CODEC_NONE, 0, NULL, NULL);
+    int n = 0;
+    while (kp_batch_try_append(b, 0, KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0, NULL, NULL, 0, NULL))
+        n++;
+    assert_true(n > 5000); /* 7-byte records: thousands in 64 KiB */
+    /* 16 -> ... -> >= n: log2(n/16) reallocs, not one per record */
+    uint32_t g = kp_batch_thunk_growths(b);
+    assert_true(g >= 9 && g <= 10);
+    kp_batch_destroy(b);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(batch_close_writes_the_2_1_1_bytes),
+        cmocka_unit_test(batch_producer_state_before_and_after_close),
+        cmocka_unit_test(batch_callbacks_fire_once_with_base_plus_index),
+        cmocka_unit_test(batch_log_append_time_replaces_create_time),
+        cmocka_unit_test(batch_cannot_complete_twice),
+        cmocka_unit_test(batch_abort_fires_callbacks_with_the_error),
+        cmocka_unit_test(batch_delivery_timeout_boundary),
+        cmocka_unit_test(batch_room_and_full_without_compression),
+        cmocka_unit_test(batch_compressed_estimate_uses_the_ratio),
+        cmocka_unit_test(estimator_moves_up_fast_and_down_slowly),
+        cmocka_unit_test(batch_reenqueue_and_drain_bookkeeping),
+        cmocka_unit_test(batch_split_preserves_records_headers_codec),
+        cmocka_unit_test(batch_split_of_an_open_batch_is_refused),
+        cmocka_unit_test(batch_thunk_array_grows_by_doubling),
+    };
+    return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
+}
