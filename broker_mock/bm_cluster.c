@@ -117,6 +117,7 @@ bm_cluster *bm_cluster_new(const bm_config *conf, const kp_env *env) {
     c->now = bm__now(c);
     c->next_pid = 1000;
     c->next_tick_us = BM_TIME_NEVER;
+    kp_dbuf_init(&c->scratch, 0);
     for (int32_t i = 0; i < conf->brokers; i++) {
         char name[32];
         snprintf(name, sizeof name, "broker/%d", (int)i);
@@ -157,6 +158,7 @@ void bm_cluster_destroy(bm_cluster *c) {
     for (size_t i = 0; i < c->nquota; i++)
         free(c->quota[i].client_id);
     free(c->quota);
+    kp_dbuf_free(&c->scratch);
     free(c);
 }
 
@@ -1026,6 +1028,21 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         bad = "idempotent batch without a sequence";
     else if ((attrs & BM_ATTR_TRANSACTIONAL) && pid < 0)
         bad = "transactional batch without a producer id";
+    if (!bad) {
+        /* LogValidator: every record must parse (decompressed when the
+         * batch is compressed), offset deltas in order, exactly
+         * recordCount records. The scratch buffer is reused. */
+        kp_record_iter it;
+        kp_err e = kp_record_iter_init(&it, rec, len, &c->scratch);
+        if (e == KP_ERR_NONE) {
+            kp_record r;
+            while (kp_record_iter_next(&it, &r))
+                ;
+            e = it.err;
+        }
+        if (e != KP_ERR_NONE)
+            bad = e == KP_ERR__COMPRESSION ? "records do not decompress" : "malformed records";
+    }
     if (bad) {
         bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version, bad,
                         out);
@@ -1381,6 +1398,11 @@ const char *bm_cluster_verify(const bm_cluster *c) {
             const bm_replica *l = &p->rep[p->leader];
             if (!l->in_isr)
                 return "leader not in ISR";
+            if (bm__lso(p) > p->hw)
+                return "last stable offset above the high watermark";
+            for (size_t i = 1; i < p->naborted; i++)
+                if (p->aborted[i - 1].last_offset > p->aborted[i].last_offset)
+                    return "aborted transaction index not in offset order";
             if (p->hw > l->leo)
                 return "high watermark above the leader's log end";
             for (int32_t r = 0; r < p->nrep; r++) {
@@ -1412,17 +1434,45 @@ const char *bm_cluster_verify(const bm_cluster *c) {
 /* Reading the logs back                                                 */
 /* ==================================================================== */
 
-static int bm_txn_state_of(const bm_partition *p, const bm_replica *l, const bm_batch *b) {
-    if (!(b->attributes & BM_ATTR_TRANSACTIONAL) || b->ctrl_type >= 0)
-        return b->ctrl_type == 1 ? BM_TXN_COMMITTED : b->ctrl_type == 0 ? BM_TXN_ABORTED : BM_TXN_NONE;
-    /* The first marker of this producer after the batch decides. */
-    for (size_t i = 0; i < l->n; i++) {
-        const bm_batch *m = l->log[i];
-        if (m->base_offset > b->last_offset && m->pid == b->pid && m->ctrl_type >= 0)
-            return m->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
+/* Transaction state of every batch of a log in one backward pass: a
+ * transactional data batch takes the type of the first marker of its
+ * producer after it (none yet: open). `pending` holds, per producer seen
+ * while walking back, the type of its nearest later marker. */
+static int *bm_txn_states(const bm_replica *l) {
+    int *st = calloc(l->n + 1, sizeof(int));
+    struct { int64_t pid; int type; } *later = NULL;
+    size_t nlater = 0, caplater = 0;
+    if (!st)
+        return NULL;
+    for (size_t i = l->n; i-- > 0;) {
+        const bm_batch *b = l->log[i];
+        if (b->ctrl_type >= 0) {
+            st[i] = b->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
+            size_t k = 0;
+            while (k < nlater && later[k].pid != b->pid)
+                k++;
+            if (k == nlater) {
+                void *arr = later;
+                if (!bm__grow(&arr, &caplater, nlater + 1, sizeof *later)) {
+                    free(later);
+                    free(st);
+                    return NULL;
+                }
+                later = arr;
+                later[nlater++].pid = b->pid;
+            }
+            later[k].type = st[i];
+        } else if (b->attributes & BM_ATTR_TRANSACTIONAL) {
+            st[i] = BM_TXN_OPEN;
+            for (size_t k = 0; k < nlater; k++)
+                if (later[k].pid == b->pid)
+                    st[i] = later[k].type;
+        } else {
+            st[i] = BM_TXN_NONE;
+        }
     }
-    (void)p;
-    return BM_TXN_OPEN;
+    free(later);
+    return st;
 }
 
 kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
@@ -1440,13 +1490,16 @@ kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t parti
     kp_dbuf_init(&scratch, 0);
     kp_err err = KP_ERR_NONE;
     bool go = true;
+    int *states = bm_txn_states(l);
+    if (!states)
+        return KP_ERR__NOMEM;
     for (size_t i = 0; i < l->n && go; i++) {
         const bm_batch *b = l->log[i];
         kp_record_iter it;
         err = kp_record_iter_init(&it, b->bytes, b->len, &scratch);
         if (err != KP_ERR_NONE)
             break;
-        int txs = bm_txn_state_of(p, l, b);
+        int txs = states[i];
         kp_record rec;
         while (go && kp_record_iter_next(&it, &rec)) {
             bm_record_view v;
@@ -1473,5 +1526,6 @@ kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t parti
         }
     }
     kp_dbuf_free(&scratch);
+    free(states);
     return err;
 }

@@ -25,6 +25,7 @@
 #include "bm_cluster.h"
 #include "bm_conn.h"
 #include "bm_events.h"
+#include "kp_compress.h"
 #include "kp_proto.h"
 
 /* RecordBatch v2 header (KAFKA_FACTS.md), the fields the broker reads or
@@ -192,6 +193,7 @@ struct bm_cluster {
     size_t nrules, caprules;
     bm_quota_client *quota;
     size_t nquota, capquota;
+    kp_dbuf scratch;            /* decompression for record validation */
     bm_conn **conns;            /* open connections, in open order */
     size_t nconns, capconns;
     int64_t next_conn_id;

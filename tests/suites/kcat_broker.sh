@@ -152,6 +152,12 @@ check "kcat -P transactional commits" grep -q 'Transaction successfully committe
 "${KC[@]}" -C -t txn -e -o beginning -X isolation.level=read_committed -f '%s\n' >"$work/C3.txt" 2>/dev/null
 check "read_committed consumer sees the 100 committed messages" test "$(grep -c '^t' "$work/C3.txt")" -eq 100
 
+for z in gzip snappy lz4 zstd; do
+  seq 1 500 | sed "s/^/$z-/" | "${KC[@]}" -P -t "c$z" -z "$z" -X enable.idempotence=true 2>/dev/null
+  got=$("${KC[@]}" -C -t "c$z" -e -o beginning -f '%s\n' 2>/dev/null | grep -c "^$z-")
+  check "kcat -P -z $z: 500 compressed messages stored and read back" test "$got" -eq 500
+done
+
 # ---- 4. shutdown ------------------------------------------------------------
 kill -TERM "$BPID"
 rc=

@@ -331,6 +331,12 @@ static void corrupt_batches_are_rejected(void **state) {
     assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
     bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, 30, &r);
     assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    /* a record that does not parse, under a valid CRC (LogValidator) */
+    buf[61] = 0x7f; /* first record's length varint: far beyond the batch */
+    kp_batch_update_crc(buf, n);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    n = bmt_batch(buf, sizeof buf, -1, -1, -1, 2, false, 10);
     bm_cluster_produce(w->c, 0, "t", 0, 1, 7, NULL, 0, &r);
     assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
     bm_cluster_produce(w->c, 0, "t", 0, 2, 7, buf, n, &r);
@@ -385,6 +391,35 @@ static void chaos_errors_come_from_the_broker_stream(void **state) {
     assert_int_equal(errs[0], errs[1]); /* same seed, same errors */
     assert_int_equal(first_err_at[0], first_err_at[1]);
     assert_in_range(errs[0], 30, 90);
+}
+
+static void compressed_batches_are_validated_and_read_back(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    static uint8_t buf[8192], scratch[8192];
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_GZIP, false);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(kp_batch_builder_append(&b, 1000 + i, kp_slice_str("key"),
+                                                 kp_slice_str("value value value"), NULL, 0),
+                         KP_ERR_NONE);
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, scratch, sizeof scratch, &out), KP_ERR_NONE);
+    bm_produce_result r;
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, out.ptr, (size_t)out.len, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    bmt_log log;
+    bmt_read(w, "t", 0, &log);
+    assert_int_equal(log.n, 50);
+    assert_int_equal(log.offset[49], 49);
+    /* garbage in the compressed stream, CRC fixed up */
+    memcpy(scratch, out.ptr, (size_t)out.len);
+    scratch[70] ^= 0xff;
+    scratch[71] ^= 0xff;
+    kp_batch_update_crc(scratch, (size_t)out.len);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, scratch, (size_t)out.len, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    bmt_free(w);
 }
 
 /* ---- idempotent producer state ---------------------------------- */
@@ -512,6 +547,7 @@ int main(void) {
         cmocka_unit_test(corrupt_batches_are_rejected),
         cmocka_unit_test(partition_rejection_until_time_t_and_storage_error_by_version),
         cmocka_unit_test(chaos_errors_come_from_the_broker_stream),
+        cmocka_unit_test(compressed_batches_are_validated_and_read_back),
         cmocka_unit_test(duplicate_window_is_exactly_five_batches),
         cmocka_unit_test(duplicate_as_error_answers_duplicate_sequence_number),
         cmocka_unit_test(sequence_gap_is_out_of_order),
