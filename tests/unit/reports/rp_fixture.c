@@ -138,6 +138,7 @@ static int64_t fx_request(fx *f, int64_t t, int32_t node, int32_t partition, int
     if (err_code == KP_ERR_NONE) {
         ev = fx_ev(FX_BROKER_APPEND, at + 100);
         ev.node = node;
+        ev.correlation_id = corr;
         ev.topic = "orders";
         ev.partition = partition;
         ev.offset = f->log_end[partition];
@@ -320,7 +321,9 @@ kp_err rp_fixture_write(rp_trace_writer *w) {
             int64_t done = fx_request(&f, t, node, partition, batch, n, 0,
                                       KP_ERR_MESSAGE_TOO_LARGE, false);
             int32_t half = n / 2;
-            int64_t pieces[2] = {f.batch_id++, f.batch_id++};
+            int64_t pieces[2];
+            pieces[0] = f.batch_id++; /* two statements: an initializer list has no order */
+            pieces[1] = f.batch_id++;
             int32_t counts[2] = {half, n - half};
             for (int k = 0; k < 2; k++) {
                 ev = fx_ev(FX_SPLIT, done + 10 + k);

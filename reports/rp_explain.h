@@ -1,0 +1,83 @@
+/*
+ * rp_explain.h — the building blocks of `kpsim explain`: pick out of a
+ * trace the events that concern one record (or one batch), and tell them as
+ * sentences from a per-language phrasebook keyed by kind NAME.
+ *
+ * Selection (rp_explain_select_record / _batch):
+ *   1. record K: the record-level events (kind roles SEND, APPEND, CALLBACK
+ *      in rp_kinds.h) whose `value` is K; their batch_ids start the chain;
+ *      for a batch: the chain starts with that batch id;
+ *   2. the chain grows by split pieces: a SPLIT event whose `value` (the
+ *      parent batch id) is in the chain adds its batch_id, until nothing
+ *      changes;
+ *   3. requests: every (node, correlation_id) named by an event that also
+ *      names a batch of the chain;
+ *   4. selected: events of a batch of the chain (record-level events of
+ *      OTHER records excluded), events of those requests (both ends: the
+ *      producer's and the broker's), the record's own record-level events,
+ *      and the faults and metadata refresh requests (producer-wide events)
+ *      that happened between the first and the last of them.
+ *
+ * Narration (rp_explain_print): one numbered line per selected event,
+ *   "N. TIME ms  Java.method  sentence"
+ * from the phrasebook entry of the event's kind name (exact name, the part
+ * after the last '.'); a fault kind without its own entry uses the entry
+ * "fault"; anything else the book's fallback. Templates name fields in
+ * braces — {time} {kind} {component} {node} {topic} {partition} {batch}
+ * {base_seq} {records} {bytes} {corr} {api} {err} {attempt} {offset} {pid}
+ * {epoch} {value} {detail} {record} — and a [bracketed part] is left out
+ * when a field inside it does not apply. Books: "en" and "zh".
+ *
+ * Memory: selections are malloc'ed (rp_explain_sel_free); phrasebooks are
+ * static.
+ */
+#ifndef RP_EXPLAIN_H
+#define RP_EXPLAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rp_trace.h"
+
+typedef struct rp_explain_sel {
+    size_t *ix;         /* indexes into t->events, ascending */
+    size_t n;
+    int64_t *batches;   /* the chain: first batch(es), then split pieces */
+    size_t n_batches;
+    int64_t record;     /* -1 when selected by batch */
+} rp_explain_sel;
+
+/* 0, or -1 when out of memory. An unknown record gives an empty selection. */
+int rp_explain_select_record(const rp_trace *t, int64_t record, rp_explain_sel *out);
+int rp_explain_select_batch(const rp_trace *t, int64_t batch_id, rp_explain_sel *out);
+void rp_explain_sel_free(rp_explain_sel *s);
+
+typedef struct rp_phrase {
+    const char *kind_name; /* "batch_created"; "fault" for faults without their own */
+    const char *java;      /* the Java method it mirrors, e.g. "RecordAccumulator.append" */
+    const char *text;      /* template, see above */
+} rp_phrase;
+
+typedef struct rp_phrasebook {
+    const char *lang;            /* "en", "zh" */
+    const rp_phrase *phrases;
+    size_t n;
+    const char *fallback;        /* template for kinds without an entry */
+    const char *title_record;    /* "{scenario}", "{seed}", "{record}" placeholders */
+    const char *title_batch;     /* "{scenario}", "{seed}", "{batch}" */
+    const char *nothing;         /* when the selection is empty */
+} rp_phrasebook;
+
+/* "en" or "zh"; NULL for another language. */
+const rp_phrasebook *rp_phrasebook_get(const char *lang);
+
+/* Tells the selection. */
+void rp_explain_print(FILE *out, const rp_trace *t, const rp_explain_sel *sel,
+                      const rp_phrasebook *pb);
+
+/* One sentence for one event (no number, no time), e.g. for other tools. */
+void rp_explain_sentence(FILE *out, const rp_trace *t, const rp_event *e, const rp_phrasebook *pb,
+                         int64_t record);
+
+#endif

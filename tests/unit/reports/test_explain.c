@@ -1,0 +1,176 @@
+/*
+ * test_explain.c — selecting one record's events (batch chain through
+ * splits, the requests that carried it, broker side, faults in between)
+ * and telling them from the en/zh phrasebooks (rp_explain.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_explain.h"
+#include "rp_fixture.h"
+#include "rp_kinds.h"
+#include "rp_trace.h"
+
+/* (static buffers: gcc's -Wdangling-pointer does not follow open_memstream) */
+static char *tell(const rp_trace *t, const rp_explain_sel *s, const char *lang) {
+    static char *p;
+    static size_t len;
+    p = NULL;
+    FILE *f = open_memstream(&p, &len);
+    rp_explain_print(f, t, s, rp_phrasebook_get(lang));
+    fclose(f);
+    return p;
+}
+
+/* Kind names of the selection, space separated. */
+static char *names(const rp_trace *t, const rp_explain_sel *s) {
+    static char *p;
+    static size_t len;
+    p = NULL;
+    FILE *f = open_memstream(&p, &len);
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(f, "%s%s", i ? " " : "", t->events[s->ix[i]].kind_name);
+    fclose(f);
+    return p;
+}
+
+static void explain_record_follows_its_batch_request_and_broker(void **state) {
+    (void)state;
+    rp_trace *t = rp_fixture_trace();
+    rp_explain_sel s;
+    assert_int_equal(rp_explain_select_record(t, 2, &s), 0);
+    assert_int_equal(s.n_batches, 1);
+    assert_int_equal(s.batches[0], 0);
+    char *n = names(t, &s);
+    assert_string_equal(n, "buffer_allocated batch_created send append batch_drained request_sent "
+                           "produce_received log_append response_received batch_completed callback "
+                           "buffer_deallocated");
+    free(n);
+    char *en = tell(t, &s, "en");
+    assert_non_null(strstr(en, "The life of record 2 in synthetic/leader-move-and-split (seed 42)"));
+    assert_non_null(strstr(en, " 3.      8.100 ms  KafkaProducer.send — The application calls send() for record 2 to orders-0 (100 bytes).\n"));
+    assert_non_null(strstr(en, "RecordAccumulator.append — Record 2 is appended to batch 0: appended; records in the batch: 3, 300 bytes.\n"));
+    assert_non_null(strstr(en, "Sender.sendProduceRequest — A Produce request with correlation id 0 goes to node 1 carrying 5 records (631 bytes).\n"));
+    assert_non_null(strstr(en, "Node 1 answers correlation id 0.\n")); /* no error: the bracket drops */
+    assert_non_null(strstr(en, "ProducerBatch.done — The callback of record 2 runs: offset 2.\n"));
+    free(en);
+    char *zh = tell(t, &s, "zh");
+    assert_non_null(strstr(zh, "记录 2 的一生：synthetic/leader-move-and-split（种子 42）"));
+    assert_non_null(strstr(zh, "应用调用 send() 发送记录 2，目标 orders-0（100 字节）。"));
+    assert_non_null(strstr(zh, "Broker 1 把 5 条记录写入 orders-0，偏移量 0。"));
+    free(zh);
+    rp_explain_sel_free(&s);
+    rp_trace_free(t);
+}
+
+static void explain_record_in_a_split_batch_includes_the_pieces(void **state) {
+    (void)state;
+    rp_trace *t = rp_fixture_trace();
+    /* batch 3 (records 14..18) meets MESSAGE_TOO_LARGE and splits into 4, 5 */
+    rp_explain_sel s;
+    assert_int_equal(rp_explain_select_record(t, 17, &s), 0);
+    assert_int_equal(s.n_batches, 3);
+    assert_int_equal(s.batches[0], 3);
+    assert_int_equal(s.batches[1], 4);
+    assert_int_equal(s.batches[2], 5);
+    char *en = tell(t, &s, "en");
+    assert_non_null(strstr(en, "Node 2 answers correlation id 3 with error MESSAGE_TOO_LARGE."));
+    assert_non_null(strstr(en, "Batch 3 was too big (MESSAGE_TOO_LARGE): piece 4 with 2 records is re-enqueued."));
+    assert_non_null(strstr(en, "Batch 3 was too big (MESSAGE_TOO_LARGE): piece 5 with 3 records is re-enqueued."));
+    assert_non_null(strstr(en, "The callback of record 17 runs: offset"));
+    /* other records' own events stay out */
+    assert_null(strstr(en, "record 16 runs"));
+    assert_null(strstr(en, "for record 18"));
+    /* steps come in trace order: send before split before callback */
+    assert_non_null(strstr(en, "calls send()"));
+    assert_non_null(strstr(strstr(en, "calls send()"), "was too big"));
+    assert_non_null(strstr(strstr(en, "was too big"), "callback of record 17"));
+    free(en);
+    rp_explain_sel_free(&s);
+    /* by batch: the parent and both pieces, no record-level filter */
+    assert_int_equal(rp_explain_select_batch(t, 3, &s), 0);
+    assert_int_equal(s.n_batches, 3);
+    assert_int_equal(s.record, -1);
+    char *n = names(t, &s);
+    size_t cbs = 0;
+    for (char *p = n; (p = strstr(p, "callback")); p++)
+        cbs++;
+    assert_int_equal(cbs, 5);
+    free(n);
+    rp_explain_sel_free(&s);
+    rp_trace_free(t);
+}
+
+static void explain_record_through_a_fault_and_a_retry(void **state) {
+    (void)state;
+    rp_trace *t = rp_fixture_trace();
+    /* batch 7 is in flight to broker 2 when the link dies */
+    rp_explain_sel s;
+    int64_t rec = -1;
+    for (size_t i = 0; i < t->n_events && rec < 0; i++)
+        if (rp_kind_role(t->events[i].kind_name) == RP_ROLE_APPEND && t->events[i].ev.batch_id == 7)
+            rec = t->events[i].ev.value;
+    assert_true(rec >= 0);
+    assert_int_equal(rp_explain_select_record(t, rec, &s), 0);
+    char *n = names(t, &s);
+    assert_non_null(strstr(n, "request_sent fault_link_down request_timed_out retry metadata_update_requested leader_move"));
+    free(n);
+    char *en = tell(t, &s, "en");
+    assert_non_null(strstr(en, "Fault injected at link client->2: link client->2 down."));
+    assert_non_null(strstr(en, "Sender.reenqueueBatch — Batch 7 goes back to the accumulator for another try (attempt 1) after REQUEST_TIMED_OUT; backoff 100 ms."));
+    assert_non_null(strstr(en, "The cluster moves leadership: orders-1 leader 2 -> 1."));
+    free(en);
+    char *zh = tell(t, &s, "zh");
+    assert_non_null(strstr(zh, "注入故障，位置 link client->2：link client->2 down。"));
+    free(zh);
+    rp_explain_sel_free(&s);
+    /* a record nobody sent */
+    assert_int_equal(rp_explain_select_record(t, 999, &s), 0);
+    assert_int_equal(s.n, 0);
+    char *none = tell(t, &s, "en");
+    assert_non_null(strstr(none, "The trace holds no event about it."));
+    free(none);
+    rp_explain_sel_free(&s);
+    rp_trace_free(t);
+}
+
+static void explain_unknown_kinds_use_the_fallback(void **state) {
+    (void)state;
+    rp_trace *t = rp_fixture_trace();
+    assert_null(rp_phrasebook_get("fr"));
+    assert_null(rp_phrasebook_get(NULL));
+    rp_event e = t->events[0];
+    e.kind_name = "brand_new_kind";
+    e.component = "sender";
+    e.ev.detail = NULL;
+    static char *p;
+    static size_t len;
+    FILE *f = open_memstream(&p, &len);
+    rp_explain_sentence(f, t, &e, rp_phrasebook_get("en"), -1);
+    fputc('|', f);
+    e.kind_name = NULL;
+    e.ev.kind = 777;
+    e.ev.detail = "x";
+    rp_explain_sentence(f, t, &e, rp_phrasebook_get("zh"), -1);
+    fclose(f);
+    assert_string_equal(p, "brand_new_kind at sender.|sender 上的 kind_777：x。");
+    free(p);
+    rp_trace_free(t);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(explain_record_follows_its_batch_request_and_broker),
+        cmocka_unit_test(explain_record_in_a_split_batch_includes_the_pieces),
+        cmocka_unit_test(explain_record_through_a_fault_and_a_retry),
+        cmocka_unit_test(explain_unknown_kinds_use_the_fallback),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
