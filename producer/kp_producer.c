@@ -30,6 +30,7 @@ typedef struct kp_icb {
     kp_producer *p;
     kp_record_cb *cb;
     void *ctx;
+    bool fired;
     struct kp_icb *next_free;
 } kp_icb;
 
@@ -69,6 +70,7 @@ struct kp_producer {
     kp_buffer_pool *pool;
     kp_accumulator *acc;
     kp_txn_manager *tm;
+    kp_txn_hooks hooks;       /* borrowed by the accumulator */
     kp_metrics *metrics;
     kp_sender *sender;
     kp_partitioner *part;
@@ -218,10 +220,12 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
         kp_producer_destroy(p);
         return NULL;
     }
+    kp_accumulator_set_clock(p->acc, &p->env.clock);
     if (p->tm) {
         kp_txn_hooks h = { p->tm, false, kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
                            kp_h_seq, kp_h_inc, kp_h_add, kp_h_has_inflight };
-        kp_accumulator_set_txn_hooks(p->acc, &h);
+        p->hooks = h;
+        kp_accumulator_set_txn_hooks(p->acc, &p->hooks);
     }
     kp_sender_deps d = { &p->cfg, p->acc, p->md, p->nc, p->tm, p->metrics, &p->env };
     p->sender = kp_sender_new(&d);
@@ -295,6 +299,7 @@ static kp_icb *kp_p_icb_get(kp_producer *p) {
     kp_icb *c = p->icb_free;
     p->icb_free = c->next_free;
     c->p = p;
+    c->fired = false;
     return c;
 }
 
@@ -323,8 +328,14 @@ static void kp_p_record_done(void *ctx, const kp_record_metadata *md, kp_err err
     kp_observer_emit(&p->env.observer, &ev);
     kp_record_cb *cb = c->cb;
     void *uctx = c->ctx;
-    kp_p_icb_put(p, c);
-    p->pending_records--;
+    if (!c->fired)
+        p->pending_records--;
+    c->fired = true;
+    /* With bug.KAFKA-8325 a record's callback can fire twice (the split
+     * batch expires again), as in 2.1: the entry is then never recycled,
+     * so the second call still reaches the right callback. */
+    if (!p->cfg.bug_kafka_8325)
+        kp_p_icb_put(p, c);
     if (cb)
         cb(uctx, md, err, msg);
 }

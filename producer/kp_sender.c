@@ -62,6 +62,7 @@ struct kp_sender {
     int nreqs, reqs_cap;
     kp_sreq *free_reqs;
     kp_arena *arena;
+    const kp_drain_result *sending; /* drained this round, requests not built yet */
     kp_sender_stats stats;
 };
 
@@ -145,6 +146,11 @@ static void kp_s_remove_inflight(kp_sender *s, const kp_batch *b) {
 /* Is the batch carried by a request still in flight? Such a batch may be
  * failed (expired) but not freed until its request completes. */
 static bool kp_s_in_live_request(const kp_sender *s, const kp_batch *b) {
+    if (s->sending) /* Java sends an expired drained batch all the same */
+        for (size_t i = 0; i < s->sending->node_count; i++)
+            for (size_t j = 0; j < s->sending->nodes[i].count; j++)
+                if (s->sending->nodes[i].batches[j] == b)
+                    return true;
     for (int i = 0; i < s->nreqs; i++) {
         const kp_sreq *r = s->reqs[i];
         if (!r->live)
@@ -666,6 +672,7 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
 
     /* the drain result is only valid until the next drain: expiry does
      * not drain, so it stays valid through the sends below */
+    s->sending = &dr;
     kp_s_expire(s, now);
 
     if (s->metrics) {
@@ -695,6 +702,7 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
 
     for (size_t i = 0; i < dr.node_count; i++)
         kp_s_send_produce_request(s, dr.nodes[i].node, dr.nodes[i].batches, dr.nodes[i].count, now);
+    s->sending = NULL;
 
     kp_event ev;
     kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, kp_s_now_us(s));

@@ -1,0 +1,733 @@
+/*
+ * test_sender.c — Sender behaviours as Kafka's SenderTest checks them
+ * (retries, splits, expiry, ordering, idempotence, metadata refresh,
+ * request timeouts, throttling, acks=0, the bug switches), driven through
+ * a whole producer over the fake broker with a fake clock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_events.h"
+#include "kp_proto.h"
+#include "prod_harness.h"
+
+/* Metadata known, connections up, one record ("v0") acked on p. */
+static void warm(ph *h, int32_t p) {
+    int id;
+    ph_send(h, p, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    ph_run_for(h, 5);
+}
+
+static kp_sender_stats stats(ph *h) {
+    kp_sender_stats st;
+    kp_producer_sender_stats(h->p, &st);
+    return st;
+}
+
+static int produce_reqs(ph *h) { return fb_count_api(h->w, KP_API_PRODUCE); }
+
+static bool log_in_order(ph *h, int32_t p, int from_id, int n) {
+    if (fb_log_len(h->w, "t", p) != n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "v%d", from_id + i);
+        if (strcmp(fb_log_value(h->w, "t", p, i), want) != 0)
+            return false;
+    }
+    return true;
+}
+
+static double metric(ph *h, const char *name) {
+    double v = NAN;
+    kp_metrics_get(kp_producer_metrics(h->p), name, NULL, fb_now_ms(h->w), &v);
+    return v;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void t_retry_then_success(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(ph_cb_of(h, id)->offset, 1);
+    assert_int_equal(stats(h).retries, 1);
+    assert_true(metric(h, "record-retry-total") == 1);
+    assert_true(log_in_order(h, 0, 0, 2));
+    ph_free(h);
+}
+
+static void t_retry_waits_retry_backoff(void **s) {
+    (void)s;
+    const char *set[] = { "retry.backoff.ms=250", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 1, -1);
+    int id, r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 20);
+    assert_int_equal(produce_reqs(h), r0 + 1); /* first attempt failed */
+    ph_run_for(h, 200);
+    assert_int_equal(produce_reqs(h), r0 + 1); /* backing off */
+    assert_true(ph_run_until_acked(h, 500));
+    assert_int_equal(produce_reqs(h), r0 + 2);
+    ph_free(h);
+}
+
+static void t_retries_exhausted(void **s) {
+    (void)s;
+    const char *set[] = { "retries=2", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 3, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NOT_ENOUGH_REPLICAS);
+    assert_int_equal(stats(h).retries, 2);
+    assert_true(metric(h, "record-error-total") == 1);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 1);
+    ph_free(h);
+}
+
+static void t_non_retriable_error_fails_at_once(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_INVALID_REQUIRED_ACKS, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_INVALID_REQUIRED_ACKS);
+    assert_int_equal(stats(h).retries, 0);
+    ph_free(h);
+}
+
+static void t_topic_authorization_failed_message(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_TOPIC_AUTHORIZATION_FAILED, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_string_equal(ph_cb_of(h, id)->msg, "Not authorized to access topics: [t]");
+    ph_free(h);
+}
+
+static void t_not_leader_requests_metadata_and_follows_leader(void **s) {
+    (void)s;
+    ph *h = ph_new(2, 1, NULL);
+    warm(h, 0); /* p0 led by node 0 */
+    int md0 = fb_count_api(h->w, KP_API_METADATA);
+    fb_set_leader(h->w, "t", 0, 1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_true(fb_count_api(h->w, KP_API_METADATA) > md0);
+    const fb_req *last = NULL;
+    for (int i = 0; i < fb_nreqs(h->w); i++)
+        if (fb_req_at(h->w, i)->api_key == KP_API_PRODUCE)
+            last = fb_req_at(h->w, i);
+    assert_int_equal(last->node, 1);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 2);
+    ph_free(h);
+}
+
+static void t_disconnect_retries_and_refreshes_metadata(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    int md0 = fb_count_api(h->w, KP_API_METADATA);
+    fb_blackhole(h->w, 0, true);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 10);
+    fb_disconnect(h->w, 0);
+    fb_blackhole(h->w, 0, false);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_true(stats(h).retries >= 1);
+    assert_true(fb_count_api(h->w, KP_API_METADATA) > md0);
+    assert_true(fb_connects(h->w, 0) >= 2);
+    ph_free(h);
+}
+
+static void t_request_timeout_closes_connection_then_retries(void **s) {
+    (void)s;
+    const char *set[] = { "request.timeout.ms=1000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_blackhole(h->w, 0, true);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 999);
+    assert_true(fb_connected(h->w, 0));
+    assert_int_equal(h->per_id[id], 0);
+    ph_run_for(h, 10);
+    assert_false(fb_connected(h->w, 0)); /* closed by the client */
+    fb_blackhole(h->w, 0, false);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_true(h->events[KP_EV_DISCONNECTED - 100] >= 1);
+    ph_free(h);
+}
+
+static void t_split_on_message_too_large_until_pieces_fit(void **s) {
+    (void)s;
+    const char *set[] = { "linger.ms=1000", "batch.size=4000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_set_message_max_bytes(h->w, 300);
+    int id;
+    for (int i = 0; i < 40; i++)
+        ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 10000));
+    assert_true(ph_each_once(h));
+    assert_int_equal(ph_callbacks_ok(h), 41);
+    assert_true(stats(h).splits >= 2);
+    assert_true(metric(h, "batch-split-total") >= 2);
+    assert_int_equal(stats(h).retries, 0); /* attempts not counted */
+    assert_true(log_in_order(h, 0, 0, 41));
+    ph_free(h);
+}
+
+static void t_single_record_too_large_fails(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_set_message_max_bytes(h->w, 50);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_MESSAGE_TOO_LARGE);
+    assert_int_equal(stats(h).splits, 0);
+    ph_free(h);
+}
+
+static void t_expiry_of_queued_batch(void **s) {
+    (void)s;
+    const char *set[] = { "delivery.timeout.ms=31000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_disconnect(h->w, 0);
+    fb_refuse(h->w, 0, true);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 30990);
+    assert_int_equal(h->per_id[id], 0);
+    ph_run_for(h, 20);
+    assert_int_equal(h->per_id[id], 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    assert_non_null(strstr(ph_cb_of(h, id)->msg, "Expiring 1 record(s) for t-0:"));
+    assert_non_null(strstr(ph_cb_of(h, id)->msg, "ms has passed since batch creation"));
+    assert_true(ph_cb_of(h, id)->at_ms - 1000 >= 31000);
+    ph_free(h);
+}
+
+static void t_expiry_of_in_flight_batch(void **s) {
+    (void)s;
+    const char *set[] = { "delivery.timeout.ms=30000", "request.timeout.ms=30000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    int64_t t0 = fb_now_ms(h->w);
+    ph_run_for(h, 29990);
+    assert_int_equal(h->per_id[id], 0);
+    assert_int_equal(fb_held(h->w, 0), 1);
+    ph_run_for(h, 20);
+    assert_int_equal(h->per_id[id], 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    assert_true(ph_cb_of(h, id)->at_ms - t0 >= 30000);
+    /* the request is still out; its late answer changes nothing */
+    fb_release(h->w, 0, 10);
+    ph_run_for(h, 100);
+    assert_true(ph_each_once(h));
+    assert_int_equal(stats(h).expired, 1);
+    ph_free(h);
+}
+
+static void t_no_retry_after_delivery_timeout(void **s) {
+    (void)s;
+    const char *set[] = { "delivery.timeout.ms=30100", "request.timeout.ms=30000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 30050); /* the request timed out: NETWORK_EXCEPTION, retried once */
+    ph_run_for(h, 200);
+    assert_int_equal(h->per_id[id], 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    ph_free(h);
+}
+
+static void t_max_in_flight_one_mutes_partition(void **s) {
+    (void)s;
+    const char *set[] = { "max.in.flight.requests.per.connection=1", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    int id, r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 5);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 5);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 50);
+    assert_int_equal(produce_reqs(h), r0 + 1); /* muted: one at a time */
+    assert_int_equal(fb_held(h->w, 0), 1);
+    fb_release(h->w, 0, 1);
+    ph_run_for(h, 5);
+    assert_int_equal(produce_reqs(h), r0 + 2); /* the rest, one batch */
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 10);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_true(log_in_order(h, 0, 0, 4));
+    ph_free(h);
+}
+
+static void t_ordering_with_retries_max_in_flight_one(void **s) {
+    (void)s;
+    const char *set[] = { "max.in.flight.requests.per.connection=1", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_LEADER_FOR_PARTITION, 2, -1);
+    int id;
+    for (int i = 0; i < 6; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_for(h, 1);
+    }
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_true(ph_each_once(h));
+    assert_true(log_in_order(h, 0, 0, 7));
+    ph_free(h);
+}
+
+static void t_reordering_without_idempotence_at_five(void **s) {
+    (void)s;
+    /* the anomaly idempotence prevents: a retry with 5 in flight lands
+     * after a later batch */
+    const char *set[] = { "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 1, -1);
+    int a, b;
+    ph_send(h, 0, NULL, &a);
+    ph_run_for(h, 2);
+    ph_send(h, 0, NULL, &b);
+    ph_run_for(h, 2);
+    assert_int_equal(fb_held(h->w, 0), 2);
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 2);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(fb_log_len(h->w, "t", 0), 3);
+    assert_string_equal(fb_log_value(h->w, "t", 0, 1), "v2");
+    assert_string_equal(fb_log_value(h->w, "t", 0, 2), "v1");
+    ph_free(h);
+}
+
+static void t_idempotent_init_producer_id_first(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    int first_pid = -1, first_produce = -1;
+    for (int i = 0; i < fb_nreqs(h->w); i++) {
+        if (fb_req_at(h->w, i)->api_key == KP_API_INIT_PRODUCER_ID && first_pid < 0)
+            first_pid = i;
+        if (fb_req_at(h->w, i)->api_key == KP_API_PRODUCE && first_produce < 0)
+            first_produce = i;
+    }
+    assert_true(first_pid >= 0 && first_pid < first_produce);
+    const fb_req *r = fb_req_at(h->w, first_produce);
+    assert_int_equal(r->pid[0], 1000);
+    assert_int_equal(r->base_seq[0], 0);
+    assert_int_equal(r->acks, -1); /* idempotence implies acks=all */
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    r = fb_req_at(h->w, fb_nreqs(h->w) - 1);
+    assert_int_equal(r->base_seq[0], 1);
+    ph_free(h);
+}
+
+static void t_init_producer_id_retriable_error_backs_off(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "retry.backoff.ms=200", NULL };
+    ph *h = ph_new(1, 1, set);
+    fb_inject_init_pid(h->w, KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, 2);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 150);
+    assert_int_equal(fb_count_api(h->w, KP_API_INIT_PRODUCER_ID), 1);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(fb_count_api(h->w, KP_API_INIT_PRODUCER_ID), 3);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    ph_free(h);
+}
+
+static void t_init_producer_id_fatal_error_aborts(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    fb_inject_init_pid(h->w, KP_ERR_CLUSTER_AUTHORIZATION_FAILED, 1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_int_equal(fb_count_api(h->w, KP_API_PRODUCE), 0);
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    ph_free(h);
+}
+
+static void t_idempotent_five_in_flight_order_after_error(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 1, -1); /* first of the five */
+    int id;
+    for (int i = 0; i < 5; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_for(h, 1);
+    }
+    assert_int_equal(fb_held(h->w, 0), 5); /* five in flight */
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 5);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_true(ph_each_once(h));
+    assert_int_equal(ph_callbacks_ok(h), 6);
+    assert_true(log_in_order(h, 0, 0, 6));
+    ph_free(h);
+}
+
+static void t_idempotent_disconnect_with_five_in_flight_no_dup(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true); /* broker appends, answers are lost */
+    int id;
+    for (int i = 0; i < 5; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_for(h, 1);
+    }
+    assert_int_equal(fb_held(h->w, 0), 5);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 6);
+    fb_disconnect(h->w, 0);
+    fb_hold(h->w, 0, false);
+    assert_true(ph_run_until_acked(h, 10000));
+    assert_true(ph_each_once(h));
+    assert_int_equal(ph_callbacks_ok(h), 6);
+    assert_true(log_in_order(h, 0, 0, 6)); /* no duplicate, no reorder */
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(ph_cb_of(h, i)->offset, i); /* original offsets */
+    ph_free(h);
+}
+
+static void t_duplicate_sequence_is_success_without_offset(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_DUPLICATE_SEQUENCE_NUMBER, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(ph_cb_of(h, id)->offset, -1);
+    assert_int_equal(stats(h).duplicates, 1);
+    ph_free(h);
+}
+
+static void t_out_of_order_for_current_pid_resets_producer_id(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id); /* sequence 1 = last acked + 1: not retriable */
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(stats(h).producer_id_resets, 1);
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_INIT_PRODUCER_ID), 2);
+    const fb_req *r = fb_req_at(h->w, fb_nreqs(h->w) - 1);
+    assert_int_equal(r->pid[0], 1001);
+    assert_int_equal(r->base_seq[0], 0);
+    ph_free(h);
+}
+
+static void t_unknown_producer_id_after_log_truncation_restarts_sequences(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000)); /* last acked offset 1 */
+    fb_forget_producers(h->w, 5);              /* retention removed the head */
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    const fb_req *r = fb_req_at(h->w, fb_nreqs(h->w) - 1);
+    assert_int_equal(r->base_seq[0], 0); /* startSequencesAtBeginning */
+    assert_int_equal(r->pid[0], 1000);    /* same producer id */
+    ph_free(h);
+}
+
+static void t_cluster_authorization_failed_is_fatal_with_idempotence(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_CLUSTER_AUTHORIZATION_FAILED, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_string_equal(ph_cb_of(h, id)->msg, "The producer is not authorized to do idempotent sends");
+    int r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED); /* aborted */
+    assert_int_equal(produce_reqs(h), r0);
+    ph_free(h);
+}
+
+static void t_expired_retried_batch_marks_unresolved_and_resets_pid(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "delivery.timeout.ms=31500", "retry.backoff.ms=1000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 1000, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 40000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    assert_true(h->events[KP_EV_SEQUENCE_UNRESOLVED - 100] >= 1);
+    ph_run_for(h, 500);
+    assert_int_equal(stats(h).producer_id_resets, 1);
+    fb_inject(h->w, "t", 0, 0, 0, -1);
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_INIT_PRODUCER_ID), 2);
+    ph_free(h);
+}
+
+static void t_throttle_delays_next_produce(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_set_throttle(h->w, 0, 500);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000)); /* answered with throttle 500 */
+    int64_t t0 = fb_now_ms(h->w);
+    fb_set_throttle(h->w, 0, 0);
+    int r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 400);
+    assert_int_equal(produce_reqs(h), r0);
+    assert_true(ph_run_until_acked(h, 1000));
+    assert_true(fb_now_ms(h->w) - t0 >= 490);
+    assert_true(metric(h, "produce-throttle-time-max") == 500);
+    assert_true(h->events[KP_EV_THROTTLE - 100] >= 1);
+    ph_free(h);
+}
+
+static void t_acks_zero_succeeds_without_offsets(void **s) {
+    (void)s;
+    const char *set[] = { "acks=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, 0)->err, KP_ERR_NONE);
+    assert_int_equal(ph_cb_of(h, 0)->offset, -1);
+    assert_int_equal(ph_cb_of(h, 1)->offset, -1);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 2);
+    assert_int_equal(fb_req_at(h->w, fb_nreqs(h->w) - 1)->acks, 0);
+    ph_free(h);
+}
+
+static void t_unsupported_produce_version(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    fb_set_api_max(h->w, 0, KP_API_PRODUCE, 2); /* magic v2 needs v3+ */
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_UNSUPPORTED_VERSION);
+    assert_int_equal(produce_reqs(h), 0);
+    ph_free(h);
+}
+
+static void t_one_request_per_node_with_all_its_partitions(void **s) {
+    (void)s;
+    const char *set[] = { "linger.ms=100", NULL };
+    ph *h = ph_new(2, 4, set); /* p0,p2 on node 0; p1,p3 on node 1 */
+    warm(h, 0);
+    warm(h, 1);
+    int first = fb_nreqs(h->w);
+    int id;
+    for (int p = 0; p < 4; p++)
+        assert_int_equal(ph_send(h, p, NULL, &id), KP_SEND_OK);
+    assert_true(ph_run_until_acked(h, 3000));
+    int reqs = 0;
+    for (int i = first; i < fb_nreqs(h->w); i++) {
+        const fb_req *r = fb_req_at(h->w, i);
+        if (r->api_key != KP_API_PRODUCE)
+            continue;
+        reqs++;
+        assert_int_equal(r->nparts, 2);
+        assert_int_equal(r->partition[0] % 2, r->node);
+        assert_int_equal(r->partition[1] % 2, r->node);
+    }
+    assert_int_equal(reqs, 2);
+    ph_free(h);
+}
+
+static void t_metrics_after_traffic(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    int id;
+    for (int i = 0; i < 5; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_until_acked(h, 1000);
+    }
+    assert_true(metric(h, "record-send-total") == 6);
+    assert_true(metric(h, "batch-size-avg") > 61);
+    assert_true(metric(h, "request-latency-max") >= 0);
+    assert_true(metric(h, "records-per-request-avg") == 1);
+    assert_true(metric(h, "requests-in-flight") == 0);
+    assert_true(metric(h, "metadata-age") >= 0);
+    double v;
+    assert_true(kp_metrics_get(kp_producer_metrics(h->p), "record-send-total", "t", fb_now_ms(h->w), &v));
+    assert_true(v == 6);
+    ph_free(h);
+}
+
+static void t_bug_8325_split_batch_expires_again(void **s) {
+    (void)s;
+    for (int bug = 0; bug <= 1; bug++) {
+        const char *set[] = { "linger.ms=1000", "batch.size=4000", "delivery.timeout.ms=31000",
+                              bug ? "bug.KAFKA-8325=true" : "bug.KAFKA-8325=false", NULL };
+        ph *h = ph_new(1, 1, set);
+        warm(h, 0);
+        fb_set_message_max_bytes(h->w, 300);
+        int id;
+        for (int i = 0; i < 40; i++)
+            ph_send(h, 0, NULL, &id);
+        assert_true(ph_run_until_acked(h, 10000));
+        assert_true(ph_each_once(h));
+        ph_run_for(h, 32000); /* past delivery.timeout.ms of the big batch */
+        if (bug) {
+            /* the split batch was left in flight: expired, its records'
+             * callbacks fire again with a TimeoutException */
+            assert_false(ph_each_once(h));
+            assert_true(ph_callbacks_err(h, KP_ERR__TIMED_OUT) >= 40);
+        } else {
+            assert_true(ph_each_once(h));
+            assert_int_equal(ph_callbacks_err(h, KP_ERR__TIMED_OUT), 0);
+            assert_true(kp_producer_pool_is_whole(h->p));
+        }
+        ph_free(h);
+    }
+}
+
+static void t_bug_8350_endless_split(void **s) {
+    (void)s;
+    for (int bug = 0; bug <= 1; bug++) {
+        const char *set[] = { "linger.ms=1000", "batch.size=8000", "delivery.timeout.ms=31000",
+                              bug ? "bug.KAFKA-8350=true" : "bug.KAFKA-8350=false", NULL };
+        ph *h = ph_new(1, 1, set);
+        warm(h, 0);
+        fb_set_message_max_bytes(h->w, 300);
+        int id;
+        for (int i = 0; i < 30; i++)
+            ph_send(h, 0, NULL, &id);
+        ph_run_until_acked(h, 40000);
+        if (bug) {
+            /* batch.size pieces never fit: split again and again until
+             * delivery.timeout.ms fails the records */
+            assert_true(stats(h).splits > 50);
+            assert_int_equal(ph_callbacks_err(h, KP_ERR__TIMED_OUT), 30);
+        } else {
+            assert_true(stats(h).splits < 20);
+            assert_int_equal(ph_callbacks_ok(h), 31);
+            assert_true(log_in_order(h, 0, 0, 31));
+        }
+        ph_free(h);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_retry_then_success),
+        cmocka_unit_test(t_retry_waits_retry_backoff),
+        cmocka_unit_test(t_retries_exhausted),
+        cmocka_unit_test(t_non_retriable_error_fails_at_once),
+        cmocka_unit_test(t_topic_authorization_failed_message),
+        cmocka_unit_test(t_not_leader_requests_metadata_and_follows_leader),
+        cmocka_unit_test(t_disconnect_retries_and_refreshes_metadata),
+        cmocka_unit_test(t_request_timeout_closes_connection_then_retries),
+        cmocka_unit_test(t_split_on_message_too_large_until_pieces_fit),
+        cmocka_unit_test(t_single_record_too_large_fails),
+        cmocka_unit_test(t_expiry_of_queued_batch),
+        cmocka_unit_test(t_expiry_of_in_flight_batch),
+        cmocka_unit_test(t_no_retry_after_delivery_timeout),
+        cmocka_unit_test(t_max_in_flight_one_mutes_partition),
+        cmocka_unit_test(t_ordering_with_retries_max_in_flight_one),
+        cmocka_unit_test(t_reordering_without_idempotence_at_five),
+        cmocka_unit_test(t_idempotent_init_producer_id_first),
+        cmocka_unit_test(t_init_producer_id_retriable_error_backs_off),
+        cmocka_unit_test(t_init_producer_id_fatal_error_aborts),
+        cmocka_unit_test(t_idempotent_five_in_flight_order_after_error),
+        cmocka_unit_test(t_idempotent_disconnect_with_five_in_flight_no_dup),
+        cmocka_unit_test(t_duplicate_sequence_is_success_without_offset),
+        cmocka_unit_test(t_out_of_order_for_current_pid_resets_producer_id),
+        cmocka_unit_test(t_unknown_producer_id_after_log_truncation_restarts_sequences),
+        cmocka_unit_test(t_cluster_authorization_failed_is_fatal_with_idempotence),
+        cmocka_unit_test(t_expired_retried_batch_marks_unresolved_and_resets_pid),
+        cmocka_unit_test(t_throttle_delays_next_produce),
+        cmocka_unit_test(t_acks_zero_succeeds_without_offsets),
+        cmocka_unit_test(t_unsupported_produce_version),
+        cmocka_unit_test(t_one_request_per_node_with_all_its_partitions),
+        cmocka_unit_test(t_metrics_after_traffic),
+        cmocka_unit_test(t_bug_8325_split_batch_expires_again),
+        cmocka_unit_test(t_bug_8350_endless_split),
+    };
+    return cmocka_run_group_tests_name("sender", tests, NULL, NULL);
+}
