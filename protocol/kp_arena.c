@@ -13,6 +13,7 @@
  */
 #include "kp_arena.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +118,8 @@ void *kp_arena_alloc(kp_arena *a, size_t n) {
             continue;
         }
         if (next) { /* unused since reset and too small: give it back */
-            if (c)
-                c->next = next->next;
-            else
-                a->head = next->next;
+            assert(c); /* cur is NULL only while there are no chunks at all */
+            c->next = next->next;
             a->reserved -= next->cap;
             free(next);
             continue;

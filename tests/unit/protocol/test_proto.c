@@ -501,6 +501,25 @@ static void response_frame_decode_rejects_unsupported_and_trailing(void **state)
     kp_arena_destroy(a);
 }
 
+static void unknown_api_keys_and_short_frames_rejected(void **state) {
+    (void)state;
+    kp_arena *a = kp_arena_new(0, 0);
+    kp_request_body rq;
+    kp_response_body rs;
+    uint8_t empty[1] = { 0 };
+    assert_int_equal(pt_decode(PT_REQ, 11, 0, empty, 0, a, &rq), KP_ERR__UNSUPPORTED);
+    assert_int_equal(pt_decode(PT_RESP, -1, 0, empty, 0, a, &rs), KP_ERR__UNSUPPORTED);
+    kp_response_header h;
+    kp_response r;
+    kp_request q;
+    uint8_t f[6] = { 0, 0, 0, 2, 0, 1 }; /* size 2: a correlation id needs 4 */
+    assert_int_equal(kp_response_frame_header(f, 3, &h), KP_ERR__TRUNCATED);
+    assert_int_equal(kp_response_frame_header(f, 6, &h), KP_ERR__TRUNCATED);
+    assert_int_equal(kp_response_frame_decode(f, 6, KP_API_END_TXN, 1, a, &r), KP_ERR__TRUNCATED);
+    assert_int_equal(kp_request_frame_decode(f, 3, a, &q), KP_ERR__TRUNCATED);
+    kp_arena_destroy(a);
+}
+
 static void api_versions_unsupported_answer_is_v0_layout(void **state) {
     (void)state;
     uint8_t buf[64];
@@ -605,6 +624,7 @@ int main(void) {
         cmocka_unit_test(frame_peek_waits_for_whole_frame_and_bounds_size),
         cmocka_unit_test(request_frame_decode_checks_size_and_version),
         cmocka_unit_test(response_frame_decode_rejects_unsupported_and_trailing),
+        cmocka_unit_test(unknown_api_keys_and_short_frames_rejected),
         cmocka_unit_test(api_versions_unsupported_answer_is_v0_layout),
         cmocka_unit_test(api_table_names_and_ranges),
         cmocka_unit_test(produce_with_acks_zero_has_no_response),
