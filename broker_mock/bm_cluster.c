@@ -223,8 +223,27 @@ static bool bm_broker_up(const bm_cluster *c, int32_t id) {
     return id >= 0 && id < c->conf.brokers && c->brokers[id].up;
 }
 
+int32_t bm__max_message_bytes(const bm_cluster *c, const bm_topic *t) {
+    return t->conf.max_message_bytes >= 0 ? t->conf.max_message_bytes : c->conf.message_max_bytes;
+}
+
+int32_t bm__min_isr(const bm_cluster *c, const bm_topic *t) {
+    return t->conf.min_insync_replicas >= 1 ? t->conf.min_insync_replicas
+                                            : c->conf.min_insync_replicas;
+}
+
+bool bm__unclean(const bm_cluster *c, const bm_topic *t) {
+    return t->conf.unclean_leader_election >= 0 ? t->conf.unclean_leader_election == 1
+                                                : c->conf.unclean_leader_election;
+}
+
+bool bm__log_append_time(const bm_cluster *c, const bm_topic *t) {
+    return t->conf.log_append_time >= 0 ? t->conf.log_append_time == 1 : c->conf.log_append_time;
+}
+
 static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
-                                int32_t partitions, int32_t rf, bool auto_created) {
+                                int32_t partitions, int32_t rf, bool auto_created,
+                                const bm_topic_config *tc) {
     if (!bm_topic_name_valid(name, len))
         return KP_ERR_INVALID_TOPIC_EXCEPTION;
     if (partitions <= 0 || partitions > 100000)
@@ -255,6 +274,10 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
     memcpy(t->name, name, len);
     t->name[len] = 0;
     t->npart = partitions;
+    if (tc)
+        t->conf = *tc;
+    else
+        bm_topic_config_defaults(&t->conf);
     for (int32_t p = 0; p < partitions; p++) {
         bm_partition *pp = &t->parts[p];
         pp->topic = t;
@@ -304,11 +327,18 @@ kp_err bm_cluster_create_topic(bm_cluster *c, const char *topic, int32_t partiti
                                int32_t replication_factor) {
     if (!topic)
         return KP_ERR_INVALID_TOPIC_EXCEPTION;
-    return bm_create_topic_n(c, topic, strlen(topic), partitions, replication_factor, false);
+    return bm_create_topic_n(c, topic, strlen(topic), partitions, replication_factor, false, NULL);
+}
+
+kp_err bm_cluster_create_topic_with(bm_cluster *c, const char *topic, int32_t partitions,
+                                    int32_t replication_factor, const bm_topic_config *tc) {
+    if (!topic)
+        return KP_ERR_INVALID_TOPIC_EXCEPTION;
+    return bm_create_topic_n(c, topic, strlen(topic), partitions, replication_factor, false, tc);
 }
 
 kp_err bm__auto_create(bm_cluster *c, const char *topic, size_t len) {
-    return bm_create_topic_n(c, topic, len, c->conf.num_partitions, 0, true);
+    return bm_create_topic_n(c, topic, len, c->conf.num_partitions, 0, true, NULL);
 }
 
 int32_t bm_cluster_topic_count(const bm_cluster *c) {
@@ -643,7 +673,7 @@ kp_err bm_cluster_crash_broker(bm_cluster *c, int32_t id) {
                 continue;
             if (p->leader == ri) {
                 bool unclean;
-                int32_t nl = bm_elect(c, p, id, c->conf.unclean_leader_election, &unclean);
+                int32_t nl = bm_elect(c, p, id, bm__unclean(c, p->topic), &unclean);
                 if (nl >= 0) {
                     if (unclean)
                         for (int32_t r = 0; r < p->nrep; r++)
@@ -688,7 +718,7 @@ kp_err bm_cluster_restart_broker(bm_cluster *c, int32_t id) {
             if (p->leader < 0) {
                 if (r->in_isr) {
                     bm_leader_set(c, p, ri, "restart of last ISR member");
-                } else if (c->conf.unclean_leader_election) {
+                } else if (bm__unclean(c, p->topic)) {
                     for (int32_t q = 0; q < p->nrep; q++)
                         if (q != ri)
                             bm_isr_set(c, p, &p->rep[q], false);
@@ -993,13 +1023,14 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         return;
     }
     /* Partition.appendRecordsToLeader */
-    if (acks == -1 && bm__isr_size(p) < c->conf.min_insync_replicas) {
+    if (acks == -1 && bm__isr_size(p) < bm__min_isr(c, p->topic)) {
         bm_produce_fail(c, p, broker, KP_ERR_NOT_ENOUGH_REPLICAS, topic, partition, api_version,
                         "ISR smaller than min.insync.replicas", out);
         return;
     }
     /* Log.analyzeAndValidateRecords */
-    if (len > (size_t)(c->conf.message_max_bytes < 0 ? 0 : c->conf.message_max_bytes)) {
+    int32_t max_bytes = bm__max_message_bytes(c, p->topic);
+    if (len > (size_t)(max_bytes < 0 ? 0 : max_bytes)) {
         bm_produce_fail(c, p, broker, KP_ERR_MESSAGE_TOO_LARGE, topic, partition, api_version,
                         "batch larger than message.max.bytes", out);
         return;
@@ -1107,7 +1138,7 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
     b->leader_epoch = p->leader_epoch;
     kp_be64_put(b->bytes, (uint64_t)b->base_offset);
     kp_be32_put(b->bytes + 12, (uint32_t)b->leader_epoch);
-    if (c->conf.log_append_time) {
+    if (bm__log_append_time(c, p->topic)) {
         /* LogValidator: LogAppendTime rewrites maxTimestamp and the
          * timestamp-type bit, so the CRC is computed again. */
         int64_t now_ms = now / 1000;
@@ -1159,7 +1190,7 @@ bool bm_cluster_acks_check(const bm_cluster *c, const char *topic, int32_t parti
         return true;
     }
     if (p->hw >= required_offset) {
-        *err = bm__isr_size(p) >= c->conf.min_insync_replicas
+        *err = bm__isr_size(p) >= bm__min_isr(c, p->topic)
                    ? KP_ERR_NONE : KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
         return true;
     }

@@ -96,6 +96,36 @@ typedef struct bm_config {
 /* Fills Kafka 2.1 broker defaults (as listed above). */
 void bm_config_defaults(bm_config *conf);
 
+/* Sets one broker setting by its KafkaConfig name from a string (the
+ * `broker.KEY=VALUE` of `--set` and scenario.proto's Cluster settings):
+ *   message.max.bytes int >= 0 | min.insync.replicas int >= 1 |
+ *   unclean.leader.election.enable bool | replica.lag.time.max.ms long >= 0 |
+ *   replica.fetch.wait.max.ms int >= 0 (the follower fetch interval; 0 = 1 ms) |
+ *   kpsim.replica.lag.ms long >= 0 | auto.create.topics.enable bool |
+ *   num.partitions int >= 1 | default.replication.factor int >= 1 |
+ *   quota.producer.default long >= 0 | log.message.timestamp.type
+ *   CreateTime|LogAppendTime | transaction.max.timeout.ms long >= 1 |
+ *   socket.request.max.bytes int >= 1 | kpsim.txn.marker.delay.ms long >= 0 |
+ *   kpsim.chaos.error.rate 0..1 | kpsim.duplicate.as.error bool
+ * bool = "true" / "false". KP_ERR__CONFIG with a message in errbuf (may be
+ * NULL) for an unknown name or a bad value; conf is unchanged then. */
+kp_err bm_config_set(bm_config *conf, const char *name, const char *value, char *errbuf,
+                     size_t errlen);
+
+/* Topic-level overrides (LogConfig names); -1 = use the broker's. */
+typedef struct bm_topic_config {
+    int32_t max_message_bytes;       /* max.message.bytes */
+    int32_t min_insync_replicas;     /* min.insync.replicas */
+    int8_t unclean_leader_election;  /* unclean.leader.election.enable: 0/1 */
+    int8_t log_append_time;          /* message.timestamp.type: 0 Create, 1 LogAppend */
+} bm_topic_config;
+
+void bm_topic_config_defaults(bm_topic_config *tc);
+/* max.message.bytes | min.insync.replicas | unclean.leader.election.enable |
+ * message.timestamp.type; errors as bm_config_set. */
+kp_err bm_topic_config_set(bm_topic_config *tc, const char *name, const char *value,
+                           char *errbuf, size_t errlen);
+
 /* Creates the cluster, every broker up, no topics. The controller view
  * elects leaders itself. Returns NULL on a bad config (brokers outside
  * 1..BM_MAX_BROKERS) or no memory. */
@@ -121,6 +151,9 @@ const bm_config *bm_cluster_config(const bm_cluster *c);
  * KP_ERR_INVALID_TOPIC_EXCEPTION (empty / too long / bad characters). */
 kp_err bm_cluster_create_topic(bm_cluster *c, const char *topic,
                                int32_t partitions, int32_t replication_factor);
+/* The same with topic-level overrides (tc NULL = none). */
+kp_err bm_cluster_create_topic_with(bm_cluster *c, const char *topic, int32_t partitions,
+                                    int32_t replication_factor, const bm_topic_config *tc);
 
 typedef struct bm_partition_info {
     int32_t leader;        /* -1 when none */

@@ -126,6 +126,7 @@ typedef struct bm_partition {
 
 struct bm_topic {
     char *name;
+    bm_topic_config conf;
     int32_t npart;
     bm_partition *parts;
 };
@@ -207,6 +208,11 @@ bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem);
 bm_topic *bm__topic(const bm_cluster *c, const char *name);
 int32_t bm__topic_index(const bm_cluster *c, const char *name);
 bm_partition *bm__partition(const bm_cluster *c, const char *topic, int32_t partition);
+/* Effective settings of a topic (its override, else the broker's). */
+int32_t bm__max_message_bytes(const bm_cluster *c, const bm_topic *t);
+int32_t bm__min_isr(const bm_cluster *c, const bm_topic *t);
+bool bm__unclean(const bm_cluster *c, const bm_topic *t);
+bool bm__log_append_time(const bm_cluster *c, const bm_topic *t);
 /* Leader broker id, -1 none. */
 int32_t bm__leader_id(const bm_partition *p);
 int32_t bm__isr_size(const bm_partition *p);
