@@ -1244,6 +1244,9 @@ ProtobufCMessage *sc_textpb_parse(const ProtobufCMessageDescriptor *desc, const 
         return NULL;
     }
     desc->message_init(msg);
+    /* a UTF-8 byte order mark (some editors write one) is not content */
+    if (p.len >= 3 && !memcmp(p.src, "\xEF\xBB\xBF", 3))
+        p.off = 3;
     sc__tok top = { .kind = TK_PUNCT, .pos = { 1, 1 } };
     long rec = sc__pos_add_msg(p.pos, msg, top.pos);
     bool ok = rec >= 0;

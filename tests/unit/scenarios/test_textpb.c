@@ -406,6 +406,21 @@ static void text_need_not_be_nul_terminated(void **state) {
     free_all(m);
 }
 
+static void byte_order_mark_and_crlf_are_not_content(void **state) {
+    sc_positions *pos = NULL;
+    All *m = parse_ok("\xEF\xBB\xBFi32: 1\r\ni64: 2\r\n", &pos);
+    assert_int_equal(m->i32, 1);
+    sc_pos np, vp;
+    assert_true(sc_positions_field(pos, &m->base, "i32", 0, &np, &vp));
+    assert_int_equal(np.column, 1);
+    assert_true(sc_positions_field(pos, &m->base, "i64", 0, &np, &vp));
+    assert_int_equal(np.line, 2);
+    assert_int_equal(np.column, 1);
+    sc_positions_free(pos);
+    free_all(m);
+    expect_err("i32: 1\r\n  bogus: 2\r\n", 2, 3, "unknown field 'bogus'");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_scalar_type_reads_its_value),
@@ -435,6 +450,7 @@ int main(void) {
         cmocka_unit_test(error_nesting_depth_is_bounded),
         cmocka_unit_test(error_file_name_and_no_position),
         cmocka_unit_test(text_need_not_be_nul_terminated),
+        cmocka_unit_test(byte_order_mark_and_crlf_are_not_content),
     };
     return cmocka_run_group_tests_name("scenarios: text-format reader", tests, NULL, NULL);
 }
