@@ -432,19 +432,36 @@ static void inc_remove(kp_accumulator *acc, kp_batch *b) {
 /* Recycling                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Staging buffers come in size classes (multiples of a quarter of
+ * batch.size, at least 1 KiB) so that the small moves of the compression
+ * ratio estimate map to the same class and buffers get reused; the
+ * smallest free buffer that fits is taken (best fit), so the big ones stay
+ * available for the big needs. */
+static size_t staging_class(const kp_accumulator *acc, size_t need) {
+    size_t q = (size_t)acc->batch_size / 4;
+    if (q < 1024)
+        q = 1024;
+    return (need + q - 1) / q * q;
+}
+
 static uint8_t *take_staging(kp_accumulator *acc, size_t need, size_t *cap) {
+    size_t best = SIZE_MAX;
     for (size_t i = 0; i < acc->nfree_staging; i++) {
-        if (acc->free_staging[i].cap >= need) {
-            uint8_t *p = acc->free_staging[i].ptr;
-            *cap = acc->free_staging[i].cap;
-            acc->free_staging[i] = acc->free_staging[--acc->nfree_staging];
-            return p;
-        }
+        size_t c = acc->free_staging[i].cap;
+        if (c >= need && (best == SIZE_MAX || c < acc->free_staging[best].cap))
+            best = i;
     }
-    uint8_t *p = malloc(need);
+    if (best != SIZE_MAX) {
+        uint8_t *p = acc->free_staging[best].ptr;
+        *cap = acc->free_staging[best].cap;
+        acc->free_staging[best] = acc->free_staging[--acc->nfree_staging];
+        return p;
+    }
+    size_t c = staging_class(acc, need);
+    uint8_t *p = malloc(c);
     if (p) {
         acc->stats.staging_mallocs++;
-        *cap = need;
+        *cap = c;
     }
     return p;
 }
@@ -455,7 +472,17 @@ static void release_staging(kp_accumulator *acc, kp_batch *b) {
     if (acc->nfree_staging < MAX_FREE_STAGING) {
         acc->free_staging[acc->nfree_staging++] = (staging_buf){ b->staging, b->staging_capacity };
     } else {
-        free(b->staging);
+        /* full: drop the smallest (the one least likely to fit later) */
+        size_t small = 0;
+        for (size_t i = 1; i < acc->nfree_staging; i++)
+            if (acc->free_staging[i].cap < acc->free_staging[small].cap)
+                small = i;
+        if (acc->free_staging[small].cap < b->staging_capacity) {
+            free(acc->free_staging[small].ptr);
+            acc->free_staging[small] = (staging_buf){ b->staging, b->staging_capacity };
+        } else {
+            free(b->staging);
+        }
     }
     b->staging = NULL;
     b->staging_capacity = 0;
