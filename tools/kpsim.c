@@ -24,6 +24,7 @@
 
 extern const kp_cmd kp_cmd_partition;
 extern const kp_cmd kp_cmd_broker;
+extern const kp_cmd kp_cmd_produce;
 extern const kp_cmd kp_cmd_trace;
 extern const kp_cmd kp_cmd_list;
 extern const kp_cmd kp_cmd_validate;
@@ -32,6 +33,7 @@ extern const kp_cmd kp_cmd_report;
 static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_partition,
     &kp_cmd_broker,
+    &kp_cmd_produce,
     &kp_cmd_trace,
     &kp_cmd_list,
     &kp_cmd_validate,
