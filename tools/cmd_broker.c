@@ -28,12 +28,15 @@
 #include "bm_events.h"
 #include "kp_proto.h"
 #include "live.h"
+#include "sc_scenario.h"
+#include "scenario.pb-c.h"
 
 static int bc_run(int argc, char **argv);
 
 const kp_cmd kp_cmd_broker = {
     .name = "broker",
-    .synopsis = "broker --listen HOST:PORT [--brokers N] [--partitions P] [--topic NAME]... [--verbose]",
+    .synopsis = "broker --listen HOST:PORT [--brokers N] [--partitions P] [--topic NAME]... "
+                "[--scenario FILE] [--verbose]",
     .summary = "Serve the mock Kafka 2.1 cluster (broker_mock) on real TCP.",
     .help =
         "Broker i (0..N-1) listens on HOST:PORT+i; metadata advertises those addresses.\n"
@@ -49,8 +52,10 @@ const kp_cmd kp_cmd_broker = {
         "  --replication R     replication factor of created topics (default min(N, 3))\n"
         "  --topic NAME        create NAME at start (repeatable)\n"
         "  --verbose           log every request (broker, API, version, correlation id)\n"
-        "  --scenario FILE     not available yet: the scenario format is still being\n"
-        "                      written (scenarios/); the option is refused until then\n\n"
+        "  --scenario FILE     build the cluster from the scenario's `cluster` block:\n"
+        "                      brokers, topics with their settings, broker settings\n"
+        "                      (options given on the command line win); the\n"
+        "                      scenario's workload and faults are not run here\n\n"
         "example:\n"
         "  kpsim broker --listen 127.0.0.1:9092 --brokers 3 --partitions 4 &\n"
         "  kcat -b 127.0.0.1:9092 -L\n",
@@ -322,7 +327,9 @@ static void bc_summary(bm_cluster *c) {
 static int bc_run(int argc, char **argv) {
     const kp_cmd *cmd = &kp_cmd_broker;
     const char *listen = NULL;
+    const char *scenario = NULL;
     int64_t brokers = 1, partitions = 1, rf = -1;
+    bool brokers_given = false, partitions_given = false;
     bool verbose = false;
     const char *topics[64];
     int ntopics = 0;
@@ -337,10 +344,12 @@ static int bc_run(int argc, char **argv) {
         } else if (!strcmp(a, "--brokers")) {
             if (!v || !kp_cli_parse_i64(v, 1, BM_MAX_BROKERS, &brokers))
                 return kp_cli_usage(cmd, "--brokers must be a whole number from 1 to %d", BM_MAX_BROKERS);
+            brokers_given = true;
             i++;
         } else if (!strcmp(a, "--partitions")) {
             if (!v || !kp_cli_parse_i64(v, 1, 10000, &partitions))
                 return kp_cli_usage(cmd, "--partitions must be a whole number from 1 to 10000");
+            partitions_given = true;
             i++;
         } else if (!strcmp(a, "--replication")) {
             if (!v || !kp_cli_parse_i64(v, 1, BM_MAX_BROKERS, &rf))
@@ -357,8 +366,10 @@ static int bc_run(int argc, char **argv) {
         } else if (!strcmp(a, "--verbose")) {
             verbose = true;
         } else if (!strcmp(a, "--scenario")) {
-            return kp_cli_usage(cmd, "--scenario is not available yet (the scenario format does not "
-                                     "exist yet); see kpsim help broker");
+            if (!v)
+                return kp_cli_usage(cmd, "--scenario needs a file");
+            scenario = v;
+            i++;
         } else {
             return kp_cli_usage(cmd, "unknown option '%s'", a);
         }
@@ -370,12 +381,43 @@ static int bc_run(int argc, char **argv) {
     if (!colon || colon == listen || (size_t)(colon - listen) >= 64 ||
         !kp_cli_parse_i64(colon + 1, 0, 65535, &port))
         return kp_cli_usage(cmd, "--listen wants HOST:PORT with PORT 0..65535, got '%s'", listen);
-    if (rf > brokers)
+    /* The scenario's cluster block: brokers and settings now, topics once
+     * the cluster exists. */
+    sc_scenario *sc = NULL;
+    const Kpsim__Cluster *scl = NULL;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    if (scenario) {
+        sc_error serr;
+        memset(&serr, 0, sizeof serr);
+        sc = sc_scenario_load(scenario, &serr);
+        if (!sc) {
+            fprintf(stderr, "kpsim broker: %s\n", serr.text);
+            return KP_EXIT_USAGE;
+        }
+        scl = sc_scenario_proto(sc)->cluster;
+        if (scl && !brokers_given)
+            brokers = scl->brokers;
+        for (size_t i = 0; scl && i < scl->n_broker_setting; i++) {
+            char why[256];
+            const Kpsim__Setting *st = scl->broker_setting[i];
+            if (bm_config_set(&conf, st->key, st->value, why, sizeof why) != KP_ERR_NONE) {
+                fprintf(stderr, "kpsim broker: %s: %s\n", scenario, why);
+                sc_scenario_free(sc);
+                return KP_EXIT_USAGE;
+            }
+        }
+    }
+    if (rf > brokers) {
+        sc_scenario_free(sc);
         return kp_cli_usage(cmd, "--replication %lld is more than --brokers %lld", (long long)rf,
                             (long long)brokers);
-    if (port > 0 && port + brokers - 1 > 65535)
+    }
+    if (port > 0 && port + brokers - 1 > 65535) {
+        sc_scenario_free(sc);
         return kp_cli_usage(cmd, "ports %lld..%lld do not fit", (long long)port,
                             (long long)(port + brokers - 1));
+    }
     char host[64];
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = 0;
@@ -386,6 +428,7 @@ static int bc_run(int argc, char **argv) {
     s.live = sn_live_new((kp_observer){ NULL, NULL });
     if (!s.live) {
         fprintf(stderr, "kpsim broker: cannot start the event loop\n");
+        sc_scenario_free(sc);
         return KP_EXIT_FAILED;
     }
     s.tr = sn_live_transport(s.live);
@@ -397,11 +440,13 @@ static int bc_run(int argc, char **argv) {
         if (!ls[b] && b == 0) {
             fprintf(stderr, "kpsim broker: cannot listen on %s:%d\n", host, base);
             sn_live_destroy(s.live);
+            sc_scenario_free(sc);
             return KP_EXIT_USAGE;
         }
         if (!ls[b]) {
             fprintf(stderr, "kpsim broker: cannot listen on %s:%d (broker %d)\n", host, base + b, (int)b);
             sn_live_destroy(s.live);
+            sc_scenario_free(sc);
             return KP_EXIT_USAGE;
         }
         if (b == 0 && base == 0)
@@ -410,16 +455,17 @@ static int bc_run(int argc, char **argv) {
             fprintf(stderr, "kpsim broker: ports from %d do not fit %lld brokers\n", base,
                     (long long)brokers);
             sn_live_destroy(s.live);
+            sc_scenario_free(sc);
             return KP_EXIT_USAGE;
         }
     }
-    bm_config conf;
-    bm_config_defaults(&conf);
     conf.brokers = (int32_t)brokers;
     snprintf(conf.host, sizeof conf.host, "%s", host);
     conf.port_base = base;
-    conf.num_partitions = (int32_t)partitions;
-    conf.default_replication_factor = (int32_t)(rf > 0 ? rf : (brokers < 3 ? brokers : 3));
+    if (partitions_given || !scenario)
+        conf.num_partitions = (int32_t)partitions;
+    if (rf > 0 || !scenario)
+        conf.default_replication_factor = (int32_t)(rf > 0 ? rf : (brokers < 3 ? brokers : 3));
     kp_env env;
     memset(&env, 0, sizeof env);
     env.clock = sn_live_clock(s.live);
@@ -429,8 +475,32 @@ static int bc_run(int argc, char **argv) {
     if (!s.c) {
         fprintf(stderr, "kpsim broker: cannot create the cluster\n");
         sn_live_destroy(s.live);
+        sc_scenario_free(sc);
         return KP_EXIT_FAILED;
     }
+    for (size_t i = 0; scl && i < scl->n_topic; i++) {
+        const Kpsim__Topic *tp = scl->topic[i];
+        bm_topic_config tc;
+        bm_topic_config_defaults(&tc);
+        char why[256];
+        kp_err e = KP_ERR_NONE;
+        for (size_t k = 0; k < tp->n_setting && e == KP_ERR_NONE; k++)
+            e = bm_topic_config_set(&tc, tp->setting[k]->key, tp->setting[k]->value, why, sizeof why);
+        if (e == KP_ERR_NONE) {
+            int32_t trf = tp->replication_factor > (int32_t)brokers ? (int32_t)brokers
+                                                                    : tp->replication_factor;
+            e = bm_cluster_create_topic_with(s.c, tp->name, tp->partitions, trf, &tc);
+            snprintf(why, sizeof why, "%s", kp_err_name(e));
+        }
+        if (e != KP_ERR_NONE) {
+            fprintf(stderr, "kpsim broker: %s: topic %s: %s\n", scenario, tp->name, why);
+            bm_cluster_destroy(s.c);
+            sn_live_destroy(s.live);
+            sc_scenario_free(sc);
+            return KP_EXIT_USAGE;
+        }
+    }
+    sc_scenario_free(sc);
     for (int i = 0; i < ntopics; i++) {
         kp_err e = bm_cluster_create_topic(s.c, topics[i], (int32_t)partitions, 0);
         if (e != KP_ERR_NONE) {
