@@ -275,8 +275,10 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
             wp->log_append_time = -1;
             wp->log_start_offset = -1;
             if (injected != KP_ERR_NONE) {
-                wp->err = injected;
-                bm_err_event(conn, wp->topic, wp->partition, injected, "injected");
+                /* KAFKA_STORAGE_ERROR exists from Produce v4 on */
+                wp->err = injected == KP_ERR_KAFKA_STORAGE_ERROR && conn->api_version < 4
+                              ? KP_ERR_NOT_LEADER_FOR_PARTITION : injected;
+                bm_err_event(conn, wp->topic, wp->partition, wp->err, "injected");
             } else if (pd->records.len < 0) {
                 wp->err = KP_ERR_CORRUPT_MESSAGE;
                 bm_err_event(conn, wp->topic, wp->partition, wp->err, "null record set");

@@ -266,6 +266,14 @@ static void injection_fifo_per_broker_and_api_with_delay(void **state) {
     assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
     assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, 0);
     assert_int_equal(resp.body.produce.topics[0].partitions[0].base_offset, 1); /* one append before */
+    /* an injected KAFKA_STORAGE_ERROR reaches a v3 client as NOT_LEADER */
+    bm_cluster_inject(w->c, 0, KP_API_PRODUCE, 2, KP_ERR_KAFKA_STORAGE_ERROR, 0);
+    bmt_send(cl, KP_API_PRODUCE, 3, 21, &pr, 0);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 3, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    bmt_send(cl, KP_API_PRODUCE, 4, 22, &pr, 0);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 4, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, KP_ERR_KAFKA_STORAGE_ERROR);
     /* any-broker, any-API rule */
     bm_cluster_inject(w->c, -1, -1, 1, KP_ERR_UNKNOWN_SERVER_ERROR, 0);
     bmt_send(other, KP_API_API_VERSIONS, 2, 2, &no_body, 0);
