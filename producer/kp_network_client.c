@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kp_arena.h"
 #include "kp_events.h"
 #include "kp_proto.h"
 
@@ -88,6 +89,7 @@ struct kp_netclient {
     kp_nc_done *aborted;            /* version mismatches (abortedSends) */
     int naborted, aborted_cap;
     kp_node nodes_scratch[KP_NC_MAX_NODES];
+    kp_arena *arena;                /* ApiVersions decoding */
 };
 
 static const char *const kp_status_names[] = {
@@ -463,12 +465,9 @@ static void kp_nc_send_api_versions(kp_netclient *nc, kp_nc_conn *c, int16_t ver
         c->pending_close = true;
 }
 
-/* ApiVersions response (v0-2):
- *   OFFSET SIZE DESCRIPTION
- *   0      2    error_code
- *   2      4    api_versions count N
- *   6      6*N  [api_key i16, min_version i16, max_version i16]
- *   ...    4    throttle_time_ms (v1+)                                    */
+/* NetworkClient.handleApiVersionsResponse. Response body: see
+ * protocol/kp_msg_api_versions.h (error_code, [api_key, min, max],
+ * throttle_time_ms v1+). */
 static void kp_nc_api_versions_done(void *ctx, const kp_client_response *r) {
     kp_netclient *nc = ctx;
     kp_nc_conn *c = kp_nc_find(nc, r->node);
@@ -477,16 +476,32 @@ static void kp_nc_api_versions_done(void *ctx, const kp_client_response *r) {
     int64_t now = r->received_ms;
     kp_reader rd;
     kp_rd_init(&rd, r->body, r->body_len);
-    int16_t err = kp_rd_i16(&rd);
-    int32_t n = kp_rd_array_len(&rd, 6, false);
+    kp_api_versions_response m;
+    memset(&m, 0, sizeof m);
+    if (!nc->arena)
+        nc->arena = kp_arena_new(0, 0);
+    if (nc->arena)
+        kp_arena_reset(nc->arena);
+    kp_err derr = nc->arena ? kp_api_versions_response_decode(&rd, r->api_version, nc->arena, &m) : KP_ERR__NOMEM;
+    if (derr != KP_ERR_NONE && nc->arena && r->api_version > 0) {
+        /* a broker refusing our version answers in the v0 layout */
+        kp_rd_init(&rd, r->body, r->body_len);
+        memset(&m, 0, sizeof m);
+        kp_arena_reset(nc->arena);
+        if (kp_api_versions_response_decode(&rd, 0, nc->arena, &m) == KP_ERR_NONE &&
+            m.error_code == KP_ERR_UNSUPPORTED_VERSION)
+            derr = KP_ERR_NONE;
+    }
+    rd.err = derr;
+    int16_t err = m.error_code;
     int16_t mins[KP_NC_MAX_API_KEY], maxs[KP_NC_MAX_API_KEY];
     for (int i = 0; i < KP_NC_MAX_API_KEY; i++)
         mins[i] = maxs[i] = -1;
-    for (int32_t i = 0; i < n && !rd.err; i++) {
-        int16_t k = kp_rd_i16(&rd), lo = kp_rd_i16(&rd), hi = kp_rd_i16(&rd);
+    for (int32_t i = 0; derr == KP_ERR_NONE && i < m.api_key_count; i++) {
+        int16_t k = m.api_keys[i].api_key;
         if (k >= 0 && k < KP_NC_MAX_API_KEY) {
-            mins[k] = lo;
-            maxs[k] = hi;
+            mins[k] = m.api_keys[i].min_version;
+            maxs[k] = m.api_keys[i].max_version;
         }
     }
     if (rd.err) {
@@ -509,6 +524,8 @@ static void kp_nc_api_versions_done(void *ctx, const kp_client_response *r) {
     memcpy(c->api_min, mins, sizeof mins);
     memcpy(c->api_max, maxs, sizeof maxs);
     c->versions_known = true;
+    if (r->api_version >= 2 && m.throttle_time_ms > 0) /* KIP-219 */
+        kp_netclient_throttle(nc, c->id, m.throttle_time_ms, now);
     kp_nc_set_status(nc, c, KP_NODE_READY, KP_ERR_NONE);
     kp_nc_reset_backoff(nc, c);
     int produce_v = kp_nc_pick_version(nc, c, 0, 0, 7);
@@ -746,6 +763,7 @@ void kp_netclient_destroy(kp_netclient *nc) {
     }
     free(nc->done);
     free(nc->aborted);
+    kp_arena_destroy(nc->arena);
     free(nc->client_id);
     free(nc);
 }

@@ -406,12 +406,11 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
 
     kp_part_resp pr = { KP_ERR_NONE, -1, -1, -1 };
     if (resp->disconnected || resp->version_mismatch) {
+        /* every batch, done or not, as Java does (a batch that expired in
+         * flight goes through failBatch again: its done() is a no-op) */
         pr.error = resp->disconnected ? KP_ERR_NETWORK_EXCEPTION : KP_ERR_UNSUPPORTED_VERSION;
-        for (int i = 0; i < r->nbatches; i++) {
-            bool d = was_done[i];
-            if (!d)
-                kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
-        }
+        for (int i = 0; i < r->nbatches; i++)
+            kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
     } else if (resp->body) {
         kp_arena_reset(s->arena);
         kp_reader rd;
@@ -423,11 +422,8 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
             /* a malformed answer: like a lost one (Java would throw in the
              * parser and the connection would be closed) */
             pr.error = KP_ERR_NETWORK_EXCEPTION;
-            for (int i = 0; i < r->nbatches; i++) {
-                bool d = was_done[i];
-                if (!d)
-                    kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
-            }
+            for (int i = 0; i < r->nbatches; i++)
+                kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
         } else {
             if (s->metrics)
                 kp_metrics_record_throttle(s->metrics, m.throttle_time_ms, now);
@@ -455,11 +451,8 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
         }
     } else {
         /* acks = 0: success without offsets */
-        for (int i = 0; i < r->nbatches; i++) {
-            bool d = was_done[i];
-            if (!d)
-                kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
-        }
+        for (int i = 0; i < r->nbatches; i++)
+            kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
     }
     for (int i = 0; i < r->nbatches; i++) {
         bool d = was_done[i];
@@ -771,6 +764,8 @@ static void kp_s_init_pid_done(void *ctx, const kp_client_response *resp) {
     ev.producer_epoch = m.producer_epoch;
     ev.detail = "Sender.maybeWaitForProducerId: InitProducerId response";
     kp_observer_emit(&s->env.observer, &ev);
+    if (derr == KP_ERR_NONE && resp->api_version >= 1 && m.throttle_time_ms > 0)
+        kp_netclient_throttle(s->nc, resp->node, m.throttle_time_ms, now); /* KIP-219, v1+ */
     if (err == KP_ERR_NONE) {
         kp_txn_set_producer_id_and_epoch(s->tm, (kp_pid_epoch){ m.producer_id, m.producer_epoch });
     } else if (kp_err_is_retriable(err)) {

@@ -189,6 +189,21 @@ static void fb_respond(kp_conn *c, fb_node *n, int16_t api_key, int16_t version,
 }
 
 static void fb_handle_api_versions(fb_world *w, kp_conn *c, fb_node *n, const kp_request *rq) {
+    int16_t own_max = n->api_max[KP_API_API_VERSIONS];
+    if (own_max > 0 && rq->hdr.api_version > own_max) {
+        /* a version we do not speak: the v0 layout with UNSUPPORTED_VERSION */
+        kp_api_version mine = { KP_API_API_VERSIONS, 0, own_max };
+        kp_writer wr;
+        kp_wr_init(&wr, NULL, 0);
+        kp_api_versions_unsupported_frame_encode(&wr, rq->hdr.correlation_id, &mine, 1);
+        size_t need = wr.len;
+        uint8_t *buf = malloc(need);
+        kp_wr_init(&wr, buf, need);
+        kp_api_versions_unsupported_frame_encode(&wr, rq->hdr.correlation_id, &mine, 1);
+        fb_emit_frame(c, n, buf, need);
+        free(buf);
+        return;
+    }
     kp_api_version v[64];
     int k = 0;
     for (int32_t i = 0; i < kp_api_supported_count; i++) {

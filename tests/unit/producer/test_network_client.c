@@ -117,6 +117,21 @@ static void t_ready_connects_then_checks_api_versions(void **s) {
     rm(f);
 }
 
+static void t_api_versions_falls_back_to_v0_when_refused(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_set_api_max(f->w, 0, KP_API_API_VERSIONS, 1); /* refuses our v2 */
+    kp_netclient_ready(f->nc, &f->nodes[0], now(f));
+    for (int i = 0; i < 4; i++)
+        kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
+    assert_int_equal(fb_count_api(f->w, KP_API_API_VERSIONS), 2);
+    assert_int_equal(fb_req_at(f->w, 0)->api_version, 2);
+    assert_int_equal(fb_req_at(f->w, 1)->api_version, 0);
+    assert_int_equal(kp_netclient_api_version(f->nc, 0, KP_API_PRODUCE), 7);
+    rm(f);
+}
+
 static void t_version_is_min_of_client_and_broker(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
@@ -516,6 +531,7 @@ static void t_wakeup_calls_env(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_ready_connects_then_checks_api_versions),
+        cmocka_unit_test(t_api_versions_falls_back_to_v0_when_refused),
         cmocka_unit_test(t_version_is_min_of_client_and_broker),
         cmocka_unit_test(t_request_response_round_trip),
         cmocka_unit_test(t_correlation_ids_increase),
