@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bm_cluster.h"
 #include "kp_err.h"
 
 /* A value that came from --set rather than the file: errors about it name
@@ -343,35 +344,22 @@ static bool sc__partition(sc__v *v, const void *msg, const char *field, size_t i
  * Broker and topic settings
  * ==================================================================== */
 
-typedef enum { SK_INT, SK_LONG, SK_BOOL, SK_TSTYPE } sc__skind;
-
-typedef struct sc__sdef {
-    const char *name;
-    sc__skind kind;
-    int64_t min, max;
-} sc__sdef;
-
-static const sc__sdef sc__broker_settings[] = {
-    { "message.max.bytes", SK_INT, 0, INT32_MAX },
-    { "min.insync.replicas", SK_INT, 1, INT32_MAX },
-    { "unclean.leader.election.enable", SK_BOOL, 0, 0 },
-    { "replica.lag.time.max.ms", SK_LONG, 0, INT64_MAX },
-    { "replica.fetch.wait.max.ms", SK_INT, 0, INT32_MAX },
-    { "kpsim.replica.lag.ms", SK_LONG, 0, INT64_MAX / 1000 },
-    { "auto.create.topics.enable", SK_BOOL, 0, 0 },
-    { "num.partitions", SK_INT, 1, SC_MAX_PARTITIONS },
-    { "default.replication.factor", SK_INT, 1, SC_MAX_BROKERS },
-    { "quota.producer.default", SK_LONG, 0, INT64_MAX },
-    { "log.message.timestamp.type", SK_TSTYPE, 0, 0 },
-    { "transaction.max.timeout.ms", SK_LONG, 1, INT64_MAX },
-    { "socket.request.max.bytes", SK_INT, 1, INT32_MAX },
+/* Broker and topic settings are judged by the broker mock's own setters
+ * (bm_config_set, bm_topic_config_set), so what validates here is exactly
+ * what the runner can apply. The name lists below serve the messages
+ * ("did you mean", "known: ...") and say which failures are about the
+ * name rather than the value; they mirror the setters' tables and
+ * scenario.proto's Cluster.broker_setting / Topic.setting comments. */
+static const char *const sc__broker_keys[] = {
+    "message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable", "replica.lag.time.max.ms",
+    "replica.fetch.wait.max.ms", "kpsim.replica.lag.ms", "auto.create.topics.enable", "num.partitions",
+    "default.replication.factor", "quota.producer.default", "log.message.timestamp.type",
+    "transaction.max.timeout.ms", "socket.request.max.bytes", "kpsim.txn.marker.delay.ms", "kpsim.chaos.error.rate",
+    "kpsim.duplicate.as.error",
 };
 
-static const sc__sdef sc__topic_settings[] = {
-    { "max.message.bytes", SK_INT, 0, INT32_MAX },
-    { "min.insync.replicas", SK_INT, 1, INT32_MAX },
-    { "unclean.leader.election.enable", SK_BOOL, 0, 0 },
-    { "message.timestamp.type", SK_TSTYPE, 0, 0 },
+static const char *const sc__topic_keys[] = {
+    "max.message.bytes", "min.insync.replicas", "unclean.leader.election.enable", "message.timestamp.type",
 };
 
 #define SC_NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -388,39 +376,56 @@ static bool sc__parse_i64(const char *s, int64_t *out) {
     return true;
 }
 
-/* Checks one value against its definition; NULL if fine, else a reason. */
-static const char *sc__svalue(const sc__sdef *d, const char *value, char *buf, size_t cap) {
-    int64_t x;
-    switch (d->kind) {
-    case SK_INT:
-    case SK_LONG:
-        if (!sc__parse_i64(value, &x) || x < d->min || x > d->max) {
-            snprintf(buf, cap, "invalid value \"%s\" for %s: expected a whole number in %" PRId64 "..%" PRId64, value,
-                     d->name, d->min, d->max);
-            return buf;
-        }
-        return NULL;
-    case SK_BOOL:
-        if (strcasecmp(value, "true") && strcasecmp(value, "false")) {
-            snprintf(buf, cap, "invalid value \"%s\" for %s: expected true or false", value, d->name);
-            return buf;
-        }
-        return NULL;
-    case SK_TSTYPE:
-        if (strcmp(value, "CreateTime") && strcmp(value, "LogAppendTime")) {
-            snprintf(buf, cap, "invalid value \"%s\" for %s: expected CreateTime or LogAppendTime", value, d->name);
-            return buf;
-        }
-        return NULL;
-    }
-    return NULL;
+static bool sc__broker_value_ok(const char *key, const char *value, char *buf, size_t cap) {
+    bm_config c;
+    bm_config_defaults(&c);
+    return bm_config_set(&c, key, value, buf, cap) == KP_ERR_NONE;
 }
 
-static const sc__sdef *sc__sdef_find(const sc__sdef *defs, size_t n, const char *key) {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(defs[i].name, key))
-            return &defs[i];
-    return NULL;
+static bool sc__topic_value_ok(const char *key, const char *value, char *buf, size_t cap) {
+    bm_topic_config c;
+    bm_topic_config_defaults(&c);
+    return bm_topic_config_set(&c, key, value, buf, cap) == KP_ERR_NONE;
+}
+
+typedef struct sc__skind {
+    const char *what;                 /* "broker setting" */
+    const char *const *keys;
+    size_t nkeys;
+    bool (*value_ok)(const char *key, const char *value, char *buf, size_t cap);
+} sc__skind;
+
+static const sc__skind sc__broker_kind = { "broker setting", sc__broker_keys, SC_NELEM(sc__broker_keys),
+                                           sc__broker_value_ok };
+static const sc__skind sc__topic_kind = { "topic setting", sc__topic_keys, SC_NELEM(sc__topic_keys),
+                                          sc__topic_value_ok };
+
+static bool sc__skind_has(const sc__skind *k, const char *key) {
+    for (size_t i = 0; i < k->nkeys; i++)
+        if (!strcmp(k->keys[i], key))
+            return true;
+    return false;
+}
+
+/* Checks one key=value. False with the reason in buf; *bad_key says
+ * whether the name (rather than the value) is wrong. */
+static bool sc__setting_ok(const sc__skind *k, const char *key, const char *value, bool *bad_key, char *buf,
+                           size_t cap) {
+    *bad_key = !sc__skind_has(k, key);
+    if (*bad_key) {
+        const char *near = sc_textpb_nearest(key, k->keys, k->nkeys, sizeof k->keys[0], 0);
+        if (near) {
+            snprintf(buf, cap, "unknown %s '%s'; did you mean '%s'?", k->what, key, near);
+        } else {
+            size_t n = (size_t)snprintf(buf, cap, "unknown %s '%s' (known: ", k->what, key);
+            for (size_t i = 0; i < k->nkeys && n < cap - 1; i++)
+                n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", k->keys[i]);
+            if (n < cap - 1)
+                snprintf(buf + n, cap - n, ")");
+        }
+        return false;
+    }
+    return k->value_ok(key, value, buf, cap);
 }
 
 /* One Setting message: key and value present. */
@@ -445,27 +450,15 @@ static bool sc__setting_dup(sc__v *v, Kpsim__Setting *const *list, size_t i, con
     return true;
 }
 
-static bool sc__table_settings(sc__v *v, Kpsim__Setting *const *list, size_t n, const sc__sdef *defs, size_t nd,
-                               const char *what) {
+static bool sc__table_settings(sc__v *v, Kpsim__Setting *const *list, size_t n, const sc__skind *k) {
     for (size_t i = 0; i < n; i++) {
         const Kpsim__Setting *st = list[i];
-        if (!sc__setting_shape(v, st, defs[0].name) || !sc__setting_dup(v, list, i, what))
+        if (!sc__setting_shape(v, st, k->keys[0]) || !sc__setting_dup(v, list, i, k->what))
             return false;
-        const sc__sdef *d = sc__sdef_find(defs, nd, st->key);
-        if (!d) {
-            const char *near = sc_textpb_nearest(st->key, defs, nd, sizeof defs[0], offsetof(sc__sdef, name));
-            if (near)
-                return sc__fail(v, st, "key", 0, "unknown %s '%s'; did you mean '%s'?", what, st->key, near);
-            char list_s[700];
-            size_t k = 0;
-            for (size_t j = 0; j < nd && k < sizeof list_s - 1; j++)
-                k += (size_t)snprintf(list_s + k, sizeof list_s - k, "%s%s", j ? ", " : "", defs[j].name);
-            return sc__fail(v, st, "key", 0, "unknown %s '%s' (known: %s)", what, st->key, list_s);
-        }
-        char buf[300];
-        const char *why = sc__svalue(d, st->value, buf, sizeof buf);
-        if (why)
-            return sc__fail(v, st, "value", 0, "%s", why);
+        char buf[700];
+        bool bad_key;
+        if (!sc__setting_ok(k, st->key, st->value, &bad_key, buf, sizeof buf))
+            return sc__fail(v, st, bad_key ? "key" : "value", 0, "%s", buf);
     }
     return true;
 }
@@ -600,12 +593,10 @@ static bool sc__check_cluster(sc__v *v) {
             return sc__fail(v, t, "replication_factor", 0,
                             "replication_factor %d for topic '%s' must be in 1..%d (the number of brokers)",
                             (int)t->replication_factor, t->name, (int)c->brokers);
-        if (!sc__table_settings(v, t->setting, t->n_setting, sc__topic_settings, SC_NELEM(sc__topic_settings),
-                                "topic setting"))
+        if (!sc__table_settings(v, t->setting, t->n_setting, &sc__topic_kind))
             return false;
     }
-    return sc__table_settings(v, c->broker_setting, c->n_broker_setting, sc__broker_settings,
-                              SC_NELEM(sc__broker_settings), "broker setting");
+    return sc__table_settings(v, c->broker_setting, c->n_broker_setting, &sc__broker_kind);
 }
 
 static bool sc__check_link_values(sc__v *v, const void *msg, bool has_lat, int32_t lat, bool has_jit, int32_t jit,
@@ -862,17 +853,11 @@ static bool sc__check_fault(sc__v *v, const Kpsim__Fault *f) {
         if (!sc__need_str(v, b, "key", b->key, "a broker setting", "key: \"message.max.bytes\"") ||
             !sc__need_str(v, b, "value", b->value, "the new value", "value: \"10000\""))
             return false;
-        const sc__sdef *d = sc__sdef_find(sc__broker_settings, SC_NELEM(sc__broker_settings), b->key);
-        if (!d) {
-            const char *near = sc_textpb_nearest(b->key, sc__broker_settings, SC_NELEM(sc__broker_settings),
-                                                 sizeof sc__broker_settings[0], offsetof(sc__sdef, name));
-            return near ? sc__fail(v, b, "key", 0, "unknown broker setting '%s'; did you mean '%s'?", b->key, near)
-                        : sc__fail(v, b, "key", 0, "unknown broker setting '%s' (see Cluster.broker_setting in "
-                                   "scenarios/scenario.proto)", b->key);
-        }
-        char buf[300];
-        const char *why = sc__svalue(d, b->value, buf, sizeof buf);
-        return why ? sc__fail(v, b, "value", 0, "%s", why) : true;
+        char buf[700];
+        bool bad_key;
+        if (!sc__setting_ok(&sc__broker_kind, b->key, b->value, &bad_key, buf, sizeof buf))
+            return sc__fail(v, b, bad_key ? "key" : "value", 0, "%s", buf);
+        return true;
     }
     case KPSIM__FAULT__ACTION_SET_TOPIC_SETTING: {
         const Kpsim__SetTopicSetting *b = f->set_topic_setting;
@@ -881,17 +866,11 @@ static bool sc__check_fault(sc__v *v, const Kpsim__Fault *f) {
             !sc__need_str(v, b, "key", b->key, "a topic setting", "key: \"max.message.bytes\"") ||
             !sc__need_str(v, b, "value", b->value, "the new value", "value: \"10000\""))
             return false;
-        const sc__sdef *d = sc__sdef_find(sc__topic_settings, SC_NELEM(sc__topic_settings), b->key);
-        if (!d) {
-            const char *near = sc_textpb_nearest(b->key, sc__topic_settings, SC_NELEM(sc__topic_settings),
-                                                 sizeof sc__topic_settings[0], offsetof(sc__sdef, name));
-            return near ? sc__fail(v, b, "key", 0, "unknown topic setting '%s'; did you mean '%s'?", b->key, near)
-                        : sc__fail(v, b, "key", 0, "unknown topic setting '%s' (known: max.message.bytes, "
-                                   "min.insync.replicas, unclean.leader.election.enable, message.timestamp.type)", b->key);
-        }
-        char buf[300];
-        const char *why = sc__svalue(d, b->value, buf, sizeof buf);
-        return why ? sc__fail(v, b, "value", 0, "%s", why) : true;
+        char buf[700];
+        bool bad_key;
+        if (!sc__setting_ok(&sc__topic_kind, b->key, b->value, &bad_key, buf, sizeof buf))
+            return sc__fail(v, b, bad_key ? "key" : "value", 0, "%s", buf);
+        return true;
     }
     }
 }
@@ -1279,17 +1258,9 @@ bool sc_scenario_apply_set(sc_scenario *sc, const char *arg, sc_error *err) {
     }
     if (!strncmp(key, "broker.", 7)) {
         const char *rest = key + 7;
-        const sc__sdef *d = sc__sdef_find(sc__broker_settings, SC_NELEM(sc__broker_settings), rest);
-        if (!d) {
-            const char *near = sc_textpb_nearest(rest, sc__broker_settings, SC_NELEM(sc__broker_settings),
-                                                 sizeof sc__broker_settings[0], offsetof(sc__sdef, name));
-            return near ? sc__set_fail(err, arg, "unknown broker setting '%s'; did you mean '%s'?", rest, near)
-                        : sc__set_fail(err, arg, "unknown broker setting '%s' (see Cluster.broker_setting in "
-                                       "scenarios/scenario.proto)", rest);
-        }
-        const char *why = sc__svalue(d, value, buf, sizeof buf);
-        if (why)
-            return sc__set_fail(err, arg, "%s", why);
+        bool bad_key;
+        if (!sc__setting_ok(&sc__broker_kind, rest, value, &bad_key, buf, sizeof buf))
+            return sc__set_fail(err, arg, "%s", buf);
         if (!s->cluster)
             return sc__set_fail(err, arg, "the scenario has no cluster");
         if (!sc__put_setting(sc, &s->cluster->broker_setting, &s->cluster->n_broker_setting, rest, value, arg))
@@ -1302,7 +1273,7 @@ bool sc_scenario_apply_set(sc_scenario *sc, const char *arg, sc_error *err) {
         for (size_t i = 0; s->cluster && i < s->cluster->n_topic; i++) {
             size_t nl = strlen(s->cluster->topic[i]->name);
             if (!strncmp(rest, s->cluster->topic[i]->name, nl) && rest[nl] == '.' &&
-                sc__sdef_find(sc__topic_settings, SC_NELEM(sc__topic_settings), rest + nl + 1)) {
+                sc__skind_has(&sc__topic_kind, rest + nl + 1)) {
                 t = s->cluster->topic[i];
                 rest += nl + 1;
                 break;
@@ -1312,10 +1283,9 @@ bool sc_scenario_apply_set(sc_scenario *sc, const char *arg, sc_error *err) {
             return sc__set_fail(err, arg, "expected topic.NAME.KEY=VALUE with NAME a topic of the scenario and KEY one "
                                 "of max.message.bytes, min.insync.replicas, unclean.leader.election.enable, "
                                 "message.timestamp.type");
-        const char *why = sc__svalue(sc__sdef_find(sc__topic_settings, SC_NELEM(sc__topic_settings), rest), value, buf,
-                                     sizeof buf);
-        if (why)
-            return sc__set_fail(err, arg, "%s", why);
+        bool bad_key;
+        if (!sc__setting_ok(&sc__topic_kind, rest, value, &bad_key, buf, sizeof buf))
+            return sc__set_fail(err, arg, "%s", buf);
         if (!sc__put_setting(sc, &t->setting, &t->n_setting, rest, value, arg))
             return sc__set_fail(err, arg, "out of memory");
         return true;

@@ -173,14 +173,37 @@ static void error_cluster(void **state) {
     expect_err("name: \"n\" purpose: \"p\" family: \"f\"\ncluster { broker_setting { key: \"message.max.byte\" value: \"1\" } }",
                2, 33, "unknown broker setting 'message.max.byte'; did you mean 'message.max.bytes'?");
     expect_err("name: \"n\" purpose: \"p\" family: \"f\"\ncluster { broker_setting { key: \"min.insync.replicas\" value: \"0\" } }",
-               2, 62, "invalid value \"0\" for min.insync.replicas: expected a whole number in 1..");
+               2, 62, "min.insync.replicas must be a whole number from 1 to 2147483647, got '0'");
     expect_err("name: \"n\" purpose: \"p\" family: \"f\"\ncluster { broker_setting { key: \"unclean.leader.election.enable\" value: \"yes\" } }",
-               2, 73, "expected true or false");
+               2, 73, "unclean.leader.election.enable must be true or false, got 'yes'");
     expect_err("name: \"n\" purpose: \"p\" family: \"f\"\ncluster { topic { name: \"x\" setting { key: \"max.message.bytes\" } } }",
                2, 37, "setting 'max.message.bytes' has no 'value'");
     expect_err("name: \"n\" purpose: \"p\" family: \"f\"\ncluster { broker_setting { key: \"num.partitions\" value: \"2\" }\n"
                "  broker_setting { key: \"num.partitions\" value: \"3\" } }",
                3, 25, "broker setting 'num.partitions' is given twice (first at 2:33)");
+}
+
+/* Broker and topic settings are judged by broker_mock's own setters: the
+ * loader accepts exactly what the runner can apply. */
+static void broker_settings_agree_with_the_broker_mock(void **state) {
+    sc_scenario *sc = load_ok("name: \"n\" purpose: \"p\" family: \"f\"\n"
+                              "cluster { broker_setting { key: \"kpsim.chaos.error.rate\" value: \"0.5\" }\n"
+                              "  broker_setting { key: \"num.partitions\" value: \"50000\" }\n"
+                              "  topic { name: \"t\" setting { key: \"message.timestamp.type\" value: \"LogAppendTime\" } } }\n"
+                              PRODUCER);
+    sc_scenario_free(sc);
+    expect_err("name: \"n\" purpose: \"p\" family: \"f\"\n"
+               "cluster { broker_setting { key: \"auto.create.topics.enable\" value: \"True\" } }\n" PRODUCER,
+               2, 68, "auto.create.topics.enable must be true or false, got 'True'");
+    expect_err("name: \"n\" purpose: \"p\" family: \"f\"\n"
+               "cluster { broker_setting { key: \"kpsim.chaos.error.rate\" value: \"2\" } }\n" PRODUCER,
+               2, 65, "kpsim.chaos.error.rate must be a number from 0 to 1, got '2'");
+    expect_err("name: \"n\" purpose: \"p\" family: \"f\"\n"
+               "cluster { topic { name: \"t\" setting { key: \"max.messages.bytes\" value: \"1\" } } }\n" PRODUCER,
+               2, 44, "unknown topic setting 'max.messages.bytes'; did you mean 'max.message.bytes'?");
+    expect_err("name: \"n\" purpose: \"p\" family: \"f\"\n"
+               "cluster { broker_setting { key: \"compression.type\" value: \"gzip\" } }\n" PRODUCER,
+               2, 33, "unknown broker setting 'compression.type' (known: message.max.bytes, min.insync.replicas");
 }
 
 static void error_network(void **state) {
@@ -263,7 +286,7 @@ static void error_faults(void **state) {
     expect_err(HEAD PRODUCER "fault { at_ms: 50 reject { topic: \"t\" partition: 0 error: \"NOT_ENOUGH_REPLICAS\" until_ms: 50 } }", 6,
                91, "until_ms 50 must be after the fault's at_ms 50");
     expect_err(HEAD PRODUCER "fault { at_ms: 5 set_broker_setting { broker: 0 key: \"message.max.bytes\" value: \"-1\" } }", 6, 81,
-               "invalid value \"-1\" for message.max.bytes");
+               "message.max.bytes must be a whole number from 0 to 2147483647, got '-1'");
     expect_err(HEAD PRODUCER "fault { at_ms: 5 slow_link { a: \"broker-0\" } }", 6, 28, "slow_link changes nothing");
     expect_err(HEAD PRODUCER "fault { at_ms: 5 heal { a: [\"broker-0\"] } }", 6, 29, "heal takes both sides");
 }
@@ -446,6 +469,7 @@ int main(void) {
         cmocka_unit_test(error_required_fields),
         cmocka_unit_test(error_names_and_formats),
         cmocka_unit_test(error_cluster),
+        cmocka_unit_test(broker_settings_agree_with_the_broker_mock),
         cmocka_unit_test(error_network),
         cmocka_unit_test(error_producer_settings),
         cmocka_unit_test(error_workload),
