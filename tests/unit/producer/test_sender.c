@@ -693,6 +693,75 @@ static void t_bug_8350_endless_split(void **s) {
     }
 }
 
+static void t_unknown_leader_waits_for_metadata(void **s) {
+    (void)s;
+    ph *h = ph_new(2, 1, NULL);
+    warm(h, 0);
+    fb_set_leader(h->w, "t", 0, -1); /* election in progress */
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_LEADER_FOR_PARTITION, 1, -1);
+    int md0 = fb_count_api(h->w, KP_API_METADATA);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 1000);
+    assert_int_equal(h->per_id[id], 0);
+    /* metadata asked again and again (retry.backoff.ms apart) */
+    assert_true(fb_count_api(h->w, KP_API_METADATA) >= md0 + 3);
+    assert_true(h->events[KP_EV_UNKNOWN_LEADER - 100] >= 1);
+    fb_set_leader(h->w, "t", 0, 1);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 2);
+    ph_free(h);
+}
+
+static void t_idempotent_retry_keeps_its_sequence(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 2, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    int seen = 0;
+    for (int i = 0; i < fb_nreqs(h->w); i++) {
+        const fb_req *r = fb_req_at(h->w, i);
+        if (r->api_key == KP_API_PRODUCE && r->base_seq[0] != 0) {
+            assert_int_equal(r->base_seq[0], 1);
+            assert_int_equal(r->pid[0], 1000);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3); /* two failures and the success, same sequence */
+    ph_free(h);
+}
+
+static void t_idempotent_split_pieces_get_consecutive_sequences(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=1000", "batch.size=4000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_set_message_max_bytes(h->w, 300);
+    int id;
+    for (int i = 0; i < 40; i++)
+        ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 10000));
+    assert_int_equal(ph_callbacks_ok(h), 41);
+    assert_true(stats(h).splits >= 1);
+    assert_true(log_in_order(h, 0, 0, 41));
+    /* the accepted requests cover sequences 1..40 without gap */
+    int32_t next = 1;
+    for (int i = 0; i < fb_nreqs(h->w); i++) {
+        const fb_req *r = fb_req_at(h->w, i);
+        if (r->api_key != KP_API_PRODUCE || r->bytes[0] > 300 || r->base_seq[0] == 0)
+            continue;
+        assert_int_equal(r->base_seq[0], next);
+        next += r->count[0];
+    }
+    assert_int_equal(next, 41);
+    ph_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_retry_then_success),
@@ -728,6 +797,9 @@ int main(void) {
         cmocka_unit_test(t_metrics_after_traffic),
         cmocka_unit_test(t_bug_8325_split_batch_expires_again),
         cmocka_unit_test(t_bug_8350_endless_split),
+        cmocka_unit_test(t_unknown_leader_waits_for_metadata),
+        cmocka_unit_test(t_idempotent_retry_keeps_its_sequence),
+        cmocka_unit_test(t_idempotent_split_pieces_get_consecutive_sequences),
     };
     return cmocka_run_group_tests_name("sender", tests, NULL, NULL);
 }
