@@ -18,10 +18,12 @@
 #include "kp_events.h"
 
 /* A compressed batch's staging never exceeds this many times its write
- * limit: the ratio estimate can fall towards (or below) zero for very
- * compressible data, and Java would then batch without bound; we stop at
- * 64x (hasRoomFor turns false when the staging is full). */
+ * limit, nor KP__STAGING_MAX_BYTES unless the write limit alone is larger:
+ * the ratio estimate can fall towards (or below) zero for very
+ * compressible data, and Java would then batch without bound; we stop
+ * there (hasRoomFor turns false when the staging is full). */
 #define KP__STAGING_MAX_FACTOR 64
+#define KP__STAGING_MAX_BYTES ((size_t)16 << 20)
 
 size_t kp_batch_staging_size(kp_codec codec, size_t capacity, float ratio) {
     if (codec == KP_CODEC_NONE)
@@ -30,6 +32,8 @@ size_t kp_batch_staging_size(kp_codec codec, size_t capacity, float ratio) {
     float f = ratio * KP_COMPRESSION_RATE_ESTIMATION_FACTOR;
     size_t raw_max = body;
     size_t limit = body * KP__STAGING_MAX_FACTOR;
+    if (limit > KP__STAGING_MAX_BYTES)
+        limit = body > KP__STAGING_MAX_BYTES ? body : KP__STAGING_MAX_BYTES;
     if (f < 1.0f) {
         double r = f > 0.0f ? (double)body / (double)f + 1.0 : (double)limit;
         raw_max = r >= (double)limit ? limit : (size_t)r;

@@ -113,7 +113,12 @@ typedef struct kp_batch_params {
 } kp_batch_params;
 
 /* Bytes of staging a compressed batch of `capacity` needs when created with
- * ratio estimate `ratio` (0 for codec none). */
+ * ratio estimate `ratio` (0 for codec none): room for the most uncompressed
+ * bytes hasRoomFor can admit, (capacity - 61) / (ratio * 1.05), plus the
+ * codec's worst-case expansion for close. Capped at 64x the capacity and
+ * 16 MiB (unless the capacity alone is larger): past that, hasRoomFor says
+ * no — the one place kpsim batches less than Java, reached only when the
+ * estimate drops near zero. */
 size_t kp_batch_staging_size(kp_codec codec, size_t capacity, float ratio);
 
 /* NULL on allocation failure. */

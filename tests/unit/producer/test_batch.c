@@ -451,6 +451,44 @@ static void batch_thunk_array_grows_by_doubling(void **state) {
     kp_batch_destroy(b);
 }
 
+/* A ratio estimate near zero would let Java batch without bound; the
+ * staging is capped (64x the write limit, 16 MiB) and hasRoomFor then says
+ * no, so the batch still ends. */
+static void batch_staging_is_capped_when_the_estimate_collapses(void **state) {
+    (void)state;
+    size_t body = 16384 - 61;
+    size_t s0 = kp_batch_staging_size(KP_CODEC_LZ4, 16384, 0.0f);
+    assert_true(s0 >= 61 + body * 64);
+    assert_true(s0 <= 61 + kp_compress_bound(KP_CODEC_LZ4, body * 64) + 64);
+    size_t s1 = kp_batch_staging_size(KP_CODEC_LZ4, 16384, 1.0f);
+    assert_true(s1 >= 61 + kp_compress_bound(KP_CODEC_LZ4, body));
+    assert_true(s1 < 2 * 16384);
+    size_t big = kp_batch_staging_size(KP_CODEC_ZSTD, (size_t)1 << 20, 0.001f);
+    assert_true(big <= 61 + kp_compress_bound(KP_CODEC_ZSTD, (size_t)16 << 20) + 64);
+    assert_int_equal(kp_batch_staging_size(KP_CODEC_NONE, 16384, 0.5f), 0);
+
+    kp_compression_estimator *est = kp_compression_estimator_new();
+    kp_compression_estimator_set(est, "t", KP_CODEC_LZ4, -0.01f); /* below zero, as Java can drift */
+    uint8_t *staging = NULL;
+    kp_batch *b = make(4096, KP_CODEC_LZ4, 0, est, &staging);
+    char value[100];
+    memset(value, 'z', sizeof value);
+    kp_slice v = { (const uint8_t *)value, sizeof value };
+    long n = 0;
+    while (kp_batch_try_append(b, 0, KP_SLICE_NULL, v, NULL, 0, NULL, NULL, 0, NULL))
+        n++;
+    assert_true(n > 1000);                                   /* far past 4096 bytes raw */
+    assert_true(kp_batch_uncompressed_bytes(b) <= (4096 - 61) * 64 + 200);
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    assert_int_equal(kp_batch_close(b, &scratch), KP_ERR_NONE);
+    assert_int_equal(kp_batch_record_count(b), (int32_t)n);
+    kp_dbuf_free(&scratch);
+    kp_batch_destroy(b);
+    free(staging);
+    kp_compression_estimator_destroy(est);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batch_close_writes_the_2_1_1_bytes),
@@ -467,6 +505,7 @@ int main(void) {
         cmocka_unit_test(batch_split_preserves_records_headers_codec),
         cmocka_unit_test(batch_split_of_an_open_batch_is_refused),
         cmocka_unit_test(batch_thunk_array_grows_by_doubling),
+        cmocka_unit_test(batch_staging_is_capped_when_the_estimate_collapses),
     };
     return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
 }
