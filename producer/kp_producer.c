@@ -94,6 +94,7 @@ struct kp_producer {
     } flushes[KP_MAX_FLUSHES];
     /* close */
     bool closing, close_forced, closed_notified;
+    bool in_run_once;         /* the "I/O thread": callbacks run in here */
     int64_t close_deadline;
     kp_producer_done_fn *closed_cb;
     void *closed_ctx;
@@ -767,6 +768,13 @@ void kp_producer_close(kp_producer *p, int64_t timeout_ms, kp_producer_done_fn *
     p->closed_ctx = ctx;
     if (timeout_ms < 0)
         timeout_ms = 0;
+    if (timeout_ms > 0 && p->in_run_once) {
+        /* Java: "Overriding close timeout N ms to 0 ms in order to prevent
+         * useless blocking due to self-join" (close from a callback) */
+        kp_p_emit(p, KP_EV_CLOSE_REQUESTED, NULL, -1, KP_ERR_NONE, timeout_ms,
+                  "KafkaProducer.close from a callback: timeout overridden to 0");
+        timeout_ms = 0;
+    }
     p->close_deadline = timeout_ms == KP_CLOSE_FOREVER || now > INT64_MAX - timeout_ms ? INT64_MAX : now + timeout_ms;
     kp_p_emit(p, KP_EV_CLOSE_REQUESTED, NULL, -1, KP_ERR_NONE, timeout_ms, "KafkaProducer.close");
     if (p->blk.what != KP_BLK_NONE) {
@@ -787,7 +795,8 @@ void kp_producer_close(kp_producer *p, int64_t timeout_ms, kp_producer_done_fn *
     } else {
         kp_sender_initiate_close(p->sender);
     }
-    kp_metadata_close(p->md);
+    /* the metadata closes with the network client, once the sender has
+     * drained (NetworkClient.close -> DefaultMetadataUpdater.close) */
 }
 
 bool kp_producer_is_closed(const kp_producer *p) {
@@ -808,7 +817,9 @@ int64_t kp_producer_run_once(kp_producer *p) {
                   "KafkaProducer.close: timeout passed, Sender.forceClose");
         kp_sender_force_close(p->sender);
     }
+    p->in_run_once = true;
     int64_t sleep = kp_sender_run_once(p->sender, now);
+    p->in_run_once = false;
     now = kp_p_now(p);
     bool progressed = kp_p_resume_blocked(p, now);
     kp_p_check_flushes(p, now);
@@ -818,6 +829,7 @@ int64_t kp_producer_run_once(kp_producer *p) {
                 kp_p_check_flushes(p, now);
         if (!p->closed_notified) {
             p->closed_notified = true;
+            kp_metadata_close(p->md);
             kp_p_emit(p, KP_EV_CLOSED, NULL, -1, KP_ERR_NONE, -1, "KafkaProducer.close complete");
             if (p->closed_cb)
                 p->closed_cb(p->closed_ctx);

@@ -357,6 +357,58 @@ static void t_transactional_id_not_supported_yet(void **s) {
     fb_free(w);
 }
 
+static void t_graceful_close_still_refreshes_metadata(void **s) {
+    (void)s;
+    ph *h = ph_new(2, 1, NULL);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_set_leader(h->w, "t", 0, 1); /* moved: NOT_LEADER, then metadata */
+    ph_send(h, 0, NULL, &id);
+    kp_producer_close(h->p, KP_CLOSE_FOREVER, closed, h);
+    ph_run_for(h, 3000);
+    assert_int_equal(h->closed, 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+static ph *g_cb_h;
+static void close_from_callback(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
+    (void)ctx; (void)md; (void)err; (void)msg;
+    kp_producer_close(g_cb_h->p, 60000, closed, g_cb_h);
+}
+
+static void t_close_from_callback_is_force_close(void **s) {
+    (void)s;
+    ph *h = ph_new(2, 2, NULL); /* p0 on node 0, p1 on node 1 */
+    int id, held;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    ph_send(h, 1, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    g_cb_h = h;
+    fb_hold(h->w, 1, true);
+    ph_send(h, 1, NULL, &held); /* in flight at node 1, answer held */
+    ph_run_for(h, 5);
+    kp_producer_record r;
+    memset(&r, 0, sizeof r);
+    r.topic = "t";
+    r.partition = 0;
+    r.timestamp = -1;
+    r.key = kp_datum_null();
+    r.value = kp_datum_str("x");
+    kp_err err;
+    assert_int_equal(kp_producer_send(h->p, &r, close_from_callback, NULL, &err, NULL, 0), KP_SEND_OK);
+    ph_run_for(h, 50);
+    /* close(60000) from the callback became close(0): the held batch is
+     * aborted at once instead of waiting for its answer */
+    assert_int_equal(h->closed, 1);
+    assert_int_equal(ph_cb_of(h, held)->err, KP_ERR__ABORTED);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_send_waits_for_metadata_then_acks),
@@ -376,6 +428,8 @@ int main(void) {
         cmocka_unit_test(t_interceptors_see_every_ack),
         cmocka_unit_test(t_events_name_the_pipeline),
         cmocka_unit_test(t_transactional_id_not_supported_yet),
+        cmocka_unit_test(t_graceful_close_still_refreshes_metadata),
+        cmocka_unit_test(t_close_from_callback_is_force_close),
     };
     return cmocka_run_group_tests_name("producer", tests, NULL, NULL);
 }
