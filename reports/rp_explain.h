@@ -3,26 +3,31 @@
  * trace the events that concern one record (or one batch), and tell them as
  * sentences from a per-language phrasebook keyed by kind NAME.
  *
- * Selection (rp_explain_select_record / _batch):
+ * Selection (rp_explain_select_record / _batch), within one producer:
  *   1. record K: the record-level events (kind roles SEND, APPEND, CALLBACK
- *      in rp_kinds.h) whose `value` is K; their batch_ids start the chain;
- *      for a batch: the chain starts with that batch id;
- *   2. the chain grows by split pieces: a SPLIT event whose `value` (the
- *      parent batch id) is in the chain adds its batch_id, until nothing
- *      changes;
+ *      in rp_kinds.h) of record K (record numbers: rp_internal.h); their
+ *      batches start the chain; the "send window" (the producer's events
+ *      between send and append of K: waitOnMetadata, the partitioner, the
+ *      metadata request it caused) is taken too. For a batch: the chain
+ *      starts with that batch;
+ *   2. the chain grows by split pieces (a piece whose parent is in the
+ *      chain), until nothing changes;
  *   3. requests: every (node, correlation_id) named by an event that also
- *      names a batch of the chain;
+ *      names a batch of the chain, or taken in the send window; log
+ *      positions: (partition, base offset) of the chain's acked batches;
  *   4. selected: events of a batch of the chain (record-level events of
- *      OTHER records excluded), events of those requests (both ends: the
- *      producer's and the broker's), the record's own record-level events,
- *      and the faults and metadata refresh requests (producer-wide events)
- *      that happened between the first and the last of them.
+ *      OTHER records excluded), events of those requests (the producer's and
+ *      the broker's), the broker's append at those log positions, and the
+ *      faults and this producer's metadata refresh requests that happened
+ *      between the first and the last of them.
  *
  * Narration (rp_explain_print): one numbered line per selected event,
  *   "N. TIME ms  Java.method  sentence"
- * from the phrasebook entry of the event's kind name (exact name, the part
- * after the last '.'); a fault kind without its own entry uses the entry
- * "fault"; anything else the book's fallback. Templates name fields in
+ * from the phrasebook entry of the event's kind name (the part after the
+ * last '.'; entries of broker, net and harness kinds are written
+ * "broker.NAME", "net.NAME", "harness.NAME", producer kinds plain); a fault
+ * kind without its own entry uses the entry "fault"; anything else the
+ * book's fallback. Templates name fields in
  * braces — {time} {kind} {component} {node} {topic} {partition} {batch}
  * {base_seq} {records} {bytes} {corr} {api} {err} {attempt} {offset} {pid}
  * {epoch} {value} {detail} {record} — and a [bracketed part] is left out
@@ -42,19 +47,26 @@
 
 typedef struct rp_explain_sel {
     size_t *ix;         /* indexes into t->events, ascending */
+    int64_t *record_of; /* per selected event: the record it concerns, or -1 */
     size_t n;
     int64_t *batches;   /* the chain: first batch(es), then split pieces */
     size_t n_batches;
     int64_t record;     /* -1 when selected by batch */
 } rp_explain_sel;
 
-/* 0, or -1 when out of memory. An unknown record gives an empty selection. */
-int rp_explain_select_record(const rp_trace *t, int64_t record, rp_explain_sel *out);
-int rp_explain_select_batch(const rp_trace *t, int64_t batch_id, rp_explain_sel *out);
+/* 0, or -1 when out of memory. An unknown record gives an empty selection.
+ * `producer` names the producer when a trace has several (the scope: the
+ * component prefix, e.g. "producer-2"); NULL = the first that sent (for a
+ * batch: the first that names it). Record numbers are per producer, in send
+ * order from 0 (see rp_internal.h, "Record numbers"). */
+int rp_explain_select_record(const rp_trace *t, const char *producer, int64_t record,
+                             rp_explain_sel *out);
+int rp_explain_select_batch(const rp_trace *t, const char *producer, int64_t batch_id,
+                            rp_explain_sel *out);
 void rp_explain_sel_free(rp_explain_sel *s);
 
 typedef struct rp_phrase {
-    const char *kind_name; /* "batch_created"; "fault" for faults without their own */
+    const char *kind_name; /* "batch_created", "broker.append"; "fault": faults without their own */
     const char *java;      /* the Java method it mirrors, e.g. "RecordAccumulator.append" */
     const char *text;      /* template, see above */
 } rp_phrase;

@@ -433,9 +433,14 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
     size_t n_sp = SIZE_MAX;
     int *lane = NULL;
     int rc = -1;
+    rp__model mdl;
+    bool have_model = false;
     if (!boundary || !ev_comp)
         goto out;
-    n_sp = rp__spans_build(t, &sp, boundary);
+    if (rp__model_build(t, &mdl) != 0)
+        goto out;
+    have_model = true;
+    n_sp = rp__spans_build(&mdl, &sp, boundary);
     if (n_sp == SIZE_MAX)
         goto out;
     qsort(sp, n_sp, sizeof *sp, rp_span_cmp);
@@ -507,7 +512,7 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
     rp__imap inflight = {0}; /* node -> requests in flight */
     for (size_t i = 0; i < t->n_events; i++) {
         const rp_event *e = &t->events[i];
-        rp_role role = rp_kind_role(e->kind_name);
+        rp_role role = mdl.role[i];
         char kb[24];
         const char *kname = rp__kind_label(e, kb, sizeof kb);
         if (!boundary[i]) {
@@ -576,7 +581,7 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
             }
             rp_pf_sep(&p);
             fprintf(out,
-                    "{\"ph\":\"C\",\"name\":\"in-flight requests broker %" PRId32
+                    "{\"ph\":\"C\",\"name\":\"in-flight requests node %" PRId32
                     "\",\"ts\":%" PRId64 ",\"pid\":1,\"args\":{\"requests\":%zu}}",
                     ch[i].node, ch[i].t, cur);
         }
@@ -591,12 +596,13 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
         long tid = 1000L * (c + 1) + p.comps[c].lane_base[sp[k].cat] + lane[k];
         rp__sbuf b = {0};
         if (sp[k].cat == RP_SPAN_BATCH) {
-            rp__sbuf_printf(&b, "batch %" PRId64, s->ev.batch_id);
+            rp__sbuf_printf(&b, "batch %" PRId64, sp[k].batch_id);
             if (s->ev.topic)
                 rp__sbuf_printf(&b, " %s-%" PRId32, s->ev.topic, s->ev.partition);
-            if (rp_kind_role(s->kind_name) == RP_ROLE_RETRY)
+            rp_role sr = mdl.role[sp[k].start_ix];
+            if (sr == RP_ROLE_RETRY || sr == RP_ROLE_REENQUEUE)
                 rp__sbuf_printf(&b, " (retry)");
-            else if (rp_kind_role(s->kind_name) == RP_ROLE_SPLIT)
+            else if (sr == RP_ROLE_SPLIT || sr == RP_ROLE_SPLIT_PARENT)
                 rp__sbuf_printf(&b, " (split piece)");
         } else {
             const char *api = rp_api_name(s->ev.api_key);
@@ -637,6 +643,8 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
     fputs("\n]}\n", out);
     rc = ferror(out) ? -1 : 0;
 out:
+    if (have_model)
+        rp__model_free(&mdl);
     free(p.comps);
     free(boundary);
     free(ev_comp);

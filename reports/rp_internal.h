@@ -54,12 +54,48 @@ void rp__imap_free(rp__imap *m);
 
 /* ---- spans: what Perfetto draws and the report counts ---------------------
  * A batch span runs from batch_created (or a split piece's split event, or a
- * retry's re-enqueue) to batch_drained / batch_expired / batch_failed of the
- * same batch_id; a request span from request_sent to the REQUEST_DONE kind
- * with the same (node, correlation_id). A start whose key is still open
- * ends the open span there (marked unfinished); spans still open at the end
- * of the trace end at the last event's time, unfinished. */
+ * retry's re-enqueue) to drain / batch_expired / batch_failed of the same
+ * batch (a batch_split ends its parent's and starts one per piece); a
+ * request span from request_sent to the REQUEST_DONE kind with the same
+ * (node, correlation_id), or to a `disconnected` of its node. A start whose
+ * key is still open ends the open span there (unfinished) unless it is the
+ * same start told twice (same time); spans still open at the end of the
+ * trace end at the last event's time, unfinished. */
+#include "rp_kinds.h"
 #include "rp_trace.h"
+
+/* ---- the model: per-event roles and the records they concern ------------
+ * Built once per in-memory trace by rp__model_build (rp_model.c), used by
+ * spans, the report and explain.
+ *
+ * Producers are told apart by "scope": the component up to its first space
+ * ("producer-1 accumulator" -> "producer-1"; a component without a space is
+ * scope ""), because batch ids and send order are per producer. When at most
+ * one scope sends, the trace has one producer and all events share scope 0.
+ *
+ * Record numbers (which record an event concerns), per scope:
+ *   SEND      value if >= 0, else the count of earlier sends (send order);
+ *   APPEND    the record of the latest SEND (doSend appends synchronously);
+ *   CALLBACK  value if >= 0, else the k-th record appended to its batch for
+ *             the k-th callback of that batch;
+ * split pieces (SPLIT: value = parent; SPLIT_PARENT: the next `value` batch
+ * ids) take their parent's records in order, as many as their first drain
+ * names (record_count), or one by one at their callbacks. */
+typedef struct rp__model {
+    const rp_trace *t;
+    size_t n;
+    rp_role *role;          /* per event */
+    int64_t *record;       /* per event: record number or -1 */
+    int64_t *first_piece;  /* per event: SPLIT_PARENT -> first inferred piece id, else -1 */
+    uint32_t *scope;       /* per event: scope index */
+    rp__imap parent;       /* batch key -> parent batch key (+0) */
+    size_t n_scopes;
+} rp__model;
+
+int rp__model_build(const rp_trace *t, rp__model *m); /* 0, or -1 out of memory */
+void rp__model_free(rp__model *m);
+/* The key of batch_id in the scope of event i (scope << 40 | batch_id). */
+int64_t rp__batch_key(const rp__model *m, size_t i, int64_t batch_id);
 
 enum { RP_SPAN_BATCH = 1, RP_SPAN_REQUEST = 2 };
 
@@ -67,12 +103,13 @@ typedef struct rp__span {
     int cat;                 /* RP_SPAN_* */
     size_t start_ix, end_ix; /* event indexes; end_ix = SIZE_MAX if unfinished */
     int64_t start_us, end_us;
+    int64_t batch_id;        /* RP_SPAN_BATCH: the batch (a split piece's own id) */
 } rp__span;
 
 /* Pairs the spans of t (in start order). *is_boundary (optional, n_events
  * bytes, caller-allocated) gets 1 for events consumed as span start/end.
  * Returns the count, or SIZE_MAX when malloc fails; *out is malloc'ed. */
-size_t rp__spans_build(const rp_trace *t, rp__span **out, unsigned char *is_boundary);
+size_t rp__spans_build(const rp__model *m, rp__span **out, unsigned char *is_boundary);
 
 /* The component an event belongs to: its own, else its kind's, else its
  * kind's layer, else "unknown". */

@@ -8,33 +8,50 @@
  * this one table what a NAME means, so a new kind costs one line here and
  * an unknown kind degrades to "an instant on its component's track".
  *
- * The names relied on (aliases in rp_kinds.c; a name may also carry a
- * "layer." prefix, e.g. "producer.batch_created"; only the part after the
- * last '.' is matched):
+ * A name counts only in its layer's number range (simnet's "send" is bytes
+ * on a link, not KafkaProducer.send); kinds outside 100..499 (tests, tools)
+ * match every entry. A name may carry a "layer." prefix; only the part after
+ * the last '.' is matched. The names relied on:
  *
- *   role                 names                        fields used
- *   SEND                 send                         value = record number (0-based send order)
- *   APPEND               append, record_appended      batch_id, value = record number
- *   BATCH_CREATED        batch_created                batch_id, topic, partition    (span start)
- *   BATCH_DRAINED        batch_drained                batch_id, node, record_count, bytes (span end)
- *   REQUEST_SENT         request_sent                 node, correlation_id, api_key,
- *                                                     record_count, bytes           (span start)
- *   REQUEST_DONE         response_received, request_timed_out, request_failed,
- *                        request_disconnected         node, correlation_id, err     (span end)
- *   BATCH_ACKED          batch_completed, batch_acked batch_id, record_count, offset
- *   BATCH_FAILED         batch_failed                 batch_id, record_count, err
- *   CALLBACK             callback, record_callback    err (0 = acked), value = record number,
- *                                                     record_count (records it covers, default 1)
- *   RETRY                retry, batch_retry           batch_id, attempt
- *   SPLIT                split, batch_split           batch_id = new piece, value = parent batch id
- *   METADATA_REFRESH     metadata_update_requested, metadata_refresh, metadata_request
- *   EXPIRED              batch_expired, expired       batch_id, record_count
- *   BUFFER               buffer_allocated, buffer_deallocated, buffer_pool
- *                                                     value = bytes of the pool in use after it
- *   FAULT                any name containing "fault", and
- *                        link_down, link_partition, link_blackhole, broker_crash,
- *                        leader_move, disconnect_injected
- *                                                     detail = what (marker label)
+ *   role              layer     names                        fields used
+ *   SEND              producer  send                         value = record number if >= 0,
+ *                                                            else the n-th send is record n
+ *   APPEND            producer  append, record_appended      batch_id (the record: the last send)
+ *   BATCH_CREATED     producer  batch_created                batch_id, topic, partition,
+ *                                                            value = buffer size  (span start)
+ *   BATCH_DRAINED     producer  drain, batch_drained         batch_id, node, record_count, bytes
+ *                                                                                  (span end)
+ *   REQUEST_SENT      producer  request_sent                 node, correlation_id, api_key
+ *                                                                                  (span start)
+ *   REQUEST_DONE      producer  response_received, request_timed_out, request_failed
+ *                                                            node, correlation_id (span end)
+ *   REQUEST_ABORT_NODE producer disconnected                 node: ends every request in
+ *                                                            flight to it
+ *   PRODUCE_REQUEST   producer  produce_request              record_count (records per request)
+ *   BATCH_ACKED       producer  batch_done, batch_completed, batch_acked
+ *                                                            batch_id, err (0 = acked)
+ *   BATCH_FAILED      producer  batch_failed, batch_aborted  batch_id, record_count, err
+ *   CALLBACK          producer  callback, record_callback    err (0 = acked), batch_id,
+ *                                                            value = record number if >= 0
+ *   RETRY             producer  retry, batch_retry           batch_id, attempt  (span restart)
+ *   REENQUEUE         producer  batch_reenqueued             batch_id           (span restart)
+ *   SPLIT             producer  split                        batch_id = a piece, value = parent
+ *   SPLIT_PARENT      producer  batch_split                  batch_id = parent, value = pieces;
+ *                                                            the pieces are the next `value`
+ *                                                            batch ids (one id counter)
+ *   METADATA_REFRESH  producer  metadata_update_requested, metadata_refresh
+ *   EXPIRED           producer  batch_expired, sender_expired, expired
+ *                                                            batch_id (counted once per batch)
+ *   BUFFER            producer  buffer_allocated, buffer_deallocated, buffer_pool
+ *                                                            value = pool bytes in use after it
+ *   FAULT             net       disconnect, partition, blackhole_on, node_down,
+ *                               heal, blackhole_off, node_up
+ *                     broker    broker_down, broker_up, injected,
+ *                               leader_change (unless detail is "create")
+ *                     harness   leader_move, fault, link_down, link_partition,
+ *                               link_blackhole, broker_crash, disconnect_injected
+ *                     any       a name containing "fault"
+ *                                                            detail (or name) = marker label
  *
  * Memory: all static; nothing allocates.
  */
@@ -42,6 +59,8 @@
 #define RP_KINDS_H
 
 #include <stdbool.h>
+
+#include "rp_trace.h"
 
 typedef enum rp_role {
     RP_ROLE_NONE = 0,
@@ -51,11 +70,15 @@ typedef enum rp_role {
     RP_ROLE_BATCH_DRAINED,
     RP_ROLE_REQUEST_SENT,
     RP_ROLE_REQUEST_DONE,
+    RP_ROLE_REQUEST_ABORT_NODE,
+    RP_ROLE_PRODUCE_REQUEST,
     RP_ROLE_BATCH_ACKED,
     RP_ROLE_BATCH_FAILED,
     RP_ROLE_CALLBACK,
     RP_ROLE_RETRY,
+    RP_ROLE_REENQUEUE,
     RP_ROLE_SPLIT,
+    RP_ROLE_SPLIT_PARENT,
     RP_ROLE_METADATA_REFRESH,
     RP_ROLE_EXPIRED,
     RP_ROLE_BUFFER,
@@ -63,7 +86,15 @@ typedef enum rp_role {
     RP_ROLE__COUNT
 } rp_role;
 
-/* The role of a kind name (NULL -> RP_ROLE_NONE). */
+/* The role of an event: its kind name, within its layer's number range,
+ * and (for leader_change) its detail. */
+rp_role rp_event_role(const rp_event *e);
+
+/* The role of a kind name and number (detail-dependent entries assume a
+ * detail that selects them). kind < 100 or >= 500 matches every layer. */
+rp_role rp_kind_role_n(int kind, const char *kind_name);
+
+/* Name-only lookup, as if the kind were in the name's own layer. */
 rp_role rp_kind_role(const char *kind_name);
 
 /* The canonical (first) name of a role, e.g. "batch_created". */

@@ -162,24 +162,54 @@ typedef struct rp_fault {
 
 typedef struct rp_an {
     const rp_trace *t;
+    rp__model m;
+    bool have_model;
+    rp__pool *pool;     /* fault labels */
     int64_t t_end_us;
     rp_fault *faults;
     size_t n_faults;
     int64_t sent, acked, failed, retries, splits, metadata, expiries, errors;
     bool acks_from_callbacks;
     int64_t role_count[RP_ROLE__COUNT];
+    unsigned char *ck;  /* per event: counter it bumps (CK_*), 0 = none */
     rp_vec batch_bytes, req_records, lat_t, lat_v; /* lat: (ack time, latency) */
+    rp_vec buf_t, buf_v;                           /* buffer pool in use over time */
+    bool buf_estimated;
     rp__span *spans;
     size_t n_spans;
 } rp_an;
 
+enum { CK_RETRY = 1, CK_SPLIT, CK_METADATA, CK_EXPIRY };
+
 static void rp_an_free(rp_an *a) {
+    if (a->have_model)
+        rp__model_free(&a->m);
+    rp__pool_free(a->pool);
     free(a->faults);
+    free(a->ck);
     free(a->batch_bytes.v);
     free(a->req_records.v);
     free(a->lat_t.v);
     free(a->lat_v.v);
+    free(a->buf_t.v);
+    free(a->buf_v.v);
     free(a->spans);
+}
+
+/* The label of a fault marker: its detail, else "kind: ERROR", else kind. */
+static const char *rp_fault_label(rp_an *a, const rp_event *e) {
+    char kb[24];
+    const char *k = rp__kind_label(e, kb, sizeof kb);
+    if (e->ev.detail && *e->ev.detail)
+        return e->ev.detail;
+    rp__sbuf b = {0};
+    if (e->ev.err != KP_ERR_NONE)
+        rp__sbuf_printf(&b, "%s: %s", k, kp_err_name(e->ev.err));
+    else
+        rp__sbuf_printf(&b, "%s", k);
+    const char *l = b.p ? rp__pool_intern(a->pool, b.p) : NULL;
+    free(b.p);
+    return l ? l : "fault";
 }
 
 static int rp_an_build(rp_an *a, const rp_trace *t) {
@@ -191,73 +221,135 @@ static int rp_an_build(rp_an *a, const rp_trace *t) {
     if (t->has_summary && t->summary.end_time_us > a->t_end_us)
         a->t_end_us = t->summary.end_time_us;
     a->faults = calloc(n ? n : 1, sizeof *a->faults);
-    if (!a->faults)
+    a->ck = calloc(n ? n : 1, 1);
+    a->pool = rp__pool_new();
+    if (!a->faults || !a->ck || !a->pool || rp__model_build(t, &a->m) != 0)
         return -1;
-    rp__imap send_t = {0}; /* record number -> send time */
+    a->have_model = true;
+    const rp_role *role = a->m.role;
     for (size_t i = 0; i < n; i++) {
-        rp_role r = rp_kind_role(ev[i].kind_name);
-        a->role_count[r]++;
-        if (r == RP_ROLE_CALLBACK)
-            a->acks_from_callbacks = true;
+        a->role_count[role[i]]++;
         if (ev[i].ev.err != KP_ERR_NONE)
             a->errors++;
     }
+    a->acks_from_callbacks = a->role_count[RP_ROLE_CALLBACK] > 0;
+    bool split_parents = a->role_count[RP_ROLE_SPLIT_PARENT] > 0;
+    bool req_from_produce = a->role_count[RP_ROLE_PRODUCE_REQUEST] > 0;
+    a->buf_estimated = a->role_count[RP_ROLE_BUFFER] == 0;
+    rp__imap send_t = {0};   /* (scope, record) -> send event */
+    rp__imap expired = {0};  /* batch keys already counted */
+    rp__imap buf_size = {0}; /* live batch key -> buffer bytes + 1 */
+    int64_t in_use = 0;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         const kp_event *e = &ev[i].ev;
-        rp_role r = rp_kind_role(ev[i].kind_name);
+        rp_role r = role[i];
         int64_t recs = e->record_count > 0 ? e->record_count : 1;
+        int64_t rkey = a->m.record[i] >= 0 ? rp__batch_key(&a->m, i, a->m.record[i]) : -1;
+        int64_t bkey = e->batch_id >= 0 ? rp__batch_key(&a->m, i, e->batch_id) : -1;
+        size_t got;
         switch (r) {
         case RP_ROLE_SEND:
             a->sent++;
-            if (e->value >= 0)
-                rc |= rp__imap_put(&send_t, e->value, (size_t)i);
+            if (rkey >= 0)
+                rc |= rp__imap_put(&send_t, rkey, i);
             break;
         case RP_ROLE_CALLBACK:
             if (e->err == KP_ERR_NONE) {
                 a->acked += recs;
-                size_t si;
-                if (e->value >= 0 && rp__imap_get(&send_t, e->value, &si)) {
+                if (rkey >= 0 && rp__imap_get(&send_t, rkey, &got)) {
                     rc |= rp_vec_push(&a->lat_t, e->time_us);
-                    rc |= rp_vec_push(&a->lat_v, e->time_us - ev[si].ev.time_us);
+                    rc |= rp_vec_push(&a->lat_v, e->time_us - ev[got].ev.time_us);
                 }
             } else {
                 a->failed += recs;
             }
             break;
         case RP_ROLE_BATCH_ACKED:
-            if (!a->acks_from_callbacks)
-                a->acked += recs;
-            break;
         case RP_ROLE_BATCH_FAILED:
-            if (!a->acks_from_callbacks)
-                a->failed += recs;
+            if (!a->acks_from_callbacks) {
+                if (r == RP_ROLE_BATCH_ACKED && e->err == KP_ERR_NONE)
+                    a->acked += recs;
+                else
+                    a->failed += recs;
+            }
             break;
         case RP_ROLE_BATCH_DRAINED:
             if (e->bytes >= 0)
                 rc |= rp_vec_push(&a->batch_bytes, e->bytes);
             break;
-        case RP_ROLE_REQUEST_SENT:
-            if ((e->api_key == 0 || e->api_key == -1) && e->record_count >= 0)
+        case RP_ROLE_PRODUCE_REQUEST:
+            if (e->record_count >= 0)
                 rc |= rp_vec_push(&a->req_records, e->record_count);
             break;
-        case RP_ROLE_RETRY: a->retries++; break;
-        case RP_ROLE_SPLIT: a->splits++; break;
-        case RP_ROLE_METADATA_REFRESH: a->metadata++; break;
-        case RP_ROLE_EXPIRED: a->expiries++; break;
+        case RP_ROLE_REQUEST_SENT:
+            if (!req_from_produce && (e->api_key == 0 || e->api_key == -1) && e->record_count >= 0)
+                rc |= rp_vec_push(&a->req_records, e->record_count);
+            break;
+        case RP_ROLE_RETRY:
+            a->retries++;
+            a->ck[i] = CK_RETRY;
+            break;
+        case RP_ROLE_SPLIT:
+        case RP_ROLE_SPLIT_PARENT:
+            if ((r == RP_ROLE_SPLIT_PARENT) == split_parents) {
+                a->splits++;
+                a->ck[i] = CK_SPLIT;
+            }
+            break;
+        case RP_ROLE_METADATA_REFRESH:
+            a->metadata++;
+            a->ck[i] = CK_METADATA;
+            break;
+        case RP_ROLE_EXPIRED:
+            if (bkey < 0 || !rp__imap_get(&expired, bkey, &got)) {
+                a->expiries++;
+                a->ck[i] = CK_EXPIRY;
+                if (bkey >= 0)
+                    rc |= rp__imap_put(&expired, bkey, 1);
+            }
+            break;
         case RP_ROLE_FAULT:
             a->faults[a->n_faults].t_us = e->time_us;
-            a->faults[a->n_faults].label = e->detail ? e->detail : ev[i].kind_name;
+            a->faults[a->n_faults].label = rp_fault_label(a, &ev[i]);
             a->n_faults++;
             break;
         default:
             break;
         }
+        /* buffer pool in use: told by the pool, or estimated as the buffer
+         * of every batch between its creation and its end */
+        if (!a->buf_estimated && r == RP_ROLE_BUFFER && e->value >= 0) {
+            rc |= rp_vec_push(&a->buf_t, e->time_us);
+            rc |= rp_vec_push(&a->buf_v, e->value);
+        } else if (a->buf_estimated && bkey >= 0) {
+            int64_t d = 0;
+            if (r == RP_ROLE_BATCH_CREATED) {
+                int64_t size = e->value > 0 ? e->value : e->bytes > 0 ? e->bytes : 0;
+                if (size > 0 && !rp__imap_get(&buf_size, bkey, &got)) {
+                    rc |= rp__imap_put(&buf_size, bkey, (size_t)size + 1);
+                    d = size;
+                }
+            } else if (r == RP_ROLE_BATCH_ACKED || r == RP_ROLE_BATCH_FAILED || r == RP_ROLE_EXPIRED ||
+                       r == RP_ROLE_SPLIT_PARENT) {
+                if (rp__imap_get(&buf_size, bkey, &got) && got > 0) {
+                    d = -(int64_t)(got - 1);
+                    rc |= rp__imap_put(&buf_size, bkey, 0);
+                }
+            }
+            if (d) {
+                in_use += d;
+                rc |= rp_vec_push(&a->buf_t, e->time_us);
+                rc |= rp_vec_push(&a->buf_v, in_use);
+            }
+        }
     }
     rp__imap_free(&send_t);
+    rp__imap_free(&expired);
+    rp__imap_free(&buf_size);
     if (rc)
         return -1;
-    a->n_spans = rp__spans_build(t, &a->spans, NULL);
+    a->n_spans = rp__spans_build(&a->m, &a->spans, NULL);
     return a->n_spans == SIZE_MAX ? -1 : 0;
 }
 
@@ -329,7 +421,7 @@ static void rp_common_style(rp__sbuf *b, const char *title, const char *ylabel) 
     rp__sbuf_printf(b, "set title ");
     rp_gp_quote(b, title);
     rp__sbuf_printf(b,
-                    "\nset ylabel '%s'\nset grid lc rgb '#dddddd'\nset key top left opaque\n"
+                    "\nset ylabel '%s'\nset grid lc rgb '#dddddd'\nset key outside bottom center horizontal\n"
                     "set border 3\nset tics nomirror\n",
                     ylabel);
 }
@@ -349,17 +441,16 @@ static int rp_chart_records(rp_ctx *c) {
     int64_t s = 0, a = 0, fl = 0;
     for (size_t i = 0; i < t->n_events; i++) {
         const rp_event *e = &t->events[i];
-        rp_role r = rp_kind_role(e->kind_name);
+        rp_role r = c->an.m.role[i];
         int64_t recs = e->ev.record_count > 0 ? e->ev.record_count : 1;
+        bool ok = e->ev.err == KP_ERR_NONE;
         bool ch = true;
         if (r == RP_ROLE_SEND)
             s++;
         else if (r == RP_ROLE_CALLBACK)
-            e->ev.err == KP_ERR_NONE ? (a += recs) : (fl += recs);
-        else if (!c->an.acks_from_callbacks && r == RP_ROLE_BATCH_ACKED)
-            a += recs;
-        else if (!c->an.acks_from_callbacks && r == RP_ROLE_BATCH_FAILED)
-            fl += recs;
+            ok ? (a += recs) : (fl += recs);
+        else if (!c->an.acks_from_callbacks && (r == RP_ROLE_BATCH_ACKED || r == RP_ROLE_BATCH_FAILED))
+            ok && r == RP_ROLE_BATCH_ACKED ? (a += recs) : (fl += recs);
         else
             ch = false;
         if (ch) {
@@ -393,7 +484,10 @@ static const char *rp_node_name(const rp_trace *t, int32_t node, char *buf, size
         if (t->header.components[i].node == node && t->header.components[i].role &&
             !strcmp(t->header.components[i].role, "broker"))
             return t->header.components[i].name;
-    snprintf(buf, len, "node %" PRId32, node);
+    if (node < 0)
+        snprintf(buf, len, "bootstrap node %" PRId32, node);
+    else
+        snprintf(buf, len, "node %" PRId32, node);
     return buf;
 }
 
@@ -595,9 +689,7 @@ static int rp_chart_counters(rp_ctx *c) {
     fprintf(f, "# time_ms retries splits metadata_refreshes expiries (cumulative)\n0.000 0 0 0 0\n");
     int64_t n[4] = {0, 0, 0, 0};
     for (size_t i = 0; i < c->t->n_events; i++) {
-        rp_role r = rp_kind_role(c->t->events[i].kind_name);
-        int k = r == RP_ROLE_RETRY ? 0 : r == RP_ROLE_SPLIT ? 1 : r == RP_ROLE_METADATA_REFRESH ? 2
-              : r == RP_ROLE_EXPIRED ? 3 : -1;
+        int k = c->an.ck[i] - 1; /* CK_RETRY.. -> 0..3 */
         if (k < 0)
             continue;
         n[k]++;
@@ -631,37 +723,30 @@ static int rp_chart_counters(rp_ctx *c) {
 }
 
 static int rp_chart_buffer(rp_ctx *c) {
-    if (c->an.role_count[RP_ROLE_BUFFER] == 0)
+    const rp_an *an = &c->an;
+    if (an->buf_t.n == 0)
         return 0;
     FILE *f = rp_open_in(c->dir, "buffer.dat", c->res);
     if (!f)
         return -1;
-    fprintf(f, "# time_ms bytes_in_use\n");
-    int64_t m = 0, last = 0;
-    bool any = false;
-    for (size_t i = 0; i < c->t->n_events; i++) {
-        const rp_event *e = &c->t->events[i];
-        if (rp_kind_role(e->kind_name) != RP_ROLE_BUFFER || e->ev.value < 0)
-            continue;
-        if (!any)
-            fprintf(f, "0.000 0\n");
-        any = true;
+    fprintf(f, "# time_ms bytes_in_use%s\n0.000 0\n",
+            an->buf_estimated ? " (estimated: the buffer of every batch from creation to its end)" : "");
+    int64_t m = 0;
+    for (size_t i = 0; i < an->buf_t.n; i++) {
         char x[32];
-        rp_ms(x, sizeof x, e->ev.time_us);
-        fprintf(f, "%s %" PRId64 "\n", x, e->ev.value);
-        last = e->ev.value;
-        m = e->ev.value > m ? e->ev.value : m;
+        rp_ms(x, sizeof x, an->buf_t.v[i]);
+        fprintf(f, "%s %" PRId64 "\n", x, an->buf_v.v[i]);
+        m = an->buf_v.v[i] > m ? an->buf_v.v[i] : m;
     }
     char x[32];
-    rp_ms(x, sizeof x, c->an.t_end_us);
-    if (any)
-        fprintf(f, "%s %" PRId64 "\n", x, last);
+    rp_ms(x, sizeof x, an->t_end_us);
+    fprintf(f, "%s %" PRId64 "\n", x, an->buf_v.v[an->buf_t.n - 1]);
     if (rp_close(f, c->dir, "buffer.dat", c->res))
         return -1;
-    if (!any)
-        return 0;
     rp__sbuf b = {0};
-    rp_common_style(&b, c->ch[CH_BUFFER].title, "bytes in use");
+    rp_common_style(&b, an->buf_estimated ? "Buffer pool in use over time (estimated from batch lifetimes)"
+                                          : c->ch[CH_BUFFER].title,
+                    "bytes in use");
     rp_x_range(c, &b);
     rp__sbuf_printf(&b, "set yrange [0:%.1f]\n", rp_ymax(m));
     rp_fault_marks(c, &b);
@@ -931,7 +1016,7 @@ static int rp_page(rp_ctx *c) {
         size_t cnt = 0;
         for (size_t j = 0; j < t->n_events; j++)
             cnt += t->events[j].ev.kind == h->kinds[i].kind;
-        rp_role r = rp_kind_role(h->kinds[i].name);
+        rp_role r = rp_kind_role_n(h->kinds[i].kind, h->kinds[i].name);
         fprintf(f, "<tr><td class=\"n\">%" PRId32 "</td><td>", h->kinds[i].kind);
         rp_html(f, h->kinds[i].name);
         fputs("</td><td>", f);
@@ -983,7 +1068,7 @@ int rp_report_write(const char *dir, const rp_trace *t, const rp_report_opts *op
          "send and successful callback with the record number in value", false},
         {"counters", "Retries, splits, metadata refreshes and expiries over time",
          "retry, split, metadata_update_requested or batch_expired", false},
-        {"buffer", "Buffer pool in use over time", "buffer_allocated / buffer_deallocated with value", false},
+        {"buffer", "Buffer pool in use over time", "buffer_allocated / buffer_deallocated with value, or batch_created", false},
     };
     memcpy(c->ch, charts, sizeof charts);
     int rc = 0;

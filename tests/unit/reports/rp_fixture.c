@@ -294,7 +294,7 @@ kp_err rp_fixture_write(rp_trace_writer *w) {
             ev.batch_id = batch;
             ev.attempt = 1;
             ev.err = KP_ERR_REQUEST_TIMED_OUT;
-            ev.value = 100; /* retry.backoff.ms */
+            ev.value = 2147483646; /* retries left */
             fx_emit(&f, &ev, NULL);
             ev = fx_ev(FX_METADATA, done + 20);
             ev.detail = "request timed out";

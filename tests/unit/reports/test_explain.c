@@ -45,7 +45,7 @@ static void explain_record_follows_its_batch_request_and_broker(void **state) {
     (void)state;
     rp_trace *t = rp_fixture_trace();
     rp_explain_sel s;
-    assert_int_equal(rp_explain_select_record(t, 2, &s), 0);
+    assert_int_equal(rp_explain_select_record(t, NULL, 2, &s), 0);
     assert_int_equal(s.n_batches, 1);
     assert_int_equal(s.batches[0], 0);
     char *n = names(t, &s);
@@ -56,8 +56,8 @@ static void explain_record_follows_its_batch_request_and_broker(void **state) {
     char *en = tell(t, &s, "en");
     assert_non_null(strstr(en, "The life of record 2 in synthetic/leader-move-and-split (seed 42)"));
     assert_non_null(strstr(en, " 3.      8.100 ms  KafkaProducer.send — The application calls send() for record 2 to orders-0 (100 bytes).\n"));
-    assert_non_null(strstr(en, "RecordAccumulator.append — Record 2 is appended to batch 0: appended; records in the batch: 3, 300 bytes.\n"));
-    assert_non_null(strstr(en, "Sender.sendProduceRequest — A Produce request with correlation id 0 goes to node 1 carrying 5 records (631 bytes).\n"));
+    assert_non_null(strstr(en, "RecordAccumulator.append — Record 2 is appended to batch 0: appended (records in the batch: 3).\n"));
+    assert_non_null(strstr(en, "NetworkClient.doSend — A Produce request with correlation id 0 goes to node 1 carrying 5 records (631 bytes).\n"));
     assert_non_null(strstr(en, "Node 1 answers correlation id 0.\n")); /* no error: the bracket drops */
     assert_non_null(strstr(en, "ProducerBatch.done — The callback of record 2 runs: offset 2.\n"));
     free(en);
@@ -75,7 +75,7 @@ static void explain_record_in_a_split_batch_includes_the_pieces(void **state) {
     rp_trace *t = rp_fixture_trace();
     /* batch 3 (records 14..18) meets MESSAGE_TOO_LARGE and splits into 4, 5 */
     rp_explain_sel s;
-    assert_int_equal(rp_explain_select_record(t, 17, &s), 0);
+    assert_int_equal(rp_explain_select_record(t, NULL, 17, &s), 0);
     assert_int_equal(s.n_batches, 3);
     assert_int_equal(s.batches[0], 3);
     assert_int_equal(s.batches[1], 4);
@@ -95,7 +95,7 @@ static void explain_record_in_a_split_batch_includes_the_pieces(void **state) {
     free(en);
     rp_explain_sel_free(&s);
     /* by batch: the parent and both pieces, no record-level filter */
-    assert_int_equal(rp_explain_select_batch(t, 3, &s), 0);
+    assert_int_equal(rp_explain_select_batch(t, NULL, 3, &s), 0);
     assert_int_equal(s.n_batches, 3);
     assert_int_equal(s.record, -1);
     char *n = names(t, &s);
@@ -115,16 +115,16 @@ static void explain_record_through_a_fault_and_a_retry(void **state) {
     rp_explain_sel s;
     int64_t rec = -1;
     for (size_t i = 0; i < t->n_events && rec < 0; i++)
-        if (rp_kind_role(t->events[i].kind_name) == RP_ROLE_APPEND && t->events[i].ev.batch_id == 7)
+        if (rp_event_role(&t->events[i]) == RP_ROLE_APPEND && t->events[i].ev.batch_id == 7)
             rec = t->events[i].ev.value;
     assert_true(rec >= 0);
-    assert_int_equal(rp_explain_select_record(t, rec, &s), 0);
+    assert_int_equal(rp_explain_select_record(t, NULL, rec, &s), 0);
     char *n = names(t, &s);
     assert_non_null(strstr(n, "request_sent fault_link_down request_timed_out retry metadata_update_requested leader_move"));
     free(n);
     char *en = tell(t, &s, "en");
     assert_non_null(strstr(en, "Fault injected at link client->2: link client->2 down."));
-    assert_non_null(strstr(en, "Sender.reenqueueBatch — Batch 7 goes back to the accumulator for another try (attempt 1) after REQUEST_TIMED_OUT; backoff 100 ms."));
+    assert_non_null(strstr(en, "Sender.reenqueueBatch — Batch 7 goes back to the accumulator for another try (attempt 1) after REQUEST_TIMED_OUT; 2147483646 retries left."));
     assert_non_null(strstr(en, "The cluster moves leadership: orders-1 leader 2 -> 1."));
     free(en);
     char *zh = tell(t, &s, "zh");
@@ -132,7 +132,7 @@ static void explain_record_through_a_fault_and_a_retry(void **state) {
     free(zh);
     rp_explain_sel_free(&s);
     /* a record nobody sent */
-    assert_int_equal(rp_explain_select_record(t, 999, &s), 0);
+    assert_int_equal(rp_explain_select_record(t, NULL, 999, &s), 0);
     assert_int_equal(s.n, 0);
     char *none = tell(t, &s, "en");
     assert_non_null(strstr(none, "The trace holds no event about it."));

@@ -169,7 +169,7 @@ static void format_perfetto_has_the_tracks_spans_and_faults(void **state) {
     }
     size_t n_req = 0, n_created = 0, n_split = 0, n_retry = 0, n_fault = 0;
     for (size_t i = 0; i < t->n_events; i++) {
-        rp_role r = rp_kind_role(t->events[i].kind_name);
+        rp_role r = rp_event_role(&t->events[i]);
         n_req += r == RP_ROLE_REQUEST_SENT;
         n_created += r == RP_ROLE_BATCH_CREATED;
         n_split += r == RP_ROLE_SPLIT;
@@ -183,7 +183,7 @@ static void format_perfetto_has_the_tracks_spans_and_faults(void **state) {
     assert_non_null(strstr(o.p, "\"name\":\"link client->2 down\""));
     /* the lost request is a span that ends at its timeout */
     assert_non_null(strstr(o.p, "\"name\":\"Produce #7 -> node 2 REQUEST_TIMED_OUT\""));
-    assert_non_null(strstr(o.p, "\"name\":\"in-flight requests broker 1\""));
+    assert_non_null(strstr(o.p, "\"name\":\"in-flight requests node 1\""));
     assert_non_null(strstr(o.p, "\"name\":\"buffer pool in use\""));
     assert_non_null(strstr(o.p, "network client: requests #1"));
     free(o.p);
@@ -223,7 +223,10 @@ static void format_spans_pair_by_name_and_degrade(void **state) {
     assert_non_null(t);
     rp__span *sp;
     unsigned char bnd[7] = {0};
-    size_t n = rp__spans_build(t, &sp, bnd);
+    rp__model m;
+    assert_int_equal(rp__model_build(t, &m), 0);
+    size_t n = rp__spans_build(&m, &sp, bnd);
+    rp__model_free(&m);
     assert_int_equal(n, 2);
     assert_int_equal(sp[0].start_ix, 0);
     assert_int_equal(sp[0].end_ix, 2);
