@@ -137,7 +137,9 @@ static int rp_sel(const rp_trace *t, const char *producer, int64_t record, int64
         if (!mine && e->batch_id >= 0 && (int64_t)m.scope[i] == scope &&
             rp__imap_get(&chain, rp__batch_key(&m, i, e->batch_id), &dummy))
             mine = !(record >= 0 && rp_record_level(m.role[i]) && m.record[i] != record);
-        if (!mine && e->correlation_id >= 0 && e->node != -1 &&
+        /* the requests' events, except those about other batches (a
+         * ProduceRequest carries the batches of several partitions) */
+        if (!mine && e->correlation_id >= 0 && e->node != -1 && e->batch_id < 0 &&
             ((int64_t)m.scope[i] == scope || rp_is_broker(ee)) &&
             rp__imap_get(&reqs, rp_req_key2(e->node, e->correlation_id), &dummy))
             mine = true;
@@ -463,6 +465,7 @@ static const rp_phrase rp_en[] = {
     /* metadata */
     {"metadata_update_requested", "Metadata.requestUpdate", "The producer asks for fresh metadata[: {detail}]."},
     {"metadata_updated", "Metadata.update", "Metadata version {value} arrives[ ({records} topics)]."},
+    {"metadata_topic_added", "Metadata.add", "Topic {topic} joins the topics the producer keeps metadata for."},
     {"metadata_request", "DefaultMetadataUpdater.maybeUpdate", "A Metadata request (correlation id {corr}) goes to node {node}, the least loaded node."},
     {"metadata_response", "DefaultMetadataUpdater.handleCompletedMetadataResponse", "Node {node} answers the Metadata request {corr}[ with {err}][: {value} brokers]."},
     /* buffer pool */
@@ -491,7 +494,7 @@ static const rp_phrase rp_en[] = {
     {"conn_state", "ClusterConnectionStates", "Connection to node {node}: {detail}."},
     {"disconnected", "NetworkClient.processDisconnection", "Node {node} is disconnected[ ({err})][ in {detail}]: its requests in flight fail."},
     {"api_versions", "NetworkClient.handleApiVersionsResponse", "Node {node} tells its API versions[ ({err})]: Produce v{value}."},
-    {"request_sent", "NetworkClient.doSend", "A {api} request with correlation id {corr} goes to node {node}[ carrying {records} records][ ({bytes} bytes)]."},
+    {"request_sent", "NetworkClient.doSend", "The {api} request with correlation id {corr} goes to node {node}[ carrying {records} records][ ({bytes} bytes)]."},
     {"response_received", "NetworkClient.handleCompletedReceives", "Node {node} answers correlation id {corr}[ with error {err}]."},
     {"request_timed_out", "NetworkClient.handleTimedOutRequests", "No answer to correlation id {corr} from node {node}: the request timed out[ ({detail})]."},
     {"produce_request", "Sender.sendProduceRequest", "A ProduceRequest (correlation id {corr}) is built for node {node}[: {records} records][ in {value} batches][, {bytes} bytes]."},
@@ -514,6 +517,17 @@ static const rp_phrase rp_en[] = {
     {"broker.leader_change", "Controller", "Broker {node} becomes the leader of [{topic}-{partition}][ ({detail})]."},
     {"broker.injected", "", "Broker {node} answers with an injected {err}."},
     /* network and harness */
+    {"net.connect", "", "The network starts a connection[ ({detail})]."},
+    {"net.accept", "", "The broker side accepts the connection[ ({detail})]."},
+    {"net.connected", "", "The connection is established[ ({detail})]."},
+    {"net.refused", "", "The connection is refused[ ({detail})]."},
+    {"net.send", "", "{bytes} bytes go onto the link[ ({detail})]."},
+    {"net.deliver", "", "{bytes} bytes arrive[ ({detail})]."},
+    {"net.drop", "", "{bytes} bytes vanish in a blackhole[ ({detail})]."},
+    {"net.stall", "", "{bytes} bytes are held by a network partition[ ({detail})]."},
+    {"net.reset", "", "The connection is reset[ ({detail})]."},
+    {"net.close", "", "The connection is closed[ ({detail})]."},
+    {"net.peer_closed", "", "The peer closed the connection[ ({detail})]."},
     {"harness.leader_move", "", "The cluster moves leadership[: {detail}]."},
     {"fault", "", "Fault injected[ at {component}][: {detail}]."},
 };
@@ -530,6 +544,7 @@ static const rp_phrase rp_zh[] = {
     {"callback", "ProducerBatch.done", "记录 {record} 的回调执行[：偏移量 {offset}][，错误 {err}]。"},
     {"metadata_update_requested", "Metadata.requestUpdate", "生产者请求更新元数据[：{detail}]。"},
     {"metadata_updated", "Metadata.update", "收到元数据版本 {value}[（{records} 个主题）]。"},
+    {"metadata_topic_added", "Metadata.add", "主题 {topic} 加入生产者维护元数据的主题列表。"},
     {"metadata_request", "DefaultMetadataUpdater.maybeUpdate", "向负载最低的节点 {node} 发送 Metadata 请求（关联 ID {corr}）。"},
     {"metadata_response", "DefaultMetadataUpdater.handleCompletedMetadataResponse", "节点 {node} 回复 Metadata 请求 {corr}[，错误 {err}][：{value} 个 broker]。"},
     {"pool_wait", "BufferPool.allocate", "缓冲池没有 {bytes} 字节空闲[（可用 {value}）]：send() 等待。"},
@@ -576,6 +591,17 @@ static const rp_phrase rp_zh[] = {
     {"broker.replicate", "ReplicaFetcherThread", "Follower {node} 把[ {topic}-{partition} ]复制到偏移量 {offset}。"},
     {"broker.leader_change", "Controller", "Broker {node} 成为[ {topic}-{partition} ]的 leader[（{detail}）]。"},
     {"broker.injected", "", "Broker {node} 按注入的错误回复 {err}。"},
+    {"net.connect", "", "网络开始建立连接[（{detail}）]。"},
+    {"net.accept", "", "Broker 端接受连接[（{detail}）]。"},
+    {"net.connected", "", "连接建立[（{detail}）]。"},
+    {"net.refused", "", "连接被拒绝[（{detail}）]。"},
+    {"net.send", "", "{bytes} 字节进入链路[（{detail}）]。"},
+    {"net.deliver", "", "{bytes} 字节到达[（{detail}）]。"},
+    {"net.drop", "", "{bytes} 字节在黑洞中丢失[（{detail}）]。"},
+    {"net.stall", "", "{bytes} 字节被网络分区阻塞[（{detail}）]。"},
+    {"net.reset", "", "连接被重置[（{detail}）]。"},
+    {"net.close", "", "连接关闭[（{detail}）]。"},
+    {"net.peer_closed", "", "对端关闭了连接[（{detail}）]。"},
     {"harness.leader_move", "", "集群迁移分区 leader[：{detail}]。"},
     {"fault", "", "注入故障[，位置 {component}][：{detail}]。"},
 };

@@ -57,7 +57,7 @@ static void explain_record_follows_its_batch_request_and_broker(void **state) {
     assert_non_null(strstr(en, "The life of record 2 in synthetic/leader-move-and-split (seed 42)"));
     assert_non_null(strstr(en, " 3.      8.100 ms  KafkaProducer.send — The application calls send() for record 2 to orders-0 (100 bytes).\n"));
     assert_non_null(strstr(en, "RecordAccumulator.append — Record 2 is appended to batch 0: appended (records in the batch: 3).\n"));
-    assert_non_null(strstr(en, "NetworkClient.doSend — A Produce request with correlation id 0 goes to node 1 carrying 5 records (631 bytes).\n"));
+    assert_non_null(strstr(en, "NetworkClient.doSend — The Produce request with correlation id 0 goes to node 1 carrying 5 records (631 bytes).\n"));
     assert_non_null(strstr(en, "Node 1 answers correlation id 0.\n")); /* no error: the bracket drops */
     assert_non_null(strstr(en, "ProducerBatch.done — The callback of record 2 runs: offset 2.\n"));
     free(en);
