@@ -20,6 +20,14 @@ static void ph_on_event(void *ctx, const kp_event *ev) {
     }
     if (ev->kind >= 100 && ev->kind < 300)
         h->events[ev->kind - 100 < 200 ? ev->kind - 100 : 199]++;
+    int64_t f[14] = { ev->kind, ev->time_us, ev->node, ev->partition, ev->batch_id, ev->base_sequence,
+                      ev->record_count, ev->bytes, ev->correlation_id, ev->api_key, ev->err, ev->attempt,
+                      ev->offset, ev->value };
+    h->trace_hash = kp_fnv1a64(f, sizeof f, h->trace_hash ? h->trace_hash : KP_FNV1A64_INIT);
+    if (ev->topic)
+        h->trace_hash = kp_fnv1a64(ev->topic, strlen(ev->topic), h->trace_hash);
+    if (ev->detail)
+        h->trace_hash = kp_fnv1a64(ev->detail, strlen(ev->detail), h->trace_hash);
 }
 
 static void ph_unblocked(void *ctx) { ((ph *)ctx)->unblocked++; }

@@ -409,6 +409,41 @@ static void t_close_from_callback_is_force_close(void **s) {
     ph_free(h);
 }
 
+/* A run with connects, retries, a split, a disconnect and a leader move. */
+static uint64_t busy_run(int64_t linger_ms) {
+    char l[64];
+    snprintf(l, sizeof l, "linger.ms=%lld", (long long)linger_ms);
+    const char *set[] = { l, "batch.size=2000", "enable.idempotence=true", NULL };
+    ph *h = ph_new(3, 6, set);
+    int id;
+    ph_send(h, -1, NULL, &id);
+    ph_run_until_acked(h, 3000);
+    fb_set_message_max_bytes(h->w, 400);
+    fb_inject(h->w, "t", 2, KP_ERR_NOT_ENOUGH_REPLICAS, 2, -1);
+    for (int i = 0; i < 120; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i % 11);
+        ph_send(h, -1, key, &id);
+        if (i == 60) {
+            fb_disconnect(h->w, 1);
+            fb_set_leader(h->w, "t", 4, 0);
+        }
+        ph_run_for(h, 3);
+    }
+    assert_true(ph_run_until_acked(h, 20000));
+    assert_true(ph_each_once(h));
+    uint64_t hash = h->trace_hash;
+    ph_free(h);
+    return hash;
+}
+
+static void t_same_inputs_same_trace(void **s) {
+    (void)s;
+    uint64_t a = busy_run(5), b = busy_run(5), c = busy_run(6);
+    assert_true(a == b);
+    assert_true(a != c); /* the hash does see the run */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_send_waits_for_metadata_then_acks),
@@ -430,6 +465,7 @@ int main(void) {
         cmocka_unit_test(t_transactional_id_not_supported_yet),
         cmocka_unit_test(t_graceful_close_still_refreshes_metadata),
         cmocka_unit_test(t_close_from_callback_is_force_close),
+        cmocka_unit_test(t_same_inputs_same_trace),
     };
     return cmocka_run_group_tests_name("producer", tests, NULL, NULL);
 }
