@@ -697,12 +697,15 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
         kp_s_send_produce_request(s, dr.nodes[i].node, dr.nodes[i].batches, dr.nodes[i].count, now);
     s->sending = NULL;
 
-    kp_event ev;
-    kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, kp_s_now_us(s));
-    ev.value = poll_timeout;
-    ev.record_count = (int32_t)dr.batch_count;
-    ev.detail = "Sender.sendProducerData";
-    kp_observer_emit(&s->env.observer, &ev);
+    if (dr.batch_count > 0 || nready != rr.ready_count) {
+        /* only iterations that did something: idle loops stay out of traces */
+        kp_event ev;
+        kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, kp_s_now_us(s));
+        ev.value = poll_timeout;
+        ev.record_count = (int32_t)dr.batch_count;
+        ev.detail = "Sender.sendProducerData";
+        kp_observer_emit(&s->env.observer, &ev);
+    }
     return poll_timeout;
 }
 
