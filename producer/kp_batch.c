@@ -134,12 +134,17 @@ bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, k
                            const kp_header *headers, int header_count) {
     if (b->appends_aborted || kp_batch_is_full(b))
         return false;
-    if (!kp_batch_builder_has_room_for(&b->builder, timestamp, key, value, headers, header_count))
-        return false; /* physical room (the staging cap); never tighter for none */
+    int64_t ts_delta = b->record_count ? timestamp - b->first_timestamp : 0;
+    size_t rec = kp_record_size(ts_delta, b->record_count, key, value, headers, header_count);
+    /* physical room in the builder's buffer (61 + record bytes so far, as
+     * kp_batch_builder_uncompressed_bytes counts): never tighter than the
+     * estimate for codec none (capacity >= the record upper bound); for a
+     * codec, the staging cap */
+    size_t physical = b->codec == KP_CODEC_NONE ? b->capacity : b->staging_capacity;
+    if (KP_BATCH_HEADER_SIZE + b->uncompressed + rec > physical)
+        return false;
     if (b->record_count == 0)
         return true; /* "always allow at least one record" */
-    size_t rec = kp_record_size(timestamp - b->first_timestamp, b->record_count, key, value,
-                                headers, header_count);
     return (int64_t)b->capacity >= estimated_bytes_written(b) + (int64_t)rec;
 }
 
