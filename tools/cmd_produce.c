@@ -235,6 +235,7 @@ static int pr_run(int argc, char **argv) {
     kp_time_us start = sn_live_now();
     kp_time_us deadline = start + timeout_ms * 1000;
     bool forced = false;
+    int64_t unsent = 0;
     while (!st->closed) {
         pr_send_some(st);
         if (st->next >= st->count && !st->blocked && !st->closing) {
@@ -249,7 +250,8 @@ static int pr_run(int argc, char **argv) {
                     (long long)timeout_ms);
             if (!st->closing) {
                 st->closing = true;
-                st->next = st->count; /* the rest are never sent */
+                unsent = st->count - st->next; /* the rest are never sent */
+                st->next = st->count;
             }
             kp_producer_close(p, 0, pr_closed, st);
         }
@@ -266,11 +268,14 @@ static int pr_run(int argc, char **argv) {
 
     kp_sender_stats ss;
     kp_producer_sender_stats(p, &ss);
-    int64_t not_sent = count - st->next;
+    int64_t not_sent = unsent;
     double secs = (double)(end - start) / 1e6;
+    char unsent_note[64] = "";
+    if (not_sent > 0)
+        snprintf(unsent_note, sizeof unsent_note, ", never sent %lld", (long long)not_sent);
     printf("kpsim produce: %lld records to %s: acknowledged %lld (more than once: %lld), failed %lld%s in %.3f s (%.0f records/s)\n",
            (long long)count, topic, (long long)st->acked_once, (long long)st->acked_more,
-           (long long)st->failed_records, not_sent > 0 ? " (some never sent)" : "", secs,
+           (long long)st->failed_records, unsent_note, secs,
            secs > 0 ? (double)st->acked_once / secs : 0.0);
     if (!quiet) {
         for (int i = 0; i < 256; i++)
@@ -285,7 +290,7 @@ static int pr_run(int argc, char **argv) {
                (unsigned long long)ss.init_producer_id, (unsigned long long)ss.producer_id_resets);
         kp_metrics_dump(kp_producer_metrics(p), stdout, end / 1000);
     }
-    int rc = st->acked_once == count && st->acked_more == 0 && st->failed_records == 0 ? KP_EXIT_OK
+    int rc = st->acked_once == count && st->acked_more == 0 && st->failed_records == 0 && not_sent == 0 ? KP_EXIT_OK
                                                                                         : KP_EXIT_FAILED;
     kp_producer_destroy(p);
     sn_live_destroy(live);
