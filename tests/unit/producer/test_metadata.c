@@ -310,6 +310,24 @@ static void metadata_events_name_each_step(void **state) {
     kp_metadata_destroy(md);
 }
 
+/* MetadataTest.testTimeToNextUpdate_OverwriteBackoff: a new topic asks for
+ * an update at once, even inside the refresh backoff. */
+static void metadata_new_topic_overrides_the_backoff(void **state) {
+    (void)state;
+    kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
+    int64_t now = 10000;
+    kp_metadata_add(md, "a", now);
+    kp_metadata_update(md, one_topic("a", 1), now);
+    kp_metadata_request_update(md, now);
+    assert_int_equal(kp_metadata_time_to_next_update(md, now), BACKOFF);
+    kp_metadata_add(md, "a", now); /* known topic: backoff still applies */
+    assert_int_equal(kp_metadata_time_to_next_update(md, now), BACKOFF);
+    kp_metadata_add(md, "b", now); /* new topic: now */
+    assert_int_equal(kp_metadata_time_to_next_update(md, now), 0);
+    assert_true(kp_metadata_update_requested(md));
+    kp_metadata_destroy(md);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metadata_starts_empty_at_version_zero),
@@ -325,6 +343,7 @@ int main(void) {
         cmocka_unit_test(metadata_bootstrap_parses_servers),
         cmocka_unit_test(metadata_need_all_topics_keeps_only_known_topics),
         cmocka_unit_test(metadata_events_name_each_step),
+        cmocka_unit_test(metadata_new_topic_overrides_the_backoff),
     };
     return cmocka_run_group_tests_name("metadata", tests, NULL, NULL);
 }
