@@ -528,6 +528,115 @@ static void t_wakeup_calls_env(void **s) {
     rm(f);
 }
 
+/* ---- DefaultMetadataUpdater with the real Metadata ---------------- */
+
+typedef struct ufix {
+    fb_world *w;
+    kp_env env;
+    kp_netclient *nc;
+    kp_metadata *md;
+    kp_metadata_updater *u;
+} ufix;
+
+static ufix *umk(void) {
+    ufix *f = calloc(1, sizeof *f);
+    f->w = fb_new();
+    fb_add_node(f->w, 0);
+    fb_add_node(f->w, 1);
+    fb_add_topic(f->w, "t", 4);
+    fb_set_now_ms(f->w, 1000);
+    f->env = fb_env(f->w, NULL);
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true };
+    f->nc = kp_netclient_new(&o, &f->env);
+    f->md = kp_metadata_new(100, 300000, true, NULL);
+    assert_int_equal(kp_metadata_bootstrap(f->md, "b0:9000", 1000), KP_ERR_NONE);
+    f->u = kp_metadata_updater_new(f->nc, f->md, 30000, 50, &f->env);
+    return f;
+}
+
+static void urm(ufix *f) {
+    kp_metadata_updater_destroy(f->u);
+    kp_netclient_destroy(f->nc);
+    kp_metadata_destroy(f->md);
+    fb_free(f->w);
+    free(f);
+}
+
+static void t_updater_connects_then_fetches_known_topics(void **s) {
+    (void)s;
+    ufix *f = umk();
+    int64_t now = fb_now_ms(f->w);
+    kp_metadata_add(f->md, "t", now);
+    int32_t v0 = kp_metadata_version(f->md);
+    kp_netclient_poll(f->nc, 0, now); /* maybeUpdate: connect to the bootstrap node */
+    assert_int_equal(fb_count_api(f->w, KP_API_METADATA), 0);
+    assert_int_equal(kp_netclient_status(f->nc, -1), KP_NODE_CHECKING_API_VERSIONS);
+    kp_netclient_poll(f->nc, 0, now); /* ApiVersions answered: READY */
+    assert_int_equal(fb_count_api(f->w, KP_API_METADATA), 0);
+    kp_netclient_poll(f->nc, 0, now); /* Metadata sent (and answered by the fake) */
+    assert_int_equal(fb_count_api(f->w, KP_API_METADATA), 1);
+    kp_netclient_poll(f->nc, 0, now); /* response applied */
+    assert_true(kp_metadata_version(f->md) > v0);
+    const kp_cluster *cl = kp_metadata_fetch(f->md);
+    assert_int_equal(kp_cluster_partition_count(cl, "t"), 4);
+    assert_int_equal(kp_cluster_node_count(cl), 2);
+    assert_int_equal(kp_cluster_leader_for(cl, "t", 1), 1);
+    assert_false(kp_metadata_updater_fetch_in_progress(f->u));
+    assert_int_equal(kp_metadata_updater_requests(f->u), 1);
+    urm(f);
+}
+
+static void t_updater_waits_for_in_flight_fetch(void **s) {
+    (void)s;
+    ufix *f = umk();
+    int64_t now = fb_now_ms(f->w);
+    kp_metadata_add(f->md, "t", now);
+    kp_netclient_poll(f->nc, 0, now);
+    kp_netclient_poll(f->nc, 0, now);
+    fb_hold(f->w, 0, true);
+    kp_netclient_poll(f->nc, 0, now); /* Metadata sent, answer held */
+    assert_true(kp_metadata_updater_fetch_in_progress(f->u));
+    kp_metadata_request_update(f->md, now);
+    fb_advance_ms(f->w, 500);
+    int64_t sleep = kp_netclient_poll(f->nc, INT64_MAX, fb_now_ms(f->w));
+    assert_int_equal(fb_count_api(f->w, KP_API_METADATA), 1); /* no second fetch */
+    assert_true(sleep > 0);
+    fb_release(f->w, 0, 1);
+    kp_netclient_poll(f->nc, 0, fb_now_ms(f->w));
+    assert_false(kp_metadata_updater_fetch_in_progress(f->u));
+    urm(f);
+}
+
+static void t_updater_unknown_topic_has_no_partitions(void **s) {
+    (void)s;
+    ufix *f = umk();
+    int64_t now = fb_now_ms(f->w);
+    kp_metadata_add(f->md, "nope", now);
+    for (int i = 0; i < 4; i++)
+        kp_netclient_poll(f->nc, 0, now);
+    const kp_cluster *cl = kp_metadata_fetch(f->md);
+    assert_int_equal(kp_cluster_partition_count(cl, "nope"), -1);
+    assert_int_equal(kp_cluster_topic_error(cl, "nope"), KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    urm(f);
+}
+
+static void t_updater_disconnect_clears_fetch(void **s) {
+    (void)s;
+    ufix *f = umk();
+    int64_t now = fb_now_ms(f->w);
+    kp_metadata_add(f->md, "t", now);
+    kp_netclient_poll(f->nc, 0, now);
+    kp_netclient_poll(f->nc, 0, now);
+    fb_hold(f->w, 0, true);
+    kp_netclient_poll(f->nc, 0, now);
+    assert_true(kp_metadata_updater_fetch_in_progress(f->u));
+    fb_disconnect(f->w, 0);
+    kp_netclient_poll(f->nc, 0, now);
+    assert_false(kp_metadata_updater_fetch_in_progress(f->u));
+    assert_true(kp_metadata_update_requested(f->md));
+    urm(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_ready_connects_then_checks_api_versions),
@@ -558,6 +667,10 @@ int main(void) {
         cmocka_unit_test(t_responses_complete_in_request_order),
         cmocka_unit_test(t_close_fails_everything),
         cmocka_unit_test(t_wakeup_calls_env),
+        cmocka_unit_test(t_updater_connects_then_fetches_known_topics),
+        cmocka_unit_test(t_updater_waits_for_in_flight_fetch),
+        cmocka_unit_test(t_updater_unknown_topic_has_no_partitions),
+        cmocka_unit_test(t_updater_disconnect_clears_fetch),
     };
     return cmocka_run_group_tests_name("network_client", tests, NULL, NULL);
 }
