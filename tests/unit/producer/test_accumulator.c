@@ -1072,8 +1072,11 @@ static digest run_workload(uint64_t seed, size_t heap_noise) {
     }
     kp_cluster_seal(cl);
     kp_rng rng = kp_rng_stream(seed, "workload");
-    fx_cb rec = { 0 };
-    fx_cb_ctx ctx = { &rec, 0 };
+    static fx_cb rec;
+    memset(&rec, 0, sizeof rec);
+    enum { MAXREC = 4 * 700 };
+    static fx_cb_ctx ctxs[MAXREC];
+    int appended = 0, refused = 0;
     char value[300];
     memset(value, 'v', sizeof value);
     char err[256];
@@ -1084,8 +1087,13 @@ static digest run_workload(uint64_t seed, size_t heap_noise) {
             kp_slice v = { (const uint8_t *)value, (int32_t)kp_rng_range(&rng, 0, 299) };
             kp_append_result r;
             kp_err e;
-            kp_accumulator_append(acc, t, p, now, KP_SLICE_NULL, v, NULL, 0, fx_record_cb, &ctx, now, 0, NULL,
-                                  &r, &e, err, sizeof err);
+            int id = appended + refused;
+            ctxs[id] = (fx_cb_ctx){ &rec, id };
+            if (kp_accumulator_append(acc, t, p, now, KP_SLICE_NULL, v, NULL, 0, fx_record_cb, &ctxs[id], now, 0,
+                                      NULL, &r, &e, err, sizeof err) == KP_APPEND_OK)
+                appended++;
+            else
+                refused++; /* pool exhausted with max.block.ms 0: no callback may come */
         }
         if (now % 50 == 0)
             kp_accumulator_mute_partition(acc, topics[now % 3], (int32_t)(now % 4), now);
@@ -1127,6 +1135,19 @@ static digest run_workload(uint64_t seed, size_t heap_noise) {
     kp_buffer_pool_destroy(pool);
     kp_cluster_destroy(cl);
     free(noise);
+    /* every accepted record called back exactly once, refused ones never */
+    static int seen[MAXREC];
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(rec.count, appended);
+    for (int i = 0; i < rec.count; i++)
+        seen[rec.tags[i]]++;
+    int once = 0;
+    for (int i = 0; i < appended + refused; i++) {
+        assert_true(seen[i] <= 1);
+        once += seen[i];
+    }
+    assert_int_equal(once, appended);
+    assert_true(refused > 0 && appended > 1000);
     dg.h ^= (uint64_t)rec.count;
     return dg;
 }
