@@ -29,6 +29,7 @@ struct kp_conn {
     size_t out_len, out_off, out_cap;
     fb_frame held[256];
     int nheld;
+    size_t send_budget;   /* bytes send() still accepts (partial writes) */
 };
 
 typedef struct fb_batch_rec {
@@ -81,6 +82,7 @@ struct fb_world {
     kp_conn *conns[512];
     int nconns;
     size_t recv_chunk;
+    size_t send_window;   /* bytes accepted per fb_writable (SIZE_MAX: all) */
     int32_t message_max_bytes;
     bool idem_checks;
     int16_t init_pid_err;
@@ -120,6 +122,7 @@ static void fb_grow(uint8_t **p, size_t *cap, size_t need) {
 fb_world *fb_new(void) {
     fb_world *w = calloc(1, sizeof *w);
     w->recv_chunk = SIZE_MAX;
+    w->send_window = SIZE_MAX;
     w->message_max_bytes = INT32_MAX;
     w->idem_checks = true;
     w->next_pid = 1000;
@@ -439,6 +442,7 @@ static kp_conn *fb_t_connect(void *ctx, const char *host, int port, kp_conn_cb *
     c->cb = cb;
     c->cb_ctx = cb_ctx;
     c->node = port - 9000;
+    c->send_budget = w->send_window;
     w->conns[w->nconns++] = c;
     fb_node *n = fb_node_by_id(w, c->node);
     if (!n || strcmp(n->host, host) != 0 || n->refuse) {
@@ -457,6 +461,13 @@ static ssize_t fb_t_send(void *ctx, kp_conn *c, const void *buf, size_t len) {
     fb_world *w = ctx;
     if (c->state != KP_CONN_CONNECTED)
         return -1;
+    if (w->send_window != SIZE_MAX) {
+        if (c->send_budget == 0)
+            return 0; /* socket buffer full: wait for WRITABLE */
+        if (len > c->send_budget)
+            len = c->send_budget;
+        c->send_budget -= len;
+    }
     fb_grow(&c->in, &c->in_cap, c->in_len + len);
     memcpy(c->in + c->in_len, buf, len);
     c->in_len += len;
@@ -674,4 +685,21 @@ void fb_push_raw(fb_world *w, int32_t node, const void *bytes, size_t len) {
     fb_grow(&n->live->out, &n->live->out_cap, n->live->out_len + len);
     memcpy(n->live->out + n->live->out_len, bytes, len);
     n->live->out_len += len;
+}
+
+void fb_set_send_window(fb_world *w, size_t bytes) {
+    w->send_window = bytes;
+    for (int i = 0; i < w->nconns; i++)
+        w->conns[i]->send_budget = bytes;
+}
+
+void fb_writable(fb_world *w, int32_t node) {
+    for (int i = 0; i < w->nconns; i++) {
+        kp_conn *c = w->conns[i];
+        if (c->node != node || c->state != KP_CONN_CONNECTED)
+            continue;
+        c->send_budget = w->send_window;
+        if (c->cb)
+            c->cb(c->cb_ctx, c, KP_CONN_EV_WRITABLE, KP_ERR_NONE);
+    }
 }

@@ -107,6 +107,11 @@ const char *fb_log_value(const fb_world *w, const char *topic, int32_t partition
 
 
 
+/* Partial writes: each connection's send() accepts at most `bytes` until
+ * the next fb_writable (which fires WRITABLE). SIZE_MAX: no limit. */
+void fb_set_send_window(fb_world *w, size_t bytes);
+void fb_writable(fb_world *w, int32_t node);
+
 /* Puts raw bytes on the node's live connection as if the broker sent them. */
 void fb_push_raw(fb_world *w, int32_t node, const void *bytes, size_t len);
 

@@ -190,6 +190,31 @@ static void t_partial_reads_reassemble_frames(void **s) {
     rm(f);
 }
 
+static void t_partial_writes_hold_the_next_request(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_set_send_window(f->w, 10);
+    int32_t c = send_md(f, 0);
+    assert_true(c >= 0);
+    /* the frame is not out: no second request may start (one send in
+     * progress per connection) */
+    assert_false(kp_netclient_can_send(f->nc, 0, now(f)));
+    assert_int_equal(send_md(f, 0), -1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 0);
+    for (int i = 0; i < 10 && f->ndone == 0; i++) {
+        fb_writable(f->w, 0);
+        kp_netclient_poll(f->nc, 0, now(f));
+    }
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->last.correlation_id, c);
+    assert_false(f->last.disconnected);
+    fb_set_send_window(f->w, SIZE_MAX);
+    assert_true(kp_netclient_can_send(f->nc, 0, now(f)));
+    rm(f);
+}
+
 static void t_max_in_flight_limits_sends(void **s) {
     (void)s;
     fix *f = mk(2, 50, 1000);
@@ -645,6 +670,7 @@ int main(void) {
         cmocka_unit_test(t_request_response_round_trip),
         cmocka_unit_test(t_correlation_ids_increase),
         cmocka_unit_test(t_partial_reads_reassemble_frames),
+        cmocka_unit_test(t_partial_writes_hold_the_next_request),
         cmocka_unit_test(t_max_in_flight_limits_sends),
         cmocka_unit_test(t_request_timeout_closes_connection),
         cmocka_unit_test(t_poll_returns_request_deadline),
