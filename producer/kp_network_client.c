@@ -979,3 +979,30 @@ int kp_netclient_in_flight_ids(const kp_netclient *nc, int32_t node, int32_t *ou
         out[n++] = c->ring[(c->head + i) % nc->max_in_flight].corr;
     return n;
 }
+
+bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
+    for (int i = 0; i < nc->nconns; i++) {
+        const kp_nc_conn *c = nc->conns[i];
+        const char *bad = NULL;
+        if (c->count < 0 || c->count > nc->max_in_flight)
+            bad = "in-flight count out of [0, max.in.flight]";
+        else if (c->status == KP_NODE_READY && (!c->conn || (nc->discover_versions && !c->versions_known)))
+            bad = "READY without a connection or negotiated versions";
+        else if (c->status == KP_NODE_DISCONNECTED && (c->conn || c->count))
+            bad = "DISCONNECTED with a connection or requests in flight";
+        else if (c->out_off > c->out_len || c->in_off > c->in_len)
+            bad = "buffer offsets past their lengths";
+        for (int j = 1; !bad && j < c->count; j++) {
+            int32_t a = c->ring[(c->head + j - 1) % nc->max_in_flight].corr;
+            int32_t b = c->ring[(c->head + j) % nc->max_in_flight].corr;
+            if (b <= a && !(a > INT32_MAX - 1024 && b < 1024)) /* wrap allowed */
+                bad = "correlation ids not increasing oldest to newest";
+        }
+        if (bad) {
+            if (why && n)
+                snprintf(why, n, "node %d: %s", (int)c->id, bad);
+            return false;
+        }
+    }
+    return true;
+}

@@ -198,6 +198,10 @@ void kp_netclient_wakeup(kp_netclient *nc);
 /* Abort everything and close every connection (NetworkClient.close). */
 void kp_netclient_close(kp_netclient *nc, int64_t now_ms);
 
+/* Checks the invariants in the header comment (tests, debug builds):
+ * false and a reason in why (may be NULL) when one is broken. */
+bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n);
+
 /* Correlation ids of a node's in-flight requests, oldest first (tests). */
 int kp_netclient_in_flight_ids(const kp_netclient *nc, int32_t node, int32_t *out, int cap);
 

@@ -60,6 +60,9 @@ static fix *mk(int max_in_flight, int64_t backoff, int64_t backoff_max) {
 }
 
 static void rm(fix *f) {
+    char why[128] = "";
+    if (!kp_netclient_verify(f->nc, why, sizeof why))
+        fail_msg("kp_netclient_verify: %s", why);
     kp_netclient_destroy(f->nc);
     fb_free(f->w);
     free(f);
