@@ -45,7 +45,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
             -Wno-unused-parameter -Wvla -Wpointer-arith
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O$(O) -g $(WARN) -MMD -MP $(PKG_CFLAGS) \
             $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
-            $(EXTRA_CFLAGS)
+            -DKP_VERSION_STRING='"$(KP_VERSION)"' $(EXTRA_CFLAGS)
 LDFLAGS_ALL = $(if $(SANITIZER),-fsanitize=$(SANITIZER)) $(EXTRA_LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -lm
 

@@ -22,6 +22,8 @@
  *   delivery_timeout_bound   send() returned -> callback <= delivery.timeout.ms
  *                            (+ the producer's timeout_slack_ms)
  *   buffer_pool_whole        the producer's buffer pool is whole after close
+ *   flush_completes_sends    when flush() completes, every record sent before
+ *                            it has had its callback (KafkaProducer.flush)
  *
  * Anomalies are measured whether or not an invariant is on: reordered
  * records, duplicate copies, acknowledged-but-lost records. A scenario that
@@ -51,6 +53,7 @@ typedef enum sc_invariant {
     SC_INV_PER_PARTITION_ORDER,
     SC_INV_DELIVERY_TIMEOUT,
     SC_INV_BUFFER_POOL_WHOLE,
+    SC_INV_FLUSH_COMPLETES,
     SC_INV_COUNT
 } sc_invariant;
 
@@ -61,6 +64,7 @@ typedef enum sc_anomaly {
     SC_ANOM_REORDERING = 0,
     SC_ANOM_DUPLICATES,
     SC_ANOM_ACKED_LOST,
+    SC_ANOM_ACKS0_LOSS,
     SC_ANOM_COUNT
 } sc_anomaly;
 
@@ -87,6 +91,8 @@ void sc_checker_disable(sc_checker *ck, sc_invariant inv);
 /* The scenario expects this anomaly: the matching invariant is relaxed and
  * the anomaly must be observed at least once. */
 void sc_checker_expect(sc_checker *ck, sc_anomaly a);
+/* The scenario allows it: the matching invariant is relaxed, nothing more. */
+void sc_checker_allow(sc_checker *ck, sc_anomaly a);
 
 /* ---- history (called by the runner as things happen) -------------- */
 
@@ -106,6 +112,9 @@ void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err);
 /* A callback. offset -1 when not known (acks=0, error, duplicate). */
 void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
                             int64_t offset, kp_err err, kp_time_us now);
+/* flush() was called after `upto` sends of producer p / it completed. */
+void sc_checker_on_flush_begin(sc_checker *ck, int p, int64_t upto, kp_time_us now);
+void sc_checker_on_flush_done(sc_checker *ck, int p, int64_t upto, kp_time_us now);
 /* close() returned for producer p (after this no callback is legal). */
 void sc_checker_on_closed(sc_checker *ck, int p, kp_time_us now);
 /* Pool accounting after close: available vs total bytes. */

@@ -19,7 +19,8 @@ for layer in "${!allowed[@]}"; do
       h=$(sed -E 's/.*"([^"]+)".*/\1/' <<<"$inc")
       found=""
       for l in ${allowed[$layer]}; do
-        { [ -f "$l/$h" ] || [ "${h%.pb-c.h}" != "$h" ] && [ -f "$l/${h%.pb-c.h}.proto" ]; } && found=$l
+        if [ -f "$l/$h" ]; then found=$l; fi
+        if [ "${h%.pb-c.h}" != "$h" ] && [ -f "$l/${h%.pb-c.h}.proto" ]; then found=$l; fi
       done
       if [ -z "$found" ]; then
         echo "deps-check: $f includes \"$h\", which is not in {${allowed[$layer]}}" >&2

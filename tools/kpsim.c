@@ -22,6 +22,7 @@
 #define KP_VERSION "0.0.0"
 #endif
 
+extern const kp_cmd kp_cmd_run;
 extern const kp_cmd kp_cmd_partition;
 extern const kp_cmd kp_cmd_broker;
 extern const kp_cmd kp_cmd_produce;
@@ -31,6 +32,7 @@ extern const kp_cmd kp_cmd_validate;
 extern const kp_cmd kp_cmd_report;
 
 static const kp_cmd *const kp_cmds[] = {
+    &kp_cmd_run,
     &kp_cmd_partition,
     &kp_cmd_broker,
     &kp_cmd_produce,

@@ -263,6 +263,40 @@ static void expected_loss_relaxes_acked_in_log(void **state) {
     sc_checker_free(ck);
 }
 
+static void flush_before_callbacks_fails(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[4][32];
+    size_t lens[4];
+    send_n(ck, 4, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, 0, KP_ERR_NONE, 10);
+    sc_checker_on_callback(ck, 0, 1, 0, 0, 1, KP_ERR_NONE, 10);
+    sc_checker_on_flush_done(ck, 0, 2, 20); /* fine: 0 and 1 completed */
+    assert_int_equal(sc_checker_result(ck, SC_INV_FLUSH_COMPLETES)->violations, 0);
+    sc_checker_on_flush_done(ck, 0, 4, 30); /* 2 and 3 still open: KAFKA-19479 */
+    assert_int_equal(sc_checker_result(ck, SC_INV_FLUSH_COMPLETES)->violations, 1);
+    assert_non_null(strstr(sc_checker_result(ck, SC_INV_FLUSH_COMPLETES)->first[0], "record 2"));
+    sc_checker_free(ck);
+}
+
+static void acks0_loss_is_measured_not_judged(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    pi.acks = 0;
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[2][32];
+    size_t lens[2];
+    send_n(ck, 2, vals, lens, 0);
+    sc_checker_on_callback(ck, 0, 0, 0, 0, -1, KP_ERR_NONE, 10);
+    sc_checker_on_callback(ck, 0, 1, 0, 0, -1, KP_ERR_NONE, 10);
+    sc_checker_log_record(ck, 0, 0, 0, KP_SLICE_NULL, val(vals, lens, 1));
+    sc_checker_finish(ck);
+    assert_true(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_ACKS0_LOSS), 1);
+    sc_checker_free(ck);
+}
+
 static void names_round_trip(void **state) {
     (void)state;
     for (int i = 0; i < SC_INV_COUNT; i++) {
@@ -291,6 +325,8 @@ int main(void) {
         cmocka_unit_test(pool_not_whole_fails),
         cmocka_unit_test(expected_anomaly_must_be_seen),
         cmocka_unit_test(expected_loss_relaxes_acked_in_log),
+        cmocka_unit_test(flush_before_callbacks_fails),
+        cmocka_unit_test(acks0_loss_is_measured_not_judged),
         cmocka_unit_test(names_round_trip),
     };
     return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
