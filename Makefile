@@ -157,6 +157,13 @@ deps:
 interop-deps:
 	@tools/deps.sh $(INTEROP_PKGS)
 
+# The main job: the default catalog scenario with its report.
+RUN_SCENARIO ?= scenarios/catalog/leader_move_retry.textpb
+RUN_REPORT   ?= build/report
+run: | deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim
+	$(BUILD)/kpsim run $(RUN_SCENARIO) --report $(RUN_REPORT)
+
 test: | deps
 	@$(MAKE) --no-print-directory test-build
 	@tests/run_tests.sh --build $(BUILD) $(if $(SKIP_ASAN),,--asan)
@@ -194,6 +201,7 @@ clean:
 
 help:
 	@echo "make            build build/kpsim"
+	@echo "make run        build, run RUN_SCENARIO (default leader_move_retry) with its report in build/report"
 	@echo "make test       unit tests (+ ASan/UBSan run); prints 'N passed, M failed'"
 	@echo "make test-unit  unit tests only, no sanitizer run"
 	@echo "make unit-LAYER one layer's unit tests (e.g. make unit-protocol)"
