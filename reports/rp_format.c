@@ -417,6 +417,24 @@ static void rp_pf_args(FILE *out, const rp_event *e) {
     putc('}', out);
 }
 
+/* A change of requests in flight: ordered by time, ends before starts at
+ * the same time, then by span order (a total order: deterministic). */
+typedef struct rp_chg {
+    int64_t t;
+    size_t ord;
+    int32_t node;
+    int d;
+} rp_chg;
+
+static int rp_chg_cmp(const void *a, const void *b) {
+    const rp_chg *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return (x->ord > y->ord) - (x->ord < y->ord);
+}
+
 static int rp_span_cmp(const void *a, const void *b) {
     const rp__span *x = a, *y = b;
     if (x->start_us != y->start_us)
@@ -548,8 +566,7 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
         size_t nchg = 0;
         for (size_t k = 0; k < n_sp; k++)
             nchg += sp[k].cat == RP_SPAN_REQUEST ? 2 : 0;
-        struct chg { int64_t t; size_t ord; int32_t node; int d; } *ch =
-            calloc(nchg ? nchg : 1, sizeof *ch);
+        rp_chg *ch = calloc(nchg ? nchg : 1, sizeof *ch);
         if (!ch)
             goto out;
         size_t m = 0;
@@ -557,19 +574,10 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
             if (sp[k].cat != RP_SPAN_REQUEST)
                 continue;
             int32_t node = t->events[sp[k].start_ix].ev.node;
-            ch[m++] = (struct chg){sp[k].start_us, 2 * k + 1, node, +1};
-            ch[m++] = (struct chg){sp[k].end_us, 2 * k, node, -1};
+            ch[m++] = (rp_chg){sp[k].start_us, 2 * k + 1, node, +1};
+            ch[m++] = (rp_chg){sp[k].end_us, 2 * k, node, -1};
         }
-        /* insertion order by (time, ends before starts at equal time) */
-        for (size_t i = 1; i < m; i++) {
-            struct chg c = ch[i];
-            size_t j = i;
-            while (j > 0 && (ch[j - 1].t > c.t || (ch[j - 1].t == c.t && ch[j - 1].d > c.d))) {
-                ch[j] = ch[j - 1];
-                j--;
-            }
-            ch[j] = c;
-        }
+        qsort(ch, m, sizeof *ch, rp_chg_cmp);
         for (size_t i = 0; i < m; i++) {
             size_t cur = 0;
             rp__imap_get(&inflight, ch[i].node, &cur);
