@@ -1163,6 +1163,54 @@ static void acc_same_inputs_give_the_same_event_stream(void **state) {
     assert_true(a.h != c.h); /* and the digest does see the inputs */
 }
 
+/* RecordAccumulatorTest.testAppendInExpiryCallback: a callback that sends
+ * again (into the very partition whose batch just expired) works, and the
+ * new record gets a batch of its own. */
+typedef struct resend {
+    fx *f;
+    int fired;
+    kp_append_status st;
+} resend;
+
+static void resend_cb(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
+    (void)msg;
+    resend *r = ctx;
+    r->fired++;
+    assert_int_equal(err, KP_ERR__TIMED_OUT);
+    kp_append_result res;
+    kp_err e;
+    r->st = kp_accumulator_append(r->f->acc, md->topic, md->partition, 0, fx_s("key"), fx_s("again"), NULL, 0,
+                                  fx_record_cb, &r->f->ctx, 2000, 0, NULL, &res, &e, r->f->err,
+                                  sizeof r->f->err);
+}
+
+static void acc_callback_may_append_again(void **state) {
+    (void)state;
+    fx *f = setup(1024, 1 << 20, 0, KP_CODEC_NONE, false);
+    f->cfg.delivery_timeout_ms = 1000;
+    kp_accumulator_destroy(f->acc);
+    f->acc = kp_accumulator_new(&f->cfg, f->pool, &f->obs);
+    resend rs = { f, 0, KP_APPEND_ERROR };
+    kp_append_result r;
+    kp_err e;
+    assert_int_equal(kp_accumulator_append(f->acc, T, 0, 0, fx_s("key"), fx_s("value"), NULL, 0, resend_cb, &rs, 0,
+                                           0, NULL, &r, &e, f->err, sizeof f->err),
+                     KP_APPEND_OK);
+    kp_batch *const *exp;
+    assert_int_equal(kp_accumulator_expired_batches(f->acc, 2000, &exp), 1);
+    kp_batch *b = exp[0];
+    assert_true(kp_batch_done(b, -1, -1, KP_ERR__TIMED_OUT, "Expiring 1 record(s)", NULL));
+    kp_accumulator_deallocate(f->acc, b);
+    assert_int_equal(rs.fired, 1);
+    assert_int_equal(rs.st, KP_APPEND_OK);
+    assert_int_equal(kp_accumulator_queued_batches(f->acc, T, 0), 1);
+    kp_batch *nb = kp_accumulator_queued_batch(f->acc, T, 0, 0);
+    assert_int_equal(kp_batch_created_ms(nb), 2000);
+    kp_accumulator_abort_incomplete_batches(f->acc, KP_ERR__CLOSED, NULL);
+    assert_int_equal(f->rec.count, 1);
+    teardown(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
@@ -1192,6 +1240,7 @@ int main(void) {
         cmocka_unit_test(acc_compressed_batches_round_trip_each_codec),
         cmocka_unit_test(acc_append_result_flags_and_events),
         cmocka_unit_test(acc_same_inputs_give_the_same_event_stream),
+        cmocka_unit_test(acc_callback_may_append_again),
     };
     return cmocka_run_group_tests_name("accumulator", tests, NULL, NULL);
 }
