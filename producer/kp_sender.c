@@ -810,10 +810,21 @@ static void kp_s_maybe_wait_for_producer_id(kp_sender *s, int64_t now) {
     kp_observer_emit(&s->env.observer, &ev);
 }
 
-/* Sender.maybeAbortBatches */
+/* Sender.maybeAbortBatches. abortBatches frees every incomplete batch,
+ * in flight ones included (Java's GC kept those alive for the requests
+ * still out): first the requests, the in-flight lists and the transaction
+ * manager let go of them, so late answers find nothing to touch. */
 static void kp_s_maybe_abort_batches(kp_sender *s, kp_err err) {
-    if (kp_accumulator_has_incomplete(s->acc))
-        kp_accumulator_abort_batches(s->acc, err, kp_err_desc(err));
+    if (!kp_accumulator_has_incomplete(s->acc))
+        return;
+    for (int i = 0; i < s->nreqs; i++)
+        if (s->reqs[i]->live)
+            s->reqs[i]->nbatches = 0;
+    for (int i = 0; i < s->ninflight; i++)
+        s->inflight[i].n = 0;
+    if (s->tm)
+        kp_txn_forget_in_flight_batches(s->tm);
+    kp_accumulator_abort_batches(s->acc, err, kp_err_desc(err));
 }
 
 /* ------------------------------------------------------------------ */

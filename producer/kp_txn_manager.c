@@ -314,6 +314,11 @@ int kp_txn_in_flight_batch_count(kp_txn_manager *tm, const char *topic, int32_t 
     return p ? p->ninflight : 0;
 }
 
+void kp_txn_forget_in_flight_batches(kp_txn_manager *tm) {
+    for (int i = 0; i < tm->nparts; i++)
+        tm->parts[i].ninflight = 0;
+}
+
 /* Re-sorts after sequences changed (they move together, order is kept;
  * this is a guard for the invariant). */
 static void kp_tm_sort(kp_tm_part *p) {

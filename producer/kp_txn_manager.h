@@ -118,6 +118,10 @@ int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, i
 struct kp_batch *kp_txn_next_batch_by_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
 bool kp_txn_has_in_flight_batches(kp_txn_manager *tm, const char *topic, int32_t partition);
 int kp_txn_in_flight_batch_count(kp_txn_manager *tm, const char *topic, int32_t partition);
+/* Forgets every tracked in-flight batch without touching them: the
+ * accumulator is about to free them all (Sender.maybeAbortBatches ->
+ * abortBatches on a fatal error). Java's GC made this unnecessary. */
+void kp_txn_forget_in_flight_batches(kp_txn_manager *tm);
 /* adjustSequencesDueToFailedBatch: the batch failed for sure; later
  * in-flight batches and the next sequence move down by its record count. */
 void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const struct kp_batch *b);

@@ -762,6 +762,45 @@ static void t_idempotent_split_pieces_get_consecutive_sequences(void **s) {
     ph_free(h);
 }
 
+static void t_fatal_error_aborts_batches_in_flight_safely(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
+    ph *h = ph_new(2, 2, set); /* p0 on node 0, p1 on node 1 */
+    warm(h, 0);
+    warm(h, 1);
+    fb_hold(h->w, 0, true);
+    int id;
+    for (int i = 0; i < 3; i++) {
+        ph_send(h, 0, NULL, &id); /* in flight at node 0 */
+        ph_run_for(h, 1);
+    }
+    assert_int_equal(fb_held(h->w, 0), 3);
+    fb_inject(h->w, "t", 1, KP_ERR_CLUSTER_AUTHORIZATION_FAILED, 1, -1);
+    int fatal;
+    ph_send(h, 1, NULL, &fatal);
+    ph_run_for(h, 200);
+    assert_int_equal(ph_cb_of(h, fatal)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    /* the producer is fatal: the batches in flight were aborted */
+    assert_int_equal(ph_callbacks_err(h, KP_ERR_CLUSTER_AUTHORIZATION_FAILED), 4);
+    /* a new record takes a recycled batch struct; the late answers of
+     * the aborted requests must not complete it */
+    int late;
+    assert_int_equal(ph_send(h, 0, NULL, &late), KP_SEND_OK);
+    int responses = h->events[KP_EV_PRODUCE_RESPONSE - 100];
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 10);
+    ph_run_for(h, 200);
+    /* the answers arrived for batches already freed: nothing completed */
+    assert_int_equal(h->events[KP_EV_PRODUCE_RESPONSE - 100], responses);
+    assert_int_equal(h->per_id[late], 1);
+    assert_int_equal(ph_cb_of(h, late)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_true(ph_each_once(h));
+    kp_producer_close(h->p, 0, NULL, NULL);
+    ph_run_for(h, 10);
+    assert_true(kp_producer_pool_is_whole(h->p));
+    ph_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_retry_then_success),
@@ -800,6 +839,7 @@ int main(void) {
         cmocka_unit_test(t_unknown_leader_waits_for_metadata),
         cmocka_unit_test(t_idempotent_retry_keeps_its_sequence),
         cmocka_unit_test(t_idempotent_split_pieces_get_consecutive_sequences),
+        cmocka_unit_test(t_fatal_error_aborts_batches_in_flight_safely),
     };
     return cmocka_run_group_tests_name("sender", tests, NULL, NULL);
 }
