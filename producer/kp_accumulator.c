@@ -973,11 +973,18 @@ size_t kp_accumulator_expired_batches(kp_accumulator *acc, int64_t now, kp_batch
 
 /* insertInSequenceOrder: keeps the deque ordered by sequence when batches
  * come back out of order (several in flight to one partition). */
-static void insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp_batch *b) {
+static const char *insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp_batch *b) {
     /* "When we are requeing and have enabled idempotence, the reenqueued
      * batch must always have a sequence." (IllegalStateException in Java) */
     assert(kp_batch_has_sequence(b));
-    (void)acc;
+    /* "We are re-enqueueing a batch which is not tracked as part of the in
+     * flight requests" (IllegalStateException in Java, logged by
+     * Sender.run): reported as an event; the batch still goes back so its
+     * records keep their one callback. */
+    const kp_txn_hooks *t = acc->txn;
+    const char *warning = NULL;
+    if (t->has_in_flight_batches && !t->has_in_flight_batches(t->ctx, p->topic, p->partition))
+        warning = "re-enqueued batch not tracked as in flight";
     kp_batch *first = p->head;
     if (first && kp_batch_has_sequence(first) && first->base_sequence < b->base_sequence) {
         kp_batch *at = first;
@@ -987,6 +994,7 @@ static void insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp_batch 
     } else {
         dq_push_front(p, b);
     }
+    return warning;
 }
 
 void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
@@ -994,12 +1002,13 @@ void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
     acc_part *p = b->part ? (acc_part *)b->part : get_or_create_part(acc, b->topic, b->partition);
     if (!p)
         return;
+    const char *warning = NULL;
     if (acc->txn && kp_batch_has_sequence(b))
-        insert_in_sequence_order(acc, p, b);
+        warning = insert_in_sequence_order(acc, p, b);
     else
         dq_push_front(p, b);
     acc->stats.reenqueued++;
-    emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->attempts, NULL);
+    emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->attempts, warning);
 }
 
 int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64_t now,
