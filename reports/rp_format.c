@@ -43,7 +43,9 @@ rp_text_widths rp_text_widths_of(const rp_trace_header *h) {
     for (size_t i = 0; i < h->n_components; i++)
         if (strlen(h->components[i].name) > c)
             c = strlen(h->components[i].name);
-    rp_text_widths w = {rp_clampw(k, 9, 32), rp_clampw(c, 9, 24)};
+    /* a header that names no component (the runner names them per event,
+     * e.g. "producer-1 accumulator") gets room for the usual ones */
+    rp_text_widths w = {rp_clampw(k, 9, 32), rp_clampw(c ? c : 22, 9, 24)};
     return w;
 }
 

@@ -5,7 +5,8 @@
  * text      header lines start with "# "; then one event per line:
  *             TIME_MS  SEQ  KIND  COMPONENT  field=value...
  *           time in simulated milliseconds with 3 decimals, columns
- *           aligned (widths from the header's kind and component tables),
+ *           aligned (widths from the header's kind and component tables;
+ *           22 columns for components when the header names none),
  *           only the fields that apply, errors by name, detail quoted;
  *           then "# summary ..." lines when the trace has a summary.
  * json      JSON Lines: one object per line. First

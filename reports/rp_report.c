@@ -421,7 +421,7 @@ static void rp_common_style(rp__sbuf *b, const char *title, const char *ylabel) 
     rp__sbuf_printf(b, "set title ");
     rp_gp_quote(b, title);
     rp__sbuf_printf(b,
-                    "\nset ylabel '%s'\nset grid lc rgb '#dddddd'\nset key outside bottom center horizontal\n"
+                    "\nset ylabel '%s'\nset grid lc rgb '#dddddd'\nset key outside top center horizontal\n"
                     "set border 3\nset tics nomirror\n",
                     ylabel);
 }

@@ -113,7 +113,7 @@ static void format_text_escapes_odd_bytes_and_names_errors(void **state) {
     out_open(&o);
     rp_text_event(o.f, &h, &e, &w);
     out_close(&o);
-    assert_string_equal(o.p, "      -1.500      0  kind_123   unknown    topic=\"a b\"  api=99  "
+    assert_string_equal(o.p, "      -1.500      0  kind_123   unknown                 topic=\"a b\"  api=99  "
                              "err=NOT_LEADER_FOR_PARTITION  detail=\"two\\nlines \\\"quoted\\\" \\x01\"\n");
     free(o.p);
 }
