@@ -857,3 +857,4 @@ void kp_producer_sender_stats(const kp_producer *p, kp_sender_stats *out) { kp_s
 kp_interceptors *kp_producer_interceptors(kp_producer *p) { return p->ic; }
 bool kp_producer_pool_is_whole(const kp_producer *p) { return kp_buffer_pool_is_whole(p->pool); }
 int64_t kp_producer_pending_records(const kp_producer *p) { return p->pending_records; }
+int64_t kp_producer_metadata_requests(const kp_producer *p) { return kp_metadata_updater_requests(p->upd); }

@@ -121,6 +121,8 @@ void kp_producer_sender_stats(const kp_producer *p, kp_sender_stats *out);
 kp_interceptors *kp_producer_interceptors(kp_producer *p);
 /* Buffer pool whole again (after close): every byte back. */
 bool kp_producer_pool_is_whole(const kp_producer *p);
+/* Metadata requests sent by the DefaultMetadataUpdater (refreshes). */
+int64_t kp_producer_metadata_requests(const kp_producer *p);
 /* Records whose callback has not fired yet (sent and not completed). */
 int64_t kp_producer_pending_records(const kp_producer *p);
 

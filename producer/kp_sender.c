@@ -308,7 +308,7 @@ static void kp_s_complete_batch(kp_sender *s, kp_batch *b, const kp_part_resp *r
                                 int32_t corr, int64_t now, int64_t throttle_until_ms) {
     kp_err error = r->error;
     kp_s_emit_batch(s, KP_EV_PRODUCE_RESPONSE, b, error, r->base_offset, node, corr, -1,
-                    "Sender.completeBatch");
+                    "Sender.handleProduceResponse -> completeBatch");
     if (error == KP_ERR_MESSAGE_TOO_LARGE && kp_batch_record_count(b) > 1 && !kp_batch_is_done(b)) {
         /* magic is always v2 here: split, re-enqueue, attempts not counted */
         kp_s_emit_batch(s, KP_EV_SENDER_SPLIT, b, error, -1, node, corr, s->retries - kp_batch_attempts(b),

@@ -141,6 +141,7 @@ static void t_not_leader_requests_metadata_and_follows_leader(void **s) {
     assert_true(ph_run_until_acked(h, 5000));
     assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
     assert_true(fb_count_api(h->w, KP_API_METADATA) > md0);
+    assert_int_equal(kp_producer_metadata_requests(h->p), fb_count_api(h->w, KP_API_METADATA));
     const fb_req *last = NULL;
     for (int i = 0; i < fb_nreqs(h->w); i++)
         if (fb_req_at(h->w, i)->api_key == KP_API_PRODUCE)
