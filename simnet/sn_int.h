@@ -4,7 +4,8 @@
  *
  * Invariants:
  *   - w->heap[0..heap_len) is a binary min-heap on (at, seq); for every
- *     pending timer t, w->heap[t->heap_index - 1] == t.
+ *     pending timer t, w->heap[t->heap_index - 1].t == t and the slot's
+ *     (at, seq) equal t's.
  *   - w->nodes[i]->id == i; links is a links_cap x links_cap matrix indexed
  *     [from * links_cap + to], links_cap >= n_nodes.
  *   - the connection list is in creation order; a connection leaves it only
@@ -67,13 +68,20 @@ typedef struct sn__conn sn__conn;
 
 typedef struct sn__chaos sn__chaos;
 
+/* A heap slot carries its timer's key, so sifting never chases pointers. */
+typedef struct sn__hent {
+    kp_time_us at;
+    uint64_t seq;
+    sn_timer *t;
+} sn__hent;
+
 struct sn_world {
     uint64_t seed;
     kp_observer obs;
     kp_time_us now;
     uint64_t next_seq;
     uint64_t events_run;
-    sn_timer **heap;
+    sn__hent *heap;
     uint32_t heap_len, heap_cap;
 
     /* live mode (live.c): the clock seam reads the real clock */

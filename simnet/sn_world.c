@@ -33,8 +33,7 @@ void sn_world_destroy(sn_world *w) {
         return;
     sn__chaos_destroy(w);
     sn__net_destroy(w);
-    for (uint32_t i = 0; i < w->heap_len; i++)
-        w->heap[i]->heap_index = 0;
+    /* the caller's pending timers are not touched: their memory may be gone */
     free(w->heap);
     free(w);
 }
@@ -73,56 +72,56 @@ kp_rng sn_rng_stream(sn_world *w, const char *name) {
 /* Heap on (at, seq)                                                   */
 /* ------------------------------------------------------------------ */
 
-static inline bool sn__before(const sn_timer *a, const sn_timer *b) {
+static inline bool sn__before(const sn__hent *a, const sn__hent *b) {
     return a->at < b->at || (a->at == b->at && a->seq < b->seq);
 }
 
-static inline void sn__heap_set(sn_world *w, uint32_t i, sn_timer *t) {
-    w->heap[i] = t;
-    t->heap_index = i + 1;
+static inline void sn__heap_set(sn_world *w, uint32_t i, sn__hent e) {
+    w->heap[i] = e;
+    e.t->heap_index = i + 1;
 }
 
-static void sn__sift_up(sn_world *w, uint32_t i) {
-    sn_timer *t = w->heap[i];
+static void sn__sift_up(sn_world *w, uint32_t i, sn__hent e) {
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
-        if (!sn__before(t, w->heap[p]))
+        if (!sn__before(&e, &w->heap[p]))
             break;
         sn__heap_set(w, i, w->heap[p]);
         i = p;
     }
-    sn__heap_set(w, i, t);
+    sn__heap_set(w, i, e);
 }
 
-static void sn__sift_down(sn_world *w, uint32_t i) {
-    sn_timer *t = w->heap[i];
+static void sn__sift_down(sn_world *w, uint32_t i, sn__hent e) {
     uint32_t n = w->heap_len;
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && sn__before(w->heap[c + 1], w->heap[c]))
+        if (c + 1 < n && sn__before(&w->heap[c + 1], &w->heap[c]))
             c++;
-        if (!sn__before(w->heap[c], t))
+        if (!sn__before(&w->heap[c], &e))
             break;
         sn__heap_set(w, i, w->heap[c]);
         i = c;
     }
-    sn__heap_set(w, i, t);
+    sn__heap_set(w, i, e);
+}
+
+/* Puts e at slot i (vacated or being updated), restoring heap order. */
+static void sn__heap_fix(sn_world *w, uint32_t i, sn__hent e) {
+    if (i > 0 && sn__before(&e, &w->heap[(i - 1) / 2]))
+        sn__sift_up(w, i, e);
+    else
+        sn__sift_down(w, i, e);
 }
 
 static void sn__heap_remove(sn_world *w, uint32_t i) {
-    sn_timer *gone = w->heap[i];
-    gone->heap_index = 0;
+    w->heap[i].t->heap_index = 0;
     w->heap_len--;
     if (i == w->heap_len)
         return;
-    sn_timer *last = w->heap[w->heap_len];
-    sn__heap_set(w, i, last);
-    if (i > 0 && sn__before(last, w->heap[(i - 1) / 2]))
-        sn__sift_up(w, i);
-    else
-        sn__sift_down(w, i);
+    sn__heap_fix(w, i, w->heap[w->heap_len]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -141,46 +140,38 @@ void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
     assert(t->fn);
     if (at < w->now)
         at = w->now;
+    t->at = at;
+    t->seq = w->next_seq++;
+    sn__hent e = { at, t->seq, t };
     if (t->heap_index) {
         uint32_t i = t->heap_index - 1;
-        assert(i < w->heap_len && w->heap[i] == t);
-        t->at = at;
-        t->seq = w->next_seq++;
-        /* A new seq is always the largest, so the only way a rescheduled
-         * timer moves up is by an earlier time. */
-        if (i > 0 && sn__before(t, w->heap[(i - 1) / 2]))
-            sn__sift_up(w, i);
-        else
-            sn__sift_down(w, i);
+        assert(i < w->heap_len && w->heap[i].t == t);
+        sn__heap_fix(w, i, e);
         return;
     }
     if (w->heap_len == w->heap_cap) {
         uint32_t cap = w->heap_cap ? w->heap_cap * 2 : 256;
-        sn_timer **h = realloc(w->heap, (size_t)cap * sizeof *h);
+        sn__hent *h = realloc(w->heap, (size_t)cap * sizeof *h);
         if (!h)
             abort(); /* the simulation cannot go on without its queue */
         w->heap = h;
         w->heap_cap = cap;
     }
-    t->at = at;
-    t->seq = w->next_seq++;
-    uint32_t i = w->heap_len++;
-    sn__heap_set(w, i, t);
-    sn__sift_up(w, i);
+    sn__sift_up(w, w->heap_len++, e);
 }
 
 void sn_timer_cancel(sn_world *w, sn_timer *t) {
     if (!t->heap_index)
         return;
     uint32_t i = t->heap_index - 1;
-    assert(i < w->heap_len && w->heap[i] == t);
+    assert(i < w->heap_len && w->heap[i].t == t);
     sn__heap_remove(w, i);
 }
 
 bool sn_world_next_time(const sn_world *w, kp_time_us *at) {
     if (!w->heap_len)
         return false;
-    *at = w->heap[0]->at;
+    *at = w->heap[0].at;
     return true;
 }
 
@@ -191,7 +182,7 @@ bool sn_world_next_time(const sn_world *w, kp_time_us *at) {
 bool sn_world_step(sn_world *w) {
     if (!w->heap_len)
         return false;
-    sn_timer *t = w->heap[0];
+    sn_timer *t = w->heap[0].t;
     sn__heap_remove(w, 0);
     if (t->at > w->now)
         w->now = t->at;
@@ -202,7 +193,7 @@ bool sn_world_step(sn_world *w) {
 
 void sn_world_run_until(sn_world *w, kp_time_us t) {
     assert(!w->live);
-    while (w->heap_len && w->heap[0]->at <= t)
+    while (w->heap_len && w->heap[0].at <= t)
         sn_world_step(w);
     if (t > w->now)
         w->now = t;
@@ -215,7 +206,7 @@ bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us li
             return true;
         if (!w->heap_len)
             return false;
-        if (w->heap[0]->at > limit) {
+        if (w->heap[0].at > limit) {
             if (limit > w->now)
                 w->now = limit;
             return false;
