@@ -627,11 +627,13 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
         sn_timer_schedule(w, &dir->deliver, sn__chunkq_at(&dir->chunks, 0)->at);
 }
 
-/* The sender of direction d got room back. */
+/* The sender of direction d got room back. Like Linux (sk_stream_wspace),
+ * WRITABLE waits until a third of the send buffer is free: a writer that
+ * waits for it writes in large pieces instead of refilling byte by byte. */
 static void sn__room(sn__conn *c, int d) {
     kp_conn *ep = &c->ep[d];
     if (ep->want_writable && ep->state == KP_CONN_CONNECTED &&
-        (int64_t)c->dir[d].bytes.len < ep->sndbuf) {
+        ep->sndbuf - (int64_t)c->dir[d].bytes.len >= (ep->sndbuf + 2) / 3) {
         ep->want_writable = false;
         sn__post(ep, EVB_WRITABLE, KP_ERR_NONE);
     }

@@ -32,7 +32,10 @@
  *                            arrival of the previous chunk of this stream)
  *            so a chunk never overtakes an earlier one. At arrival its bytes
  *            move into the receiver's buffer (READABLE fires) and leave the
- *            sender's buffer (WRITABLE fires if a send had returned short).
+ *            sender's buffer. WRITABLE fires after a send returned short,
+ *            once a third of the send buffer is free again (Linux's
+ *            sk_stream_wspace rule): bulk writers should wait for it, since
+ *            chunks are cut per send and never merge.
  *            Bytes stay in the sender's buffer until they arrive, so sndbuf
  *            bounds bytes queued + in flight. A receiver that does not read
  *            holds arrivals once it has rcvbuf bytes buffered (default
