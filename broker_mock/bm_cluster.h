@@ -13,7 +13,7 @@
  * Time (the contract with the driver):
  *   - every call reads "now" from env->clock;
  *   - time-driven work (replication fetches, ISR shrink checks, acks=all
- *     completion and timeouts, delayed/throttled responses, transaction
+ *     completion and timeouts, delayed responses, throttled channels, transaction
  *     markers and timeouts) happens in bm_cluster_poll(c, now), which
  *     returns the next time it wants to be called (BM_TIME_NEVER when idle);
  *   - after bm_conn_feed() or any admin call, the driver calls

@@ -6,8 +6,9 @@
  * one channel):
  *   1. the current request: resume its wait (acks=all, Fetch min_bytes),
  *      write its response once built and not before ready_at (injected
- *      delay, pre-v6 throttle);
- *   2. muted (v6+ throttle)? stop;
+ *      delay);
+ *   2. muted by a quota throttle (2.1 answers at once, then reads no
+ *      request of the channel until the throttle time passed)? stop;
  *   3. the next whole frame in the input buffer: decode, count, inject,
  *      hand to its API handler (bm_handlers.c) — it becomes current.
  * Frames are taken one at a time, so responses go out in request order.

@@ -17,8 +17,9 @@
  *
  * Responses are `int32 size, int32 correlation_id, body` and leave through
  * io->write in request order, as Kafka guarantees per connection, even
- * when a later request completes first (acks=all waits, throttling and
- * injected delays defer a response; acks=0 Produce has none).
+ * when a later request completes first (acks=all waits and injected
+ * delays defer a response; a quota throttle mutes the connection after
+ * its response; acks=0 Produce has none).
  *
  * Malformed input closes *this* connection with a logged reason (a
  * BM_EV_CONN_CLOSED event and io->close(ctx, reason)): a size < 8 or

@@ -303,6 +303,23 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
             }
         }
     }
+    /* ClientQuotaManager: throttle by produced bytes per client id.
+     * KafkaApis 2.1 sends the response at once (any version) with
+     * throttle_time_ms and mutes the channel for the throttle time: no
+     * further request of this connection is read before it ends. */
+    int32_t throttle = bm__quota_record(c, req->hdr.client_id.len > 0 ? (const char *)req->hdr.client_id.ptr : "",
+                                        req->hdr.client_id.len > 0 ? (size_t)req->hdr.client_id.len : 0,
+                                        bytes);
+    w->throttle_ms = m->acks == 0 ? 0 : throttle;
+    if (throttle > 0) {
+        kp_event ev = bm__ev(c, BM_EV_THROTTLE, conn->broker);
+        ev.api_key = KP_API_PRODUCE;
+        ev.correlation_id = conn->corr;
+        ev.value = throttle;
+        bm__emit(c, &ev);
+        conn->mute_until_us = now + (kp_time_us)throttle * 1000;
+        bm__wakeup(c);
+    }
     if (m->acks == 0) {
         /* KafkaApis 2.1: acks=0 has no response; on an error the broker
          * closes the connection so the client refreshes its metadata. */
@@ -316,25 +333,6 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
         }
         conn->no_response = true;
         return true;
-    }
-    /* ClientQuotaManager: throttle by produced bytes per client id. */
-    int32_t throttle = bm__quota_record(c, req->hdr.client_id.len > 0 ? (const char *)req->hdr.client_id.ptr : "",
-                                        req->hdr.client_id.len > 0 ? (size_t)req->hdr.client_id.len : 0,
-                                        bytes);
-    w->throttle_ms = throttle;
-    if (throttle > 0) {
-        kp_event ev = bm__ev(c, BM_EV_THROTTLE, conn->broker);
-        ev.api_key = KP_API_PRODUCE;
-        ev.correlation_id = conn->corr;
-        ev.value = throttle;
-        bm__emit(c, &ev);
-        /* KIP-219: v6+ responses go out at once and the channel is muted
-         * for the throttle; older versions get the response delayed. */
-        if (conn->api_version >= 6)
-            conn->mute_until_us = now + (kp_time_us)throttle * 1000;
-        else if (conn->ready_at_us < now + (kp_time_us)throttle * 1000)
-            conn->ready_at_us = now + (kp_time_us)throttle * 1000;
-        bm__wakeup(c);
     }
     if (any_pending) {
         conn->wait = w;

@@ -307,10 +307,10 @@ struct bm_conn {
     bool no_response;         /* acks=0 Produce */
     uint8_t *resp;            /* encoded frame once complete */
     size_t resp_len;
-    kp_time_us ready_at_us;   /* not written before (injected delay, old-version throttle) */
+    kp_time_us ready_at_us;   /* not written before (injected delay) */
     kp_time_us wait_deadline_us;
     bm_wait *wait;
-    kp_time_us mute_until_us; /* throttle of v6+ Produce: read nothing before */
+    kp_time_us mute_until_us; /* quota throttle: read no request before */
     int64_t nreq, nresp;
 };
 
