@@ -436,12 +436,16 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
                     const kp_produce_partition_response *pp = &tr->partitions[p];
                     for (int i = 0; i < r->nbatches; i++) {
                         kp_batch *b = r->batches[i];
+                        if (!b) /* answered already: may be freed */
+                            continue;
                         const char *topic = kp_batch_topic(b);
                         if (kp_batch_partition(b) != pp->partition || !kp_slice_eq_str(tr->topic, topic))
                             continue;
                         kp_part_resp one = { (kp_err)pp->error_code, pp->base_offset, pp->log_append_time,
                                              pp->log_start_offset };
                         kp_s_complete_batch(s, b, &one, resp->node, resp->correlation_id, now, throttle_until);
+                        if (!was_done[i])
+                            r->batches[i] = NULL; /* completion may have freed it */
                         break;
                     }
                 }
@@ -454,11 +458,12 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
         for (int i = 0; i < r->nbatches; i++)
             kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);
     }
-    for (int i = 0; i < r->nbatches; i++) {
-        bool d = was_done[i];
-        if (d)
+    /* batches failed before this answer (expired in flight) are freed now;
+     * a duplicate partition in a malformed answer cannot reach them twice
+     * because done() of a finished batch frees nothing */
+    for (int i = 0; i < r->nbatches; i++)
+        if (was_done[i] && r->batches[i])
             kp_accumulator_deallocate(s->acc, r->batches[i]);
-    }
     if (was_done != dsmall)
         free(was_done);
     kp_s_req_put(s, r);
