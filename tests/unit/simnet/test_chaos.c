@@ -143,16 +143,28 @@ static void chaos_is_a_function_of_the_seed(void **state) {
     free(c);
 }
 
-static void chaos_end_keeps_scripted_partition(void **state) {
+static void chaos_end_keeps_scripted_partition_and_restores_links(void **state) {
     (void)state;
     sn_world *w = sn_world_new(4, (kp_observer){ 0 });
     sn_node *n[2] = { sn_node_add(w, "a"), sn_node_add(w, "b") };
     sn_fault_partition(w, n[0], n[1], true);
-    sn_chaos_cfg cfg = { .partitions_per_s = 50, .mean_duration_us = 10000 };
+    sn_set_link_oneway(w, n[0], n[1], (sn_link_cfg){ .latency_us = 777, .bandwidth_bps = 5 });
+    sn_chaos_cfg cfg = { .partitions_per_s = 50, .slow_links_per_s = 20, .mean_duration_us = 10000,
+                         .slow_factor = 3 };
     sn_chaos_start(w, &cfg, n, 2, 1000000);
+    bool saw_slow = false;
+    while (sn_now(w) < 1000000 && sn_world_step(w))
+        saw_slow |= sn_link_get(w, n[0], n[1]).latency_us == 3 * 777 &&
+                    sn_link_get(w, n[1], n[0]).latency_us == 3 * 1000;
     sn_world_run_until(w, 2000000);
+    assert_true(saw_slow);
     assert_true(sn_chaos_get_stats(w).partitions > 10);
+    assert_true(sn_chaos_get_stats(w).slow_links > 5);
     assert_true(sn_link_blocked(w, n[0], n[1]));  /* the scripted one stays */
+    /* slow links gave back what they replaced: own config and the default */
+    assert_int_equal(sn_link_get(w, n[0], n[1]).latency_us, 777);
+    assert_int_equal(sn_link_get(w, n[0], n[1]).bandwidth_bps, 5);
+    assert_int_equal(sn_link_get(w, n[1], n[0]).latency_us, 1000);
     sn_fault_heal(w, n[0], n[1]);
     assert_false(sn_link_blocked(w, n[0], n[1]));
     sn_world_destroy(w);
@@ -242,7 +254,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(chaos_counts_follow_rates_and_all_heals_by_until),
         cmocka_unit_test(chaos_is_a_function_of_the_seed),
-        cmocka_unit_test(chaos_end_keeps_scripted_partition),
+        cmocka_unit_test(chaos_end_keeps_scripted_partition_and_restores_links),
         cmocka_unit_test(chaos_connections_die_and_come_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
