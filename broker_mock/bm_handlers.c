@@ -742,7 +742,7 @@ static bool bm_handle_add_partitions(bm_conn *conn, const kp_request *req, kp_er
     if (top == KP_ERR_NONE && bm__txn_coordinator(c, id, idlen) != conn->broker)
         top = KP_ERR_NOT_COORDINATOR;
     if (top == KP_ERR_NONE)
-        top = bm__txn_check(c, id, idlen, m->producer_id, m->producer_epoch, &txn);
+        top = bm__txn_check(c, id, idlen, m->producer_id, m->producer_epoch, false, &txn);
     /* KafkaApis: unknown partitions fail, the rest OPERATION_NOT_ATTEMPTED. */
     bool any_unknown = false;
     for (int32_t t = 0; t < r.topic_count; t++) {

@@ -242,7 +242,7 @@ int32_t bm__txn_coordinator(const bm_cluster *c, const char *txn_id, size_t len)
 kp_err bm__txn_init_pid(bm_cluster *c, int32_t broker, const char *txn_id, size_t id_len,
                         int32_t timeout_ms, int64_t *pid, int16_t *epoch);
 kp_err bm__txn_check(bm_cluster *c, const char *txn_id, size_t id_len, int64_t pid,
-                     int16_t epoch, bm_txn **out);
+                     int16_t epoch, bool older_only, bm_txn **out);
 /* Adds the partition to an ongoing transaction (call after bm__txn_check
  * returned NONE for the request). */
 void bm__txn_add_partition(bm_cluster *c, bm_txn *t, int32_t topic, int32_t partition);

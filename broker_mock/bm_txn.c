@@ -144,7 +144,7 @@ kp_err bm__txn_init_pid(bm_cluster *c, int32_t broker, const char *id, size_t le
     default:
         break;
     }
-    if (t->epoch == INT16_MAX) {
+    if (t->epoch >= INT16_MAX - 1) { /* TransactionMetadata.isProducerEpochExhausted */
         t->pid = c->next_pid++;
         t->epoch = 0;
     } else {
@@ -161,12 +161,16 @@ kp_err bm__txn_init_pid(bm_cluster *c, int32_t broker, const char *id, size_t le
 
 /* The checks AddPartitionsToTxn and EndTxn share. */
 kp_err bm__txn_check(bm_cluster *c, const char *id, size_t len, int64_t pid, int16_t epoch,
-                     bm_txn **out) {
+                     bool older_only, bm_txn **out) {
     *out = NULL;
+    if (!id || len == 0)
+        return KP_ERR_INVALID_REQUEST;
     bm_txn *t = bm_txn_find(c, id, len);
     if (!t || t->pid != pid)
         return KP_ERR_INVALID_PRODUCER_ID_MAPPING;
-    if (t->epoch != epoch)
+    /* AddPartitionsToTxn wants the exact epoch; EndTxn only refuses an
+     * older one (handleEndTransaction): older_only. */
+    if (older_only ? epoch < t->epoch : epoch != t->epoch)
         return KP_ERR_INVALID_PRODUCER_EPOCH;
     *out = t;
     if (t->state == BM_TXS_PREPARE_COMMIT || t->state == BM_TXS_PREPARE_ABORT)
@@ -195,7 +199,7 @@ added:
 kp_err bm__txn_end(bm_cluster *c, const char *id, size_t len, int64_t pid, int16_t epoch,
                    bool commit) {
     bm_txn *t;
-    kp_err e = bm__txn_check(c, id, len, pid, epoch, &t);
+    kp_err e = bm__txn_check(c, id, len, pid, epoch, true, &t);
     if (e == KP_ERR_CONCURRENT_TRANSACTIONS) {
         bool same = t->state == (commit ? BM_TXS_PREPARE_COMMIT : BM_TXS_PREPARE_ABORT);
         return same ? KP_ERR_CONCURRENT_TRANSACTIONS : KP_ERR_INVALID_TXN_STATE;
