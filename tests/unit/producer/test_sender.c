@@ -802,6 +802,61 @@ static void t_fatal_error_aborts_batches_in_flight_safely(void **s) {
     ph_free(h);
 }
 
+static void t_no_client_throttle_for_produce_before_v6(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    fb_set_api_max(h->w, 0, KP_API_PRODUCE, 5); /* the broker delays, not the client */
+    warm(h, 0);
+    fb_set_throttle(h->w, 0, 500);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    int64_t t0 = fb_now_ms(h->w);
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_true(fb_now_ms(h->w) - t0 < 100);
+    assert_true(metric(h, "produce-throttle-time-max") == 500); /* still measured */
+    assert_int_equal(h->events[KP_EV_THROTTLE - 100], 0);
+    ph_free(h);
+}
+
+static void t_unsent_expired_batch_leaves_sequences_resolved(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "delivery.timeout.ms=31000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_disconnect(h->w, 0);
+    fb_refuse(h->w, 0, true);
+    ph_run_for(h, 10); /* the client has seen the disconnect: nothing is sent */
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 40000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    assert_int_equal(h->events[KP_EV_SEQUENCE_UNRESOLVED - 100], 0);
+    assert_int_equal(stats(h).producer_id_resets, 0);
+    assert_int_equal(stats(h).retries, 0);
+    ph_free(h);
+}
+
+static void t_retry_with_old_producer_id_fails_out_of_order(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=20", NULL };
+    ph *h = ph_new(1, 2, set);
+    warm(h, 0);
+    warm(h, 1);
+    fb_inject(h->w, "t", 0, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, 1, -1);
+    fb_inject(h->w, "t", 1, KP_ERR_NOT_ENOUGH_REPLICAS, 1, -1);
+    int a, b;
+    ph_send(h, 0, NULL, &a);
+    ph_send(h, 1, NULL, &b); /* same request: p0 answered first */
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(ph_cb_of(h, b)->err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_non_null(strstr(ph_cb_of(h, b)->msg, "the producer id changed from 1000 to -1"));
+    assert_int_equal(stats(h).producer_id_resets, 1);
+    ph_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_retry_then_success),
@@ -841,6 +896,9 @@ int main(void) {
         cmocka_unit_test(t_idempotent_retry_keeps_its_sequence),
         cmocka_unit_test(t_idempotent_split_pieces_get_consecutive_sequences),
         cmocka_unit_test(t_fatal_error_aborts_batches_in_flight_safely),
+        cmocka_unit_test(t_no_client_throttle_for_produce_before_v6),
+        cmocka_unit_test(t_unsent_expired_batch_leaves_sequences_resolved),
+        cmocka_unit_test(t_retry_with_old_producer_id_fails_out_of_order),
     };
     return cmocka_run_group_tests_name("sender", tests, NULL, NULL);
 }
