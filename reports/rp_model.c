@@ -21,7 +21,12 @@ typedef struct rp_queue {
     size_t n, cap;
     size_t next_cb;   /* callbacks consumed */
     size_t taken;     /* records handed to split pieces */
-    bool filled;      /* a piece that already took its records */
+    bool filled;      /* a piece that already took its parent's records */
+    /* a piece appended to before it took its parent's records (a producer
+     * that leaves pieces open: Java closes them, closeForRecordAppends):
+     * those records come after the parent's */
+    int64_t *own;
+    size_t n_own, cap_own;
 } rp_queue;
 
 typedef struct rp_scope {
@@ -34,17 +39,21 @@ int64_t rp__batch_key(const rp__model *m, size_t i, int64_t batch_id) {
     return (int64_t)(((uint64_t)m->scope[i] << 40) | ((uint64_t)batch_id & ((1ull << 40) - 1)));
 }
 
-static int rp_q_push(rp_queue *q, int64_t r) {
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 8;
-        int64_t *p = realloc(q->rec, cap * sizeof *p);
+static int rp_vpush(int64_t **v, size_t *n, size_t *cap, int64_t r) {
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        int64_t *p = realloc(*v, nc * sizeof *p);
         if (!p)
             return -1;
-        q->rec = p;
-        q->cap = cap;
+        *v = p;
+        *cap = nc;
     }
-    q->rec[q->n++] = r;
+    (*v)[(*n)++] = r;
     return 0;
+}
+
+static int rp_q_push(rp_queue *q, int64_t r) {
+    return rp_vpush(&q->rec, &q->n, &q->cap, r);
 }
 
 typedef struct rp_mb {
@@ -97,23 +106,28 @@ static int rp_scope_of(rp_mb *b, const char *comp, uint32_t *out) {
     return 0;
 }
 
-/* A piece takes up to `count` records of its parent, in order. */
+/* A piece of `count` records (all of it: its own appends included) takes
+ * the rest from its parent, in order, then its own appends. */
 static int rp_piece_take(rp_mb *b, int64_t piece_key, int64_t count) {
     size_t pk;
     if (!rp__imap_get(&b->m->parent, piece_key, &pk))
         return 0;
-    rp_queue *piece = rp_queue_of(b, piece_key, true);
-    if (!piece)
+    if (!rp_queue_of(b, piece_key, true))
         return -1;
-    if (piece->filled || piece->n)
-        return 0;
     rp_queue *par = rp_queue_of(b, (int64_t)pk, false);
-    if (!par)
+    rp_queue *piece = rp_queue_of(b, piece_key, false); /* the array may have moved */
+    if (piece->filled)
         return 0;
-    piece = rp_queue_of(b, piece_key, false); /* the array may have moved */
-    for (int64_t k = 0; k < count && par->taken < par->n; k++)
+    int64_t from_parent = count - (int64_t)piece->n_own;
+    for (int64_t k = 0; par && k < from_parent && par->taken < par->n; k++)
         if (rp_q_push(piece, par->rec[par->taken++]))
             return -1;
+    for (size_t k = 0; k < piece->n_own; k++)
+        if (rp_q_push(piece, piece->own[k]))
+            return -1;
+    free(piece->own);
+    piece->own = NULL;
+    piece->n_own = piece->cap_own = 0;
     piece->filled = true;
     return 0;
 }
@@ -168,7 +182,13 @@ int rp__model_build(const rp_trace *t, rp__model *m) {
             m->record[i] = s->last_send;
             if (key >= 0 && s->last_send >= 0) {
                 rp_queue *q = rp_queue_of(&b, key, true);
-                rc = q ? rp_q_push(q, s->last_send) : -1;
+                size_t pk;
+                if (!q)
+                    rc = -1;
+                else if (!q->filled && rp__imap_get(&m->parent, key, &pk))
+                    rc = rp_vpush(&q->own, &q->n_own, &q->cap_own, s->last_send);
+                else
+                    rc = rp_q_push(q, s->last_send);
             }
             break;
         case RP_ROLE_SPLIT:
@@ -203,8 +223,10 @@ int rp__model_build(const rp_trace *t, rp__model *m) {
         }
     }
     m->n_scopes = b.n_sc;
-    for (size_t i = 0; i < b.n_qs; i++)
+    for (size_t i = 0; i < b.n_qs; i++) {
         free(b.qs[i].rec);
+        free(b.qs[i].own);
+    }
     free(b.qs);
     free(b.sc);
     rp__imap_free(&b.qix);

@@ -134,6 +134,36 @@ static void model_infers_records_through_appends_callbacks_and_splits(void **sta
     rp_trace_free(t);
 }
 
+/* A piece that takes new appends before its drain (a producer that leaves
+ * split pieces open) holds its parent's records first, then its own. */
+static void model_open_piece_takes_parent_records_first(void **state) {
+    (void)state;
+    tb b;
+    tb_open(&b);
+    const char *app = "p app", *acc = "p accumulator";
+    for (int r = 0; r < 3; r++) {                  /* events 0..5 */
+        tb_ev(&b, app, SEND, -1, -1, -1);
+        tb_ev(&b, acc, APPEND, 1, r + 1, r);
+    }
+    tb_ev(&b, acc, SPLIT, 1, 3, 2);                /* 6: pieces 2 and 3 */
+    tb_ev(&b, app, SEND, -1, -1, -1);              /* 7: record 3 */
+    tb_ev(&b, acc, APPEND, 3, 2, 1);               /* 8: into the open piece 3 */
+    tb_ev(&b, acc, DRAIN, 2, 2, -1);               /* 9: piece 2: records 0, 1 */
+    tb_ev(&b, acc, DRAIN, 3, 2, -1);               /* 10: piece 3: record 2, then 3 */
+    tb_ev(&b, app, CALLBACK, 3, -1, -1);           /* 11: record 2 */
+    tb_ev(&b, app, CALLBACK, 3, -1, -1);           /* 12: record 3 */
+    tb_ev(&b, app, CALLBACK, 2, -1, -1);           /* 13: record 0 */
+    rp_trace *t = tb_close(&b);
+    rp__model m;
+    assert_int_equal(rp__model_build(t, &m), 0);
+    assert_int_equal(m.record[8], 3);
+    assert_int_equal(m.record[11], 2);
+    assert_int_equal(m.record[12], 3);
+    assert_int_equal(m.record[13], 0);
+    rp__model_free(&m);
+    rp_trace_free(t);
+}
+
 /* Two producers: their batch ids and send orders are their own. */
 static void model_keeps_two_producers_apart(void **state) {
     (void)state;
@@ -204,6 +234,7 @@ static void model_spans_end_at_disconnects_and_merge_double_restarts(void **stat
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_infers_records_through_appends_callbacks_and_splits),
+        cmocka_unit_test(model_open_piece_takes_parent_records_first),
         cmocka_unit_test(model_keeps_two_producers_apart),
         cmocka_unit_test(model_spans_end_at_disconnects_and_merge_double_restarts),
     };
