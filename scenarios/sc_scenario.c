@@ -769,8 +769,12 @@ static bool sc__check_fault(sc__v *v, const Kpsim__Fault *f) {
                         "crash, restart, leader_move, inject, reject, set_broker_setting or set_topic_setting");
     case KPSIM__FAULT__ACTION_DISCONNECT: {
         const Kpsim__Disconnect *d = f->disconnect;
-        return sc__need_str(v, d, "node", d->node, "a node name", "node: \"broker-0\"") && sc__node(v, d, "node", 0, d->node) &&
-               (!d->peer || sc__node(v, d, "peer", 0, d->peer));
+        if (!sc__need_str(v, d, "node", d->node, "a node name", "node: \"broker-0\"") || !sc__node(v, d, "node", 0, d->node) ||
+            (d->peer && !sc__node(v, d, "peer", 0, d->peer)))
+            return false;
+        if (d->peer && !strcmp(d->peer, d->node))
+            return sc__fail(v, d, "peer", 0, "peer '%s' is the node itself: name the other end of the connections", d->peer);
+        return true;
     }
     case KPSIM__FAULT__ACTION_PARTITION: {
         const Kpsim__NetPartition *np = f->partition;
@@ -793,6 +797,8 @@ static bool sc__check_fault(sc__v *v, const Kpsim__Fault *f) {
         if (!sc__need_str(v, b, "node", b->node, "a node name", "node: \"broker-1\"") || !sc__node(v, b, "node", 0, b->node) ||
             (b->peer && !sc__node(v, b, "peer", 0, b->peer)))
             return false;
+        if (b->peer && !strcmp(b->peer, b->node))
+            return sc__fail(v, b, "peer", 0, "peer '%s' is the node itself: name the other end of the link", b->peer);
         if (b->has_duration_ms && !b->on)
             return sc__fail(v, b, "duration_ms", 0, "duration_ms applies to turning a blackhole on, not off");
         return !b->has_duration_ms || sc__min(v, b, "duration_ms", b->duration_ms, 1);
@@ -802,6 +808,8 @@ static bool sc__check_fault(sc__v *v, const Kpsim__Fault *f) {
         if (!sc__need_str(v, l, "a", l->a, "a node name", "a: \"broker-0\"") || !sc__node(v, l, "a", 0, l->a) ||
             (l->b && !sc__node(v, l, "b", 0, l->b)))
             return false;
+        if (l->b && !strcmp(l->a, l->b))
+            return sc__fail(v, l, "b", 0, "a link joins two different nodes; both ends are '%s'", l->a);
         if (!l->has_latency_ms && !l->has_jitter_ms && !l->has_bandwidth_bytes_per_s)
             return sc__fail(v, l, NULL, 0, "slow_link changes nothing: give latency_ms, jitter_ms or bandwidth_bytes_per_s");
         return sc__check_link_values(v, l, l->has_latency_ms, l->latency_ms, l->has_jitter_ms, l->jitter_ms,

@@ -289,6 +289,10 @@ static void error_faults(void **state) {
                "message.max.bytes must be a whole number from 0 to 2147483647, got '-1'");
     expect_err(HEAD PRODUCER "fault { at_ms: 5 slow_link { a: \"broker-0\" } }", 6, 28, "slow_link changes nothing");
     expect_err(HEAD PRODUCER "fault { at_ms: 5 heal { a: [\"broker-0\"] } }", 6, 29, "heal takes both sides");
+    expect_err(HEAD PRODUCER "fault { at_ms: 5 disconnect { node: \"broker-0\" peer: \"broker-0\" } }", 6, 54,
+               "peer 'broker-0' is the node itself");
+    expect_err(HEAD PRODUCER "fault { at_ms: 5 slow_link { a: \"broker-0\" b: \"broker-0\" latency_ms: 5 } }", 6, 47,
+               "a link joins two different nodes");
 }
 
 static void error_chaos_and_expect(void **state) {
