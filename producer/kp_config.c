@@ -167,6 +167,29 @@ static int find_name(const char *const *names, int count, const char *v) {
     return -1;
 }
 
+/* Java class names accepted as aliases, so a Java producer's properties
+ * carry over: the fully qualified name or the simple class name. */
+static const char *const SERIALIZER_CLASSES[] = {
+    "org.apache.kafka.common.serialization.ByteArraySerializer",
+    "org.apache.kafka.common.serialization.StringSerializer",
+    "org.apache.kafka.common.serialization.IntegerSerializer",
+    "org.apache.kafka.common.serialization.LongSerializer",
+};
+/* Only the default has a Java class of the same behaviour (2.4's
+ * UniformStickyPartitioner is sticky for keyed records too; ours is not). */
+static const char *const PARTITIONER_CLASSES[] = {
+    "org.apache.kafka.clients.producer.internals.DefaultPartitioner",
+};
+
+static int find_class(const char *const *classes, int count, const char *v) {
+    for (int i = 0; i < count; i++) {
+        const char *simple = strrchr(classes[i], '.') + 1;
+        if (strcmp(classes[i], v) == 0 || strcmp(simple, v) == 0)
+            return i;
+    }
+    return -1;
+}
+
 static void list_names(char *dst, size_t n, const char *const *names, int count) {
     size_t len = 0;
     dst[0] = '\0';
@@ -280,6 +303,8 @@ kp_err kp_config_set(kp_config *c, const char *name, const char *value,
     }
     case K_PARTITIONER: {
         int i = find_name(PARTITIONER_NAMES, 2, value);
+        if (i < 0)
+            i = find_class(PARTITIONER_CLASSES, 1, value);
         if (i < 0) {
             list_names(names, sizeof names, PARTITIONER_NAMES, 2);
             put_err(errbuf, n, "Invalid value %s for configuration partitioner.class: must be one of: %s",
@@ -291,6 +316,8 @@ kp_err kp_config_set(kp_config *c, const char *name, const char *value,
     }
     case K_SERIALIZER: {
         int i = find_name(SERIALIZER_NAMES, 4, value);
+        if (i < 0)
+            i = find_class(SERIALIZER_CLASSES, 4, value);
         if (i < 0) {
             list_names(names, sizeof names, SERIALIZER_NAMES, 4);
             put_err(errbuf, n, "Invalid value %s for configuration %s: must be one of: %s", value,
@@ -479,6 +506,20 @@ static size_t format_value(const kp_config *c, const setting *s, char *buf, size
     }
     }
     return 0;
+}
+
+kp_err kp_config_get(const kp_config *c, const char *name, char *buf, size_t n) {
+    const setting *st = name ? find_setting(name, NULL) : NULL;
+    if (!st) {
+        if (buf && n)
+            snprintf(buf, n, "Unknown configuration '%s'", name ? name : "(null)");
+        return KP_ERR__CONFIG;
+    }
+    char val[600];
+    format_value(c, st, val, sizeof val);
+    if (buf && n)
+        snprintf(buf, n, "%s", val);
+    return KP_ERR_NONE;
 }
 
 size_t kp_config_dump_buf(const kp_config *c, char *buf, size_t n) {

@@ -23,6 +23,11 @@
  *    delivery_timeout_ms raised to linger + request timeout when defaulted).
  *  - `validated` is cleared by every kp_config_set.
  *
+ * Enum settings take kpsim's short names ("string", "sticky") or, so that
+ * a Java producer's properties carry over, the Java class names (fully
+ * qualified or simple: "org.apache.kafka.common.serialization.
+ * StringSerializer", "DefaultPartitioner").
+ *
  * Errors (KP_ERR__CONFIG, Java ConfigException) carry a message in errbuf
  * that names the setting and the accepted values or range, e.g.
  *   "Invalid value 7 for configuration acks: String must be one of: all, -1, 0, 1"
@@ -145,6 +150,11 @@ bool kp_config_is_explicit(const kp_config *c, const char *name);
  *  - reconnect.backoff.ms set without reconnect.backoff.max.ms: max := base.
  * Returns KP_ERR_NONE or KP_ERR__CONFIG with the Java message in errbuf. */
 kp_err kp_config_validate(kp_config *c, char *errbuf, size_t n);
+
+/* The value of one setting as kp_config_dump prints it ("all", "16384",
+ * "null" for an unset transactional.id). KP_ERR__CONFIG (message in buf)
+ * for an unknown name. */
+kp_err kp_config_get(const kp_config *c, const char *name, char *buf, size_t n);
 
 /* Writes every setting as "name=value\n", in a fixed order, to out. */
 void kp_config_dump(const kp_config *c, FILE *out);

@@ -280,6 +280,32 @@ static void config_dump_lists_every_setting(void **state) {
     free(buf);
 }
 
+static void config_java_class_names_and_get(void **state) {
+    (void)state;
+    kp_config c = fresh();
+    assert_int_equal(kp_config_set(&c, "value.serializer", "org.apache.kafka.common.serialization.LongSerializer",
+                                   err, sizeof err),
+                     KP_ERR_NONE);
+    assert_int_equal(c.value_serializer, KP_SERIALIZER_LONG);
+    assert_int_equal(kp_config_set(&c, "key.serializer", "ByteArraySerializer", err, sizeof err), KP_ERR_NONE);
+    assert_int_equal(c.key_serializer, KP_SERIALIZER_BYTES);
+    assert_int_equal(kp_config_set(&c, "partitioner.class",
+                                   "org.apache.kafka.clients.producer.internals.DefaultPartitioner", err, sizeof err),
+                     KP_ERR_NONE);
+    assert_int_equal(c.partitioner, KP_PARTITIONER_DEFAULT);
+    assert_int_equal(kp_config_set(&c, "key.serializer", "org.example.Serializer", err, sizeof err), KP_ERR__CONFIG);
+    char v[64];
+    assert_int_equal(kp_config_get(&c, "value.serializer", v, sizeof v), KP_ERR_NONE);
+    assert_string_equal(v, "long");
+    assert_int_equal(kp_config_get(&c, "transactional.id", v, sizeof v), KP_ERR_NONE);
+    assert_string_equal(v, "null");
+    kp_config_set(&c, "acks", "-1", err, sizeof err);
+    kp_config_get(&c, "acks", v, sizeof v);
+    assert_string_equal(v, "all");
+    assert_int_equal(kp_config_get(&c, "linger", v, sizeof v), KP_ERR__CONFIG);
+    assert_non_null(strstr(v, "linger"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_defaults_are_2_1_1),
@@ -294,6 +320,7 @@ int main(void) {
         cmocka_unit_test(config_idempotence_rules),
         cmocka_unit_test(config_reconnect_backoff_max_follows_base),
         cmocka_unit_test(config_dump_lists_every_setting),
+        cmocka_unit_test(config_java_class_names_and_get),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
