@@ -37,7 +37,7 @@ void rp__ms3(char *buf, size_t len, int64_t us) {
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t rp_utf8_len(const unsigned char *s) {
+size_t rp__utf8_len(const unsigned char *s) {
     unsigned c = s[0];
     if (c < 0x80)
         return 1;
@@ -94,7 +94,7 @@ void rp__json_str(FILE *f, const char *str) {
             fprintf(f, "\\u%04x", c);
             s++;
         } else {
-            size_t n = rp_utf8_len(s);
+            size_t n = rp__utf8_len(s);
             if (n == 0) {
                 fputs("\\ufffd", f);
                 s++;

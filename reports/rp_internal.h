@@ -118,6 +118,9 @@ const char *rp__event_component(const rp_trace_header *h, const rp_event *e);
 /* Writes s as a JSON string literal (quotes included): control characters
  * escaped, invalid UTF-8 replaced by U+FFFD, NULL as null. */
 void rp__json_str(FILE *f, const char *s);
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid (a NUL
+ * ends any sequence, so reading stops at the terminator). */
+size_t rp__utf8_len(const unsigned char *s);
 /* Kind name or "kind_<n>" (into buf). */
 const char *rp__kind_label(const rp_event *e, char *buf, size_t len);
 /* Writes microseconds as milliseconds with 3 decimals, exactly ("-0.001"). */

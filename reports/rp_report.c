@@ -125,11 +125,15 @@ static int rp_close(FILE *f, const char *dir, const char *name, rp_report_result
 /* A gnuplot single-quoted string: '' stands for ', control bytes dropped. */
 static void rp_gp_quote(rp__sbuf *b, const char *s) {
     rp__sbuf_putn(b, "'", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\'')
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = rp__utf8_len(p);
+        if (n == 0) /* invalid UTF-8 would make the SVG unreadable */
+            rp__sbuf_putn(b, "?", 1);
+        else if (*p == '\'')
             rp__sbuf_putn(b, "''", 2);
-        else if (*p >= 0x20 && *p != 0x7f)
-            rp__sbuf_putn(b, (const char *)p, 1);
+        else if (n > 1 || (*p >= 0x20 && *p != 0x7f))
+            rp__sbuf_putn(b, (const char *)p, n);
+        p += n ? n : 1;
     }
     rp__sbuf_putn(b, "'", 1);
 }
@@ -137,7 +141,18 @@ static void rp_gp_quote(rp__sbuf *b, const char *s) {
 static void rp_html(FILE *f, const char *s) {
     if (!s)
         return;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = rp__utf8_len(p);
+        if (n == 0) {
+            fputs("\xef\xbf\xbd", f); /* U+FFFD for a byte that is not UTF-8 */
+            p++;
+            continue;
+        }
+        if (n > 1) {
+            fwrite(p, 1, n, f);
+            p += n;
+            continue;
+        }
         switch (*p) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
@@ -145,9 +160,10 @@ static void rp_html(FILE *f, const char *s) {
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
         default:
-            if (*p >= 0x20 || *p == '\n' || *p == '\t')
+            if ((*p >= 0x20 && *p != 0x7f) || *p == '\n' || *p == '\t')
                 putc(*p, f);
         }
+        p++;
     }
 }
 

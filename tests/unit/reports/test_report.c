@@ -168,6 +168,50 @@ static void report_without_data_says_so_instead_of_broken_images(void **state) {
     free(p);
 }
 
+/* Labels from the trace reach gnuplot and HTML: odd bytes must not make
+ * either complain or break. */
+static void report_hostile_strings_stay_clean(void **state) {
+    (void)state;
+    char *p = NULL;
+    size_t len;
+    FILE *f = open_memstream(&p, &len);
+    rp_trace_writer *w = rp_trace_writer_open_file(f);
+    assert_int_equal(rp_trace_writer_register_kind(w, 100, "send", NULL, "app"), 0);
+    assert_int_equal(rp_trace_writer_register_kind(w, 320, "partition", "net", "net"), 0);
+    rp_trace_header h = {.scenario = "s\xff<b>"};
+    assert_int_equal(rp_trace_writer_header(w, &h), 0);
+    kp_event ev;
+    kp_event_init(&ev, 100, 1000);
+    assert_int_equal(rp_trace_writer_event(w, &ev, NULL), 0);
+    kp_event_init(&ev, 320, 2000);
+    ev.detail = "broken \xff\xc3 \xe4\xb8\xad\xe6\x96\x87 'q' \"{x}\" @_^&\x01";
+    assert_int_equal(rp_trace_writer_event(w, &ev, NULL), 0);
+    kp_event_init(&ev, 100, 3000);
+    assert_int_equal(rp_trace_writer_event(w, &ev, NULL), 0);
+    assert_int_equal(rp_trace_writer_close(w), 0);
+    fclose(f);
+    char err[256];
+    rp_trace *t = rp_trace_load_mem(p, len, "h", err, sizeof err);
+    assert_non_null(t);
+    char dir[64];
+    mktmpdir(dir, sizeof dir);
+    rp_report_result res;
+    int rc = rp_report_write(dir, t, NULL, &res);
+    if (rc != 0)
+        fail_msg("rc %d: '%s' '%s'", rc, res.error, res.gnuplot_output);
+    assert_int_equal(res.charts, 1);
+    char *html = slurp(dir, "index.html", NULL);
+    assert_non_null(strstr(html, "<h1>s\xef\xbf\xbd&lt;b&gt;</h1>"));
+    assert_non_null(strstr(html, "broken \xef\xbf\xbd\xef\xbf\xbd \xe4\xb8\xad\xe6\x96\x87 &#39;q&#39; &quot;{x}&quot; @_^&amp;</td>"));
+    char *gp = slurp(dir, "report.gp", NULL);
+    assert_non_null(strstr(gp, "set label 'broken ?? \xe4\xb8\xad\xe6\x96\x87 ''q'' \"{x}\" @_^&' at 2.000, graph"));
+    free(gp);
+    free(html);
+    rmrf(dir);
+    rp_trace_free(t);
+    free(p);
+}
+
 static void report_names_a_missing_gnuplot_and_an_unwritable_dir(void **state) {
     (void)state;
     rp_trace *t = rp_fixture_trace();
@@ -229,6 +273,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report_of_the_fixture_has_every_verdict_and_clean_charts),
         cmocka_unit_test(report_without_data_says_so_instead_of_broken_images),
+        cmocka_unit_test(report_hostile_strings_stay_clean),
         cmocka_unit_test(report_names_a_missing_gnuplot_and_an_unwritable_dir),
         cmocka_unit_test(report_sweep_page_lists_failures_and_distributions),
     };
