@@ -63,8 +63,7 @@ static bool kp_find_up(const char *start, char *out, size_t cap) {
         return false;
     for (;;) {
         if (kp_has_catalog(d)) {
-            snprintf(out, cap, "%s", d);
-            return true;
+            return snprintf(out, cap, "%s", d) < (int)cap;
         }
         char *slash = strrchr(d, '/');
         if (!slash)
@@ -115,7 +114,8 @@ static int kp_list_run(int argc, char **argv) {
     char root[PATH_MAX] = "";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--root") && i + 1 < argc) {
-            snprintf(root, sizeof root, "%s", argv[++i]);
+            if (snprintf(root, sizeof root, "%s", argv[++i]) >= (int)sizeof root)
+                return kp_cli_usage(&kp_cmd_list, "--root: path too long");
             if (!kp_has_catalog(root))
                 return kp_cli_usage(&kp_cmd_list, "--root %s: no %s/ there", root, KP_CATALOG_DIR);
         } else {
@@ -132,7 +132,10 @@ static int kp_list_run(int argc, char **argv) {
     char cwd[PATH_MAX];
     bool at_root = getcwd(cwd, sizeof cwd) && !strcmp(cwd, root);
     char dirpath[PATH_MAX];
-    snprintf(dirpath, sizeof dirpath, "%s/" KP_CATALOG_DIR, root);
+    if (snprintf(dirpath, sizeof dirpath, "%s/" KP_CATALOG_DIR, root) >= (int)sizeof dirpath) {
+        fprintf(stderr, "kpsim list: %s: path too long\n", root);
+        return KP_EXIT_USAGE;
+    }
     DIR *dir = opendir(dirpath);
     if (!dir) {
         fprintf(stderr, "kpsim list: %s: %s\n", dirpath, strerror(errno));
@@ -161,8 +164,13 @@ static int kp_list_run(int argc, char **argv) {
     size_t nents = 0;
     for (size_t i = 0; ents && i < nfiles; i++) {
         char rel[PATH_MAX], open_path[PATH_MAX * 2];
-        snprintf(rel, sizeof rel, KP_CATALOG_DIR "/%s", files[i]);
-        snprintf(open_path, sizeof open_path, "%s%s%s", at_root ? "" : root, at_root ? "" : "/", rel);
+        if (snprintf(rel, sizeof rel, KP_CATALOG_DIR "/%s", files[i]) >= (int)sizeof rel ||
+            snprintf(open_path, sizeof open_path, "%s%s%s", at_root ? "" : root, at_root ? "" : "/", rel) >=
+                (int)sizeof open_path) {
+            fprintf(stderr, "kpsim list: %s: path too long\n", files[i]);
+            rc = KP_EXIT_USAGE;
+            continue;
+        }
         sc_error err;
         sc_scenario *sc = sc_scenario_load(open_path, &err);
         if (!sc) {
