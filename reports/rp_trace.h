@@ -153,6 +153,11 @@ kp_err rp_trace_writer_summary(rp_trace_writer *w, const rp_trace_summary *s);
 /* Events written so far. */
 uint64_t rp_trace_writer_count(const rp_trace_writer *w);
 
+/* Hands the buffered frames to the FILE and fflush()es it, so a run that
+ * dies later still leaves a readable trace up to here (the writer buffers
+ * up to 64 KiB otherwise). Returns the sticky error. */
+kp_err rp_trace_writer_flush(rp_trace_writer *w);
+
 /* A kp_observer that writes each event (component from the kind table);
  * errors stay sticky in the writer and come out of rp_trace_writer_close. */
 kp_observer rp_trace_writer_observer(rp_trace_writer *w);

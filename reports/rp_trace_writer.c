@@ -350,6 +350,12 @@ uint64_t rp_trace_writer_count(const rp_trace_writer *w) {
     return w->seq;
 }
 
+kp_err rp_trace_writer_flush(rp_trace_writer *w) {
+    if (!w->err && !rp_writer_flush(w) && fflush(w->f) != 0)
+        w->err = KP_ERR__TRANSPORT;
+    return w->err;
+}
+
 static void rp_writer_on_event(void *ctx, const kp_event *ev) {
     rp_trace_writer *w = ctx;
     kp_err e = rp_trace_writer_event(w, ev, NULL);

@@ -337,6 +337,16 @@ static void trace_writer_enforces_its_order(void **state) {
     s[big] = 0;
     ev.detail = s;
     assert_int_equal(rp_trace_writer_event(w, &ev, NULL), KP_ERR__INVALID_ARG);
+    /* flush: what was written so far is on the FILE and readable */
+    size_t before = m.len;
+    assert_int_equal(rp_trace_writer_flush(w), KP_ERR_NONE);
+    assert_true(m.len > before);
+    char err0[256];
+    rp_trace *t0 = rp_trace_load_mem(m.p, m.len, "flushed", err0, sizeof err0);
+    assert_non_null(t0);
+    assert_int_equal(t0->n_events, 0);
+    rp_trace_free(t0);
+    ev.detail = s;
     /* one bigger than the writer's buffer goes through the scratch path */
     s[200000] = 0;
     assert_int_equal(rp_trace_writer_event(w, &ev, NULL), KP_ERR_NONE);
