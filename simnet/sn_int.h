@@ -121,6 +121,7 @@ void sn__node_down(sn_world *w, sn_node *n, const char *why);
 void sn__node_up(sn_world *w, sn_node *n, const char *why);
 
 void sn__net_destroy(sn_world *w);
+bool sn__net_verify(const sn_world *w);
 void sn__chaos_destroy(sn_world *w);
 
 /* live mode hooks (live.c) */

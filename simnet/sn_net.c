@@ -1139,6 +1139,47 @@ void sn__node_up(sn_world *w, sn_node *n, const char *why) {
 void sn_fault_node_up(sn_world *w, sn_node *n) { sn__node_up(w, n, ""); }
 
 /* ------------------------------------------------------------------ */
+/* Invariants                                                          */
+/* ------------------------------------------------------------------ */
+
+bool sn__net_verify(const sn_world *w) {
+    const sn__conn *prev = NULL;
+    for (const sn__conn *c = w->conn_head; c; prev = c, c = c->next) {
+        if (c->prev != prev || (prev && prev->id >= c->id))
+            return false; /* list in creation order */
+        for (int d = 0; d < 2; d++) {
+            const sn__dir *dir = &c->dir[d];
+            const kp_conn *ep = &c->ep[d];
+            uint64_t sum = 0;
+            kp_time_us last = INT64_MIN;
+            for (uint32_t i = 0; i < dir->chunks.len; i++) {
+                const sn__chunk *ch = &dir->chunks.v[(dir->chunks.head + i) & (dir->chunks.cap - 1)];
+                if (ch->at < last || (ch->fin && i + 1 != dir->chunks.len))
+                    return false; /* arrivals ordered; FIN last */
+                last = ch->at;
+                sum += ch->len;
+            }
+            if (sum != dir->bytes.len || (dir->chunks.len && last > dir->last_at))
+                return false;
+            if (!ep->released && (int64_t)dir->bytes.len > ep->sndbuf)
+                return false;
+            /* a delivery needs room below rcvbuf and adds one chunk, which
+             * is never larger than the peer's send buffer */
+            if (!ep->released && (int64_t)ep->rcv.len > ep->rcvbuf + c->ep[1 - d].sndbuf)
+                return false;
+            if (c->phase == PH_DEAD && (dir->chunks.len || sn_timer_pending(&dir->deliver)))
+                return false;
+            if (dir->chunks.len && !dir->stalled_part && !dir->stalled_window &&
+                c->phase != PH_DEAD && !sn_timer_pending(&dir->deliver))
+                return false; /* bytes in flight always have a delivery armed */
+        }
+        if (c->held && sn_timer_pending(&c->hs))
+            return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* Teardown                                                            */
 /* ------------------------------------------------------------------ */
 

@@ -175,6 +175,19 @@ bool sn_world_next_time(const sn_world *w, kp_time_us *at) {
     return true;
 }
 
+bool sn_world_verify(const sn_world *w) {
+    for (uint32_t i = 0; i < w->heap_len; i++) {
+        const sn__hent *e = &w->heap[i];
+        if (e->t->heap_index != i + 1 || e->t->at != e->at || e->t->seq != e->seq)
+            return false;
+        if (i > 0 && sn__before(e, &w->heap[(i - 1) / 2]))
+            return false;
+        if (e->at < w->now && !w->live)
+            return false;
+    }
+    return sn__net_verify(w);
+}
+
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
 /* ------------------------------------------------------------------ */

@@ -73,6 +73,12 @@ uint32_t sn_world_pending(const sn_world *w);
 /* Time of the earliest pending timer; false when the queue is empty. */
 bool sn_world_next_time(const sn_world *w, kp_time_us *at);
 
+/* Checks the world's invariants (heap order and back-indices; per
+ * connection: chunk lengths add up to the bytes in flight, arrival times
+ * never decrease, buffers within their bounds). Returns true when all hold;
+ * tests and debug builds call it at transitions (redis checkConsistency). */
+bool sn_world_verify(const sn_world *w);
+
 /* ---- timers ---------------------------------------------------------- */
 
 void sn_timer_init(sn_timer *t, void (*fn)(void *ctx, sn_world *w), void *ctx);

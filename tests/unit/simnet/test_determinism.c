@@ -65,6 +65,7 @@ struct sim {
     uint64_t events;
     uint64_t corrupt;       /* bytes that differ from their stream */
     uint64_t bytes_in;      /* bytes verified at servers and clients */
+    uint64_t broken;        /* sn_world_verify failures */
     sn_node *brokers[N_BROKERS];
     actor clients[N_CLIENTS];
     sconn sc[MAX_SC];
@@ -289,8 +290,13 @@ static sim *sim_run(uint64_t seed) {
         .one_way_fraction = 0.3, .slow_factor = 20, .slow_bandwidth_bps = 2000000,
     };
     sn_chaos_start(w, &chaos, all, N_BROKERS + N_CLIENTS, (kp_time_us)(SIM_SECONDS - 2) * 1000000);
-    sn_world_run_until(w, (kp_time_us)SIM_SECONDS * 1000000 + 5000000);
+    /* in slices, checking the world's invariants between them */
+    for (kp_time_us t = 0; t <= (kp_time_us)SIM_SECONDS * 1000000 + 5000000; t += 50000) {
+        sn_world_run_until(w, t);
+        s->broken += !sn_world_verify(w);
+    }
     s->hash = h_i64(s->hash, (int64_t)s->corrupt);
+    s->hash = h_i64(s->hash, (int64_t)s->broken);
     s->hash = h_i64(s->hash, (int64_t)s->bytes_in);
     return s;
 }
@@ -327,6 +333,7 @@ static void bytes_intact_under_chaos(void **state) {
     assert_true(st.disconnects > 20 && st.partitions > 10 && st.blackholes > 5 && st.crashes > 0);
     assert_true(s->bytes_in > 10u * 1000 * 1000);
     assert_int_equal(s->corrupt, 0);
+    assert_int_equal(s->broken, 0); /* invariants held every 50 ms */
     sim_free(s);
 }
 
@@ -340,8 +347,9 @@ int main(int argc, char **argv) {
         sim *s = sim_run(seed);
         if (canary)
             s->hash = h_i64(s->hash, (int64_t)time(NULL) / 3600);
-        printf("seed=%llu hash=%016llx events=%llu corrupt=%llu\n", (unsigned long long)seed,
-               (unsigned long long)s->hash, (unsigned long long)s->events,
+        printf("seed=%llu hash=%016llx events=%llu broken=%llu corrupt=%llu\n",
+               (unsigned long long)seed, (unsigned long long)s->hash,
+               (unsigned long long)s->events, (unsigned long long)s->broken,
                (unsigned long long)s->corrupt);
         sim_free(s);
         return 0;

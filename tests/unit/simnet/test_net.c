@@ -180,6 +180,8 @@ static void stream_chunks_reassemble_byte_exact_both_ways(void **state) {
             n->cp.got_len < total) && guard++ < 1000000) {
         pump_go(&up);
         pump_go(&down);
+        if (guard % 1000 == 0)
+            assert_true(sn_world_verify(n->w));
         if (!sn_world_step(n->w))
             break;
     }

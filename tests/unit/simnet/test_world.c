@@ -131,6 +131,12 @@ static void queue_cancel_and_reschedule(void **state) {
     sn_timer_schedule(w, &x[0].t, 300); /* reschedule later */
     sn_timer_schedule(w, &x[2].t, 102); /* same time, new seq: still alone */
     assert_int_equal(sn_world_pending(w), 3);
+    /* the verifier notices a timer whose key was changed behind its back */
+    assert_true(sn_world_verify(w));
+    x[2].t.at += 1000;
+    assert_false(sn_world_verify(w));
+    x[2].t.at -= 1000;
+    assert_true(sn_world_verify(w));
     while (sn_world_step(w)) {}
     assert_int_equal(r.n, 3);
     assert_int_equal(r.ids[0], 3);
@@ -184,6 +190,7 @@ static void queue_random_ops_match_reference_order(void **state) {
             sn_timer_schedule(w, &x[i].t, at[i]);
         }
     }
+    assert_true(sn_world_verify(w));
     int expect = 0;
     for (int i = 0; i < N; i++)
         expect += live[i];
@@ -196,6 +203,8 @@ static void queue_random_ops_match_reference_order(void **state) {
                 best = i;
         live[best] = false;
         assert_true(sn_world_step(w));
+        if (k % 97 == 0)
+            assert_true(sn_world_verify(w));
         assert_int_equal(r->ids[r->n - 1], best);
         assert_int_equal(r->at[r->n - 1], at[best]);
     }
