@@ -45,6 +45,7 @@ void bm__wait_free(bm_wait *w) {
     if (!w)
         return;
     free(w->topic_first);
+    free(w->topic_name);
     free(w->parts);
     free(w->names);
     free(w);
@@ -66,9 +67,10 @@ static bm_wait *bm_wait_new(int16_t api_key, int32_t ntopics, const kp_slice *to
     w->ntopics = ntopics;
     w->nparts = nparts;
     w->topic_first = calloc((size_t)ntopics + 1, sizeof(int32_t));
+    w->topic_name = calloc((size_t)ntopics + 1, sizeof(const char *));
     w->parts = calloc((size_t)nparts + 1, sizeof(bm_wait_part));
     w->names = malloc(names + 1);
-    if (!w->topic_first || !w->parts || !w->names) {
+    if (!w->topic_first || !w->topic_name || !w->parts || !w->names) {
         bm__wait_free(w);
         return NULL;
     }
@@ -82,6 +84,7 @@ static bm_wait *bm_wait_new(int16_t api_key, int32_t ntopics, const kp_slice *to
         name[l] = 0;
         off += l + 1;
         w->topic_first[t] = k;
+        w->topic_name[t] = name;
         for (int32_t p = 0; p < parts_per_topic[t]; p++)
             w->parts[k++].topic = name;
     }
@@ -222,11 +225,7 @@ static bool bm_produce_respond(bm_conn *conn, bm_wait *w) {
     for (int32_t t = 0; t < w->ntopics; t++) {
         int32_t first = w->topic_first[t], last = w->topic_first[t + 1];
         kp_produce_topic_response *tr = &r.topics[t];
-        tr->topic = kp_slice_str(w->parts[first < w->nparts ? first : 0].topic);
-        if (first == last) {
-            /* an empty partition list keeps its topic name */
-            tr->topic = kp_slice_str(w->parts[first].topic);
-        }
+        tr->topic = kp_slice_str(w->topic_name[t]);
         tr->partition_count = last - first;
         tr->partitions = kp_arena_calloc(a, (size_t)(last - first) + 1,
                                          sizeof(kp_produce_partition_response));
@@ -485,7 +484,7 @@ static int64_t bm_fetch_build(bm_conn *conn, bm_wait *w, bool build, bool *ok) {
         int32_t first = w->topic_first[t], last = w->topic_first[t + 1];
         kp_fetch_topic_response *tr = build ? &r.topics[t] : NULL;
         if (tr) {
-            tr->topic = kp_slice_str(w->parts[first].topic);
+            tr->topic = kp_slice_str(w->topic_name[t]);
             tr->partition_count = last - first;
             tr->partitions = kp_arena_calloc(a, (size_t)(last - first) + 1,
                                              sizeof(kp_fetch_partition_response));

@@ -279,6 +279,7 @@ typedef struct bm_wait {
     int16_t api_key;
     int32_t ntopics;          /* topic groups in request order */
     int32_t *topic_first;     /* index of each group's first part */
+    const char **topic_name;  /* each group's topic (into names) */
     int32_t nparts;
     bm_wait_part *parts;
     int32_t throttle_ms;

@@ -177,6 +177,36 @@ static void acks_all_response_waits_and_later_requests_wait_behind_it(void **sta
     bmt_free(w);
 }
 
+static void produce_response_keeps_topics_in_request_order(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "a", 2, 1);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 1, false, 5);
+    kp_produce_partition_data pd[2] = { { 0, { batch, (int32_t)n } }, { 1, { batch, (int32_t)n } } };
+    kp_produce_topic_data td[3] = {
+        { kp_slice_str("a"), 2, pd },      /* a-0 on broker 0, a-1 on broker 1 */
+        { kp_slice_str("empty"), 0, NULL },
+        { kp_slice_str("zzz"), 1, pd },
+    };
+    kp_produce_request pr = { KP_SLICE_NULL, 1, 1000, 3, td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    kp_produce_response *r = &resp.body.produce;
+    assert_int_equal(r->topic_count, 3);
+    assert_true(kp_slice_eq_str(r->topics[0].topic, "a"));
+    assert_true(kp_slice_eq_str(r->topics[1].topic, "empty"));
+    assert_true(kp_slice_eq_str(r->topics[2].topic, "zzz"));
+    assert_int_equal(r->topics[0].partitions[0].error_code, 0);
+    assert_int_equal(r->topics[0].partitions[1].error_code, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    assert_int_equal(r->topics[1].partition_count, 0);
+    assert_int_equal(r->topics[2].partitions[0].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void acks_all_times_out_with_request_timed_out(void **state) {
     (void)state;
     bm_config conf;
@@ -408,6 +438,7 @@ int main(void) {
         cmocka_unit_test(malformed_frames_close_only_that_connection),
         cmocka_unit_test(a_100mib_announcement_costs_nothing_until_bytes_arrive),
         cmocka_unit_test(acks_all_response_waits_and_later_requests_wait_behind_it),
+        cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),
         cmocka_unit_test(acks_zero_has_no_response_and_errors_close),
         cmocka_unit_test(injection_fifo_per_broker_and_api_with_delay),
