@@ -226,15 +226,22 @@ static void t_buffer_exhausted_blocks_then_resumes(void **s) {
     assert_int_equal(ph_send(h, 0, NULL, &id), KP_SEND_OK);
     ph_run_for(h, 5); /* batch in flight, holds 1024 */
     assert_int_equal(ph_send(h, 1, NULL, &id), KP_SEND_OK); /* second 1024 */
-    kp_send_status st = ph_send(h, 1, NULL, &id);
-    if (st == KP_SEND_OK) /* appended into the open batch of p1 */
-        st = ph_send(h, 0, NULL, &id);
+    assert_int_equal(ph_send(h, 1, NULL, &id), KP_SEND_OK); /* into p1's open batch */
+    int blocked;
+    h->unblocked = 0; /* (the warm-up send waited for metadata) */
+    assert_int_equal(ph_send(h, 0, NULL, &blocked), KP_SEND_BLOCKED); /* no memory for p0 */
+    assert_true(kp_producer_send_blocked(h->p));
     ph_run_for(h, 5);
-    fb_release(h->w, 0, 100);
+    assert_int_equal(h->unblocked, 0);
+    assert_int_equal(h->per_id[blocked], 0);
+    fb_release(h->w, 0, 100); /* answers free the buffers */
     fb_hold(h->w, 0, false);
     assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(h->unblocked, 1);
+    assert_int_equal(ph_cb_of(h, blocked)->err, KP_ERR_NONE);
     assert_true(ph_each_once(h));
     assert_int_equal(ph_callbacks_ok(h), h->next_id);
+    assert_true(h->events[KP_EV_SEND_BLOCKED - 100] >= 1);
     ph_free(h);
 }
 
