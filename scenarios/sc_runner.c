@@ -1365,8 +1365,9 @@ static void sc_trace_close(sc_world *w, const sc_run_result *res, const sc_expec
         if (!r->enabled)
             continue;
         snprintf(msgs[ni], sizeof msgs[ni], "%s", r->nfirst ? r->first[0] : "");
-        inv[ni++] = (rp_verdict){ sc_invariant_name((sc_invariant)i), r->violations == 0, r->checked,
-                                  r->nfirst ? msgs[ni] : NULL };
+        inv[ni] = (rp_verdict){ sc_invariant_name((sc_invariant)i), r->violations == 0, r->checked,
+                                r->nfirst ? msgs[ni] : NULL };
+        ni++;
     }
     rp_verdict *exp = calloc(nlines + SC_ANOM_COUNT + 1, sizeof *exp);
     size_t ne = 0;
