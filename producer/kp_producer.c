@@ -542,10 +542,27 @@ static void kp_p_unblock(kp_producer *p, int64_t now) {
         p->on_unblocked(p->on_unblocked_ctx);
 }
 
+/* doSend's catch (ApiException e): errors.record() — the same "errors"
+ * sensor the Sender records into (record-error-rate/total). */
+static void kp_p_record_api_error(kp_producer *p, const char *topic, kp_err err, int64_t now) {
+    switch (err) {
+    case KP_ERR__RECORD_TOO_LARGE:
+    case KP_ERR__TIMED_OUT:
+    case KP_ERR__BUFFER_EXHAUSTED:
+    case KP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case KP_ERR_INVALID_TOPIC_EXCEPTION:
+        kp_metrics_record_errors(p->metrics, topic, 1, now);
+        break;
+    default: /* KafkaException, SerializationException...: thrown, not counted */
+        break;
+    }
+}
+
 /* A blocked send failed: the Java error through its callback (as doSend
  * does for ApiExceptions), interceptors' onSendError first. */
 static void kp_p_fail_blocked(kp_producer *p, kp_err err, const char *msg, int64_t now) {
     kp_p_emit(p, KP_EV_SEND_FAILED, p->blk.rec.topic, p->blk.rec.partition, err, now - p->blk.begin_ms, msg);
+    kp_p_record_api_error(p, p->blk.rec.topic, err, now);
     kp_interceptors_on_send_error(p->ic, &p->blk.rec, p->blk.rec.partition, err, now);
     kp_record_metadata md;
     memset(&md, 0, sizeof md);
@@ -595,6 +612,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
     kp_metadata_add(p->md, rec.topic, now);
     kp_md_state ms = kp_p_check_metadata(p, &rec, now, now, true, err, errbuf, n);
     if (ms == KP_MD_FAIL) {
+        kp_p_record_api_error(p, rec.topic, *err, now);
         kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
         kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
         return KP_SEND_ERROR;
@@ -620,6 +638,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
     }
     kp_send_status st = kp_p_do_send_rest(p, &rec, cb, cb_ctx, now, false, err, errbuf, n);
     if (st == KP_SEND_ERROR) {
+        kp_p_record_api_error(p, rec.topic, *err, now);
         kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
         kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
     } else if (st == KP_SEND_BLOCKED) {

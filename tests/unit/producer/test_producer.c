@@ -92,6 +92,9 @@ static void t_record_too_large_is_synchronous(void **s) {
     kp_err err;
     assert_int_equal(ph_send_value(h, -1, big, &id, &err), KP_SEND_ERROR);
     assert_int_equal(err, KP_ERR__RECORD_TOO_LARGE);
+    double e = 0;
+    assert_true(kp_metrics_get(kp_producer_metrics(h->p), "record-error-total", NULL, fb_now_ms(h->w), &e));
+    assert_true(e == 1); /* doSend's errors.record() */
     ph_run_for(h, 100);
     assert_int_equal(h->per_id[id], 0);
     ph_free(h);
