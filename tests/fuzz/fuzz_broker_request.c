@@ -2,7 +2,8 @@
  * fuzz_broker_request.c — libFuzzer target: bytes in -> a running
  * broker_mock cluster -> responses out, no crash, no leak, every
  * invariant of bm_cluster_verify holding after every step, and every
- * response a well-formed frame.
+ * response a well-formed frame that protocol/ decodes as the answer to the
+ * request with its correlation id.
  *
  * Input: a script of steps, each
  *   OFFSET SIZE DESCRIPTION
@@ -27,11 +28,22 @@
 #include "bm_conn.h"
 #include "kp_proto.h"
 
+/* What the harness expects back: the requests it fed, in order. */
+typedef struct fz_req {
+    int32_t corr;
+    int16_t api, version;
+} fz_req;
+
 typedef struct fz_conn {
     bm_conn *conn;
     bool closed;
     uint8_t *out;
     size_t out_len, out_cap;
+    uint8_t *in;               /* shadow of the fed bytes, cut into frames */
+    size_t in_len, in_cap;
+    fz_req reqs[512];
+    size_t nreqs;
+    kp_arena *arena;
 } fz_conn;
 
 static kp_time_us fz_now;
@@ -54,16 +66,62 @@ static void fz_write(void *ctx, const uint8_t *b, size_t n) {
     }
     memcpy(fc->out + fc->out_len, b, n);
     fc->out_len += n;
-    /* every response is whole frames: size prefix + correlation id */
+    /* every response is whole frames, each decodable as the answer to the
+     * request with its correlation id (requests without an answer —
+     * acks=0 Produce — are skipped over) */
     size_t off = 0, flen;
     while (kp_frame_peek(fc->out + off, fc->out_len - off, INT32_MAX, &flen) == KP_ERR_NONE) {
         if (flen < 8)
             abort();
+        int32_t corr = (int32_t)kp_be32_get(fc->out + off + 4);
+        size_t k = 0;
+        while (k < fc->nreqs && fc->reqs[k].corr != corr)
+            k++;
+        if (k == fc->nreqs)
+            abort(); /* an answer to nothing that was asked */
+        fz_req rq = fc->reqs[k];
+        memmove(fc->reqs, fc->reqs + k + 1, (fc->nreqs - k - 1) * sizeof rq);
+        fc->nreqs -= k + 1;
+        int16_t v = rq.api == KP_API_API_VERSIONS && rq.version > KP_API_VERSIONS_MAX_VERSION
+                        ? 0 : rq.version;
+        kp_response resp;
+        kp_arena_reset(fc->arena);
+        if (kp_response_frame_decode(fc->out + off, flen, rq.api, v, fc->arena, &resp) != KP_ERR_NONE)
+            abort(); /* the broker wrote something the protocol cannot read */
         off += flen;
     }
     if (off != fc->out_len)
         abort(); /* a write never leaves half a frame */
     fc->out_len = 0;
+}
+
+/* Mirrors the fed bytes: every whole frame with a readable header is a
+ * request that may be answered. */
+static void fz_shadow(fz_conn *fc, const uint8_t *b, size_t n) {
+    if (fc->in_len + n > fc->in_cap) {
+        size_t nc = fc->in_cap ? fc->in_cap : 1024;
+        while (nc < fc->in_len + n)
+            nc *= 2;
+        fc->in = realloc(fc->in, nc);
+        if (!fc->in)
+            abort();
+        fc->in_cap = nc;
+    }
+    memcpy(fc->in + fc->in_len, b, n);
+    fc->in_len += n;
+    size_t flen;
+    while (kp_frame_peek(fc->in, fc->in_len, INT32_MAX, &flen) == KP_ERR_NONE) {
+        kp_reader r;
+        kp_rd_init(&r, fc->in + 4, flen - 4);
+        kp_request_header h;
+        if (kp_request_header_decode(&r, &h) == KP_ERR_NONE &&
+            fc->nreqs < sizeof fc->reqs / sizeof fc->reqs[0])
+            fc->reqs[fc->nreqs++] = (fz_req){ h.correlation_id, h.api_key, h.api_version };
+        memmove(fc->in, fc->in + flen, fc->in_len - flen);
+        fc->in_len -= flen;
+    }
+    if (fc->in_len >= 4 && (int32_t)kp_be32_get(fc->in) < 0)
+        fc->in_len = 0; /* the broker closes on this; nothing more to mirror */
 }
 
 static void fz_close(void *ctx, const char *reason) {
@@ -72,6 +130,8 @@ static void fz_close(void *ctx, const char *reason) {
         abort(); /* closing always says why */
     fc->conn = NULL;
     fc->closed = true;
+    fc->in_len = 0;
+    fc->nreqs = 0;
 }
 
 static void fz_check(const bm_cluster *c) {
@@ -99,6 +159,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const bm_conn_io io = { fz_write, fz_close };
     fz_conn fc[3];
     memset(fc, 0, sizeof fc);
+    for (int i = 0; i < 3; i++) {
+        fc[i].arena = kp_arena_new(0, 0);
+        if (!fc[i].arena)
+            abort();
+    }
     size_t pos = 0;
     for (int steps = 0; steps < 256 && pos + 3 <= size; steps++) {
         uint8_t op = data[pos];
@@ -117,8 +182,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     continue;
             }
             size_t chunk = (op >> 3) < 8 ? (size_t)(op >> 3) + 1 : (n ? n : 1);
-            for (size_t off = 0; off < n && f->conn; off += chunk)
-                bm_conn_feed(f->conn, bytes + off, n - off < chunk ? n - off : chunk);
+            for (size_t off = 0; off < n && f->conn; off += chunk) {
+                size_t len = n - off < chunk ? n - off : chunk;
+                fz_shadow(f, bytes + off, len);
+                bm_conn_feed(f->conn, bytes + off, len);
+            }
         } else if (act == 3) {
             fz_now += (kp_time_us)n * 137;
         } else if (act == 4) {
@@ -154,6 +222,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (fc[i].conn)
             bm_conn_close(fc[i].conn);
         free(fc[i].out);
+        free(fc[i].in);
+        kp_arena_destroy(fc[i].arena);
     }
     bm_cluster_destroy(c);
     return 0;
