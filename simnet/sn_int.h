@@ -99,6 +99,7 @@ struct sn_world {
     uint64_t next_conn_id;
 
     sn__chaos *chaos;         /* list of chaos runs (sn_chaos.c) */
+    struct sn__planned *planned; /* scheduled faults not yet applied (sn_fault.c) */
 };
 
 /* Events: emits one net event when an observer is set. */
@@ -123,6 +124,7 @@ void sn__node_up(sn_world *w, sn_node *n, const char *why);
 void sn__net_destroy(sn_world *w);
 bool sn__net_verify(const sn_world *w);
 void sn__chaos_destroy(sn_world *w);
+void sn__faults_destroy(sn_world *w);
 
 /* live mode hooks (live.c) */
 void sn__world_set_live(sn_world *w, kp_clock clock);

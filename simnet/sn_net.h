@@ -187,4 +187,35 @@ void sn_fault_blackhole(sn_world *w, sn_node *a, sn_node *b, bool on);
 void sn_fault_node_down(sn_world *w, sn_node *n);
 void sn_fault_node_up(sn_world *w, sn_node *n);
 
+/* ---- faults as data (for scenario schedules) ---------------------------- */
+
+typedef enum sn_fault_kind {
+    SN_FAULT_DISCONNECT = 1,  /* a, b (b NULL: all of a's) */
+    SN_FAULT_PARTITION,       /* a <-> b */
+    SN_FAULT_PARTITION_ONEWAY,/* a -> b only */
+    SN_FAULT_HEAL,            /* a <-> b */
+    SN_FAULT_BLACKHOLE_ON,    /* a <-> b */
+    SN_FAULT_BLACKHOLE_OFF,
+    SN_FAULT_NODE_DOWN,       /* a */
+    SN_FAULT_NODE_UP,         /* a */
+    SN_FAULT_LINK             /* a <-> b get `link` (slow link) */
+} sn_fault_kind;
+
+typedef struct sn_fault {
+    sn_fault_kind kind;
+    sn_node *a, *b;
+    sn_link_cfg link;         /* SN_FAULT_LINK only */
+} sn_fault;
+
+/* "disconnect", "partition", ...; NULL for an unknown kind. */
+const char *sn_fault_kind_name(sn_fault_kind k);
+/* The kind named `name` (as sn_fault_kind_name spells it); 0 when unknown. */
+sn_fault_kind sn_fault_kind_parse(const char *name);
+/* Applies the fault now, exactly as the sn_fault_* call it names. */
+void sn_fault_apply(sn_world *w, const sn_fault *f);
+/* Applies it at `at` (a copy is kept by the world until then; freed by
+ * sn_world_destroy if the time never comes). The runner learns of node
+ * faults through the observer's SN_EV_NODE_DOWN / SN_EV_NODE_UP events. */
+void sn_fault_schedule(sn_world *w, kp_time_us at, const sn_fault *f);
+
 #endif

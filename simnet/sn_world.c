@@ -32,6 +32,7 @@ void sn_world_destroy(sn_world *w) {
     if (!w)
         return;
     sn__chaos_destroy(w);
+    sn__faults_destroy(w);
     sn__net_destroy(w);
     /* the caller's pending timers are not touched: their memory may be gone */
     free(w->heap);

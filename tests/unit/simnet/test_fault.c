@@ -341,6 +341,44 @@ static void partition_sets_cover_every_pair(void **state) {
     fx_free(f);
 }
 
+static void faults_as_data_apply_at_their_time(void **state) {
+    (void)state;
+    fx *f = fx_new();
+    fx_open_both(f);
+    for (int k = SN_FAULT_DISCONNECT; k <= SN_FAULT_LINK; k++) {
+        const char *nm = sn_fault_kind_name((sn_fault_kind)k);
+        assert_non_null(nm);
+        assert_int_equal(sn_fault_kind_parse(nm), k);
+    }
+    assert_int_equal(sn_fault_kind_parse("meteor"), 0);
+    assert_null(sn_fault_kind_name((sn_fault_kind)0));
+    sn_fault slow = { .kind = SN_FAULT_LINK, .a = f->p, .b = f->b,
+                      .link = { .latency_us = 20000 } };
+    sn_fault part = { .kind = SN_FAULT_PARTITION_ONEWAY, .a = f->x, .b = f->b };
+    sn_fault heal = { .kind = SN_FAULT_HEAL, .a = f->b, .b = f->x };
+    sn_fault down = { .kind = SN_FAULT_NODE_DOWN, .a = f->b };
+    sn_fault never = { .kind = SN_FAULT_NODE_DOWN, .a = f->p };
+    sn_fault_schedule(f->w, 20000, &slow);
+    sn_fault_schedule(f->w, 30000, &part);
+    sn_fault_schedule(f->w, 40000, &heal);
+    sn_fault_schedule(f->w, 50000, &down);
+    sn_fault_schedule(f->w, 999000000, &never); /* freed by destroy */
+    sn_world_run_until(f->w, 19999);
+    assert_int_equal(sn_link_get(f->w, f->p, f->b).latency_us, LAT);
+    sn_world_run_until(f->w, 20000);
+    assert_int_equal(sn_link_get(f->w, f->b, f->p).latency_us, 20000);
+    sn_world_run_until(f->w, 30000);
+    assert_true(sn_link_blocked(f->w, f->x, f->b));
+    assert_false(sn_link_blocked(f->w, f->b, f->x));
+    sn_world_run_until(f->w, 40000);
+    assert_false(sn_link_blocked(f->w, f->x, f->b));
+    sn_world_run_until(f->w, 50000);
+    assert_false(sn_node_is_up(f->b));
+    assert_true(sn_node_is_up(f->p));
+    assert_int_equal(f->sp[0].closed, 1);
+    fx_free(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(disconnect_resets_open_connection_both_sides),
@@ -356,6 +394,7 @@ int main(void) {
         cmocka_unit_test(connect_to_down_node_is_refused_until_up),
         cmocka_unit_test(slow_link_applies_to_later_bytes_without_reordering),
         cmocka_unit_test(partition_sets_cover_every_pair),
+        cmocka_unit_test(faults_as_data_apply_at_their_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
