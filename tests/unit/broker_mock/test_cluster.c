@@ -513,6 +513,31 @@ static void unknown_producer_id_for_unknown_pid_and_after_retention(void **state
     bmt_free(w);
 }
 
+static void truncation_loses_producer_state(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 2;
+    conf.unclean_leader_election = true;
+    bmt_world *w = bmt_new(&conf);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 2), KP_ERR_NONE);
+    /* pid 50: one batch replicated, one not; pid 60: nothing replicated */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 50, 0, 0, 2).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS);
+    bm_cluster_pause_follower(w->c, 1, true);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 50, 0, 2, 2).err, KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 60, 0, 0, 3).err, KP_ERR_NONE);
+    bmt_advance(w, 10100 * MS);
+    bm_cluster_pause_follower(w->c, 1, false);
+    bm_cluster_crash_broker(w->c, 0); /* unclean: broker 1 leads with offsets 0..1 */
+    /* pid 50's next sequence (4) is now a gap: the new leader knows 0..1 */
+    assert_int_equal(bmt_produce(w, 1, "t", 0, 1, 50, 0, 4, 1).err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(bmt_produce(w, 1, "t", 0, 1, 50, 0, 2, 2).err, KP_ERR_NONE);
+    /* pid 60 is unknown to the new leader */
+    assert_int_equal(bmt_produce(w, 1, "t", 0, 1, 60, 0, 3, 1).err, KP_ERR_UNKNOWN_PRODUCER_ID);
+    bmt_free(w);
+}
+
 static void producer_state_survives_a_clean_leader_change(void **state) {
     (void)state;
     bmt_world *w = world3(1);
@@ -600,6 +625,7 @@ int main(void) {
         cmocka_unit_test(duplicate_as_error_answers_duplicate_sequence_number),
         cmocka_unit_test(sequence_gap_is_out_of_order),
         cmocka_unit_test(unknown_producer_id_for_unknown_pid_and_after_retention),
+        cmocka_unit_test(truncation_loses_producer_state),
         cmocka_unit_test(producer_state_survives_a_clean_leader_change),
         cmocka_unit_test(same_script_same_events),
     };
