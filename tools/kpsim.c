@@ -23,6 +23,7 @@
 #endif
 
 extern const kp_cmd kp_cmd_run;
+extern const kp_cmd kp_cmd_sweep;
 extern const kp_cmd kp_cmd_partition;
 extern const kp_cmd kp_cmd_broker;
 extern const kp_cmd kp_cmd_produce;
@@ -33,6 +34,7 @@ extern const kp_cmd kp_cmd_report;
 
 static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_run,
+    &kp_cmd_sweep,
     &kp_cmd_partition,
     &kp_cmd_broker,
     &kp_cmd_produce,
