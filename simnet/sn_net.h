@@ -138,7 +138,10 @@ void sn_conn_set_cb(kp_conn *c, kp_conn_cb *cb, void *cb_ctx);
  * close and state ops also work on connections accepted by any node. */
 kp_transport sn_transport(sn_world *w, sn_node *from);
 
-/* Direct forms of the transport ops (same semantics as kp_env.h). */
+/* Direct forms of the transport ops (same semantics as kp_env.h): send
+ * before CONNECTED accepts nothing (returns 0; CONNECTED says when to
+ * start); send/recv on a CLOSED connection return -1 (recv first hands out
+ * bytes that arrived before a FIN). */
 ssize_t sn_conn_send(kp_conn *c, const void *buf, size_t len);
 ssize_t sn_conn_recv(kp_conn *c, void *buf, size_t cap);
 void sn_conn_close(kp_conn *c);
