@@ -31,6 +31,7 @@ extern const kp_cmd kp_cmd_trace;
 extern const kp_cmd kp_cmd_list;
 extern const kp_cmd kp_cmd_validate;
 extern const kp_cmd kp_cmd_report;
+extern const kp_cmd kp_cmd_bench;
 
 static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_run,
@@ -42,6 +43,7 @@ static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_list,
     &kp_cmd_validate,
     &kp_cmd_report,
+    &kp_cmd_bench,
 };
 #define KP_NCMDS (sizeof kp_cmds / sizeof kp_cmds[0])
 
