@@ -389,6 +389,34 @@ static int rp_pf_comp_ix(rp_pf *p, const char *name) {
     return (int)p->n_comps++;
 }
 
+/* The track of an event: its component; but a network event of a component
+ * that is one word ("network") and whose detail names a link as simnet does
+ * ("A>B", the endpoint's own name first) goes to the track of that link,
+ * "link A<->B" with the two ends in byte order, so both directions and both
+ * ends of one link share a track. The name is interned in the trace's pool. */
+static const char *rp_pf_track(const rp_trace *t, const rp_event *e) {
+    const char *comp = rp__event_component(&t->header, e);
+    const char *d = e->ev.detail;
+    if (e->ev.kind < KP_EV_BASE_NET || e->ev.kind >= KP_EV_BASE_HARNESS || strchr(comp, ' ') || !d)
+        return comp;
+    const char *gt = strchr(d, '>');
+    if (!gt || gt == d || !gt[1] || strchr(gt + 1, '>') || strchr(d, ' '))
+        return comp;
+    size_t la = (size_t)(gt - d), lb = strlen(gt + 1);
+    const char *a = d, *b = gt + 1;
+    int cmp = strncmp(a, b, la < lb ? la : lb);
+    if (cmp > 0 || (cmp == 0 && la > lb)) {
+        const char *x = a;
+        size_t lx = la;
+        a = b, la = lb, b = x, lb = lx;
+    }
+    rp__sbuf sb = {0};
+    rp__sbuf_printf(&sb, "link %.*s<->%.*s", (int)la, a, (int)lb, b);
+    const char *name = sb.p ? rp__pool_intern(t->pool, sb.p) : NULL;
+    free(sb.p);
+    return name ? name : comp;
+}
+
 static void rp_pf_sep(rp_pf *p) {
     fputs(p->first ? "\n" : ",\n", p->out);
     p->first = false;
@@ -472,7 +500,7 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
         if (rp_pf_comp_ix(&p, h->components[i].name) < 0)
             goto out;
     for (size_t i = 0; i < t->n_events; i++)
-        if ((ev_comp[i] = rp_pf_comp_ix(&p, rp__event_component(h, &t->events[i]))) < 0)
+        if ((ev_comp[i] = rp_pf_comp_ix(&p, rp_pf_track(t, &t->events[i]))) < 0)
             goto out;
     /* lanes: greedy interval partitioning per (component, cat), in start
      * order; lane_end[] is scratch per group */

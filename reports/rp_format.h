@@ -28,7 +28,9 @@
  *           ui.perfetto.dev and chrome://tracing open. pid 1 is the run.
  *           Each component (header order, then order of appearance) is a
  *           thread track: tid = 1000 * (index + 1), named by thread_name
- *           metadata. Spans (rp_internal.h: batches in the accumulator,
+ *           metadata; network events that name a link in their detail as
+ *           simnet does ("A>B") get the track "link A<->B" instead of their
+ *           one-word component (one track per link, both directions). Spans (rp_internal.h: batches in the accumulator,
  *           requests in flight) are complete "X" events on lane tracks of
  *           their component, tid = 1000 * (index + 1) + lane, named
  *           "COMPONENT: batches #k" / "COMPONENT: requests #k": overlapping

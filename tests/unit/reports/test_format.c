@@ -254,6 +254,43 @@ static void format_spans_pair_by_name_and_degrade(void **state) {
     free(p);
 }
 
+/* Network events of a one-word component that name a link in simnet's way
+ * ("A>B", own end first) share one track per link, both directions. */
+static void format_perfetto_gives_each_link_a_track(void **state) {
+    (void)state;
+    char *p = NULL;
+    size_t len;
+    FILE *f = open_memstream(&p, &len);
+    rp_trace_writer *w = rp_trace_writer_open_file(f);
+    assert_int_equal(rp_trace_writer_register_kind(w, 310, "send", "net", "network"), 0);
+    assert_int_equal(rp_trace_writer_register_kind(w, 311, "deliver", "net", "network"), 0);
+    rp_trace_header h = {.scenario = "links"};
+    assert_int_equal(rp_trace_writer_header(w, &h), 0);
+    static const char *const details[] = {"p-1>broker-1", "broker-1>p-1", "p-1>broker-2", "a>b>c", NULL};
+    for (int i = 0; i < 5; i++) {
+        kp_event ev;
+        kp_event_init(&ev, 310 + (i & 1), i);
+        ev.detail = details[i];
+        assert_int_equal(rp_trace_writer_event(w, &ev, NULL), 0);
+    }
+    assert_int_equal(rp_trace_writer_close(w), 0);
+    fclose(f);
+    char err[256];
+    rp_trace *t = rp_trace_load_mem(p, len, "l", err, sizeof err);
+    out o;
+    out_open(&o);
+    assert_int_equal(rp_format_perfetto(o.f, t), 0);
+    out_close(&o);
+    assert_int_equal(rp_json_check(o.p, o.len), 0);
+    assert_int_equal(count_str(o.p, "\"args\":{\"name\":\"link broker-1<->p-1\"}"), 1);
+    assert_int_equal(count_str(o.p, "\"args\":{\"name\":\"link broker-2<->p-1\"}"), 1);
+    assert_int_equal(count_str(o.p, "\"args\":{\"name\":\"network\"}"), 1); /* "a>b>c", none */
+    assert_int_equal(count_str(o.p, "\"pid\":1,\"tid\":1000,\"args\""), 2); /* both directions of link 1 */
+    free(o.p);
+    rp_trace_free(t);
+    free(p);
+}
+
 static void format_names_parse(void **state) {
     (void)state;
     rp_format f;
@@ -278,6 +315,7 @@ int main(void) {
         cmocka_unit_test(format_json_lines_each_parse),
         cmocka_unit_test(format_perfetto_has_the_tracks_spans_and_faults),
         cmocka_unit_test(format_spans_pair_by_name_and_degrade),
+        cmocka_unit_test(format_perfetto_gives_each_link_a_track),
         cmocka_unit_test(format_names_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
