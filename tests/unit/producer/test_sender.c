@@ -263,6 +263,9 @@ static void t_expiry_of_in_flight_batch(void **s) {
     ph_run_for(h, 100);
     assert_true(ph_each_once(h));
     assert_int_equal(stats(h).expired, 1);
+    kp_producer_close(h->p, 0, NULL, NULL);
+    ph_run_for(h, 10);
+    assert_true(kp_producer_pool_is_whole(h->p)); /* freed once, not twice */
     ph_free(h);
 }
 
@@ -857,6 +860,120 @@ static void t_retry_with_old_producer_id_fails_out_of_order(void **s) {
     ph_free(h);
 }
 
+static void t_first_fails_fatally_later_sequences_adjusted(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0); /* sequence 0 acked */
+    fb_set_message_max_bytes(h->w, 200);
+    fb_hold(h->w, 0, true);
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    int a, b;
+    kp_err err;
+    assert_int_equal(ph_send_value(h, 0, big, &a, &err), KP_SEND_OK); /* seq 1: too large */
+    ph_run_for(h, 1);
+    assert_int_equal(ph_send_value(h, 0, "small", &b, &err), KP_SEND_OK); /* seq 2 */
+    ph_run_for(h, 1);
+    assert_int_equal(fb_held(h->w, 0), 2);
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 2);
+    assert_true(ph_run_until_acked(h, 3000));
+    /* a: one record, cannot split: fails; b's sequence moves down to 1,
+     * its OUT_OF_ORDER answer is retried and succeeds */
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR_MESSAGE_TOO_LARGE);
+    assert_int_equal(ph_cb_of(h, b)->err, KP_ERR_NONE);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 2);
+    assert_string_equal(fb_log_value(h->w, "t", 0, 1), "small");
+    assert_int_equal(stats(h).producer_id_resets, 0);
+    assert_true(stats(h).retries >= 1); /* b's OUT_OF_ORDER was retried */
+    assert_true(h->events[KP_EV_SEQUENCE_ADJUSTED - 100] >= 1);
+    ph_free(h);
+}
+
+static void t_unsupported_for_message_format_fails(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_inject(h->w, "t", 0, KP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT, 1, -1);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    assert_int_equal(stats(h).retries, 0);
+    ph_free(h);
+}
+
+static void t_expired_batch_does_not_split_on_message_too_large(void **s) {
+    (void)s;
+    const char *set[] = { "delivery.timeout.ms=30000", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    kp_producer_record r;
+    memset(&r, 0, sizeof r);
+    fb_set_message_max_bytes(h->w, 80);
+    fb_hold(h->w, 0, true);
+    int a, b;
+    kp_err err;
+    /* two records in one batch: appended before the sender runs */
+    ph_send_value(h, 0, "one", &a, &err);
+    ph_send_value(h, 0, "two", &b, &err);
+    ph_run_for(h, 30000);
+    kp_producer_run_once(h->p); /* created + delivery.timeout.ms: expired in flight */
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR__TIMED_OUT);
+    fb_release(h->w, 0, 10); /* the MESSAGE_TOO_LARGE answer, before request.timeout.ms */
+    kp_producer_run_once(h->p);
+    ph_run_for(h, 100);
+    assert_int_equal(stats(h).splits, 0);
+    assert_true(h->events[KP_EV_PRODUCE_RESPONSE - 100] >= 2); /* the answer was seen */
+    assert_int_equal(ph_callbacks_err(h, KP_ERR_MESSAGE_TOO_LARGE), 0);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+static void t_first_batch_expired_in_flight_keeps_order_muted(void **s) {
+    (void)s;
+    const char *set[] = { "max.in.flight.requests.per.connection=1", "delivery.timeout.ms=30000",
+                          "request.timeout.ms=30000", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    int a, b, r0;
+    ph_send(h, 0, NULL, &a);
+    ph_run_for(h, 5);
+    r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &b);
+    ph_run_for(h, 29996); /* a expires in flight at 30000 */
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR__TIMED_OUT);
+    /* b is not sent while a's request is still out (the partition stays
+     * muted until a's answer or disconnect) */
+    assert_int_equal(produce_reqs(h), r0);
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 10);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, b)->err, KP_ERR_NONE);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+static void t_expired_batches_in_multiple_partitions(void **s) {
+    (void)s;
+    const char *set[] = { "delivery.timeout.ms=30000", NULL };
+    ph *h = ph_new(1, 2, set);
+    warm(h, 0);
+    warm(h, 1);
+    fb_hold(h->w, 0, true);
+    int a, b;
+    ph_send(h, 0, NULL, &a);
+    ph_send(h, 1, NULL, &b);
+    ph_run_for(h, 30010);
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR__TIMED_OUT);
+    assert_int_equal(ph_cb_of(h, b)->err, KP_ERR__TIMED_OUT);
+    assert_int_equal(stats(h).expired, 2);
+    ph_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_retry_then_success),
@@ -899,6 +1016,11 @@ int main(void) {
         cmocka_unit_test(t_no_client_throttle_for_produce_before_v6),
         cmocka_unit_test(t_unsent_expired_batch_leaves_sequences_resolved),
         cmocka_unit_test(t_retry_with_old_producer_id_fails_out_of_order),
+        cmocka_unit_test(t_first_fails_fatally_later_sequences_adjusted),
+        cmocka_unit_test(t_unsupported_for_message_format_fails),
+        cmocka_unit_test(t_expired_batch_does_not_split_on_message_too_large),
+        cmocka_unit_test(t_first_batch_expired_in_flight_keeps_order_muted),
+        cmocka_unit_test(t_expired_batches_in_multiple_partitions),
     };
     return cmocka_run_group_tests_name("sender", tests, NULL, NULL);
 }
