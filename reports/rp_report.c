@@ -974,8 +974,25 @@ static int rp_page(rp_ctx *c) {
             "<tr><th>metadata refreshes requested</th><td class=\"n\">%" PRId64 "</td></tr>\n"
             "<tr><th>expired batches</th><td class=\"n\">%" PRId64 "</td></tr>\n"
             "<tr><th>events with an error</th><td class=\"n\">%" PRId64 "</td></tr>\n"
-            "<tr><th>faults</th><td class=\"n\">%zu</td></tr>\n</table>\n",
+            "<tr><th>faults</th><td class=\"n\">%zu</td></tr>\n",
             an->retries, an->splits, an->metadata, an->expiries, an->errors, an->n_faults);
+    if (an->lat_v.n) {
+        int64_t *lv = malloc(an->lat_v.n * sizeof *lv);
+        if (lv) {
+            memcpy(lv, an->lat_v.v, an->lat_v.n * sizeof *lv);
+            qsort(lv, an->lat_v.n, sizeof *lv, rp_i64_cmp);
+            char p50[32], p99[32], mx[32];
+            rp_ms(p50, sizeof p50, rp_pct(lv, an->lat_v.n, 50));
+            rp_ms(p99, sizeof p99, rp_pct(lv, an->lat_v.n, 99));
+            rp_ms(mx, sizeof mx, lv[an->lat_v.n - 1]);
+            fprintf(f,
+                    "<tr><th>send &rarr; ack latency (ms)</th><td class=\"n\">p50 %s &middot; p99 %s "
+                    "&middot; max %s (%zu records)</td></tr>\n",
+                    p50, p99, mx, an->lat_v.n);
+            free(lv);
+        }
+    }
+    fputs("</table>\n", f);
 
     if (t->has_summary && t->summary.n_metrics) {
         fputs("<h2>Metrics</h2>\n<table>\n<tr><th>metric</th><th>value</th><th>unit</th></tr>\n", f);

@@ -95,6 +95,8 @@ static void report_of_the_fixture_has_every_verdict_and_clean_charts(void **stat
     assert_non_null(strstr(html, "producer.linger.ms"));
     assert_non_null(strstr(html, "request-latency-avg"));
     assert_non_null(strstr(html, "link client-&gt;2 down"));
+    assert_non_null(strstr(html, "send &rarr; ack latency (ms)</th><td class=\"n\">p50 "));
+    assert_non_null(strstr(html, "(35 records)</td>"));
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "http://"));
     /* fault markers are in the time charts' script */
