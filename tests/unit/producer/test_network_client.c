@@ -665,6 +665,67 @@ static void t_updater_disconnect_clears_fetch(void **s) {
     urm(f);
 }
 
+static void t_send_to_unready_node_is_refused(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    assert_int_equal(send_md(f, 0), -1); /* never connected */
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 0);
+    rm(f);
+}
+
+static void t_no_broker_discovery_is_ready_on_connect(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    kp_netclient_destroy(f->nc);
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, false };
+    f->nc = kp_netclient_new(&o, &f->env);
+    kp_netclient_set_updater(f->nc, &st_ops, f);
+    kp_netclient_ready(f->nc, &f->nodes[0], now(f));
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
+    assert_int_equal(fb_count_api(f->w, KP_API_API_VERSIONS), 0);
+    send_md(f, 0);
+    assert_int_equal(fb_req_at(f->w, 0)->api_version, 7); /* the client's latest */
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    rm(f);
+}
+
+static void t_server_disconnect_during_api_versions(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_hold(f->w, 0, true);
+    kp_netclient_ready(f->nc, &f->nodes[0], now(f));
+    kp_netclient_poll(f->nc, 0, now(f)); /* ApiVersions sent, answer held */
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_CHECKING_API_VERSIONS);
+    fb_disconnect(f->w, 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_int_equal(kp_netclient_failed_attempts(f->nc, 0), 1);
+    assert_true(kp_netclient_connection_delay(f->nc, 0, now(f)) > 0);
+    assert_true(f->update_requests >= 1);
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 0);
+    rm(f);
+}
+
+static void t_client_disconnect_during_api_versions(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_hold(f->w, 0, true);
+    kp_netclient_ready(f->nc, &f->nodes[0], now(f));
+    kp_netclient_poll(f->nc, 0, now(f));
+    kp_netclient_disconnect(f->nc, 0, now(f));
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_false(fb_connected(f->w, 0));
+    fb_release(f->w, 0, 10); /* nothing to deliver to */
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 0); /* the internal request has no user callback */
+    rm(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_ready_connects_then_checks_api_versions),
@@ -696,6 +757,10 @@ int main(void) {
         cmocka_unit_test(t_responses_complete_in_request_order),
         cmocka_unit_test(t_close_fails_everything),
         cmocka_unit_test(t_wakeup_calls_env),
+        cmocka_unit_test(t_send_to_unready_node_is_refused),
+        cmocka_unit_test(t_no_broker_discovery_is_ready_on_connect),
+        cmocka_unit_test(t_server_disconnect_during_api_versions),
+        cmocka_unit_test(t_client_disconnect_during_api_versions),
         cmocka_unit_test(t_updater_connects_then_fetches_known_topics),
         cmocka_unit_test(t_updater_waits_for_in_flight_fetch),
         cmocka_unit_test(t_updater_unknown_topic_has_no_partitions),
