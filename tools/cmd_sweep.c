@@ -404,6 +404,16 @@ typedef struct kp_sw_child {
     size_t got;
 } kp_sw_child;
 
+/* Test hooks for the sweep's own failure paths (tests/cli/test_sweep_*):
+ * KPSIM_SWEEP_TEST_CRASH=SEED makes the child of that seed die of SIGSEGV
+ * before it runs, KPSIM_SWEEP_TEST_HANG=SEED makes it sleep forever. They
+ * touch nothing but the child about to run that seed. */
+static bool kp_sw_test_hook(const char *var, uint64_t seed) {
+    const char *v = getenv(var);
+    uint64_t a, b;
+    return v && sc_sweep_parse_seeds(v, &a, &b) && seed >= a && seed <= b;
+}
+
 /* Forks a child running `sc` with `seed`. -1 when fork or pipe failed. */
 static int kp_sw_spawn(kp_sw_child *c, const sc_scenario *sc, uint64_t seed, double timeout_s) {
     int p[2];
@@ -420,6 +430,12 @@ static int kp_sw_spawn(kp_sw_child *c, const sc_scenario *sc, uint64_t seed, dou
     if (pid == 0) {
         close(p[0]);
         signal(SIGPIPE, SIG_DFL);
+        if (kp_sw_test_hook("KPSIM_SWEEP_TEST_CRASH", seed)) {
+            signal(SIGSEGV, SIG_DFL);
+            raise(SIGSEGV);
+        }
+        while (kp_sw_test_hook("KPSIM_SWEEP_TEST_HANG", seed))
+            pause();
         kp_sw_msg m;
         memset(&m, 0, sizeof m);
         sc_run_opts opts = { .seed = seed, .seed_set = true };
