@@ -57,6 +57,7 @@ typedef struct kp_nc_conn {
     uint8_t *in;
     size_t in_len, in_off, in_cap;
     bool pending_close;            /* close after this poll's receives */
+    int64_t last_active_ms;        /* last connect, send or receive */
     bool pending_timeout;
     /* in-flight ring, oldest at head */
     kp_nc_req *ring;
@@ -77,6 +78,7 @@ struct kp_netclient {
     int64_t reconnect_backoff_ms, reconnect_backoff_max_ms;
     double reconnect_backoff_max_exp;
     int64_t request_timeout_ms;
+    int64_t max_idle_ms;
     bool discover_versions;
     int16_t client_max[KP_NC_MAX_API_KEY];
     int32_t next_corr;
@@ -248,6 +250,7 @@ static void kp_nc_conn_cb(void *ctx, kp_conn *conn, kp_conn_event ev, kp_err err
 static void kp_nc_initiate_connect(kp_netclient *nc, kp_nc_conn *c, int64_t now) {
     c->ever_attempted = true;
     c->last_connect_attempt_ms = now;
+    c->last_active_ms = now;
     c->versions_known = false;
     kp_nc_set_status(nc, c, KP_NODE_CONNECTING, KP_ERR_NONE);
     c->conn = nc->env.transport.connect(nc->env.transport.ctx, c->host, c->port, kp_nc_conn_cb, nc);
@@ -444,6 +447,7 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     q->done = done;
     q->done_ctx = done_ctx;
     c->count++;
+    c->last_active_ms = now;
     kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
                "NetworkClient.doSend");
     if (!kp_nc_flush(nc, c))
@@ -583,6 +587,7 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
         c->head = (c->head + 1) % nc->max_in_flight;
         c->count--;
         c->in_off += 4 + (size_t)size;
+        c->last_active_ms = now;
         kp_nc_emit(nc, KP_EV_RESPONSE_RECEIVED, c->id, corr, q->api_key, KP_ERR_NONE, size,
                    "NetworkClient.handleCompletedReceives");
     }
@@ -666,6 +671,17 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
             kp_nc_reset_backoff(nc, c);
         }
     }
+    /* Selector.maybeCloseOldestConnection: idle expiry */
+    if (nc->max_idle_ms > 0) {
+        for (int i = 0; i < nc->nconns; i++) {
+            kp_nc_conn *c = nc->conns[i];
+            if (c->status == KP_NODE_READY && c->count == 0 && c->out_len == 0 &&
+                now - c->last_active_ms > nc->max_idle_ms) {
+                kp_nc_process_disconnection(nc, c, now, false, KP_ERR__CLOSED);
+                any_disconnect = true;
+            }
+        }
+    }
     /* handleTimedOutRequests */
     bool any_timeout = false;
     for (int i = 0; i < nc->nconns; i++) {
@@ -700,6 +716,11 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
         sleep = nc->request_timeout_ms;
     for (int i = 0; i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
+        if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0) {
+            int64_t left = c->last_active_ms + nc->max_idle_ms + 1 - now;
+            if (left < sleep)
+                sleep = left;
+        }
         for (int j = 0; j < c->count; j++) {
             kp_nc_req *q = kp_nc_ring_at(c, j, nc->max_in_flight);
             int64_t left = q->send_ms + q->timeout_ms + 1 - now;
@@ -735,6 +756,7 @@ kp_netclient *kp_netclient_new(const kp_netclient_opts *o, const kp_env *env) {
         o->reconnect_backoff_max_ms > 0 ? log((double)o->reconnect_backoff_max_ms / base) / log(2.0) : 0;
     nc->request_timeout_ms = o->request_timeout_ms;
     nc->discover_versions = o->discover_versions;
+    nc->max_idle_ms = o->connections_max_idle_ms;
     for (int i = 0; i < KP_NC_MAX_API_KEY; i++)
         nc->client_max[i] = -1;
     /* kafka-clients 2.1.1 latest versions (KAFKA_FACTS.md) */

@@ -41,6 +41,11 @@
  * the producer's rng stream; only when max > base (else a flat base).
  * A successful ApiVersions exchange resets the failure count.
  *
+ * Idle connections (Selector.maybeCloseOldestConnection): a connection
+ * with nothing in flight and no bytes moved for connections.max.idle.ms is
+ * closed; as in 2.1 that is a disconnect like any other (backoff grows, a
+ * metadata update is requested).
+ *
  * Memory: the client owns its connection table, per-connection input and
  * output buffers (grown, reused, bounded by KP_NC_MAX_FRAME), in-flight
  * rings (max.in.flight entries per node) and node host strings. A response
@@ -121,6 +126,7 @@ typedef struct kp_netclient_opts {
     int64_t reconnect_backoff_max_ms;
     int64_t request_timeout_ms;
     bool discover_versions;       /* ApiVersions on each new connection */
+    int64_t connections_max_idle_ms; /* Selector idle expiry; 0 = never */
 } kp_netclient_opts;
 
 /* env is borrowed; env->rng is forked into the client's own stream. */

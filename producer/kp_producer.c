@@ -198,7 +198,8 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
     p->part = kp_partitioner_new(p->cfg.partitioner, &p->rng, &p->env.observer);
     p->ic = kp_interceptors_new(&p->cfg, &p->env.observer);
     kp_netclient_opts o = { p->cfg.client_id, p->cfg.max_in_flight, p->cfg.reconnect_backoff_ms,
-                            p->cfg.reconnect_backoff_max_ms, p->cfg.request_timeout_ms, true };
+                            p->cfg.reconnect_backoff_max_ms, p->cfg.request_timeout_ms, true,
+                            p->cfg.connections_max_idle_ms };
     p->nc = kp_netclient_new(&o, &p->env);
     if (!p->md || !p->pool || !p->metrics || !p->part || !p->ic || !p->nc) {
         kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__NOMEM, "out of memory");

@@ -50,7 +50,7 @@ static fix *mk(int max_in_flight, int64_t backoff, int64_t backoff_max) {
     fb_add_node(f->w, 1);
     fb_set_now_ms(f->w, 1000);
     f->env = fb_env(f->w, NULL);
-    kp_netclient_opts o = { "producer-1", max_in_flight, backoff, backoff_max, 30000, true };
+    kp_netclient_opts o = { "producer-1", max_in_flight, backoff, backoff_max, 30000, true, 540000 };
     f->nc = kp_netclient_new(&o, &f->env);
     f->nodes[0] = (kp_node){ 0, "b0", 9000, NULL };
     f->nodes[1] = (kp_node){ 1, "b1", 9001, NULL };
@@ -574,7 +574,7 @@ static ufix *umk(void) {
     fb_add_topic(f->w, "t", 4);
     fb_set_now_ms(f->w, 1000);
     f->env = fb_env(f->w, NULL);
-    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true };
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 0 };
     f->nc = kp_netclient_new(&o, &f->env);
     f->md = kp_metadata_new(100, 300000, true, NULL);
     assert_int_equal(kp_metadata_bootstrap(f->md, "b0:9000", 1000), KP_ERR_NONE);
@@ -679,7 +679,7 @@ static void t_no_broker_discovery_is_ready_on_connect(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
     kp_netclient_destroy(f->nc);
-    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, false };
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, false, 0 };
     f->nc = kp_netclient_new(&o, &f->env);
     kp_netclient_set_updater(f->nc, &st_ops, f);
     kp_netclient_ready(f->nc, &f->nodes[0], now(f));
@@ -726,6 +726,25 @@ static void t_client_disconnect_during_api_versions(void **s) {
     rm(f);
 }
 
+static void t_idle_connection_closed_after_max_idle(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000); /* connections.max.idle.ms 540000 */
+    connect_ready(f, 0);
+    send_md(f, 0);
+    kp_netclient_poll(f->nc, 0, now(f));
+    fb_advance_ms(f->w, 540000);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
+    int64_t sleep = kp_netclient_poll(f->nc, INT64_MAX, now(f));
+    assert_true(sleep <= 1);
+    fb_advance_ms(f->w, 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_false(fb_connected(f->w, 0));
+    assert_true(f->update_requests >= 1); /* a disconnect like any other */
+    rm(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_ready_connects_then_checks_api_versions),
@@ -761,6 +780,7 @@ int main(void) {
         cmocka_unit_test(t_no_broker_discovery_is_ready_on_connect),
         cmocka_unit_test(t_server_disconnect_during_api_versions),
         cmocka_unit_test(t_client_disconnect_during_api_versions),
+        cmocka_unit_test(t_idle_connection_closed_after_max_idle),
         cmocka_unit_test(t_updater_connects_then_fetches_known_topics),
         cmocka_unit_test(t_updater_waits_for_in_flight_fetch),
         cmocka_unit_test(t_updater_unknown_topic_has_no_partitions),
