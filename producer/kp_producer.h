@@ -49,7 +49,9 @@
  *     forceClose at once; KP_CLOSE_FOREVER waits as long as it takes.
  *     done(ctx) fires once, from kp_producer_run_once, when the producer
  *     is closed (kp_producer_is_closed). A blocked send is failed with
- *     KP_ERR__CLOSED "Producer closed while send in progress".
+ *     KP_ERR__CLOSED "Producer closed while send in progress". Called from
+ *     a record callback (i.e. inside run_once, Java's I/O thread) with
+ *     timeout_ms > 0 it is overridden to 0, as Java does.
  *
  *   kp_producer_run_once(p)  — the Sender actor: one Sender.run iteration
  *     plus the producer's own timers (blocked send deadline, BufferPool
