@@ -147,6 +147,7 @@ static void t_close_drains_in_flight_then_closes(void **s) {
     for (int i = 0; i < 3; i++)
         ph_send(h, 0, NULL, &id);
     ph_run_for(h, 20);
+    assert_int_equal(kp_producer_pending_records(h->p), 3);
     kp_producer_close(h->p, KP_CLOSE_FOREVER, closed, h);
     ph_run_for(h, 50);
     assert_int_equal(h->closed, 0); /* waits for the held responses */
@@ -154,6 +155,7 @@ static void t_close_drains_in_flight_then_closes(void **s) {
     ph_run_for(h, 50);
     assert_int_equal(h->closed, 1);
     assert_true(kp_producer_is_closed(h->p));
+    assert_int_equal(kp_producer_pending_records(h->p), 0);
     assert_int_equal(ph_callbacks_ok(h), 4);
     assert_true(ph_each_once(h));
     assert_true(kp_producer_pool_is_whole(h->p));
