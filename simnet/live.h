@@ -24,7 +24,9 @@
  * refused connect is CLOSED with KP_ERR__TRANSPORT. Events are always
  * dispatched from the loop, never from inside a transport call. Name lookup
  * (getaddrinfo) is synchronous: use addresses or names the resolver answers
- * at once (localhost, /etc/hosts).
+ * at once (localhost, /etc/hosts); connect and listen use the first address
+ * it returns, as the 2.1 client's ClientUtils does, so give both sides the
+ * same spelling (or numeric addresses).
  *
  * Memory: sn_live_new allocates the loop; sn_live_destroy closes every socket
  * still open and frees everything, including handles the user did not close.
