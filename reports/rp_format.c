@@ -491,7 +491,8 @@ int rp_format_perfetto(FILE *out, const rp_trace *t) {
     n_sp = rp__spans_build(&mdl, &sp, boundary);
     if (n_sp == SIZE_MAX)
         goto out;
-    qsort(sp, n_sp, sizeof *sp, rp_span_cmp);
+    if (n_sp) /* qsort(NULL, 0) is undefined */
+        qsort(sp, n_sp, sizeof *sp, rp_span_cmp);
     lane = calloc(n_sp ? n_sp : 1, sizeof *lane);
     if (!lane)
         goto out;
