@@ -595,6 +595,10 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         n = sizeof ebuf0;
     }
     int64_t now = kp_p_now(p);
+    if (!in || !in->topic || !in->topic[0]) {
+        kp_p_seterr(err, errbuf, n, KP_ERR__INVALID_ARG, "a record needs a topic");
+        return KP_SEND_ERROR;
+    }
     if (p->blk.what != KP_BLK_NONE) {
         kp_p_seterr(err, errbuf, n, KP_ERR__STATE, "a send of this application actor is blocked");
         return KP_SEND_ERROR;

@@ -79,6 +79,20 @@ static void t_invalid_partition_after_metadata(void **s) {
     ph_free(h);
 }
 
+static void t_record_without_topic_is_refused(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    kp_producer_record r;
+    memset(&r, 0, sizeof r);
+    r.partition = -1;
+    r.key = kp_datum_null();
+    r.value = kp_datum_str("v");
+    kp_err err;
+    assert_int_equal(kp_producer_send(h->p, &r, NULL, NULL, &err, NULL, 0), KP_SEND_ERROR);
+    assert_int_equal(err, KP_ERR__INVALID_ARG);
+    ph_free(h);
+}
+
 static void t_record_too_large_is_synchronous(void **s) {
     (void)s;
     const char *set[] = { "max.request.size=200", NULL };
@@ -462,6 +476,7 @@ int main(void) {
         cmocka_unit_test(t_metadata_wait_times_out_through_callback),
         cmocka_unit_test(t_second_send_while_blocked_is_refused),
         cmocka_unit_test(t_invalid_partition_after_metadata),
+        cmocka_unit_test(t_record_without_topic_is_refused),
         cmocka_unit_test(t_record_too_large_is_synchronous),
         cmocka_unit_test(t_keyed_records_go_to_murmur2_partition),
         cmocka_unit_test(t_flush_completes_when_batches_done),
