@@ -243,17 +243,55 @@ static void sc_count_event(sc_world *w, sc_obs *o, const kp_event *ev) {
     }
 }
 
+/* The run digest folds every event into 64 bits: each numeric field as a
+ * 64-bit word, then the topic and detail strings eight bytes at a time
+ * (little-endian loads, so the value does not depend on the host), each
+ * step h = (h ^ word) * K, h ^= h >> 29. It replaced a byte-wise FNV-1a
+ * over the same fields, which cost 41% of all instructions of a
+ * throughput run (callgrind, 20,000 records); word-wise it is ~8x fewer
+ * instructions per event. */
+#define SC_DIGEST_K 0x9e3779b97f4a7c15ULL
+
+static inline uint64_t sc_digest_mix(uint64_t h, uint64_t v) {
+    h = (h ^ v) * SC_DIGEST_K;
+    return h ^ (h >> 29);
+}
+
+static uint64_t sc_digest_str(uint64_t h, const char *s) {
+    if (!s)
+        return sc_digest_mix(h, 1);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (; n >= 8; n -= 8, p += 8)
+        h = sc_digest_mix(h, (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+                                 (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+                                 (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56);
+    uint64_t tail = (uint64_t)n << 56; /* 0..7 bytes below the length; NULL is 1 */
+    for (size_t i = 0; i < n; i++)
+        tail |= (uint64_t)p[i] << (8 * i);
+    return sc_digest_mix(h, tail);
+}
+
+/* 32-bit fields two to a word: every field still reaches the digest. */
+static inline uint64_t sc_digest_pair(int64_t lo, int64_t hi) {
+    return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
+}
+
 static void sc_digest_event(sc_world *w, const kp_event *ev) {
-    int64_t f[17] = { ev->kind, ev->time_us, ev->node, ev->partition, ev->batch_id,
-                      ev->base_sequence, ev->record_count, ev->bytes, ev->correlation_id,
-                      ev->api_key, ev->err, ev->attempt, ev->offset, ev->producer_id,
-                      ev->producer_epoch, ev->value, 0 };
-    uint64_t h = kp_fnv1a64(f, sizeof f, w->digest);
-    if (ev->topic)
-        h = kp_fnv1a64(ev->topic, strlen(ev->topic) + 1, h);
-    if (ev->detail)
-        h = kp_fnv1a64(ev->detail, strlen(ev->detail) + 1, h);
-    w->digest = h;
+    const uint64_t f[11] = {
+        sc_digest_pair(ev->kind, ev->node),
+        sc_digest_pair(ev->partition, ev->base_sequence),
+        sc_digest_pair(ev->record_count, ev->correlation_id),
+        sc_digest_pair(ev->api_key, ev->err),
+        sc_digest_pair(ev->attempt, ev->producer_epoch),
+        (uint64_t)ev->time_us, (uint64_t)ev->batch_id, (uint64_t)ev->bytes,
+        (uint64_t)ev->offset, (uint64_t)ev->producer_id, (uint64_t)ev->value,
+    };
+    uint64_t h = w->digest;
+    for (int i = 0; i < 11; i++)
+        h = sc_digest_mix(h, f[i]);
+    h = sc_digest_str(h, ev->topic);
+    w->digest = sc_digest_str(h, ev->detail);
 }
 
 static void sc_on_event(void *ctx, const kp_event *ev) {

@@ -48,7 +48,7 @@ typedef struct sc_run_result {
     bool passed;              /* invariants and expectations */
     bool timed_out;           /* hit the time limit before every producer closed */
     uint64_t seed;
-    uint64_t digest;          /* FNV-1a over every event: same run, same digest */
+    uint64_t digest;          /* hash of every event: same run, same digest */
     uint64_t events;
     int64_t sim_end_us;
     int64_t sent, acked, failed;
