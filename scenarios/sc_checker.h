@@ -3,7 +3,7 @@
  * callback, and the final partition logs. It knows nothing of how the run
  * was produced (TigerBeetle's state_checker: it judges only what it sees).
  *
- * The history is a compact digest per record (struct sc_rec, 24 bytes),
+ * The history is a compact digest per record (struct sc_rec, 20 bytes),
  * indexed by (producer, sequence number in send order). Records carry their
  * identity in the value ("<producer>:<seq> " then padding, written by the
  * workload), so a record found in a log is matched back to its send without
@@ -109,7 +109,8 @@ void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp
 void sc_checker_on_send_returned(sc_checker *ck, int p, int64_t seq, kp_time_us now);
 /* The send failed synchronously: no callback may follow. */
 void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err);
-/* A callback. offset -1 when not known (acks=0, error, duplicate). */
+/* A callback. offset -1 when not known (acks=0, error, duplicate). topic
+ * is the caller's topic index, -1..127 (it is kept in one byte). */
 void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
                             int64_t offset, kp_err err, kp_time_us now);
 /* flush() was called after `upto` sends of producer p / it completed. */

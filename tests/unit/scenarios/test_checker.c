@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sc_checker.h"
@@ -310,6 +312,118 @@ static void names_round_trip(void **state) {
     assert_false(sc_anomaly_from_name("nope", &a));
 }
 
+/* The value format before its fast path, kept here as the reference. */
+static size_t ref_value_format(char *buf, size_t cap, int producer, int64_t seq, size_t size) {
+    int n = snprintf(buf, cap, "%d:%lld ", producer, (long long)seq);
+    if (n < 0)
+        return 0;
+    size_t len = (size_t)n < cap ? (size_t)n : cap;
+    while (len < size && len < cap) {
+        buf[len] = (char)('a' + (len * 7 + (size_t)seq) % 26);
+        len++;
+    }
+    return len;
+}
+
+static void value_format_bytes_are_stable(void **state) {
+    (void)state;
+    static const int64_t seqs[] = { 0, 1, 9, 10, 25, 26, 99, 12345, 999999999, 123456789012LL, INT64_MAX - 1 };
+    static const int prods[] = { 0, 1, 7, 200, 2147483647 };
+    static const size_t sizes[] = { 0, 1, 5, 20, 47, 48, 100, 300 };
+    static const size_t caps[] = { 1, 3, 16, 47, 48, 64, 400 };
+    for (size_t a = 0; a < sizeof seqs / sizeof seqs[0]; a++)
+        for (size_t b = 0; b < sizeof prods / sizeof prods[0]; b++)
+            for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++)
+                for (size_t d = 0; d < sizeof caps / sizeof caps[0]; d++) {
+                    char got[400], want[400];
+                    memset(got, 0x55, sizeof got);
+                    memset(want, 0x55, sizeof want);
+                    size_t ng = sc_value_format(got, caps[d], prods[b], seqs[a], sizes[c]);
+                    size_t nw = ref_value_format(want, caps[d], prods[b], seqs[a], sizes[c]);
+                    assert_int_equal(ng, nw);
+                    assert_memory_equal(got, want, caps[d]);
+                }
+}
+
+static void kv_hash_sees_every_byte_and_the_boundary(void **state) {
+    (void)state;
+    uint8_t key[13], value[100];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)('k' + i);
+    for (size_t i = 0; i < sizeof value; i++)
+        value[i] = (uint8_t)(i * 31);
+    kp_slice k = { key, (int32_t)sizeof key }, v = { value, (int32_t)sizeof value };
+    uint32_t h0 = sc_kv_hash(k, v);
+    for (size_t i = 0; i < sizeof key; i++) {
+        key[i] ^= 0x40;
+        assert_true(sc_kv_hash(k, v) != h0);
+        key[i] ^= 0x40;
+    }
+    for (size_t i = 0; i < sizeof value; i++) {
+        value[i] ^= 0x01;
+        assert_true(sc_kv_hash(k, v) != h0);
+        value[i] ^= 0x01;
+    }
+    assert_true(sc_kv_hash(k, v) == h0);
+    /* the same bytes split differently between key and value */
+    uint8_t all[3] = { 'a', 'b', 'c' };
+    kp_slice k1 = { all, 1 }, v1 = { all + 1, 2 }, k2 = { all, 2 }, v2 = { all + 2, 1 };
+    assert_true(sc_kv_hash(k1, v1) != sc_kv_hash(k2, v2));
+    /* a null key is not an empty one; a shorter value is not a longer one */
+    kp_slice empty = { all, 0 };
+    assert_true(sc_kv_hash(KP_SLICE_NULL, v) != sc_kv_hash(empty, v));
+    kp_slice shorter = { value, (int32_t)sizeof value - 1 };
+    assert_true(sc_kv_hash(k, shorter) != h0);
+}
+
+/* The digest keeps one 64-bit field for "send time, then offset": times
+ * and offsets beyond 32 bits survive, and the latency is taken from the
+ * send time before the offset replaces it. */
+static void digest_keeps_wide_times_and_offsets(void **state) {
+    (void)state;
+    sc_producer_info pi = info_idem();
+    pi.delivery_timeout_ms = 1000;
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[3][32];
+    size_t lens[3];
+    const kp_time_us t0 = INT64_C(6000000000); /* 100 minutes: more than 2^32 us */
+    send_n(ck, 3, vals, lens, t0);
+    const int64_t off = INT64_C(5000000000);   /* more than 2^32 */
+    sc_checker_on_callback(ck, 0, 0, 0, 0, off, KP_ERR_NONE, t0 + 500000);
+    sc_checker_on_callback(ck, 0, 1, 0, 0, off + 1, KP_ERR_NONE, t0 + 999000);
+    sc_checker_on_callback(ck, 0, 2, 0, 0, off + 2, KP_ERR_NONE, t0 + 1001000); /* late */
+    sc_checker_log_record(ck, 0, 0, off, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_log_record(ck, 0, 0, off + 1, KP_SLICE_NULL, val(vals, lens, 1));
+    /* record 2 lands at an offset that differs only above bit 32 */
+    sc_checker_log_record(ck, 0, 0, off + 2 + (INT64_C(1) << 33), KP_SLICE_NULL, val(vals, lens, 2));
+    sc_checker_finish(ck);
+    assert_int_equal(sc_checker_counts(ck).max_latency_us, 1001000);
+    assert_int_equal(sc_checker_result(ck, SC_INV_DELIVERY_TIMEOUT)->violations, 1);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->violations, 1);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->checked, 3);
+    sc_checker_free(ck);
+}
+
+/* The callback count saturates in the digest, but every extra callback is
+ * still counted and judged. */
+static void many_callbacks_are_all_counted(void **state) {
+    (void)state;
+    sc_producer_info pi = info_plain();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[1][32];
+    size_t lens[1];
+    send_n(ck, 1, vals, lens, 0);
+    for (int i = 0; i < 12; i++)
+        sc_checker_on_callback(ck, 0, 0, 0, 0, 7, KP_ERR_NONE, 10 + i);
+    sc_checker_log_record(ck, 0, 0, 7, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_finish(ck);
+    assert_int_equal(sc_checker_counts(ck).duplicate_callbacks, 11);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ONE_CALLBACK)->violations, 11);
+    assert_int_equal(sc_checker_counts(ck).acked, 1);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->violations, 0);
+    sc_checker_free(ck);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_round_trips),
@@ -328,6 +442,10 @@ int main(void) {
         cmocka_unit_test(flush_before_callbacks_fails),
         cmocka_unit_test(acks0_loss_is_measured_not_judged),
         cmocka_unit_test(names_round_trip),
+        cmocka_unit_test(value_format_bytes_are_stable),
+        cmocka_unit_test(kv_hash_sees_every_byte_and_the_boundary),
+        cmocka_unit_test(digest_keeps_wide_times_and_offsets),
+        cmocka_unit_test(many_callbacks_are_all_counted),
     };
     return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
 }
