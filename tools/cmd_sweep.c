@@ -156,6 +156,7 @@ typedef struct kp_sw_emit {
     const char *const *sets;
     size_t nsets;
     FILE *out;            /* --out, or NULL */
+    FILE *junit;          /* the --junit file, opened first so a bad path fails early */
     FILE *junit_cases;    /* spooled <testcase> elements, or NULL */
     bool report;          /* keep a counter row per seed */
     uint64_t passed, failed, errors;
@@ -272,11 +273,8 @@ static void kp_sw_emit_seed(kp_sw_emit *e, const sc_sweep_seed *s) {
 
 /* Writes the JUnit file from the spooled test cases. 0 or -1. */
 static int kp_sw_junit_finish(kp_sw_emit *e, const char *path) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "kpsim sweep: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
+    FILE *f = e->junit;
+    e->junit = NULL;
     uint64_t n = e->passed + e->failed;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"%" PRIu64 "\" failures=\"%" PRIu64
                "\" errors=\"%" PRIu64 "\">\n<testsuite name=\"kpsim.sweep.",
@@ -339,6 +337,10 @@ static void kp_sw_emit_free(kp_sw_emit *e) {
     free(e->fails);
     if (e->junit_cases)
         fclose(e->junit_cases);
+    if (e->junit)
+        fclose(e->junit);
+    if (e->out)
+        fclose(e->out);
 }
 
 /* Opens --out / the JUnit spool as asked. -1 when a file cannot be opened. */
@@ -352,6 +354,11 @@ static int kp_sw_emit_open(kp_sw_emit *e, const char *out_path, const char *juni
         sc_sweep_write_header(e->out, meta);
     }
     if (junit_path) {
+        e->junit = fopen(junit_path, "w");
+        if (!e->junit) {
+            fprintf(stderr, "kpsim sweep: cannot write %s: %s\n", junit_path, strerror(errno));
+            return -1;
+        }
         e->junit_cases = tmpfile();
         if (!e->junit_cases) {
             fprintf(stderr, "kpsim sweep: --junit: no temporary file: %s\n", strerror(errno));
@@ -996,8 +1003,6 @@ static int kp_sweep_run(int argc, char **argv) {
         kp_sw_shrink(sc, &e, (int)shrink_max, (int)shrink_runs, (double)timeout_s, shrink_dir);
     rc = kp_sw_emit_finish(&e, out_path, junit_path, report_dir, true);
 done:
-    if (e.out)
-        fclose(e.out);
     kp_sw_emit_free(&e);
     free(kids);
     free(ring);
