@@ -455,6 +455,7 @@ static int rp_chart_records(rp_ctx *c) {
         return -1;
     fprintf(f, "# time_ms sent acked failed (cumulative records)\n0.000 0 0 0\n");
     int64_t s = 0, a = 0, fl = 0;
+    bool pending = false;
     for (size_t i = 0; i < t->n_events; i++) {
         const rp_event *e = &t->events[i];
         rp_role r = c->an.m.role[i];
@@ -469,10 +470,15 @@ static int rp_chart_records(rp_ctx *c) {
             ok && r == RP_ROLE_BATCH_ACKED ? (a += recs) : (fl += recs);
         else
             ch = false;
-        if (ch) {
+        /* one row per instant: changes at the same time are summed up in
+         * the row of the last of them (a step chart shows nothing else) */
+        bool last_at_time = i + 1 == t->n_events || t->events[i + 1].ev.time_us != e->ev.time_us;
+        pending |= ch;
+        if (pending && last_at_time) {
             char x[32];
             rp_ms(x, sizeof x, e->ev.time_us);
             fprintf(f, "%s %" PRId64 " %" PRId64 " %" PRId64 "\n", x, s, a, fl);
+            pending = false;
         }
     }
     char x[32];
@@ -575,7 +581,7 @@ static int rp_chart_inflight(rp_ctx *c) {
     rp__sbuf b = {0};
     rp_common_style(&b, c->ch[CH_INFLIGHT].title, "requests in flight");
     rp_x_range(c, &b);
-    rp__sbuf_printf(&b, "set yrange [0:%" PRId64 "]\nset ytics 1\n", peak + 1);
+    rp__sbuf_printf(&b, "set yrange [0:%" PRId64 "]\n%s", peak + 1, peak <= 10 ? "set ytics 1\n" : "");
     rp_fault_marks(c, &b);
     rp__sbuf_printf(&b, "plot ");
     for (size_t j = 0; j < nodes.n; j++) {
