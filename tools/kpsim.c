@@ -23,6 +23,7 @@
 #endif
 
 extern const kp_cmd kp_cmd_run;
+extern const kp_cmd kp_cmd_explain;
 extern const kp_cmd kp_cmd_sweep;
 extern const kp_cmd kp_cmd_partition;
 extern const kp_cmd kp_cmd_broker;
@@ -35,6 +36,7 @@ extern const kp_cmd kp_cmd_bench;
 
 static const kp_cmd *const kp_cmds[] = {
     &kp_cmd_run,
+    &kp_cmd_explain,
     &kp_cmd_sweep,
     &kp_cmd_partition,
     &kp_cmd_broker,
