@@ -154,6 +154,65 @@ static int rp_sel(const rp_trace *t, const char *producer, int64_t record, int64
             last = e->time_us > last ? e->time_us : last;
         }
     }
+    /* 5. the context a reader of the story needs:
+     *    - after the record's append, the sender's wakeup if doSend woke it
+     *      (batch full or new), until the next send of this producer;
+     *    - before each drain of the chain, the last `ready` of that node
+     *      (RecordAccumulator.ready: why the batch could go);
+     *    - after each broker append of the chain, the followers' replication
+     *      and the high watermark passing the batch's end (acks=all waits
+     *      for it) */
+    if (append_ix != SIZE_MAX)
+        for (size_t i = append_ix + 1; i < n && !rc; i++) {
+            const rp_event *ee = &t->events[i];
+            if (ee->ev.time_us != t->events[append_ix].ev.time_us)
+                break;
+            if ((int64_t)m.scope[i] != scope)
+                continue;
+            if (m.role[i] == RP_ROLE_SEND)
+                break;
+            if (m.role[i] == RP_ROLE_WAKEUP)
+                take[i] = 1;
+        }
+    for (size_t i = 0; i < n && !rc; i++) {
+        const kp_event *e = &t->events[i].ev;
+        if (!take[i] || m.role[i] != RP_ROLE_BATCH_DRAINED || e->node == -1)
+            continue;
+        for (size_t j = i; j-- > 0;) {
+            if ((int64_t)m.scope[j] == scope && m.role[j] == RP_ROLE_READY &&
+                t->events[j].ev.node == e->node) {
+                take[j] = 1;
+                break;
+            }
+            if ((int64_t)m.scope[j] == scope && m.role[j] == RP_ROLE_BATCH_DRAINED && take[j])
+                break; /* an earlier drain of the chain has its own */
+        }
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        const rp_event *ba = &t->events[i];
+        if (!take[i] || !rp_is_broker(ba) || m.role[i] != RP_ROLE_NONE || ba->ev.offset < 0 ||
+            ba->ev.record_count <= 0 || ba->ev.partition < 0 || !ba->ev.topic || ba->ev.correlation_id >= 0)
+            continue;
+        /* a broker append of the chain (selected by its log position) */
+        int64_t end = ba->ev.offset + ba->ev.record_count;
+        rp__imap followers = {0};
+        for (size_t j = i + 1; j < n && !rc; j++) {
+            const kp_event *e = &t->events[j].ev;
+            if ((m.role[j] != RP_ROLE_REPLICATE && m.role[j] != RP_ROLE_HW_ADVANCE) ||
+                e->partition != ba->ev.partition || !e->topic || strcmp(e->topic, ba->ev.topic) ||
+                e->offset < end)
+                continue;
+            if (m.role[j] == RP_ROLE_HW_ADVANCE) {
+                take[j] = 1;
+                break;
+            }
+            if (!rp__imap_get(&followers, e->node, &dummy)) {
+                rc |= rp__imap_put(&followers, e->node, 1);
+                take[j] = 1;
+            }
+        }
+        rp__imap_free(&followers);
+    }
     for (size_t i = 0; i < n && !rc; i++)
         if ((m.role[i] == RP_ROLE_FAULT ||
              (m.role[i] == RP_ROLE_METADATA_REFRESH && (int64_t)m.scope[i] == scope)) &&

@@ -17,9 +17,12 @@
  *      positions: (partition, base offset) of the chain's acked batches;
  *   4. selected: events of a batch of the chain (record-level events of
  *      OTHER records excluded), events of those requests (the producer's and
- *      the broker's), the broker's append at those log positions, and the
- *      faults and this producer's metadata refresh requests that happened
- *      between the first and the last of them.
+ *      the broker's), the broker's append at those log positions;
+ *   5. context: what doSend did right after the append (the sender's
+ *      wakeup), the last `ready` of a node before each drain, the followers'
+ *      replication and the high watermark passing the end of each broker
+ *      append, and the faults and this producer's metadata refresh requests
+ *      between the first and the last selected event.
  *
  * Narration (rp_explain_print): one numbered line per selected event,
  *   "N. TIME ms  Java.method  sentence"

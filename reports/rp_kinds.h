@@ -44,6 +44,11 @@
  *                                                            batch_id (counted once per batch)
  *   BUFFER            producer  buffer_allocated, buffer_deallocated, buffer_pool
  *                                                            value = pool bytes in use after it
+ *   READY             producer  ready                        node (explain: why a drain happened)
+ *   WAKEUP            producer  wakeup                       (explain: doSend woke the sender)
+ *   REPLICATE         broker    replicate                    node = follower, topic, partition,
+ *                                                            offset = its new log end
+ *   HW_ADVANCE        broker    hw_advance                   topic, partition, offset = high watermark
  *   FAULT             net       disconnect, partition, blackhole_on, node_down,
  *                               heal, blackhole_off, node_up
  *                     broker    broker_down, broker_up, injected,
@@ -83,6 +88,10 @@ typedef enum rp_role {
     RP_ROLE_EXPIRED,
     RP_ROLE_BUFFER,
     RP_ROLE_FAULT,
+    RP_ROLE_READY,
+    RP_ROLE_WAKEUP,
+    RP_ROLE_REPLICATE,
+    RP_ROLE_HW_ADVANCE,
     RP_ROLE__COUNT
 } rp_role;
 

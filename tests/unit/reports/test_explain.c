@@ -49,7 +49,7 @@ static void explain_record_follows_its_batch_request_and_broker(void **state) {
     assert_int_equal(s.n_batches, 1);
     assert_int_equal(s.batches[0], 0);
     char *n = names(t, &s);
-    assert_string_equal(n, "buffer_allocated batch_created send append batch_drained request_sent "
+    assert_string_equal(n, "buffer_allocated batch_created send append ready batch_drained request_sent "
                            "produce_received log_append response_received batch_completed callback "
                            "buffer_deallocated");
     free(n);
@@ -141,6 +141,79 @@ static void explain_record_through_a_fault_and_a_retry(void **state) {
     rp_trace_free(t);
 }
 
+/* With the producer's and the broker's own kind names: the wakeup doSend
+ * caused, the ready before the drain, the broker append found by its log
+ * position, the followers' replication and the high watermark. */
+static void explain_tells_wakeup_ready_replication_and_high_watermark(void **state) {
+    (void)state;
+    static char *p;
+    static size_t len;
+    p = NULL;
+    FILE *f = open_memstream(&p, &len);
+    rp_trace_writer *w = rp_trace_writer_open_file(f);
+    static const struct { int k; const char *n; } kinds[] = {
+        {100, "send"}, {105, "wakeup"}, {106, "callback"}, {140, "append"}, {141, "batch_created"},
+        {143, "ready"}, {144, "drain"}, {167, "produce_response"}, {202, "append"},
+        {209, "replicate"}, {210, "hw_advance"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        assert_int_equal(rp_trace_writer_register_kind(w, kinds[i].k, kinds[i].n, NULL, NULL), 0);
+    rp_trace_header h = {.scenario = "broker side"};
+    assert_int_equal(rp_trace_writer_header(w, &h), 0);
+    struct { int kind; int32_t node; int64_t batch; int32_t records; int64_t offset; int32_t corr;
+             const char *comp; } evs[] = {
+        {100, -1, -1, -1, -1, -1, "p app"},          /* 0 send: record 0 */
+        {141, -1, 1, 1, -1, -1, "p accumulator"},    /* 1 */
+        {140, -1, 1, 1, -1, -1, "p accumulator"},    /* 2 append */
+        {105, -1, -1, -1, -1, -1, "p app"},          /* 3 wakeup */
+        {143, 2, -1, -1, -1, -1, "p accumulator"},   /* 4 ready node 2: not ours */
+        {143, 1, -1, -1, -1, -1, "p accumulator"},   /* 5 ready node 1 */
+        {144, 1, 1, 1, -1, -1, "p accumulator"},     /* 6 drain */
+        {202, 1, -1, 1, 7, -1, "broker-1"},          /* 7 broker append at 7 */
+        {209, 2, -1, -1, 7, -1, "broker-2"},         /* 8 replicate, not yet past */
+        {209, 2, -1, -1, 8, -1, "broker-2"},         /* 9 replicate past the end */
+        {209, 2, -1, -1, 9, -1, "broker-2"},         /* 10 later: once is enough */
+        {210, 1, -1, -1, 8, -1, "broker-1"},         /* 11 high watermark */
+        {210, 1, -1, -1, 9, -1, "broker-1"},         /* 12 later */
+        {167, 1, 1, 1, 7, 4, "p sender"},            /* 13 produce_response */
+        {106, -1, 1, -1, 7, -1, "p app"},            /* 14 callback */
+    };
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+        kp_event ev;
+        kp_event_init(&ev, evs[i].kind, (int64_t)i * 1000);
+        ev.node = evs[i].node;
+        ev.batch_id = evs[i].batch;
+        ev.record_count = evs[i].records;
+        ev.offset = evs[i].offset;
+        ev.correlation_id = evs[i].corr;
+        if (evs[i].kind >= 200 || evs[i].kind == 167 || evs[i].kind == 141 || evs[i].kind == 140 ||
+            evs[i].kind == 144) {
+            ev.topic = "t";
+            ev.partition = 0;
+        }
+        if (evs[i].kind == 105)
+            kp_event_init(&ev, 105, 2000); /* doSend wakes the sender at once */
+        assert_int_equal(rp_trace_writer_event(w, &ev, evs[i].comp), 0);
+    }
+    assert_int_equal(rp_trace_writer_close(w), 0);
+    fclose(f);
+    char err[256];
+    rp_trace *t = rp_trace_load_mem(p, len, "b", err, sizeof err);
+    assert_non_null(t);
+    free(p);
+    rp_explain_sel s;
+    assert_int_equal(rp_explain_select_record(t, NULL, 0, &s), 0);
+    static const size_t want[] = {0, 1, 2, 3, 5, 6, 7, 9, 11, 13, 14};
+    assert_int_equal(s.n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < s.n; i++)
+        assert_int_equal(s.ix[i], want[i]);
+    char *zh = tell(t, &s, "zh");
+    assert_non_null(strstr(zh, "Follower 2 把 t-0 复制到偏移量 8。"));
+    assert_non_null(strstr(zh, "Broker 1 上 t-0 的高水位到达 8。"));
+    rp_explain_sel_free(&s);
+    rp_trace_free(t);
+}
+
 static void explain_unknown_kinds_use_the_fallback(void **state) {
     (void)state;
     rp_trace *t = rp_fixture_trace();
@@ -170,6 +243,7 @@ int main(void) {
         cmocka_unit_test(explain_record_follows_its_batch_request_and_broker),
         cmocka_unit_test(explain_record_in_a_split_batch_includes_the_pieces),
         cmocka_unit_test(explain_record_through_a_fault_and_a_retry),
+        cmocka_unit_test(explain_tells_wakeup_ready_replication_and_high_watermark),
         cmocka_unit_test(explain_unknown_kinds_use_the_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
