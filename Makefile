@@ -182,6 +182,27 @@ fuzz: | deps
 	    SANITIZER=fuzzer-no-link,address,undefined $(foreach l,$(LAYERS),$(FUZZ_BUILD)/lib/libkp_$(l).a)
 	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
+# The seed sweep (kpsim sweep, DESIGN.md "The command line"): every catalog
+# scenario with a chaos block — each seed a different random fault
+# schedule — or, while the catalog has none, every catalog scenario; over
+# SEEDS with JOBS processes. Per scenario: $(BUILD)/sweep/NAME.txt (what it
+# printed), NAME.tsv (per-seed results, `kpsim sweep --merge` input) and
+# NAME.xml (JUnit). SWEEP_FLAGS is passed on (e.g. "--shard 2/4 --shrink").
+SWEEP_CHAOS     = $(shell grep -l '^[[:space:]]*chaos[[:space:]]*{' scenarios/catalog/*.textpb 2>/dev/null)
+SWEEP_SCENARIOS ?= $(or $(SWEEP_CHAOS),$(wildcard scenarios/catalog/*.textpb))
+SWEEP_FLAGS     ?=
+sweep: | deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim
+	@mkdir -p $(BUILD)/sweep; p=0; f=0; rc=0; \
+	for s in $(SWEEP_SCENARIOS); do \
+	  n=$$(basename $$s .textpb); echo "== $$s: seeds $(SEEDS), $(JOBS) jobs"; \
+	  $(BUILD)/kpsim sweep $$s --seeds $(SEEDS) --jobs $(JOBS) $(SWEEP_FLAGS) --out $(BUILD)/sweep/$$n.tsv \
+	      --junit $(BUILD)/sweep/$$n.xml >$(BUILD)/sweep/$$n.txt; r=$$?; cat $(BUILD)/sweep/$$n.txt; \
+	  [ $$r -gt $$rc ] && rc=$$r; \
+	  l=$$(tail -n1 $(BUILD)/sweep/$$n.txt | grep -E '^[0-9]+ passed, [0-9]+ failed$$') || { rc=2; continue; }; \
+	  set -- $$l; p=$$((p + $$1)); f=$$((f + $$3)); \
+	done; echo "sweep: $$p passed, $$f failed"; exit $$rc
+
 bench: | deps
 	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
@@ -208,6 +229,7 @@ help:
 	@echo "make asan       unit tests built with -fsanitize=address,undefined"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
 	@echo "make bench      micro-benchmarks"
+	@echo "make sweep      kpsim sweep over SEEDS (default 1..2000) of the chaos catalog scenarios, JOBS processes"
 	@echo "make tidy       reject real clocks/randomness/sockets outside the seams"
 	@echo "make deps-check includes point down the layer stack only"
 	@echo "make compdb     compile_commands.json (needs bear)"
