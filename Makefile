@@ -145,7 +145,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(call libs_of,tools)
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all run test test-unit test-cli asan fuzz bench clean deps interop-deps \
+.PHONY: all run test test-unit test-cli asan fuzz bench bench-compare bench-check clean deps interop-deps \
         help tidy deps-check compdb valgrind sweep
 
 all: | deps
@@ -203,9 +203,33 @@ sweep: | deps
 	  set -- $$l; p=$$((p + $$1)); f=$$((f + $$3)); \
 	done; echo "sweep: $$p passed, $$f failed"; exit $$rc
 
+# `make bench`: the micro-benchmarks, then `kpsim bench` (the issue-11
+# workloads in scenarios/bench/; BENCH_FLAGS e.g. "--only throughput").
+BENCH_FLAGS ?=
 bench: | deps
 	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	$(BUILD)/kpsim bench $(BENCH_FLAGS)
+
+# `make bench-compare`: the same shapes through librdkafka's in-process
+# mock cluster (tests/bench/rdk_compare.c, the only thing linked against
+# librdkafka), kpsim's runs in the same invocation, and their ratio.
+RDK_LIBS = $(shell pkg-config --libs rdkafka 2>/dev/null || echo -lrdkafka)
+$(BUILD)/bench/rdk_compare: tests/bench/rdk_compare.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RDK_LIBS) -lm
+bench-compare: | deps
+	@pkg-config --exists rdkafka 2>/dev/null || { echo "bench-compare: needs librdkafka-dev (make interop-deps)"; exit 2; }
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BUILD)/bench/rdk_compare
+	$(BUILD)/bench/rdk_compare --kpsim $(BUILD)/kpsim
+
+# `make bench-check`: callgrind instruction count of workload (a) at a small
+# size against tests/bench/callgrind_baseline.txt; fails above +10%.
+# UPDATE=1 records the current count (commit it with the change that
+# caused it). Not part of `make test`: valgrind is slow.
+bench-check: | deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim
+	@tests/bench/callgrind_check.sh $(BUILD)/kpsim tests/bench/callgrind_baseline.txt $(if $(UPDATE),--update)
 
 tidy:
 	@tools/tidy.sh
@@ -228,7 +252,9 @@ help:
 	@echo "make unit-LAYER one layer's unit tests (e.g. make unit-protocol)"
 	@echo "make asan       unit tests built with -fsanitize=address,undefined"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
-	@echo "make bench      micro-benchmarks"
+	@echo "make bench      micro-benchmarks, then kpsim bench (the workloads in scenarios/bench/)"
+	@echo "make bench-compare  kpsim bench's throughput/faults next to librdkafka's mock cluster, with ratios"
+	@echo "make bench-check    callgrind instruction count of a small throughput run vs tests/bench/callgrind_baseline.txt"
 	@echo "make sweep      kpsim sweep over SEEDS (default 1..2000) of the chaos catalog scenarios, JOBS processes"
 	@echo "make tidy       reject real clocks/randomness/sockets outside the seams"
 	@echo "make deps-check includes point down the layer stack only"

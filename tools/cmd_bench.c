@@ -56,7 +56,7 @@ static int kp_bench_run(int argc, char **argv);
 
 const kp_cmd kp_cmd_bench = {
     .name = "bench",
-    .synopsis = "bench [--only NAME] [--records N] [--seeds N] [--jobs N] [--root DIR]",
+    .synopsis = "bench [--only NAME] [--records N] [--seeds N] [--jobs N] [--in-process] [--root DIR]",
     .summary = "Run the benchmark workloads (scenarios/bench/) and print a table of wall-clock speed.",
     .help =
         "workloads: throughput, compression-gzip, compression-snappy, compression-lz4,\n"
@@ -68,6 +68,9 @@ const kp_cmd kp_cmd_bench = {
         "                 quiet-hour: stop after N records or the hour, whichever first)\n"
         "  --seeds N      seeds of the sweep workload (1..N; default 1000)\n"
         "  --jobs N       child processes of the sweep at a time (default 2)\n"
+        "  --in-process   run each workload in this process, not a forked child (for\n"
+        "                 profilers: valgrind, perf); peak RSS is then the process's;\n"
+        "                 not for the sweep\n"
         "  --root DIR     the checkout holding scenarios/bench/ (default: found from the\n"
         "                 executable's path, then the current directory)\n\n"
         "Every run is judged as by `kpsim run`; exit status 1 when one failed a check\n"
@@ -334,6 +337,36 @@ static void kp_bench_judge(kp_bench_row *row, const kp_bench_child *c, uint64_t 
     }
 }
 
+/* One workload in this process (--in-process). */
+static void kp_bench_inline(const sc_scenario *sc, kp_bench_row *row) {
+    kp_bench_child c;
+    memset(&c, 0, sizeof c);
+    sc_run_opts opts = { .quiet = true };
+    sc_run_result res;
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
+    double t0 = kp_bench_now();
+    c.rc = sc_run(sc, &opts, &res);
+    c.wall_s = kp_bench_now() - t0;
+    getrusage(RUSAGE_SELF, &r1);
+    if (c.rc == 0) {
+        c.passed = res.passed;
+        c.acked = res.acked;
+        c.sim_end_us = res.sim_end_us;
+        c.events = res.events;
+        snprintf(c.failure, sizeof c.failure, "%s", res.first_failure);
+    } else {
+        snprintf(c.failure, sizeof c.failure, "the world could not be built");
+    }
+    row->records = c.acked;
+    row->sim_s = (double)c.sim_end_us / 1e6;
+    row->wall_s = c.wall_s;
+    row->cpu_s = kp_bench_cpu(&r1) - kp_bench_cpu(&r0);
+    row->peak_rss_kb = r1.ru_maxrss;
+    row->events = c.events;
+    kp_bench_judge(row, &c, sc_scenario_proto(sc)->seed);
+}
+
 /* One workload, one child. */
 static bool kp_bench_single(const sc_scenario *sc, kp_bench_row *row) {
     kp_bench_proc p;
@@ -467,6 +500,7 @@ static void kp_bench_machine_line(const kp_bench_row *r) {
 static int kp_bench_run(int argc, char **argv) {
     const char *only = NULL;
     int64_t records = 0, seeds = 1000, jobs = 2;
+    bool in_process = false;
     char root[PATH_MAX] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -487,6 +521,8 @@ static int kp_bench_run(int argc, char **argv) {
             if (!kp_cli_parse_i64(v, 1, 1024, &jobs))
                 return kp_cli_usage(&kp_cmd_bench, "--jobs needs a whole number 1..1024");
             i++;
+        } else if (!strcmp(a, "--in-process")) {
+            in_process = true;
         } else if (!strcmp(a, "--root")) {
             if (!v || snprintf(root, sizeof root, "%s", v) >= (int)sizeof root)
                 return kp_cli_usage(&kp_cmd_bench, "--root needs a directory");
@@ -507,6 +543,8 @@ static int kp_bench_run(int argc, char **argv) {
                                 "compression-snappy, compression-lz4, compression-zstd, faults, "
                                 "quiet-hour, sweep)", only);
     }
+    if (in_process && (!sel || sel->sweep))
+        return kp_cli_usage(&kp_cmd_bench, "--in-process needs --only with a workload other than sweep");
     if (!root[0] && !kp_bench_find_root(root, sizeof root)) {
         fprintf(stderr, "kpsim bench: cannot find scenarios/bench/ from the executable's path or the "
                         "current directory; use --root DIR\n");
@@ -538,6 +576,10 @@ static int kp_bench_run(int argc, char **argv) {
         if (wl->sweep) {
             row.expected = wl->all_acked ? kp_bench_expected(sc) * seeds : 0;
             ran = kp_bench_sweep(sc, seeds, (int)jobs, &row);
+        } else if (in_process) {
+            row.expected = wl->all_acked ? kp_bench_expected(sc) : 0;
+            kp_bench_inline(sc, &row);
+            ran = true;
         } else {
             row.expected = wl->all_acked ? kp_bench_expected(sc) : 0;
             ran = kp_bench_single(sc, &row);
