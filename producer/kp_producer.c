@@ -565,9 +565,12 @@ static void kp_p_fail_blocked(kp_producer *p, kp_err err, const char *msg, int64
     kp_p_emit(p, KP_EV_SEND_FAILED, p->blk.rec.topic, p->blk.rec.partition, err, now - p->blk.begin_ms, msg);
     kp_p_record_api_error(p, p->blk.rec.topic, err, now);
     kp_interceptors_on_send_error(p->ic, &p->blk.rec, p->blk.rec.partition, err, now);
+    /* the record's copy is freed by kp_p_unblock: the callback gets its
+     * own copy of the topic (rare path) */
+    char *topic = strdup(p->blk.rec.topic);
     kp_record_metadata md;
     memset(&md, 0, sizeof md);
-    md.topic = p->blk.rec.topic;
+    md.topic = topic ? topic : "";
     md.partition = p->blk.rec.partition;
     md.offset = -1;
     md.timestamp = -1;
@@ -582,6 +585,7 @@ static void kp_p_fail_blocked(kp_producer *p, kp_err err, const char *msg, int64
     kp_p_unblock(p, now);
     if (cb)
         cb(ctx, &md, err, copy);
+    free(topic);
 }
 
 kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp_record_cb *cb, void *cb_ctx,

@@ -84,6 +84,7 @@ static void ph_record_cb(void *ctx, const kp_record_metadata *md, kp_err err, co
         r->err = err;
         r->offset = md->offset;
         r->partition = md->partition;
+        snprintf(r->topic, sizeof r->topic, "%s", md->topic ? md->topic : "(null)");
         r->at_ms = fb_now_ms(h->w);
         snprintf(r->msg, sizeof r->msg, "%s", msg ? msg : "");
     }

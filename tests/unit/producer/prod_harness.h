@@ -23,6 +23,7 @@ typedef struct ph_cb {
     int32_t partition;
     int64_t at_ms;
     char msg[160];
+    char topic[32];      /* md->topic as the callback saw it */
 } ph_cb;
 
 typedef struct ph {

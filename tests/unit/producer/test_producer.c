@@ -50,6 +50,7 @@ static void t_metadata_wait_times_out_through_callback(void **s) {
     assert_int_equal(ph_callbacks_total(h), 1);
     assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
     assert_string_equal(ph_cb_of(h, id)->msg, "Failed to update metadata after 500 ms.");
+    assert_string_equal(ph_cb_of(h, id)->topic, "t");
     assert_int_equal(h->unblocked, 1);
     ph_free(h);
 }
