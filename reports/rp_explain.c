@@ -102,8 +102,30 @@ static int rp_sel(const rp_trace *t, const char *producer, int64_t record, int64
                 rc |= rp__imap_put(&reqs, rp_req_key2(e->ev.node, e->ev.correlation_id), 1);
         }
     }
-    /* 2. split pieces, to a fixed point: a key whose parent is in the chain */
-    for (bool grew = true; grew && !rc;) {
+    /* 2. split pieces. A record: the pieces between its append batch and
+     * the batch of its callback (walking up the parent links). Otherwise
+     * (a batch, or a record without a callback): every descendant, to a
+     * fixed point: a key whose parent is in the chain. */
+    int64_t cb_key = -1;
+    for (size_t i = 0; i < n && record >= 0; i++)
+        if (take[i] && m.role[i] == RP_ROLE_CALLBACK && t->events[i].ev.batch_id >= 0)
+            cb_key = rp__batch_key(&m, i, t->events[i].ev.batch_id);
+    bool walked = false;
+    if (cb_key >= 0) {
+        size_t up = 0;
+        int64_t k = cb_key;
+        for (size_t guard = 0; guard < n && !rc; guard++) {
+            if (!rp__imap_get(&chain, k, &dummy)) {
+                rc |= rp__imap_put(&chain, k, 1);
+                order[n_order < n + 2 ? n_order++ : n_order - 1] = k;
+            }
+            if (!rp__imap_get(&m.parent, k, &up))
+                break;
+            k = (int64_t)up;
+        }
+        walked = true;
+    }
+    for (bool grew = !walked; grew && !rc;) {
         grew = false;
         for (size_t s2 = 0; s2 < m.parent.cap && !rc; s2++) {
             if (!m.parent.used[s2])

@@ -10,8 +10,10 @@
  *      between send and append of K: waitOnMetadata, the partitioner, the
  *      metadata request it caused) is taken too. For a batch: the chain
  *      starts with that batch;
- *   2. the chain grows by split pieces (a piece whose parent is in the
- *      chain), until nothing changes;
+ *   2. split pieces: for a record, the pieces on the way from its append
+ *      batch to the batch of its callback; for a batch (or a record that has
+ *      no callback), every piece whose parent is in the chain, until
+ *      nothing changes;
  *   3. requests: every (node, correlation_id) named by an event that also
  *      names a batch of the chain, or taken in the send window; log
  *      positions: (partition, base offset) of the chain's acked batches;
