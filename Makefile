@@ -145,7 +145,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(call libs_of,tools)
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all run test test-unit test-cli asan fuzz bench bench-compare bench-check clean deps interop-deps \
+.PHONY: all run test test-unit test-cli asan fuzz bench bench-compare bench-check clean deps interop-deps interop \
         help tidy deps-check compdb valgrind sweep
 
 all: | deps
@@ -231,6 +231,19 @@ bench-check: | deps
 	@$(MAKE) --no-print-directory $(BUILD)/kpsim
 	@tests/bench/callgrind_check.sh $(BUILD)/kpsim tests/bench/callgrind_baseline.txt $(if $(UPDATE),--update)
 
+# `make interop`: kpsim against peers we did not write — librdkafka's mock
+# cluster, consumer, producer and murmur2 partitioner (tests/interop/
+# rdk_helper.c) and kcat — run by tests/interop/run.sh, which prints the
+# table (also in $(BUILD)/interop/table.md). Installs librdkafka-dev and
+# kcat when missing. A quick subset runs in make test (tests/suites/interop.sh).
+$(BUILD)/interop/rdk_helper: tests/interop/rdk_helper.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $$(pkg-config --cflags rdkafka 2>/dev/null) -o $@ $< $(RDK_LIBS) -lpthread
+interop: | deps
+	@tools/deps.sh $(INTEROP_PKGS)
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BUILD)/interop/rdk_helper
+	@tests/interop/run.sh --kpsim $(BUILD)/kpsim --helper $(BUILD)/interop/rdk_helper --table $(BUILD)/interop/table.md
+
 tidy:
 	@tools/tidy.sh
 
@@ -256,6 +269,7 @@ help:
 	@echo "make bench-compare  kpsim bench's throughput/faults next to librdkafka's mock cluster, with ratios"
 	@echo "make bench-check    callgrind instruction count of a small throughput run vs tests/bench/callgrind_baseline.txt"
 	@echo "make sweep      kpsim sweep over SEEDS (default 1..2000) of the chaos catalog scenarios, JOBS processes"
+	@echo "make interop    kpsim vs librdkafka (mock cluster, consumer, producer, partitioner) and kcat: the table"
 	@echo "make tidy       reject real clocks/randomness/sockets outside the seams"
 	@echo "make deps-check includes point down the layer stack only"
 	@echo "make compdb     compile_commands.json (needs bear)"

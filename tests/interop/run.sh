@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# run.sh — kpsim against Kafka-protocol peers we did not write (issue 10):
+# Debian's librdkafka (its in-process mock cluster, consumer, producer and
+# murmur2 partitioner) and kcat. Prints a table: case, records sent,
+# records read back, duplicates, reorders, result, seconds.
+#
+#   tests/interop/run.sh --kpsim PATH --helper PATH [--quick] [--table FILE]
+#
+# Parts (tests/interop/rdk_helper.c does the librdkafka side):
+#  1. mock: librdkafka's mock cluster (3 brokers, topic of 4 partitions) is
+#     the broker; `kpsim produce` sends (keyed / unkeyed, idempotence on /
+#     off, every codec), a librdkafka consumer with check.crcs=true reads
+#     everything back: count, content, per-partition order, no duplicates,
+#     keyed records on murmur2's partition. Faults from the mock, fired at a
+#     fraction of the run: Produce NOT_LEADER_FOR_PARTITION and
+#     REQUEST_TIMED_OUT, connections dropped, every partition leader moved,
+#     the leader of partition 0 down and up. This is also cross-decoding
+#     one way: librdkafka decodes (and CRC-checks) the batches kpsim
+#     encoded with each codec.
+#  2. kpsim broker: a librdkafka producer (idempotent, each codec) and kcat
+#     (idempotent, each codec kcat offers) produce to `kpsim broker`; kcat
+#     reads back; on SIGTERM the broker's summary (records it decoded per
+#     partition, producer ids and sequence ranges) must match what kcat
+#     read — cross-decoding the other way: kpsim decodes librdkafka batches.
+#  4. partitioner: 10,000 random byte keys (fixed seed), librdkafka's
+#     rd_kafka_msg_partitioner_murmur2 against `kpsim partition`, for 12
+#     partition counts.
+# --quick (tests/suites/interop.sh, inside `make test`): fewer records and
+# cases, same parts. Loopback only; every wait has a timeout; everything
+# started is killed on exit. Last line: "interop: N passed, M failed".
+set -u
+KPSIM=; HELPER=; QUICK=0; TABLE=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --kpsim) KPSIM=$2; shift 2 ;;
+    --helper) HELPER=$2; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --table) TABLE=$2; shift 2 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -x "$KPSIM" ] && [ -x "$HELPER" ] || { echo "run.sh: need --kpsim and --helper (executables)" >&2; exit 2; }
+command -v kcat >/dev/null || { echo "run.sh: kcat is not installed" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/kpsim-interop.XXXXXX)
+BPID=
+cleanup() {
+  [ -n "$BPID" ] && kill -KILL "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0; failed=0
+rows=()
+row() { # case sent read dups reorders result secs
+  rows+=("$(printf '| %-44s | %7s | %7s | %4s | %8s | %-6s | %5s |' "$@")")
+  if [ "$6" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  printf '%-6s %s (%s s)\n' "$6" "$1" "$7"
+}
+field() { sed -nE "s/.* $1=([^ ]*).*/\1/p" <<<"$2"; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+from_result() { # case line secs log: one table row from a RESULT line
+  local name=$1 line=$2 secs=$3 log=$4 res
+  if [ -z "$line" ]; then
+    row "$name" - - - - FAIL "$secs"; tail -n 20 "$log" | sed 's/^/    /'; return
+  fi
+  res=$(field result "$line")
+  row "$name" "$(field sent "$line")" "$(field read "$line")" "$(field dups "$line")" \
+      "$(field reorders "$line")" "$res" "$secs"
+  if [ "$res" != PASS ]; then grep -vE '^(  |kpsim produce|per-partition)' "$log" | tail -n 15 | sed 's/^/    /'; fi
+}
+
+CODECS=(none gzip snappy lz4 zstd)
+if [ $QUICK = 1 ]; then N=20000; else N=100000; fi
+FN=100000
+SIZE=100; KEYS=1000; P=4
+
+# ---- 1. librdkafka's mock cluster as the broker --------------------------------
+mock_case() { # name, kpsim produce settings (--key-space/--set ...), helper options before --, [count]
+  local name=$1 kp=$2 hopts=$3 n=${4:-$N} log t0 keys=0
+  log="$work/case.$RANDOM.log"
+  [[ "$kp" =~ --key-space\ ([0-9]+) ]] && keys=${BASH_REMATCH[1]}
+  t0=$(date +%s.%N)
+  # shellcheck disable=SC2086
+  timeout 180 "$HELPER" mock --topic t --partitions $P --count "$n" --size $SIZE --key-space $keys \
+      --case x --timeout-ms 150000 $hopts -- \
+      "$KPSIM" produce --bootstrap '{bootstrap}' --topic t --count "$n" --size $SIZE $kp --quiet \
+      >"$log" 2>&1
+  from_result "$name" "$(grep '^RESULT' "$log" | tail -n1)" "$(elapsed "$t0")" "$log"
+  grep -h '^fault ' "$log" | sed 's/^/    /'
+}
+
+fault_case() { mock_case "$1" "$2" "$3" "$FN"; }
+IDEM='--set producer.enable.idempotence=true'
+echo "== 1. kpsim produce -> librdkafka mock cluster (3 brokers, $P partitions), $N records each"
+if [ $QUICK = 1 ]; then
+  mock_case "mock: unkeyed, idempotence off, none"  ""                                              ""
+  mock_case "mock: keyed, idempotence on, gzip"     "--key-space $KEYS $IDEM --set producer.compression.type=gzip" ""
+  mock_case "mock: unkeyed, idempotence on, snappy" "$IDEM --set producer.compression.type=snappy"  ""
+  mock_case "mock: keyed, idempotence off, lz4"     "--key-space $KEYS --set producer.compression.type=lz4" ""
+  mock_case "mock: keyed, idempotence on, zstd"     "--key-space $KEYS $IDEM --set producer.compression.type=zstd" ""
+else
+  for keyed in unkeyed keyed; do
+    for idem in off on; do
+      for z in "${CODECS[@]}"; do
+        kp="--set producer.compression.type=$z"
+        [ $keyed = keyed ] && kp="--key-space $KEYS $kp"
+        [ $idem = on ] && kp="$kp $IDEM"
+        mock_case "mock: $keyed, idempotence $idem, $z" "$kp" ""
+      done
+    done
+  done
+fi
+
+echo "== 1b. the same with the mock's fault injection (idempotence on), $FN records each"
+# Fault cases always send $FN records: the faults fire at fractions of the
+# topic's progress, and a short run could end before the last one.
+INF1='--set producer.max.in.flight.requests.per.connection=1'
+ALLF='--fault not_leader:5@0.15 --fault timed_out:5@0.3 --fault disconnect:2@0.45 --fault leader_move@0.6 --fault broker_down:500@0.75'
+if [ $QUICK = 0 ]; then
+  fault_case "fault: Produce NOT_LEADER x5, in.flight 1"          "--key-space $KEYS $IDEM $INF1 --set producer.compression.type=lz4"    "--fault not_leader:5@0.3"
+  fault_case "fault: Produce REQUEST_TIMED_OUT x5, in.flight 1"   "--key-space $KEYS $IDEM $INF1 --set producer.compression.type=zstd"   "--fault timed_out:5@0.3"
+  fault_case "fault: connection dropped x2, in.flight 1"          "--key-space $KEYS $IDEM $INF1 --set producer.compression.type=gzip"   "--fault disconnect:2@0.3"
+  fault_case "fault: every leader moved, in.flight 1"             "--key-space $KEYS $IDEM $INF1 --set producer.compression.type=snappy" "--fault leader_move@0.4"
+  fault_case "fault: leader down 500 ms, in.flight 1"             "--key-space $KEYS $IDEM $INF1"                                         "--fault broker_down:500@0.5"
+  fault_case "fault: every leader moved, in.flight 5"             "--key-space $KEYS $IDEM --set producer.compression.type=lz4"          "--fault leader_move@0.4"
+  fault_case "fault: leader down 500 ms, in.flight 5"             "--key-space $KEYS $IDEM --set producer.compression.type=zstd"         "--fault broker_down:500@0.5"
+  # The mock appends a batch whose predecessor failed (it checks no sequence
+  # numbers without a transactional.id), so reorders are the broker's doing
+  # here: exactly once is demanded, order is only reported.
+  fault_case "fault: NOT_LEADER x5, in.flight 5 (order not demanded)" "--key-space $KEYS $IDEM --set producer.compression.type=lz4" "--fault not_leader:5@0.3 --allow-reorders"
+  fault_case "fault: all five, in.flight 5 (order not demanded)"  "--key-space $KEYS $IDEM --set producer.compression.type=gzip"         "$ALLF --allow-reorders"
+fi
+fault_case "fault: all five in one run, in.flight 1"     "--key-space $KEYS $IDEM $INF1 --set producer.compression.type=zstd"   "$ALLF"
+fault_case "fault: unkeyed, all five, in.flight 1"       "$IDEM $INF1 --set producer.compression.type=gzip"                     "$ALLF"
+
+# ---- 2. kpsim's broker, librdkafka and kcat as producers -------------------------
+echo "== 2. librdkafka / kcat -> kpsim broker (3 brokers, $P partitions), kcat reads back"
+"$KPSIM" broker --listen 127.0.0.1:0 --brokers 3 --partitions $P >"$work/broker.out" 2>"$work/broker.err" &
+BPID=$!
+PORT=
+for _ in $(seq 1 100); do
+  PORT=$(sed -nE 's/.*listening on 127\.0\.0\.1:([0-9]+)\.\..*/\1/p' "$work/broker.out")
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+B=127.0.0.1:$PORT
+declare -A READ_PER_TOPIC
+readback() { # name topic sent keys: kcat -C reads topic back, helper verifies
+  local name=$1 topic=$2 sent=$3 keys=$4 t0=$5 log line
+  log="$work/rb.$topic.log"
+  timeout 120 kcat -b "$B" -C -t "$topic" -e -o beginning -q -f '%p\t%k\t%s\n' \
+      -X socket.timeout.ms=10000 2>"$log.kcat" \
+    | "$HELPER" verify --count "$N" --size $SIZE --key-space "$keys" --partitions $P --case x >"$log" 2>&1
+  line=$(grep '^RESULT' "$log" | tail -n1)
+  READ_PER_TOPIC[$topic]=$(sed -nE 's/^per-partition: //p' "$log")
+  if [ -n "$line" ] && [ "$(field sent "$line")" != "$sent" ]; then line=${line/result=PASS/result=FAIL}; fi
+  line=${line/ sent=$N / sent=$sent }
+  from_result "$name" "$line" "$(elapsed "$t0")" "$log"
+  cat "$log.kcat" | head -n 5 | sed 's/^/    kcat: /'
+}
+if [ -z "$PORT" ]; then
+  row "kpsim broker starts" - - - - FAIL 0; cat "$work/broker.err"
+else
+  if [ $QUICK = 1 ]; then RCODECS=(gzip zstd); KCODECS=(lz4); else RCODECS=("${CODECS[@]}"); KCODECS=(none gzip snappy lz4 zstd); fi
+  for z in "${RCODECS[@]}"; do
+    t0=$(date +%s.%N)
+    out=$(timeout 120 "$HELPER" produce --bootstrap "$B" --topic "rdk-$z" --count $N --size $SIZE \
+          --key-space $KEYS --codec "$z" --idempotence --case x --timeout-ms 100000 2>"$work/p.err")
+    line=$(grep '^RESULT' <<<"$out")
+    sent=$(field delivered "$line"); [ "$(field result "$line")" = PASS ] || { sent="${sent:-0}!"; cat "$work/p.err" | head -5; }
+    readback "librdkafka producer (idempotent, $z) -> kpsim" "rdk-$z" "$sent" $KEYS "$t0"
+  done
+  awk -v n=$N -v k=$KEYS -v s=$SIZE 'BEGIN { for (i = 0; i < n; i++) { v = i " "; while (length(v) < s) v = v "."
+                                              printf "key-%d:%s\n", i % k, v } }' >"$work/kcat.in"
+  for z in "${KCODECS[@]}"; do
+    t0=$(date +%s.%N)
+    timeout 120 kcat -b "$B" -P -t "kcat-$z" -z "$z" -K: -X enable.idempotence=true -X partitioner=murmur2_random \
+        -X socket.timeout.ms=10000 -X message.timeout.ms=60000 <"$work/kcat.in" 2>"$work/kp.err"
+    rc=$?; sent=$N; [ $rc -eq 0 ] || { sent="0!"; head -n 5 "$work/kp.err"; }
+    readback "kcat -P (idempotent, $z) -> kpsim" "kcat-$z" "$sent" $KEYS "$t0"
+  done
+  # the broker's own account: SIGTERM, then its summary per partition
+  kill -TERM "$BPID"
+  for _ in $(seq 1 100); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$BPID" 2>/dev/null; wait "$BPID"; brc=$?; BPID=
+  for topic in "${!READ_PER_TOPIC[@]}"; do
+    want=${READ_PER_TOPIC[$topic]}
+    got=$(awk -v t="$topic" '
+      $0 ~ "^" t "-[0-9]+: " { split($1, a, "-"); p = a[length(a)] + 0; sub(":", "", p)
+                               for (i = 1; i <= NF; i++) if ($i == "records") { n[p] = $(i - 1); break }
+                               cur = p; next }
+      /^  producer / && cur != "" { if ($3 + 0 != n[cur] || $6 != "0.." (n[cur] - 1)) bad = 1; np[cur]++; next }
+      /^[^ ]/ { cur = "" }
+      END { out = ""; for (p = 0; p < 64; p++) if (p in n) { out = out (out == "" ? "" : " ") p "=" n[p]
+                                                              if (n[p] > 0 && np[p] != 1) bad = 1 }
+            print out (bad ? " SEQUENCES-WRONG" : "") }' "$work/broker.out")
+    sum_want=$(tr ' ' '\n' <<<"$want" | awk -F= '{ s += $2 } END { print s + 0 }')
+    sum_got=$(tr ' ' '\n' <<<"$got" | awk -F= '$2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }')
+    res=PASS; [ "$got" = "$want" ] && [ $brc -eq 0 ] || res=FAIL
+    row "kpsim broker summary agrees: $topic" "$sum_want" "$sum_got" 0 0 $res -
+    [ $res = PASS ] || echo "    kcat read per partition: $want; broker summary: $got (broker exit $brc)"
+  done
+fi
+
+# ---- 4. the partitioner ------------------------------------------------------------
+echo "== 4. murmur2 partitioner: librdkafka vs kpsim partition"
+t0=$(date +%s.%N)
+"$HELPER" partitioner --kpsim "$KPSIM" --keys 10000 --seed 42 >"$work/part.log" 2>&1
+grep '^partitioner:' "$work/part.log" | sed 's/^/    /'
+from_result "partitioner: 10000 random keys x 12 partition counts" "$(grep '^RESULT' "$work/part.log")" "$(elapsed "$t0")" "$work/part.log"
+
+# ---- the table -------------------------------------------------------------------------
+{
+  echo
+  printf '| %-44s | %7s | %7s | %4s | %8s | %-6s | %5s |\n' case sent "read" dups reorders result s
+  printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" ---------: ---------: ------: ----------: -------- ------:
+  printf '%s\n' "${rows[@]}"
+  echo
+} | tee ${TABLE:+"$TABLE"}
+echo "interop: $passed passed, $failed failed"
+[ $failed -eq 0 ]
