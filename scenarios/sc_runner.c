@@ -1041,23 +1041,13 @@ static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
     conf.brokers = cl ? cl->brokers : 3;
     conf.port_base = SC_PORT_BASE;
     snprintf(conf.host, sizeof conf.host, "localhost");
+    /* broker settings by their Kafka names (the loader validated them
+     * with the same function) */
     for (size_t i = 0; cl && i < cl->n_broker_setting; i++) {
-        const char *k = cl->broker_setting[i]->key, *v = cl->broker_setting[i]->value;
-        long long x = strtoll(v, NULL, 10);
-        bool b = !strcmp(v, "true") || !strcmp(v, "1");
-        if (!strcmp(k, "message.max.bytes")) conf.message_max_bytes = (int32_t)x;
-        else if (!strcmp(k, "min.insync.replicas")) conf.min_insync_replicas = (int32_t)x;
-        else if (!strcmp(k, "unclean.leader.election.enable")) conf.unclean_leader_election = b;
-        else if (!strcmp(k, "replica.lag.time.max.ms")) conf.replica_lag_time_max_ms = x;
-        else if (!strcmp(k, "replica.fetch.wait.max.ms")) conf.replica_fetch_interval_us = x * 1000;
-        else if (!strcmp(k, "kpsim.replica.lag.ms")) conf.replica_lag_us = x * 1000;
-        else if (!strcmp(k, "auto.create.topics.enable")) conf.auto_create_topics = b;
-        else if (!strcmp(k, "num.partitions")) conf.num_partitions = (int32_t)x;
-        else if (!strcmp(k, "default.replication.factor")) conf.default_replication_factor = (int32_t)x;
-        else if (!strcmp(k, "quota.producer.default")) conf.produce_quota_bytes_per_sec = x;
-        else if (!strcmp(k, "log.message.timestamp.type")) conf.log_append_time = !strcmp(v, "LogAppendTime");
-        else if (!strcmp(k, "transaction.max.timeout.ms")) conf.transaction_max_timeout_ms = x;
-        else if (!strcmp(k, "socket.request.max.bytes")) conf.socket_request_max_bytes = x;
+        char errbuf[256];
+        if (bm_config_set(&conf, cl->broker_setting[i]->key, cl->broker_setting[i]->value, errbuf,
+                          sizeof errbuf) != KP_ERR_NONE)
+            return sc_build_fail(w, "broker setting %s: %s", cl->broker_setting[i]->key, errbuf);
     }
     kp_env env = {
         .clock = sn_clock(w->net),
@@ -1083,12 +1073,18 @@ static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
     }
     for (size_t t = 0; cl && t < cl->n_topic; t++) {
         const Kpsim__Topic *tp = cl->topic[t];
-        kp_err e = bm_cluster_create_topic(w->cluster, tp->name, tp->partitions, tp->replication_factor);
+        bm_topic_config tc;
+        bm_topic_config_defaults(&tc);
+        for (size_t k = 0; k < tp->n_setting; k++) {
+            char errbuf[256];
+            if (bm_topic_config_set(&tc, tp->setting[k]->key, tp->setting[k]->value, errbuf, sizeof errbuf) !=
+                KP_ERR_NONE)
+                return sc_build_fail(w, "topic %s setting %s: %s", tp->name, tp->setting[k]->key, errbuf);
+        }
+        kp_err e = bm_cluster_create_topic_with(w->cluster, tp->name, tp->partitions, tp->replication_factor, &tc);
         if (e != KP_ERR_NONE)
             return sc_build_fail(w, "topic %s: %s", tp->name, kp_err_name(e));
         sc_topic_index(w, tp->name);
-        for (size_t k = 0; k < tp->n_setting; k++)
-            sc_set_broker_setting(w, tp->setting[k]->key, tp->setting[k]->value);
     }
     sn_timer_init(&w->broker_timer, sc_broker_fire, w);
     sc_broker_kick(w);
