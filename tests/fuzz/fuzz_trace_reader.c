@@ -8,8 +8,10 @@
  *      must come with a message naming an offset inside the input;
  *   2. loaded whole with rp_trace_load_mem; when it loads, it is printed as
  *      text, JSON Lines and Perfetto JSON into /dev/null (span pairing,
- *      escaping of hostile strings), and re-written through the writer and
- *      read back: the second read must give the same number of events;
+ *      escaping of hostile strings), records 0 and 1 and batch 1 are
+ *      selected and told in both languages (the record-number model, split
+ *      chains, templates), and the trace is re-written through the writer
+ *      and read back: the second read must give the same number of events;
  *   3. never: no report (gnuplot is a process; out of scope for a fuzzer).
  * Seeds: tests/fuzz/corpus/trace_reader/ (the synthetic fixture, cut and
  * whole).
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rp_explain.h"
 #include "rp_format.h"
 #include "rp_trace.h"
 
@@ -68,6 +71,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         rp_json_header(out, &t->header);
         rp_format_perfetto(out, t);
+        for (int k = 0; k < 3; k++) {
+            rp_explain_sel sel;
+            int rc = k < 2 ? rp_explain_select_record(t, NULL, k, &sel)
+                           : rp_explain_select_batch(t, NULL, 1, &sel);
+            if (rc == 0) {
+                rp_explain_print(out, t, &sel, rp_phrasebook_get(k == 1 ? "zh" : "en"));
+                rp_explain_sel_free(&sel);
+            }
+        }
         /* re-write and read back */
         char *buf = NULL;
         size_t len = 0;
