@@ -214,6 +214,58 @@ static void explain_tells_wakeup_ready_replication_and_high_watermark(void **sta
     rp_trace_free(t);
 }
 
+/* The story of a record names the pipeline's steps in the order the Java
+ * producer takes them, and it is stable: the text for record 17 (split on
+ * the way) in both languages is the committed golden text
+ * (KP_REGEN_FIXTURES=1 rewrites it, from the repo root). */
+static void explain_steps_come_in_pipeline_order_and_stay_stable(void **state) {
+    (void)state;
+    rp_trace *t = rp_fixture_trace();
+    rp_explain_sel s;
+    assert_int_equal(rp_explain_select_record(t, NULL, 2, &s), 0);
+    char *en = tell(t, &s, "en");
+    static const char *const steps[] = {
+        "BufferPool.allocate", "RecordAccumulator.append", "KafkaProducer.send",
+        "RecordAccumulator.append", "RecordAccumulator.ready", "RecordAccumulator.drain",
+        "NetworkClient.doSend", "KafkaApis.handleProduceRequest", "Log.append",
+        "NetworkClient.handleCompletedReceives", "Sender.completeBatch", "ProducerBatch.done",
+        "BufferPool.deallocate",
+    };
+    const char *at = en;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        const char *next = strstr(at, steps[i]);
+        if (!next)
+            fail_msg("step %zu (%s) missing or out of order", i, steps[i]);
+        at = next + strlen(steps[i]);
+    }
+    free(en);
+    rp_explain_sel_free(&s);
+    static const char *const langs[] = {"en", "zh"};
+    assert_int_equal(rp_explain_select_record(t, NULL, 17, &s), 0);
+    for (int l = 0; l < 2; l++) {
+        char *text = tell(t, &s, langs[l]);
+        char path[96];
+        snprintf(path, sizeof path, "tests/data/traces/synthetic.record17.%s.txt", langs[l]);
+        if (getenv("KP_REGEN_FIXTURES")) {
+            FILE *g = fopen(path, "wb");
+            assert_non_null(g);
+            fputs(text, g);
+            fclose(g);
+        }
+        FILE *g = fopen(path, "rb");
+        if (!g)
+            fail_msg("%s missing (run from the repo root; KP_REGEN_FIXTURES=1 writes it)", path);
+        static char golden[16384];
+        size_t n = fread(golden, 1, sizeof golden - 1, g);
+        fclose(g);
+        golden[n] = 0;
+        assert_string_equal(text, golden);
+        free(text);
+    }
+    rp_explain_sel_free(&s);
+    rp_trace_free(t);
+}
+
 static void explain_unknown_kinds_use_the_fallback(void **state) {
     (void)state;
     rp_trace *t = rp_fixture_trace();
@@ -244,6 +296,7 @@ int main(void) {
         cmocka_unit_test(explain_record_in_a_split_batch_includes_the_pieces),
         cmocka_unit_test(explain_record_through_a_fault_and_a_retry),
         cmocka_unit_test(explain_tells_wakeup_ready_replication_and_high_watermark),
+        cmocka_unit_test(explain_steps_come_in_pipeline_order_and_stay_stable),
         cmocka_unit_test(explain_unknown_kinds_use_the_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
