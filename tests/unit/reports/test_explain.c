@@ -210,6 +210,7 @@ static void explain_tells_wakeup_ready_replication_and_high_watermark(void **sta
     char *zh = tell(t, &s, "zh");
     assert_non_null(strstr(zh, "Follower 2 把 t-0 复制到偏移量 8。"));
     assert_non_null(strstr(zh, "Broker 1 上 t-0 的高水位到达 8。"));
+    free(zh);
     rp_explain_sel_free(&s);
     rp_trace_free(t);
 }
