@@ -77,6 +77,12 @@
 
 /* ---- small utilities ---------------------------------------------------- */
 
+static int64_t hp_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t hp_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -114,6 +120,8 @@ static void hp_on_signal(int sig) { hp_stop_signal = sig; }
 
 /* ---- the verifier ----------------------------------------------------- */
 
+static int64_t hp_wall_start; /* wall clock (ms) when the helper started */
+
 typedef struct vf_state {
     int64_t count;         /* records expected: sequence numbers 0..count-1 */
     int32_t size;          /* --size of the producer */
@@ -123,6 +131,9 @@ typedef struct vf_state {
     int64_t last[VF_MAX_PARTITIONS];   /* highest number read per partition, -1 none */
     int64_t per_part[VF_MAX_PARTITIONS];
     int64_t read, dups, reorders, bad_content, bad_key, bad_partition, out_of_range;
+    /* timestamps (consumer only): CreateTime within [ts_lo, ts_hi] ms since
+     * the epoch, i.e. the producer's wall clock during this run */
+    int64_t ts_lo, ts_hi, ts_checked, ts_bad, ts_example;
     int shown;             /* problems printed so far (at most 10) */
     char *expect;          /* scratch: the expected value */
 } vf_state;
@@ -139,6 +150,8 @@ static void vf_init(vf_state *v, int64_t count, int32_t size, int32_t key_space,
         hp_die("out of memory");
     for (int i = 0; i < VF_MAX_PARTITIONS; i++)
         v->last[i] = -1;
+    v->ts_lo = hp_wall_start - 300000; /* 5 minutes of slack either side */
+    v->ts_hi = hp_wall_ms() + 3600000;
 }
 
 static void vf_free(vf_state *v) {
@@ -224,6 +237,22 @@ static void vf_add(vf_state *v, int32_t partition, const char *key, size_t keyle
     }
 }
 
+/* A record's timestamp as the consumer saw it. Kafka's CreateTime is the
+ * producer's wall clock in ms since the epoch (KafkaProducer.doSend takes
+ * time.milliseconds(), i.e. System.currentTimeMillis()). Counted apart
+ * from `bad`: its own table row judges it. */
+static void vf_timestamp(vf_state *v, rd_kafka_timestamp_type_t type, int64_t ts) {
+    v->ts_checked++;
+    if (type != RD_KAFKA_TIMESTAMP_CREATE_TIME || ts < v->ts_lo || ts > v->ts_hi) {
+        if (v->ts_bad++ == 0) {
+            v->ts_example = ts;
+            fprintf(stderr, "verify: record timestamp %" PRId64 " (%s) is not a CreateTime between %" PRId64
+                            " and %" PRId64 " (wall clock ms around this run)\n",
+                    ts, type == RD_KAFKA_TIMESTAMP_CREATE_TIME ? "CreateTime" : "not CreateTime", v->ts_lo, v->ts_hi);
+        }
+    }
+}
+
 static int64_t vf_missing(const vf_state *v) {
     int64_t m = 0;
     for (int64_t i = 0; i < v->count; i++)
@@ -256,8 +285,10 @@ static bool vf_report(vf_state *v, const char *case_name, bool extra_ok, const c
     int64_t bad = v->bad_content + v->bad_key + v->bad_partition + v->out_of_range;
     bool pass = extra_ok && missing == 0 && v->dups == 0 && (v->reorders == 0 || vf_allow_reorders) && bad == 0 && v->read == v->count;
     printf("RESULT case=%s sent=%" PRId64 " read=%" PRId64 " dups=%" PRId64 " reorders=%" PRId64
-           " missing=%" PRId64 " bad=%" PRId64 " result=%s%s%s\n",
-           case_name, v->count, v->read, v->dups, v->reorders, missing, bad, pass ? "PASS" : "FAIL",
+           " missing=%" PRId64 " bad=%" PRId64 " ts_checked=%" PRId64 " ts_bad=%" PRId64 " ts_example=%" PRId64
+           " result=%s%s%s\n",
+           case_name, v->count, v->read, v->dups, v->reorders, missing, bad, v->ts_checked, v->ts_bad,
+           v->ts_example, pass ? "PASS" : "FAIL",
            note && *note ? " note=" : "", note ? note : "");
     fflush(stdout);
     return pass;
@@ -385,6 +416,9 @@ static bool hp_consume(const char *bootstrap, const hp_common *c, vf_state *v) {
             if (m->partition >= 0 && m->partition < np)
                 eof[m->partition] = false;
             vf_add(v, m->partition, m->key, m->key_len, m->payload, m->len);
+            rd_kafka_timestamp_type_t tt;
+            int64_t ts = rd_kafka_message_timestamp(m, &tt);
+            vf_timestamp(v, tt, ts);
         }
         rd_kafka_message_destroy(m);
     }
@@ -1000,6 +1034,7 @@ int main(int argc, char **argv) {
         else
             hp_die("unknown option %s", a);
     }
+    hp_wall_start = hp_wall_ms();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = hp_on_signal;

@@ -27,7 +27,10 @@
 #     partition counts.
 # --quick (tests/suites/interop.sh, inside `make test`): fewer records and
 # cases, same parts. Loopback only; every wait has a timeout; everything
-# started is killed on exit. Last line: "interop: N passed, M failed".
+# started is killed on exit. Result per row: PASS, FAIL, or for a row listed
+# in KNOWN_DEFECTS (a kpsim defect written down in the README) KNOWN while
+# it fails and FIXED once it passes. Last line: "interop: N passed, M failed"
+# (KNOWN rows are in neither count).
 set -u
 KPSIM=; HELPER=; QUICK=0; TABLE=
 while [ $# -gt 0 ]; do
@@ -51,12 +54,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-passed=0; failed=0
+passed=0; failed=0; known=0
 rows=()
+# Known kpsim defects (README "Interoperability", findings): a row named
+# here that fails is reported as KNOWN and not counted as failed; one that
+# passes is reported as FIXED (counted as passed) so the entry can go.
+KNOWN_DEFECTS=("record timestamps: kpsim produce -> mock, CreateTime = wall clock")
 row() { # case sent read dups reorders result secs
-  rows+=("$(printf '| %-44s | %7s | %7s | %4s | %8s | %-6s | %5s |' "$@")")
-  if [ "$6" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-  printf '%-6s %s (%s s)\n' "$6" "$1" "$7"
+  local res=$6 k
+  for k in "${KNOWN_DEFECTS[@]}"; do
+    if [ "$k" = "$1" ]; then [ "$res" = PASS ] && res=FIXED || res=KNOWN; fi
+  done
+  rows+=("$(printf '| %-62s | %7s | %7s | %4s | %8s | %-6s | %5s |' "$1" "$2" "$3" "$4" "$5" "$res" "$7")")
+  case $res in
+    PASS|FIXED) passed=$((passed + 1)) ;;
+    KNOWN) known=$((known + 1)) ;;
+    *) failed=$((failed + 1)) ;;
+  esac
+  printf '%-6s %s (%s s)\n' "$res" "$1" "$7"
 }
 field() { sed -nE "s/.* $1=([^ ]*).*/\1/p" <<<"$2"; }
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -87,9 +102,15 @@ mock_case() { # name, kpsim produce settings (--key-space/--set ...), helper opt
       --case x --timeout-ms 150000 $hopts -- \
       "$KPSIM" produce --bootstrap '{bootstrap}' --topic t --count "$n" --size $SIZE $kp --quiet \
       >"$log" 2>&1
-  from_result "$name" "$(grep '^RESULT' "$log" | tail -n1)" "$(elapsed "$t0")" "$log"
+  line=$(grep '^RESULT' "$log" | tail -n1)
+  from_result "$name" "$line" "$(elapsed "$t0")" "$log"
   grep -h '^fault ' "$log" | sed 's/^/    /'
+  TS_CHECKED=$((TS_CHECKED + $(field ts_checked "$line" | grep -E '^[0-9]+$' || echo 0)))
+  TS_BAD=$((TS_BAD + $(field ts_bad "$line" | grep -E '^[0-9]+$' || echo 0)))
+  [ -z "$TS_EX" ] && [ "$(field ts_bad "$line")" != 0 ] && TS_EX=$(field ts_example "$line")
+  return 0
 }
+TS_CHECKED=0; TS_BAD=0; TS_EX=
 
 fault_case() { mock_case "$1" "$2" "$3" "$FN"; }
 IDEM='--set producer.enable.idempotence=true'
@@ -134,6 +155,19 @@ if [ $QUICK = 0 ]; then
 fi
 fault_case "fault: all five in one run, in.flight 1"     "--key-space $KEYS $IDEM $INF1 --set producer.compression.type=zstd"   "$ALLF"
 fault_case "fault: unkeyed, all five, in.flight 1"       "$IDEM $INF1 --set producer.compression.type=gzip"                     "$ALLF"
+
+# Record timestamps: CreateTime is the producer's wall clock in ms since the
+# epoch. Control: librdkafka's own producer through the same check.
+t0=$(date +%s.%N)
+timeout 60 "$HELPER" mock --topic t --partitions $P --count 1000 --size $SIZE --case x --timeout-ms 50000 -- \
+    "$HELPER" produce --bootstrap '{bootstrap}' --topic t --count 1000 --size $SIZE --case p >"$work/ts.log" 2>&1
+line=$(grep '^RESULT case=x' "$work/ts.log")
+c=$(field ts_checked "$line"); b=$(field ts_bad "$line")
+res=FAIL; [ -n "$c" ] && [ "$c" -gt 0 ] && [ "$b" = 0 ] && [ "$(field result "$line")" = PASS ] && res=PASS
+row "record timestamps: librdkafka -> mock (control)" "${c:-0}" "$(( ${c:-0} - ${b:-0} ))" - - $res "$(elapsed "$t0")"
+res=FAIL; [ $TS_CHECKED -gt 0 ] && [ $TS_BAD = 0 ] && res=PASS
+row "record timestamps: kpsim produce -> mock, CreateTime = wall clock" $TS_CHECKED $((TS_CHECKED - TS_BAD)) - - $res -
+[ $TS_BAD = 0 ] || echo "    $TS_BAD of $TS_CHECKED records carry a timestamp outside the run's wall-clock window, e.g. $TS_EX ms (now: $(date +%s%3N) ms)"
 
 # ---- 2. kpsim's broker, librdkafka and kcat as producers -------------------------
 echo "== 2. librdkafka / kcat -> kpsim broker (3 brokers, $P partitions), kcat reads back"
@@ -185,7 +219,7 @@ else
   kill -TERM "$BPID"
   for _ in $(seq 1 100); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.05; done
   kill -KILL "$BPID" 2>/dev/null; wait "$BPID"; brc=$?; BPID=
-  for topic in "${!READ_PER_TOPIC[@]}"; do
+  for topic in $(printf '%s\n' "${!READ_PER_TOPIC[@]}" | sort); do
     want=${READ_PER_TOPIC[$topic]}
     got=$(awk -v t="$topic" '
       $0 ~ "^" t "-[0-9]+: " { split($1, a, "-"); p = a[length(a)] + 0; sub(":", "", p)
@@ -214,10 +248,11 @@ from_result "partitioner: 10000 random keys x 12 partition counts" "$(grep '^RES
 # ---- the table -------------------------------------------------------------------------
 {
   echo
-  printf '| %-44s | %7s | %7s | %4s | %8s | %-6s | %5s |\n' case sent "read" dups reorders result s
-  printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" ---------: ---------: ------: ----------: -------- ------:
+  printf '| %-62s | %7s | %7s | %4s | %8s | %-6s | %5s |\n' case sent "read" dups reorders result s
+  printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..64})" --------: --------: -----: ---------: -------- ------:
   printf '%s\n' "${rows[@]}"
   echo
 } | tee ${TABLE:+"$TABLE"}
+[ $known -gt 0 ] && echo "interop: $known known kpsim defect(s) reported as KNOWN (see the README's interoperability section)"
 echo "interop: $passed passed, $failed failed"
 [ $failed -eq 0 ]
