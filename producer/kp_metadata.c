@@ -577,9 +577,13 @@ static md_topic *md_find(const kp_metadata *md, const char *topic) {
     return NULL;
 }
 
-/* requestUpdateForNewTopics: lastRefresh := 0 lets the update go at once. */
+/* requestUpdateForNewTopics: Java sets lastRefreshMs = 0, which on its
+ * wall clock means "long ago", so the update may go at once. kpsim's clock
+ * starts at 0, where 0 would mean "just now" and the new topic would wait a
+ * whole retry.backoff.ms; KP_MD_LONG_AGO keeps Java's meaning. */
+#define KP_MD_LONG_AGO (INT64_MIN / 4)
 static void request_update_for_new_topics(kp_metadata *md, int64_t now, const char *why) {
-    md->last_refresh_ms = 0;
+    md->last_refresh_ms = KP_MD_LONG_AGO;
     md->need_update = true;
     md_emit(md, KP_EV_METADATA_UPDATE_REQUESTED, now, NULL, md->version, why);
 }

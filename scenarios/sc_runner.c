@@ -309,9 +309,17 @@ static void sc_digest_event(sc_world *w, const kp_event *ev) {
     w->digest = sc_digest_str(h, ev->detail);
 }
 
-static void sc_on_event(void *ctx, const kp_event *ev) {
+static void sc_on_event(void *ctx, const kp_event *in) {
     sc_obs *o = ctx;
     sc_world *w = o->w;
+    /* Every event is reported synchronously, as it happens; the producer
+     * decides in milliseconds (as Java does) and stamps some events with
+     * its millisecond clock. The trace is the harness's record, so it
+     * carries the world's microsecond time and never goes backwards. */
+    kp_event stamped = *in;
+    if (w->net)
+        stamped.time_us = sn_now(w->net);
+    const kp_event *ev = &stamped;
     w->events++;
     sc_digest_event(w, ev);
     sc_count_event(w, o, ev);

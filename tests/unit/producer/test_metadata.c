@@ -71,6 +71,18 @@ static void metadata_update_bumps_version_and_clears_need(void **state) {
 }
 
 /* MetadataTest.testFailedUpdate */
+/* requestUpdateForNewTopics means "refresh now" even at the very start of
+ * the clock (kpsim's time begins at 0, Java's lastRefreshMs = 0 is 1970). */
+static void metadata_new_topic_at_time_zero_updates_at_once(void **state) {
+    (void)state;
+    kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
+    kp_metadata_update(md, one_topic("x", 1), 0); /* the bootstrap update at t=0 */
+    kp_metadata_add(md, "a", 0);
+    assert_int_equal(kp_metadata_time_to_allow_update(md, 0), 0);
+    assert_int_equal(kp_metadata_time_to_next_update(md, 0), 0);
+    kp_metadata_destroy(md);
+}
+
 static void metadata_failed_update_only_moves_last_refresh(void **state) {
     (void)state;
     kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
@@ -116,7 +128,7 @@ static void metadata_unused_topics_expire_at_the_next_update(void **state) {
     int64_t t0 = 1000;
     kp_metadata_add(md, "a", t0);
     assert_true(kp_metadata_update_requested(md));
-    assert_int_equal(kp_metadata_last_refresh(md), 0); /* new topic: update at once */
+    assert_int_equal(kp_metadata_time_to_next_update(md, t0), 0); /* new topic: update at once */
     kp_metadata_update(md, one_topic("a", 1), t0);
     assert_true(kp_metadata_contains_topic(md, "a"));
     /* not used for TOPIC_EXPIRY_MS: gone at the next update after that */
@@ -334,6 +346,7 @@ int main(void) {
         cmocka_unit_test(metadata_time_to_next_update_honours_backoff_and_age),
         cmocka_unit_test(metadata_update_bumps_version_and_clears_need),
         cmocka_unit_test(metadata_failed_update_only_moves_last_refresh),
+        cmocka_unit_test(metadata_new_topic_at_time_zero_updates_at_once),
         cmocka_unit_test(metadata_empty_nodes_response_is_a_failed_update),
         cmocka_unit_test(metadata_unused_topics_expire_at_the_next_update),
         cmocka_unit_test(metadata_topics_keep_first_use_order),
