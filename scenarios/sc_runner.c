@@ -417,9 +417,13 @@ static void sc_bconn_event(void *ctx, kp_conn *c, kp_conn_event ev, kp_err err) 
     switch (ev) {
     case KP_CONN_EV_READABLE: {
         uint8_t buf[16384];
-        for (;;) {
+        /* broker_mock may close the connection from inside bm_conn_feed
+         * (with acks=0 a 2.1 broker closes it on a produce error: the
+         * client's only signal to refresh metadata); simnet has then
+         * released it, so look before reading again */
+        while (!b->dead && b->bc) {
             ssize_t n = sn_conn_recv(c, buf, sizeof buf);
-            if (n <= 0 || b->dead || !b->bc)
+            if (n <= 0)
                 break;
             bm_conn_feed(b->bc, buf, (size_t)n);
         }
