@@ -21,6 +21,7 @@ static const char *const sc_inv_names[SC_INV_COUNT] = {
     [SC_INV_DELIVERY_TIMEOUT] = "delivery_timeout_bound",
     [SC_INV_BUFFER_POOL_WHOLE] = "buffer_pool_whole",
     [SC_INV_FLUSH_COMPLETES] = "flush_completes_sends",
+    [SC_INV_TXN_READ_COMMITTED] = "txn_read_committed",
 };
 
 static const char *const sc_anom_names[SC_ANOM_COUNT] = {
@@ -66,6 +67,13 @@ enum {
     SC_REC_RETURNED = 1 << 4
 };
 
+/* sc_rec.txn bits */
+enum {
+    SC_TXN_MEMBER = 1 << 0,    /* in a transaction with a known outcome */
+    SC_TXN_COMMITTED = 1 << 1, /* ... which committed */
+    SC_TXN_VISIBLE = 1 << 2    /* seen by read_committed at least once */
+};
+
 /* One record's digest: 20 bytes (it was 32; at 10 million records that is
  * 200 MB instead of 320 MB).
  *
@@ -77,7 +85,8 @@ enum {
  *                holds both. Two 32-bit halves keep the struct 4-aligned.
  *   8      4    kv_hash   sc_kv_hash of what was sent
  *   12     4    partition from the callback, -1 if none
- *   16     2    err       callback (or synchronous) error
+ *   16     1    err       callback (or synchronous) error (kp_err fits -128..127)
+ *   17     1    txn       SC_TXN_* bits (transactions and read_committed)
  *   18     1    topic     topic index from the callback (-1..127), -1 if none
  *   19     1    state     bits 0..4 SC_REC_* flags, bits 5..7 callbacks seen
  *                         (saturating at 7)
@@ -86,7 +95,8 @@ typedef struct sc_rec {
     uint32_t when_lo, when_hi;
     uint32_t kv_hash;
     int32_t partition;
-    int16_t err;
+    int8_t err;
+    uint8_t txn;
     int8_t topic;
     uint8_t state;
 } sc_rec;
@@ -129,6 +139,8 @@ typedef struct sc_prod {
     int64_t scan_max_seq;
     /* every record below this has completed (callback or sync failure) */
     int64_t done_prefix;
+    /* log scan: highest seq a read_committed reader saw in this partition */
+    int64_t scan_max_visible;
 } sc_prod;
 
 #define SC_MAX_ERRS 128 /* index: err - KP_ERR__LOCAL_MIN */
@@ -391,7 +403,7 @@ void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err) {
     sc_rec *r = sc_rec_get(ck, p, seq);
     assert(r);
     r->state |= SC_REC_SYNC_FAILED;
-    r->err = (int16_t)err;
+    r->err = (int8_t)err;
     ck->counts.sync_failed++;
     sc_count_err(ck, err);
 }
@@ -424,7 +436,7 @@ void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, i
                      ": callback at %.3f ms, close returned at %.3f ms", p, seq,
                      now / 1000.0, pr->closed_us / 1000.0);
     assert(topic >= -1 && topic <= INT8_MAX && "topic indices fit the digest's byte");
-    r->err = (int16_t)err;
+    r->err = (int8_t)err;
     r->topic = (int8_t)topic;
     r->partition = partition;
     sc_rec_set_when(r, err == KP_ERR_NONE ? offset : -1);
@@ -492,12 +504,55 @@ static void sc_scan_switch(sc_checker *ck, int32_t topic, int32_t partition) {
         return;
     ck->scan_topic = topic;
     ck->scan_partition = partition;
-    for (int i = 0; i < ck->np; i++)
+    for (int i = 0; i < ck->np; i++) {
         ck->prods[i].scan_max_seq = -1;
+        ck->prods[i].scan_max_visible = -1;
+    }
+}
+
+void sc_checker_on_txn_end(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq, bool committed) {
+    assert(p >= 0 && p < ck->np);
+    sc_prod *pr = &ck->prods[p];
+    if (to_seq > pr->n)
+        to_seq = pr->n;
+    for (int64_t q = from_seq < 0 ? 0 : from_seq; q < to_seq; q++) {
+        pr->recs[q].txn |= SC_TXN_MEMBER;
+        if (committed)
+            pr->recs[q].txn |= SC_TXN_COMMITTED;
+    }
+}
+
+/* The read_committed half of the log scan. */
+static void sc_txn_view(sc_checker *ck, sc_prod *pr, sc_rec *r, int p, int64_t seq, int32_t topic,
+                        int32_t partition, int64_t offset, bool committed_view) {
+    if (!(r->txn & SC_TXN_MEMBER) || !committed_view)
+        return;
+    sc_inv_result *res = &ck->res[SC_INV_TXN_READ_COMMITTED];
+    res->checked++;
+    if (!(r->txn & SC_TXN_COMMITTED))
+        sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "topic %d partition %d offset %" PRId64
+                     ": producer %d record %" PRId64 " of an aborted transaction is visible to read_committed",
+                     topic, partition, offset, p, seq);
+    else if (r->txn & SC_TXN_VISIBLE)
+        sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "topic %d partition %d offset %" PRId64
+                     ": producer %d record %" PRId64 " is visible to read_committed twice",
+                     topic, partition, offset, p, seq);
+    else if (seq < pr->scan_max_visible)
+        sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "topic %d partition %d offset %" PRId64
+                     ": producer %d record %" PRId64 " is read after record %" PRId64 " (read_committed)",
+                     topic, partition, offset, p, seq, pr->scan_max_visible);
+    r->txn |= SC_TXN_VISIBLE;
+    if (seq > pr->scan_max_visible)
+        pr->scan_max_visible = seq;
 }
 
 void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            kp_slice key, kp_slice value) {
+    sc_checker_log_record_txn(ck, topic, partition, offset, key, value, true);
+}
+
+void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                               kp_slice key, kp_slice value, bool committed_view) {
     sc_scan_switch(ck, topic, partition);
     ck->counts.log_records++;
     int p;
@@ -544,6 +599,7 @@ void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int
     if (r->err == KP_ERR_NONE && sc_rec_ncb(r) && sc_rec_offset(r) == offset && r->partition == partition &&
         r->topic == topic)
         r->state |= SC_REC_AT_OFFSET;
+    sc_txn_view(ck, pr, r, p, seq, topic, partition, offset, committed_view);
 }
 
 void sc_checker_finish(sc_checker *ck) {
@@ -555,6 +611,11 @@ void sc_checker_finish(sc_checker *ck) {
         for (int64_t seq = 0; seq < pr->n; seq++) {
             sc_rec *r = &pr->recs[seq];
             ck->res[SC_INV_ONE_CALLBACK].checked++;
+            if ((r->txn & SC_TXN_COMMITTED) && !(r->txn & SC_TXN_VISIBLE)) {
+                ck->res[SC_INV_TXN_READ_COMMITTED].checked++;
+                sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "producer %d record %" PRId64
+                             ": its transaction committed but read_committed does not see it", p, seq);
+            }
             if (!(r->state & SC_REC_SYNC_FAILED) && sc_rec_ncb(r) == 0) {
                 ck->counts.missing_callbacks++;
                 sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64

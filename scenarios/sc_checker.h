@@ -24,6 +24,10 @@
  *   buffer_pool_whole        the producer's buffer pool is whole after close
  *   flush_completes_sends    when flush() completes, every record sent before
  *                            it has had its callback (KafkaProducer.flush)
+ *   txn_read_committed       with transactions: a read_committed view of the
+ *                            final logs holds exactly the records of the
+ *                            committed transactions, once each, in send order
+ *                            per partition; no record of an aborted one
  *
  * Anomalies are measured whether or not an invariant is on: reordered
  * records, duplicate copies, acknowledged-but-lost records. A scenario that
@@ -54,6 +58,7 @@ typedef enum sc_invariant {
     SC_INV_DELIVERY_TIMEOUT,
     SC_INV_BUFFER_POOL_WHOLE,
     SC_INV_FLUSH_COMPLETES,
+    SC_INV_TXN_READ_COMMITTED,
     SC_INV_COUNT
 } sc_invariant;
 
@@ -116,6 +121,10 @@ void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, i
 /* flush() was called after `upto` sends of producer p / it completed. */
 void sc_checker_on_flush_begin(sc_checker *ck, int p, int64_t upto, kp_time_us now);
 void sc_checker_on_flush_done(sc_checker *ck, int p, int64_t upto, kp_time_us now);
+/* A transaction of producer p holding records [from_seq, to_seq) ended:
+ * committed (commitTransaction succeeded) or aborted. A transaction whose
+ * outcome is unknown (a fatal error) is not reported. */
+void sc_checker_on_txn_end(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq, bool committed);
 /* close() returned for producer p (after this no callback is legal). */
 void sc_checker_on_closed(sc_checker *ck, int p, kp_time_us now);
 /* Pool accounting after close: available vs total bytes. */
@@ -129,6 +138,11 @@ void sc_checker_on_pool(sc_checker *ck, int p, int64_t available, int64_t total)
  * and otherwise ignored (control batches, other writers). */
 void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            kp_slice key, kp_slice value);
+/* The same with the record's transactional state: `committed_view` is
+ * whether a read_committed reader sees it (non-transactional, or its
+ * transaction committed). */
+void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                               kp_slice key, kp_slice value, bool committed_view);
 /* Call once all logs were fed. */
 void sc_checker_finish(sc_checker *ck);
 

@@ -299,6 +299,62 @@ static void acks0_loss_is_measured_not_judged(void **state) {
     sc_checker_free(ck);
 }
 
+/* Three transactions of two records: [0,2) committed, [2,4) aborted,
+ * [4,6) committed. `visible` says what a read_committed reader sees at
+ * each offset 0..5 (records in send order). */
+static sc_checker *txn_history(char vals[6][32], size_t *lens) {
+    sc_producer_info pi = info_idem();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    send_n(ck, 6, vals, lens, 0);
+    for (int i = 0; i < 6; i++)
+        sc_checker_on_callback(ck, 0, i, 0, 0, i, KP_ERR_NONE, 10);
+    sc_checker_on_txn_end(ck, 0, 0, 2, true);
+    sc_checker_on_txn_end(ck, 0, 2, 4, false);
+    sc_checker_on_txn_end(ck, 0, 4, 6, true);
+    return ck;
+}
+
+static void txn_read_committed_holds(void **state) {
+    (void)state;
+    char vals[6][32];
+    size_t lens[6];
+    sc_checker *ck = txn_history(vals, lens);
+    for (int i = 0; i < 6; i++)
+        sc_checker_log_record_txn(ck, 0, 0, i, KP_SLICE_NULL, val(vals, lens, i), i < 2 || i >= 4);
+    sc_checker_finish(ck);
+    assert_true(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_result(ck, SC_INV_TXN_READ_COMMITTED)->checked, 4);
+    sc_checker_free(ck);
+}
+
+static void txn_aborted_visible_fails(void **state) {
+    (void)state;
+    char vals[6][32];
+    size_t lens[6];
+    sc_checker *ck = txn_history(vals, lens);
+    for (int i = 0; i < 6; i++) /* the abort marker was lost: all visible */
+        sc_checker_log_record_txn(ck, 0, 0, i, KP_SLICE_NULL, val(vals, lens, i), true);
+    sc_checker_finish(ck);
+    const sc_inv_result *r = sc_checker_result(ck, SC_INV_TXN_READ_COMMITTED);
+    assert_int_equal(r->violations, 2);
+    assert_non_null(strstr(r->first[0], "aborted transaction is visible"));
+    sc_checker_free(ck);
+}
+
+static void txn_committed_missing_fails(void **state) {
+    (void)state;
+    char vals[6][32];
+    size_t lens[6];
+    sc_checker *ck = txn_history(vals, lens);
+    for (int i = 0; i < 6; i++) /* the last commit marker never came */
+        sc_checker_log_record_txn(ck, 0, 0, i, KP_SLICE_NULL, val(vals, lens, i), i < 2);
+    sc_checker_finish(ck);
+    const sc_inv_result *r = sc_checker_result(ck, SC_INV_TXN_READ_COMMITTED);
+    assert_int_equal(r->violations, 2);
+    assert_non_null(strstr(r->first[0], "read_committed does not see it"));
+    sc_checker_free(ck);
+}
+
 static void names_round_trip(void **state) {
     (void)state;
     for (int i = 0; i < SC_INV_COUNT; i++) {
@@ -441,6 +497,9 @@ int main(void) {
         cmocka_unit_test(expected_loss_relaxes_acked_in_log),
         cmocka_unit_test(flush_before_callbacks_fails),
         cmocka_unit_test(acks0_loss_is_measured_not_judged),
+        cmocka_unit_test(txn_read_committed_holds),
+        cmocka_unit_test(txn_aborted_visible_fails),
+        cmocka_unit_test(txn_committed_missing_fails),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(value_format_bytes_are_stable),
         cmocka_unit_test(kv_hash_sees_every_byte_and_the_boundary),
