@@ -1278,8 +1278,12 @@ typedef struct sc_scan_ctx {
 
 static bool sc_scan_record(void *ctx, const bm_record_view *rec) {
     sc_scan_ctx *sx = ctx;
+    /* a read_committed reader sees non-transactional records and those of
+     * committed transactions (aborted and still-open ones stay hidden) */
+    bool visible = rec->txn_state == BM_TXN_NONE || rec->txn_state == BM_TXN_COMMITTED;
     if (!rec->control)
-        sc_checker_log_record(sx->w->checker, sx->topic, rec->partition, rec->offset, rec->key, rec->value);
+        sc_checker_log_record_txn(sx->w->checker, sx->topic, rec->partition, rec->offset, rec->key,
+                                  rec->value, visible);
     return true;
 }
 
