@@ -665,6 +665,11 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         p->blk.waiter.ctx = p;
         kp_p_emit(p, KP_EV_SEND_BLOCKED, rec.topic, rec.partition, KP_ERR_NONE, p->cfg.max_block_ms,
                   "BufferPool.allocate");
+        /* BufferPool.allocate times out on the application thread whatever
+         * the sender does: the sleep run_once already returned knew nothing
+         * of this deadline, so ask the driver to run it again (it folds
+         * kp_buffer_pool_next_deadline into the next sleep). */
+        kp_sender_wakeup(p->sender);
     }
     return st;
 }

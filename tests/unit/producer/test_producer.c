@@ -284,6 +284,34 @@ static void t_buffer_exhausted_times_out(void **s) {
     ph_free(h);
 }
 
+/* F4: BufferPool.allocate fails at max.block.ms even while the sender
+ * sleeps on a blackholed request (its sleep is request.timeout.ms long):
+ * the blocked send must wake the driver so the pool deadline is folded in. */
+static void t_buffer_exhausted_times_out_while_sender_sleeps(void **s) {
+    (void)s;
+    const char *set[] = { "buffer.memory=1024", "batch.size=1024", "max.block.ms=300", NULL };
+    ph *h = ph_new(1, 2, set);
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    fb_blackhole(h->w, 0, true);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 5); /* the batch is in flight, the pool is empty */
+    int64_t sleep_ms = kp_producer_run_once(h->p);
+    assert_true(sleep_ms > 1000); /* waiting for request.timeout.ms */
+    int w0 = fb_wakeups(h->w);
+    int blocked;
+    int64_t t0 = fb_now_ms(h->w);
+    assert_int_equal(ph_send(h, 1, NULL, &blocked), KP_SEND_BLOCKED);
+    /* the driver: sleep what run_once said unless woken meanwhile */
+    if (fb_wakeups(h->w) == w0)
+        fb_advance_ms(h->w, sleep_ms);
+    ph_run_for(h, 400);
+    assert_int_equal(ph_cb_of(h, blocked)->err, KP_ERR__BUFFER_EXHAUSTED);
+    assert_true(ph_cb_of(h, blocked)->at_ms - t0 <= 301);
+    ph_free(h);
+}
+
 /* Warm up: metadata known, connection ready, one record acked. */
 static void warm(ph *h) {
     int id;
@@ -487,6 +515,7 @@ int main(void) {
         cmocka_unit_test(t_close_fails_blocked_send),
         cmocka_unit_test(t_buffer_exhausted_blocks_then_resumes),
         cmocka_unit_test(t_buffer_exhausted_times_out),
+        cmocka_unit_test(t_buffer_exhausted_times_out_while_sender_sleeps),
         cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
         cmocka_unit_test(t_interceptors_see_every_ack),
         cmocka_unit_test(t_events_name_the_pipeline),
