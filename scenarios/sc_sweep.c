@@ -126,7 +126,9 @@ void sc_sweep_failure_key(const char *failure, char *out, size_t cap) {
     if (!cap)
         return;
     const char *s = failure ? failure : "";
-    const char *colon = strstr(s, ": ");
+    /* a crash is named by all of it: signal and last words (assertion,
+     * sanitizer summary), so shrinking does not trade one crash for another */
+    const char *colon = strncmp(s, "crash: ", 7) ? strstr(s, ": ") : NULL;
     size_t n = colon ? (size_t)(colon - s) : strlen(s);
     if (n >= cap)
         n = cap - 1;
@@ -726,22 +728,25 @@ typedef enum sc_shrink_kind {
     SC_OP_HALVE_RECORDS,
     SC_OP_HALVE_DURATION,
     SC_OP_HALVE_INJECT,
+    SC_OP_DROP_SETTING,
 } sc_shrink_kind;
 
 typedef struct sc_shrink_op {
     sc_shrink_kind kind;
     size_t index;  /* fault, rate, chaos error or producer */
+    size_t sub;    /* the producer's setting (SC_OP_DROP_SETTING) */
 } sc_shrink_op;
 
 /* The candidate changes of `s`, in the order sc_sweep.h lists them.
  * Returns how many (at most cap). */
 static size_t sc_shrink_ops(const Kpsim__Scenario *s, sc_shrink_op *ops, size_t cap) {
     size_t n = 0;
-#define ADD(k, i)                                                                                  \
+#define ADD2(k, i, j)                                                                              \
     do {                                                                                           \
         if (n < cap)                                                                               \
-            ops[n++] = (sc_shrink_op){ (k), (i) };                                                 \
+            ops[n++] = (sc_shrink_op){ (k), (i), (j) };                                            \
     } while (0)
+#define ADD(k, i) ADD2(k, i, 0)
     for (size_t i = 0; i < s->n_fault; i++)
         ADD(SC_OP_DROP_FAULT, i);
     Kpsim__Chaos *c = s->chaos;
@@ -772,7 +777,11 @@ static size_t sc_shrink_ops(const Kpsim__Scenario *s, sc_shrink_op *ops, size_t 
     for (size_t i = 0; i < s->n_fault; i++)
         if (s->fault[i]->action_case == KPSIM__FAULT__ACTION_INJECT && s->fault[i]->inject->count > 1)
             ADD(SC_OP_HALVE_INJECT, i);
+    for (size_t p = 0; p < s->n_producer; p++)
+        for (size_t k = 0; k < s->producer[p]->n_setting; k++)
+            ADD2(SC_OP_DROP_SETTING, p, k);
 #undef ADD
+#undef ADD2
     return n;
 }
 
@@ -825,6 +834,13 @@ static void sc_shrink_apply(Kpsim__Scenario *s, sc_shrink_op op) {
         s->fault[op.index]->inject->count /= 2;
         s->fault[op.index]->inject->has_count = 1;
         break;
+    case SC_OP_DROP_SETTING: {
+        Kpsim__Producer *p = s->producer[op.index];
+        kpsim__setting__free_unpacked(p->setting[op.sub], NULL);
+        memmove(&p->setting[op.sub], &p->setting[op.sub + 1], (p->n_setting - op.sub - 1) * sizeof p->setting[0]);
+        p->n_setting--;
+        break;
+    }
     }
 }
 
@@ -840,7 +856,8 @@ static double sc_shrink_chaos_total(const Kpsim__Chaos *c) {
     return t;
 }
 
-/* "faults 5 -> 1, chaos 12 -> 1.5 faults/min, records of app 3000 -> 375". */
+/* "faults 5 -> 1, chaos 12 -> 1.5 faults/min, records of app 3000 -> 375";
+ * "no change" when nothing was kept. */
 static void sc_shrink_summary(const Kpsim__Scenario *a, const Kpsim__Scenario *b, char *out, size_t cap) {
     size_t off = 0;
 #define PUT(...)                                                                                   \
@@ -848,14 +865,15 @@ static void sc_shrink_summary(const Kpsim__Scenario *a, const Kpsim__Scenario *b
         if (off < cap)                                                                             \
             off += (size_t)snprintf(out + off, cap - off, __VA_ARGS__);                            \
     } while (0)
+#define SEP (off ? ", " : "")
     out[0] = 0;
-    PUT("faults %zu -> %zu", a->n_fault, b->n_fault);
-    if (a->chaos) {
-        if (!b->chaos)
-            PUT(", chaos dropped (was %.4g faults/min)", sc_shrink_chaos_total(a->chaos));
-        else
-            PUT(", chaos %.4g -> %.4g faults/min", sc_shrink_chaos_total(a->chaos), sc_shrink_chaos_total(b->chaos));
-        for (int r = 0; b->chaos && r < SC_SHRINK_NRATES; r++) {
+    if (a->n_fault)
+        PUT("faults %zu -> %zu", a->n_fault, b->n_fault);
+    if (a->chaos && !b->chaos)
+        PUT("%schaos dropped (was %.4g faults/min)", SEP, sc_shrink_chaos_total(a->chaos));
+    if (a->chaos && b->chaos) {
+        PUT("%schaos %.4g -> %.4g faults/min", SEP, sc_shrink_chaos_total(a->chaos), sc_shrink_chaos_total(b->chaos));
+        for (int r = 0; r < SC_SHRINK_NRATES; r++) {
             protobuf_c_boolean *has;
             double va = *sc_shrink_rate(a->chaos, r, &has), vb = *sc_shrink_rate(b->chaos, r, &has);
             if (va != vb)
@@ -863,13 +881,18 @@ static void sc_shrink_summary(const Kpsim__Scenario *a, const Kpsim__Scenario *b
         }
     }
     for (size_t p = 0; p < a->n_producer && p < b->n_producer; p++) {
-        const Kpsim__Workload *wa = a->producer[p]->workload, *wb = b->producer[p]->workload;
+        const Kpsim__Producer *pa = a->producer[p], *pb = b->producer[p];
+        const Kpsim__Workload *wa = pa->workload, *wb = pb->workload;
         if (wa && wb && wa->records != wb->records)
-            PUT(", records of %s %" PRId64 " -> %" PRId64, a->producer[p]->name, wa->records, wb->records);
+            PUT("%srecords of %s %" PRId64 " -> %" PRId64, SEP, pa->name, wa->records, wb->records);
         if (wa && wb && wa->duration_ms != wb->duration_ms)
-            PUT(", duration_ms of %s %" PRId64 " -> %" PRId64, a->producer[p]->name, wa->duration_ms,
-                wb->duration_ms);
+            PUT("%sduration_ms of %s %" PRId64 " -> %" PRId64, SEP, pa->name, wa->duration_ms, wb->duration_ms);
+        if (pa->n_setting != pb->n_setting)
+            PUT("%ssettings of %s %zu -> %zu", SEP, pa->name, pa->n_setting, pb->n_setting);
     }
+    if (!off)
+        PUT("no change");
+#undef SEP
 #undef PUT
 }
 

@@ -64,9 +64,15 @@
  *   halve chaos.mean_duration_ms     (while above 10)
  *   halve a workload's records / duration_ms (while above 1)
  *   halve an injected error count    (while above 1)
+ *   drop one producer setting        (back to its 2.1.1 default; skipped
+ *                                     when the rest no longer validates)
+ * A candidate that does not validate (sc_scenario_load_text) is skipped
+ * without a run. The expectations are never touched: they define the
+ * failure being kept.
  * A change is kept when the candidate still fails with the same failure key
  * (sc_sweep_failure_key: "invariant SEND_ORDER", "expectation counter
- * retries >= 3", ...). After a kept change the same position is tried again
+ * retries >= 3", a crash with the same signal and last stderr line, ...).
+ * After a kept change the same position is tried again
  * (the next fault slides into it; a halved value is halved again); a pass
  * with no kept change ends the search, as does the run budget. Every run
  * uses the failing seed; the result carries that seed in its `seed` field.
@@ -137,7 +143,9 @@ void sc_sweep_seed_from_run(sc_sweep_seed *out, const sc_run_result *res);
 /* The part of a failure text that names the check, without the observed
  * values: up to the first ": " ("invariant SEND_ORDER: p0 ..." ->
  * "invariant SEND_ORDER"; "expectation counter retries >= 3: 0" ->
- * "expectation counter retries >= 3"), the whole text when there is none. */
+ * "expectation counter retries >= 3"), the whole text when there is none.
+ * A crash ("crash: killed by signal 6 (Aborted): file.c:363: ... Assertion
+ * `x' failed.") is named by its whole text: signal and last words. */
 void sc_sweep_failure_key(const char *failure, char *out, size_t cap);
 
 /* Number of counter columns and the kpsim.Counter number of column i. */

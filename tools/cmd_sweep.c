@@ -9,9 +9,12 @@
  *   2. run     the seeds of the shard in increasing order, up to --jobs
  *              children at once; a child runs sc_run and writes its
  *              sc_run_result into a pipe. A child that dies (signal, exit
- *              without a full result) is a "crash" of that seed; one that
- *              outlives --timeout seconds of wall time is killed and is a
- *              "timeout" of that seed. Neither stops the sweep.
+ *              without a full result) is a "crash" of that seed, named
+ *              with its last words (the child's stderr goes to a memfd;
+ *              its assertion or sanitizer SUMMARY line ends the failure
+ *              text); one that outlives --timeout seconds of wall time is
+ *              killed and is a "timeout" of that seed. Neither stops the
+ *              sweep.
  *   3. emit    results in seed order, whatever order the children finish
  *              in (a seed is started only when fewer than --jobs results
  *              are waiting to be emitted, so the reorder window is a ring
@@ -43,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,8 +81,9 @@ const kp_cmd kp_cmd_sweep = {
         "                    failed check and the reproducing command\n"
         "  --report DIR      DIR/index.html: pass/fail per seed and counter distributions\n"
         "  --shrink          for the first failing seed(s): drop scripted faults, lower\n"
-        "                    chaos rates, halve record counts while it still fails the\n"
-        "                    same check; print the smaller scenario (protobuf text)\n"
+        "                    chaos rates, halve record counts, drop producer settings\n"
+        "                    while it still fails the same check; print the smaller\n"
+        "                    scenario (protobuf text) and how many runs it took\n"
         "  --shrink-max K    shrink the first K failing seeds (default 1)\n"
         "  --shrink-runs R   at most R runs per shrink (default 200)\n"
         "  --shrink-dir DIR  also write each shrunk scenario to DIR/NAME-seedN.textpb\n"
@@ -404,6 +409,7 @@ typedef struct kp_sw_msg {     /* what a child writes into its pipe */
 typedef struct kp_sw_child {
     pid_t pid;                 /* 0: slot free */
     int fd;
+    int err_fd;                /* the child's stderr (a memfd), -1 if none */
     uint64_t seed;
     uint64_t index;            /* position in the shard */
     double deadline;
@@ -412,8 +418,8 @@ typedef struct kp_sw_child {
 } kp_sw_child;
 
 /* Test hooks for the sweep's own failure paths (tests/cli/test_sweep_*):
- * KPSIM_SWEEP_TEST_CRASH=SEED makes the child of that seed die of SIGSEGV
- * before it runs, KPSIM_SWEEP_TEST_HANG=SEED makes it sleep forever. They
+ * KPSIM_SWEEP_TEST_CRASH=SEED makes the child of that seed say so on stderr
+ * and die of SIGSEGV before it runs, KPSIM_SWEEP_TEST_HANG=SEED makes it sleep forever. They
  * touch nothing but the child about to run that seed. */
 static bool kp_sw_test_hook(const char *var, uint64_t seed) {
     const char *v = getenv(var);
@@ -426,18 +432,26 @@ static int kp_sw_spawn(kp_sw_child *c, const sc_scenario *sc, uint64_t seed, dou
     int p[2];
     if (pipe(p) != 0)
         return -1;
+    /* what the child says on stderr (an assertion, a sanitizer report) is
+     * kept, not shown: the last line goes into a crash's failure text */
+    int err_fd = memfd_create("kpsim-sweep-stderr", MFD_CLOEXEC);
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
+        if (err_fd >= 0)
+            close(err_fd);
         return -1;
     }
     if (pid == 0) {
         close(p[0]);
+        if (err_fd >= 0)
+            dup2(err_fd, STDERR_FILENO);
         signal(SIGPIPE, SIG_DFL);
         if (kp_sw_test_hook("KPSIM_SWEEP_TEST_CRASH", seed)) {
+            fprintf(stderr, "kpsim: KPSIM_SWEEP_TEST_CRASH: seed %" PRIu64 " dies now\n", seed);
             signal(SIGSEGV, SIG_DFL);
             raise(SIGSEGV);
         }
@@ -463,6 +477,7 @@ static int kp_sw_spawn(kp_sw_child *c, const sc_scenario *sc, uint64_t seed, dou
     close(p[1]);
     c->pid = pid;
     c->fd = p[0];
+    c->err_fd = err_fd;
     c->seed = seed;
     c->got = 0;
     c->deadline = kp_sw_now() + timeout_s;
@@ -488,6 +503,55 @@ static bool kp_sw_read(kp_sw_child *c) {
     }
 }
 
+/* What the child's stderr says about its death, at most cap - 1 bytes: a
+ * sanitizer's "SUMMARY: ..." line when there is one, else the last line
+ * that is not empty and not a sanitizer's "==PID==..." (which would make
+ * the text differ run to run); "" when none. Closes the memfd. */
+static void kp_sw_last_err_line(kp_sw_child *c, char *out, size_t cap) {
+    out[0] = 0;
+    if (c->err_fd < 0)
+        return;
+    char buf[16384];
+    off_t end = lseek(c->err_fd, 0, SEEK_END);
+    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)(sizeof buf - 1) : 0;
+    ssize_t n = end > 0 ? pread(c->err_fd, buf, (size_t)(end - from), from) : 0;
+    close(c->err_fd);
+    c->err_fd = -1;
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    char *summary = NULL;
+    for (char *p = buf; (p = strstr(p, "SUMMARY: ")); p++)
+        if (p == buf || p[-1] == '\n')
+            summary = p;
+    if (summary) {
+        size_t l = strcspn(summary, "\n");
+        if (l >= cap)
+            l = cap - 1;
+        memcpy(out, summary, l);
+        out[l] = 0;
+        return;
+    }
+    for (;;) {
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+            buf[--n] = 0;
+        if (n == 0)
+            return;
+        char *line = strrchr(buf, '\n');
+        line = line ? line + 1 : buf;
+        if (strncmp(line, "==", 2)) {
+            size_t l = strlen(line);
+            if (l >= cap)
+                l = cap - 1;
+            memcpy(out, line, l);
+            out[l] = 0;
+            return;
+        }
+        n = line - buf;
+        buf[n] = 0;
+    }
+}
+
 /* The child's pipe is closed (or its time is up: kill first). Reaps it and
  * turns what it said into *out. */
 static void kp_sw_finish(kp_sw_child *c, bool timed_out, double timeout_s, sc_sweep_seed *out) {
@@ -497,6 +561,8 @@ static void kp_sw_finish(kp_sw_child *c, bool timed_out, double timeout_s, sc_sw
     while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
     }
     close(c->fd);
+    char said[160];
+    kp_sw_last_err_line(c, said, sizeof said);
     memset(out, 0, sizeof *out);
     out->seed = c->seed;
     if (timed_out) {
@@ -512,12 +578,15 @@ static void kp_sw_finish(kp_sw_child *c, bool timed_out, double timeout_s, sc_sw
                  (int)c->msg.rc);
     } else {
         out->verdict = SC_SWEEP_CRASH;
+        int k;
         if (WIFSIGNALED(status))
-            snprintf(out->failure, sizeof out->failure, "crash: killed by signal %d (%s)", WTERMSIG(status),
-                     strsignal(WTERMSIG(status)));
+            k = snprintf(out->failure, sizeof out->failure, "crash: killed by signal %d (%s)", WTERMSIG(status),
+                         strsignal(WTERMSIG(status)));
         else
-            snprintf(out->failure, sizeof out->failure, "crash: exited with status %d without a result",
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            k = snprintf(out->failure, sizeof out->failure, "crash: exited with status %d without a result",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        if (said[0] && k > 0 && (size_t)k < sizeof out->failure)
+            snprintf(out->failure + k, sizeof out->failure - (size_t)k, ": %s", said);
     }
     c->pid = 0;
 }

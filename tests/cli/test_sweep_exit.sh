@@ -28,11 +28,14 @@ out=$("$KPSIM" sweep $OK --seeds 5..6 --shard 3/4); rc=$?
 # seeds only; the timeout is enforced on wall time
 start=$(date +%s)
 out=$(KPSIM_SWEEP_TEST_CRASH=3 KPSIM_SWEEP_TEST_HANG=5..6 "$KPSIM" sweep $OK --seeds 1..8 --jobs 2 --timeout 1 \
-      --out "$tmp/c.tsv" --junit "$tmp/c.xml"); rc=$?
+      --out "$tmp/c.tsv" --junit "$tmp/c.xml" 2>"$tmp/e"); rc=$?
 took=$(( $(date +%s) - start ))
 [ $rc -eq 1 ] || fail "crash/hang: exit $rc, want 1"
 [ $took -le 20 ] || fail "hung seeds not killed in time: took ${took}s"
-grep -q '^CRASH seed 3: kpsim run tests/data/sweep/chaos_idempotent.textpb --seed 3  # crash: killed by signal 11' <<<"$out" || fail "crash line: $out"
+# the dying child's last words are in the failure text, not on our stderr
+grep -q '^CRASH seed 3: kpsim run tests/data/sweep/chaos_idempotent.textpb --seed 3  # crash: killed by signal 11 (Segmentation fault): kpsim: KPSIM_SWEEP_TEST_CRASH: seed 3 dies now$' <<<"$out" \
+  || fail "crash line: $out"
+[ -s "$tmp/e" ] && fail "a child's stderr leaked: $(cat "$tmp/e")"
 grep -q '^TIMEOUT seed 5: .*# timeout: no result after 1 s' <<<"$out" || fail "timeout line 5: $out"
 grep -q '^TIMEOUT seed 6: ' <<<"$out" || fail "timeout line 6: $out"
 [ "$(tail -n1 <<<"$out")" = "5 passed, 3 failed" ] || fail "crash/hang final line: $out"
