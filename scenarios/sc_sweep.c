@@ -907,9 +907,27 @@ int sc_sweep_shrink(const sc_scenario *sc, uint64_t seed, const char *failure, i
         return -1;
     cur->seed = seed;
     cur->has_seed = 1;
-    snprintf(res->last_fail.failure, sizeof res->last_fail.failure, "%s", failure ? failure : "");
-    res->last_fail.seed = seed;
-    res->last_fail.verdict = SC_SWEEP_FAIL;
+
+    /* the unchanged scenario first: a failure that does not come back is
+     * nondeterminism, and shrinking it would chase noise */
+    sc_sweep_seed again;
+    memset(&again, 0, sizeof again);
+    if (max_runs > 0) {
+        res->runs++;
+        if (run(ctx, sc, seed, &again) && again.verdict != SC_SWEEP_PASS) {
+            char akey[256];
+            sc_sweep_failure_key(again.failure, akey, sizeof akey);
+            res->reproduced = !strcmp(akey, key);
+        }
+    }
+    if (!res->reproduced) {
+        res->last_fail = again;
+        res->budget_exhausted = max_runs <= 0;
+        sc_shrink_summary(orig, cur, res->summary, sizeof res->summary);
+        res->scenario = cur;
+        return 0;
+    }
+    res->last_fail = again;
 
     enum { MAX_OPS = 4096 };
     sc_shrink_op *ops = malloc(MAX_OPS * sizeof *ops);

@@ -214,12 +214,16 @@ typedef struct sc_sweep_shrink_result {
     int runs;                  /* candidate runs made */
     int kept;                  /* changes kept */
     bool budget_exhausted;     /* stopped by max_runs, not by a quiet pass */
+    bool reproduced;           /* the unchanged scenario failed the same way
+                                * again (the first run); when false nothing
+                                * was tried: the run is not deterministic */
     sc_sweep_seed last_fail;   /* the failing run of the final scenario */
     char summary[512];         /* "faults 5 -> 1, chaos rates ... records 3000 -> 375" */
 } sc_sweep_shrink_result;
 
 /* Shrinks `sc` (which fails with `seed`, first failure `failure`). Uses at
- * most max_runs runs. Returns 0 and fills *res (res->scenario is at least a
+ * most max_runs runs; the first reruns `sc` unchanged and must fail the same
+ * way (else res->reproduced is false and the search stops there). Returns 0 and fills *res (res->scenario is at least a
  * copy of the input), -1 when out of memory. */
 int sc_sweep_shrink(const sc_scenario *sc, uint64_t seed, const char *failure, int max_runs,
                     sc_sweep_run_fn run, void *ctx, sc_sweep_shrink_result *res);

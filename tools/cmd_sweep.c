@@ -661,10 +661,22 @@ static void kp_sw_shrink(const sc_scenario *sc, const kp_sw_emit *e, int max_see
     kp_sw_single ctx = { .timeout_s = timeout_s };
     for (size_t i = 0; i < e->nfails && (int)i < max_seeds; i++) {
         const kp_sw_fail *fl = &e->fails[i];
+        if (!strncmp(fl->failure, "timeout", 7)) {
+            printf("shrink seed %" PRIu64 ": not shrunk: a timeout (each try could take --timeout)\n", fl->seed);
+            continue;
+        }
         sc_sweep_shrink_result r;
         if (sc_sweep_shrink(sc, fl->seed, fl->failure, max_runs, kp_sw_run_one, &ctx, &r) != 0) {
             fprintf(stderr, "kpsim sweep: --shrink: out of memory\n");
             return;
+        }
+        if (!r.reproduced) {
+            printf("shrink seed %" PRIu64 ": not shrunk: run again it %s%s — not deterministic "
+                   "(tests/suites/determinism.sh)\n",
+                   fl->seed, r.last_fail.verdict == SC_SWEEP_PASS ? "passed" : "failed differently: ",
+                   r.last_fail.verdict == SC_SWEEP_PASS ? "" : r.last_fail.failure);
+            kpsim__scenario__free_unpacked(r.scenario, NULL);
+            continue;
         }
         printf("shrink seed %" PRIu64 ": %d runs, %d changes kept%s: %s\n", fl->seed, r.runs, r.kept,
                r.budget_exhausted ? " (run budget exhausted)" : "", r.summary);

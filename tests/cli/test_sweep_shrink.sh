@@ -46,6 +46,9 @@ cmp -s "$tmp/out" "$tmp/out1" || fail "shrink output differs with --jobs: $(diff
 # --shrink-max 2 shrinks both; --shrink-runs 1 stops at once and says so
 "$KPSIM" sweep $F --seeds 3..4 --shrink-max 2 --shrink-runs 1 >"$tmp/out2"
 [ "$(grep -c '^shrink seed [34]: 1 runs, .*(run budget exhausted)' "$tmp/out2")" -eq 2 ] || fail "budget: $(grep ^shrink "$tmp/out2")"
+# a timeout is not shrunk (every try could take the whole --timeout)
+out=$(KPSIM_SWEEP_TEST_HANG=2 "$KPSIM" sweep tests/data/sweep/chaos_idempotent.textpb --seeds 2 --timeout 1 --shrink); rc=$?
+[ $rc -eq 1 ] && grep -q '^shrink seed 2: not shrunk: a timeout' <<<"$out" || fail "timeout shrink: $rc '$out'"
 # nothing fails, nothing to shrink
 out=$("$KPSIM" sweep tests/data/sweep/chaos_idempotent.textpb --seeds 1..2 --shrink); rc=$?
 [ $rc -eq 0 ] && [ "$out" = "2 passed, 0 failed" ] || fail "passing sweep with --shrink: $rc '$out'"

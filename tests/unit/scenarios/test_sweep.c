@@ -409,6 +409,7 @@ static void shrink_keeps_only_what_fails(void **state) {
     assert_int_equal(s->producer[0]->workload->records, 125);
     assert_true(s->has_seed);
     assert_int_equal(s->seed, 42);
+    assert_true(r.reproduced);
     assert_int_equal(r.runs, c.calls);
     assert_int_equal(c.seeds_seen, 1); /* every run with the failing seed */
     assert_false(r.budget_exhausted);
@@ -438,14 +439,21 @@ static void shrink_keeps_only_what_fails(void **state) {
     assert_int_equal(sc_sweep_shrink(sc, 42, "expectation counter records_failed == 0: 142", 2, fake_run, &c, &r), 0);
     assert_int_equal(r.runs, 2);
     assert_true(r.budget_exhausted);
-    /* first candidate (drop the fault at 100) kept, second (drop 500) not */
+    /* the rerun of the input, then the first candidate (drop the fault at
+     * 100), kept */
+    assert_true(r.reproduced);
+    assert_int_equal(r.kept, 1);
     assert_int_equal(r.scenario->n_fault, 3);
     assert_int_equal(r.scenario->fault[0]->at_ms, 500);
     kpsim__scenario__free_unpacked(r.scenario, NULL);
 
-    /* a failure the fake never produces: nothing can be dropped */
+    /* a failure that does not come back on the rerun (nondeterminism, as
+     * far as the shrinker can tell): one run, nothing tried, said so */
     c = (fake_ctx){ 0 };
     assert_int_equal(sc_sweep_shrink(sc, 42, "invariant NO_DUPLICATES: x", 500, fake_run, &c, &r), 0);
+    assert_false(r.reproduced);
+    assert_int_equal(r.runs, 1);
+    assert_string_equal(r.last_fail.failure, "expectation counter records_failed == 0: 142");
     assert_int_equal(r.kept, 0);
     assert_int_equal(r.scenario->n_fault, 4);
     assert_non_null(r.scenario->chaos);
