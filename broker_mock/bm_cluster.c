@@ -526,6 +526,9 @@ static kp_err bm_state_check(const bm_partition *p, int64_t pid, int16_t epoch, 
 static const bm_batch_meta *bm_state_duplicate(const bm_partition *p, int64_t pid, int16_t epoch,
                                                int32_t first_seq, int32_t last_seq) {
     const bm_producer *e = bm_producer_find(p, pid);
+#ifdef KP_MUTANT_NO_DUP_WINDOW /* mutant (tests/mutants): the 5-batch duplicate window never matches */
+    e = NULL;
+#endif
     if (!e || e->epoch != epoch)
         return NULL;
     for (int32_t i = 0; i < e->nb; i++)
@@ -1173,6 +1176,9 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
     out->log_start_offset = p->log_start;
     out->required_offset = b->last_offset + 1;
     out->leader_epoch = p->leader_epoch;
+#ifdef KP_MUTANT_ACKS_ALL_AS_ONE /* mutant (tests/mutants): acks=all answers once the leader alone has the batch */
+    acks = acks == -1 ? 1 : acks;
+#endif
     if (acks == -1 && p->hw < out->required_offset)
         out->pending = true;
     bm__wakeup(c);

@@ -1006,7 +1006,11 @@ void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
     if (acc->txn && kp_batch_has_sequence(b))
         warning = insert_in_sequence_order(acc, p, b);
     else
+#ifdef KP_MUTANT_REENQUEUE_BACK /* mutant (tests/mutants): a retried batch goes behind the newer ones */
+        dq_push_back(p, b);
+#else
         dq_push_front(p, b);
+#endif
     acc->stats.reenqueued++;
     emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->attempts, warning);
 }

@@ -384,6 +384,9 @@ bool kp_batch_is_done(const kp_batch *b) { return b->final_state != KP_BATCH_OPE
 
 bool kp_batch_has_reached_delivery_timeout(const kp_batch *b, int64_t delivery_timeout_ms,
                                            int64_t now) {
+#ifdef KP_MUTANT_IGNORE_DELIVERY_TIMEOUT /* mutant (tests/mutants): delivery.timeout.ms never expires a batch */
+    return false;
+#endif
     return delivery_timeout_ms <= now - b->created_ms;
 }
 
@@ -526,9 +529,14 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
         for (size_t k = 0; k < count; k++) {
             kp_batch_assign_producer_state(out[k], b->producer_id, b->producer_epoch, seq,
                                            b->transactional);
+#ifndef KP_MUTANT_SPLIT_KEEPS_SEQUENCE /* mutant (tests/mutants): every piece keeps the big batch's base sequence */
             seq = kp_sequence_increment(seq, out[k]->record_count);
+#endif
         }
     }
+#ifdef KP_MUTANT_SPLIT_DOUBLE_CALLBACK /* mutant (tests/mutants): the big batch's callbacks fire too, before its pieces' */
+    fire(b, -1, -1, KP_ERR_MESSAGE_TOO_LARGE, NULL);
+#endif
     b->was_split = true;
     return (int)count;
 }
