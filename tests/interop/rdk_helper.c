@@ -58,6 +58,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -453,7 +454,7 @@ typedef struct hp_mock {
     int32_t partitions, brokers;
     hp_fault faults[HP_MAX_FAULTS];
     int nfaults;
-    volatile bool stop;
+    atomic_bool stop;         /* set by the main thread: the fault thread ends */
     pthread_mutex_t lock;
     int64_t max_seen;         /* highest sum of high watermarks observed */
 } hp_mock;
@@ -550,7 +551,7 @@ static int64_t hp_progress(hp_mock *m) {
 
 static void *hp_fault_thread(void *arg) {
     hp_mock *m = arg;
-    while (!m->stop) {
+    while (!atomic_load(&m->stop)) {
         int pending = 0;
         for (int i = 0; i < m->nfaults; i++)
             pending += !m->faults[i].fired;
@@ -631,6 +632,7 @@ static int hp_mode_mock(hp_common *c, int brokers, int rtt_ms, char **faults, in
         hp_die("mock owner handle: %s", es);
     hp_mock m;
     memset(&m, 0, sizeof m);
+    atomic_init(&m.stop, false);
     pthread_mutex_init(&m.lock, NULL);
     m.mc = rd_kafka_mock_cluster_new(owner, brokers);
     if (!m.mc)
@@ -677,7 +679,7 @@ static int hp_mode_mock(hp_common *c, int brokers, int rtt_ms, char **faults, in
             }
         }
     }
-    m.stop = true;
+    atomic_store(&m.stop, true);
     if (thread)
         pthread_join(th, NULL);
 

@@ -98,7 +98,7 @@ mock_case() { # name, kpsim produce settings (--key-space/--set ...), helper opt
   [[ "$kp" =~ --key-space\ ([0-9]+) ]] && keys=${BASH_REMATCH[1]}
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
-  timeout 180 "$HELPER" mock --topic t --partitions $P --count "$n" --size "$size" --key-space $keys \
+  timeout -k 10 180 "$HELPER" mock --topic t --partitions $P --count "$n" --size "$size" --key-space $keys \
       --case x --timeout-ms 150000 $hopts -- \
       "$KPSIM" produce --bootstrap '{bootstrap}' --topic t --count "$n" --size "$size" $kp --quiet \
       >"$log" 2>&1
@@ -164,7 +164,7 @@ fault_case "fault: unkeyed, all five, in.flight 1"       "$IDEM $INF1 --set prod
 # Record timestamps: CreateTime is the producer's wall clock in ms since the
 # epoch. Control: librdkafka's own producer through the same check.
 t0=$(date +%s.%N)
-timeout 60 "$HELPER" mock --topic t --partitions $P --count 1000 --size $SIZE --case x --timeout-ms 50000 -- \
+timeout -k 10 60 "$HELPER" mock --topic t --partitions $P --count 1000 --size $SIZE --case x --timeout-ms 50000 -- \
     "$HELPER" produce --bootstrap '{bootstrap}' --topic t --count 1000 --size $SIZE --case p >"$work/ts.log" 2>&1
 line=$(grep '^RESULT case=x' "$work/ts.log")
 c=$(field ts_checked "$line"); b=$(field ts_bad "$line")
@@ -189,7 +189,7 @@ declare -A READ_PER_TOPIC
 readback() { # name topic sent keys: kcat -C reads topic back, helper verifies
   local name=$1 topic=$2 sent=$3 keys=$4 t0=$5 log line
   log="$work/rb.$topic.log"
-  timeout 120 kcat -b "$B" -C -t "$topic" -e -o beginning -q -f '%p\t%k\t%s\n' \
+  timeout -k 10 120 kcat -b "$B" -C -t "$topic" -e -o beginning -q -f '%p\t%k\t%s\n' \
       -X socket.timeout.ms=10000 2>"$log.kcat" \
     | "$HELPER" verify --count "$N" --size $SIZE --key-space "$keys" --partitions $P --case x >"$log" 2>&1
   line=$(grep '^RESULT' "$log" | tail -n1)
@@ -206,7 +206,7 @@ else
   rdk_produce() { # name topic codec keys idempotence(--idempotence|"")
     local t0 out line sent
     t0=$(date +%s.%N)
-    out=$(timeout 120 "$HELPER" produce --bootstrap "$B" --topic "$2" --count $N --size $SIZE \
+    out=$(timeout -k 10 120 "$HELPER" produce --bootstrap "$B" --topic "$2" --count $N --size $SIZE \
           --key-space "$4" --codec "$3" $5 --case x --timeout-ms 100000 2>"$work/p.err")
     line=$(grep '^RESULT' <<<"$out")
     sent=$(field delivered "$line"); [ "$(field result "$line")" = PASS ] || { sent="${sent:-0}!"; head -n 5 "$work/p.err"; }
@@ -222,7 +222,7 @@ else
                                               printf "key-%d:%s\n", i % k, v } }' >"$work/kcat.in"
   for z in "${KCODECS[@]}"; do
     t0=$(date +%s.%N)
-    timeout 120 kcat -b "$B" -P -t "kcat-$z" -z "$z" -K: -X enable.idempotence=true -X partitioner=murmur2_random \
+    timeout -k 10 120 kcat -b "$B" -P -t "kcat-$z" -z "$z" -K: -X enable.idempotence=true -X partitioner=murmur2_random \
         -X socket.timeout.ms=10000 -X message.timeout.ms=60000 <"$work/kcat.in" 2>"$work/kp.err"
     rc=$?; sent=$N; [ $rc -eq 0 ] || { sent="0!"; head -n 5 "$work/kp.err"; }
     IDEMPOTENT[kcat-$z]=1
@@ -254,7 +254,7 @@ fi
 # ---- 4. the partitioner ------------------------------------------------------------
 echo "== 4. murmur2 partitioner: librdkafka vs kpsim partition"
 t0=$(date +%s.%N)
-"$HELPER" partitioner --kpsim "$KPSIM" --keys 10000 --seed 42 >"$work/part.log" 2>&1
+timeout -k 5 60 "$HELPER" partitioner --kpsim "$KPSIM" --keys 10000 --seed 42 >"$work/part.log" 2>&1
 grep '^partitioner:' "$work/part.log" | sed 's/^/    /'
 from_result "partitioner: 10000 random keys x 12 partition counts" "$(grep '^RESULT' "$work/part.log")" "$(elapsed "$t0")" "$work/part.log"
 
