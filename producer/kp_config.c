@@ -73,6 +73,7 @@ static const setting SETTINGS[] = {
     { "bug.KAFKA-8325", K_BOOL, F(bug_kafka_8325), 0, 0 },
     { "bug.KAFKA-8350", K_BOOL, F(bug_kafka_8350), 0, 0 },
     { "bug.KAFKA-19479", K_BOOL, F(bug_kafka_19479), 0, 0 },
+    { "bug.KAFKA-8484", K_BOOL, F(bug_kafka_8484), 0, 0 },
 };
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
 _Static_assert(NSETTINGS <= 64, "explicit_mask has 64 bits");

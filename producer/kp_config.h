@@ -117,6 +117,7 @@ typedef struct kp_config {
     bool bug_kafka_8325;             /* split batch left in flight (sender) */
     bool bug_kafka_8350;             /* endless re-splitting (sender) */
     bool bug_kafka_19479;            /* flush returns before split pieces ack (facade) */
+    bool bug_kafka_8484;             /* old-pid failed batch rewinds new pid's sequences (sender) */
     /* ---- bookkeeping ------------------------------------------------- */
     uint64_t explicit_mask;          /* bit i: setting i was set by name */
     bool validated;                  /* kp_config_validate succeeded since last set */

@@ -353,15 +353,27 @@ void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const kp_ba
         return; /* not tracked: the producer id was just reset */
     int32_t n = kp_batch_record_count(b);
     int32_t next = p->next_sequence - n;
-    assert(next >= 0); /* Java: IllegalStateException */
+    if (next < 0) {
+        /* Java: IllegalStateException in the sender thread. Broker answers
+         * can bring this about (KAFKA-8484: a batch of an earlier producer
+         * id), so it is data, not a programmer error: fatal, not abort(). */
+        kp_txn_transition_to_fatal_error(tm, KP_ERR__STATE);
+        return;
+    }
+    /* all later in-flight sequences must stay >= 0, checked before any moves */
+    for (int i = 0; i < p->ninflight; i++) {
+        kp_batch *f = p->inflight[i];
+        if (kp_batch_base_sequence(f) >= kp_batch_base_sequence(b) && kp_batch_base_sequence(f) - n < 0) {
+            kp_txn_transition_to_fatal_error(tm, KP_ERR__STATE);
+            return;
+        }
+    }
     p->next_sequence = next;
     for (int i = 0; i < p->ninflight; i++) {
         kp_batch *f = p->inflight[i];
         if (kp_batch_base_sequence(f) < kp_batch_base_sequence(b))
             continue;
-        int32_t ns = kp_batch_base_sequence(f) - n;
-        assert(ns >= 0);
-        kp_tm_reset_batch(tm, f, ns);
+        kp_tm_reset_batch(tm, f, kp_batch_base_sequence(f) - n);
     }
     kp_tm_sort(p);
 }

@@ -123,7 +123,10 @@ int kp_txn_in_flight_batch_count(kp_txn_manager *tm, const char *topic, int32_t 
  * abortBatches on a fatal error). Java's GC made this unnecessary. */
 void kp_txn_forget_in_flight_batches(kp_txn_manager *tm);
 /* adjustSequencesDueToFailedBatch: the batch failed for sure; later
- * in-flight batches and the next sequence move down by its record count. */
+ * in-flight batches and the next sequence move down by its record count.
+ * A move below sequence 0 (Java's IllegalStateException; reachable from
+ * broker answers under bug.KAFKA-8484) changes nothing and transitions to
+ * FATAL_ERROR with KP_ERR__STATE. */
 void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const struct kp_batch *b);
 
 /* ---- unresolved sequences ---------------------------------------------- */

@@ -489,6 +489,71 @@ static void t_out_of_order_for_current_pid_resets_producer_id(void **s) {
     ph_free(h);
 }
 
+/* KAFKA-8484: pid 1000 has five batches in flight; the first is answered
+ * OUT_OF_ORDER_SEQUENCE_NUMBER as the next sequence (producer id reset),
+ * pid 1001 writes six records on the new leader, then the four old answers
+ * (OOOS too) arrive. Fixed (2.3): they leave only the in-flight set, and
+ * the next record gets sequence 6 and is written. bug.KAFKA-8484 (2.1.1):
+ * each rewinds pid 1001's next sequence by its records, the next record
+ * goes out with sequence 2, the broker answers it as a duplicate of an
+ * earlier batch: acknowledged, never written. */
+static void run_8484(bool bug, bool *written, int32_t *last_seq) {
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", "metadata.max.age.ms=50",
+                          bug ? "bug.KAFKA-8484=true" : "bug.KAFKA-8484=false", NULL };
+    ph *h = ph_new(2, 1, set);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    fb_inject(h->w, "t", 0, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, 5, -1);
+    int id;
+    for (int i = 0; i < 5; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_for(h, 1);
+    }
+    assert_int_equal(fb_held(h->w, 0), 5);
+    fb_release(h->w, 0, 1); /* seq 1 = last acked + 1: reset the producer id */
+    ph_run_for(h, 5);
+    assert_int_equal(stats(h).producer_id_resets, 1);
+    fb_set_leader(h->w, "t", 0, 1);
+    ph_run_for(h, 300); /* new pid from node 1, metadata names the new leader */
+    for (int i = 0; i < 6; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_for(h, 20);
+    }
+    assert_int_equal(fb_log_len(h->w, "t", 0), 7); /* v0 + six of pid 1001 */
+    fb_hold(h->w, 0, false);
+    fb_release(h->w, 0, 4); /* the old pid's answers */
+    ph_run_for(h, 50);
+    int last;
+    ph_send(h, 0, NULL, &last);
+    ph_run_until_acked(h, 3000);
+    const fb_req *r = fb_req_at(h->w, fb_nreqs(h->w) - 1);
+    assert_int_equal(r->api_key, KP_API_PRODUCE);
+    *last_seq = r->base_seq[0];
+    char want[32];
+    snprintf(want, sizeof want, "v%d", last);
+    *written = false;
+    for (int i = 0; i < fb_log_len(h->w, "t", 0); i++)
+        if (strcmp(fb_log_value(h->w, "t", 0, i), want) == 0)
+            *written = true;
+    if (!bug) {
+        assert_true(ph_each_once(h));
+        assert_int_equal(ph_cb_of(h, last)->err, KP_ERR_NONE);
+    }
+    ph_free(h);
+}
+
+static void t_bug_8484_old_pid_failure_leaves_new_sequences(void **s) {
+    (void)s;
+    bool written;
+    int32_t seq;
+    run_8484(false, &written, &seq);
+    assert_int_equal(seq, 6);
+    assert_true(written);
+    run_8484(true, &written, &seq);
+    assert_int_equal(seq, 2); /* rewound by the four old records */
+    assert_false(written);    /* "acknowledged" as a duplicate */
+}
+
 static void t_unknown_producer_id_after_log_truncation_restarts_sequences(void **s) {
     (void)s;
     const char *set[] = { "enable.idempotence=true", NULL };
@@ -999,6 +1064,7 @@ int main(void) {
         cmocka_unit_test(t_idempotent_disconnect_with_five_in_flight_no_dup),
         cmocka_unit_test(t_duplicate_sequence_is_success_without_offset),
         cmocka_unit_test(t_out_of_order_for_current_pid_resets_producer_id),
+        cmocka_unit_test(t_bug_8484_old_pid_failure_leaves_new_sequences),
         cmocka_unit_test(t_unknown_producer_id_after_log_truncation_restarts_sequences),
         cmocka_unit_test(t_cluster_authorization_failed_is_fatal_with_idempotence),
         cmocka_unit_test(t_expired_retried_batch_marks_unresolved_and_resets_pid),

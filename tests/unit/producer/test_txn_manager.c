@@ -191,6 +191,25 @@ static void t_adjust_sequences_after_failed_batch(void **s) {
     rm(f);
 }
 
+/* A rewind below sequence 0 (reachable from broker answers, KAFKA-8484)
+ * is Java's IllegalStateException: a fatal error, not an abort. */
+static void t_adjust_below_zero_is_fatal_not_abort(void **s) {
+    (void)s;
+    tfix *f = mk();
+    set_pid(f, 1);
+    kp_batch *old = drain(f, batch(f, 0, 2)); /* pid 1: 0..1 */
+    kp_txn_reset_producer_id(f->tm, "test");
+    set_pid(f, 2);
+    kp_batch *c = drain(f, batch(f, 0, 1)); /* pid 2: 0 */
+    kp_txn_adjust_sequences_due_to_failed_batch(f->tm, old);
+    assert_int_equal(kp_txn_get_state(f->tm), KP_TXN_FATAL_ERROR);
+    assert_int_equal(kp_txn_last_error(f->tm), KP_ERR__STATE);
+    assert_int_equal(kp_txn_sequence_number(f->tm, "t", 0), 1); /* untouched */
+    assert_int_equal(kp_batch_base_sequence(c), 0);
+    assert_true(kp_txn_verify(f->tm));
+    rm(f);
+}
+
 static void t_can_retry_out_of_order_sequence(void **s) {
     (void)s;
     tfix *f = mk();
@@ -296,6 +315,7 @@ int main(void) {
         cmocka_unit_test(t_last_acked_sequence_only_grows),
         cmocka_unit_test(t_last_acked_offset),
         cmocka_unit_test(t_adjust_sequences_after_failed_batch),
+        cmocka_unit_test(t_adjust_below_zero_is_fatal_not_abort),
         cmocka_unit_test(t_can_retry_out_of_order_sequence),
         cmocka_unit_test(t_can_retry_unknown_producer_id),
         cmocka_unit_test(t_unresolved_sequences_resolve_or_reset),
