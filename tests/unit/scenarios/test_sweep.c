@@ -463,6 +463,41 @@ static void shrink_keeps_only_what_fails(void **state) {
     sc_scenario_free(sc);
 }
 
+static bool always_fails(void *ctx, const sc_scenario *sc, uint64_t seed, sc_sweep_seed *out) {
+    ((fake_ctx *)ctx)->calls++;
+    memset(out, 0, sizeof *out);
+    out->seed = seed;
+    out->verdict = SC_SWEEP_FAIL;
+    snprintf(out->failure, sizeof out->failure, "invariant X: y");
+    return true;
+}
+
+/* A candidate that does not validate costs no run: dropping acks=all while
+ * enable.idempotence=true is refused by the config checks (2.1.1 defaults
+ * acks to 1), so the shrinker runs: the rerun, drop idempotence, then (next
+ * pass) drop acks — three runs, not four. */
+static void shrink_skips_invalid_candidates(void **state) {
+    const char *text = "name: \"s\" purpose: \"p\" family: \"basics\"\n"
+                       "cluster { brokers: 3 topic { name: \"t\" } }\n"
+                       "producer { setting { key: \"acks\" value: \"all\" }\n"
+                       "  setting { key: \"enable.idempotence\" value: \"true\" }\n"
+                       "  workload { topic: \"t\" records: 1 } }\n";
+    sc_error err;
+    sc_scenario *sc = sc_scenario_load_text("s", text, strlen(text), &err);
+    if (!sc)
+        fail_msg("%s", err.text);
+    fake_ctx c = { 0 };
+    sc_sweep_shrink_result r;
+    assert_int_equal(sc_sweep_shrink(sc, 1, "invariant X: y", 100, always_fails, &c, &r), 0);
+    assert_int_equal(c.calls, 3);
+    assert_int_equal(r.runs, 3);
+    assert_int_equal(r.kept, 2);
+    assert_int_equal(r.scenario->producer[0]->n_setting, 0);
+    assert_string_equal(r.summary, "settings of producer-1 2 -> 0");
+    kpsim__scenario__free_unpacked(r.scenario, NULL);
+    sc_scenario_free(sc);
+}
+
 static int setup(void **state) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/kp_test_sweep.XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
@@ -488,6 +523,7 @@ int main(void) {
         cmocka_unit_test(textpb_round_trip_files),
         cmocka_unit_test(textpb_round_trip_awkward_values),
         cmocka_unit_test(shrink_keeps_only_what_fails),
+        cmocka_unit_test(shrink_skips_invalid_candidates),
     };
     return cmocka_run_group_tests_name("sweep", tests, setup, teardown);
 }
