@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "kp_err.h"
@@ -136,8 +137,30 @@ typedef struct kp_event {
     const char *detail;     /* short human text, e.g. "linger expired" */
 } kp_event;
 
-/* Initialises an event with every optional field "not applicable". */
-void kp_event_init(kp_event *ev, int kind, kp_time_us now);
+/* Initialises an event with every optional field "not applicable" (the
+ * memset first, so no padding byte is ever uninitialised). Inline: every
+ * event of the run goes through it (out of line it was 2.7% of a
+ * throughput run's instructions, callgrind), and inlined the compiler
+ * drops the stores an emitter overwrites at once. */
+static inline void kp_event_init(kp_event *ev, int kind, kp_time_us now) {
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    ev->time_us = now;
+    ev->node = -1;
+    ev->partition = -1;
+    ev->batch_id = -1;
+    ev->base_sequence = -1;
+    ev->record_count = -1;
+    ev->bytes = -1;
+    ev->correlation_id = -1;
+    ev->api_key = -1;
+    ev->err = KP_ERR_NONE;
+    ev->attempt = -1;
+    ev->offset = -1;
+    ev->producer_id = -1;
+    ev->producer_epoch = -1;
+    ev->value = -1;
+}
 
 typedef struct kp_observer {
     void (*on_event)(void *ctx, const kp_event *ev); /* may be NULL */
