@@ -62,6 +62,7 @@ const char *kp_event_kind_name(int kind) {
     case KP_EV_BATCH_FAILED:              return "batch_failed";
     case KP_EV_METADATA_REQUEST:          return "metadata_request";
     case KP_EV_METADATA_RESPONSE:         return "metadata_response";
+    case KP_EV_METADATA_TOPIC_ERROR:      return "metadata_topic_error";
     case KP_EV_SENDER_SPLIT:              return "sender_split";
     case KP_EV_SENDER_EXPIRED:            return "sender_expired";
     case KP_EV_SENDER_POLL_TIMEOUT:       return "sender_poll_timeout";

@@ -86,6 +86,7 @@ enum kp_producer_event_kind {
     KP_EV_METADATA_RESPONSE         = 171, /* node, correlation_id, err, value = #brokers (handleCompletedMetadataResponse) */
     KP_EV_SENDER_SPLIT              = 172, /* topic, partition, batch_id, record_count (completeBatch MESSAGE_TOO_LARGE) */
     KP_EV_SENDER_EXPIRED            = 173, /* topic, partition, batch_id, record_count, value = ms since creation, attempt (sendProducerData) */
+    KP_EV_METADATA_TOPIC_ERROR      = 175, /* node, correlation_id, topic, err (handleCompletedMetadataResponse: response.errors(), one per topic) */
     KP_EV_SENDER_POLL_TIMEOUT       = 174, /* value = poll timeout of sendProducerData, record_count = batches drained (only when it drained or dropped a not-ready node) */
 
     /* ---- 180..199 TransactionManager / metrics --------------------- */

@@ -144,6 +144,29 @@ static void kp_mu_done(void *ctx, const kp_client_response *r) {
     kp_mu_emit(&u->env, KP_EV_METADATA_RESPONSE, r->node, r->correlation_id, err,
                err == KP_ERR_NONE ? m.broker_count : -1,
                "DefaultMetadataUpdater.handleCompletedMetadataResponse");
+    if (cl) {
+        /* "Error while fetching metadata with correlation id {} : {}"
+         * (response.errors()): each topic-level error is an outcome of its
+         * own (LEADER_NOT_AVAILABLE while a topic is auto-created,
+         * UNKNOWN_TOPIC_OR_PARTITION, ...), in response order. */
+        for (int32_t i = 0; i < m.topic_count; i++) {
+            const kp_metadata_topic *t = &m.topics[i];
+            if (t->error_code == KP_ERR_NONE)
+                continue;
+            char topic[256];
+            snprintf(topic, sizeof topic, "%.*s", (int)(t->topic.len < 0 ? 0 : t->topic.len),
+                     (const char *)t->topic.ptr);
+            kp_event ev;
+            kp_event_init(&ev, KP_EV_METADATA_TOPIC_ERROR, kp_clock_now_us(&u->env.clock));
+            ev.node = r->node;
+            ev.correlation_id = r->correlation_id;
+            ev.api_key = KP_API_METADATA;
+            ev.topic = topic;
+            ev.err = (kp_err)t->error_code;
+            ev.detail = "DefaultMetadataUpdater.handleCompletedMetadataResponse: Error while fetching metadata";
+            kp_observer_emit(&u->env.observer, &ev);
+        }
+    }
     if (!cl) {
         kp_metadata_failed_update(u->md, now, KP_ERR_NONE);
         return;

@@ -18,8 +18,10 @@ static void ph_on_event(void *ctx, const kp_event *ev) {
                 (int)ev->partition, (long long)ev->batch_id, (int)ev->correlation_id, kp_err_name(ev->err),
                 (long long)ev->value, ev->detail ? ev->detail : "");
     }
-    if (ev->kind >= 100 && ev->kind < 300)
+    if (ev->kind >= 100 && ev->kind < 300) {
         h->events[ev->kind - 100 < 200 ? ev->kind - 100 : 199]++;
+        h->last_err[ev->kind - 100 < 200 ? ev->kind - 100 : 199] = ev->err;
+    }
     int64_t f[14] = { ev->kind, ev->time_us, ev->node, ev->partition, ev->batch_id, ev->base_sequence,
                       ev->record_count, ev->bytes, ev->correlation_id, ev->api_key, ev->err, ev->attempt,
                       ev->offset, ev->value };

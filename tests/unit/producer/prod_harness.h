@@ -38,6 +38,7 @@ typedef struct ph {
     int flushed;
     int closed;
     int events[200];     /* count per producer event kind - 100 */
+    kp_err last_err[200]; /* err of the last event per producer kind - 100 */
     uint64_t trace_hash; /* FNV-1a over every event's fields, in order */
     kp_observer obs;
 } ph;

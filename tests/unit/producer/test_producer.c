@@ -55,6 +55,31 @@ static void t_metadata_wait_times_out_through_callback(void **s) {
     ph_free(h);
 }
 
+/* F1: per-topic Metadata errors are events of their own with err set
+ * (NetworkClient logs response.errors()); the response event itself
+ * stays NONE, as the response decoded. */
+static void t_metadata_topic_errors_are_events(void **s) {
+    (void)s;
+    const char *set[] = { "max.block.ms=500", NULL };
+    ph *h = ph_new(1, 1, set);
+    fb_set_topic_error(h->w, "t", KP_ERR_LEADER_NOT_AVAILABLE);
+    int id;
+    assert_int_equal(ph_send(h, -1, NULL, &id), KP_SEND_BLOCKED);
+    ph_run_for(h, 200);
+    int n = h->events[KP_EV_METADATA_TOPIC_ERROR - 100];
+    assert_true(n >= 1);
+    assert_int_equal(h->last_err[KP_EV_METADATA_TOPIC_ERROR - 100], KP_ERR_LEADER_NOT_AVAILABLE);
+    assert_int_equal(h->last_err[KP_EV_METADATA_RESPONSE - 100], KP_ERR_NONE);
+    assert_string_equal(kp_event_kind_name(KP_EV_METADATA_TOPIC_ERROR), "metadata_topic_error");
+    fb_set_topic_error(h->w, "t", KP_ERR_NONE);
+    assert_true(ph_run_until_acked(h, 1000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    int after = h->events[KP_EV_METADATA_TOPIC_ERROR - 100];
+    ph_run_for(h, 500); /* healthy refreshes add none */
+    assert_int_equal(h->events[KP_EV_METADATA_TOPIC_ERROR - 100], after);
+    ph_free(h);
+}
+
 static void t_second_send_while_blocked_is_refused(void **s) {
     (void)s;
     ph *h = ph_new(1, 1, NULL);
@@ -503,6 +528,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_send_waits_for_metadata_then_acks),
         cmocka_unit_test(t_metadata_wait_times_out_through_callback),
+        cmocka_unit_test(t_metadata_topic_errors_are_events),
         cmocka_unit_test(t_second_send_while_blocked_is_refused),
         cmocka_unit_test(t_invalid_partition_after_metadata),
         cmocka_unit_test(t_record_without_topic_is_refused),
