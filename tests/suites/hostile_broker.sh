@@ -58,6 +58,7 @@ N=3
 # at that moment, so try a few times.
 PORT=
 for attempt in 1 2 3 4 5; do
+  : >"$work/broker.out"   # not the previous attempt's line (the child truncates after the fork)
   "$KPSIM" broker --listen 127.0.0.1:0 --brokers $N --partitions 4 --topic pre \
       >"$work/broker.out" 2>"$work/broker.err" &
   BPID=$!
