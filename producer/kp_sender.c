@@ -315,6 +315,12 @@ typedef struct kp_part_resp {
 static void kp_s_complete_batch(kp_sender *s, kp_batch *b, const kp_part_resp *r, int32_t node,
                                 int32_t corr, int64_t now, int64_t throttle_until_ms) {
     kp_err error = r->error;
+    /* completing, failing or splitting may release b: keep what the
+     * ordered-mode unmute at the end needs */
+    char topic[256];
+    int32_t partition = kp_batch_partition(b);
+    if (s->guarantee_order)
+        snprintf(topic, sizeof topic, "%s", kp_batch_topic(b));
     kp_s_emit_batch(s, KP_EV_PRODUCE_RESPONSE, b, error, r->base_offset, node, corr, -1,
                     "Sender.handleProduceResponse -> completeBatch");
     if (error == KP_ERR_MESSAGE_TOO_LARGE && kp_batch_record_count(b) > 1 && !kp_batch_is_done(b)) {
@@ -382,7 +388,7 @@ static void kp_s_complete_batch(kp_sender *s, kp_batch *b, const kp_part_resp *r
         kp_s_complete_ok(s, b, r->base_offset, r->log_append_time);
     }
     if (s->guarantee_order)
-        kp_accumulator_unmute_partition(s->acc, kp_batch_topic(b), kp_batch_partition(b), throttle_until_ms, now);
+        kp_accumulator_unmute_partition(s->acc, topic, partition, throttle_until_ms, now);
 }
 
 /* ------------------------------------------------------------------ */
