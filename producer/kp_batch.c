@@ -523,6 +523,12 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
         *err = e;
         return -1;
     }
+    /* every piece is closed for appends (ProducerBatch.split calls
+     * closeForRecordAppends on each): the last piece can end up at the
+     * tail of the deque, and a record the application appends there
+     * would ride on a piece whose sequence range is already fixed */
+    for (size_t k = 0; k < count; k++)
+        out[k]->closed_for_appends = true;
     /* pieces inherit the sequence range when the big batch had one */
     if (kp_batch_has_sequence(b)) {
         int32_t seq = b->base_sequence;
