@@ -381,6 +381,10 @@ static void batch_split_preserves_records_headers_codec(void **state) {
             assert_int_equal(kp_batch_base_sequence(p), seq);
             assert_int_equal(kp_batch_producer_id(p), 5);
             assert_int_equal(kp_batch_flush_origin(p), kp_batch_flush_origin(b));
+            /* closed for appends (closeForRecordAppends): no new record
+             * can ride on a piece whose sequence range is fixed */
+            assert_true(kp_batch_is_full(p));
+            assert_false(kp_batch_try_append(p, 2000, fx_s("k"), fx_s("v"), NULL, 0, NULL, NULL, 90, NULL));
             seq += kp_batch_record_count(p);
             total += kp_batch_record_count(p);
             assert_int_equal(kp_batch_close(p, &scratch), KP_ERR_NONE);
