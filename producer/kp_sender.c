@@ -382,8 +382,10 @@ static void kp_s_complete_batch(kp_sender *s, kp_batch *b, const kp_part_resp *r
             kp_s_fail_batch(s, b, r->base_offset, r->log_append_time, error, msg,
                             kp_batch_attempts(b) < s->retries, now);
         }
+#ifndef KP_MUTANT_NO_METADATA_REFRESH /* mutant (tests/mutants): NOT_LEADER & co. no longer request a metadata update */
         if (kp_err_is_invalid_metadata(error))
             kp_metadata_request_update(s->md, now);
+#endif
     } else {
         kp_s_complete_ok(s, b, r->base_offset, r->log_append_time);
     }
@@ -676,7 +678,11 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
     for (size_t i = 0; i < dr.node_count; i++)
         for (size_t j = 0; j < dr.nodes[i].count; j++)
             kp_s_add_inflight(s, dr.nodes[i].batches[j]);
+#ifdef KP_MUTANT_NO_MUTE /* mutant (tests/mutants): max.in.flight=1 no longer mutes a drained partition */
+    if (0)
+#else
     if (s->guarantee_order)
+#endif
         for (size_t i = 0; i < dr.node_count; i++)
             for (size_t j = 0; j < dr.nodes[i].count; j++)
                 kp_accumulator_mute_partition(s->acc, kp_batch_topic(dr.nodes[i].batches[j]),
