@@ -5,7 +5,7 @@
  * kpsim's producer and broker speak the Kafka protocol; this helper puts a
  * peer we did not write on the other end of the wire: Debian's librdkafka
  * (2.0.x), its in-process mock cluster, its consumer, its producer and its
- * Java-compatible murmur2 partitioner. One binary, five modes:
+ * Java-compatible murmur2 partitioner. One binary, six modes:
  *
  *   mock        start librdkafka's mock cluster (3 brokers), create the
  *               topic, print "bootstrap ADDR", then either run a command
@@ -24,6 +24,8 @@
  *               placed by rd_kafka_msg_partitioner_murmur2 and by
  *               `kpsim partition` for several partition counts; counts
  *               the disagreements.
+ *   selftest    known-bad inputs through the verifier and the sequence
+ *               audit: each must be caught.
  *
  * The record layout is the one `kpsim produce` writes (tools/cmd_produce.c):
  * record n (0-based) has value "<n> " padded with '.' to --size bytes (just
@@ -1347,6 +1349,105 @@ static int hp_mode_partitioner(const char *kpsim, int64_t nkeys, uint64_t seed, 
     return pass ? 0 : 1;
 }
 
+/* ---- selftest mode -------------------------------------------------------
+ *
+ * The checks above must be able to fail. Known-bad inputs, each of which
+ * must be caught (and a good one that must not): the verifier on
+ * duplicates, reorders, missing records, a wrong value, a wrong key, a
+ * keyed record off murmur2's partition; the sequence audit on a batch
+ * appended twice, a lower sequence appended after a higher one, and
+ * sequences that do not follow send order. */
+
+static int st_fail, st_total;
+static void st_expect(bool ok, const char *what) {
+    st_total++;
+    printf("%s selftest: %s\n", ok ? "ok  " : "FAIL", what);
+    if (!ok)
+        st_fail++;
+}
+
+static void st_value(char *buf, size_t cap, int64_t n, int size) {
+    int len = snprintf(buf, cap, "%" PRId64 " ", n);
+    while (len < size && (size_t)len + 1 < cap)
+        buf[len++] = '.';
+    buf[len] = 0;
+}
+
+static int hp_mode_selftest(void) {
+    char val[64], key[32];
+    vf_state v;
+    /* a clean run: 8 unkeyed records over 2 partitions in order */
+    vf_init(&v, 8, 10, 0, 2);
+    for (int64_t n = 0; n < 8; n++) {
+        st_value(val, sizeof val, n, 10);
+        vf_add(&v, (int32_t)(n % 2), NULL, 0, val, strlen(val));
+    }
+    st_expect(vf_missing(&v) == 0 && v.dups == 0 && v.reorders == 0 && v.bad_content == 0, "clean run passes");
+    /* record 3 again on partition 1, then record 1 after it: a duplicate and a reorder */
+    st_value(val, sizeof val, 3, 10);
+    vf_add(&v, 1, NULL, 0, val, strlen(val));
+    st_expect(v.dups == 1, "a record read twice is a duplicate");
+    st_expect(v.reorders == 1, "a record below the partition's last is a reorder");
+    vf_free(&v);
+    vf_init(&v, 4, 10, 0, 2);
+    st_value(val, sizeof val, 0, 10);
+    vf_add(&v, 0, NULL, 0, val, strlen(val));
+    vf_add(&v, 0, NULL, 0, "1 ,,,,,,,,", 10);
+    st_expect(v.bad_content == 1, "a value not in the layout is bad content");
+    st_expect(vf_missing(&v) == 2, "records never read are missing");
+    vf_free(&v);
+    /* keyed: key of another record; a key off murmur2's partition */
+    vf_init(&v, 10, 10, 3, 4);
+    st_value(val, sizeof val, 4, 10);
+    vf_add(&v, 0, "key-2", 5, val, strlen(val));
+    st_expect(v.bad_key == 1, "a key that is not key-<n mod K> is bad");
+    snprintf(key, sizeof key, "key-1");
+    int32_t right = rd_kafka_msg_partitioner_murmur2(NULL, key, 5, 4, NULL, NULL);
+    vf_add(&v, (right + 1) % 4, key, 5, val, strlen(val));
+    st_expect(v.bad_partition == 1, "a keyed record off murmur2's partition is bad");
+    vf_free(&v);
+
+    /* the sequence audit: records (offset, number) against batch headers */
+    struct vf_rec recs[8];
+    sq_batch good[2] = { { 0, 4, 7, 0, 0 }, { 4, 4, 7, 0, 4 } };
+    for (int i = 0; i < 8; i++)
+        recs[i] = (struct vf_rec){ 0, i, i };
+    sq_result r;
+    memset(&r, 0, sizeof r);
+    sq_audit_partition(&r, 0, recs, 8, good, 2);
+    st_expect(r.checked == 8 && r.broker_dups == 0 && r.broker_ooo == 0 && r.producer_faults == 0,
+              "audit: in-order sequences are clean");
+    /* batch with sequences 0..3 stored twice: records 0..3 again at offsets 4..7 */
+    sq_batch twice[2] = { { 0, 4, 7, 0, 0 }, { 4, 4, 7, 0, 0 } };
+    for (int i = 0; i < 8; i++)
+        recs[i] = (struct vf_rec){ 0, i, i % 4 };
+    memset(&r, 0, sizeof r);
+    sq_audit_partition(&r, 0, recs, 8, twice, 2);
+    st_expect(r.broker_dups == 4 && r.producer_faults == 0, "audit: a batch stored twice is the broker's duplicate");
+    /* sequences 4..7 stored before 0..3, records follow their sequences */
+    sq_batch swapped[2] = { { 0, 4, 7, 0, 4 }, { 4, 4, 7, 0, 0 } };
+    for (int i = 0; i < 8; i++)
+        recs[i] = (struct vf_rec){ 0, i, i < 4 ? i + 4 : i - 4 };
+    memset(&r, 0, sizeof r);
+    sq_audit_partition(&r, 0, recs, 8, swapped, 2);
+    st_expect(r.broker_ooo == 4 && r.producer_faults == 0, "audit: a lower sequence after a higher one is the broker's reorder");
+    /* in-order sequences, but the producer gave sequences 4..7 to records 0..3 */
+    for (int i = 0; i < 8; i++)
+        recs[i] = (struct vf_rec){ 0, i, i < 4 ? i + 4 : i - 4 };
+    memset(&r, 0, sizeof r);
+    sq_audit_partition(&r, 0, recs, 8, good, 2);
+    st_expect(r.producer_faults > 0 && r.broker_ooo == 0, "audit: sequences against send order are the producer's fault");
+    /* one sequence carrying two different records */
+    for (int i = 0; i < 8; i++)
+        recs[i] = (struct vf_rec){ 0, i, i };
+    memset(&r, 0, sizeof r);
+    sq_audit_partition(&r, 0, recs, 8, twice, 2);
+    st_expect(r.producer_faults > 0, "audit: one sequence with two records is the producer's fault");
+    printf("RESULT case=helper-selftest sent=%d read=%d dups=0 reorders=0 missing=0 bad=%d result=%s\n", st_total,
+           st_total - st_fail, st_fail, st_fail ? "FAIL" : "PASS");
+    return st_fail ? 1 : 0;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static void hp_usage(void) {
@@ -1362,7 +1463,8 @@ static void hp_usage(void) {
             "  rdk_helper produce --bootstrap B --topic T --count N [--size B] [--key-space K]\n"
             "                     [--codec none|gzip|snappy|lz4|zstd] [--idempotence] [--timeout-ms MS]\n"
             "  rdk_helper verify --count N [--size B] [--key-space K] [--partitions P]   < kcat -f '%%p\\t%%k\\t%%s\\n'\n"
-            "  rdk_helper partitioner --kpsim PATH [--keys 10000] [--seed 42] [--partitions 1,2,3,...]\n");
+            "  rdk_helper partitioner --kpsim PATH [--keys 10000] [--seed 42] [--partitions 1,2,3,...]\n"
+            "  rdk_helper selftest      the checks above catch known-bad input\n");
     exit(2);
 }
 
@@ -1444,6 +1546,8 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "verify"))
         return hp_mode_verify(&c);
+    if (!strcmp(mode, "selftest"))
+        return hp_mode_selftest();
     if (!c.topic)
         hp_die("%s: --topic is required", mode);
     if (!strcmp(mode, "mock"))

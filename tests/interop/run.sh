@@ -98,6 +98,12 @@ if [ $QUICK = 1 ]; then N=20000; else N=100000; fi
 FN=100000
 SIZE=100; KEYS=1000; P=4
 
+# ---- 0. the checks can fail: known-bad input through the verifier and the audit
+t0=$(date +%s.%N)
+timeout -k 5 30 "$HELPER" selftest >"$work/selftest.log" 2>&1
+from_result "helper self-test: each check catches its bad input" "$(grep '^RESULT' "$work/selftest.log")" \
+    "$(elapsed "$t0")" "$work/selftest.log"
+
 # ---- 1. librdkafka's mock cluster as the broker --------------------------------
 mock_case() { # name, kpsim produce settings (--key-space/--set ...), helper options before --, [count [size]]
   local name=$1 kp=$2 hopts=$3 n=${4:-$N} size=${5:-$SIZE} log t0 keys=0
