@@ -400,6 +400,12 @@ static void rp_x_range(rp_ctx *c, rp__sbuf *b) {
 }
 
 static void rp_fault_marks(rp_ctx *c, rp__sbuf *b) {
+    /* one label per instant: a fault and the effects reported at the same
+     * time (the harness's "leader move" and the broker's leader_change)
+     * would print on top of each other; the first one names it */
+    int64_t span = c->an.t_end_us > 0 ? c->an.t_end_us : 1000;
+    int64_t last_label_t = INT64_MIN / 2;
+    size_t labels = 0;
     for (size_t i = 0; i < c->an.n_faults; i++) {
         char x[32];
         rp_ms(x, sizeof x, c->an.faults[i].t_us);
@@ -407,7 +413,10 @@ static void rp_fault_marks(rp_ctx *c, rp__sbuf *b) {
                         "set arrow from %s, graph 0 to %s, graph 1 nohead dashtype 2 "
                         "linecolor rgb '#c0392b' front\n",
                         x, x);
-        if (i < RP_MAX_FAULT_LABELS) {
+        int64_t t = c->an.faults[i].t_us;
+        if (labels < RP_MAX_FAULT_LABELS && t - last_label_t > span / 200) {
+            last_label_t = t;
+            labels++;
             rp__sbuf_printf(b, "set label ");
             rp_gp_quote(b, c->an.faults[i].label);
             rp__sbuf_printf(b,

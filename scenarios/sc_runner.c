@@ -35,6 +35,33 @@
 
 typedef struct sc_world sc_world;
 
+/* The harness's own event kinds (KP_EV_BASE_HARNESS + n): what the runner
+ * does to the world, so traces and reports show the cause next to the
+ * effects. Names containing "fault" are fault markers in reports. */
+enum {
+    SC_EV_FAULT = KP_EV_BASE_HARNESS + 0,     /* detail: the action, e.g. "leader_move t-0 -> 2" */
+    SC_EV_FAULT_END = KP_EV_BASE_HARNESS + 1, /* detail: what was undone */
+    SC_EV_CHAOS_FAULT = KP_EV_BASE_HARNESS + 2,
+    SC_EV_TXN_BEGIN = KP_EV_BASE_HARNESS + 10,
+    SC_EV_TXN_COMMITTED = KP_EV_BASE_HARNESS + 11,
+    SC_EV_TXN_ABORTED = KP_EV_BASE_HARNESS + 12,
+    SC_EV_TXN_FAILED = KP_EV_BASE_HARNESS + 13,
+    SC_EV_LAST = KP_EV_BASE_HARNESS + 99
+};
+
+static const char *sc_harness_kind_name(int kind) {
+    switch (kind) {
+    case SC_EV_FAULT: return "fault";
+    case SC_EV_FAULT_END: return "fault_end";
+    case SC_EV_CHAOS_FAULT: return "chaos_fault";
+    case SC_EV_TXN_BEGIN: return "txn_begin";
+    case SC_EV_TXN_COMMITTED: return "txn_committed";
+    case SC_EV_TXN_ABORTED: return "txn_aborted";
+    case SC_EV_TXN_FAILED: return "txn_failed";
+    default: return NULL;
+    }
+}
+
 /* ======================================================================
  * Per-emitter observer contexts
  * ==================================================================== */
@@ -135,7 +162,7 @@ struct sc_world {
     double chaos_moves_per_us, chaos_errs_per_us;
     const char *topics[SC_MAX_TOPICS];
     int ntopics;
-    sc_obs broker_obs, net_obs;
+    sc_obs broker_obs, net_obs, harness_obs;
     rp_trace_writer *trace;
     uint64_t digest;
     uint64_t events;
@@ -187,6 +214,8 @@ static const char *sc_event_kind_name(int kind) {
         n = bm_event_name(kind);
     else if (kind >= KP_EV_BASE_NET && kind < KP_EV_BASE_HARNESS)
         n = sn_event_name(kind);
+    else if (kind >= KP_EV_BASE_HARNESS && kind <= SC_EV_LAST)
+        n = sc_harness_kind_name(kind);
     return n;
 }
 
@@ -816,12 +845,69 @@ static size_t sc_nodes_of(sc_world *w, char **names, size_t n, sn_node **out, si
 
 static void sc_fault_schedule_undo(sc_fault_ev *fe, int64_t duration_ms);
 
+static void sc_harness_emit(sc_world *w, int kind, int32_t node, const char *detail) {
+    kp_event ev;
+    kp_event_init(&ev, kind, sc_now(w));
+    ev.node = node;
+    ev.detail = detail;
+    sc_on_event(&w->harness_obs, &ev);
+}
+
+/* One line saying what a scripted fault does, for the trace. */
+static void sc_fault_describe(const Kpsim__Fault *f, bool undo, char *buf, size_t n) {
+    switch (f->action_case) {
+    case KPSIM__FAULT__ACTION_DISCONNECT:
+        snprintf(buf, n, "disconnect %s%s%s", f->disconnect->node, f->disconnect->peer ? " <-> " : "",
+                 f->disconnect->peer ? f->disconnect->peer : "");
+        break;
+    case KPSIM__FAULT__ACTION_PARTITION:
+        snprintf(buf, n, "%s %s%s | %s%s", undo ? "heal" : "partition", f->partition->n_a ? f->partition->a[0] : "",
+                 f->partition->n_a > 1 ? ",..." : "", f->partition->n_b ? f->partition->b[0] : "",
+                 f->partition->n_b > 1 ? ",..." : "");
+        break;
+    case KPSIM__FAULT__ACTION_HEAL: snprintf(buf, n, "heal"); break;
+    case KPSIM__FAULT__ACTION_BLACKHOLE:
+        snprintf(buf, n, "blackhole %s %s%s", undo || !f->blackhole->on ? "off" : "on", f->blackhole->node,
+                 f->blackhole->peer ? " -> peer" : "");
+        break;
+    case KPSIM__FAULT__ACTION_SLOW_LINK:
+        snprintf(buf, n, "%s %s", undo ? "link restored" : "slow link", f->slow_link->a);
+        break;
+    case KPSIM__FAULT__ACTION_CRASH:
+        snprintf(buf, n, "broker-%d %s", (int)f->crash->broker, undo ? "restart" : "crash");
+        break;
+    case KPSIM__FAULT__ACTION_RESTART: snprintf(buf, n, "broker-%d restart", (int)f->restart->broker); break;
+    case KPSIM__FAULT__ACTION_LEADER_MOVE:
+        snprintf(buf, n, "leader move %s-%d -> broker %d", f->leader_move->topic, (int)f->leader_move->partition,
+                 (int)f->leader_move->to_broker);
+        break;
+    case KPSIM__FAULT__ACTION_INJECT:
+        snprintf(buf, n, "inject %s x%d on broker %d", f->inject->error, (int)f->inject->count,
+                 (int)f->inject->broker);
+        break;
+    case KPSIM__FAULT__ACTION_REJECT:
+        snprintf(buf, n, "reject %s-%d with %s", f->reject->topic, (int)f->reject->partition, f->reject->error);
+        break;
+    case KPSIM__FAULT__ACTION_SET_BROKER_SETTING:
+        snprintf(buf, n, "set %s=%s", f->set_broker_setting->key, f->set_broker_setting->value);
+        break;
+    case KPSIM__FAULT__ACTION_SET_TOPIC_SETTING:
+        snprintf(buf, n, "set %s %s=%s", f->set_topic_setting->topic, f->set_topic_setting->key,
+                 f->set_topic_setting->value);
+        break;
+    default: snprintf(buf, n, "fault"); break;
+    }
+}
+
 static void sc_fault_fire(void *ctx, sn_world *net) {
     sc_fault_ev *fe = ctx;
     sc_world *w = fe->w;
     const Kpsim__Fault *f = fe->f;
     sn_node *as[64], *bs[64];
     (void)net;
+    char what[160];
+    sc_fault_describe(f, fe->undo, what, sizeof what);
+    sc_harness_emit(w, fe->undo ? SC_EV_FAULT_END : SC_EV_FAULT, -1, what);
     switch (f->action_case) {
     case KPSIM__FAULT__ACTION_DISCONNECT:
         sn_fault_disconnect(w->net, sc_node(w, f->disconnect->node), sc_node(w, f->disconnect->peer));
@@ -946,8 +1032,12 @@ static void sc_chaos_move_fire(void *ctx, sn_world *net) {
             if (bm_cluster_partition_info(w->cluster, w->topics[t], part, &info) == KP_ERR_NONE &&
                 info.nisr > 1) {
                 int32_t to = info.isr[kp_rng_below(&w->chaos_rng, (uint64_t)info.nisr)];
-                if (to != info.leader)
+                if (to != info.leader) {
+                    char what[160];
+                    snprintf(what, sizeof what, "leader move %s-%d -> broker %d", w->topics[t], (int)part, (int)to);
+                    sc_harness_emit(w, SC_EV_CHAOS_FAULT, to, what);
                     bm_cluster_move_leader(w->cluster, w->topics[t], part, to, false);
+                }
             }
         }
     }
@@ -972,6 +1062,9 @@ static void sc_chaos_err_fire(void *ctx, sn_world *net) {
             kp_err e = KP_ERR_NONE;
             kp_err_from_name(ch->error[i]->error, &e);
             int32_t broker = (int32_t)kp_rng_below(&w->chaos_rng, (uint64_t)w->nbrokers);
+            char what[160];
+            snprintf(what, sizeof what, "inject %s on broker %d", ch->error[i]->error, (int)broker);
+            sc_harness_emit(w, SC_EV_CHAOS_FAULT, broker, what);
             bm_cluster_inject(w->cluster, broker, (int16_t)ch->error[i]->api, 1, e, 0);
             break;
         }
@@ -1402,11 +1495,14 @@ static void sc_trace_open(sc_world *w) {
         sc_log(w, "warning: cannot write trace %s (%s)\n", path, kp_err_name(e));
         return;
     }
-    for (int k = KP_EV_BASE_PRODUCER; k < KP_EV_BASE_HARNESS; k++) {
+    for (int k = KP_EV_BASE_PRODUCER; k <= SC_EV_LAST; k++) {
         const char *n = sc_event_kind_name(k);
         if (!n)
             continue;
-        const char *layer = k < KP_EV_BASE_BROKER ? "producer" : k < KP_EV_BASE_NET ? "broker" : "net";
+        const char *layer = k < KP_EV_BASE_BROKER ? "producer"
+                            : k < KP_EV_BASE_NET  ? "broker"
+                            : k < KP_EV_BASE_HARNESS ? "net"
+                                                      : "harness";
         rp_trace_writer_register_kind(w->trace, k, n, layer, NULL);
     }
     const Kpsim__Scenario *s = w->s;
@@ -1606,6 +1702,8 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
     snprintf(w->broker_obs.component[0], sizeof w->broker_obs.component[0], "cluster");
     w->net_obs = (sc_obs){ .w = w, .producer = -1 };
     snprintf(w->net_obs.component[0], sizeof w->net_obs.component[0], "network");
+    w->harness_obs = (sc_obs){ .w = w, .producer = -1 };
+    snprintf(w->harness_obs.component[0], sizeof w->harness_obs.component[0], "harness");
     sc_world *saved = sc__world;
     sc__world = w;
 
