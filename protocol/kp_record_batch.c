@@ -473,21 +473,35 @@ static inline kp_slice kp_body_lenfield(kp_body *b, bool null_ok) {
 bool kp_record_iter_next(kp_record_iter *it, kp_record *r) {
     if (it->err)
         return false;
+    /* it->rd has no error here: its only failing read sets it->err too */
+    size_t left = (size_t)(it->rd.end - it->rd.p);
     if (it->index == it->hdr.record_count) {
-        if (kp_rd_remaining(&it->rd) != 0)
+        if (left != 0)
             kp_iter_fail(it, KP_ERR__BAD_MSG); /* bytes after the last record */
         return false;
     }
-    if (kp_rd_remaining(&it->rd) == 0) {
+    if (left == 0) {
         kp_iter_fail(it, KP_ERR__TRUNCATED); /* fewer records than recordCount */
         return false;
     }
-    int32_t len = kp_rd_varint(&it->rd);
-    if (it->rd.err) {
-        kp_iter_fail(it, it->rd.err);
-        return false;
+    /* The record length: one or two bytes inline (they cannot be
+     * malformed), anything longer through kp_rd_varint and its errors. */
+    int32_t len;
+    const uint8_t *q = it->rd.p;
+    if (!(q[0] & 0x80)) {
+        len = kp_unzigzag32(q[0]);
+        it->rd.p += 1;
+    } else if (left >= 2 && !(q[1] & 0x80)) {
+        len = kp_unzigzag32((uint32_t)(q[0] & 0x7f) | (uint32_t)q[1] << 7);
+        it->rd.p += 2;
+    } else {
+        len = kp_rd_varint(&it->rd);
+        if (it->rd.err) {
+            kp_iter_fail(it, it->rd.err);
+            return false;
+        }
     }
-    if (len < 0 || (size_t)len > kp_rd_remaining(&it->rd)) {
+    if (len < 0 || (size_t)len > (size_t)(it->rd.end - it->rd.p)) {
         kp_iter_fail(it, len < 0 ? KP_ERR__BAD_MSG : KP_ERR__TRUNCATED);
         return false;
     }
