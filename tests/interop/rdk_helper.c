@@ -824,6 +824,7 @@ typedef struct sq_result {
     int64_t checked;           /* records with a producer id */
     int64_t broker_dups;       /* records whose (id, epoch, sequence) was already in the log */
     int64_t broker_ooo;        /* records below a sequence already in the log */
+    int64_t broker_gaps;       /* records appended more than one past the highest sequence */
     int64_t producer_faults;   /* sequence order != send order, or one sequence, two records */
 } sq_result;
 
@@ -889,6 +890,14 @@ static void sq_audit_partition(sq_result *res, int32_t partition, const struct v
                 fprintf(stderr, "audit: partition %d offset %" PRId64 ": producer %" PRId64 " epoch %d sequence %d "
                                 "appended after sequence %d (a Kafka broker answers OUT_OF_ORDER_SEQUENCE_NUMBER)\n",
                         (int)partition, rs[i].offset, rs[i].pid, (int)rs[i].epoch, (int)rs[i].seq, (int)pe[k].maxseq);
+        }
+        else if (rs[i].seq > pe[k].maxseq + 1) {
+            if (res->broker_gaps++ == 0)
+                fprintf(stderr, "audit: partition %d offset %" PRId64 ": producer %" PRId64 " epoch %d sequence %d "
+                                "appended after sequence %d (%d sequences skipped; a Kafka broker answers "
+                                "OUT_OF_ORDER_SEQUENCE_NUMBER)\n",
+                        (int)partition, rs[i].offset, rs[i].pid, (int)rs[i].epoch, (int)rs[i].seq, (int)pe[k].maxseq,
+                        (int)(rs[i].seq - pe[k].maxseq - 1));
         }
         pe[k].seen[rs[i].seq] = 1;
         if (rs[i].seq > pe[k].maxseq)
@@ -1092,17 +1101,17 @@ static int hp_mode_mock(hp_common *c, int brokers, int rtt_ms, char **faults, in
     bool producer_clean = false;
     if (sq.done && sq.checked > 0) {
         producer_clean = sq.producer_faults == 0 && sq.broker_dups == v.dups && (v.reorders == 0 || sq.broker_ooo + sq.broker_dups > 0);
-        printf("audit: %" PRId64 " records with producer ids: broker accepted %" PRId64 " duplicate and %" PRId64
-               " out-of-order sequences; producer faults %" PRId64 "\n",
-               sq.checked, sq.broker_dups, sq.broker_ooo, sq.producer_faults);
+        printf("audit: %" PRId64 " records with producer ids: broker accepted %" PRId64 " duplicate, %" PRId64
+               " out-of-order and %" PRId64 " gapped sequences; producer faults %" PRId64 "\n",
+               sq.checked, sq.broker_dups, sq.broker_ooo, sq.broker_gaps, sq.producer_faults);
         if (sq.producer_faults > 0 && !*note)
             snprintf(note, sizeof note, "producer_sequence_faults_%" PRId64, sq.producer_faults);
     }
     if (producer_clean && (v.dups > 0 || v.reorders > 0))
         vf_excused = true; /* every one of them is the broker's */
     printf("AUDIT case=%s done=%d checked=%" PRId64 " broker_dups=%" PRId64 " broker_ooo=%" PRId64
-           " producer_faults=%" PRId64 "\n",
-           c->case_name, (int)sq.done, sq.checked, sq.broker_dups, sq.broker_ooo, sq.producer_faults);
+           " broker_gaps=%" PRId64 " producer_faults=%" PRId64 "\n",
+           c->case_name, (int)sq.done, sq.checked, sq.broker_dups, sq.broker_ooo, sq.broker_gaps, sq.producer_faults);
     bool pass = vf_report(&v, c->case_name, faults_ok && cmd_rc == 0 && cons_ok, note);
     vf_free(&v);
     rd_kafka_destroy(m.watch);
@@ -1431,6 +1440,13 @@ static int hp_mode_selftest(void) {
     memset(&r, 0, sizeof r);
     sq_audit_partition(&r, 0, recs, 8, swapped, 2);
     st_expect(r.broker_ooo == 4 && r.producer_faults == 0, "audit: a lower sequence after a higher one is the broker's reorder");
+    /* sequences 0..3 then 8..11: four skipped */
+    sq_batch gapped[2] = { { 0, 4, 7, 0, 0 }, { 4, 4, 7, 0, 8 } };
+    for (int i = 0; i < 8; i++)
+        recs[i] = (struct vf_rec){ 0, i, i };
+    memset(&r, 0, sizeof r);
+    sq_audit_partition(&r, 0, recs, 8, gapped, 2);
+    st_expect(r.broker_gaps == 1 && r.producer_faults == 0, "audit: a batch past the next sequence is a gap the broker accepted");
     /* in-order sequences, but the producer gave sequences 4..7 to records 0..3 */
     for (int i = 0; i < 8; i++)
         recs[i] = (struct vf_rec){ 0, i, i < 4 ? i + 4 : i - 4 };
