@@ -1145,7 +1145,8 @@ static void hp_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) 
         p->delivered++;
 }
 
-static int hp_mode_produce(hp_common *c, const char *bootstrap, const char *codec, bool idempotence) {
+static int hp_mode_produce(hp_common *c, const char *bootstrap, const char *codec, bool idempotence,
+                           const char *acks) {
     char es[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     hp_prod pr;
@@ -1157,6 +1158,8 @@ static int hp_mode_produce(hp_common *c, const char *bootstrap, const char *code
     hp_set(conf, "enable.idempotence", idempotence ? "true" : "false");
     hp_set(conf, "partitioner", "murmur2_random"); /* the Java DefaultPartitioner's placement */
     hp_set(conf, "linger.ms", "5");
+    if (acks)
+        hp_set(conf, "acks", acks);
     hp_set(conf, "message.timeout.ms", "60000");
     rd_kafka_conf_set_dr_msg_cb(conf, hp_dr_cb);
     rd_kafka_conf_set_opaque(conf, &pr);
@@ -1477,7 +1480,7 @@ static void hp_usage(void) {
             "           the helper waits for a line on stdin (or SIGTERM) before consuming\n"
             "  rdk_helper consume --bootstrap B --topic T --count N [--size B] [--key-space K] [--timeout-ms MS]\n"
             "  rdk_helper produce --bootstrap B --topic T --count N [--size B] [--key-space K]\n"
-            "                     [--codec none|gzip|snappy|lz4|zstd] [--idempotence] [--timeout-ms MS]\n"
+            "                     [--codec none|gzip|snappy|lz4|zstd] [--idempotence] [--acks N] [--timeout-ms MS]\n"
             "  rdk_helper verify --count N [--size B] [--key-space K] [--partitions P]   < kcat -f '%%p\\t%%k\\t%%s\\n'\n"
             "  rdk_helper partitioner --kpsim PATH [--keys 10000] [--seed 42] [--partitions 1,2,3,...]\n"
             "  rdk_helper selftest      the checks above catch known-bad input\n");
@@ -1489,7 +1492,7 @@ int main(int argc, char **argv) {
         hp_usage();
     const char *mode = argv[1];
     hp_common c = { "case", NULL, 0, 100, 0, 0, 60000 };
-    const char *bootstrap = NULL, *codec = "none", *kpsim = NULL, *plist = "1,2,3,4,6,7,12,16,31,100,1000,2147483647";
+    const char *bootstrap = NULL, *codec = "none", *kpsim = NULL, *acks = NULL, *plist = "1,2,3,4,6,7,12,16,31,100,1000,2147483647";
     bool idem = false;
     int brokers = 3, rtt = 0, nfaults = 0;
     char *faults[HP_MAX_FAULTS];
@@ -1529,6 +1532,8 @@ int main(int argc, char **argv) {
             bootstrap = v;
         else if (!strcmp(a, "--codec"))
             codec = v;
+        else if (!strcmp(a, "--acks"))
+            acks = v;
         else if (!strcmp(a, "--brokers"))
             brokers = (int)hp_int(a, v, 1, 16);
         else if (!strcmp(a, "--rtt-ms"))
@@ -1571,7 +1576,7 @@ int main(int argc, char **argv) {
     if (!bootstrap)
         hp_die("%s: --bootstrap is required", mode);
     if (!strcmp(mode, "produce"))
-        return hp_mode_produce(&c, bootstrap, codec, idem);
+        return hp_mode_produce(&c, bootstrap, codec, idem, acks);
     if (!strcmp(mode, "consume")) {
         vf_state v;
         vf_init(&v, c.count, c.size, c.key_space, c.partitions);
