@@ -203,6 +203,13 @@ sweep: | deps
 	  set -- $$l; p=$$((p + $$1)); f=$$((f + $$3)); \
 	done; echo "sweep: $$p passed, $$f failed"; exit $$rc
 
+# `make valgrind`: every catalog scenario under memcheck (--error-exitcode=1
+# --leak-check=full; definite and indirect leaks fail), JOBS at a time, logs
+# in $(BUILD)/valgrind (tests/valgrind/run.sh). Not part of `make test`.
+valgrind: | deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpsim
+	@VALGRIND_LOGS=$(BUILD)/valgrind tests/valgrind/run.sh $(BUILD)/kpsim $(JOBS)
+
 # `make bench`: the micro-benchmarks, then `kpsim bench` (the issue-11
 # workloads in scenarios/bench/; BENCH_FLAGS e.g. "--only throughput").
 BENCH_FLAGS ?=
@@ -265,6 +272,7 @@ help:
 	@echo "make unit-LAYER one layer's unit tests (e.g. make unit-protocol)"
 	@echo "make asan       unit tests built with -fsanitize=address,undefined"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS (default 30)"
+	@echo "make valgrind   every catalog scenario under valgrind memcheck (errors and leaks fail)"
 	@echo "make bench      micro-benchmarks, then kpsim bench (the workloads in scenarios/bench/)"
 	@echo "make bench-compare  kpsim bench's throughput/faults next to librdkafka's mock cluster, with ratios"
 	@echo "make bench-check    callgrind instruction count of a small throughput run vs tests/bench/callgrind_baseline.txt"
