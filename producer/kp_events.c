@@ -63,6 +63,12 @@ const char *kp_event_kind_name(int kind) {
     case KP_EV_METADATA_REQUEST:          return "metadata_request";
     case KP_EV_METADATA_RESPONSE:         return "metadata_response";
     case KP_EV_METADATA_TOPIC_ERROR:      return "metadata_topic_error";
+    case KP_EV_TXN_REQUEST:               return "txn_request";
+    case KP_EV_TXN_RESPONSE:              return "txn_response";
+    case KP_EV_TXN_COORDINATOR:           return "txn_coordinator";
+    case KP_EV_TXN_PARTITION_ADDED:       return "txn_partition_added";
+    case KP_EV_TXN_COMMITTED:             return "txn_committed";
+    case KP_EV_TXN_ABORTED:               return "txn_aborted";
     case KP_EV_SENDER_SPLIT:              return "sender_split";
     case KP_EV_SENDER_EXPIRED:            return "sender_expired";
     case KP_EV_SENDER_POLL_TIMEOUT:       return "sender_poll_timeout";

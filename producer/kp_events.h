@@ -97,6 +97,12 @@ enum kp_producer_event_kind {
     KP_EV_PRODUCER_ID_RESET         = 184, /* producer_id (resetProducerId), detail = why */
     KP_EV_FATAL_ERROR               = 185, /* err (transitionToFatalError) */
     KP_EV_SEQUENCE_ADJUSTED         = 186, /* topic, partition, batch_id, base_sequence = new (adjustSequences / startSequencesAtBeginning) */
+    KP_EV_TXN_REQUEST               = 187, /* node, correlation_id, api_key, detail = handler (Sender.maybeSendTransactionalRequest) */
+    KP_EV_TXN_RESPONSE              = 188, /* node, correlation_id, api_key, err, detail = handler (TxnRequestHandler.onComplete) */
+    KP_EV_TXN_COORDINATOR           = 189, /* node = the transaction coordinator found (FindCoordinatorHandler) */
+    KP_EV_TXN_PARTITION_ADDED       = 190, /* topic, partition (maybeAddPartitionToTransaction: new in this transaction) */
+    KP_EV_TXN_COMMITTED             = 191, /* producer_id, producer_epoch (EndTxn COMMIT answered) */
+    KP_EV_TXN_ABORTED               = 192, /* producer_id, producer_epoch (EndTxn ABORT answered) */
 
     KP_EV_PRODUCER_LAST = 199
 };

@@ -98,7 +98,23 @@ struct kp_producer {
     int64_t close_deadline;
     kp_producer_done_fn *closed_cb;
     void *closed_ctx;
+    /* transactions: the one call of the application actor in progress
+     * (Java's thread blocked in result.await) */
+    struct {
+        bool active;
+        int kind;                 /* KP_P_TXN_INIT / COMMIT / ABORT */
+        kp_producer_txn_cb *cb;
+        void *ctx;
+        kp_txn_result *res;       /* &init_res or &end_res */
+        int64_t deadline;         /* initTransactions: max.block.ms */
+    } txn;
+    kp_txn_result init_res;       /* KafkaProducer.initTransactionsResult */
+    bool init_res_live;           /* the manager still holds init_res */
+    kp_txn_result end_res;        /* commit / abort */
+    char txn_msg[256];            /* message of the last synchronous error */
 };
+
+enum { KP_P_TXN_INIT = 1, KP_P_TXN_COMMIT = 2, KP_P_TXN_ABORT = 3 };
 
 static int64_t kp_p_now(const kp_producer *p) {
     return kp_clock_now_ms(&p->env.clock);
@@ -180,12 +196,6 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
         free(p);
         return NULL;
     }
-    if (p->cfg.has_transactional_id) {
-        kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__UNSUPPORTED,
-                    "transactional.id: transactions are not implemented yet (idempotence is)");
-        free(p);
-        return NULL;
-    }
     if (!p->cfg.client_id[0])
         snprintf(p->cfg.client_id, sizeof p->cfg.client_id, "producer-1");
     p->env = *env;
@@ -216,7 +226,8 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
     p->upd = kp_metadata_updater_new(p->nc, p->md, p->cfg.request_timeout_ms, p->cfg.reconnect_backoff_ms, &p->env);
     p->acc = kp_accumulator_new(&p->cfg, p->pool, &p->env.observer);
     if (p->cfg.enable_idempotence)
-        p->tm = kp_txn_manager_new(NULL, p->cfg.transaction_timeout_ms, p->cfg.retry_backoff_ms, &p->env);
+        p->tm = kp_txn_manager_new(p->cfg.has_transactional_id ? p->cfg.transactional_id : NULL,
+                                   p->cfg.transaction_timeout_ms, p->cfg.retry_backoff_ms, &p->env);
     if (!p->upd || !p->acc || (p->cfg.enable_idempotence && !p->tm)) {
         kp_p_seterr(err, errbuf, errbuf_len, KP_ERR__NOMEM, "out of memory");
         kp_producer_destroy(p);
@@ -224,7 +235,7 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
     }
     kp_accumulator_set_clock(p->acc, &p->env.clock);
     if (p->tm) {
-        kp_txn_hooks h = { p->tm, false, kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
+        kp_txn_hooks h = { p->tm, kp_txn_is_transactional(p->tm), kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
                            kp_h_seq, kp_h_inc, kp_h_add, kp_h_has_inflight };
         p->hooks = h;
         kp_accumulator_set_txn_hooks(p->acc, &p->hooks);
@@ -261,6 +272,10 @@ void kp_producer_destroy(kp_producer *p) {
             kp_buffer_pool_deallocate(p->pool, b, p->blk.waiter.size);
     }
     kp_p_blocked_free(p);
+    if (p->tm) {
+        kp_txn_forget_result(p->tm, &p->init_res);
+        kp_txn_forget_result(p->tm, &p->end_res);
+    }
     kp_sender_destroy(p->sender);
     kp_accumulator_destroy(p->acc);
     kp_txn_manager_destroy(p->tm);
@@ -435,6 +450,15 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
     if (e != KP_ERR_NONE) {
         *err = e;
         return KP_SEND_ERROR;
+    }
+    if (p->tm && kp_txn_is_transactional(p->tm)) {
+        /* maybeAddPartitionToTransaction (failIfNotReadyForSend first):
+         * a KafkaException / IllegalStateException, thrown by send */
+        e = kp_txn_maybe_add_partition_to_transaction(p->tm, rec->topic, partition, errbuf, n);
+        if (e != KP_ERR_NONE) {
+            *err = e;
+            return KP_SEND_ERROR;
+        }
     }
     int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : now;
     int64_t remaining = p->cfg.max_block_ms - (now - begin);
@@ -840,6 +864,125 @@ bool kp_producer_is_closed(const kp_producer *p) {
 /* run_once                                                            */
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* transactions (KafkaProducer.initTransactions .. abortTransaction)    */
+/* ------------------------------------------------------------------ */
+
+static void kp_p_txn_fire(kp_producer *p, kp_err err, const char *msg) {
+    kp_producer_txn_cb *cb = p->txn.cb;
+    void *ctx = p->txn.ctx;
+    p->txn.active = false;
+    if (cb)
+        cb(ctx, err, msg);
+}
+
+/* result.await for the call in progress; true when it completed. */
+static bool kp_p_check_txn(kp_producer *p, int64_t now) {
+    if (!p->txn.active)
+        return false;
+    if (p->txn.res->done) {
+        if (p->txn.kind == KP_P_TXN_INIT)
+            p->init_res_live = false; /* initTransactionsResult = null */
+        kp_txn_result r = *p->txn.res;
+        kp_p_txn_fire(p, r.err, r.err == KP_ERR_NONE ? NULL : r.msg);
+        return true;
+    }
+    if (p->txn.kind == KP_P_TXN_INIT && now >= p->txn.deadline) {
+        /* the result stays with the manager: a later initTransactions
+         * waits for the same one */
+        char msg[128];
+        snprintf(msg, sizeof msg, "Timeout expired while initializing transactional state in %lldms.",
+                 (long long)p->cfg.max_block_ms);
+        kp_p_txn_fire(p, KP_ERR__TIMED_OUT, msg);
+        return true;
+    }
+    return false;
+}
+
+/* throwIfNoTransactionManager, plus the one-call-at-a-time rule of the
+ * single application actor. */
+static kp_err kp_p_txn_check(kp_producer *p) {
+    if (!p->tm || !kp_txn_is_transactional(p->tm)) {
+        snprintf(p->txn_msg, sizeof p->txn_msg, "Cannot use transactional methods without enabling "
+                                                "transactions by setting the transactional.id configuration property");
+        return KP_ERR__STATE;
+    }
+    if (p->txn.active) {
+        snprintf(p->txn_msg, sizeof p->txn_msg, "a transactional call of this application actor is in progress");
+        return KP_ERR__STATE;
+    }
+    if (p->closing) {
+        snprintf(p->txn_msg, sizeof p->txn_msg, "Cannot perform operation after producer has been closed");
+        return KP_ERR__CLOSED;
+    }
+    return KP_ERR_NONE;
+}
+
+static void kp_p_txn_start(kp_producer *p, int kind, kp_producer_txn_cb *cb, void *ctx, kp_txn_result *res) {
+    p->txn.active = true;
+    p->txn.kind = kind;
+    p->txn.cb = cb;
+    p->txn.ctx = ctx;
+    p->txn.res = res;
+    p->txn.deadline = kind == KP_P_TXN_INIT ? kp_p_now(p) + p->cfg.max_block_ms : INT64_MAX;
+    p->txn_msg[0] = '\0';
+    kp_sender_wakeup(p->sender);
+}
+
+kp_err kp_producer_init_transactions(kp_producer *p, kp_producer_txn_cb *cb, void *ctx) {
+    kp_err e = kp_p_txn_check(p);
+    if (e != KP_ERR_NONE)
+        return e;
+    if (!p->init_res_live) {
+        e = kp_txn_initialize_transactions(p->tm, &p->init_res, p->txn_msg, sizeof p->txn_msg);
+        if (e != KP_ERR_NONE)
+            return e;
+        p->init_res_live = true;
+    }
+    kp_p_txn_start(p, KP_P_TXN_INIT, cb, ctx, &p->init_res);
+    return KP_ERR_NONE;
+}
+
+kp_err kp_producer_begin_transaction(kp_producer *p) {
+    kp_err e = kp_p_txn_check(p);
+    if (e != KP_ERR_NONE)
+        return e;
+    e = kp_txn_begin_transaction(p->tm, p->txn_msg, sizeof p->txn_msg);
+    if (e == KP_ERR_NONE)
+        p->txn_msg[0] = '\0';
+    return e;
+}
+
+kp_err kp_producer_commit_transaction(kp_producer *p, kp_producer_txn_cb *cb, void *ctx) {
+    kp_err e = kp_p_txn_check(p);
+    if (e != KP_ERR_NONE)
+        return e;
+    e = kp_txn_begin_commit(p->tm, &p->end_res, p->txn_msg, sizeof p->txn_msg);
+    if (e != KP_ERR_NONE)
+        return e;
+    kp_p_txn_start(p, KP_P_TXN_COMMIT, cb, ctx, &p->end_res);
+    return KP_ERR_NONE;
+}
+
+kp_err kp_producer_abort_transaction(kp_producer *p, kp_producer_txn_cb *cb, void *ctx) {
+    kp_err e = kp_p_txn_check(p);
+    if (e != KP_ERR_NONE)
+        return e;
+    e = kp_txn_begin_abort(p->tm, &p->end_res, p->txn_msg, sizeof p->txn_msg);
+    if (e != KP_ERR_NONE)
+        return e;
+    kp_p_txn_start(p, KP_P_TXN_ABORT, cb, ctx, &p->end_res);
+    return KP_ERR_NONE;
+}
+
+const char *kp_producer_txn_error_message(const kp_producer *p) { return p->txn_msg; }
+
+kp_txn_state kp_producer_transaction_state(const kp_producer *p) {
+    return p->tm ? kp_txn_get_state(p->tm) : KP_TXN_UNINITIALIZED;
+}
+
+bool kp_producer_txn_call_pending(const kp_producer *p) { return p->txn.active; }
+
 int64_t kp_producer_run_once(kp_producer *p) {
     int64_t now = kp_p_now(p);
     kp_buffer_pool_expire(p->pool, now);
@@ -856,7 +999,11 @@ int64_t kp_producer_run_once(kp_producer *p) {
     now = kp_p_now(p);
     bool progressed = kp_p_resume_blocked(p, now);
     kp_p_check_flushes(p, now);
+    if (kp_p_check_txn(p, now))
+        progressed = true;
     if (kp_sender_is_closed(p->sender)) {
+        if (p->txn.active)
+            kp_p_txn_fire(p, KP_ERR__CLOSED, "Producer closed while a transactional call was in progress");
         for (int i = 0; i < KP_MAX_FLUSHES; i++)
             if (p->flushes[i].active)
                 kp_p_check_flushes(p, now);
@@ -876,6 +1023,8 @@ int64_t kp_producer_run_once(kp_producer *p) {
         if (left < sleep)
             sleep = left;
     }
+    if (p->txn.active && p->txn.kind == KP_P_TXN_INIT && p->txn.deadline - now < sleep)
+        sleep = p->txn.deadline - now;
     int64_t pd = kp_buffer_pool_next_deadline(p->pool);
     if (pd != INT64_MAX && pd - now < sleep)
         sleep = pd - now;

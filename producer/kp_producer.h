@@ -60,6 +60,35 @@
  *     driver calls it earlier when env.wakeup fires or the transport
  *     reports readiness. Record callbacks run inside it.
  *
+ *   TRANSACTIONS (transactional.id set; enable.idempotence follows it) —
+ *   KafkaProducer.initTransactions / beginTransaction / commitTransaction /
+ *   abortTransaction without blocking. Each call returns KP_ERR_NONE, or
+ *   fails synchronously with the Java exception as an error (its message:
+ *   kp_producer_txn_error_message) and then its callback is NEVER called:
+ *     KP_ERR__STATE  no transactional.id ("Cannot use transactional methods
+ *                    without enabling transactions ..."), an illegal
+ *                    transition ("TransactionalId T: Invalid transition
+ *                    attempted from state A to state B"), or another
+ *                    transactional call of this actor still in progress;
+ *     the last error (e.g. KP_ERR_INVALID_PRODUCER_EPOCH when fenced) when
+ *                    the manager is in an error state (maybeFailWithError);
+ *     KP_ERR__CLOSED after close.
+ *   Otherwise done(ctx, err, msg) is called exactly once, from a later
+ *   kp_producer_run_once: err KP_ERR_NONE (msg NULL) on success, else the
+ *   error of the failed request (fatal ones leave the producer in
+ *   FATAL_ERROR: only close is left), KP_ERR__TIMED_OUT for
+ *   initTransactions after max.block.ms ("Timeout expired while
+ *   initializing transactional state in Nms."; calling it again waits for
+ *   the same InitProducerId), or KP_ERR__CLOSED when the producer closed
+ *   first. commit flushes (sends every record of the transaction and waits
+ *   for their acks) before EndTxn; abort fails the records not yet sent
+ *   (KP_ERR__ABORTED "Failing batch since transaction was aborted").
+ *   Sends in a transaction: the first send to a partition adds it
+ *   (AddPartitionsToTxn before its first batch goes out); a send outside
+ *   IN_TRANSACTION fails synchronously with KP_ERR__STATE ("Cannot call
+ *   send in state READY"), in an error state with the last error.
+ *   sendOffsetsToTransaction is not provided (no group coordinator).
+ *
  * Memory: the producer copies the config and owns every component; env is
  * copied (its ctx pointers are borrowed). Record key/value bytes are copied
  * into the batch at append (or into a private copy while blocked); the
@@ -94,8 +123,7 @@ typedef void kp_producer_done_fn(void *ctx);
 
 /* KafkaProducer(config): validates a copy of cfg (2.1 cross-checks),
  * bootstraps the metadata from bootstrap.servers. NULL with *err and a
- * message in errbuf on a bad config (KP_ERR__CONFIG) or a setting not
- * supported yet (transactional.id: KP_ERR__UNSUPPORTED). */
+ * message in errbuf on a bad config (KP_ERR__CONFIG). */
 kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *err, char *errbuf,
                              size_t errbuf_len);
 /* Frees everything. Records still incomplete get no callback: close first.
@@ -114,6 +142,20 @@ void kp_producer_close(kp_producer *p, int64_t timeout_ms, kp_producer_done_fn *
 bool kp_producer_is_closed(const kp_producer *p);
 
 int64_t kp_producer_run_once(kp_producer *p);
+
+/* ---- transactions (see above) ----------------------------------------- */
+typedef void kp_producer_txn_cb(void *ctx, kp_err err, const char *msg);
+kp_err kp_producer_init_transactions(kp_producer *p, kp_producer_txn_cb *done, void *ctx);
+kp_err kp_producer_begin_transaction(kp_producer *p);
+kp_err kp_producer_commit_transaction(kp_producer *p, kp_producer_txn_cb *done, void *ctx);
+kp_err kp_producer_abort_transaction(kp_producer *p, kp_producer_txn_cb *done, void *ctx);
+/* Message of the last synchronous failure of a transactional call ("" if
+ * none); borrowed until the next transactional call. */
+const char *kp_producer_txn_error_message(const kp_producer *p);
+/* TransactionManager state (UNINITIALIZED without a transaction manager). */
+kp_txn_state kp_producer_transaction_state(const kp_producer *p);
+/* A transactional call's callback is still to come. */
+bool kp_producer_txn_call_pending(const kp_producer *p);
 
 /* Access for reports, tests and the CLI (borrowed). */
 kp_metrics *kp_producer_metrics(kp_producer *p);

@@ -856,6 +856,91 @@ static void kp_s_maybe_abort_batches(kp_sender *s, kp_err err) {
 /* the run loop                                                         */
 /* ------------------------------------------------------------------ */
 
+/* Sender.maybeSendTransactionalRequest: true when a transactional request
+ * is pending or was sent (the Sender then only polls the network); *wait
+ * is how long it may sleep. Java blocks its I/O thread in awaitReady and in
+ * time.sleep(retryBackoffMs) before a retry; here a handler that may not
+ * go yet is given back with its place kept, and run() polls meanwhile —
+ * produce data waits exactly as long as it does in Java. */
+static bool kp_s_maybe_send_transactional_request(kp_sender *s, int64_t now, int64_t *wait) {
+    kp_txn_manager *tm = s->tm;
+    *wait = s->retry_backoff_ms;
+    if (kp_txn_is_completing(tm) && kp_accumulator_has_incomplete(s->acc)) {
+        if (kp_txn_is_aborting(tm))
+            kp_accumulator_abort_undrained_batches(s->acc, KP_ERR__ABORTED,
+                                                   "Failing batch since transaction was aborted");
+        /* batches in retry must be resent until their fate is clear, or
+         * the sequence numbers would no longer be right */
+        if (!kp_accumulator_flush_in_progress(s->acc))
+            kp_accumulator_begin_flush(s->acc, now);
+    }
+    kp_txn_handler *h = kp_txn_next_request_handler(tm, kp_accumulator_has_incomplete(s->acc));
+    if (!h)
+        return false;
+    if (s->force_close) {
+        kp_txn_requeue(tm, h);
+        return true;
+    }
+    int64_t nb = kp_txn_handler_not_before(h);
+    if (nb > now) {
+        kp_txn_requeue(tm, h); /* time.sleep(retryBackoffMs) */
+        *wait = nb - now;
+        return true;
+    }
+    kp_node node;
+    if (kp_txn_handler_needs_coordinator(h)) {
+        if (!kp_txn_coordinator(tm, &node)) {
+            kp_txn_lookup_coordinator(tm);
+            kp_txn_requeue(tm, h);
+            *wait = 0;
+            return true;
+        }
+        if (!kp_netclient_ready(s->nc, &node, now)) {
+            int64_t d = kp_netclient_connection_delay(s->nc, node.id, now);
+            if (d != INT64_MAX) {
+                /* awaitReady failed (the connection broke or is backing
+                 * off): the coordinator may have moved */
+                kp_txn_lookup_coordinator(tm);
+                kp_txn_retry(tm, h);
+            } else {
+                kp_txn_requeue(tm, h); /* connecting: client.poll advances it */
+            }
+            return true;
+        }
+    } else {
+        /* awaitLeastLoadedNodeReady */
+        if (!kp_netclient_least_loaded_node(s->nc, now, &node)) {
+            kp_metadata_request_update(s->md, now);
+            kp_txn_retry(tm, h);
+            return true;
+        }
+        if (!kp_netclient_ready(s->nc, &node, now)) {
+            kp_txn_requeue(tm, h);
+            return true;
+        }
+    }
+    int16_t api = kp_txn_handler_api_key(h);
+    int32_t corr = kp_netclient_send(s->nc, node.id, api, kp_txn_handler_min_version(h),
+                                     kp_txn_handler_max_version(h), kp_txn_handler_encode, h, true,
+                                     s->request_timeout_ms, kp_txn_handler_on_complete, h, now);
+    if (corr < 0) {
+        if (kp_txn_handler_needs_coordinator(h))
+            kp_txn_lookup_coordinator(tm);
+        kp_txn_retry(tm, h);
+        kp_metadata_request_update(s->md, now);
+        return true;
+    }
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_TXN_REQUEST, kp_s_now_us(s));
+    ev.node = node.id;
+    ev.correlation_id = corr;
+    ev.api_key = api;
+    ev.detail = kp_txn_handler_name(h);
+    kp_observer_emit(&s->env.observer, &ev);
+    kp_txn_handler_sent(tm, h, corr);
+    return true;
+}
+
 /* client.poll, returning 0 when it completed something (Java's selector
  * returns early on I/O and the loop goes round at once). */
 static int64_t kp_s_client_poll(kp_sender *s, int64_t timeout, int64_t now) {
@@ -874,10 +959,19 @@ static int64_t kp_s_run(kp_sender *s, int64_t now) {
             kp_txn_reset_producer_id(s->tm, "Sender.run: unresolved sequences cannot be resolved");
             s->stats.producer_id_resets++;
         }
+        int64_t txn_wait;
         if (!kp_txn_is_transactional(s->tm)) {
             kp_s_maybe_wait_for_producer_id(s, now);
         } else if (kp_txn_has_unresolved_sequences(s->tm) && !kp_txn_has_fatal_error(s->tm)) {
+            /* "The client hasn't received acknowledgment for some previously
+             * sent messages and can no longer retry them." */
             kp_txn_transition_to_fatal_error(s->tm, KP_ERR__FATAL);
+        } else if (kp_txn_has_in_flight_transactional_request(s->tm)) {
+            return kp_s_client_poll(s, s->retry_backoff_ms, now);
+        } else if (kp_s_maybe_send_transactional_request(s, now, &txn_wait)) {
+            /* as long as there are outstanding transactional requests,
+             * simply wait for them to return */
+            return kp_s_client_poll(s, txn_wait, now);
         }
         if (kp_txn_has_fatal_error(s->tm) || !kp_txn_has_producer_id(s->tm)) {
             kp_err last = kp_txn_last_error(s->tm);

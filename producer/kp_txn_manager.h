@@ -1,12 +1,15 @@
 /*
  * kp_txn_manager.h — TransactionManager of kafka-clients 2.1.1, the
- * idempotence part: producer id and epoch, sequence numbers per partition,
+ * whole: producer id and epoch, sequence numbers per partition,
  * in-flight batches ordered by sequence, last acked sequence and offset,
- * unresolved sequences, and the fatal / abortable error states. The state
- * machine is 2.1's whole one (UNINITIALIZED .. FATAL_ERROR) so that the
- * transactional requests (FindCoordinator, AddPartitionsToTxn, EndTxn) can
- * be added later without reshaping it; today an idempotent producer only
- * uses the producer-id part and the error states.
+ * unresolved sequences, the fatal / abortable error states, and the
+ * transactional half: the state machine UNINITIALIZED .. FATAL_ERROR with
+ * one setter that checks State.isTransitionValid, the partitions of the
+ * current transaction (new -> pending -> added), the transaction
+ * coordinator, and the queue of TxnRequestHandlers (FindCoordinator,
+ * InitProducerId, AddPartitionsToTxn, EndTxn) that the Sender sends.
+ * An idempotent producer (no transactional.id) only uses the producer-id
+ * part and the error states.
  *
  * Who calls what (as in Java):
  *   - Sender.runOnce preamble: should_reset_producer_state_after_resolving_
@@ -146,10 +149,91 @@ bool kp_txn_should_reset_producer_state_after_resolving_sequences(kp_txn_manager
  * from 0: startSequencesAtBeginning). */
 bool kp_txn_can_retry(kp_txn_manager *tm, kp_err error, int64_t log_start_offset, struct kp_batch *b);
 
-/* ---- transactional request bookkeeping (used once transactions land) -- */
+/* ---- transactions: the application's calls ----------------------------
+ *
+ * TransactionalRequestResult: the caller owns it (the facade embeds one per
+ * pending call); the manager sets done/err/msg when the request handler
+ * finishes and never touches it afterwards. While !done the manager holds
+ * a pointer to it: it must stay valid until done or kp_txn_manager_destroy.
+ *
+ * Each call returns KP_ERR_NONE, or the Java exception as an error with its
+ * message in msg (KP_ERR__STATE for IllegalStateException / an invalid
+ * transition, the last error for maybeFailWithError) — then the state did
+ * not change and the result will never be done by this call. */
+typedef struct kp_txn_result {
+    bool done;
+    kp_err err;        /* KP_ERR_NONE: success */
+    char msg[200];
+} kp_txn_result;
+
+/* initializeTransactions: UNINITIALIZED -> INITIALIZING, forgets the
+ * producer id and sequences, enqueues InitProducerId (with the
+ * transactional.id and transaction.timeout.ms, via the coordinator). */
+kp_err kp_txn_initialize_transactions(kp_txn_manager *tm, kp_txn_result *res, char *msg, size_t n);
+/* beginTransaction: READY -> IN_TRANSACTION (maybeFailWithError first). */
+kp_err kp_txn_begin_transaction(kp_txn_manager *tm, char *msg, size_t n);
+/* beginCommit: IN_TRANSACTION -> COMMITTING_TRANSACTION, enqueues the
+ * pending AddPartitionsToTxn and EndTxn(COMMIT). */
+kp_err kp_txn_begin_commit(kp_txn_manager *tm, kp_txn_result *res, char *msg, size_t n);
+/* beginAbort: IN_TRANSACTION / ABORTABLE_ERROR -> ABORTING_TRANSACTION,
+ * drops partitions not yet sent to the coordinator, enqueues EndTxn(ABORT). */
+kp_err kp_txn_begin_abort(kp_txn_manager *tm, kp_txn_result *res, char *msg, size_t n);
+/* failIfNotReadyForSend + maybeAddPartitionToTransaction (doSend, after
+ * the partition is known). Idempotent-only managers: only the error check. */
+kp_err kp_txn_maybe_add_partition_to_transaction(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                                 char *msg, size_t n);
+bool kp_txn_is_partition_in_transaction(const kp_txn_manager *tm, const char *topic, int32_t partition);
+bool kp_txn_has_partitions_to_add(const kp_txn_manager *tm);
+bool kp_txn_is_completing(const kp_txn_manager *tm);   /* committing or aborting */
+bool kp_txn_is_aborting(const kp_txn_manager *tm);
+bool kp_txn_has_ongoing_transaction(const kp_txn_manager *tm);
+/* Detaches a result the caller is about to free (close/destroy of the
+ * facade); the handler completes without writing to it. */
+void kp_txn_forget_result(kp_txn_manager *tm, kp_txn_result *res);
+
+/* ---- transactions: the Sender's side (TxnRequestHandler) --------------
+ *
+ * Handlers live in a queue ordered by priority (FindCoordinator,
+ * InitProducerId, AddPartitionsToTxn, EndTxn), ties in enqueue order. The
+ * Sender takes the next one (kp_txn_next_request_handler), sends it with
+ * kp_txn_handler_encode / kp_txn_handler_on_complete as the netclient's
+ * encode and completion callbacks (ctx = the handler), or gives it back
+ * (kp_txn_retry: "back off and try again"; kp_txn_requeue: "not yet",
+ * e.g. the coordinator connection is still being set up). The manager owns
+ * every handler; one taken out is owned by the Sender until it is sent
+ * (then by the in-flight request) or given back. */
+typedef struct kp_txn_handler kp_txn_handler;
+
+/* nextRequestHandler(hasIncompleteBatches): NULL when nothing to send now
+ * (EndTxn waits for every batch; in an error state handlers fail). */
+kp_txn_handler *kp_txn_next_request_handler(kp_txn_manager *tm, bool has_incomplete_batches);
+bool kp_txn_handler_needs_coordinator(const kp_txn_handler *h);
+int16_t kp_txn_handler_api_key(const kp_txn_handler *h);
+int16_t kp_txn_handler_min_version(const kp_txn_handler *h);
+int16_t kp_txn_handler_max_version(const kp_txn_handler *h);
+/* earliest ms the (retried) handler may be sent; <= now: at once */
+int64_t kp_txn_handler_not_before(const kp_txn_handler *h);
+const char *kp_txn_handler_name(const kp_txn_handler *h);
+/* kp_request_encode_fn / kp_request_done_cb (kp_network_client.h) */
+bool kp_txn_handler_encode(void *h, struct kp_writer *w, int16_t version);
+struct kp_client_response;
+void kp_txn_handler_on_complete(void *h, const struct kp_client_response *resp);
+/* coordinator(TRANSACTION): false if unknown. *out's host is owned by tm. */
+struct kp_node;
+bool kp_txn_coordinator(const kp_txn_manager *tm, struct kp_node *out);
+/* lookupCoordinator: forget the coordinator, enqueue FindCoordinator. */
+void kp_txn_lookup_coordinator(kp_txn_manager *tm);
+/* retry(handler): marked as a retry (backoff before sending), re-enqueued. */
+void kp_txn_retry(kp_txn_manager *tm, kp_txn_handler *h);
+/* back into the queue unchanged (its place kept) */
+void kp_txn_requeue(kp_txn_manager *tm, kp_txn_handler *h);
+/* the Sender sent h with correlation id corr: the request owns it now,
+ * kp_txn_handler_on_complete takes it back */
+void kp_txn_handler_sent(kp_txn_manager *tm, kp_txn_handler *h, int32_t corr);
 void kp_txn_set_in_flight_request_correlation_id(kp_txn_manager *tm, int32_t corr);
 void kp_txn_clear_in_flight_request_correlation_id(kp_txn_manager *tm);
 bool kp_txn_has_in_flight_transactional_request(const kp_txn_manager *tm);
+bool kp_txn_has_pending_requests(const kp_txn_manager *tm);
 
 /* Consistency walker (tests, debug builds): false if an invariant broke. */
 bool kp_txn_verify(const kp_txn_manager *tm);

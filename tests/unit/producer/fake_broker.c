@@ -42,6 +42,7 @@ typedef struct fb_part {
     int32_t leader;
     int nvalues;
     char *values[FB_MAX_LOG];
+    uint8_t txn_state[FB_MAX_LOG]; /* FB_TXN_NONE / OPEN / COMMITTED / ABORTED */
     int16_t inject_err;
     int inject_times;
     int64_t inject_log_start;
@@ -88,6 +89,15 @@ struct fb_world {
     int16_t init_pid_err;
     int init_pid_times;
     int64_t next_pid;
+    /* transactions: one transactional.id */
+    int32_t coordinator;        /* -1: the first node */
+    int16_t api_err[64];
+    int api_err_times[64];
+    bool has_txn_pid;
+    int64_t txn_pid;
+    int16_t txn_epoch;
+    int txn_nparts;             /* partitions added to the open transaction */
+    int txn_commits, txn_aborts;
     fb_req reqs[FB_MAX_REQS];
     int nreqs;
     kp_arena *arena;
@@ -126,6 +136,7 @@ fb_world *fb_new(void) {
     w->message_max_bytes = INT32_MAX;
     w->idem_checks = true;
     w->next_pid = 1000;
+    w->coordinator = -1;
     w->arena = kp_arena_new(0, 0);
     return w;
 }
@@ -281,11 +292,119 @@ static void fb_handle_metadata(fb_world *w, kp_conn *c, fb_node *n, const kp_req
     fb_respond(c, n, KP_API_METADATA, rq->hdr.api_version, rq->hdr.correlation_id, &r);
 }
 
+/* A scripted error for this API's next answer (fb_inject_api), else 0. */
+static int16_t fb_api_err(fb_world *w, int16_t api) {
+    if (api < 0 || api >= 64 || w->api_err_times[api] <= 0)
+        return 0;
+    w->api_err_times[api]--;
+    return w->api_err[api];
+}
+
+static int32_t fb_coordinator(const fb_world *w) {
+    return w->coordinator >= 0 ? w->coordinator : (w->nnodes ? w->nodes[0].id : -1);
+}
+
+/* EndTxn: the open transaction's records become committed or aborted. */
+static void fb_end_txn(fb_world *w, bool commit) {
+    for (int t = 0; t < w->ntopics; t++)
+        for (int p = 0; p < w->topics[t].nparts; p++) {
+            fb_part *pp = &w->topics[t].parts[p];
+            for (int i = 0; i < pp->nvalues; i++)
+                if (pp->txn_state[i] == FB_TXN_OPEN)
+                    pp->txn_state[i] = commit ? FB_TXN_COMMITTED : FB_TXN_ABORTED;
+        }
+    w->txn_nparts = 0;
+    if (commit)
+        w->txn_commits++;
+    else
+        w->txn_aborts++;
+}
+
+static void fb_handle_find_coordinator(fb_world *w, kp_conn *c, fb_node *n, const kp_request *rq) {
+    kp_find_coordinator_response r;
+    memset(&r, 0, sizeof r);
+    r.error_message = KP_SLICE_NULL;
+    r.error_code = fb_api_err(w, KP_API_FIND_COORDINATOR);
+    fb_node *cn = fb_node_by_id(w, fb_coordinator(w));
+    if (r.error_code == 0 && cn) {
+        r.node_id = cn->id;
+        r.host = kp_slice_str(cn->host);
+        r.port = 9000 + cn->id;
+    } else {
+        if (r.error_code == 0)
+            r.error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+        r.node_id = -1;
+        r.host = kp_slice_str("");
+        r.port = -1;
+    }
+    fb_respond(c, n, KP_API_FIND_COORDINATOR, rq->hdr.api_version, rq->hdr.correlation_id, &r);
+}
+
+static void fb_handle_add_partitions(fb_world *w, kp_conn *c, fb_node *n, const kp_request *rq) {
+    const kp_add_partitions_to_txn_request *m = &rq->body.add_partitions_to_txn;
+    int16_t err = fb_api_err(w, KP_API_ADD_PARTITIONS_TO_TXN);
+    if (err == 0 && n->id != fb_coordinator(w))
+        err = KP_ERR_NOT_COORDINATOR;
+    if (err == 0 && (!w->has_txn_pid || m->producer_id != w->txn_pid))
+        err = KP_ERR_INVALID_PRODUCER_ID_MAPPING;
+    if (err == 0 && m->producer_epoch != w->txn_epoch)
+        err = KP_ERR_INVALID_PRODUCER_EPOCH;
+    kp_add_partitions_to_txn_topic_result tr[8];
+    kp_add_partitions_to_txn_partition_result pr[8][FB_MAX_PARTS];
+    int32_t nt = m->topic_count < 8 ? m->topic_count : 8;
+    for (int32_t i = 0; i < nt; i++) {
+        tr[i].topic = m->topics[i].topic;
+        tr[i].partition_count = m->topics[i].partition_count < FB_MAX_PARTS ? m->topics[i].partition_count
+                                                                            : FB_MAX_PARTS;
+        tr[i].partitions = pr[i];
+        for (int32_t j = 0; j < tr[i].partition_count; j++) {
+            pr[i][j].partition = m->topics[i].partitions[j];
+            pr[i][j].error_code = err;
+            if (err == 0)
+                w->txn_nparts++;
+        }
+    }
+    kp_add_partitions_to_txn_response r = { 0, nt, tr };
+    fb_respond(c, n, KP_API_ADD_PARTITIONS_TO_TXN, rq->hdr.api_version, rq->hdr.correlation_id, &r);
+}
+
+static void fb_handle_end_txn(fb_world *w, kp_conn *c, fb_node *n, const kp_request *rq, fb_req *log) {
+    const kp_end_txn_request *m = &rq->body.end_txn;
+    kp_end_txn_response r = { 0, fb_api_err(w, KP_API_END_TXN) };
+    log->acks = m->committed ? 1 : 0; /* (EndTxn: the transaction result) */
+    if (r.error_code == 0 && n->id != fb_coordinator(w))
+        r.error_code = KP_ERR_NOT_COORDINATOR;
+    if (r.error_code == 0 && m->producer_epoch != w->txn_epoch)
+        r.error_code = KP_ERR_INVALID_PRODUCER_EPOCH;
+    if (r.error_code == 0)
+        fb_end_txn(w, m->committed);
+    fb_respond(c, n, KP_API_END_TXN, rq->hdr.api_version, rq->hdr.correlation_id, &r);
+}
+
 static void fb_handle_init_pid(fb_world *w, kp_conn *c, fb_node *n, const kp_request *rq) {
     kp_init_producer_id_response r = { 0, 0, -1, -1 };
+    bool txn = rq->body.init_producer_id.transactional_id.len >= 0;
     if (w->init_pid_times > 0) {
         w->init_pid_times--;
         r.error_code = w->init_pid_err;
+    } else if (txn && (r.error_code = fb_api_err(w, KP_API_INIT_PRODUCER_ID)) != 0) {
+        /* scripted */
+    } else if (txn && n->id != fb_coordinator(w)) {
+        r.error_code = KP_ERR_NOT_COORDINATOR;
+    } else if (txn) {
+        /* the same producer id for the transactional.id, a new epoch;
+         * an open transaction of the old epoch is aborted */
+        if (!w->has_txn_pid) {
+            w->has_txn_pid = true;
+            w->txn_pid = w->next_pid++;
+            w->txn_epoch = 0;
+        } else {
+            w->txn_epoch++;
+            if (w->txn_nparts > 0)
+                fb_end_txn(w, false);
+        }
+        r.producer_id = w->txn_pid;
+        r.producer_epoch = w->txn_epoch;
     } else {
         r.producer_id = w->next_pid++;
         r.producer_epoch = 0;
@@ -303,6 +422,8 @@ static int16_t fb_append(fb_world *w, fb_part *p, const uint8_t *bytes, size_t l
         return KP_ERR_CORRUPT_MESSAGE;
     if ((int64_t)len > w->message_max_bytes)
         return KP_ERR_MESSAGE_TOO_LARGE;
+    if (w->has_txn_pid && h.producer_id == w->txn_pid && h.producer_epoch < w->txn_epoch)
+        return KP_ERR_INVALID_PRODUCER_EPOCH; /* fenced */
     int32_t first = h.base_sequence;
     int32_t last = kp_batch_last_sequence(&h);
     if (w->idem_checks && h.producer_id >= 0) {
@@ -334,6 +455,7 @@ static int16_t fb_append(fb_world *w, fb_part *p, const uint8_t *bytes, size_t l
         char *v = malloc((size_t)vl + 1);
         memcpy(v, r.value.ptr ? (const char *)r.value.ptr : "", (size_t)vl);
         v[vl] = 0;
+        p->txn_state[p->nvalues] = kp_batch_is_transactional(&h) ? FB_TXN_OPEN : FB_TXN_NONE;
         p->values[p->nvalues++] = v;
     }
     if (w->idem_checks && h.producer_id >= 0) {
@@ -420,11 +542,15 @@ static void fb_process(fb_world *w, kp_conn *c) {
             log->api_version = rq.hdr.api_version;
             log->corr = rq.hdr.correlation_id;
             log->acks = -2;
+            log->at_ms = w->now_us / 1000;
             switch (rq.hdr.api_key) {
             case KP_API_API_VERSIONS: fb_handle_api_versions(w, c, n, &rq); break;
             case KP_API_METADATA: fb_handle_metadata(w, c, n, &rq); break;
             case KP_API_INIT_PRODUCER_ID: fb_handle_init_pid(w, c, n, &rq); break;
             case KP_API_PRODUCE: fb_handle_produce(w, c, n, &rq, log); break;
+            case KP_API_FIND_COORDINATOR: fb_handle_find_coordinator(w, c, n, &rq); break;
+            case KP_API_ADD_PARTITIONS_TO_TXN: fb_handle_add_partitions(w, c, n, &rq); break;
+            case KP_API_END_TXN: fb_handle_end_txn(w, c, n, &rq, log); break;
             default: break;
             }
         }
@@ -643,6 +769,28 @@ void fb_inject(fb_world *w, const char *topic, int32_t partition, int16_t err, i
     p->inject_err = err;
     p->inject_times = times;
     p->inject_log_start = log_start;
+}
+
+void fb_set_coordinator(fb_world *w, int32_t node) { w->coordinator = node; }
+void fb_inject_api(fb_world *w, int16_t api_key, int16_t err, int times) {
+    if (api_key < 0 || api_key >= 64)
+        return;
+    w->api_err[api_key] = err;
+    w->api_err_times[api_key] = times;
+}
+void fb_fence(fb_world *w) {
+    if (w->has_txn_pid)
+        w->txn_epoch++;
+}
+int fb_txn_commits(const fb_world *w) { return w->txn_commits; }
+int fb_txn_aborts(const fb_world *w) { return w->txn_aborts; }
+int fb_txn_partitions(const fb_world *w) { return w->txn_nparts; }
+int16_t fb_txn_epoch(const fb_world *w) { return w->txn_epoch; }
+int fb_log_txn_state(const fb_world *w, const char *topic, int32_t partition, int i) {
+    const fb_topic *t = fb_topic_by_name(w, topic, strlen(topic));
+    if (!t || partition < 0 || partition >= t->nparts || i < 0 || i >= t->parts[partition].nvalues)
+        return -1;
+    return t->parts[partition].txn_state[i];
 }
 
 void fb_inject_init_pid(fb_world *w, int16_t err, int times) {

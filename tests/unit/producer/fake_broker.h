@@ -7,6 +7,13 @@
  *   - ApiVersions: the kp_api_supported table, narrowed per node;
  *   - Metadata: the nodes and topics the test declared (fb_add_topic);
  *   - InitProducerId: producer ids 1000, 1001, ... or scripted errors;
+ *     with a transactional.id (at the coordinator only): one producer id
+ *     for the id, epoch 0, 1, ... (each init fences the previous epoch and
+ *     aborts its open transaction);
+ *   - FindCoordinator / AddPartitionsToTxn / EndTxn for one transactional
+ *     id: the coordinator is a chosen node (others answer NOT_COORDINATOR),
+ *     old epochs get INVALID_PRODUCER_EPOCH (Produce too), EndTxn marks the
+ *     open transaction's records committed or aborted;
  *   - Produce: appends to a per-partition log (values kept for checks)
  *     with a 2.1-like idempotent sequence check (duplicate within the last
  *     5 batches -> the original offset; gap -> OUT_OF_ORDER_SEQUENCE_NUMBER),
@@ -47,6 +54,7 @@ typedef struct fb_req {
     int32_t count[8];
     int64_t pid[8];
     int32_t bytes[8];
+    int64_t at_ms;              /* when the broker read it */
 } fb_req;
 
 fb_world *fb_new(void);
@@ -93,6 +101,25 @@ void fb_inject(fb_world *w, const char *topic, int32_t partition, int16_t err, i
                int64_t log_start);
 /* The next `times` InitProducerId answers carry err. */
 void fb_inject_init_pid(fb_world *w, int16_t err, int times);
+/* Transactions (one transactional.id). The coordinator defaults to the
+ * first node. fb_inject_api: the next `times` answers of api_key
+ * (FindCoordinator, InitProducerId with a transactional.id,
+ * AddPartitionsToTxn, EndTxn) carry err. fb_fence: another producer
+ * initialised the same id (epoch + 1). */
+#define FB_TXN_NONE 0
+#define FB_TXN_OPEN 1
+#define FB_TXN_COMMITTED 2
+#define FB_TXN_ABORTED 3
+void fb_set_coordinator(fb_world *w, int32_t node);
+void fb_inject_api(fb_world *w, int16_t api_key, int16_t err, int times);
+void fb_fence(fb_world *w);
+int fb_txn_commits(const fb_world *w);
+int fb_txn_aborts(const fb_world *w);
+int fb_txn_partitions(const fb_world *w); /* added to the open transaction */
+int16_t fb_txn_epoch(const fb_world *w);
+/* FB_TXN_* of the i-th record of a partition log, -1 if none */
+int fb_log_txn_state(const fb_world *w, const char *topic, int32_t partition, int i);
+
 /* Forget the producer state of every partition (UNKNOWN_PRODUCER_ID next). */
 void fb_forget_producers(fb_world *w, int64_t log_start);
 

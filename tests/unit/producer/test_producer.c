@@ -423,18 +423,24 @@ static void t_events_name_the_pipeline(void **s) {
     ph_free(h);
 }
 
-static void t_transactional_id_not_supported_yet(void **s) {
+/* KafkaProducer.throwIfNoTransactionManager: transactional calls need a
+ * transactional.id; a transactional.id producer is built (it was refused
+ * with KP_ERR__UNSUPPORTED before transactions existed). */
+static void t_transactional_calls_need_transactional_id(void **s) {
     (void)s;
-    fb_world *w = fb_new();
-    kp_env env = fb_env(w, NULL);
-    kp_config c;
-    kp_config_init(&c);
-    char eb[256];
-    assert_int_equal(kp_config_set(&c, "transactional.id", "tx", eb, sizeof eb), KP_ERR_NONE);
-    kp_err err;
-    assert_null(kp_producer_new(&c, &env, &err, eb, sizeof eb));
-    assert_int_equal(err, KP_ERR__UNSUPPORTED);
-    fb_free(w);
+    ph *h = ph_new(1, 1, NULL);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR__STATE);
+    assert_string_equal(kp_producer_txn_error_message(h->p),
+                        "Cannot use transactional methods without enabling transactions by setting the "
+                        "transactional.id configuration property");
+    assert_int_equal(kp_producer_init_transactions(h->p, NULL, NULL), KP_ERR__STATE);
+    ph_free(h);
+    const char *set[] = { "transactional.id=tx", NULL };
+    h = ph_new(1, 1, set);
+    assert_non_null(h->p);
+    assert_true(kp_producer_config(h->p)->enable_idempotence);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_UNINITIALIZED);
+    ph_free(h);
 }
 
 static void t_graceful_close_still_refreshes_metadata(void **s) {
@@ -545,7 +551,7 @@ int main(void) {
         cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
         cmocka_unit_test(t_interceptors_see_every_ack),
         cmocka_unit_test(t_events_name_the_pipeline),
-        cmocka_unit_test(t_transactional_id_not_supported_yet),
+        cmocka_unit_test(t_transactional_calls_need_transactional_id),
         cmocka_unit_test(t_graceful_close_still_refreshes_metadata),
         cmocka_unit_test(t_close_from_callback_is_force_close),
         cmocka_unit_test(t_same_inputs_same_trace),

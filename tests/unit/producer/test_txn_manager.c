@@ -4,7 +4,11 @@
  * by sequence, last acked sequence/offset, adjusting sequences after a
  * failed batch, canRetry for OUT_OF_ORDER_SEQUENCE_NUMBER and
  * UNKNOWN_PRODUCER_ID, unresolved sequences, resetProducerId, the state
- * machine's transitions.
+ * machine's transitions; and the transactional half through a whole
+ * producer over the fake broker: FindCoordinator, InitProducerId via the
+ * coordinator, AddPartitionsToTxn before the first batch, EndTxn after the
+ * flush, abort, each coordinator error of the four requests, fencing,
+ * coordinator loss, and the application's illegal calls.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,9 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include "fake_broker.h"
 #include "kp_batch.h"
+#include "kp_events.h"
+#include "kp_proto.h"
 #include "kp_txn_manager.h"
+#include "prod_harness.h"
 
 typedef struct tfix {
     fb_world *w;
@@ -306,6 +315,524 @@ static void t_adjust_ignored_after_reset(void **s) {
     rm(f);
 }
 
+/* ================================================================== */
+/* transactions through the whole producer (prod_harness, fake broker) */
+/* ================================================================== */
+
+typedef struct tx_cb {
+    int calls;
+    kp_err err;
+    char msg[256];
+    int64_t at_ms;
+} tx_cb;
+
+static fb_world *tx_world; /* for the callback's clock */
+
+static void tx_done(void *ctx, kp_err err, const char *msg) {
+    tx_cb *c = ctx;
+    c->calls++;
+    c->err = err;
+    snprintf(c->msg, sizeof c->msg, "%s", msg ? msg : "");
+    c->at_ms = tx_world ? fb_now_ms(tx_world) : 0;
+}
+
+/* The application actor's send: waits out a blocked send (the first one
+ * to a topic waits for its metadata). */
+static kp_send_status tx_send(ph *h, int32_t partition, int *id) {
+    kp_send_status st = ph_send(h, partition, NULL, id);
+    int64_t end = fb_now_ms(h->w) + 3000;
+    while (kp_producer_send_blocked(h->p) && fb_now_ms(h->w) < end)
+        ph_step(h, 10);
+    return st;
+}
+
+static ph *tx_new(int nodes, int nparts, const char *extra) {
+    const char *set[] = { "transactional.id=tx", "linger.ms=0", extra, NULL };
+    ph *h = ph_new(nodes, nparts, set);
+    tx_world = h->w;
+    return h;
+}
+
+/* Steps until the callback fired or ms passed. */
+static bool tx_wait(ph *h, const tx_cb *c, int64_t ms) {
+    int64_t end = fb_now_ms(h->w) + ms;
+    while (c->calls == 0 && fb_now_ms(h->w) < end)
+        ph_step(h, end - fb_now_ms(h->w));
+    return c->calls > 0;
+}
+
+static void tx_init(ph *h) {
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_init_transactions(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+}
+
+static int req_index(ph *h, int16_t api, int nth) {
+    for (int i = 0; i < fb_nreqs(h->w); i++)
+        if (fb_req_at(h->w, i)->api_key == api && nth-- == 0)
+            return i;
+    return -1;
+}
+
+static int req_last(ph *h, int16_t api) {
+    int last = -1;
+    for (int i = 0; i < fb_nreqs(h->w); i++)
+        if (fb_req_at(h->w, i)->api_key == api)
+            last = i;
+    return last;
+}
+
+static void t_txn_init_finds_coordinator_then_producer_id(void **s) {
+    (void)s;
+    ph *h = tx_new(2, 1, NULL);
+    fb_set_coordinator(h->w, 1);
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_init_transactions(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_INITIALIZING);
+    assert_true(kp_producer_txn_call_pending(h->p));
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+    int fc = req_index(h, KP_API_FIND_COORDINATOR, 0), ip = req_index(h, KP_API_INIT_PRODUCER_ID, 0);
+    assert_true(fc >= 0 && ip > fc);
+    assert_int_equal(fb_req_at(h->w, ip)->node, 1); /* sent to the coordinator */
+    assert_int_equal(h->events[KP_EV_TXN_COORDINATOR - 100], 1);
+    ph_run_for(h, 100);
+    assert_int_equal(c.calls, 1); /* exactly once */
+    ph_free(h);
+}
+
+static void t_txn_begin_send_commit(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 2, NULL);
+    tx_init(h);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_IN_TRANSACTION);
+    int id;
+    assert_int_equal(tx_send(h, 0, &id), KP_SEND_BLOCKED); /* metadata of t first */
+    assert_int_equal(tx_send(h, 1, &id), KP_SEND_OK);
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(tx_send(h, 0, &id), KP_SEND_OK);
+        assert_int_equal(tx_send(h, 1, &id), KP_SEND_OK);
+    }
+    assert_true(ph_run_until_acked(h, 3000));
+    /* AddPartitionsToTxn before the first batch of each partition */
+    int ap = req_index(h, KP_API_ADD_PARTITIONS_TO_TXN, 0), pr = req_index(h, KP_API_PRODUCE, 0);
+    assert_true(ap >= 0 && pr > ap);
+    assert_int_equal(fb_txn_partitions(h->w), 2);
+    assert_int_equal(fb_log_txn_state(h->w, "t", 0, 0), FB_TXN_OPEN);
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_COMMITTING_TRANSACTION);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+    assert_int_equal(fb_txn_commits(h->w), 1);
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(fb_log_txn_state(h->w, "t", p, i), FB_TXN_COMMITTED);
+    assert_true(fb_req_at(h->w, req_last(h, KP_API_END_TXN))->acks == 1); /* COMMIT */
+    assert_true(ph_each_once(h));
+    /* the next transaction adds its partitions again */
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR_NONE);
+    assert_int_equal(tx_send(h, 0, &id), KP_SEND_OK);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(req_index(h, KP_API_ADD_PARTITIONS_TO_TXN, 1) > req_last(h, KP_API_END_TXN), true);
+    ph_free(h);
+}
+
+static void t_txn_commit_flushes_before_end_txn(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, "batch.size=16384");
+    const char *lg[] = { NULL };
+    (void)lg;
+    tx_init(h);
+    kp_producer_begin_transaction(h->p);
+    /* linger.ms=0 but the partition is not in the transaction yet: the
+     * batch waits for AddPartitionsToTxn; commit must still send it */
+    int id;
+    for (int i = 0; i < 5; i++)
+        tx_send(h, 0, &id);
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(ph_callbacks_ok(h), 5);
+    assert_true(req_last(h, KP_API_PRODUCE) < req_last(h, KP_API_END_TXN));
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(fb_log_txn_state(h->w, "t", 0, i), FB_TXN_COMMITTED);
+    ph_free(h);
+}
+
+static void t_txn_abort_after_sends_marks_records_aborted(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, NULL);
+    tx_init(h);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    for (int i = 0; i < 4; i++)
+        tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_abort_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_ABORTING_TRANSACTION);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(fb_txn_aborts(h->w), 1);
+    assert_int_equal(fb_req_at(h->w, req_last(h, KP_API_END_TXN))->acks, 0); /* ABORT */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(fb_log_txn_state(h->w, "t", 0, i), FB_TXN_ABORTED);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+    ph_free(h);
+}
+
+/* abortUndrainedBatches: records not sent yet fail with
+ * "Failing batch since transaction was aborted"; a partition whose
+ * AddPartitionsToTxn never went out means no EndTxn at all. */
+static void t_txn_abort_fails_undrained_records(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, "linger.ms=60000");
+    tx_init(h);
+    int before = fb_count_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN);
+    kp_producer_begin_transaction(h->p);
+    int a, b;
+    tx_send(h, 0, &a);
+    tx_send(h, 0, &b);
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_abort_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR__ABORTED);
+    assert_string_equal(ph_cb_of(h, b)->msg, "Failing batch since transaction was aborted");
+    assert_int_equal(fb_count_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN), before);
+    assert_int_equal(fb_count_api(h->w, KP_API_END_TXN), 0);
+    assert_int_equal(fb_log_len(h->w, "t", 0), 0);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+/* State.isTransitionValid and failIfNotReadyForSend, as the application
+ * sees them: synchronous errors with Java's messages, no callback. */
+static void t_txn_illegal_calls_fail_synchronously(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, NULL);
+    int id;
+    kp_err e;
+    /* before initTransactions: (after waitOnMetadata, so through the
+     * callback here; once metadata is known, synchronously) */
+    tx_send(h, 0, &id);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__STATE);
+    assert_string_equal(ph_cb_of(h, id)->msg, "Cannot perform a 'send' before completing a call to "
+                                              "initTransactions when transactions are enabled.");
+    assert_int_equal(ph_send_value(h, 0, "x", &id, &e), KP_SEND_ERROR);
+    assert_int_equal(e, KP_ERR__STATE);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR__STATE);
+    assert_string_equal(kp_producer_txn_error_message(h->p),
+                        "TransactionalId tx: Invalid transition attempted from state UNINITIALIZED to state "
+                        "IN_TRANSACTION");
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR__STATE);
+    tx_init(h);
+    assert_int_equal(ph_send_value(h, 0, "x", &id, &e), KP_SEND_ERROR);
+    assert_int_equal(e, KP_ERR__STATE);
+    assert_int_equal(kp_producer_abort_transaction(h->p, tx_done, &c), KP_ERR__STATE);
+    assert_string_equal(kp_producer_txn_error_message(h->p),
+                        "TransactionalId tx: Invalid transition attempted from state READY to state "
+                        "ABORTING_TRANSACTION");
+    assert_int_equal(kp_producer_init_transactions(h->p, tx_done, &c), KP_ERR__STATE);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR_NONE);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR__STATE);
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    /* one call of the application actor at a time */
+    tx_cb c2 = { 0 };
+    assert_int_equal(kp_producer_abort_transaction(h->p, tx_done, &c2), KP_ERR__STATE);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c2.calls, 0);
+    assert_int_equal(h->ncb, 1); /* only the blocked send's */
+    ph_free(h);
+}
+
+static void t_txn_find_coordinator_not_available_is_retried(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, NULL);
+    fb_inject_api(h->w, KP_API_FIND_COORDINATOR, KP_ERR_COORDINATOR_NOT_AVAILABLE, 2);
+    tx_init(h);
+    assert_int_equal(fb_count_api(h->w, KP_API_FIND_COORDINATOR), 3);
+    int f1 = req_index(h, KP_API_FIND_COORDINATOR, 1), f0 = req_index(h, KP_API_FIND_COORDINATOR, 0);
+    assert_true(fb_req_at(h->w, f1)->at_ms - fb_req_at(h->w, f0)->at_ms >= 100); /* retry.backoff.ms */
+    ph_free(h);
+}
+
+static void t_txn_find_coordinator_fatal_errors(void **s) {
+    (void)s;
+    const int16_t errs[] = { KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, KP_ERR_NOT_COORDINATOR };
+    for (int k = 0; k < 2; k++) {
+        ph *h = tx_new(1, 1, NULL);
+        fb_inject_api(h->w, KP_API_FIND_COORDINATOR, errs[k], 1);
+        tx_cb c = { 0 };
+        kp_producer_init_transactions(h->p, tx_done, &c);
+        assert_true(tx_wait(h, &c, 3000));
+        assert_int_equal(c.err, errs[k]);
+        assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+        assert_int_equal(kp_producer_begin_transaction(h->p), errs[k]); /* maybeFailWithError */
+        ph_free(h);
+    }
+}
+
+static void t_txn_init_producer_id_coordinator_errors(void **s) {
+    (void)s;
+    /* NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE: find it again;
+     * COORDINATOR_LOAD_IN_PROGRESS / CONCURRENT_TRANSACTIONS: retry */
+    const int16_t errs[] = { KP_ERR_NOT_COORDINATOR, KP_ERR_COORDINATOR_NOT_AVAILABLE,
+                             KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, KP_ERR_CONCURRENT_TRANSACTIONS };
+    const int finds[] = { 2, 2, 1, 1 };
+    for (int k = 0; k < 4; k++) {
+        ph *h = tx_new(1, 1, NULL);
+        fb_inject_api(h->w, KP_API_INIT_PRODUCER_ID, errs[k], 1);
+        tx_init(h);
+        assert_int_equal(fb_count_api(h->w, KP_API_INIT_PRODUCER_ID), 2);
+        assert_int_equal(fb_count_api(h->w, KP_API_FIND_COORDINATOR), finds[k]);
+        ph_free(h);
+    }
+    ph *h = tx_new(1, 1, NULL);
+    fb_inject_api(h->w, KP_API_INIT_PRODUCER_ID, KP_ERR_INVALID_TXN_STATE, 1);
+    tx_cb c = { 0 };
+    kp_producer_init_transactions(h->p, tx_done, &c);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_INVALID_TXN_STATE);
+    assert_non_null(strstr(c.msg, "Unexpected error in InitProducerIdResponse"));
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+    ph_free(h);
+}
+
+/* initTransactions waits max.block.ms; the next call waits for the same
+ * InitProducerId (KafkaProducer.initTransactionsResult). */
+static void t_txn_init_times_out_then_resumes(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, "max.block.ms=500");
+    fb_inject_api(h->w, KP_API_FIND_COORDINATOR, KP_ERR_COORDINATOR_NOT_AVAILABLE, 1000);
+    tx_cb c = { 0 };
+    int64_t t0 = fb_now_ms(h->w);
+    kp_producer_init_transactions(h->p, tx_done, &c);
+    assert_true(tx_wait(h, &c, 2000));
+    assert_int_equal(c.err, KP_ERR__TIMED_OUT);
+    assert_string_equal(c.msg, "Timeout expired while initializing transactional state in 500ms.");
+    assert_true(c.at_ms - t0 <= 501);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_INITIALIZING);
+    fb_inject_api(h->w, KP_API_FIND_COORDINATOR, 0, 0);
+    tx_cb c2 = { 0 };
+    assert_int_equal(kp_producer_init_transactions(h->p, tx_done, &c2), KP_ERR_NONE);
+    assert_true(tx_wait(h, &c2, 2000));
+    assert_int_equal(c2.err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_INIT_PRODUCER_ID), 1);
+    ph_free(h);
+}
+
+/* The coordinator moves: AddPartitionsToTxn answered NOT_COORDINATOR,
+ * FindCoordinator names the new one, the add goes there. */
+static void t_txn_coordinator_moves_rediscovered(void **s) {
+    (void)s;
+    ph *h = tx_new(2, 1, NULL);
+    tx_init(h);
+    fb_set_coordinator(h->w, 1);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_FIND_COORDINATOR), 2);
+    assert_int_equal(fb_req_at(h->w, req_last(h, KP_API_ADD_PARTITIONS_TO_TXN))->node, 1);
+    tx_cb c = { 0 };
+    kp_producer_commit_transaction(h->p, tx_done, &c);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(fb_req_at(h->w, req_last(h, KP_API_END_TXN))->node, 1);
+    ph_free(h);
+}
+
+/* CONCURRENT_TRANSACTIONS on the first AddPartitionsToTxn: retried after
+ * 20 ms (the previous transaction is still completing), not 100. */
+static void t_txn_add_partitions_concurrent_transactions_backoff(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, NULL);
+    tx_init(h);
+    fb_inject_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN, KP_ERR_CONCURRENT_TRANSACTIONS, 2);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN), 3);
+    int64_t t0 = fb_req_at(h->w, req_index(h, KP_API_ADD_PARTITIONS_TO_TXN, 0))->at_ms;
+    int64_t t1 = fb_req_at(h->w, req_index(h, KP_API_ADD_PARTITIONS_TO_TXN, 1))->at_ms;
+    assert_true(t1 - t0 >= 20 && t1 - t0 < 100);
+    assert_true(req_index(h, KP_API_ADD_PARTITIONS_TO_TXN, 2) < req_index(h, KP_API_PRODUCE, 0));
+    ph_free(h);
+}
+
+static void t_txn_add_partitions_errors(void **s) {
+    (void)s;
+    /* retried: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION,
+     * NOT_COORDINATOR (after FindCoordinator) */
+    const int16_t retried[] = { KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+                                KP_ERR_NOT_COORDINATOR };
+    for (int k = 0; k < 3; k++) {
+        ph *h = tx_new(1, 1, NULL);
+        tx_init(h);
+        fb_inject_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN, retried[k], 1);
+        kp_producer_begin_transaction(h->p);
+        int id;
+        tx_send(h, 0, &id);
+        assert_true(ph_run_until_acked(h, 3000));
+        assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+        assert_int_equal(fb_count_api(h->w, KP_API_FIND_COORDINATOR), k == 2 ? 2 : 1);
+        ph_free(h);
+    }
+    /* fatal: the epoch is old (ProducerFenced) */
+    ph *h = tx_new(1, 1, NULL);
+    tx_init(h);
+    fb_fence(h->w);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_INVALID_PRODUCER_EPOCH); /* aborted with the last error */
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR_INVALID_PRODUCER_EPOCH);
+    assert_int_equal(ph_send_value(h, 0, "y", &id, NULL), KP_SEND_ERROR);
+    ph_free(h);
+    /* abortable: a topic not authorized; abort is allowed and recovers */
+    h = tx_new(1, 1, NULL);
+    tx_init(h);
+    fb_inject_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN, KP_ERR_TOPIC_AUTHORIZATION_FAILED, 1);
+    kp_producer_begin_transaction(h->p);
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_ABORTABLE_ERROR);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    assert_int_equal(kp_producer_abort_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR_NONE);
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    ph_free(h);
+}
+
+static void t_txn_end_txn_errors(void **s) {
+    (void)s;
+    const int16_t retried[] = { KP_ERR_NOT_COORDINATOR, KP_ERR_COORDINATOR_NOT_AVAILABLE,
+                                KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, KP_ERR_CONCURRENT_TRANSACTIONS };
+    for (int k = 0; k < 4; k++) {
+        ph *h = tx_new(1, 1, NULL);
+        tx_init(h);
+        kp_producer_begin_transaction(h->p);
+        int id;
+        tx_send(h, 0, &id);
+        assert_true(ph_run_until_acked(h, 3000));
+        fb_inject_api(h->w, KP_API_END_TXN, retried[k], 1);
+        tx_cb c = { 0 };
+        kp_producer_commit_transaction(h->p, tx_done, &c);
+        assert_true(tx_wait(h, &c, 3000));
+        assert_int_equal(c.err, KP_ERR_NONE);
+        assert_int_equal(fb_count_api(h->w, KP_API_END_TXN), 2);
+        assert_int_equal(fb_count_api(h->w, KP_API_FIND_COORDINATOR), k < 2 ? 2 : 1);
+        assert_int_equal(fb_txn_commits(h->w), 1);
+        ph_free(h);
+    }
+    /* fenced while committing: fatal, the commit's callback says so */
+    ph *h = tx_new(1, 1, NULL);
+    tx_init(h);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    fb_inject_api(h->w, KP_API_END_TXN, KP_ERR_INVALID_PRODUCER_EPOCH, 1);
+    tx_cb c = { 0 };
+    kp_producer_commit_transaction(h->p, tx_done, &c);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_INVALID_PRODUCER_EPOCH);
+    assert_non_null(strstr(c.msg, "Producer attempted an operation with an old epoch"));
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR_INVALID_PRODUCER_EPOCH);
+    ph_free(h);
+}
+
+/* A second producer with the same transactional.id bumps the epoch: the
+ * first one's next Produce is fenced (INVALID_PRODUCER_EPOCH): fatal. */
+static void t_txn_fenced_produce_is_fatal(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, NULL);
+    tx_init(h);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    fb_fence(h->w);
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_INVALID_PRODUCER_EPOCH);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+    assert_int_equal(h->events[KP_EV_FATAL_ERROR - 100], 1);
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_abort_transaction(h->p, tx_done, &c), KP_ERR_INVALID_PRODUCER_EPOCH);
+    kp_err e;
+    assert_int_equal(ph_send_value(h, 0, "z", &id, &e), KP_SEND_ERROR);
+    assert_int_equal(e, KP_ERR_INVALID_PRODUCER_EPOCH);
+    ph_free(h);
+}
+
+/* The coordinator's connection breaks while EndTxn is in flight: the
+ * request is lost, the coordinator looked up again, EndTxn resent. */
+static void t_txn_coordinator_disconnect_mid_commit(void **s) {
+    (void)s;
+    ph *h = tx_new(2, 1, NULL);
+    fb_set_coordinator(h->w, 1);
+    tx_init(h);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    fb_hold(h->w, 1, true);
+    tx_cb c = { 0 };
+    kp_producer_commit_transaction(h->p, tx_done, &c);
+    ph_run_for(h, 20);
+    assert_int_equal(fb_count_api(h->w, KP_API_END_TXN), 1);
+    fb_disconnect(h->w, 1); /* the held answer is lost with the connection */
+    fb_hold(h->w, 1, false);
+    assert_true(tx_wait(h, &c, 5000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_END_TXN), 2);
+    assert_int_equal(fb_count_api(h->w, KP_API_FIND_COORDINATOR), 2);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_READY);
+    ph_free(h);
+}
+
+/* close while a transactional call is pending: its callback fires once,
+ * with KP_ERR__CLOSED. */
+static void t_txn_close_fails_pending_call(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 1, NULL);
+    fb_inject_api(h->w, KP_API_FIND_COORDINATOR, KP_ERR_COORDINATOR_NOT_AVAILABLE, 1000);
+    tx_cb c = { 0 };
+    kp_producer_init_transactions(h->p, tx_done, &c);
+    ph_run_for(h, 50);
+    kp_producer_close(h->p, 0, NULL, NULL);
+    ph_run_for(h, 50);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.err, KP_ERR__CLOSED);
+    ph_free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_state_machine_transitions),
@@ -321,6 +848,23 @@ int main(void) {
         cmocka_unit_test(t_unresolved_sequences_resolve_or_reset),
         cmocka_unit_test(t_reset_producer_id_clears_state),
         cmocka_unit_test(t_adjust_ignored_after_reset),
+        cmocka_unit_test(t_txn_init_finds_coordinator_then_producer_id),
+        cmocka_unit_test(t_txn_begin_send_commit),
+        cmocka_unit_test(t_txn_commit_flushes_before_end_txn),
+        cmocka_unit_test(t_txn_abort_after_sends_marks_records_aborted),
+        cmocka_unit_test(t_txn_abort_fails_undrained_records),
+        cmocka_unit_test(t_txn_illegal_calls_fail_synchronously),
+        cmocka_unit_test(t_txn_find_coordinator_not_available_is_retried),
+        cmocka_unit_test(t_txn_find_coordinator_fatal_errors),
+        cmocka_unit_test(t_txn_init_producer_id_coordinator_errors),
+        cmocka_unit_test(t_txn_init_times_out_then_resumes),
+        cmocka_unit_test(t_txn_coordinator_moves_rediscovered),
+        cmocka_unit_test(t_txn_add_partitions_concurrent_transactions_backoff),
+        cmocka_unit_test(t_txn_add_partitions_errors),
+        cmocka_unit_test(t_txn_end_txn_errors),
+        cmocka_unit_test(t_txn_fenced_produce_is_fatal),
+        cmocka_unit_test(t_txn_coordinator_disconnect_mid_commit),
+        cmocka_unit_test(t_txn_close_fails_pending_call),
     };
     return cmocka_run_group_tests_name("txn_manager", tests, NULL, NULL);
 }
