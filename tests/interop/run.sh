@@ -190,13 +190,20 @@ row "record timestamps: kpsim produce -> mock, CreateTime = wall clock" $TS_CHEC
 
 # ---- 2. kpsim's broker, librdkafka and kcat as producers -------------------------
 echo "== 2. librdkafka / kcat -> kpsim broker (3 brokers, $P partitions), kcat reads back"
-"$KPSIM" broker --listen 127.0.0.1:0 --brokers 3 --partitions $P >"$work/broker.out" 2>"$work/broker.err" &
-BPID=$!
+# Port 0 picks broker 0's port; brokers 1 and 2 take the next two, which
+# another process may hold: then try again (5 times).
 PORT=
-for _ in $(seq 1 100); do
-  PORT=$(sed -nE 's/.*listening on 127\.0\.0\.1:([0-9]+)\.\..*/\1/p' "$work/broker.out")
+for _try in 1 2 3 4 5; do
+  "$KPSIM" broker --listen 127.0.0.1:0 --brokers 3 --partitions $P >"$work/broker.out" 2>"$work/broker.err" &
+  BPID=$!
+  for _ in $(seq 1 100); do
+    PORT=$(sed -nE 's/.*listening on 127\.0\.0\.1:([0-9]+)\.\..*/\1/p' "$work/broker.out")
+    [ -n "$PORT" ] && break
+    kill -0 "$BPID" 2>/dev/null || break
+    sleep 0.05
+  done
   [ -n "$PORT" ] && break
-  sleep 0.05
+  kill -KILL "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null; BPID=
 done
 B=127.0.0.1:$PORT
 declare -A READ_PER_TOPIC
