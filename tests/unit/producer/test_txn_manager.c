@@ -24,6 +24,8 @@
 #include "fake_broker.h"
 #include "kp_batch.h"
 #include "kp_events.h"
+#include "kp_msg_txn.h"
+#include "kp_network_client.h"
 #include "kp_proto.h"
 #include "kp_txn_manager.h"
 #include "prod_harness.h"
@@ -313,6 +315,158 @@ static void t_adjust_ignored_after_reset(void **s) {
     kp_txn_adjust_sequences_due_to_failed_batch(f->tm, a); /* not tracked: no-op */
     assert_int_equal(kp_txn_sequence_number(f->tm, "t", 0), 0);
     rm(f);
+}
+
+/* ---- the application's calls in every state (State.isTransitionValid,
+ * maybeFailWithError), on a bare transactional manager ---------------- */
+
+/* Answers the handler the Sender would have sent (correlation id 7). */
+static void answer_init_pid(kp_txn_manager *tm, kp_txn_handler *h) {
+    kp_txn_handler_sent(tm, h, 7);
+    kp_init_producer_id_response m = { 0, 0, 4000, 3 };
+    uint8_t buf[64];
+    kp_writer w;
+    kp_wr_init(&w, buf, sizeof buf);
+    kp_init_producer_id_response_encode(&w, 1, &m);
+    kp_client_response r;
+    memset(&r, 0, sizeof r);
+    r.node = 0;
+    r.api_key = KP_API_INIT_PRODUCER_ID;
+    r.api_version = 1;
+    r.correlation_id = 7;
+    r.body = buf;
+    r.body_len = w.len;
+    kp_txn_handler_on_complete(h, &r);
+}
+
+/* A transactional manager brought to state st through its own calls. */
+static kp_txn_manager *tm_in_state(fb_world *w, kp_env *env, kp_txn_state st, kp_txn_result *res) {
+    *env = fb_env(w, NULL);
+    kp_txn_manager *tm = kp_txn_manager_new("tx", 60000, 100, env);
+    if (st == KP_TXN_UNINITIALIZED)
+        return tm;
+    if (st == KP_TXN_FATAL_ERROR) {
+        kp_txn_transition_to_fatal_error(tm, KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        return tm;
+    }
+    assert_int_equal(kp_txn_initialize_transactions(tm, res, NULL, 0), KP_ERR_NONE);
+    if (st == KP_TXN_INITIALIZING)
+        return tm;
+    kp_txn_handler *h = kp_txn_next_request_handler(tm, false);
+    assert_non_null(h);
+    assert_string_equal(kp_txn_handler_name(h), "InitProducerId");
+    answer_init_pid(tm, h);
+    assert_true(res->done);
+    assert_int_equal(res->err, KP_ERR_NONE);
+    assert_int_equal(kp_txn_producer_id_and_epoch(tm).producer_id, 4000);
+    assert_int_equal(kp_txn_producer_id_and_epoch(tm).epoch, 3);
+    if (st == KP_TXN_READY)
+        return tm;
+    assert_int_equal(kp_txn_begin_transaction(tm, NULL, 0), KP_ERR_NONE);
+    if (st == KP_TXN_COMMITTING_TRANSACTION)
+        assert_int_equal(kp_txn_begin_commit(tm, res, NULL, 0), KP_ERR_NONE);
+    else if (st == KP_TXN_ABORTING_TRANSACTION)
+        assert_int_equal(kp_txn_begin_abort(tm, res, NULL, 0), KP_ERR_NONE);
+    else if (st == KP_TXN_ABORTABLE_ERROR)
+        kp_txn_transition_to_abortable_error(tm, KP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    return tm;
+}
+
+static void t_txn_calls_in_every_state(void **s) {
+    (void)s;
+    /* rows: state; columns: init, begin, commit, abort. 0 = allowed,
+     * 1 = invalid transition (KP_ERR__STATE), 2 = the last error */
+    static const int want[8][4] = {
+        /* UNINITIALIZED          */ { 0, 1, 1, 1 },
+        /* INITIALIZING           */ { 1, 1, 1, 1 },
+        /* READY                  */ { 1, 0, 1, 1 },
+        /* IN_TRANSACTION         */ { 1, 1, 0, 0 },
+        /* COMMITTING_TRANSACTION */ { 1, 1, 1, 1 },
+        /* ABORTING_TRANSACTION   */ { 1, 1, 1, 1 },
+        /* ABORTABLE_ERROR        */ { 1, 2, 2, 0 },
+        /* FATAL_ERROR            */ { 1, 2, 2, 2 },
+    };
+    for (int st = 0; st < 8; st++) {
+        for (int call = 0; call < 4; call++) {
+            fb_world *w = fb_new();
+            kp_env env;
+            kp_txn_result r0, r1;
+            kp_txn_manager *tm = tm_in_state(w, &env, (kp_txn_state)st, &r0);
+            assert_int_equal(kp_txn_get_state(tm), st);
+            char msg[256] = "";
+            kp_err e;
+            switch (call) {
+            case 0: e = kp_txn_initialize_transactions(tm, &r1, msg, sizeof msg); break;
+            case 1: e = kp_txn_begin_transaction(tm, msg, sizeof msg); break;
+            case 2: e = kp_txn_begin_commit(tm, &r1, msg, sizeof msg); break;
+            default: e = kp_txn_begin_abort(tm, &r1, msg, sizeof msg); break;
+            }
+            if (want[st][call] == 0) {
+                assert_int_equal(e, KP_ERR_NONE);
+                assert_int_not_equal(kp_txn_get_state(tm), st);
+            } else {
+                assert_int_equal(kp_txn_get_state(tm), st); /* nothing changed */
+                if (want[st][call] == 1) {
+                    assert_int_equal(e, KP_ERR__STATE);
+                    assert_non_null(strstr(msg, "TransactionalId tx: Invalid transition attempted from state"));
+                } else {
+                    assert_int_equal(e, kp_txn_last_error(tm));
+                    assert_non_null(strstr(msg, "error state"));
+                }
+            }
+            kp_txn_manager_destroy(tm);
+            fb_free(w);
+        }
+    }
+    /* a non-transactional manager refuses every transactional call */
+    fb_world *w = fb_new();
+    kp_env env = fb_env(w, NULL);
+    kp_txn_manager *tm = kp_txn_manager_new(NULL, 60000, 100, &env);
+    char msg[256];
+    assert_int_equal(kp_txn_begin_transaction(tm, msg, sizeof msg), KP_ERR__STATE);
+    assert_string_equal(msg, "Transactional method invoked on a non-transactional producer.");
+    kp_txn_manager_destroy(tm);
+    fb_free(w);
+}
+
+/* EndTxn with nothing added: no request, the transaction completes at once
+ * (nextRequestHandler, !transactionStarted); handlers come in priority
+ * order (FindCoordinator first). */
+static void t_txn_handler_queue_order_and_empty_commit(void **s) {
+    (void)s;
+    fb_world *w = fb_new();
+    kp_env env;
+    kp_txn_result r0, r1;
+    kp_txn_manager *tm = tm_in_state(w, &env, KP_TXN_IN_TRANSACTION, &r0);
+    assert_int_equal(kp_txn_begin_commit(tm, &r1, NULL, 0), KP_ERR_NONE);
+    kp_txn_lookup_coordinator(tm);
+    kp_txn_lookup_coordinator(tm); /* one pending FindCoordinator */
+    kp_txn_handler *h = kp_txn_next_request_handler(tm, false);
+    assert_string_equal(kp_txn_handler_name(h), "FindCoordinator");
+    assert_false(kp_txn_handler_needs_coordinator(h));
+    kp_txn_requeue(tm, h); /* given back: still first */
+    h = kp_txn_next_request_handler(tm, false);
+    assert_string_equal(kp_txn_handler_name(h), "FindCoordinator");
+    kp_txn_retry(tm, h); /* a retry backs off; priority keeps it before EndTxn */
+    assert_true(kp_txn_handler_not_before(h) >= fb_now_ms(w) + 100);
+    h = kp_txn_next_request_handler(tm, false);
+    assert_string_equal(kp_txn_handler_name(h), "FindCoordinator");
+    kp_txn_requeue(tm, h);
+    assert_false(r1.done);
+    kp_txn_manager_destroy(tm);
+    fb_free(w);
+    /* without the FindCoordinator: the empty commit completes locally */
+    w = fb_new();
+    tm = tm_in_state(w, &env, KP_TXN_IN_TRANSACTION, &r0);
+    assert_int_equal(kp_txn_begin_commit(tm, &r1, NULL, 0), KP_ERR_NONE);
+    assert_null(kp_txn_next_request_handler(tm, true)); /* batches incomplete */
+    assert_false(r1.done);
+    assert_null(kp_txn_next_request_handler(tm, false));
+    assert_true(r1.done);
+    assert_int_equal(r1.err, KP_ERR_NONE);
+    assert_int_equal(kp_txn_get_state(tm), KP_TXN_READY);
+    kp_txn_manager_destroy(tm);
+    fb_free(w);
 }
 
 /* ================================================================== */
@@ -848,6 +1002,8 @@ int main(void) {
         cmocka_unit_test(t_unresolved_sequences_resolve_or_reset),
         cmocka_unit_test(t_reset_producer_id_clears_state),
         cmocka_unit_test(t_adjust_ignored_after_reset),
+        cmocka_unit_test(t_txn_calls_in_every_state),
+        cmocka_unit_test(t_txn_handler_queue_order_and_empty_commit),
         cmocka_unit_test(t_txn_init_finds_coordinator_then_producer_id),
         cmocka_unit_test(t_txn_begin_send_commit),
         cmocka_unit_test(t_txn_commit_flushes_before_end_txn),
