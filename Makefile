@@ -251,6 +251,20 @@ interop: | deps
 	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BUILD)/interop/rdk_helper
 	@tests/interop/run.sh --kpsim $(BUILD)/kpsim --helper $(BUILD)/interop/rdk_helper --table $(BUILD)/interop/table.md
 
+# `make mutants`: the mutation suite (tests/mutants/run.sh). kpsim is
+# built once per deliberate defect (-DKP_MUTANT_NAME; the hooks sit in
+# producer/ and broker_mock/) in $(MUTANTS_PREFIX)-NAME; the catalog and a
+# short chaos sweep run against each, and the four historical-bug switches
+# against their bug_kafka_* scenarios. Prints which scenario catches which
+# mutant (also $(BUILD)/mutants-table.md); fails if one is missed or if the
+# unmutated build fails anything. Not part of make test (minutes).
+# MUTANTS_FLAGS e.g. "--only NO_MUTE".
+MUTANTS_PREFIX ?= $(if $(filter build,$(BUILD)),build/mut,$(BUILD)-mut)
+MUTANTS_FLAGS  ?=
+.PHONY: mutants
+mutants: | deps
+	@tests/mutants/run.sh --build $(BUILD) --prefix $(MUTANTS_PREFIX) --jobs $(JOBS) $(MUTANTS_FLAGS)
+
 tidy:
 	@tools/tidy.sh
 
@@ -278,6 +292,7 @@ help:
 	@echo "make bench-check    callgrind instruction count of a small throughput run vs tests/bench/callgrind_baseline.txt"
 	@echo "make sweep      kpsim sweep over SEEDS (default 1..2000) of the chaos catalog scenarios, JOBS processes"
 	@echo "make interop    kpsim vs librdkafka (mock cluster, consumer, producer, partitioner) and kcat: the table"
+	@echo "make mutants    the mutation suite: one deliberate defect per build, which scenario catches it (not in make test)"
 	@echo "make tidy       reject real clocks/randomness/sockets outside the seams"
 	@echo "make deps-check includes point down the layer stack only"
 	@echo "make compdb     compile_commands.json (needs bear)"
