@@ -106,7 +106,7 @@ from_result "helper self-test: each check catches its bad input" "$(grep '^RESUL
 
 # ---- 1. librdkafka's mock cluster as the broker --------------------------------
 mock_case() { # name, kpsim produce settings (--key-space/--set ...), helper options before --, [count [size]]
-  local name=$1 kp=$2 hopts=$3 n=${4:-$N} size=${5:-$SIZE} log t0 keys=0
+  local name=$1 kp=$2 hopts=$3 n=${4:-$N} size=${5:-$SIZE} log t0 keys=0 line
   log="$work/case.$RANDOM.log"
   [[ "$kp" =~ --key-space\ ([0-9]+) ]] && keys=${BASH_REMATCH[1]}
   t0=$(date +%s.%N)

@@ -12,7 +12,7 @@
 # skip, saying so, with 0 failed. Builds the helper into $KP_BUILD/interop/.
 # Last line: "N passed, M failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 KPSIM=${KPSIM:-$PWD/build/kpsim}
 BUILD=${KP_BUILD:-$(dirname "$KPSIM")}
 BUILD=${BUILD#"$PWD/"}
