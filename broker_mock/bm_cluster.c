@@ -1144,7 +1144,7 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
     if (bm__log_append_time(c, p->topic)) {
         /* LogValidator: LogAppendTime rewrites maxTimestamp and the
          * timestamp-type bit, so the CRC is computed again. */
-        int64_t now_ms = now / 1000;
+        int64_t now_ms = (now + c->env.clock.epoch_us) / 1000; /* wall time */
         b->attributes = (int16_t)(attrs | BM_ATTR_LOG_APPEND_TIME);
         b->max_timestamp = now_ms;
         kp_be16_put(b->bytes + 21, (uint16_t)b->attributes);

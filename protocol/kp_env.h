@@ -40,10 +40,23 @@ typedef int64_t kp_time_us;
 typedef struct kp_clock {
     kp_time_us (*now_us)(void *ctx);
     void *ctx;
+    /* Wall time = now_us + epoch_us, in microseconds since 1970. Used only
+     * for timestamps that leave the process (a record's CreateTime, the
+     * broker's LogAppendTime), never for timeouts. Live: CLOCK_REALTIME
+     * minus CLOCK_MONOTONIC at start; simulation: KP_SIM_EPOCH_US, so
+     * timestamps look real and stay deterministic. 0 (tests) = none. */
+    int64_t epoch_us;
 } kp_clock;
+
+/* 2021-01-01T00:00:00Z: where simulated wall time starts. */
+#define KP_SIM_EPOCH_US INT64_C(1609459200000000)
 
 static inline kp_time_us kp_clock_now_us(const kp_clock *c) {
     return c->now_us(c->ctx);
+}
+/* Wall-clock milliseconds since 1970 (System.currentTimeMillis). */
+static inline int64_t kp_clock_wall_ms(const kp_clock *c) {
+    return (c->now_us(c->ctx) + c->epoch_us) / 1000;
 }
 /* The producer, like the Java client, works in milliseconds. */
 static inline int64_t kp_clock_now_ms(const kp_clock *c) {

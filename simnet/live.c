@@ -92,7 +92,12 @@ static kp_time_us sn__live_clock_now(void *ctx) {
 
 kp_clock sn_live_clock(sn_live *l) {
     (void)l;
-    return (kp_clock){ .now_us = sn__live_clock_now, .ctx = NULL };
+    /* timestamps leave the process: they must be wall time (Java's
+     * System.currentTimeMillis), while every timeout stays monotonic */
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    int64_t real_us = (int64_t)real.tv_sec * 1000000 + real.tv_nsec / 1000;
+    return (kp_clock){ .now_us = sn__live_clock_now, .ctx = NULL, .epoch_us = real_us - sn_live_now() };
 }
 
 sn_world *sn_live_world(sn_live *l) { return l->w; }

@@ -52,7 +52,7 @@ static kp_time_us sn__clock_now(void *ctx) {
 kp_clock sn_clock(sn_world *w) {
     if (w->live)
         return w->live_clock;
-    return (kp_clock){ .now_us = sn__clock_now, .ctx = w };
+    return (kp_clock){ .now_us = sn__clock_now, .ctx = w, .epoch_us = KP_SIM_EPOCH_US };
 }
 
 void sn__world_set_live(sn_world *w, kp_clock clock) {
