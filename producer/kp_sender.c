@@ -228,16 +228,16 @@ static bool kp_s_is_ooos(kp_err e) {
  * release: false while the batch's request is still in flight (expiry). */
 static void kp_s_fail_batch(kp_sender *s, kp_batch *b, int64_t base_offset, int64_t log_append_time,
                             kp_err err, const char *msg, bool adjust_sequences, int64_t now) {
-    if (s->tm && !s->cfg->bug_kafka_8484 &&
-        !kp_txn_has_producer_id_and_epoch(s->tm, kp_batch_producer_id(b), kp_batch_producer_epoch(b))) {
+    if (s->tm) {
         /* KAFKA-8484 fix (2.3 handleFailedBatch): a batch of an earlier
-         * producer id/epoch says nothing about the current one's sequences
-         * or state; it only leaves the in-flight set. (With the switch on,
-         * 2.1.1 rewinds the NEW id's sequences by its records: acked
-         * records are then answered as duplicates and never written.) */
-        kp_txn_remove_in_flight_batch(s->tm, b);
-    } else if (s->tm) {
-        if (kp_s_is_ooos(err) && !kp_txn_is_transactional(s->tm) &&
+         * producer id/epoch still moves the manager to an error state, but
+         * says nothing about the current id's sequences: it only leaves
+         * the in-flight set. (With bug.KAFKA-8484=true, 2.1.1 rewinds the
+         * NEW id's sequences by its records: acked records are then
+         * answered as duplicates and never written.) */
+        bool stale = !s->cfg->bug_kafka_8484 &&
+                     !kp_txn_has_producer_id_and_epoch(s->tm, kp_batch_producer_id(b), kp_batch_producer_epoch(b));
+        if (!stale && kp_s_is_ooos(err) && !kp_txn_is_transactional(s->tm) &&
             kp_txn_has_producer_id_of(s->tm, kp_batch_producer_id(b))) {
             /* "This indicates data loss on the broker": reset the producer id */
             kp_txn_reset_producer_id(s->tm, "Sender.failBatch: OutOfOrderSequence for the current producer id");
@@ -250,7 +250,7 @@ static void kp_s_fail_batch(kp_sender *s, kp_batch *b, int64_t base_offset, int6
             kp_txn_transition_to_abortable_error(s->tm, err);
         }
         kp_txn_remove_in_flight_batch(s->tm, b);
-        if (adjust_sequences)
+        if (adjust_sequences && !stale)
             kp_txn_adjust_sequences_due_to_failed_batch(s->tm, b);
     }
     if (s->metrics)

@@ -554,6 +554,37 @@ static void t_bug_8484_old_pid_failure_leaves_new_sequences(void **s) {
     assert_false(written);    /* "acknowledged" as a duplicate */
 }
 
+/* 2.3 handleFailedBatch: maybeTransitionToErrorState runs for a batch of
+ * an earlier producer id too — only the sequence bookkeeping is skipped.
+ * pid 1000's batch on p0 fails OUT_OF_ORDER_SEQUENCE_NUMBER (reset, new
+ * pid), then its batch on p1 fails CLUSTER_AUTHORIZATION_FAILED: fatal. */
+static void t_stale_pid_batch_still_sets_error_state(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
+    ph *h = ph_new(2, 2, set);
+    fb_set_leader(h->w, "t", 1, 0);
+    warm(h, 0);
+    warm(h, 1);
+    fb_hold(h->w, 0, true);
+    fb_inject(h->w, "t", 0, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, 1, -1);
+    fb_inject(h->w, "t", 1, KP_ERR_CLUSTER_AUTHORIZATION_FAILED, 1, -1);
+    int a, b;
+    ph_send(h, 0, NULL, &a);
+    ph_run_for(h, 1);
+    ph_send(h, 1, NULL, &b);
+    ph_run_for(h, 1);
+    assert_int_equal(fb_held(h->w, 0), 2);
+    fb_release(h->w, 0, 1);
+    ph_run_for(h, 200); /* reset, pid 1001 from node 1 */
+    assert_int_equal(stats(h).producer_id_resets, 1);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_UNINITIALIZED);
+    fb_release(h->w, 0, 1);
+    ph_run_for(h, 50);
+    assert_int_equal(ph_cb_of(h, b)->err, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+    ph_free(h);
+}
+
 static void t_unknown_producer_id_after_log_truncation_restarts_sequences(void **s) {
     (void)s;
     const char *set[] = { "enable.idempotence=true", NULL };
@@ -1065,6 +1096,7 @@ int main(void) {
         cmocka_unit_test(t_duplicate_sequence_is_success_without_offset),
         cmocka_unit_test(t_out_of_order_for_current_pid_resets_producer_id),
         cmocka_unit_test(t_bug_8484_old_pid_failure_leaves_new_sequences),
+        cmocka_unit_test(t_stale_pid_batch_still_sets_error_state),
         cmocka_unit_test(t_unknown_producer_id_after_log_truncation_restarts_sequences),
         cmocka_unit_test(t_cluster_authorization_failed_is_fatal_with_idempotence),
         cmocka_unit_test(t_expired_retried_batch_marks_unresolved_and_resets_pid),
