@@ -638,10 +638,16 @@ static void kp_tm_enqueue(kp_txn_manager *tm, kp_txn_handler *h, bool new_order)
 }
 
 static void kp_tm_enqueue_add_partitions(kp_txn_manager *tm) {
-    /* addPartitionsToTransactionHandler: new -> pending */
+    /* addPartitionsToTransactionHandler: new -> pending. A request is
+     * built from every pending partition when it is sent, so one queued
+     * AddPartitionsToTxn is enough (Java queues one per call; with many
+     * partitions arriving during a backoff that would only add requests). */
     for (int i = 0; i < tm->ntps; i++)
         if (tm->tps[i].stage == KP_TP_NEW)
             tm->tps[i].stage = KP_TP_PENDING;
+    for (int i = 0; i < tm->nqueue; i++)
+        if (tm->queue[i]->kind == KP_TXN_REQ_ADD_PARTITIONS)
+            return;
     kp_tm_enqueue(tm, kp_tm_handler_new(tm, KP_TXN_REQ_ADD_PARTITIONS, NULL), true);
 }
 

@@ -470,14 +470,14 @@ static int16_t fb_append(fb_world *w, fb_part *p, const uint8_t *bytes, size_t l
 static void fb_handle_produce(fb_world *w, kp_conn *c, fb_node *n, const kp_request *rq, fb_req *log) {
     const kp_produce_request *m = &rq->body.produce;
     kp_produce_topic_response tr[8];
-    kp_produce_partition_response pr[8][8];
+    kp_produce_partition_response pr[8][FB_MAX_PARTS];
     log->acks = m->acks;
     int nt = 0;
     for (int32_t i = 0; i < m->topic_count && i < 8; i++) {
         const kp_produce_topic_data *td = &m->topics[i];
         fb_topic *t = fb_topic_by_name(w, (const char *)td->topic.ptr, (size_t)td->topic.len);
         tr[nt].topic = td->topic;
-        tr[nt].partition_count = td->partition_count > 8 ? 8 : td->partition_count;
+        tr[nt].partition_count = td->partition_count > FB_MAX_PARTS ? FB_MAX_PARTS : td->partition_count;
         tr[nt].partitions = pr[nt];
         for (int32_t j = 0; j < tr[nt].partition_count; j++) {
             const kp_produce_partition_data *pd = &td->partitions[j];

@@ -829,6 +829,32 @@ static void t_txn_add_partitions_concurrent_transactions_backoff(void **s) {
     ph_free(h);
 }
 
+/* Partitions that join while AddPartitionsToTxn backs off go out in the
+ * one retried request (no request per arrival, no queue overflow). */
+static void t_txn_partitions_joining_during_backoff_share_one_request(void **s) {
+    (void)s;
+    ph *h = tx_new(1, 16, NULL);
+    tx_init(h);
+    fb_inject_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN, KP_ERR_COORDINATOR_LOAD_IN_PROGRESS, 1);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    ph_run_for(h, 5);
+    assert_int_equal(fb_count_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN), 1); /* answered, backing off */
+    for (int p = 1; p < 16; p++) {
+        assert_int_equal(tx_send(h, p, &id), KP_SEND_OK);
+        ph_run_for(h, 2);
+    }
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR_NONE);
+    assert_true(tx_wait(h, &c, 3000));
+    assert_int_equal(c.err, KP_ERR_NONE);
+    assert_int_equal(fb_count_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN), 2);
+    assert_int_equal(fb_txn_commits(h->w), 1);
+    assert_int_equal(ph_callbacks_ok(h), 16);
+    ph_free(h);
+}
+
 static void t_txn_add_partitions_errors(void **s) {
     (void)s;
     /* retried: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION,
@@ -1017,6 +1043,7 @@ int main(void) {
         cmocka_unit_test(t_txn_coordinator_moves_rediscovered),
         cmocka_unit_test(t_txn_add_partitions_concurrent_transactions_backoff),
         cmocka_unit_test(t_txn_add_partitions_errors),
+        cmocka_unit_test(t_txn_partitions_joining_during_backoff_share_one_request),
         cmocka_unit_test(t_txn_end_txn_errors),
         cmocka_unit_test(t_txn_fenced_produce_is_fatal),
         cmocka_unit_test(t_txn_coordinator_disconnect_mid_commit),
