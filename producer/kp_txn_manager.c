@@ -619,8 +619,8 @@ static kp_txn_handler *kp_tm_handler_new(kp_txn_manager *tm, kp_txn_req_kind kin
 }
 
 /* enqueueRequest. The queue is bounded: at most one FindCoordinator, one
- * InitProducerId, one EndTxn and the AddPartitionsToTxn handlers of one
- * transaction are ever pending; overflowing it is a fatal error. */
+ * InitProducerId, one AddPartitionsToTxn and one EndTxn are ever queued;
+ * overflowing it (a bug) is a fatal error, not a crash. */
 static void kp_tm_enqueue(kp_txn_manager *tm, kp_txn_handler *h, bool new_order) {
     if (new_order)
         h->order = tm->next_order++;
