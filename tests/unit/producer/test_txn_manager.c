@@ -855,6 +855,83 @@ static void t_txn_partitions_joining_during_backoff_share_one_request(void **s) 
     ph_free(h);
 }
 
+/* isSendToPartitionAllowed: nothing is drained for a partition until its
+ * AddPartitionsToTxn is answered (the coordinator on node 1 holds it). */
+static void t_txn_no_drain_until_partition_added(void **s) {
+    (void)s;
+    ph *h = tx_new(2, 1, NULL);
+    fb_set_coordinator(h->w, 1);
+    tx_init(h);
+    fb_hold(h->w, 1, true);
+    kp_producer_begin_transaction(h->p);
+    int id;
+    tx_send(h, 0, &id);
+    ph_run_for(h, 200);
+    assert_int_equal(fb_count_api(h->w, KP_API_ADD_PARTITIONS_TO_TXN), 1);
+    assert_int_equal(fb_count_api(h->w, KP_API_PRODUCE), 0);
+    fb_hold(h->w, 1, false);
+    fb_release(h->w, 1, 1);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    ph_free(h);
+}
+
+/* A retried batch that expires leaves its sequence unresolved; a
+ * transactional producer cannot resolve it: "The client hasn't received
+ * acknowledgment for some previously sent messages and can no longer retry
+ * them. It isn't safe to continue." — fatal. */
+static void t_txn_expired_retried_batch_is_fatal(void **s) {
+    (void)s;
+    const char *set[] = { "transactional.id=tx", "linger.ms=0", "request.timeout.ms=1000",
+                          "delivery.timeout.ms=1500", NULL };
+    ph *h = ph_new(1, 1, set);
+    tx_world = h->w;
+    tx_init(h);
+    kp_producer_begin_transaction(h->p);
+    fb_inject(h->w, "t", 0, KP_ERR_NOT_ENOUGH_REPLICAS, 100000, -1);
+    int id;
+    tx_send(h, 0, &id);
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR__TIMED_OUT);
+    ph_run_for(h, 50);
+    assert_int_equal(kp_producer_transaction_state(h->p), KP_TXN_FATAL_ERROR);
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR__FATAL); /* maybeFailWithError first */
+    tx_cb c = { 0 };
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c), KP_ERR__FATAL);
+    ph_free(h);
+}
+
+/* maybeTerminateRequestWithError: in ABORTABLE_ERROR a FindCoordinator
+ * still goes out, other handlers fail with the last error; an abortable
+ * error while aborting is ignored. */
+static void t_txn_abortable_state_lets_find_coordinator_through(void **s) {
+    (void)s;
+    fb_world *w = fb_new();
+    kp_env env;
+    kp_txn_result r0, r1;
+    kp_txn_manager *tm = tm_in_state(w, &env, KP_TXN_IN_TRANSACTION, &r0);
+    char m[128];
+    assert_int_equal(kp_txn_maybe_add_partition_to_transaction(tm, "t", 0, m, sizeof m), KP_ERR_NONE);
+    kp_txn_handler *h = kp_txn_next_request_handler(tm, true); /* AddPartitionsToTxn */
+    assert_string_equal(kp_txn_handler_name(h), "AddPartitionsToTxn");
+    kp_txn_requeue(tm, h);
+    kp_txn_transition_to_abortable_error(tm, KP_ERR_NOT_ENOUGH_REPLICAS);
+    kp_txn_lookup_coordinator(tm);
+    h = kp_txn_next_request_handler(tm, true);
+    assert_non_null(h);
+    assert_string_equal(kp_txn_handler_name(h), "FindCoordinator");
+    kp_txn_requeue(tm, h);
+    h = kp_txn_next_request_handler(tm, true);
+    assert_string_equal(kp_txn_handler_name(h), "FindCoordinator");
+    kp_txn_requeue(tm, h);
+    assert_int_equal(kp_txn_begin_abort(tm, &r1, m, sizeof m), KP_ERR_NONE);
+    kp_txn_transition_to_abortable_error(tm, KP_ERR_NOT_ENOUGH_REPLICAS);
+    assert_int_equal(kp_txn_get_state(tm), KP_TXN_ABORTING_TRANSACTION);
+    assert_false(kp_txn_is_send_to_partition_allowed(tm, "t", 0)); /* never added */
+    kp_txn_manager_destroy(tm);
+    fb_free(w);
+}
+
 static void t_txn_add_partitions_errors(void **s) {
     (void)s;
     /* retried: COORDINATOR_LOAD_IN_PROGRESS, UNKNOWN_TOPIC_OR_PARTITION,
@@ -1043,6 +1120,9 @@ int main(void) {
         cmocka_unit_test(t_txn_coordinator_moves_rediscovered),
         cmocka_unit_test(t_txn_add_partitions_concurrent_transactions_backoff),
         cmocka_unit_test(t_txn_add_partitions_errors),
+        cmocka_unit_test(t_txn_no_drain_until_partition_added),
+        cmocka_unit_test(t_txn_expired_retried_batch_is_fatal),
+        cmocka_unit_test(t_txn_abortable_state_lets_find_coordinator_through),
         cmocka_unit_test(t_txn_partitions_joining_during_backoff_share_one_request),
         cmocka_unit_test(t_txn_end_txn_errors),
         cmocka_unit_test(t_txn_fenced_produce_is_fatal),
