@@ -1266,6 +1266,20 @@ void kp_txn_handler_sent(kp_txn_manager *tm, kp_txn_handler *h, int32_t corr) {
     tm->in_flight_corr = corr;
 }
 bool kp_txn_verify(const kp_txn_manager *tm) {
+    /* transactions: partitions only in a transactional manager, each once;
+     * the handler in flight is not also queued; a correlation id iff a
+     * handler is in flight */
+    if (!tm->transactional_id && (tm->ntps > 0 || tm->nqueue > 0 || tm->in_flight))
+        return false;
+    for (int i = 0; i < tm->ntps; i++)
+        for (int j = i + 1; j < tm->ntps; j++)
+            if (tm->tps[i].partition == tm->tps[j].partition && strcmp(tm->tps[i].topic, tm->tps[j].topic) == 0)
+                return false;
+    for (int i = 0; i < tm->nqueue; i++)
+        if (tm->queue[i] == tm->in_flight)
+            return false;
+    if ((tm->in_flight != NULL) != (tm->in_flight_corr != -1))
+        return false;
     for (int i = 0; i < tm->nparts; i++) {
         const kp_tm_part *p = &tm->parts[i];
         if (p->has_next_sequence && p->next_sequence < 0)

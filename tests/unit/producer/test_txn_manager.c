@@ -414,6 +414,7 @@ static void t_txn_calls_in_every_state(void **s) {
                     assert_non_null(strstr(msg, "error state"));
                 }
             }
+            assert_true(kp_txn_verify(tm));
             kp_txn_manager_destroy(tm);
             fb_free(w);
         }
@@ -928,6 +929,13 @@ static void t_txn_abortable_state_lets_find_coordinator_through(void **s) {
     kp_txn_transition_to_abortable_error(tm, KP_ERR_NOT_ENOUGH_REPLICAS);
     assert_int_equal(kp_txn_get_state(tm), KP_TXN_ABORTING_TRANSACTION);
     assert_false(kp_txn_is_send_to_partition_allowed(tm, "t", 0)); /* never added */
+    assert_true(kp_txn_verify(tm));
+    h = kp_txn_next_request_handler(tm, false);
+    kp_txn_handler_sent(tm, h, 9);
+    assert_true(kp_txn_verify(tm));
+    kp_txn_set_in_flight_request_correlation_id(tm, -1); /* corrupt: in flight without an id */
+    assert_false(kp_txn_verify(tm));
+    kp_txn_set_in_flight_request_correlation_id(tm, 9);
     kp_txn_manager_destroy(tm);
     fb_free(w);
 }
