@@ -386,11 +386,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
     kp_env env;
     memset(&env, 0, sizeof env);
-    env.clock = (kp_clock){ fz_now, &w };
-    env.transport = (kp_transport){ fz_connect, fz_send, fz_recv, fz_close, fz_state, &w };
+    env.clock.now_us = fz_now;
+    env.clock.ctx = &w;
+    env.transport.connect = fz_connect;
+    env.transport.send = fz_send;
+    env.transport.recv = fz_recv;
+    env.transport.close = fz_close;
+    env.transport.state = fz_state;
+    env.transport.ctx = &w;
     env.rng = kp_rng_stream(1, "producer");
     if (getenv("FZ_TRACE"))
-        env.observer = (kp_observer){ fz_on_event, NULL };
+        env.observer.on_event = fz_on_event;
     env.wakeup = fz_wakeup;
     env.wakeup_ctx = &w;
     kp_err err;

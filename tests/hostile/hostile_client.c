@@ -36,7 +36,9 @@
  *
  * Memory: a fixed table of connections (calloc'd once, freed at exit).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

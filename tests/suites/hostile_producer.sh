@@ -20,7 +20,7 @@
 # Known failure while open: unknown-partition (finding F1 in the
 # reliability notes: a graceful close forgets the batches an answer did not
 # name, so their records never get a callback: acknowledged + failed < sent).
-# Short timeouts (request.timeout.ms 1000, delivery.timeout.ms 4000), so
+# Short timeouts (request.timeout.ms 500, delivery.timeout.ms 2000), so
 # the whole suite is bounded (~1 min at worst); every process started is
 # killed on exit. KPSIM may be an ASan build; a sanitizer report fails the
 # case. Loopback only. Last line: "N passed, M failed".
@@ -51,10 +51,10 @@ if ! $CC -std=c11 -D_GNU_SOURCE -O1 -g -Iprotocol -o "$HB" tests/hostile/hostile
 fi
 
 COUNT=200
-SETS=(--set producer.request.timeout.ms=1000 --set producer.delivery.timeout.ms=4000
+SETS=(--set producer.request.timeout.ms=500 --set producer.delivery.timeout.ms=2000
       --set producer.linger.ms=0 --set producer.retry.backoff.ms=50
       --set producer.reconnect.backoff.ms=50 --set producer.reconnect.backoff.max.ms=200
-      --set producer.max.block.ms=3000 --set producer.batch.size=2048)
+      --set producer.max.block.ms=2000 --set producer.batch.size=2048)
 
 # run_case NAME MODE TIMES EXPECT [extra kpsim args...]
 #   EXPECT: ok (exit 0, all acknowledged once) or fail (exit 1, all accounted)
