@@ -11,6 +11,13 @@
  *      transactional id, timeout INT32_MAX) to leastLoadedNode and, until
  *      it has one or is in a fatal state, does nothing but client.poll
  *      (retry.backoff.ms); fatal error -> abort the accumulator's batches;
+ *      a transactional producer instead sends its TransactionManager's
+ *      next request (maybeSendTransactionalRequest: FindCoordinator to
+ *      leastLoadedNode, InitProducerId / AddPartitionsToTxn / EndTxn to the
+ *      coordinator; when completing, abort undrained batches (abort) and
+ *      begin a flush; EndTxn only once nothing is incomplete) and, while
+ *      one is pending or in flight, only polls; an abortable error fails
+ *      the undrained batches; unresolved sequences are fatal;
  *   2. sendProducerData: ready -> unknown leaders request a metadata
  *      update -> drop nodes the client is not ready for -> drain -> record
  *      in-flight batches -> mute partitions (max.in.flight = 1) -> expire
@@ -41,6 +48,9 @@
  *     held until then (in Java: deallocated twice). In C the double free
  *     itself is not reproduced, the duplicate callbacks and the held memory
  *     are.
+ *   bug.KAFKA-8484: a failed batch of an earlier producer id/epoch
+ *     rewinds the current id's sequences (2.1.1 failBatch); fixed (2.3):
+ *     it only sets the error state and leaves the in-flight set.
  *   bug.KAFKA-8350 and bug.KAFKA-19479 live in the accumulator (split size)
  *     and the facade (flush) respectively.
  *
