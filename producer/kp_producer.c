@@ -460,7 +460,9 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
             return KP_SEND_ERROR;
         }
     }
-    int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : now;
+    /* CreateTime is wall time (System.currentTimeMillis); `now` is the
+     * monotonic ms every timeout uses */
+    int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : kp_clock_wall_ms(&p->env.clock);
     int64_t remaining = p->cfg.max_block_ms - (now - begin);
     if (remaining < 0)
         remaining = 0;

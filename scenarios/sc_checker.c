@@ -611,7 +611,8 @@ void sc_checker_finish(sc_checker *ck) {
         for (int64_t seq = 0; seq < pr->n; seq++) {
             sc_rec *r = &pr->recs[seq];
             ck->res[SC_INV_ONE_CALLBACK].checked++;
-            if ((r->txn & SC_TXN_COMMITTED) && !(r->txn & SC_TXN_VISIBLE)) {
+            if ((r->txn & SC_TXN_COMMITTED) && !(r->txn & SC_TXN_VISIBLE) &&
+                !(r->state & SC_REC_SYNC_FAILED) && r->err == KP_ERR_NONE) {
                 ck->res[SC_INV_TXN_READ_COMMITTED].checked++;
                 sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "producer %d record %" PRId64
                              ": its transaction committed but read_committed does not see it", p, seq);

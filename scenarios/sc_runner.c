@@ -117,6 +117,15 @@ typedef struct sc_prod {
     int64_t blocked_seq;     /* seq of the send that blocked, -1 */
     bool waiting_flush, done_sending, closing, closed;
     int64_t flush_upto;
+    /* transactions (Workload.transactions): init -> (begin, sends,
+     * commit|abort)* ; the actor waits for each callback */
+    const Kpsim__Transactions *txn;
+    int txn_phase;           /* SC_TXN_* below */
+    int64_t txn_from;        /* first record of the open transaction */
+    int64_t txn_index;       /* transactions begun so far */
+    bool txn_aborting;       /* the open transaction ends in an abort */
+    kp_time_us txn_not_before; /* begin_delay_ms after the previous end */
+    kp_time_us txn_end_at;   /* commit_delay_ms after the transaction filled, -1 */
     char *valbuf;
     size_t valcap;
     double *zipf_cdf;
@@ -168,7 +177,6 @@ struct sc_world {
     uint64_t events;
     int64_t totals[SC_NCOUNTERS];
     int64_t total_errors[SC_ERR_SLOTS];
-    int64_t txn_committed, txn_aborted;
     char fail_msg[256];
     bool failed_build;
 };
@@ -649,6 +657,125 @@ static int64_t sc_zipf_draw(sc_prod *pr, int64_t n) {
     return lo;
 }
 
+/* ---- transactions ---------------------------------------------------- */
+
+enum {
+    SC_TXN_NEED_INIT = 0, /* initTransactions not called yet */
+    SC_TXN_WAIT = 1,      /* a transactional call's callback is pending */
+    SC_TXN_READY = 2,     /* no open transaction */
+    SC_TXN_OPEN = 3,      /* beginTransaction done, sending */
+    SC_TXN_FAILED = 4     /* fatal: the actor stops sending and closes */
+};
+
+static void sc_app_close(sc_prod *pr);
+static void sc_harness_emit(sc_world *w, int kind, int32_t node, const char *detail);
+
+static void sc_txn_done(void *ctx, kp_err err, const char *msg) {
+    sc_prod *pr = ctx;
+    sc_world *w = pr->w;
+    char what[200];
+    if (pr->txn_phase != SC_TXN_WAIT)
+        return;
+    if (pr->txn_from < 0) { /* initTransactions */
+        snprintf(what, sizeof what, "initTransactions: %s%s%s", kp_err_name(err), msg ? " " : "", msg ? msg : "");
+        if (err != KP_ERR_NONE) {
+            sc_harness_emit(w, SC_EV_TXN_FAILED, -1, what);
+            pr->txn_phase = SC_TXN_FAILED;
+        } else
+            pr->txn_phase = SC_TXN_READY;
+    } else {
+        bool committed = !pr->txn_aborting;
+        if (err == KP_ERR_NONE) {
+            /* the outcome is known: tell the checker which records it holds */
+            sc_checker_on_txn_end(w->checker, pr->idx, pr->txn_from, pr->next_seq, committed);
+            pr->counters[committed ? KPSIM__COUNTER__TXN_COMMITTED : KPSIM__COUNTER__TXN_ABORTED]++;
+            w->totals[committed ? KPSIM__COUNTER__TXN_COMMITTED : KPSIM__COUNTER__TXN_ABORTED]++;
+            snprintf(what, sizeof what, "records %" PRId64 "..%" PRId64, pr->txn_from, pr->next_seq - 1);
+            sc_harness_emit(w, committed ? SC_EV_TXN_COMMITTED : SC_EV_TXN_ABORTED, -1, what);
+            pr->txn_phase = SC_TXN_READY;
+        } else {
+            snprintf(what, sizeof what, "%s: %s%s%s", committed ? "commitTransaction" : "abortTransaction",
+                     kp_err_name(err), msg ? " " : "", msg ? msg : "");
+            sc_harness_emit(w, SC_EV_TXN_FAILED, -1, what);
+            if (err < -1 && err >= -128) {
+                pr->errors[err + 128]++;
+                w->total_errors[err + 128]++;
+            }
+            pr->txn_phase = SC_TXN_FAILED; /* outcome unknown: not reported */
+        }
+        pr->txn_from = -1;
+    }
+    sc_app_schedule(pr, sc_now(w));
+}
+
+/* Drives the transaction around the next send. Returns true when the actor
+ * may send now; false when it waits (a callback or a delay) or stops. */
+static bool sc_txn_step(sc_prod *pr, kp_time_us now, bool finished) {
+    sc_world *w = pr->w;
+    const Kpsim__Transactions *t = pr->txn;
+    kp_err err;
+    switch (pr->txn_phase) {
+    case SC_TXN_NEED_INIT:
+        pr->txn_phase = SC_TXN_WAIT;
+        pr->txn_from = -1;
+        err = kp_producer_init_transactions(pr->p, sc_txn_done, pr);
+        if (err != KP_ERR_NONE) {
+            sc_harness_emit(w, SC_EV_TXN_FAILED, -1, kp_producer_txn_error_message(pr->p));
+            pr->txn_phase = SC_TXN_FAILED;
+            return false;
+        }
+        return false;
+    case SC_TXN_WAIT:
+        return false;
+    case SC_TXN_FAILED:
+        return false;
+    case SC_TXN_READY:
+        if (finished)
+            return true; /* nothing open: the caller closes */
+        if (now < pr->txn_not_before) {
+            sc_app_schedule(pr, pr->txn_not_before);
+            return false;
+        }
+        err = kp_producer_begin_transaction(pr->p);
+        if (err != KP_ERR_NONE) {
+            sc_harness_emit(w, SC_EV_TXN_FAILED, -1, kp_producer_txn_error_message(pr->p));
+            pr->txn_phase = SC_TXN_FAILED;
+            return false;
+        }
+        pr->txn_index++;
+        pr->txn_from = pr->next_seq;
+        pr->txn_aborting = t->abort_every > 0 && pr->txn_index % t->abort_every == 0;
+        pr->txn_phase = SC_TXN_OPEN;
+        sc_harness_emit(w, SC_EV_TXN_BEGIN, -1, pr->txn_aborting ? "will abort" : "will commit");
+        return true;
+    case SC_TXN_OPEN: {
+        int64_t in_txn = pr->next_seq - pr->txn_from;
+        if (!finished && in_txn < t->records_per_txn)
+            return true;
+        /* the transaction is full (or the workload is done): end it after
+         * commit_delay_ms */
+        if (pr->txn_end_at < 0)
+            pr->txn_end_at = now + t->commit_delay_ms * 1000;
+        if (now < pr->txn_end_at) {
+            sc_app_schedule(pr, pr->txn_end_at);
+            return false;
+        }
+        pr->txn_end_at = -1;
+        pr->txn_phase = SC_TXN_WAIT;
+        err = pr->txn_aborting ? kp_producer_abort_transaction(pr->p, sc_txn_done, pr)
+                               : kp_producer_commit_transaction(pr->p, sc_txn_done, pr);
+        if (err != KP_ERR_NONE) {
+            sc_harness_emit(w, SC_EV_TXN_FAILED, -1, kp_producer_txn_error_message(pr->p));
+            pr->txn_phase = SC_TXN_FAILED;
+            return false;
+        }
+        pr->txn_not_before = now + t->begin_delay_ms * 1000;
+        return false;
+    }
+    }
+    return false;
+}
+
 /* Sends record pr->next_seq. Returns false when the actor must wait. */
 static bool sc_app_send_one(sc_prod *pr) {
     sc_world *w = pr->w;
@@ -755,7 +882,18 @@ static void sc_app_fire(void *ctx, sn_world *net) {
     kp_time_us now = sn_now(net);
     int burst = 0;
     for (;;) {
-        if (sc_app_finished(pr, now)) {
+        bool finished = sc_app_finished(pr, now);
+        if (pr->txn) {
+            bool go = sc_txn_step(pr, now, finished);
+            if (pr->txn_phase == SC_TXN_FAILED) {
+                pr->done_sending = true;
+                sc_app_close(pr);
+                return;
+            }
+            if (!go && !(finished && pr->txn_phase == SC_TXN_READY))
+                return; /* waiting for a callback or a delay */
+        }
+        if (finished) {
             pr->done_sending = true;
             sc_app_close(pr);
             return;
@@ -1269,6 +1407,10 @@ static bool sc_build_producer(sc_world *w, int i) {
         pr->target = 0;
     pr->interval_us = wl && wl->has_rate_per_s && wl->rate_per_s > 0 ? 1e6 / wl->rate_per_s : 0;
     pr->flush_every = wl && wl->has_flush_every ? wl->flush_every : 0;
+    pr->txn = wl && wl->transactions ? wl->transactions : NULL;
+    pr->txn_phase = SC_TXN_NEED_INIT;
+    pr->txn_from = -1;
+    pr->txn_end_at = -1;
     pr->topic = wl ? sc_topic_index(w, wl->topic) : -1;
     if (wl && wl->key_distribution == KPSIM__KEY_DISTRIBUTION__ZIPF && wl->key_space > 0) {
         int64_t n = wl->key_space > 1000000 ? 1000000 : wl->key_space;
@@ -1436,10 +1578,6 @@ static size_t sc_eval_expectations(sc_world *w, sc_expect_line **out) {
             v = counts.acked;
         else if (c == KPSIM__COUNTER__RECORDS_FAILED)
             v = counts.failed;
-        else if (c == KPSIM__COUNTER__TXN_COMMITTED)
-            v = w->txn_committed;
-        else if (c == KPSIM__COUNTER__TXN_ABORTED)
-            v = w->txn_aborted;
         bool ok = v >= cb->min && (!cb->has_max || v <= cb->max);
         char range[64];
         if (cb->has_max && cb->max == cb->min)
