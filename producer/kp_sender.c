@@ -466,6 +466,20 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
                     }
                 }
             }
+            /* A requested partition the answer does not name: treated like a
+             * malformed answer (retriable NETWORK_EXCEPTION). 2.1 leaves
+             * such a batch to expire at delivery.timeout.ms, and a graceful
+             * close then forgets it without a callback; kpsim keeps its
+             * promise of exactly one callback per record (a deviation,
+             * docs/producer-io.md). */
+            kp_part_resp missing = { KP_ERR_NETWORK_EXCEPTION, -1, -1, -1 };
+            for (int i = 0; i < r->nbatches; i++) {
+                if (!r->batches[i] || was_done[i] || kp_batch_is_done(r->batches[i]))
+                    continue;
+                kp_s_complete_batch(s, r->batches[i], &missing, resp->node, resp->correlation_id, now,
+                                    throttle_until);
+                r->batches[i] = NULL; /* completion may have freed it */
+            }
             if (s->metrics)
                 kp_metrics_record_latency(s->metrics, resp->received_ms - resp->created_ms, now);
         }
@@ -999,6 +1013,13 @@ static void kp_s_finish(kp_sender *s, int64_t now) {
         kp_accumulator_abort_incomplete_batches(s->acc, KP_ERR__ABORTED, "Producer is closed forcefully.");
     } else {
         kp_netclient_close(s->nc, now);
+        /* A graceful close ends when nothing is undrained and no request is
+         * live; a batch still incomplete then (listed in flight, its request
+         * gone without an answer for it) is failed here rather than
+         * forgotten: one callback per record, always. */
+        if (kp_accumulator_has_incomplete(s->acc))
+            kp_accumulator_abort_incomplete_batches(s->acc, KP_ERR__ABORTED,
+                                                    "Producer closed with the batch still unanswered.");
     }
     /* anything still listed in flight is gone now */
     for (int i = 0; i < s->ninflight; i++)
