@@ -913,6 +913,11 @@ static kp_err kp_p_txn_check(kp_producer *p) {
         snprintf(p->txn_msg, sizeof p->txn_msg, "a transactional call of this application actor is in progress");
         return KP_ERR__STATE;
     }
+    if (p->blk.what != KP_BLK_NONE) {
+        /* Java's one application thread is still inside send() */
+        snprintf(p->txn_msg, sizeof p->txn_msg, "a send of this application actor is blocked");
+        return KP_ERR__STATE;
+    }
     if (p->closing) {
         snprintf(p->txn_msg, sizeof p->txn_msg, "Cannot perform operation after producer has been closed");
         return KP_ERR__CLOSED;

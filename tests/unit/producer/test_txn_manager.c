@@ -709,6 +709,16 @@ static void t_txn_illegal_calls_fail_synchronously(void **s) {
     assert_int_equal(c.calls, 1);
     assert_int_equal(c2.calls, 0);
     assert_int_equal(h->ncb, 1); /* only the blocked send's */
+    /* nor while a send of the actor is blocked (here on new metadata) */
+    assert_int_equal(kp_producer_begin_transaction(h->p), KP_ERR_NONE);
+    kp_producer_record r;
+    memset(&r, 0, sizeof r);
+    r.topic = "other";
+    r.partition = -1;
+    r.timestamp = -1;
+    assert_int_equal(kp_producer_send(h->p, &r, NULL, NULL, &e, NULL, 0), KP_SEND_BLOCKED);
+    assert_int_equal(kp_producer_commit_transaction(h->p, tx_done, &c2), KP_ERR__STATE);
+    assert_string_equal(kp_producer_txn_error_message(h->p), "a send of this application actor is blocked");
     ph_free(h);
 }
 
