@@ -323,7 +323,23 @@ static void kp_s_complete_batch(kp_sender *s, kp_batch *b, const kp_part_resp *r
         snprintf(topic, sizeof topic, "%s", kp_batch_topic(b));
     kp_s_emit_batch(s, KP_EV_PRODUCE_RESPONSE, b, error, r->base_offset, node, corr, -1,
                     "Sender.handleProduceResponse -> completeBatch");
-    if (error == KP_ERR_MESSAGE_TOO_LARGE && kp_batch_record_count(b) > 1 && !kp_batch_is_done(b)) {
+    if (error == KP_ERR_MESSAGE_TOO_LARGE && kp_batch_record_count(b) > 1 && !kp_batch_is_done(b) && s->tm &&
+        kp_batch_has_sequence(b) &&
+        !kp_txn_has_producer_id_and_epoch(s->tm, kp_batch_producer_id(b), kp_batch_producer_epoch(b))) {
+        /* A batch of an earlier producer id/epoch: splitting it would put
+         * pieces with the old id into the new session's in-flight set,
+         * where a later sequence reset renumbers them into the new id's
+         * range (reordered, or acknowledged as duplicates and never
+         * written). Treated like a retry whose producer id changed, as the
+         * retry branch below does. 2.1.1 splits here without the check
+         * (catalog finding F14; docs/producer-io.md). */
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "Attempted to split a batch but the producer id changed from %" PRId64
+                 " to %" PRId64 " in the mean time. This batch will be dropped.",
+                 kp_batch_producer_id(b), kp_txn_producer_id_and_epoch(s->tm).producer_id);
+        kp_s_fail_batch(s, b, -1, -1, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, msg, false, now);
+    } else if (error == KP_ERR_MESSAGE_TOO_LARGE && kp_batch_record_count(b) > 1 && !kp_batch_is_done(b)) {
         /* magic is always v2 here: split, re-enqueue, attempts not counted */
         kp_s_emit_batch(s, KP_EV_SENDER_SPLIT, b, error, -1, node, corr, s->retries - kp_batch_attempts(b),
                         "Sender.completeBatch: splitting and retrying");
