@@ -29,12 +29,13 @@
 #     --jobs N      make -j and sweep --jobs (default 2)
 #     --only NAME   just this mutant (repeatable)
 #     --table FILE  also write the result table (markdown) to FILE
-#     --no-build    use the existing binaries (for a second look)
+#     --no-build    reuse the binaries as they are, even if the sources
+#                   changed since (for a second look at the last results)
 #
 # Exit: 0 every mutant and every bug switch caught and the unmutated build
 # passes everything; 1 otherwise; 2 bad usage or a build failed.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 # NAME ; where the hook is ; EXPECT: an egrep pattern over the checks a
 # failing run names ("invariant X ...", "expect counter ...", "expect error
@@ -60,7 +61,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY+=("$2"); shift 2 ;;
     --table) TABLE=$2; shift 2 ;;
     --no-build) NOBUILD=1; shift ;;
-    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
