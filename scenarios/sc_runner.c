@@ -273,7 +273,8 @@ static void sc_count_event(sc_world *w, sc_obs *o, const kp_event *ev) {
     /* Errors the producer met in responses (Kafka codes; local codes are
      * counted from callbacks). */
     if ((ev->kind == KP_EV_PRODUCE_RESPONSE || ev->kind == KP_EV_METADATA_RESPONSE ||
-         ev->kind == KP_EV_METADATA_TOPIC_ERROR || ev->kind == KP_EV_INIT_PRODUCER_ID) &&
+         ev->kind == KP_EV_METADATA_TOPIC_ERROR || ev->kind == KP_EV_INIT_PRODUCER_ID ||
+         ev->kind == KP_EV_TXN_RESPONSE) &&
         ev->err != KP_ERR_NONE && ev->err >= -1 && ev->err < 128) {
         pr->errors[ev->err + 128]++;
         w->total_errors[ev->err + 128]++;
