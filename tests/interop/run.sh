@@ -63,7 +63,7 @@ rows=()
 # Known kpsim defects (README "Interoperability", findings): a row named
 # here that fails is reported as KNOWN and not counted as failed; one that
 # passes is reported as FIXED (counted as passed) so the entry can go.
-KNOWN_DEFECTS=("record timestamps: kpsim produce -> mock, CreateTime = wall clock")
+KNOWN_DEFECTS=()
 row() { # case sent read dups reorders result secs
   local res=$6 k
   for k in "${KNOWN_DEFECTS[@]}"; do
