@@ -22,16 +22,25 @@
  *     maybe_update_last_acked_sequence, update_last_acked_offset,
  *     remove_in_flight_batch, adjust_sequences_due_to_failed_batch,
  *     mark_sequence_unresolved, transition_to_fatal_error.
+ *   - KafkaProducer (kp_producer): initialize_transactions,
+ *     begin_transaction, begin_commit, begin_abort,
+ *     maybe_add_partition_to_transaction (doSend), forget_result.
+ *   - Sender.maybeSendTransactionalRequest: next_request_handler,
+ *     coordinator, lookup_coordinator, retry / requeue, handler_sent; the
+ *     netclient calls handler_encode and handler_on_complete.
  *
  * Partitions are keyed by (topic string, partition) — compared as strings,
  * never by pointer — and kept in an array in first-use order, so nothing
  * depends on addresses. In-flight batches per partition are kept sorted by
  * base sequence (Java: a PriorityQueue by baseSequence).
  *
- * Memory: the manager owns its partition table and copies of topic names;
- * batches in the in-flight lists are borrowed (owned by the accumulator /
- * sender) and must be removed (remove_in_flight_batch or reset_producer_id)
- * before they are freed.
+ * Memory: the manager owns its partition table and copies of topic names,
+ * the transaction's partition list and every request handler (one taken by
+ * the Sender is lent to the request in flight and comes back through
+ * handler_on_complete; destroy frees queued and in-flight ones). Batches in
+ * the in-flight lists are borrowed (owned by the accumulator / sender) and
+ * must be removed (remove_in_flight_batch or reset_producer_id) before they
+ * are freed. kp_txn_result objects are the caller's.
  *
  * Invariants (checked by kp_txn_verify): each in-flight list is strictly
  * increasing in base sequence; every in-flight batch has a sequence; next
