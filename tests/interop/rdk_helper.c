@@ -20,7 +20,7 @@
  *               delivery report.
  *   verify      the verification over lines "PARTITION<TAB>KEY<TAB>VALUE"
  *               on stdin (kcat -f '%p\t%k\t%s\n'), so kcat can read back.
- *   partitioner 10,000 (--keys) random byte keys from a fixed seed, each
+ *   partitioner 10,000 (--keys) keys from a fixed seed (every length 0..64: ASCII, UTF-8, raw bytes), each
  *               placed by rd_kafka_msg_partitioner_murmur2 and by
  *               `kpsim partition` for several partition counts; counts
  *               the disagreements.
@@ -1261,20 +1261,42 @@ static uint64_t hp_mix(uint64_t *s) {
 }
 
 static int hp_mode_partitioner(const char *kpsim, int64_t nkeys, uint64_t seed, const char *plist) {
-    /* keys: length 0..48, bytes 1..255 except TAB and LF (kpsim partition
-     * prints KEY<TAB>PARTITION lines; argv cannot hold NUL) — so high,
-     * non-UTF-8 bytes and every tail length are covered. */
+    /* keys of every length 0..64 bytes, in three kinds taking turns:
+     * printable ASCII; valid multibyte UTF-8 (2-, 3- and 4-byte characters
+     * mixed with ASCII, cut at the length); and raw bytes 1..255 except TAB
+     * and LF (kpsim partition prints KEY<TAB>PARTITION lines; argv cannot
+     * hold NUL) — so every tail length and high, non-UTF-8 bytes are
+     * covered. */
+    static const char *const utf8[] = { "\xc3\xa9", "\xd0\x96", "\xe4\xb8\xad", "\xe2\x82\xac",
+                                        "\xf0\x9f\x98\x80", "\xf0\x90\x8d\x88", "a", "Z", "7" };
     char **keys = calloc((size_t)nkeys, sizeof *keys);
     uint64_t s = seed;
     for (int64_t i = 0; i < nkeys; i++) {
-        size_t len = (size_t)(hp_mix(&s) % 49);
+        size_t len = (size_t)(i % 65); /* every length, many times over */
         keys[i] = malloc(len + 1);
-        for (size_t j = 0; j < len; j++) {
-            int b;
-            do
-                b = (int)(hp_mix(&s) & 0xff);
-            while (b == 0 || b == '\t' || b == '\n');
-            keys[i][j] = (char)b;
+        size_t j = 0;
+        while (j < len) {
+            switch (i % 3) {
+            case 0: /* printable ASCII */
+                keys[i][j++] = (char)(' ' + (int)(hp_mix(&s) % 95));
+                break;
+            case 1: { /* UTF-8: whole characters while they fit, then ASCII */
+                const char *c = utf8[hp_mix(&s) % (sizeof utf8 / sizeof utf8[0])];
+                size_t cl = strlen(c);
+                if (j + cl > len)
+                    c = "x", cl = 1;
+                memcpy(keys[i] + j, c, cl);
+                j += cl;
+                break;
+            }
+            default: { /* raw bytes */
+                int b;
+                do
+                    b = (int)(hp_mix(&s) & 0xff);
+                while (b == 0 || b == '\t' || b == '\n');
+                keys[i][j++] = (char)b;
+            }
+            }
         }
         keys[i][len] = 0;
     }
