@@ -232,6 +232,10 @@ kp_err bm_cluster_reject_partition(bm_cluster *c, const char *topic,
                                    int32_t partition, kp_err err, kp_time_us until);
 /* Rules still pending (counts left summed). */
 int32_t bm_cluster_injections_pending(const bm_cluster *c);
+/* Transactions whose EndTxn was accepted but whose markers are not all
+ * written yet (PrepareCommit / PrepareAbort): a read_committed view of the
+ * logs is final only when this is 0. */
+int32_t bm_cluster_txn_markers_pending(const bm_cluster *c);
 
 /* ------------------------------------------------------------------ */
 /* Direct produce (what the Produce handler calls per partition)       */

@@ -265,6 +265,14 @@ void bm__txn_poll(bm_cluster *c, kp_time_us *deadline) {
     }
 }
 
+int32_t bm_cluster_txn_markers_pending(const bm_cluster *c) {
+    int32_t n = 0;
+    for (size_t i = 0; i < c->ntxns; i++)
+        if (c->txns[i].state == BM_TXS_PREPARE_COMMIT || c->txns[i].state == BM_TXS_PREPARE_ABORT)
+            n++;
+    return n;
+}
+
 void bm__txn_free(bm_cluster *c) {
     for (size_t i = 0; i < c->ntxns; i++) {
         free(c->txns[i].id);

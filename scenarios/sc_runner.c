@@ -1516,7 +1516,9 @@ static bool sc_all_closed(void *ctx) {
     for (int i = 0; i < w->nprods; i++)
         if (!w->prods[i].closed)
             return false;
-    return true;
+    /* an accepted EndTxn's markers still to be written: the logs are not
+     * final for a read_committed reader yet (the broker's poll writes them) */
+    return bm_cluster_txn_markers_pending(w->cluster) == 0;
 }
 
 typedef struct sc_scan_ctx {
