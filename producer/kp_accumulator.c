@@ -548,6 +548,17 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
     return true;
 }
 
+/* RecordAccumulator.append with abortOnNewBatch: tryAppend on the last
+ * batch, or "abort for a new batch" (here: the answer, nothing appended). */
+bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char *topic, int32_t partition,
+                                          int64_t timestamp, kp_slice key, kp_slice value,
+                                          const kp_header *headers, int header_count) {
+    const acc_part *p = find_part(acc, topic, partition);
+    if (!p || !p->tail)
+        return true;
+    return !kp_batch_has_room_for(p->tail, timestamp, key, value, headers, header_count);
+}
+
 kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, int32_t partition,
                                        int64_t timestamp, kp_slice key, kp_slice value,
                                        const kp_header *headers, int header_count,

@@ -113,6 +113,14 @@ typedef struct kp_append_result {
     bool new_batch_created;
 } kp_append_result;
 
+/* RecordAccumulator.append(..., abortOnNewBatch = true) without the
+ * append (KIP-480, 2.4): true when appending this record to topic-partition
+ * would have to start a new batch (no batch in the deque, or the last one
+ * has no room for it). Changes nothing. */
+bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char *topic, int32_t partition,
+                                          int64_t timestamp, kp_slice key, kp_slice value,
+                                          const kp_header *headers, int header_count);
+
 /* RecordAccumulator.append. key/value len -1 = null. max_block_ms: what is
  * left of max.block.ms after the metadata wait. waiter: embedded in the
  * caller, IDLE on a first call (or SERVED/FAILED when re-called after its

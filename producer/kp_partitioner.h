@@ -12,9 +12,10 @@
  *      toPositive(counter++) % #available indexes the available partitions
  *      (those with a leader, by id) — or % numPartitions when none is;
  *   4. no key, sticky: the topic's cached partition; a new one is picked
- *      (kp_partitioner_on_new_batch) when a batch is created for the
- *      cached one: at random among the available partitions, different
- *      from the old one when more than one is available.
+ *      (kp_partitioner_on_new_batch) when a record would start a batch
+ *      for the cached one (the facade asks the accumulator first, KIP-480
+ *      abortOnNewBatch): at random among the available partitions,
+ *      different from the old one when more than one is available.
  *
  * Memory: owns copies of topic names (array in first-use order); borrows
  * the rng and the observer.

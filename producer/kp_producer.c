@@ -451,6 +451,25 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         *err = e;
         return KP_SEND_ERROR;
     }
+    /* CreateTime is wall time (System.currentTimeMillis); `now` is the
+     * monotonic ms every timeout uses */
+    int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : kp_clock_wall_ms(&p->env.clock);
+    if (p->cfg.partitioner == KP_PARTITIONER_STICKY && !blk &&
+        kp_accumulator_would_start_new_batch(p->acc, rec->topic, partition, timestamp, key, value, rec->headers,
+                                             rec->header_count)) {
+        /* KIP-480 (2.4 doSend): append(abortOnNewBatch=true) says the record
+         * would start a batch: onNewBatch moves the sticky partition, the
+         * record is partitioned again and appended there, so a linger
+         * window fills one batch. (Not again when a blocked send resumes:
+         * Java blocks in the second append, after the switch.) */
+        kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
+        partition = kp_partitioner_partition(p->part, cl, rec->topic, rec->partition, key, now, &e);
+        if (partition < 0) {
+            *err = e;
+            snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
+            return KP_SEND_ERROR;
+        }
+    }
     if (p->tm && kp_txn_is_transactional(p->tm)) {
         /* maybeAddPartitionToTransaction (failIfNotReadyForSend first):
          * a KafkaException / IllegalStateException, thrown by send */
@@ -460,9 +479,6 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
             return KP_SEND_ERROR;
         }
     }
-    /* CreateTime is wall time (System.currentTimeMillis); `now` is the
-     * monotonic ms every timeout uses */
-    int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : kp_clock_wall_ms(&p->env.clock);
     int64_t remaining = p->cfg.max_block_ms - (now - begin);
     if (remaining < 0)
         remaining = 0;
@@ -491,8 +507,6 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         return KP_SEND_BLOCKED;
     }
     p->pending_records++;
-    if (p->cfg.partitioner == KP_PARTITIONER_STICKY && res.new_batch_created)
-        kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
     if (res.batch_is_full || res.new_batch_created) {
         kp_p_emit(p, KP_EV_WAKEUP, rec->topic, partition, KP_ERR_NONE, -1,
                   "KafkaProducer.doSend: batch full or new batch");

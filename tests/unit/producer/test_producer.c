@@ -337,6 +337,33 @@ static void t_buffer_exhausted_times_out_while_sender_sleeps(void **s) {
     ph_free(h);
 }
 
+/* KIP-480 abortOnNewBatch: with the sticky partitioner a linger window
+ * fills ONE batch — a record that would start a batch moves the sticky
+ * partition first and goes there. (Switching after the append scattered
+ * the first records of every window over the partitions.) */
+static void t_sticky_fills_one_batch_per_window(void **s) {
+    (void)s;
+    const char *set[] = { "partitioner.class=sticky", "linger.ms=1000", NULL };
+    ph *h = ph_new(1, 6, set);
+    int id;
+    ph_send(h, -1, NULL, &id); /* waits for metadata, then appended */
+    ph_run_for(h, 5);
+    for (int i = 0; i < 19; i++)
+        assert_int_equal(ph_send(h, -1, NULL, &id), KP_SEND_OK);
+    kp_producer_flush(h->p, NULL, NULL);
+    assert_true(ph_run_until_acked(h, 3000));
+    int used = 0, most = 0;
+    for (int p = 0; p < 6; p++) {
+        used += fb_log_len(h->w, "t", p) > 0;
+        if (fb_log_len(h->w, "t", p) > most)
+            most = fb_log_len(h->w, "t", p);
+    }
+    assert_int_equal(used, 1);
+    assert_int_equal(most, 20);
+    assert_int_equal(fb_count_api(h->w, 0 /* Produce */), 1);
+    ph_free(h);
+}
+
 /* Warm up: metadata known, connection ready, one record acked. */
 static void warm(ph *h) {
     int id;
@@ -548,6 +575,7 @@ int main(void) {
         cmocka_unit_test(t_buffer_exhausted_blocks_then_resumes),
         cmocka_unit_test(t_buffer_exhausted_times_out),
         cmocka_unit_test(t_buffer_exhausted_times_out_while_sender_sleeps),
+        cmocka_unit_test(t_sticky_fills_one_batch_per_window),
         cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
         cmocka_unit_test(t_interceptors_see_every_ack),
         cmocka_unit_test(t_events_name_the_pipeline),
