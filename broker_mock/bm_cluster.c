@@ -1083,7 +1083,12 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         return;
     }
     /* Log.analyzeAndValidateProducerState: the duplicate window first. */
-    if (pid >= 0) {
+#ifdef KP_MUTANT_BROKER_IGNORES_SEQUENCE /* mutant (tests/mutants): no duplicate or sequence check at all */
+    if (0)
+#else
+    if (pid >= 0)
+#endif
+    {
         int32_t last_seq = bm_seq_add(base_seq, last_delta);
         const bm_batch_meta *dup = bm_state_duplicate(p, pid, epoch, base_seq, last_seq);
         if (dup) {
