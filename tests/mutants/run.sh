@@ -50,6 +50,8 @@ MUTANTS=(
   "SPLIT_DOUBLE_CALLBACK;producer/kp_batch.c;invariant one_callback_per_send;;the big batch's callbacks fire at the split, then its pieces' (ProducerBatch.split)"
   "NO_METADATA_REFRESH;producer/kp_sender.c;counter metadata_refreshes;;NOT_LEADER_FOR_PARTITION and other invalid-metadata errors request no metadata update (Sender.completeBatch)"
   "ACKS_ALL_AS_ONE;broker_mock/bm_cluster.c;invariant acked_in_log;;the broker answers acks=all as soon as the leader has the batch (no ISR wait)"
+  "BROKER_IGNORES_SEQUENCE;broker_mock/bm_cluster.c;invariant no_duplicates;;the broker neither deduplicates nor checks sequences (Log.analyzeAndValidateProducerState skipped)"
+  "POOL_LEAK;producer/kp_buffer_pool.c;invariant buffer_pool_whole;;a batch.size buffer given back is freed and never counted as available again (BufferPool.deallocate)"
 )
 
 BUILD=build; PREFIX=; JOBS=2; ONLY=(); TABLE=; NOBUILD=0
@@ -75,7 +77,7 @@ parse() { # one MUTANTS entry into M_NAME M_FILE M_EXPECT M_SWEEPS M_WHAT
 
 # short CHECK: "invariant X checked 3000, violations 12" -> "invariant X (12 violations)"
 short() {
-  sed -E 's/ checked [0-9]+, violations ([0-9]+)$/ (\1 violations)/' <<<"$1"
+  sed -E -e 's/ checked [0-9]+, violations ([0-9]+)$/ (\1 violations)/' -e 's/\(1 violations\)/(1 violation)/' <<<"$1"
 }
 
 wanted() {
@@ -198,9 +200,10 @@ for spec in "${MUTANTS[@]}"; do
   for c in "${others[@]}"; do echo "   other   ${c%%$'\t'*} → ${c#*$'\t'}"; done
   if [ ${#caught[@]} -gt 0 ]; then
     by="${caught[0]%%$'\t'*} → ${caught[0]#*$'\t'}"
-    if [ ${#caught[@]} -gt 1 ]; then
-      also=$(for c in "${caught[@]:1}"; do printf '%s, ' "${c%%$'\t'*}"; done)
+    if [ ${#caught[@]} -gt 1 ]; then   # at most 6 more names, then a count
+      also=$(for c in "${caught[@]:1:6}"; do printf '%s, ' "${c%%$'\t'*}"; done)
       by="$by; also ${also%, }"
+      [ ${#caught[@]} -gt 7 ] && by="$by and $(( ${#caught[@]} - 7 )) more"
     fi
     rows+=("| $M_NAME | $M_WHAT | $by | CAUGHT |")
   else
