@@ -360,12 +360,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     w.answer_len = size - 2;
     w.raw = flags & 0x20;
     w.close_after = flags & 0x80;
-    /* FZ_F1_OPEN=1 steps around finding F1 (reliability_findings.md: a
-     * graceful close forgets batches an answer did not name): no early
-     * close, and close(0) — forceClose aborts every incomplete batch — so
-     * long runs explore past that known failure. Unset: the full oracle. */
-    bool f1_open = getenv("FZ_F1_OPEN") != NULL;
-    w.early_close = (data[1] & 8) && !f1_open;
+    w.early_close = data[1] & 8;
     w.chunk = flags & 0x40 ? (size_t)(data[1] & 7) + 1 : SIZE_MAX;
     int nrec = ((flags >> 2) & 7) + 1;
 
@@ -436,7 +431,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fz_step(&w, p);
     }
     /* graceful close (5 s), which turns into forceClose when it takes longer */
-    kp_producer_close(p, f1_open ? 0 : 5000, fz_closed, &w);
+    kp_producer_close(p, 5000, fz_closed, &w);
     end = w.now_us + 20 * 1000000;
     while (!w.closed && w.now_us < end && steps++ < 200000)
         fz_step(&w, p);

@@ -17,9 +17,9 @@
 #            behaves: the producer recovers (reconnects, retries) and every
 #            record is acknowledged exactly once (exit 0).
 # Plus the control (mode ok) and the idempotent producer in both shapes.
-# Known failure while open: unknown-partition (finding F1 in the
-# reliability notes: a graceful close forgets the batches an answer did not
-# name, so their records never get a callback: acknowledged + failed < sent).
+# unknown-partition found a producer bug (fixed in d467a28): a graceful
+# close forgot the batches an answer did not name, so their records never
+# got a callback (acknowledged + failed < sent).
 # Short timeouts (request.timeout.ms 500, delivery.timeout.ms 2000), so
 # the whole suite is bounded (~1 min at worst); every process started is
 # killed on exit. KPSIM may be an ASan build; a sanitizer report fails the
