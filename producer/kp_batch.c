@@ -339,7 +339,9 @@ static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_e
         kp_record_metadata md = {
             .topic = b->topic,
             .partition = b->partition,
-            .offset = (err || base_offset < 0) ? -1 : base_offset + i,
+            /* Java's long addition wraps; a broker's base offset near
+             * INT64_MAX must not be signed overflow (UB) here */
+            .offset = (err || base_offset < 0) ? -1 : (int64_t)((uint64_t)base_offset + (uint64_t)i),
             .timestamp = err ? -1 : (log_append_time != -1 ? log_append_time : t->timestamp),
             .serialized_key_size = t->key_size,
             .serialized_value_size = t->value_size,

@@ -342,7 +342,8 @@ void kp_txn_update_last_acked_offset(kp_txn_manager *tm, const kp_batch *b, int6
     if (base_offset == -1)
         return;
     kp_tm_part *p = kp_tm_find(tm, kp_batch_topic(b), kp_batch_partition(b), true);
-    int64_t last = base_offset + kp_batch_record_count(b) - 1;
+    /* wraps like Java's long (a hostile base offset near INT64_MAX) */
+    int64_t last = (int64_t)((uint64_t)base_offset + (uint64_t)kp_batch_record_count(b) - 1u);
     if (last > p->last_acked_offset)
         p->last_acked_offset = last;
 }
