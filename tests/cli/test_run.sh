@@ -38,4 +38,19 @@ done
 printf 'name: "x"\nbogus_field: 1\n' >"$tmp/bad.textpb"
 "$KPSIM" run "$tmp/bad.textpb" 2>"$tmp/err"; [ $? -eq 2 ] || fail "bad file: want exit 2"
 grep -q "bad.textpb:2:1:" "$tmp/err" || fail "bad file: no FILE:LINE:COLUMN ($(cat "$tmp/err"))"
+# counter bounds with producer: count that producer's records only
+cat >"$tmp/pp.textpb" <<'PP'
+name: "per_producer_counts"
+purpose: "two producers, bounds per producer"
+family: "basics"
+cluster { brokers: 1 topic { name: "t" partitions: 1 } }
+producer { name: "a" workload { topic: "t" records: 30 } }
+producer { name: "b" workload { topic: "t" records: 70 } }
+expect {
+  counter { name: RECORDS_ACKED min: 30 max: 30 producer: "a" }
+  counter { name: RECORDS_ACKED min: 70 max: 70 producer: "b" }
+  counter { name: RECORDS_ACKED min: 100 max: 100 }
+}
+PP
+"$KPSIM" run "$tmp/pp.textpb" --quiet >/dev/null || fail "per-producer RECORDS_ACKED bounds"
 echo ok
