@@ -45,8 +45,8 @@ const kp_cmd kp_cmd_broker = {
         "Runs until SIGINT or SIGTERM, then prints every partition's log and exits 0.\n"
         "Malformed input closes only that connection; the reason goes to stderr.\n\n"
         "options:\n"
-        "  --listen HOST:PORT  address of broker 0 (PORT 0: pick a free port; the\n"
-        "                      first line printed says which ports were bound)\n"
+        "  --listen HOST:PORT  address of broker 0 (PORT 0: pick a free run of N\n"
+        "                      consecutive ports; the first line printed says which)\n"
         "  --brokers N         number of brokers, 1..64 (default 1)\n"
         "  --partitions P      partitions of auto-created topics (default 1)\n"
         "  --replication R     replication factor of created topics (default min(N, 3))\n"
@@ -434,31 +434,59 @@ static int bc_run(int argc, char **argv) {
     s.tr = sn_live_transport(s.live);
     sn_live_listener *ls[BM_MAX_BROKERS];
     int base = (int)port;
-    for (int32_t b = 0; b < brokers; b++) {
-        s.acc[b] = (bc_accept){ &s, b };
-        ls[b] = sn_live_listen(s.live, host, base == 0 ? 0 : base + b, bc_on_accept, &s.acc[b]);
-        if (!ls[b] && b == 0) {
-            fprintf(stderr, "kpsim broker: cannot listen on %s:%d\n", host, base);
-            sn_live_destroy(s.live);
-            sc_scenario_free(sc);
-            return KP_EXIT_USAGE;
+    /* PORT 0: broker 0 takes a free port P and brokers 1..N-1 need P+1..;
+     * one of those may be held by some other socket (a client's ephemeral
+     * port), so a run that fails is let go and tried again from a fresh P.
+     * Each failed P stays bound until the search ends, so the kernel cannot
+     * hand the same P out twice. */
+    const int attempts = base == 0 ? 64 : 1;
+    sn_live_listener *held[64];
+    int n_held = 0;
+    for (int a = 0;; a++) {
+        int try_base = base, opened = 0;
+        const char *why = NULL;
+        for (int32_t b = 0; b < brokers && !why; b++) {
+            s.acc[b] = (bc_accept){ &s, b };
+            ls[b] = sn_live_listen(s.live, host, try_base == 0 ? 0 : try_base + b, bc_on_accept, &s.acc[b]);
+            if (!ls[b]) {
+                why = "cannot listen";
+                break;
+            }
+            opened++;
+            if (b == 0 && try_base == 0)
+                try_base = sn_live_listener_port(ls[0]);
+            if (try_base + brokers - 1 > 65535)
+                why = "ports do not fit";
         }
-        if (!ls[b]) {
-            fprintf(stderr, "kpsim broker: cannot listen on %s:%d (broker %d)\n", host, base + b, (int)b);
-            sn_live_destroy(s.live);
-            sc_scenario_free(sc);
-            return KP_EXIT_USAGE;
+        if (!why) {
+            base = try_base;
+            break;
         }
-        if (b == 0 && base == 0)
-            base = sn_live_listener_port(ls[0]);
-        if (base + brokers - 1 > 65535) {
+        for (int k = 0; k < opened; k++) {
+            if (k == 0 && base == 0)
+                held[n_held++] = ls[0];
+            else
+                sn_live_unlisten(s.live, ls[k]);
+        }
+        if (a + 1 < attempts)
+            continue;
+        if (base == 0)
+            fprintf(stderr, "kpsim broker: found no %lld consecutive free ports on %s in %d tries\n",
+                    (long long)brokers, host, attempts);
+        else if (why[0] == 'p')
             fprintf(stderr, "kpsim broker: ports from %d do not fit %lld brokers\n", base,
                     (long long)brokers);
-            sn_live_destroy(s.live);
-            sc_scenario_free(sc);
-            return KP_EXIT_USAGE;
-        }
+        else if (opened == 0)
+            fprintf(stderr, "kpsim broker: cannot listen on %s:%d\n", host, base);
+        else
+            fprintf(stderr, "kpsim broker: cannot listen on %s:%d (broker %d)\n", host, base + opened,
+                    opened);
+        sn_live_destroy(s.live);
+        sc_scenario_free(sc);
+        return KP_EXIT_USAGE;
     }
+    for (int k = 0; k < n_held; k++)
+        sn_live_unlisten(s.live, held[k]);
     conf.brokers = (int32_t)brokers;
     snprintf(conf.host, sizeof conf.host, "%s", host);
     conf.port_base = base;
