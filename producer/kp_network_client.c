@@ -562,6 +562,16 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
         const uint8_t *p = c->in + c->in_off;
         int32_t size = (int32_t)kp_be32_get(p);
         if (size < 4 || size > KP_NC_MAX_FRAME) {
+            /* Java's NetworkReceive throws InvalidReceiveException: the
+             * connection is closed; say why (bytes = the size read) */
+            kp_event ev;
+            kp_event_init(&ev, KP_EV_DISCONNECTED, kp_nc_now_us(nc));
+            ev.node = c->id;
+            ev.err = KP_ERR__BAD_MSG;
+            ev.bytes = size;
+            _Static_assert(KP_NC_MAX_FRAME == 104857600, "the detail names the limit");
+            ev.detail = "response frame size outside 4..104857600";
+            kp_observer_emit(&nc->env.observer, &ev);
             c->pending_close = true;
             return;
         }

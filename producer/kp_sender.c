@@ -452,7 +452,18 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
         kp_err derr = kp_produce_response_decode(&rd, resp->api_version, s->arena, &m);
         if (derr != KP_ERR_NONE) {
             /* a malformed answer: like a lost one (Java would throw in the
-             * parser and the connection would be closed) */
+             * parser and the connection would be closed). One event says
+             * what was wrong with it (err = the decoder's verdict) before
+             * the batches complete with NETWORK_EXCEPTION. */
+            kp_event bad;
+            kp_event_init(&bad, KP_EV_PRODUCE_RESPONSE, kp_s_now_us(s));
+            bad.node = resp->node;
+            bad.correlation_id = resp->correlation_id;
+            bad.api_key = KP_API_PRODUCE;
+            bad.err = derr;
+            bad.bytes = (int64_t)resp->body_len;
+            bad.detail = "Sender.handleProduceResponse: malformed ProduceResponse body";
+            kp_observer_emit(&s->env.observer, &bad);
             pr.error = KP_ERR_NETWORK_EXCEPTION;
             for (int i = 0; i < r->nbatches; i++)
                 kp_s_complete_batch(s, r->batches[i], &pr, resp->node, resp->correlation_id, now, 0);

@@ -18,6 +18,13 @@
  * error, duplicates avoided (DUPLICATE_SEQUENCE_NUMBER answers taken as
  * success), retries, splits, the sender's metrics. Exit 0 iff every record
  * was acknowledged exactly once; 1 otherwise; 2 for bad usage.
+ *
+ * Why connections went away: the producer's observer collects each distinct
+ * (node, error, reason) of a closed connection or a malformed answer
+ * (correlation id out of order, a frame size out of range, a body the
+ * decoder refused, a request timeout) and the run ends with one line per
+ * reason on stderr, with a count — so "the broker is broken" reads
+ * differently from "the network is slow".
  */
 #include "kp_cli.h"
 
@@ -28,6 +35,7 @@
 #include <string.h>
 
 #include "kp_config.h"
+#include "kp_events.h"
 #include "kp_producer.h"
 #include "live.h"
 
@@ -78,6 +86,65 @@ static int pr_err_index(kp_err e) {
 }
 
 static pr_state *pr_g;       /* the one producer run of this process */
+
+/* Distinct reasons connections were closed or answers refused, in order of
+ * first appearance (a bounded table; reasons past it are counted only). */
+#define PR_WHY_MAX 16
+typedef struct pr_why {
+    int32_t node;
+    kp_err err;
+    int kind;
+    char detail[96];
+    int64_t count, last_bytes;
+} pr_why;
+static pr_why pr_whys[PR_WHY_MAX];
+static int pr_nwhy;
+static int64_t pr_why_overflow;
+
+static void pr_on_event(void *ctx, const kp_event *ev) {
+    (void)ctx;
+    bool bad_answer = ev->kind == KP_EV_PRODUCE_RESPONSE && ev->batch_id < 0 && ev->err != KP_ERR_NONE;
+    if (ev->kind != KP_EV_DISCONNECTED && !bad_answer)
+        return;
+    const char *d = ev->detail ? ev->detail : "";
+    for (int i = 0; i < pr_nwhy; i++) {
+        pr_why *w = &pr_whys[i];
+        if (w->node == ev->node && w->err == ev->err && w->kind == ev->kind &&
+            strncmp(w->detail, d, sizeof w->detail - 1) == 0) {
+            w->count++;
+            w->last_bytes = ev->bytes;
+            return;
+        }
+    }
+    if (pr_nwhy == PR_WHY_MAX) {
+        pr_why_overflow++;
+        return;
+    }
+    pr_why *w = &pr_whys[pr_nwhy++];
+    w->node = ev->node;
+    w->err = ev->err;
+    w->kind = ev->kind;
+    snprintf(w->detail, sizeof w->detail, "%s", d);
+    w->count = 1;
+    w->last_bytes = ev->bytes;
+}
+
+static void pr_print_whys(void) {
+    for (int i = 0; i < pr_nwhy; i++) {
+        const pr_why *w = &pr_whys[i];
+        char last[48] = "";
+        /* bytes is the size read for a frame-size close (any value, -1
+         * included) and the body length of a malformed answer */
+        bool sized = w->kind != KP_EV_DISCONNECTED || strncmp(w->detail, "response frame size", 19) == 0;
+        if (sized || w->last_bytes != -1)
+            snprintf(last, sizeof last, " (last: %lld bytes)", (long long)w->last_bytes);
+        fprintf(stderr, "kpsim produce: node %d: %s %lld time%s (%s): %s%s\n", (int)w->node,
+                w->kind == KP_EV_DISCONNECTED ? "connection closed" : "malformed answer",
+                (long long)w->count, w->count == 1 ? "" : "s", kp_err_name(w->err), w->detail, last);
+    }
+    if (pr_why_overflow)
+        fprintf(stderr, "kpsim produce: %lld more events of other reasons\n", (long long)pr_why_overflow);
+}
 static const char *pr_topic;
 
 static void pr_record_cb(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
@@ -209,6 +276,7 @@ static int pr_run(int argc, char **argv) {
     env.rng = kp_rng_stream((uint64_t)sn_live_now(), "producer");
     env.wakeup = pr_wakeup;
     env.wakeup_ctx = live;
+    env.observer = (kp_observer){ pr_on_event, NULL };
     kp_err err;
     kp_producer *p = kp_producer_new(&cfg, &env, &err, eb, sizeof eb);
     if (!p) {
@@ -265,6 +333,7 @@ static int pr_run(int argc, char **argv) {
         sn_live_run_once(live, sn_live_now() + sleep_ms * 1000);
     }
     kp_time_us end = sn_live_now();
+    pr_print_whys();
 
     kp_sender_stats ss;
     kp_producer_sender_stats(p, &ss);

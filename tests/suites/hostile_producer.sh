@@ -17,6 +17,9 @@
 #            behaves: the producer recovers (reconnects, retries) and every
 #            record is acknowledged exactly once (exit 0).
 # Plus the control (mode ok) and the idempotent producer in both shapes.
+# In the "always" cases stderr must also say what the broker did wrong
+# (correlation id, frame size, malformed body, timeouts), one line per
+# reason with a count.
 # unknown-partition found a producer bug (fixed in d467a28): a graceful
 # close forgot the batches an answer did not name, so their records never
 # got a callback (acknowledged + failed < sent).
@@ -109,6 +112,18 @@ run_case() {
     check "$name: no more acknowledged than the broker really answered ($acked <= ${broker_records:-0})" \
         test "$acked" -le "${broker_records:-0}"
     [ "$failed_n" = 0 ] || check "$name: the summary names the error" grep -qE '^  failed [A-Z_]+: [0-9]+' "$work/p.out"
+  fi
+  # what the broker did wrong is said on stderr, not just the timeout
+  local why=
+  case $mode in
+    wrong-corr) why='connection closed [0-9]+ times? \(_BAD_MSG\): correlation id does not match' ;;
+    huge-size) why='connection closed [0-9]+ times? \(_BAD_MSG\): response frame size outside 4\.\.104857600 \(last: 2147483647 bytes\)' ;;
+    negative-size) why='connection closed [0-9]+ times? \(_BAD_MSG\): response frame size outside 4\.\.104857600 \(last: -[0-9]+ bytes\)' ;;
+    truncated) why='malformed answer [0-9]+ times? \(_[A-Z_]+\): Sender.handleProduceResponse' ;;
+    silent) why='connection closed [0-9]+ times? \(_TIMED_OUT\): NetworkClient.handleTimedOutRequests' ;;
+  esac
+  if [ -n "$why" ] && [ "$times" = -1 ]; then
+    check "$name: stderr says why ($why)" grep -qE "kpsim produce: node 0: $why" "$work/p.err"
   fi
 }
 

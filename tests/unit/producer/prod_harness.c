@@ -22,6 +22,10 @@ static void ph_on_event(void *ctx, const kp_event *ev) {
         h->events[ev->kind - 100 < 200 ? ev->kind - 100 : 199]++;
         h->last_err[ev->kind - 100 < 200 ? ev->kind - 100 : 199] = ev->err;
     }
+    if (ev->kind == KP_EV_PRODUCE_RESPONSE && ev->batch_id < 0) {
+        h->bad_answers++;
+        h->bad_answer_err = ev->err;
+    }
     int64_t f[14] = { ev->kind, ev->time_us, ev->node, ev->partition, ev->batch_id, ev->base_sequence,
                       ev->record_count, ev->bytes, ev->correlation_id, ev->api_key, ev->err, ev->attempt,
                       ev->offset, ev->value };

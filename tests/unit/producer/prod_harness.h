@@ -40,6 +40,8 @@ typedef struct ph {
     int events[200];     /* count per producer event kind - 100 */
     kp_err last_err[200]; /* err of the last event per producer kind - 100 */
     uint64_t trace_hash; /* FNV-1a over every event's fields, in order */
+    int bad_answers;     /* produce_response events of no batch (malformed body) */
+    kp_err bad_answer_err;
     kp_observer obs;
 } ph;
 

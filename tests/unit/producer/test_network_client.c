@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fake_broker.h"
+#include "kp_events.h"
 #include "kp_network_client.h"
 #include "kp_proto.h"
 
@@ -30,7 +31,23 @@ typedef struct fix {
     kp_client_response last;
     int32_t done_corr[32];
     bool done_disc[32];
+    /* the first DISCONNECTED event that named a protocol violation */
+    int nbad;
+    kp_err bad_err;
+    int64_t bad_bytes;
+    char bad_detail[96];
 } fix;
+
+static void on_event(void *ctx, const kp_event *ev) {
+    fix *f = ctx;
+    if (ev->kind != KP_EV_DISCONNECTED || ev->err != KP_ERR__BAD_MSG)
+        return;
+    if (f->nbad++ == 0) {
+        f->bad_err = ev->err;
+        f->bad_bytes = ev->bytes;
+        strncpy(f->bad_detail, ev->detail ? ev->detail : "", sizeof f->bad_detail - 1);
+    }
+}
 
 static int st_fetch(void *ctx, kp_node *out, int cap) {
     fix *f = ctx;
@@ -50,6 +67,7 @@ static fix *mk(int max_in_flight, int64_t backoff, int64_t backoff_max) {
     fb_add_node(f->w, 1);
     fb_set_now_ms(f->w, 1000);
     f->env = fb_env(f->w, NULL);
+    f->env.observer = (kp_observer){ on_event, f };
     kp_netclient_opts o = { "producer-1", max_in_flight, backoff, backoff_max, 30000, true, 540000 };
     f->nc = kp_netclient_new(&o, &f->env);
     f->nodes[0] = (kp_node){ 0, "b0", 9000, NULL };
@@ -432,6 +450,8 @@ static void t_correlation_mismatch_closes_connection(void **s) {
     assert_int_equal(f->ndone, 1);
     assert_true(f->last.disconnected);
     assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_int_equal(f->nbad, 1);
+    assert_string_equal(f->bad_detail, "correlation id does not match the oldest in-flight request");
     rm(f);
 }
 
@@ -445,6 +465,26 @@ static void t_oversized_frame_closes_connection(void **s) {
     fb_push_raw(f->w, 0, bogus, sizeof bogus);
     kp_netclient_poll(f->nc, 0, now(f));
     assert_true(f->last.disconnected);
+    /* the close says why: the size read and the accepted range */
+    assert_int_equal(f->nbad, 1);
+    assert_int_equal(f->bad_bytes, 0x7fffffff);
+    assert_string_equal(f->bad_detail, "response frame size outside 4..104857600");
+    rm(f);
+}
+
+static void t_negative_frame_size_closes_connection_and_says_so(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    send_md(f, 0);
+    const uint8_t bogus[] = { 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0 };
+    fb_push_raw(f->w, 0, bogus, sizeof bogus);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_true(f->last.disconnected);
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
+    assert_int_equal(f->nbad, 1);
+    assert_int_equal(f->bad_bytes, -2);
     rm(f);
 }
 
@@ -768,6 +808,7 @@ int main(void) {
         cmocka_unit_test(t_unsupported_api_completes_with_version_mismatch),
         cmocka_unit_test(t_correlation_mismatch_closes_connection),
         cmocka_unit_test(t_oversized_frame_closes_connection),
+        cmocka_unit_test(t_negative_frame_size_closes_connection_and_says_so),
         cmocka_unit_test(t_connection_refused_is_a_disconnect),
         cmocka_unit_test(t_least_loaded_prefers_idle_ready_node),
         cmocka_unit_test(t_least_loaded_skips_blacked_out),

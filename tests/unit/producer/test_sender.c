@@ -285,6 +285,37 @@ static void t_no_retry_after_delivery_timeout(void **s) {
     ph_free(h);
 }
 
+/* A ProduceResponse whose body the decoder refuses: one event names the
+ * decoder's verdict, the batch completes with NETWORK_EXCEPTION and is
+ * retried, and the record is acknowledged once by the next answer. */
+static void t_malformed_produce_response_says_why_and_retries(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    int id, r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 20);
+    assert_int_equal(produce_reqs(h), r0 + 1);
+    int32_t corr = -1;
+    for (int i = fb_nreqs(h->w) - 1; i >= 0 && corr < 0; i--)
+        if (fb_req_at(h->w, i)->api_key == KP_API_PRODUCE)
+            corr = fb_req_at(h->w, i)->corr;
+    assert_true(corr >= 0);
+    /* size 6: the correlation id and two bytes of a body that needs more */
+    const uint8_t frame[] = { 0, 0, 0, 6, (uint8_t)(corr >> 24), (uint8_t)(corr >> 16),
+                              (uint8_t)(corr >> 8), (uint8_t)corr, 0, 1 };
+    fb_hold(h->w, 0, false);
+    fb_push_raw(h->w, 0, frame, sizeof frame);
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_int_equal(h->bad_answers, 1);
+    assert_true(h->bad_answer_err < 0); /* a local decode error, not a Kafka code */
+    assert_int_equal(stats(h).retries, 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
 static void t_max_in_flight_one_mutes_partition(void **s) {
     (void)s;
     const char *set[] = { "max.in.flight.requests.per.connection=1", NULL };
@@ -1085,6 +1116,7 @@ int main(void) {
         cmocka_unit_test(t_expiry_of_queued_batch),
         cmocka_unit_test(t_expiry_of_in_flight_batch),
         cmocka_unit_test(t_no_retry_after_delivery_timeout),
+        cmocka_unit_test(t_malformed_produce_response_says_why_and_retries),
         cmocka_unit_test(t_max_in_flight_one_mutes_partition),
         cmocka_unit_test(t_ordering_with_retries_max_in_flight_one),
         cmocka_unit_test(t_reordering_without_idempotence_at_five),
