@@ -16,7 +16,12 @@
  * Memory: the input buffer grows with the bytes actually received (a frame
  * that announces 100 MiB costs nothing until its bytes arrive) and is
  * bounded by socket.request.max.bytes + 4 per frame; a decoded request
- * lives in the connection's arena until the next one.
+ * lives in the connection's arena until the next one. Frames are taken
+ * from a read offset (in_off); the unread rest moves to the front only
+ * when the buffer runs out of room at its end and the frames taken since
+ * are at least as many bytes (else the buffer grows), so buffered frames
+ * cost each byte one copy in and at most one move on average, not one move
+ * per frame taken.
  */
 #include "bm_int.h"
 
@@ -283,7 +288,7 @@ static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
             }
             bm_conn_write_current(conn, now);
         }
-        if (conn->in_len == 0)
+        if (conn->in_off == conn->in_len)
             return true;
         if (now < conn->mute_until_us) {
             if (deadline)
@@ -293,15 +298,16 @@ static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
         int64_t max = c->conf.socket_request_max_bytes;
         if (max > INT32_MAX)
             max = INT32_MAX;
+        const uint8_t *in = conn->in + conn->in_off;
         size_t flen = 0;
-        kp_err e = kp_frame_peek(conn->in, conn->in_len, (int32_t)max, &flen);
+        kp_err e = kp_frame_peek(in, conn->in_len - conn->in_off, (int32_t)max, &flen);
         if (e == KP_ERR__TRUNCATED)
             return true;
         if (e != KP_ERR_NONE) {
             char reason[128];
             snprintf(reason, sizeof reason,
                      "frame size %d outside 0..%lld (socket.request.max.bytes)",
-                     (int)(int32_t)kp_be32_get(conn->in), (long long)max);
+                     (int)(int32_t)kp_be32_get(in), (long long)max);
             bm_conn_fail(conn, reason);
             return false;
         }
@@ -312,12 +318,15 @@ static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
             bm_conn_fail(conn, reason);
             return false;
         }
-        /* Decode from the buffer, then drop the frame's bytes; the
-         * decoded request points into conn->in only during the handler. */
-        if (!bm_conn_take_frame(conn, conn->in, flen))
+        /* Decode from the buffer, then step over the frame's bytes (no
+         * move: the space is reclaimed when the buffer runs empty or
+         * bm_conn_feed needs room); the decoded request points into
+         * conn->in only during the handler. */
+        if (!bm_conn_take_frame(conn, in, flen))
             return false;
-        memmove(conn->in, conn->in + flen, conn->in_len - flen);
-        conn->in_len -= flen;
+        conn->in_off += flen;
+        if (conn->in_off == conn->in_len)
+            conn->in_off = conn->in_len = 0;
     }
     return true;
 }
@@ -328,23 +337,38 @@ void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len) {
     bm_cluster *c = conn->c;
     c->now = bm__now(c);
     size_t limit = (size_t)c->conf.socket_request_max_bytes + 4;
+    size_t unread = conn->in_len - conn->in_off;
+    /* Several frames may be queued while one is in progress; bound what
+     * one connection may hold (checked when the buffer would have to grow). */
+    if (unread + len > conn->in_cap && unread + len > 2 * limit) {
+        bm_conn_fail(conn, "input backlog above twice socket.request.max.bytes");
+        return;
+    }
     if (conn->in_len + len > conn->in_cap) {
-        size_t ncap = conn->in_cap ? conn->in_cap : 4096;
-        while (ncap < conn->in_len + len)
-            ncap *= 2;
-        /* Several frames may be queued while one is in progress; bound
-         * what one connection may hold. */
-        if (conn->in_len + len > 2 * limit) {
-            bm_conn_fail(conn, "input backlog above twice socket.request.max.bytes");
-            return;
+        /* No room at the end. Move the unread bytes to the front when that
+         * frees enough and moves no more than the taken frames it
+         * reclaims (so each byte is moved at most once on average);
+         * otherwise double, copying only the unread bytes. The capacity
+         * stays below four times the largest unread + incoming amount. */
+        if (unread <= conn->in_off && unread + len <= conn->in_cap) {
+            memmove(conn->in, conn->in + conn->in_off, unread);
+        } else {
+            size_t ncap = conn->in_cap ? conn->in_cap * 2 : 4096;
+            while (ncap < unread + len)
+                ncap *= 2;
+            uint8_t *p = malloc(ncap);
+            if (!p) {
+                bm_conn_fail(conn, "out of memory for input");
+                return;
+            }
+            if (unread)
+                memcpy(p, conn->in + conn->in_off, unread);
+            free(conn->in);
+            conn->in = p;
+            conn->in_cap = ncap;
         }
-        uint8_t *p = realloc(conn->in, ncap);
-        if (!p) {
-            bm_conn_fail(conn, "out of memory for input");
-            return;
-        }
-        conn->in = p;
-        conn->in_cap = ncap;
+        conn->in_off = 0;
+        conn->in_len = unread;
     }
     memcpy(conn->in + conn->in_len, bytes, len);
     conn->in_len += len;

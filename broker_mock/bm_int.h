@@ -298,8 +298,8 @@ struct bm_conn {
     int32_t broker;
     bm_conn_io io;
     void *io_ctx;
-    uint8_t *in;
-    size_t in_len, in_cap;
+    uint8_t *in;              /* unread input: in[in_off .. in_len) */
+    size_t in_off, in_len, in_cap;
     kp_arena *arena;
     /* the current request */
     bool busy;

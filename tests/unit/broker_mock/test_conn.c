@@ -177,6 +177,76 @@ static void acks_all_response_waits_and_later_requests_wait_behind_it(void **sta
     bmt_free(w);
 }
 
+/* Frames `first`..`first + n - 1`: every tenth a Produce (acks=all, so
+ * it waits for the followers and mutes the connection), the rest
+ * ApiVersions; returns the bytes written. */
+static size_t queued_frames(uint8_t *buf, size_t cap, int32_t first, int32_t n,
+                            const kp_produce_request *pr) {
+    kp_writer wr;
+    kp_wr_init(&wr, buf, cap);
+    for (int32_t corr = first; corr < first + n; corr++) {
+        bool produce = corr % 10 == 1;
+        kp_request_header h = { produce ? KP_API_PRODUCE : KP_API_API_VERSIONS, produce ? 7 : 2,
+                                corr, kp_slice_str("queued") };
+        kp_request_frame_encode(&wr, &h, produce ? (const void *)pr : (const void *)&no_body);
+    }
+    assert_int_equal(wr.err, KP_ERR_NONE);
+    return wr.len;
+}
+
+static void frames_queued_behind_waits_survive_compaction_and_growth(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 3);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024], buf[65536];
+    size_t bn = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)bn } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 30000, 1, &td };
+    /* 60 frames in odd chunks: the first Produce waits, 59 frames queue;
+     * after each wait some are taken (the input is read from an offset)
+     * and the next Produce waits with the rest still unread; then 200
+     * more arrive 700 bytes per wait, which must grow the buffer or move
+     * the unread rest to its front without losing, repeating or
+     * reordering a byte. */
+    size_t n = queued_frames(buf, sizeof buf, 1, 60, &pr);
+    bmt_feed(cl, buf, n, 97);
+    assert_int_equal(bm_conn_requests(cl->conn), 1);
+    int32_t next = 1;
+    kp_response resp;
+    for (int round = 0; round < 5; round++) {
+        bmt_advance(w, 5 * MS);
+        while (bmt_pending_frames(cl) > 0) {
+            bool produce = next % 10 == 1;
+            assert_true(bmt_recv(cl, produce ? KP_API_PRODUCE : KP_API_API_VERSIONS,
+                                 produce ? 7 : 2, &resp));
+            assert_int_equal(resp.hdr.correlation_id, next);
+            next++;
+        }
+        assert_true(next > 1 + 10 * round);
+    }
+    n = queued_frames(buf, sizeof buf, 61, 200, &pr);
+    for (int round = 0; round < 60 && next <= 260; round++) {
+        size_t off = (size_t)round * 700;
+        if (off < n)
+            bmt_feed(cl, buf + off, n - off < 700 ? n - off : 700, 0);
+        bmt_advance(w, 5 * MS);
+        while (bmt_pending_frames(cl) > 0) {
+            bool produce = next % 10 == 1;
+            assert_true(bmt_recv(cl, produce ? KP_API_PRODUCE : KP_API_API_VERSIONS,
+                                 produce ? 7 : 2, &resp));
+            assert_int_equal(resp.hdr.correlation_id, next);
+            next++;
+        }
+    }
+    assert_int_equal(next, 261);
+    assert_int_equal(bm_conn_requests(cl->conn), 260);
+    assert_false(cl->closed);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void produce_response_keeps_topics_in_request_order(void **state) {
     (void)state;
     bmt_world *w = bmt_new(NULL);
@@ -438,6 +508,7 @@ int main(void) {
         cmocka_unit_test(malformed_frames_close_only_that_connection),
         cmocka_unit_test(a_100mib_announcement_costs_nothing_until_bytes_arrive),
         cmocka_unit_test(acks_all_response_waits_and_later_requests_wait_behind_it),
+        cmocka_unit_test(frames_queued_behind_waits_survive_compaction_and_growth),
         cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),
         cmocka_unit_test(acks_zero_has_no_response_and_errors_close),
