@@ -153,6 +153,11 @@ kp_err rp_trace_writer_summary(rp_trace_writer *w, const rp_trace_summary *s);
 /* Events written so far. */
 uint64_t rp_trace_writer_count(const rp_trace_writer *w);
 
+/* Encode events through protobuf-c's pack() instead of the writer's own
+ * encoder: the same bytes, several times slower. For the test that proves
+ * the two agree and for measuring; default off. */
+void rp_trace_writer_use_protobuf_c(rp_trace_writer *w, bool on);
+
 /* Hands the buffered frames to the FILE and fflush()es it, so a run that
  * dies later still leaves a readable trace up to here (the writer buffers
  * up to 64 KiB otherwise). Returns the sticky error. */
