@@ -699,10 +699,12 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
     bool flushing = acc->flushes_in_progress > 0;
     for (size_t i = 0; i < acc->nparts; i++) {
         acc_part *p = acc->parts[i];
+        /* An empty deque is skipped whatever its leader (Java looks the
+         * leader up first, then finds no batch): no lookup for it. */
+        if (!p->head)
+            continue;
         int32_t leader = kp_cluster_leader_for(cl, p->topic, p->partition);
         if (leader == KP_NO_LEADER) {
-            if (p->count == 0)
-                continue;
             /* leader unknown but messages are available to send */
             bool seen = false;
             for (size_t k = 0; k < nunknown; k++)

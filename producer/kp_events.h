@@ -32,7 +32,7 @@ enum kp_producer_event_kind {
     KP_EV_SEND_UNBLOCKED            = 102, /* topic, value = ms blocked */
     KP_EV_SEND_FAILED               = 103, /* topic, partition, err: synchronous failure of doSend */
     KP_EV_METADATA_WAIT             = 104, /* topic, value = metadata version awaited (waitOnMetadata) */
-    KP_EV_WAKEUP                    = 105, /* detail = who woke the sender ("doSend", "flush", "close") */
+    KP_EV_WAKEUP                    = 105, /* detail = who woke the sender ("doSend", "flush", "close"); doSend's only when the sender was not already woken since its last run */
     KP_EV_CALLBACK                  = 106, /* topic, partition, offset, err, batch_id: one per record */
     KP_EV_FLUSH_REQUESTED           = 107, /* value = incomplete batches */
     KP_EV_FLUSH_COMPLETED           = 108, /* flush() would return now */

@@ -239,7 +239,10 @@ static ssize_t node_index(const kp_cluster *cl, int32_t id) {
 }
 
 static const kp_partition_info *topic_part(const cl_topic *t, int32_t partition) {
-    /* by_id is sorted: binary search */
+    /* by_id is sorted; partitions are usually 0..np-1, so try the slot
+     * of that number first, then binary search */
+    if (partition >= 0 && (size_t)partition < t->np && t->by_id[partition]->partition == partition)
+        return t->by_id[partition];
     size_t lo = 0, hi = t->np;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

@@ -95,6 +95,10 @@ struct kp_producer {
     /* close */
     bool closing, close_forced, closed_notified;
     bool in_run_once;         /* the "I/O thread": callbacks run in here */
+    /* doSend woke the sender since the sender's last run_once began: a
+     * further wakeup before that run changes nothing (Selector.wakeup is
+     * idempotent until the next select), so its trace event is left out. */
+    bool woke_sender;
     int64_t close_deadline;
     kp_producer_done_fn *closed_cb;
     void *closed_ctx;
@@ -130,6 +134,13 @@ static void kp_p_emit(kp_producer *p, int kind, const char *topic, int32_t parti
     ev.value = value;
     ev.detail = detail;
     kp_observer_emit(&p->env.observer, &ev);
+}
+
+/* Sender.wakeup from the application side; remembers that the sender's
+ * next run is due (see woke_sender). */
+static void kp_p_wake_sender(kp_producer *p) {
+    p->woke_sender = true;
+    kp_sender_wakeup(p->sender);
 }
 
 static void kp_p_seterr(kp_err *err, char *errbuf, size_t n, kp_err e, const char *fmt, ...)
@@ -508,9 +519,12 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
     }
     p->pending_records++;
     if (res.batch_is_full || res.new_batch_created) {
-        kp_p_emit(p, KP_EV_WAKEUP, rec->topic, partition, KP_ERR_NONE, -1,
-                  "KafkaProducer.doSend: batch full or new batch");
-        kp_sender_wakeup(p->sender);
+        /* the wakeup itself every time, as Java; its event only when it
+         * changes something: the first since the sender last ran */
+        if (!p->woke_sender)
+            kp_p_emit(p, KP_EV_WAKEUP, rec->topic, partition, KP_ERR_NONE, -1,
+                      "KafkaProducer.doSend: batch full or new batch");
+        kp_p_wake_sender(p);
     }
     return KP_SEND_OK;
 }
@@ -682,7 +696,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         kp_p_emit(p, KP_EV_SEND_BLOCKED, rec.topic, rec.partition, KP_ERR_NONE, p->cfg.max_block_ms,
                   "waitOnMetadata");
         kp_p_emit(p, KP_EV_WAKEUP, rec.topic, -1, KP_ERR_NONE, -1, "KafkaProducer.waitOnMetadata");
-        kp_sender_wakeup(p->sender);
+        kp_p_wake_sender(p);
         return KP_SEND_BLOCKED;
     }
     kp_send_status st = kp_p_do_send_rest(p, &rec, cb, cb_ctx, now, false, err, errbuf, n);
@@ -709,7 +723,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
          * the sender does: the sleep run_once already returned knew nothing
          * of this deadline, so ask the driver to run it again (it folds
          * kp_buffer_pool_next_deadline into the next sleep). */
-        kp_sender_wakeup(p->sender);
+        kp_p_wake_sender(p);
     }
     return st;
 }
@@ -730,7 +744,7 @@ static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
         if (ms == KP_MD_WAIT) {
             /* do { requestUpdate; wakeup; awaitUpdate } while (count == null) */
             p->blk.awaited_version = kp_metadata_request_update(p->md, now);
-            kp_sender_wakeup(p->sender);
+            kp_p_wake_sender(p);
             return true;
         }
         p->blk.what = KP_BLK_NONE;
@@ -794,12 +808,12 @@ void kp_producer_flush(kp_producer *p, kp_producer_done_fn *done, void *ctx) {
         kp_p_emit(p, KP_EV_FLUSH_REQUESTED, NULL, -1, KP_ERR_NONE,
                   (int64_t)kp_accumulator_incomplete_count(p->acc), "KafkaProducer.flush");
         kp_p_emit(p, KP_EV_WAKEUP, NULL, -1, KP_ERR_NONE, -1, "KafkaProducer.flush");
-        kp_sender_wakeup(p->sender);
+        kp_p_wake_sender(p);
         return;
     }
     /* more than KP_MAX_FLUSHES outstanding: join the newest one's wait by
      * polling again later (the caller sees flush_pending) */
-    kp_sender_wakeup(p->sender);
+    kp_p_wake_sender(p);
 }
 
 bool kp_producer_flush_pending(const kp_producer *p) {
@@ -947,7 +961,7 @@ static void kp_p_txn_start(kp_producer *p, int kind, kp_producer_txn_cb *cb, voi
     p->txn.res = res;
     p->txn.deadline = kind == KP_P_TXN_INIT ? kp_p_now(p) + p->cfg.max_block_ms : INT64_MAX;
     p->txn_msg[0] = '\0';
-    kp_sender_wakeup(p->sender);
+    kp_p_wake_sender(p);
 }
 
 kp_err kp_producer_init_transactions(kp_producer *p, kp_producer_txn_cb *cb, void *ctx) {
@@ -1015,6 +1029,7 @@ int64_t kp_producer_run_once(kp_producer *p) {
         kp_sender_force_close(p->sender);
     }
     p->in_run_once = true;
+    p->woke_sender = false; /* this run consumes every earlier wakeup */
     int64_t sleep = kp_sender_run_once(p->sender, now);
     p->in_run_once = false;
     now = kp_p_now(p);

@@ -72,6 +72,10 @@ struct kp_txn_manager {
     kp_pid_epoch pe;
     kp_tm_part *parts;
     int nparts, cap;
+    int last_part;            /* index of the last kp_tm_find hit, -1 none:
+                               * a batch's calls come in runs on one partition */
+    bool maybe_unresolved;    /* false: no part is unresolved (a hint that
+                               * lets the per-response walk stop at once) */
     int32_t in_flight_corr;
     /* transactions */
     bool transaction_started;
@@ -169,6 +173,7 @@ kp_txn_manager *kp_txn_manager_new(const char *transactional_id, int32_t transac
     kp_txn_manager *tm = calloc(1, sizeof *tm);
     if (!tm)
         return NULL;
+    tm->last_part = -1;
     if (transactional_id) {
         tm->transactional_id = strdup(transactional_id);
         if (!tm->transactional_id) {
@@ -225,9 +230,14 @@ void kp_txn_manager_destroy(kp_txn_manager *tm) {
 }
 
 static kp_tm_part *kp_tm_find(kp_txn_manager *tm, const char *topic, int32_t partition, bool create) {
+    int l = tm->last_part;
+    if (l >= 0 && l < tm->nparts && tm->parts[l].partition == partition && strcmp(tm->parts[l].topic, topic) == 0)
+        return &tm->parts[l];
     for (int i = 0; i < tm->nparts; i++)
-        if (tm->parts[i].partition == partition && strcmp(tm->parts[i].topic, topic) == 0)
+        if (tm->parts[i].partition == partition && strcmp(tm->parts[i].topic, topic) == 0) {
+            tm->last_part = i;
             return &tm->parts[i];
+        }
     if (!create)
         return NULL;
     if (tm->nparts == tm->cap) {
@@ -246,6 +256,7 @@ static kp_tm_part *kp_tm_find(kp_txn_manager *tm, const char *topic, int32_t par
     p->partition = partition;
     p->last_acked_sequence = -1;
     p->last_acked_offset = -1;
+    tm->last_part = tm->nparts - 1;
     return p;
 }
 
@@ -498,15 +509,19 @@ bool kp_txn_has_unresolved_sequence(kp_txn_manager *tm, const char *topic, int32
 void kp_txn_mark_sequence_unresolved(kp_txn_manager *tm, const char *topic, int32_t partition) {
     kp_tm_part *p = kp_tm_find(tm, topic, partition, true);
     p->unresolved = true;
+    tm->maybe_unresolved = true;
     kp_tm_emit(tm, KP_EV_SEQUENCE_UNRESOLVED, p->topic, partition, KP_ERR_NONE,
                "TransactionManager.markSequenceUnresolved");
 }
 
 bool kp_txn_should_reset_producer_state_after_resolving_sequences(kp_txn_manager *tm) {
-    if (kp_txn_is_transactional(tm))
+    if (kp_txn_is_transactional(tm) || !tm->maybe_unresolved)
         return false;
+    bool still = false;
     for (int i = 0; i < tm->nparts; i++) {
         kp_tm_part *p = &tm->parts[i];
+        if (p->unresolved && p->ninflight > 0)
+            still = true;
         if (!p->unresolved || p->ninflight > 0)
             continue;
         int32_t next = kp_txn_sequence_number(tm, p->topic, p->partition);
@@ -516,6 +531,8 @@ bool kp_txn_should_reset_producer_state_after_resolving_sequences(kp_txn_manager
         else
             return true;
     }
+    if (!still)
+        tm->maybe_unresolved = false;
     return false;
 }
 

@@ -374,6 +374,27 @@ static void warm(ph *h) {
     ph_run_for(h, 10);
 }
 
+/* doSend wakes the sender for every record that fills or starts a batch,
+ * as Java does; the trace names the wakeup only when it changes something:
+ * the first one since the sender last ran. */
+static void t_do_send_wakeup_event_once_per_sender_run(void **s) {
+    (void)s;
+    const char *set[] = { "linger.ms=10000", NULL };
+    ph *h = ph_new(1, 6, set);
+    warm(h);
+    int w0 = fb_wakeups(h->w), e0 = h->events[KP_EV_WAKEUP - 100];
+    int id;
+    for (int p = 1; p < 6; p++) /* each record starts a batch */
+        assert_int_equal(ph_send(h, p, NULL, &id), KP_SEND_OK);
+    assert_int_equal(fb_wakeups(h->w) - w0, 5);
+    assert_int_equal(h->events[KP_EV_WAKEUP - 100] - e0, 1);
+    ph_step(h, 1); /* the sender runs: the wakeup is consumed */
+    assert_int_equal(ph_send(h, 0, NULL, &id), KP_SEND_OK);
+    assert_int_equal(fb_wakeups(h->w) - w0, 6);
+    assert_int_equal(h->events[KP_EV_WAKEUP - 100] - e0, 2);
+    ph_free(h);
+}
+
 static void t_bug_19479_flush_returns_before_split_pieces(void **s) {
     (void)s;
     for (int bug = 0; bug <= 1; bug++) {
@@ -576,6 +597,7 @@ int main(void) {
         cmocka_unit_test(t_buffer_exhausted_times_out),
         cmocka_unit_test(t_buffer_exhausted_times_out_while_sender_sleeps),
         cmocka_unit_test(t_sticky_fills_one_batch_per_window),
+        cmocka_unit_test(t_do_send_wakeup_event_once_per_sender_run),
         cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
         cmocka_unit_test(t_interceptors_see_every_ack),
         cmocka_unit_test(t_events_name_the_pipeline),
