@@ -159,11 +159,17 @@ void bm_cluster_destroy(bm_cluster *c) {
         free(c->quota[i].client_id);
     free(c->quota);
     kp_dbuf_free(&c->scratch);
+    free(c->digests);
     free(c);
 }
 
 const bm_config *bm_cluster_config(const bm_cluster *c) {
     return &c->conf;
+}
+
+void bm_cluster_set_digester(bm_cluster *c, bm_digest_fn *fn, void *ctx) {
+    c->digest_fn = fn;
+    c->digest_ctx = fn ? ctx : NULL;
 }
 
 /* ==================================================================== */
@@ -1068,11 +1074,33 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
          * recordCount records. The scratch buffer is reused. */
         kp_record_iter it;
         kp_err e = kp_record_iter_init(&it, rec, len, &c->scratch);
-        if (e == KP_ERR_NONE) {
+        if (e == KP_ERR_NONE && c->digest_fn) {
+            /* the same walk digests every record for a digested log */
+            void *arr = c->digests;
+            if (!bm__grow(&arr, &c->capdigests, (size_t)count, sizeof(bm_digest)))
+                e = KP_ERR__NOMEM;
+            c->digests = arr;
+            kp_record r;
+            size_t i = 0;
+            while (e == KP_ERR_NONE && kp_record_iter_next(&it, &r)) {
+                if (i == (size_t)count) { /* the iterator stops at recordCount */
+                    e = KP_ERR__BAD_MSG;
+                    break;
+                }
+                c->digest_fn(c->digest_ctx, r.key, r.value, &c->digests[i++]);
+            }
+            if (e == KP_ERR_NONE)
+                e = it.err;
+        } else if (e == KP_ERR_NONE) {
             kp_record r;
             while (kp_record_iter_next(&it, &r))
                 ;
             e = it.err;
+        }
+        if (e == KP_ERR__NOMEM) {
+            bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition,
+                            api_version, "out of memory", out);
+            return;
         }
         if (e != KP_ERR_NONE)
             bad = e == KP_ERR__COMPRESSION ? "records do not decompress" : "malformed records";
@@ -1122,8 +1150,10 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         }
     }
 
-    /* Append: one allocation holding the bytes. */
-    bm_batch *b = malloc(sizeof *b + len);
+    /* Append: one allocation holding the bytes (or the digests). */
+    bool digested = c->digest_fn != NULL;
+    size_t extra = digested ? (size_t)count * sizeof(bm_digest) : len;
+    bm_batch *b = malloc(sizeof *b + extra);
     bm_replica *l = bm__leader_rep(p);
     if (!b) {
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
@@ -1131,7 +1161,11 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         return;
     }
     memset(b, 0, sizeof *b);
-    memcpy(b->bytes, rec, len);
+    if (digested)
+        memcpy(b + 1, c->digests, extra);
+    else
+        memcpy(b->bytes, rec, len);
+    b->digested = digested;
     b->len = (uint32_t)len;
     b->base_offset = l->leo;
     b->last_offset = l->leo + last_delta;
@@ -1144,17 +1178,21 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
     b->max_timestamp = max_ts;
     b->append_us = now;
     b->leader_epoch = p->leader_epoch;
-    kp_be64_put(b->bytes, (uint64_t)b->base_offset);
-    kp_be32_put(b->bytes + 12, (uint32_t)b->leader_epoch);
+    if (!digested) {
+        kp_be64_put(b->bytes, (uint64_t)b->base_offset);
+        kp_be32_put(b->bytes + 12, (uint32_t)b->leader_epoch);
+    }
     if (bm__log_append_time(c, p->topic)) {
         /* LogValidator: LogAppendTime rewrites maxTimestamp and the
          * timestamp-type bit, so the CRC is computed again. */
         int64_t now_ms = (now + c->env.clock.epoch_us) / 1000; /* wall time */
         b->attributes = (int16_t)(attrs | BM_ATTR_LOG_APPEND_TIME);
         b->max_timestamp = now_ms;
-        kp_be16_put(b->bytes + 21, (uint16_t)b->attributes);
-        kp_be64_put(b->bytes + 35, (uint64_t)now_ms);
-        kp_be32_put(b->bytes + 17, kp_crc32c(0, b->bytes + 21, len - 21));
+        if (!digested) {
+            kp_be16_put(b->bytes + 21, (uint16_t)b->attributes);
+            kp_be64_put(b->bytes + 35, (uint64_t)now_ms);
+            kp_be32_put(b->bytes + 17, kp_crc32c(0, b->bytes + 21, len - 21));
+        }
         out->log_append_time = now_ms;
     }
     if (!bm_log_push(l, b)) {
@@ -1537,6 +1575,29 @@ kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t parti
         return KP_ERR__NOMEM;
     for (size_t i = 0; i < l->n && go; i++) {
         const bm_batch *b = l->log[i];
+        if (b->digested) {
+            const bm_digest *d = bm__batch_digests(b);
+            bm_record_view v;
+            memset(&v, 0, sizeof v);
+            v.topic = p->topic->name;
+            v.partition = p->id;
+            v.timestamp = b->max_timestamp;
+            v.key = v.value = KP_SLICE_NULL;
+            v.header_count = -1;
+            v.producer_id = b->pid;
+            v.producer_epoch = b->epoch;
+            v.transactional = (b->attributes & BM_ATTR_TRANSACTIONAL) != 0;
+            v.txn_state = states[i];
+            /* validated at append: offset deltas are exactly 0..count-1 */
+            for (int32_t k = 0; k < b->count && go; k++) {
+                v.offset = b->base_offset + k;
+                v.digest = &d[k];
+                v.sequence = b->base_seq < 0 ? -1 : bm_seq_add(b->base_seq, k);
+                v.committed = v.offset < p->hw;
+                go = fn(ctx, &v);
+            }
+            continue;
+        }
         kp_record_iter it;
         err = kp_record_iter_init(&it, b->bytes, b->len, &scratch);
         if (err != KP_ERR_NONE)

@@ -29,6 +29,11 @@
  * cluster. Batches are stored once (one malloc per batch, never per
  * record) and shared by reference between the replicas' logs and fetch
  * responses. bm_cluster_destroy frees everything, connections included.
+ * With a digester (bm_cluster_set_digester, what a simulation uses) a
+ * data batch keeps its header fields and one bm_digest per record instead
+ * of its bytes: 12 bytes a record instead of the record, so a long run's
+ * logs do not grow with the records' size; such a cluster cannot serve
+ * Fetch (record bytes), everything else is unchanged.
  *
  * Determinism: every collection is an array in creation order; the only
  * randomness is the cluster's rng stream (env->rng) with per-broker
@@ -133,6 +138,30 @@ bm_cluster *bm_cluster_new(const bm_config *conf, const kp_env *env);
 /* Frees everything; open connections are freed without io->close calls.
  * Accepts NULL. */
 void bm_cluster_destroy(bm_cluster *c);
+
+/* A record's digest, made by the embedding's digester when the leader
+ * appends the record; opaque to the broker (the scenario runner stores the
+ * checker's identity of the record and a hash of its key and value). */
+typedef struct bm_digest {
+    uint32_t w[3];
+} bm_digest;
+
+/* Called once per record, with its key and value (len -1 = null), while
+ * the leader validates a data batch's records (LogValidator): so also for
+ * records of a batch that is then rejected (a later record does not parse,
+ * its producer state is wrong) or answered as a duplicate, whose digests
+ * are dropped; only an appended batch keeps them. Never for control
+ * batches. It must be a pure function of its arguments. */
+typedef void bm_digest_fn(void *ctx, kp_slice key, kp_slice value, bm_digest *out);
+
+/* From now on data batches keep per record only fn's digest, not their
+ * bytes; bm_cluster_read_log hands the digests out (bm_record_view.digest)
+ * and Fetch answers KAFKA_STORAGE_ERROR for every partition (there are no
+ * bytes to serve). Control batches (transaction markers) keep their bytes.
+ * Call it before the first append: a log holds one kind of batch or the
+ * other only by accident, and nothing depends on which. fn NULL restores
+ * byte logs for later appends. */
+void bm_cluster_set_digester(bm_cluster *c, bm_digest_fn *fn, void *ctx);
 
 /* Runs every time-driven step due at `now` (now >= previous now) and
  * returns the next deadline, or BM_TIME_NEVER. */
@@ -279,10 +308,11 @@ typedef struct bm_record_view {
     const char *topic;
     int32_t partition;
     int64_t offset;
-    int64_t timestamp;
+    int64_t timestamp;        /* a digested batch: the batch's max timestamp */
     kp_slice key;             /* len -1 = null; borrowed for the callback */
-    kp_slice value;
-    int32_t header_count;
+    kp_slice value;           /* (both null in a digested batch) */
+    const bm_digest *digest;  /* a digested batch's record: its digest; else NULL */
+    int32_t header_count;     /* -1 in a digested batch */
     int64_t producer_id;      /* -1 when not idempotent */
     int16_t producer_epoch;
     int32_t sequence;         /* this record's sequence, -1 without pid */
@@ -298,7 +328,8 @@ typedef bool bm_record_fn(void *ctx, const bm_record_view *rec);
 /* Walks the records of the leader's log of topic/partition (the replica
  * with the highest log end offset when there is no leader), in offset
  * order. Returns KP_ERR__NOENT for an unknown partition, a decode error if
- * a stored batch cannot be decompressed. */
+ * a stored batch cannot be decompressed. Records of digested batches come
+ * with their digest and no key/value (nothing is decoded). */
 kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
                            bm_record_fn *fn, void *ctx);
 

@@ -511,6 +511,8 @@ static int64_t bm_fetch_build(bm_conn *conn, bm_wait *w, bool build, bool *ok) {
                 else if (wp->fetch_offset < p->log_start ||
                          wp->fetch_offset > bm__leader_rep(p)->leo)
                     e = KP_ERR_OFFSET_OUT_OF_RANGE;
+                else if (c->digest_fn)
+                    e = KP_ERR_KAFKA_STORAGE_ERROR; /* digested logs: no bytes to serve */
             }
             if (pr) {
                 pr->partition = wp->partition;

@@ -8,7 +8,8 @@
  *   bm_cluster owns brokers, topics (and their partitions, replicas, logs),
  *   transactional ids, injection rules, quota windows and the connection
  *   registry. A bm_batch is reference counted: each replica log holding it
- *   owns one reference; the bytes live in the same allocation.
+ *   owns one reference; the bytes (or, digested, the `count` record digests
+ *   at bm__batch_digests) live in the same allocation.
  *
  * Invariants (checked by bm_cluster_verify):
  *   - a replica log is contiguous: log[i+1]->base_offset == log[i]->last_offset + 1,
@@ -53,7 +54,8 @@
 
 typedef struct bm_batch {
     uint32_t refs;
-    uint32_t len;
+    uint32_t len;             /* the batch's size as received (bytes) */
+    bool digested;            /* bytes[] is empty; count digests follow */
     int64_t base_offset;
     int64_t last_offset;
     int32_t count;
@@ -67,6 +69,12 @@ typedef struct bm_batch {
     int32_t leader_epoch;
     uint8_t bytes[];          /* the batch as stored (offsets rewritten) */
 } bm_batch;
+
+/* A digested batch's digests, one per record in offset order: they follow
+ * the struct (b + 1 keeps their alignment). */
+static inline const bm_digest *bm__batch_digests(const bm_batch *b) {
+    return (const bm_digest *)(const void *)(b + 1);
+}
 
 typedef struct bm_replica {
     int32_t broker;
@@ -195,6 +203,10 @@ struct bm_cluster {
     bm_quota_client *quota;
     size_t nquota, capquota;
     kp_dbuf scratch;            /* decompression for record validation */
+    bm_digest_fn *digest_fn;    /* digested logs (bm_cluster_set_digester) */
+    void *digest_ctx;
+    bm_digest *digests;         /* the batch being validated, per record */
+    size_t capdigests;
     bm_conn **conns;            /* open connections, in open order */
     size_t nconns, capconns;
     int64_t next_conn_id;

@@ -551,15 +551,45 @@ void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int
     sc_checker_log_record_txn(ck, topic, partition, offset, key, value, true);
 }
 
-void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
-                               kp_slice key, kp_slice value, bool committed_view) {
-    sc_scan_switch(ck, topic, partition);
-    ck->counts.log_records++;
+#define SC_ID_SEQ_BITS 40
+
+void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out) {
     int p;
     int64_t seq;
-    sc_rec *r = NULL;
-    if (sc_value_parse(value, &p, &seq))
-        r = sc_rec_get(ck, p, seq);
+    uint64_t id = 0;
+    /* an identity that does not fit the packing names no sent record
+     * (producers are few, sequences below 2^40): foreign either way */
+    if (sc_value_parse(value, &p, &seq) && p >= 0 && p < (1 << 23) && seq >= 0 &&
+        seq < ((int64_t)1 << SC_ID_SEQ_BITS))
+        id = (uint64_t)(p + 1) << SC_ID_SEQ_BITS | (uint64_t)seq;
+    out->id_lo = (uint32_t)id;
+    out->id_hi = (uint32_t)(id >> 32);
+    out->kv_hash = sc_kv_hash(key, value);
+}
+
+static void sc_log_scan_one(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                            int p, int64_t seq, uint32_t kv_hash, bool committed_view);
+
+void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                               kp_slice key, kp_slice value, bool committed_view) {
+    sc_log_digest d;
+    sc_log_digest_of(key, value, &d);
+    sc_checker_log_digest(ck, topic, partition, offset, &d, committed_view);
+}
+
+void sc_checker_log_digest(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                           const sc_log_digest *d, bool committed_view) {
+    uint64_t id = (uint64_t)d->id_hi << 32 | d->id_lo;
+    int p = id ? (int)(id >> SC_ID_SEQ_BITS) - 1 : -1;
+    int64_t seq = (int64_t)(id & (((uint64_t)1 << SC_ID_SEQ_BITS) - 1));
+    sc_log_scan_one(ck, topic, partition, offset, p, seq, d->kv_hash, committed_view);
+}
+
+static void sc_log_scan_one(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                            int p, int64_t seq, uint32_t kv_hash, bool committed_view) {
+    sc_scan_switch(ck, topic, partition);
+    ck->counts.log_records++;
+    sc_rec *r = sc_rec_get(ck, p, seq);
     if (!r) {
         ck->counts.log_foreign++;
         return;
@@ -568,7 +598,7 @@ void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition,
     bool order_applies = pr->info.idempotent || pr->info.max_in_flight == 1;
     bool dup_applies = pr->info.idempotent;
 
-    if (sc_kv_hash(key, value) != r->kv_hash)
+    if (kv_hash != r->kv_hash)
         sc_violation(ck, SC_INV_ACKED_IN_LOG, "topic %d partition %d offset %" PRId64
                      ": producer %d record %" PRId64 " has a different key/value than was sent",
                      topic, partition, offset, p, seq);

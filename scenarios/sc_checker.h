@@ -143,6 +143,20 @@ void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int
  * transaction committed). */
 void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                                kp_slice key, kp_slice value, bool committed_view);
+/* What the log scan needs of one record, computed from its key and value
+ * when the broker appends it (the broker then keeps these 12 bytes instead
+ * of the record): the identity the workload wrote in the value, packed as
+ * ((producer + 1) << 40 | seq) over id_hi:id_lo (0: not a workload value),
+ * and sc_kv_hash(key, value). */
+typedef struct sc_log_digest {
+    uint32_t id_lo, id_hi;
+    uint32_t kv_hash;
+} sc_log_digest;
+
+void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out);
+/* sc_checker_log_record_txn for a record known by its digest. */
+void sc_checker_log_digest(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                           const sc_log_digest *d, bool committed_view);
 /* Call once all logs were fed. */
 void sc_checker_finish(sc_checker *ck);
 

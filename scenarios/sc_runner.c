@@ -1291,6 +1291,16 @@ static sn_link_cfg sc_link_cfg(const Kpsim__Network *n) {
     return cfg;
 }
 
+_Static_assert(sizeof(bm_digest) == sizeof(sc_log_digest), "a broker digest holds the checker's");
+
+/* The cluster's digester: the checker's digest of each appended record. */
+static void sc_log_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
+    (void)ctx;
+    sc_log_digest d;
+    sc_log_digest_of(key, value, &d);
+    memcpy(out, &d, sizeof d);
+}
+
 static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
     const Kpsim__Cluster *cl = w->s->cluster;
     bm_config conf;
@@ -1316,6 +1326,8 @@ static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
     w->cluster = bm_cluster_new(&conf, &env);
     if (!w->cluster)
         return sc_build_fail(w, "could not create a cluster of %d brokers", (int)conf.brokers);
+    /* the logs keep what the checker's final scan reads, not the records */
+    bm_cluster_set_digester(w->cluster, sc_log_digester, NULL);
     w->nbrokers = conf.brokers;
     w->broker_nodes = calloc((size_t)w->nbrokers, sizeof *w->broker_nodes);
     if (!w->broker_nodes)
@@ -1532,9 +1544,16 @@ static bool sc_scan_record(void *ctx, const bm_record_view *rec) {
     /* a read_committed reader sees non-transactional records and those of
      * committed transactions (aborted and still-open ones stay hidden) */
     bool visible = rec->txn_state == BM_TXN_NONE || rec->txn_state == BM_TXN_COMMITTED;
-    if (!rec->control)
+    if (rec->control)
+        return true;
+    if (rec->digest) {
+        sc_log_digest d;
+        memcpy(&d, rec->digest, sizeof d);
+        sc_checker_log_digest(sx->w->checker, sx->topic, rec->partition, rec->offset, &d, visible);
+    } else {
         sc_checker_log_record_txn(sx->w->checker, sx->topic, rec->partition, rec->offset, rec->key,
                                   rec->value, visible);
+    }
     return true;
 }
 

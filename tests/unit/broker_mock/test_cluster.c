@@ -598,6 +598,102 @@ static uint64_t script_digest(void) {
     return h;
 }
 
+/* ---- digested logs (what a simulation keeps) ------------------------- */
+
+typedef struct dig_calls {
+    int n;
+} dig_calls;
+
+/* A digest the test can read back: key length, the key's digit, value length. */
+static void test_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
+    ((dig_calls *)ctx)->n++;
+    out->w[0] = (uint32_t)key.len;
+    out->w[1] = key.len >= 2 ? (uint32_t)(key.ptr[1] - '0') : 99;
+    out->w[2] = (uint32_t)value.len;
+}
+
+typedef struct dig_log {
+    int n;
+    int64_t offset[16];
+    int32_t seq[16];
+    uint32_t key_digit[16];
+    bool null_kv[16];
+    bool control[16];
+} dig_log;
+
+static bool dig_read_cb(void *ctx, const bm_record_view *v) {
+    dig_log *l = ctx;
+    assert_true(l->n < 16);
+    l->offset[l->n] = v->offset;
+    l->seq[l->n] = v->sequence;
+    l->control[l->n] = v->control;
+    if (v->digest) {
+        assert_int_equal(v->digest->w[0], 2);
+        assert_int_equal(v->digest->w[2], 8);
+        l->key_digit[l->n] = v->digest->w[1];
+    }
+    l->null_kv[l->n] = v->digest && v->key.len == -1 && v->value.len == -1 && v->header_count == -1;
+    l->n++;
+    return true;
+}
+
+static void digested_log_keeps_digests_through_duplicates_and_truncation(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 2;
+    conf.unclean_leader_election = true;
+    bmt_world *w = bmt_new(&conf);
+    dig_calls calls = { 0 };
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 2), KP_ERR_NONE);
+    /* idempotent: seq 0..2 appended; its retry is a duplicate and a batch
+     * with a sequence gap is rejected: digested while validated, not kept */
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 7, 0, 0, 3).err, KP_ERR_NONE);
+    assert_int_equal(calls.n, 3);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, 1, 7, 0, 0, 3);
+    assert_true(r.duplicate);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 7, 0, 9, 2).err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(calls.n, 8);
+    /* a first record that does not parse: nothing digested, nothing kept */
+    static uint8_t bad[1 << 12];
+    size_t nbad = bmt_batch(bad, sizeof bad, 7, 0, 3, 2, false, 8);
+    bad[61] = 0x7f; /* its length varint: far beyond the batch */
+    kp_batch_update_crc(bad, nbad);
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, bad, nbad, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(calls.n, 8);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 7, 0, 3, 2).err, KP_ERR_NONE);
+    assert_int_equal(calls.n, 10);
+    bmt_advance(w, 5 * MS); /* offsets 0..4 replicated */
+    dig_log log = { 0 };
+    assert_int_equal(bm_cluster_read_log(w->c, "t", 0, dig_read_cb, &log), KP_ERR_NONE);
+    assert_int_equal(log.n, 5);
+    const uint32_t digits[5] = { 0, 1, 2, 0, 1 };
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(log.offset[i], i);
+        assert_int_equal(log.seq[i], i);
+        assert_int_equal(log.key_digit[i], digits[i]);
+        assert_true(log.null_kv[i]);
+    }
+    /* an acks=1 write only the leader has, lost on an unclean election */
+    bm_cluster_pause_follower(w->c, 1, true);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, 7, 0, 5, 2).base_offset, 5);
+    assert_int_equal(calls.n, 12);
+    bmt_advance(w, 10100 * MS);
+    bm_cluster_pause_follower(w->c, 1, false);
+    bm_cluster_crash_broker(w->c, 0);
+    assert_int_equal(info(w, "t", 0).log_end_offset, 5);
+    bm_cluster_restart_broker(w->c, 0);
+    bmt_advance(w, 10 * MS);
+    bmt_verify(w);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(bm_cluster_read_log(w->c, "t", 0, dig_read_cb, &log), KP_ERR_NONE);
+    assert_int_equal(log.n, 5);
+    assert_int_equal(log.offset[4], 4);
+    bmt_free(w);
+}
+
 static void same_script_same_events(void **state) {
     (void)state;
     assert_true(script_digest() == script_digest());
@@ -627,6 +723,7 @@ int main(void) {
         cmocka_unit_test(unknown_producer_id_for_unknown_pid_and_after_retention),
         cmocka_unit_test(truncation_loses_producer_state),
         cmocka_unit_test(producer_state_survives_a_clean_leader_change),
+        cmocka_unit_test(digested_log_keeps_digests_through_duplicates_and_truncation),
         cmocka_unit_test(same_script_same_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -309,6 +309,66 @@ static void coordinator_request_errors(void **state) {
     txn_teardown(&e);
 }
 
+static void digest_only(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
+    (void)ctx;
+    out->w[0] = (uint32_t)key.len;
+    out->w[1] = (uint32_t)value.len;
+    out->w[2] = 0xd16e57;
+}
+
+typedef struct digest_scan {
+    int n, ndigests;
+    int txn_state[8];
+    bool control[8];
+} digest_scan;
+
+static bool digest_scan_cb(void *ctx, const bm_record_view *v) {
+    digest_scan *d = ctx;
+    assert_true(d->n < 8);
+    d->txn_state[d->n] = v->txn_state;
+    d->control[d->n] = v->control;
+    if (v->digest) {
+        assert_int_equal(v->digest->w[2], 0xd16e57);
+        assert_int_equal(v->key.len, -1);
+        d->ndigests++;
+    }
+    d->n++;
+    return true;
+}
+
+/* A cluster with a digester (a simulation's): the transaction's records
+ * keep digests and their read_committed state, the marker keeps its
+ * bytes, ListOffsets works, and Fetch has no bytes to serve. */
+static void digested_logs_serve_offsets_and_txn_state_but_no_fetch(void **state) {
+    (void)state;
+    txn_env e;
+    txn_setup(&e);
+    bm_cluster_set_digester(e.w->c, digest_only, NULL);
+    int64_t pid;
+    int16_t epoch;
+    int32_t rc = 1;
+    bmt_client *reader = bmt_client_open(e.w, 0);
+    assert_int_equal(init_pid(&e, e.coord, "txn-1", 60000, &pid, &epoch), KP_ERR_NONE);
+    assert_int_equal(add_partition(&e, "txn-1", pid, epoch, "t", 0), KP_ERR_NONE);
+    assert_int_equal(produce(&e, "txn-1", pid, epoch, 0, 3, true, NULL), KP_ERR_NONE);
+    assert_int_equal(end_txn(&e, "txn-1", pid, epoch, true), KP_ERR_NONE);
+    bmt_advance(e.w, 10 * MS);
+    assert_int_equal(bm_cluster_txn_markers_pending(e.w->c), 0);
+    digest_scan d = { 0 };
+    assert_int_equal(bm_cluster_read_log(e.w->c, "t", 0, digest_scan_cb, &d), KP_ERR_NONE);
+    assert_int_equal(d.n, 4);
+    assert_int_equal(d.ndigests, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(d.txn_state[i], BM_TXN_COMMITTED);
+    assert_true(d.control[3]);
+    assert_int_equal(list_offset(reader, &rc, KP_LIST_OFFSETS_LATEST, KP_ISOLATION_READ_COMMITTED), 4);
+    fetched f = fetch(reader, &rc, 0, KP_ISOLATION_READ_UNCOMMITTED);
+    assert_int_equal(f.err, KP_ERR_KAFKA_STORAGE_ERROR);
+    assert_int_equal(f.bytes, -1);
+    bmt_client_free(reader);
+    txn_teardown(&e);
+}
+
 static void fetch_honours_the_high_watermark_and_long_polls(void **state) {
     (void)state;
     txn_env e;
@@ -379,6 +439,7 @@ int main(void) {
         cmocka_unit_test(coordinator_aborts_a_transaction_past_its_timeout),
         cmocka_unit_test(coordinator_request_errors),
         cmocka_unit_test(fetch_honours_the_high_watermark_and_long_polls),
+        cmocka_unit_test(digested_logs_serve_offsets_and_txn_state_but_no_fetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

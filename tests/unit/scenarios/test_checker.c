@@ -141,6 +141,55 @@ static void changed_value_fails(void **state) {
     sc_checker_free(ck);
 }
 
+/* The log scan by digest (what the broker keeps in a simulation) judges
+ * exactly as the scan by bytes: identity, foreign values, a changed value,
+ * a duplicate, a record missing at its acknowledged offset. */
+static void log_digest_judges_as_the_bytes_do(void **state) {
+    (void)state;
+    char big[64];
+    size_t nb = sc_value_format(big, sizeof big, 5, ((int64_t)1 << 40) - 1, 30);
+    sc_log_digest d;
+    sc_log_digest_of(KP_SLICE_NULL, (kp_slice){ (const uint8_t *)big, (int32_t)nb }, &d);
+    assert_int_equal(((uint64_t)d.id_hi << 32 | d.id_lo) >> 40, 6);
+    assert_int_equal(d.id_lo, 0xffffffffu);
+    nb = sc_value_format(big, sizeof big, 5, (int64_t)1 << 40, 30); /* does not fit: foreign */
+    sc_log_digest_of(KP_SLICE_NULL, (kp_slice){ (const uint8_t *)big, (int32_t)nb }, &d);
+    assert_true(d.id_lo == 0 && d.id_hi == 0);
+    sc_log_digest_of(KP_SLICE_NULL, kp_slice_str("hello"), &d);
+    assert_true(d.id_lo == 0 && d.id_hi == 0);
+    assert_int_equal(d.kv_hash, sc_kv_hash(KP_SLICE_NULL, kp_slice_str("hello")));
+
+    for (int by_digest = 0; by_digest <= 1; by_digest++) {
+        sc_producer_info pi = info_idem();
+        sc_checker *ck = sc_checker_new(1, &pi);
+        char vals[4][32];
+        size_t lens[4];
+        send_n(ck, 4, vals, lens, 0);
+        for (int i = 0; i < 4; i++)
+            sc_checker_on_callback(ck, 0, i, 0, 0, i, KP_ERR_NONE, 10);
+        vals[1][lens[1] - 1] ^= 1; /* stored changed */
+        /* log: 0, 1 (changed), 0 again, foreign, 3 at offset 4 (not 3) */
+        const int order[5] = { 0, 1, 0, -1, 3 };
+        for (int k = 0; k < 5; k++) {
+            kp_slice v = order[k] < 0 ? kp_slice_str("other writer") : val(vals, lens, order[k]);
+            if (by_digest) {
+                sc_log_digest_of(KP_SLICE_NULL, v, &d);
+                sc_checker_log_digest(ck, 0, 0, k, &d, true);
+            } else {
+                sc_checker_log_record(ck, 0, 0, k, KP_SLICE_NULL, v);
+            }
+        }
+        sc_checker_finish(ck);
+        assert_int_equal(sc_checker_counts(ck).log_records, 5);
+        assert_int_equal(sc_checker_counts(ck).log_foreign, 1);
+        /* the changed value, record 2 missing, record 3 at another offset */
+        assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->violations, 3);
+        assert_int_equal(sc_checker_result(ck, SC_INV_NO_DUPLICATES)->violations, 1);
+        assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_ACKED_LOST), 2);
+        sc_checker_free(ck);
+    }
+}
+
 static void duplicates_fail_with_idempotence_only(void **state) {
     (void)state;
     for (int idem = 0; idem <= 1; idem++) {
@@ -488,6 +537,7 @@ int main(void) {
         cmocka_unit_test(callback_after_close_fails),
         cmocka_unit_test(acked_but_lost_or_moved_fails),
         cmocka_unit_test(changed_value_fails),
+        cmocka_unit_test(log_digest_judges_as_the_bytes_do),
         cmocka_unit_test(duplicates_fail_with_idempotence_only),
         cmocka_unit_test(reordering_fails_when_order_is_promised),
         cmocka_unit_test(order_is_per_partition),
