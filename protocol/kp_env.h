@@ -128,7 +128,12 @@ enum {
 
 /* One thing that happened. Plain data: fields that do not apply are -1
  * (ints) or NULL (strings); strings are borrowed for the duration of the
- * callback only. The harness copies what it keeps. */
+ * callback only. The harness copies what it keeps. It also hashes every
+ * string of every event into its run digest (scenarios/sc_digest.h): a
+ * string literal (read-only memory) once per run, any other string —
+ * heap, stack, a buffer formatted per event — from its bytes on every
+ * event. Nothing more is promised or required of the emitter; a literal
+ * is simply the cheapest detail for a frequent event. */
 typedef struct kp_event {
     int kind;               /* KP_EV_BASE_* + layer-specific number */
     kp_time_us time_us;     /* filled by the emitter from its clock */

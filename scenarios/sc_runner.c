@@ -26,6 +26,7 @@
 #include "kp_proto.h"
 #include "rp_trace.h"
 #include "sc_checker.h"
+#include "sc_digest.h"
 #include "simnet.h"
 
 #define SC_PORT_BASE 9092
@@ -173,7 +174,7 @@ struct sc_world {
     int ntopics;
     sc_obs broker_obs, net_obs, harness_obs;
     rp_trace_writer *trace;
-    uint64_t digest;
+    sc_digest digest;        /* every event, in order (sc_digest.h) */
     uint64_t events;
     int64_t totals[SC_NCOUNTERS];
     int64_t total_errors[SC_ERR_SLOTS];
@@ -244,147 +245,91 @@ static int sc_producer_track(int kind) {
     return 0;     /* application */
 }
 
-static void sc_count_event(sc_world *w, sc_obs *o, const kp_event *ev) {
-    int c = -1;
-    switch (ev->kind) {
-    case KP_EV_BATCH_CREATED: c = KPSIM__COUNTER__BATCHES; break;
-    case KP_EV_PRODUCE_REQUEST: c = KPSIM__COUNTER__REQUESTS; break;
-    case KP_EV_RETRY: c = KPSIM__COUNTER__RETRIES; break;
-    case KP_EV_SENDER_SPLIT: c = KPSIM__COUNTER__SPLITS; break;
-    case KP_EV_METADATA_REQUEST: c = KPSIM__COUNTER__METADATA_REFRESHES; break;
-    case KP_EV_SENDER_EXPIRED: c = KPSIM__COUNTER__EXPIRED; break;
-    case KP_EV_DISCONNECTED: c = KPSIM__COUNTER__DISCONNECTS; break;
-    case KP_EV_THROTTLE: c = KPSIM__COUNTER__THROTTLED; break;
-    case KP_EV_PRODUCER_ID_RESET: c = KPSIM__COUNTER__PRODUCER_ID_RESETS; break;
-    case KP_EV_SEND_BLOCKED: c = KPSIM__COUNTER__BLOCKED_SENDS; break;
-    default: break;
+/* What a producer event kind counts, by table (kind - KP_EV_BASE_PRODUCER):
+ * the low five bits are 1 + the Kpsim__Counter it bumps (0: none),
+ * SC_CNT_ERR marks the responses whose Kafka error is counted by code,
+ * SC_CNT_TIMEOUT the disconnect that is a request timeout when value == 1.
+ * Most events count nothing and cost one load here. */
+#define SC_CNT_ERR 0x40
+#define SC_CNT_TIMEOUT 0x80
+#define SC_CNT(c) (1 + (c))
+static const uint8_t sc_count_table[KP_EV_BASE_BROKER - KP_EV_BASE_PRODUCER] = {
+    [KP_EV_BATCH_CREATED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__BATCHES),
+    [KP_EV_PRODUCE_REQUEST - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__REQUESTS),
+    [KP_EV_RETRY - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__RETRIES),
+    [KP_EV_SENDER_SPLIT - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__SPLITS),
+    [KP_EV_METADATA_REQUEST - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__METADATA_REFRESHES),
+    [KP_EV_SENDER_EXPIRED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__EXPIRED),
+    [KP_EV_DISCONNECTED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__DISCONNECTS) | SC_CNT_TIMEOUT,
+    [KP_EV_THROTTLE - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__THROTTLED),
+    [KP_EV_PRODUCER_ID_RESET - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__PRODUCER_ID_RESETS),
+    [KP_EV_SEND_BLOCKED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__BLOCKED_SENDS),
+    /* errors the producer met in responses (Kafka codes; local codes are
+     * counted from callbacks) */
+    [KP_EV_PRODUCE_RESPONSE - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
+    [KP_EV_METADATA_RESPONSE - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
+    [KP_EV_METADATA_TOPIC_ERROR - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
+    [KP_EV_INIT_PRODUCER_ID - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
+    [KP_EV_TXN_RESPONSE - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
+};
+_Static_assert(KPSIM__COUNTER__BLOCKED_SENDS < 0x3f && SC_NCOUNTERS <= 0x3f, "counter numbers fit in six bits");
+
+/* The counting half of the observer, for producer events whose table
+ * entry is not 0. */
+static void sc_count_event(sc_world *w, sc_prod *pr, const kp_event *ev, unsigned f) {
+    unsigned c = f & 0x3f;
+    if (c) {
+        pr->counters[c - 1]++;
+        w->totals[c - 1]++;
     }
-    if (o->producer < 0)
-        return;
-    sc_prod *pr = &w->prods[o->producer];
-    if (c >= 0) {
-        pr->counters[c]++;
-        w->totals[c]++;
-    }
-    if (ev->kind == KP_EV_DISCONNECTED && ev->value == 1) {
+    if ((f & SC_CNT_TIMEOUT) && ev->value == 1) {
         pr->counters[KPSIM__COUNTER__REQUEST_TIMEOUTS]++;
         w->totals[KPSIM__COUNTER__REQUEST_TIMEOUTS]++;
     }
-    /* Errors the producer met in responses (Kafka codes; local codes are
-     * counted from callbacks). */
-    if ((ev->kind == KP_EV_PRODUCE_RESPONSE || ev->kind == KP_EV_METADATA_RESPONSE ||
-         ev->kind == KP_EV_METADATA_TOPIC_ERROR || ev->kind == KP_EV_INIT_PRODUCER_ID ||
-         ev->kind == KP_EV_TXN_RESPONSE) &&
-        ev->err != KP_ERR_NONE && ev->err >= -1 && ev->err < 128) {
+    if ((f & SC_CNT_ERR) && ev->err != KP_ERR_NONE && ev->err >= -1 && ev->err < 128) {
         pr->errors[ev->err + 128]++;
         w->total_errors[ev->err + 128]++;
     }
 }
 
-/* The run digest folds every event into 64 bits. An event's own hash runs
- * in two independent lanes, so the multiplications overlap instead of
- * forming one chain through the whole run: lane a takes the 32-bit fields
- * two to a word and the topic, lane b the 64-bit fields and the detail
- * string. Strings go eight bytes at a time with little-endian loads (the
- * value does not depend on the host). Each word: h = (h ^ w) * K; a fold
- * h ^= h >> 29 after each group. Only the last step, digest =
- * fold((digest ^ e) * K), depends on the previous events. `time_us` is the
- * world's time the event is stamped with (see sc_on_event). This replaced
- * a byte-wise FNV-1a over the same fields, which cost 41% of all
- * instructions of a throughput run (callgrind, 20,000 records). */
-#define SC_DIGEST_K 0x9e3779b97f4a7c15ULL
-#define SC_DIGEST_K2 0xc2b2ae3d27d4eb4fULL
-
-static inline uint64_t sc_digest_word(uint64_t h, uint64_t v) {
-    return (h ^ v) * SC_DIGEST_K;
+/* The trace half of the observer, out of line: its stack frame (a stamped
+ * copy of the event, a name buffer) would otherwise be set up for every
+ * event of every run, traced or not. */
+static __attribute__((noinline)) void sc_trace_event(sc_world *w, const sc_obs *o, const kp_event *in,
+                                                     kp_time_us now) {
+    kp_event stamped = *in;
+    stamped.time_us = now;
+    const char *comp;
+    char buf[48];
+    if (o->producer >= 0)
+        comp = o->component[sc_producer_track(stamped.kind)];
+    else if (stamped.kind >= KP_EV_BASE_BROKER && stamped.kind < KP_EV_BASE_NET && stamped.node >= 0) {
+        snprintf(buf, sizeof buf, "broker-%d", (int)stamped.node);
+        comp = buf;
+    } else
+        comp = o->component[0];
+    rp_trace_writer_event(w->trace, &stamped, comp);
 }
 
-static inline uint64_t sc_digest_word2(uint64_t h, uint64_t v) {
-    return (h ^ v) * SC_DIGEST_K2;
-}
-
-static inline uint64_t sc_digest_fold(uint64_t h) {
-    return h ^ (h >> 29);
-}
-
-static inline uint64_t sc_le64(const unsigned char *p) {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-static uint64_t sc_digest_str(uint64_t h, const char *s) {
-    if (!s)
-        return sc_digest_fold(sc_digest_word(h, 1));
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), len = n;
-    uint64_t tail = 0;
-    if (n >= 8) {
-        for (; n > 8; n -= 8, p += 8)
-            h = sc_digest_word(h, sc_le64(p));
-        tail = sc_le64(p + n - 8); /* the last eight bytes (may overlap the last word) */
-    } else if (n >= 4) { /* two overlapping 4-byte loads cover every byte */
-        tail = ((uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24) |
-               ((uint64_t)p[n - 4] | (uint64_t)p[n - 3] << 8 | (uint64_t)p[n - 2] << 16 |
-                (uint64_t)p[n - 1] << 24) << 32;
-    } else if (n > 0) { /* first, middle, last: every byte of 1..3 */
-        tail = (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
-    }
-    h = sc_digest_word(h, tail);
-    return sc_digest_fold(sc_digest_word(h, (uint64_t)len)); /* NULL (1) differs from "" (0) */
-}
-
-/* 32-bit fields two to a word: every field still reaches the digest. */
-static inline uint64_t sc_digest_pair(int64_t lo, int64_t hi) {
-    return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
-}
-
-static void sc_digest_event(sc_world *w, const kp_event *ev, kp_time_us time_us) {
-    uint64_t a = SC_DIGEST_K2, b = SC_DIGEST_K;
-    a = sc_digest_word(a, sc_digest_pair(ev->kind, ev->node));
-    b = sc_digest_word2(b, (uint64_t)time_us);
-    a = sc_digest_word(a, sc_digest_pair(ev->partition, ev->base_sequence));
-    b = sc_digest_word2(b, (uint64_t)ev->batch_id);
-    a = sc_digest_word(a, sc_digest_pair(ev->record_count, ev->correlation_id));
-    b = sc_digest_word2(b, (uint64_t)ev->bytes);
-    a = sc_digest_word(a, sc_digest_pair(ev->api_key, ev->err));
-    b = sc_digest_word2(b, (uint64_t)ev->offset);
-    a = sc_digest_fold(sc_digest_word(a, sc_digest_pair(ev->attempt, ev->producer_epoch)));
-    b = sc_digest_word2(b, (uint64_t)ev->producer_id);
-    b = sc_digest_fold(sc_digest_word2(b, (uint64_t)ev->value));
-    a = sc_digest_str(a, ev->topic);
-    b = sc_digest_str(b, ev->detail);
-    uint64_t e = a ^ (b << 32 | b >> 32);
-    w->digest = sc_digest_fold(sc_digest_word(w->digest, e));
-}
-
-static void sc_on_event(void *ctx, const kp_event *in) {
+static void sc_on_event(void *ctx, const kp_event *ev) {
     sc_obs *o = ctx;
     sc_world *w = o->w;
     /* Every event is reported synchronously, as it happens; the producer
      * decides in milliseconds (as Java does) and stamps some events with
-     * its millisecond clock. The trace is the harness's record, so it
-     * carries the world's microsecond time and never goes backwards. */
-    kp_time_us now = w->net ? sn_now(w->net) : in->time_us;
-    const kp_event *ev = in;
+     * its millisecond clock. The digest and the trace are the harness's
+     * record, so they carry the world's microsecond time, which never goes
+     * backwards. */
+    kp_time_us now = w->net ? sn_now(w->net) : ev->time_us;
     w->events++;
-    sc_digest_event(w, ev, now);
-    sc_count_event(w, o, ev);
-    if (w->trace) {
-        /* the stamped copy only for the trace (a copy per event costs) */
-        kp_event stamped = *in;
-        stamped.time_us = now;
-        ev = &stamped;
-        const char *comp;
-        char buf[48];
-        if (o->producer >= 0)
-            comp = o->component[sc_producer_track(ev->kind)];
-        else if (ev->kind >= KP_EV_BASE_BROKER && ev->kind < KP_EV_BASE_NET && ev->node >= 0) {
-            snprintf(buf, sizeof buf, "broker-%d", (int)ev->node);
-            comp = buf;
-        } else
-            comp = o->component[0];
-        rp_trace_writer_event(w->trace, ev, comp);
+    sc_digest_event(&w->digest, ev, now);
+    if (o->producer >= 0) {
+        unsigned k = (unsigned)(ev->kind - KP_EV_BASE_PRODUCER);
+        unsigned f = k < sizeof sc_count_table ? sc_count_table[k] : 0;
+        if (f)
+            sc_count_event(w, &w->prods[o->producer], ev, f);
     }
+    if (w->trace)
+        sc_trace_event(w, o, ev, now);
 }
 
 static kp_observer sc_observer(sc_obs *o) {
@@ -1851,7 +1796,7 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
     w->opts = opts;
     w->seed = opts->seed_set ? opts->seed : w->s->seed;
     res->seed = w->seed;
-    w->digest = KP_FNV1A64_INIT;
+    sc_digest_init(&w->digest);
     w->broker_obs = (sc_obs){ .w = w, .producer = -1 };
     snprintf(w->broker_obs.component[0], sizeof w->broker_obs.component[0], "cluster");
     w->net_obs = (sc_obs){ .w = w, .producer = -1 };
@@ -1919,7 +1864,7 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
     sc_checker_finish(w->checker);
     sc_counts counts = sc_checker_counts(w->checker);
     res->events = w->events;
-    res->digest = w->digest;
+    res->digest = w->digest.value;
     res->sent = counts.sent;
     res->acked = counts.acked;
     res->failed = counts.failed;

@@ -18,8 +18,8 @@
  *
  * Everything observable leaves through one kp_observer: the runner counts
  * events (for the expectations), folds them into a digest (two runs with
- * the same scenario and seed have the same digest), and streams them to the
- * trace file when asked.
+ * the same scenario and seed have the same digest; sc_digest.h says what it
+ * covers), and streams them to the trace file when asked.
  *
  * Memory: sc_run allocates the whole world and frees it before returning;
  * the result struct holds only plain values and a printed report.

@@ -39,7 +39,7 @@
  * verdict         word        pass | fail (a check failed) | crash (the
  *                             child died: signal or exit without a result)
  *                             | timeout (wall-time limit; killed)
- * digest          16 hex      FNV-1a over every event (sc_run_result)
+ * digest          16 hex      hash of every event (sc_run_result, sc_digest.h)
  * events          int         number of events
  * sim_end_us      int         simulated time at the end of the run, us
  * <counter>       int         one column per kpsim.Counter value

@@ -1,0 +1,235 @@
+/*
+ * test_digest.c — the run digest (scenarios/sc_digest.c): every field of
+ * every event reaches it; strings count by content, never by address, and
+ * the read-only-memory cache never serves a stale hash.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_digest.h"
+
+static kp_event base_event(void) {
+    kp_event ev;
+    kp_event_init(&ev, 140, 1000);
+    ev.node = 1;
+    ev.topic = "orders";
+    ev.partition = 2;
+    ev.batch_id = 3;
+    ev.base_sequence = 4;
+    ev.record_count = 5;
+    ev.bytes = 6;
+    ev.correlation_id = 7;
+    ev.api_key = 8;
+    ev.err = 9;
+    ev.attempt = 10;
+    ev.offset = 11;
+    ev.producer_id = 12;
+    ev.producer_epoch = 13;
+    ev.value = 14;
+    ev.detail = "doSend";
+    return ev;
+}
+
+static uint64_t digest_of(const kp_event *evs, size_t n) {
+    sc_digest d;
+    sc_digest_init(&d);
+    for (size_t i = 0; i < n; i++)
+        sc_digest_event(&d, &evs[i], evs[i].time_us);
+    return d.value;
+}
+
+static char *dup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    assert_non_null(p);
+    memcpy(p, s, n);
+    return p;
+}
+
+/* Changing any one field of an event changes the digest. */
+static void every_field_counts(void **state) {
+    (void)state;
+    kp_event ev = base_event();
+    uint64_t h0 = digest_of(&ev, 1);
+    for (int f = 0; f < 18; f++) {
+        kp_event e = base_event();
+        switch (f) {
+        case 0: e.kind++; break;
+        case 1: e.time_us++; break;
+        case 2: e.node++; break;
+        case 3: e.topic = "orderz"; break;
+        case 4: e.partition++; break;
+        case 5: e.batch_id += INT64_C(1) << 40; break;
+        case 6: e.base_sequence++; break;
+        case 7: e.record_count++; break;
+        case 8: e.bytes += INT64_C(1) << 50; break;
+        case 9: e.correlation_id++; break;
+        case 10: e.api_key++; break;
+        case 11: e.err++; break;
+        case 12: e.attempt++; break;
+        case 13: e.offset++; break;
+        case 14: e.producer_id += INT64_C(1) << 33; break;
+        case 15: e.producer_epoch++; break;
+        case 16: e.value = -1; break;
+        case 17: e.detail = "doSenD"; break;
+        }
+        assert_true(digest_of(&e, 1) != h0);
+    }
+    /* the order of events counts too */
+    kp_event two[2] = { base_event(), base_event() };
+    two[1].partition = 5;
+    kp_event swapped[2] = { two[1], two[0] };
+    assert_true(digest_of(two, 2) != digest_of(swapped, 2));
+}
+
+/* NULL, "" and every length class (1..3, 4..7, 8, 9..16, long) differ, and
+ * a change in any byte of a string changes its hash. */
+static void strings_by_every_byte(void **state) {
+    (void)state;
+    kp_event a = base_event(), b = base_event();
+    a.detail = NULL;
+    b.detail = "";
+    assert_true(digest_of(&a, 1) != digest_of(&b, 1));
+    char buf[40];
+    uint64_t by_len[40];
+    for (size_t len = 0; len < sizeof buf; len++) {
+        memset(buf, 'x', len);
+        buf[len] = 0;
+        by_len[len] = sc_digest_string_hash(buf);
+        for (size_t k = 0; k < len; k++)
+            assert_true(by_len[k] != by_len[len]); /* "xx" is not "xxx" */
+        for (size_t i = 0; i < len; i++) {
+            buf[i] = 'y';
+            assert_true(sc_digest_string_hash(buf) != by_len[len]);
+            buf[i] = 'x';
+        }
+    }
+}
+
+/* A string literal and a heap copy of it give the same digest: what counts
+ * is the content. The literal is hashed once; the heap copy every time. */
+static void literal_and_copy_are_the_same(void **state) {
+    (void)state;
+    static const char *const lit = "Sender.sendProduceRequest";
+    char *heap = dup(lit);
+    char stack[32];
+    memcpy(stack, lit, strlen(lit) + 1);
+
+    sc_digest d;
+    sc_digest_init(&d);
+    assert_true(sc_digest_immutable(&d, lit));
+    assert_false(sc_digest_immutable(&d, heap));
+    assert_false(sc_digest_immutable(&d, stack));
+
+    kp_event e = base_event();
+    e.topic = NULL; /* only the detail is a string here */
+    e.detail = lit;
+    sc_digest d1, d2, d3;
+    sc_digest_init(&d1);
+    sc_digest_init(&d2);
+    sc_digest_init(&d3);
+    for (int i = 0; i < 5; i++)
+        sc_digest_event(&d1, &e, 1);
+    assert_int_equal(d1.stored, 1); /* hashed once, then served from the cache */
+    e.detail = heap;
+    for (int i = 0; i < 5; i++)
+        sc_digest_event(&d2, &e, 1);
+    assert_int_equal(d2.stored, 0);
+    e.detail = stack;
+    for (int i = 0; i < 5; i++)
+        sc_digest_event(&d3, &e, 1);
+    assert_int_equal(d3.stored, 0);
+    assert_true(d1.value == d2.value);
+    assert_true(d1.value == d3.value);
+    free(heap);
+}
+
+/* A buffer rewritten in place (same address, new content), as an emitter
+ * formatting its detail into a buffer does, changes the digest exactly as
+ * two distinct strings would: no hash is ever reused by address for memory
+ * that can change. Same for the topic lane and its last-topic memory. */
+static void rewritten_buffer_changes_the_digest(void **state) {
+    (void)state;
+    char *buf = malloc(32);
+    assert_non_null(buf);
+    for (int lane = 0; lane < 2; lane++) {
+        const char *texts[4] = { "app>broker-0", "app>broker-1", "app>broker-1", "broker-0>app" };
+        sc_digest by_buffer, by_literal;
+        sc_digest_init(&by_buffer);
+        sc_digest_init(&by_literal);
+        for (int i = 0; i < 4; i++) {
+            strcpy(buf, texts[i]);
+            kp_event e = base_event(), f = base_event();
+            if (lane) {
+                e.topic = buf;
+                f.topic = texts[i];
+            } else {
+                e.detail = buf;
+                f.detail = texts[i];
+            }
+            sc_digest_event(&by_buffer, &e, 1);
+            sc_digest_event(&by_literal, &f, 1);
+            assert_true(by_buffer.value == by_literal.value);
+        }
+        /* and the sequence with distinct texts differs from one repeated */
+        sc_digest same;
+        sc_digest_init(&same);
+        for (int i = 0; i < 4; i++) {
+            kp_event e = base_event();
+            if (lane)
+                e.topic = "app>broker-0";
+            else
+                e.detail = "app>broker-0";
+            sc_digest_event(&same, &e, 1);
+        }
+        assert_true(same.value != by_buffer.value);
+    }
+    free(buf);
+}
+
+/* Many literals at once (more than a set of the cache holds) still give
+ * the digest of their contents. */
+static void cache_collisions_do_not_matter(void **state) {
+    (void)state;
+    static const char *const lits[] = {
+        "a", "bb", "ccc", "dddd", "eeeee", "ffffff", "ggggggg", "hhhhhhhh", "iiiiiiiii", "jjjjjjjjjj",
+        "Sender.sendProduceRequest", "NetworkClient.doSend", "round-robin", "sticky", "keyed", "explicit",
+        "waitOnMetadata", "BufferPool.allocate", "linger expired", "no room for the next record",
+    };
+    size_t n = sizeof lits / sizeof lits[0];
+    sc_digest a, b;
+    sc_digest_init(&a);
+    sc_digest_init(&b);
+    for (int round = 0; round < 50; round++)
+        for (size_t i = 0; i < n; i++) {
+            size_t k = (i * 7 + (size_t)round) % n;
+            char *copy = dup(lits[k]);
+            kp_event e = base_event(), f = base_event();
+            e.detail = lits[k];
+            e.topic = lits[(k + 3) % n];
+            f.detail = copy;
+            f.topic = lits[(k + 3) % n];
+            sc_digest_event(&a, &e, round);
+            sc_digest_event(&b, &f, round);
+            free(copy);
+            assert_true(a.value == b.value);
+        }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_field_counts),
+        cmocka_unit_test(strings_by_every_byte),
+        cmocka_unit_test(literal_and_copy_are_the_same),
+        cmocka_unit_test(rewritten_buffer_changes_the_digest),
+        cmocka_unit_test(cache_collisions_do_not_matter),
+    };
+    return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
+}
