@@ -27,6 +27,7 @@
 #include "rp_trace.h"
 #include "sc_checker.h"
 #include "sc_digest.h"
+#include "sc_valgen.h"
 #include "simnet.h"
 
 #define SC_PORT_BASE 9092
@@ -114,6 +115,8 @@ typedef struct sc_prod {
     int64_t target;          /* records to send, -1 = by duration */
     kp_time_us start_us, end_us;
     double interval_us;      /* 0 = as fast as the producer accepts */
+    int64_t due_seq;         /* the record due_us belongs to (-1: none) */
+    kp_time_us due_us;       /* when record due_seq is due (rated workloads) */
     int64_t flush_every;
     int64_t blocked_seq;     /* seq of the send that blocked, -1 */
     bool waiting_flush, done_sending, closing, closed;
@@ -127,9 +130,12 @@ typedef struct sc_prod {
     bool txn_aborting;       /* the open transaction ends in an abort */
     kp_time_us txn_not_before; /* begin_delay_ms after the previous end */
     kp_time_us txn_end_at;   /* commit_delay_ms after the transaction filled, -1 */
-    char *valbuf;
-    size_t valcap;
+    sc_valgen valgen;        /* the values (sc_value_format's bytes) */
+    kp_producer_record rec;  /* the send's template: topic, headers, kinds */
+    kp_header headers[4];    /* rec.headers */
+    kp_datum_kind key_kind, value_kind;
     double *zipf_cdf;
+    int64_t zipf_n;          /* entries of zipf_cdf (key_space, at most 1,000,000) */
     int64_t counters[SC_NCOUNTERS];
     int64_t errors[SC_ERR_SLOTS];
 } sc_prod;
@@ -591,9 +597,12 @@ static void sc_unblocked(void *ctx) {
     sc_app_schedule(pr, sc_now(pr->w));
 }
 
-static int64_t sc_zipf_draw(sc_prod *pr, int64_t n) {
+/* A key rank from the Zipf table (one double drawn). The table has at most
+ * 1,000,000 entries (normalised over them), so a larger key_space draws
+ * among its first million keys. */
+static int64_t sc_zipf_draw(sc_prod *pr) {
     double u = kp_rng_double(&pr->rng);
-    int64_t lo = 0, hi = n - 1;
+    int64_t lo = 0, hi = pr->zipf_n - 1;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
         if (pr->zipf_cdf[mid] < u)
@@ -735,53 +744,37 @@ static bool sc_app_send_one(sc_prod *pr) {
         size = (size_t)wl->value_size;
     else if (wl->has_value_size_min && wl->has_value_size_max)
         size = (size_t)kp_rng_range(&pr->rng, wl->value_size_min, wl->value_size_max);
-    if (size + 64 > pr->valcap) {
-        size_t cap = size + 64;
-        char *n = realloc(pr->valbuf, cap);
-        if (!n)
-            abort();
-        pr->valbuf = n;
-        pr->valcap = cap;
-    }
-    size_t vlen = sc_value_format(pr->valbuf, pr->valcap, pr->idx, seq, size);
+    size_t vlen;
+    const char *vbytes = sc_valgen_next(&pr->valgen, pr->idx, seq, size, &vlen);
 
-    char keybuf[48];
+    /* "key-K": the workload's keys, formatted by hand (this ran snprintf
+     * per record) */
+    char keybuf[32];
     kp_slice key = KP_SLICE_NULL;
     if (wl->key_distribution != KPSIM__KEY_DISTRIBUTION__NONE && wl->key_space > 0) {
-        int64_t k = wl->key_distribution == KPSIM__KEY_DISTRIBUTION__ZIPF && pr->zipf_cdf
-                        ? sc_zipf_draw(pr, wl->key_space)
-                        : (int64_t)kp_rng_below(&pr->rng, (uint64_t)wl->key_space);
-        int n = snprintf(keybuf, sizeof keybuf, "key-%" PRId64, k);
-        key = (kp_slice){ (const uint8_t *)keybuf, n };
+        uint64_t k = pr->zipf_cdf ? (uint64_t)sc_zipf_draw(pr) : kp_rng_below(&pr->rng, (uint64_t)wl->key_space);
+        char *end = keybuf + sizeof keybuf, *q = end;
+        do {
+            *--q = (char)('0' + k % 10);
+            k /= 10;
+        } while (k);
+        memcpy(q -= 4, "key-", 4);
+        key = (kp_slice){ (const uint8_t *)q, (int32_t)(end - q) };
     }
-    kp_slice value = { (const uint8_t *)pr->valbuf, (int32_t)vlen };
+    kp_slice value = { (const uint8_t *)vbytes, (int32_t)vlen };
 
-    static const char *const hkeys[4] = { "h0", "h1", "h2", "h3" };
-    kp_header headers[4];
-    int nh = wl->headers > 4 ? 4 : (int)wl->headers;
-    for (int i = 0; i < nh; i++)
-        headers[i] = (kp_header){ kp_slice_str(hkeys[i]), kp_slice_str("v") };
-
-    kp_producer_record rec = {
-        .topic = wl->topic,
-        .partition = wl->n_partition ? wl->partition[seq % (int64_t)wl->n_partition] : -1,
-        .timestamp = -1,
-        .headers = nh ? headers : NULL,
-        .header_count = nh,
-    };
-    /* the workload's keys and values are text: a STRING datum suits the
-     * default StringSerializer, a BYTES datum the ByteArraySerializer */
-    kp_datum_kind kk = pr->cfg.key_serializer == KP_SERIALIZER_BYTES ? KP_DATUM_BYTES : KP_DATUM_STRING;
-    kp_datum_kind vk = pr->cfg.value_serializer == KP_SERIALIZER_BYTES ? KP_DATUM_BYTES : KP_DATUM_STRING;
-    rec.key = key.len < 0 ? kp_datum_null() : (kp_datum){ kk, key.ptr, key.len, 0 };
-    rec.value = (kp_datum){ vk, value.ptr, value.len, 0 };
+    /* the template built with the actor holds topic, timestamp, headers */
+    kp_producer_record *rec = &pr->rec;
+    rec->partition = wl->n_partition ? wl->partition[seq % (int64_t)wl->n_partition] : -1;
+    rec->key = key.len < 0 ? kp_datum_null() : (kp_datum){ pr->key_kind, key.ptr, key.len, 0 };
+    rec->value = (kp_datum){ pr->value_kind, value.ptr, value.len, 0 };
 
     sc_checker_on_send(w->checker, pr->idx, seq, sc_kv_hash(key, value), now);
     pr->next_seq++;
     kp_err err = KP_ERR_NONE;
     char errbuf[256];
     void *tag = (void *)(uintptr_t)(((uint64_t)seq << 8) | (uint64_t)pr->idx);
-    kp_send_status st = kp_producer_send(pr->p, &rec, sc_record_cb, tag, &err, errbuf, sizeof errbuf);
+    kp_send_status st = kp_producer_send(pr->p, rec, sc_record_cb, tag, &err, errbuf, sizeof errbuf);
     switch (st) {
     case KP_SEND_OK:
         pr->counters[KPSIM__COUNTER__RECORDS_SENT]++;
@@ -846,8 +839,14 @@ static void sc_app_fire(void *ctx, sn_world *net) {
             return;
         }
         kp_time_us due = pr->start_us;
-        if (pr->interval_us > 0)
-            due = pr->start_us + (kp_time_us)llround((double)pr->next_seq * pr->interval_us);
+        if (pr->interval_us > 0) {
+            /* once per record (the actor wakes at `due` and looks again) */
+            if (pr->due_seq != pr->next_seq) {
+                pr->due_seq = pr->next_seq;
+                pr->due_us = pr->start_us + (kp_time_us)llround((double)pr->next_seq * pr->interval_us);
+            }
+            due = pr->due_us;
+        }
         if (due > now) {
             sc_app_schedule(pr, due);
             return;
@@ -1364,6 +1363,7 @@ static bool sc_build_producer(sc_world *w, int i) {
     pr->end_us = wl && wl->has_duration_ms ? pr->start_us + wl->duration_ms * 1000 : -1;
     if (pr->target < 0 && pr->end_us < 0)
         pr->target = 0;
+    pr->due_seq = -1;
     pr->interval_us = wl && wl->has_rate_per_s && wl->rate_per_s > 0 ? 1e6 / wl->rate_per_s : 0;
     pr->flush_every = wl && wl->has_flush_every ? wl->flush_every : 0;
     pr->txn = wl && wl->transactions ? wl->transactions : NULL;
@@ -1371,8 +1371,27 @@ static bool sc_build_producer(sc_world *w, int i) {
     pr->txn_from = -1;
     pr->txn_end_at = -1;
     pr->topic = wl ? sc_topic_index(w, wl->topic) : -1;
+    sc_valgen_init(&pr->valgen);
+    if (wl) {
+        static const char *const hkeys[4] = { "h0", "h1", "h2", "h3" };
+        int nh = wl->headers > 4 ? 4 : (int)wl->headers;
+        for (int h = 0; h < nh; h++)
+            pr->headers[h] = (kp_header){ kp_slice_str(hkeys[h]), kp_slice_str("v") };
+        pr->rec = (kp_producer_record){
+            .topic = wl->topic,
+            .partition = -1,
+            .timestamp = -1,
+            .headers = nh ? pr->headers : NULL,
+            .header_count = nh,
+        };
+    }
+    /* the workload's keys and values are text: a STRING datum suits the
+     * default StringSerializer, a BYTES datum the ByteArraySerializer */
+    pr->key_kind = pr->cfg.key_serializer == KP_SERIALIZER_BYTES ? KP_DATUM_BYTES : KP_DATUM_STRING;
+    pr->value_kind = pr->cfg.value_serializer == KP_SERIALIZER_BYTES ? KP_DATUM_BYTES : KP_DATUM_STRING;
     if (wl && wl->key_distribution == KPSIM__KEY_DISTRIBUTION__ZIPF && wl->key_space > 0) {
         int64_t n = wl->key_space > 1000000 ? 1000000 : wl->key_space;
+        pr->zipf_n = n;
         pr->zipf_cdf = malloc((size_t)n * sizeof *pr->zipf_cdf);
         if (!pr->zipf_cdf)
             abort();
@@ -1769,7 +1788,7 @@ static void sc_world_free(sc_world *w) {
         sc_prod *pr = &w->prods[i];
         kp_producer_destroy(pr->p);
         pr->p = NULL;
-        free(pr->valbuf);
+        sc_valgen_free(&pr->valgen);
         free(pr->zipf_cdf);
     }
     /* the cluster frees its connections without calling back */

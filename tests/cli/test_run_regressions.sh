@@ -16,6 +16,9 @@ for seed in 1 2 3 4; do
   run tests/data/sweep/chaos_idempotent.textpb --seed $seed \
       --set producer.app.max.in.flight.requests.per.connection=1 --set topic.t.max.message.bytes=100
 done
+# a Zipf key_space beyond the runner's 1,000,000-entry table: the key draw
+# searched past the table's end (SIGSEGV at key_space 50,000,000)
+run tests/data/runs/zipf_huge_keyspace.textpb
 # acks=0 + a leader move: the broker closes the connection inside a feed
 run scenarios/catalog/leader_move_retry.textpb --set producer.acks=0
 echo ok

@@ -1,0 +1,76 @@
+/*
+ * test_valgen.c — the workload's incremental value generator
+ * (scenarios/sc_valgen.c) writes exactly sc_value_format's bytes, for runs
+ * of consecutive sequence numbers across every digit-count change, for
+ * jumps, repeats, other producers and changing sizes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "sc_checker.h"
+#include "sc_valgen.h"
+
+static void same_as_format(sc_valgen *g, int producer, int64_t seq, size_t size) {
+    char want[1200];
+    size_t wn = sc_value_format(want, sizeof want, producer, seq, size);
+    size_t gn = 0;
+    const char *got = sc_valgen_next(g, producer, seq, size, &gn);
+    if (gn != wn || memcmp(got, want, wn) != 0)
+        fail_msg("producer %d seq %lld size %zu: %zu bytes '%.*s', want %zu '%.*s'", producer, (long long)seq, size,
+                 gn, (int)gn, got, wn, (int)wn, want);
+}
+
+/* Consecutive records, the workload's pattern: every seq from 0 through
+ * the 1 -> 2 -> ... -> 6 digit changes, several sizes and producers. */
+static void consecutive_runs(void **state) {
+    (void)state;
+    static const int prods[] = { 0, 3, 200, 2147483647 };
+    static const size_t sizes[] = { 100, 0, 1, 7, 26, 47, 131, 300, 1000 };
+    for (size_t p = 0; p < sizeof prods / sizeof prods[0]; p++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            sc_valgen g;
+            sc_valgen_init(&g);
+            int64_t n = s == 0 && p == 0 ? 1100000 : 12000; /* one long run past a million */
+            for (int64_t seq = 0; seq < n; seq++)
+                same_as_format(&g, prods[p], seq, sizes[s]);
+            sc_valgen_free(&g);
+        }
+}
+
+/* Jumps, repeats, carries at the largest numbers, changing sizes and
+ * producers between calls, and the negative numbers of the general path. */
+static void jumps_and_oddities(void **state) {
+    (void)state;
+    sc_valgen g;
+    sc_valgen_init(&g);
+    static const int64_t seqs[] = { 5,  6,  6,  99, 100, 98, 99,  100, 9999999, 10000000, 0, 1,
+                                    INT64_MAX - 2, INT64_MAX - 1, INT64_MAX, 12345, 12346, 12347 };
+    for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        same_as_format(&g, 1, seqs[i], 100);
+        same_as_format(&g, 2, seqs[i], 64);  /* another producer: a new head */
+        same_as_format(&g, 2, seqs[i], 500); /* the same head, a longer value */
+        same_as_format(&g, 2, seqs[i], 3);   /* shorter than the head */
+    }
+    for (int64_t seq = 0; seq < 3000; seq++)
+        same_as_format(&g, 0, seq, (size_t)(seq * 7 % 400)); /* the size drawn per record */
+    same_as_format(&g, -1, 5, 100);
+    same_as_format(&g, 4, -7, 100);
+    same_as_format(&g, 4, 0, 100); /* and back to a normal head */
+    same_as_format(&g, 4, 1, 100);
+    sc_valgen_free(&g);
+    sc_valgen_free(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(consecutive_runs),
+        cmocka_unit_test(jumps_and_oddities),
+    };
+    return cmocka_run_group_tests_name("valgen", tests, NULL, NULL);
+}
