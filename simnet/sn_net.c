@@ -92,6 +92,7 @@ struct sn__conn {
     sn__conn *prev, *next;
     sn_node *node[2];    /* client node, server node (NULL: unknown address) */
     char *host;
+    char *label[2];      /* event detail seen from each side, "me>peer" */
     int port;
     int phase;
     bool held;
@@ -223,18 +224,27 @@ const char *sn__pair_name(char *buf, size_t cap, const sn_node *a, const sn_node
     return buf;
 }
 
-/* A connection event seen from endpoint `side`. */
-static void sn__emit_conn(sn__conn *c, int kind, int side, int64_t bytes, kp_err err) {
-    sn_world *w = c->w;
-    if (!w->obs.on_event)
-        return;
+/* The detail of the connection's events seen from `side`: "me>peer", or
+ * "me>host:port" for an address that names no node (at most 191 chars).
+ * Formatted once when the connection is made (the nodes and the address
+ * never change), not per event. NULL on no memory. */
+static char *sn__conn_label(const sn__conn *c, int side) {
     char buf[192];
     const sn_node *me = c->node[side], *peer = c->node[1 - side];
     if (peer)
         sn__pair_name(buf, sizeof buf, me, peer);
     else
         snprintf(buf, sizeof buf, "%s>%s:%d", me ? me->name : "*", c->host, c->port);
-    sn__emit(w, kind, me ? me->id : -1, (int64_t)c->id, bytes, err, buf);
+    return strdup(buf);
+}
+
+/* A connection event seen from endpoint `side`. */
+static void sn__emit_conn(sn__conn *c, int kind, int side, int64_t bytes, kp_err err) {
+    sn_world *w = c->w;
+    if (!w->obs.on_event)
+        return;
+    const sn_node *me = c->node[side];
+    sn__emit(w, kind, me ? me->id : -1, (int64_t)c->id, bytes, err, c->label[side]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,6 +524,8 @@ static void sn__conn_free(sn__conn *c) {
         c->next->prev = c->prev;
     else
         w->conn_tail = c->prev;
+    free(c->label[0]);
+    free(c->label[1]);
     free(c->host);
     free(c);
 }
@@ -811,6 +823,15 @@ static kp_conn *sn__connect(void *ctx, const char *host, int port, kp_conn_cb *c
     c->port = port;
     c->node[0] = from;
     c->node[1] = sn__resolve(w, host, port);
+    c->label[0] = sn__conn_label(c, 0);
+    c->label[1] = sn__conn_label(c, 1);
+    if (!c->label[0] || !c->label[1]) {
+        free(c->label[0]);
+        free(c->label[1]);
+        free(c->host);
+        free(c);
+        return NULL;
+    }
     uint64_t k = from->connects++;
     for (int i = 0; i < 2; i++) {
         kp_conn *ep = &c->ep[i];

@@ -75,7 +75,8 @@
  *               is told by the runner, not by simnet.
  *   slow link   sn_set_link at any time: applies to chunks cut afterwards.
  *
- * Memory: nodes belong to the world. Each connection allocates one struct
+ * Memory: nodes belong to the world. Each connection allocates one struct,
+ * its two event details ("a>b", formatted once at connect, not per event)
  * and its byte rings (grown by doubling, per connection, never per byte); it
  * is freed at the next event step after both of its exposed endpoints are
  * closed by their users, or by sn_world_destroy. A kp_conn handle stays valid

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,77 @@ static void pump_go(pump *pu) {
             return;
         }
     }
+}
+
+/* Records every event's node, detail text and detail pointer. */
+typedef struct detail_log {
+    int n;
+    int32_t node[64];
+    int kind[64];
+    const char *ptr[64];
+    char text[64][64];
+} detail_log;
+
+static void detail_log_on_event(void *ctx, const kp_event *ev) {
+    detail_log *d = ctx;
+    if (d->n == 64)
+        return;
+    d->node[d->n] = ev->node;
+    d->kind[d->n] = ev->kind;
+    d->ptr[d->n] = ev->detail;
+    snprintf(d->text[d->n], sizeof d->text[0], "%s", ev->detail ? ev->detail : "(null)");
+    d->n++;
+}
+
+static void connection_events_name_both_ends_with_one_string_per_side(void **state) {
+    (void)state;
+    detail_log *d = calloc(1, sizeof *d);
+    sn_world *w = sn_world_new(5, (kp_observer){ .on_event = detail_log_on_event, .ctx = d });
+    sn_node *cli = sn_node_add(w, "producer-1");
+    sn_node *srv = sn_node_add(w, "broker-0");
+    kp_transport tr = sn_transport(w, cli);
+    probe sp[2] = { 0 }, cp;
+    tk_server server = { .probes = sp, .max = 2, .auto_read = true, .w = w, .tr = tr };
+    assert_true(sn_node_listen(srv, NULL, 9092, tk_accept, &server));
+    probe_init(&cp, w, tr);
+    cp.auto_read = true;
+    tk_in_call = 1;
+    cp.c = tr.connect(tr.ctx, "broker-0", 9092, probe_cb, &cp);
+    tk_in_call = 0;
+    sn_world_run_until(w, 10000);
+    assert_int_equal(sn_conn_send(cp.c, "abc", 3), 3);
+    sn_world_run_until(w, 20000);
+    assert_int_equal(sn_conn_send(sp[0].c, "de", 2), 2);
+    sn_world_run_until(w, 30000);
+    /* connect, accept, connected, send, deliver, send, deliver */
+    assert_int_equal(d->n, 7);
+    const char *side[2] = { NULL, NULL };
+    for (int i = 0; i < d->n; i++) {
+        int s = d->node[i] == sn_node_id(cli) ? 0 : 1;
+        assert_string_equal(d->text[i], s == 0 ? "producer-1>broker-0" : "broker-0>producer-1");
+        if (!side[s])
+            side[s] = d->ptr[i];
+        assert_ptr_equal(d->ptr[i], side[s]); /* formatted once, not per event */
+    }
+    assert_ptr_not_equal(side[0], side[1]);
+    /* an address that names no node: "me>host:port" */
+    int before = d->n;
+    probe cp2;
+    probe_init(&cp2, w, tr);
+    tk_in_call = 1;
+    cp2.c = tr.connect(tr.ctx, "nowhere", 7, probe_cb, &cp2);
+    tk_in_call = 0;
+    sn_world_run_until(w, 40000);
+    assert_true(d->n > before);
+    assert_string_equal(d->text[before], "producer-1>nowhere:7");
+    sn_conn_close(cp2.c);
+    sn_conn_close(cp.c);
+    probe_free(&cp2);
+    probe_free(&cp);
+    probe_free(&sp[0]);
+    probe_free(&sp[1]);
+    sn_world_destroy(w);
+    free(d);
 }
 
 static void stream_chunks_reassemble_byte_exact_both_ways(void **state) {
@@ -428,6 +500,7 @@ int main(void) {
         cmocka_unit_test(connect_to_unlistened_port_is_refused_after_round_trip),
         cmocka_unit_test(connect_to_unknown_host_is_refused_over_default_link),
         cmocka_unit_test(listen_refuses_taken_address),
+        cmocka_unit_test(connection_events_name_both_ends_with_one_string_per_side),
         cmocka_unit_test(stream_chunks_reassemble_byte_exact_both_ways),
         cmocka_unit_test(latency_and_bandwidth_arithmetic),
         cmocka_unit_test(jitter_never_reorders_chunks),
