@@ -21,7 +21,8 @@
  * when the buffer runs out of room at its end and the frames taken since
  * are at least as many bytes (else the buffer grows), so buffered frames
  * cost each byte one copy in and at most one move on average, not one move
- * per frame taken.
+ * per frame taken. When nothing is buffered, bm_conn_feed decodes whole
+ * frames straight from the caller's bytes and copies in only the rest.
  */
 #include "bm_int.h"
 
@@ -267,9 +268,11 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
     return true;
 }
 
-/* One pump (see the file comment). Returns false if the connection is
- * gone. */
-static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
+/* One pump (see the file comment) over the unread input src[*off, len):
+ * conn->in, or the caller's bytes in bm_conn_feed's direct pass. Advances
+ * *off past each frame taken. Returns false if the connection is gone. */
+static bool bm_conn_pump_span(bm_conn *conn, const uint8_t *src, size_t len, size_t *off,
+                              kp_time_us *deadline) {
     bm_cluster *c = conn->c;
     for (int guard = 0; guard < 1000000; guard++) {
         kp_time_us now = bm__now(c);
@@ -288,7 +291,7 @@ static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
             }
             bm_conn_write_current(conn, now);
         }
-        if (conn->in_off == conn->in_len)
+        if (*off == len)
             return true;
         if (now < conn->mute_until_us) {
             if (deadline)
@@ -298,9 +301,9 @@ static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
         int64_t max = c->conf.socket_request_max_bytes;
         if (max > INT32_MAX)
             max = INT32_MAX;
-        const uint8_t *in = conn->in + conn->in_off;
+        const uint8_t *in = src + *off;
         size_t flen = 0;
-        kp_err e = kp_frame_peek(in, conn->in_len - conn->in_off, (int32_t)max, &flen);
+        kp_err e = kp_frame_peek(in, len - *off, (int32_t)max, &flen);
         if (e == KP_ERR__TRUNCATED)
             return true;
         if (e != KP_ERR_NONE) {
@@ -318,16 +321,25 @@ static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
             bm_conn_fail(conn, reason);
             return false;
         }
-        /* Decode from the buffer, then step over the frame's bytes (no
-         * move: the space is reclaimed when the buffer runs empty or
-         * bm_conn_feed needs room); the decoded request points into
-         * conn->in only during the handler. */
+        /* Decode in place, then step over the frame's bytes (no move:
+         * conn->in's space is reclaimed when it runs empty or bm_conn_feed
+         * needs room); the decoded request points into src only during
+         * the handler. */
         if (!bm_conn_take_frame(conn, in, flen))
             return false;
-        conn->in_off += flen;
-        if (conn->in_off == conn->in_len)
-            conn->in_off = conn->in_len = 0;
+        *off += flen;
     }
+    return true;
+}
+
+/* One pump over conn->in. Returns false if the connection is gone. */
+static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
+    size_t off = conn->in_off;
+    if (!bm_conn_pump_span(conn, conn->in, conn->in_len, &off, deadline))
+        return false;
+    conn->in_off = off;
+    if (conn->in_off == conn->in_len)
+        conn->in_off = conn->in_len = 0;
     return true;
 }
 
@@ -343,6 +355,20 @@ void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len) {
     if (unread + len > conn->in_cap && unread + len > 2 * limit) {
         bm_conn_fail(conn, "input backlog above twice socket.request.max.bytes");
         return;
+    }
+    bool direct = unread == 0;
+    if (direct) {
+        /* Nothing buffered: take whole frames straight from the caller's
+         * bytes (the same pump that would run over conn->in, stopping at
+         * the same frame) and buffer only what it left: a partial frame,
+         * or frames behind a request in progress or a throttle mute. */
+        size_t off = 0;
+        if (!bm_conn_pump_span(conn, bytes, len, &off, NULL))
+            return;
+        bytes += off;
+        len -= off;
+        if (len == 0)
+            return;
     }
     if (conn->in_len + len > conn->in_cap) {
         /* No room at the end. Move the unread bytes to the front when that
@@ -372,7 +398,8 @@ void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len) {
     }
     memcpy(conn->in + conn->in_len, bytes, len);
     conn->in_len += len;
-    bm_conn_pump(conn, NULL);
+    if (!direct) /* the direct pass already stopped where this pump would */
+        bm_conn_pump(conn, NULL);
 }
 
 void bm__conn_poll(bm_conn *conn, kp_time_us *deadline) {

@@ -55,8 +55,10 @@ typedef struct bm_conn_io {
  * unknown (the carrier refuses the connect), or on no memory. */
 bm_conn *bm_conn_open(bm_cluster *c, int32_t broker_id, const bm_conn_io *io, void *io_ctx);
 
-/* Bytes received from the client. May call io->write and io->close before
- * it returns. Then call bm_cluster_poll (deadlines may have changed). */
+/* Bytes received from the client, borrowed for the call: whole frames are
+ * decoded where they lie when nothing is buffered, the rest is copied. May
+ * call io->write and io->close before it returns. Then call
+ * bm_cluster_poll (deadlines may have changed). */
 void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len);
 
 /* The client went away: pending responses are dropped, the connection is

@@ -381,6 +381,15 @@ static void sc_bconn_write(void *ctx, const uint8_t *bytes, size_t len) {
     sc_bconn *b = ctx;
     if (b->dead)
         return;
+    if (!b->out_len) {
+        /* nothing queued: straight into the link, queue only what it
+         * does not take (the same sn_conn_send calls as through b->out) */
+        ssize_t n = sn_conn_send(b->conn, bytes, len);
+        if (n < 0 || (size_t)n == len)
+            return;
+        bytes += n;
+        len -= (size_t)n;
+    }
     if (b->out_len + len > b->out_cap) {
         size_t cap = b->out_cap ? b->out_cap : 4096;
         while (cap < b->out_len + len)
@@ -391,9 +400,11 @@ static void sc_bconn_write(void *ctx, const uint8_t *bytes, size_t len) {
         b->out = n;
         b->out_cap = cap;
     }
+    bool queued = b->out_len > 0;
     memcpy(b->out + b->out_len, bytes, len);
     b->out_len += len;
-    sc_bconn_flush(b);
+    if (queued)
+        sc_bconn_flush(b);
 }
 
 /* broker_mock closed the connection (it frees its side itself). */
@@ -417,16 +428,21 @@ static void sc_bconn_event(void *ctx, kp_conn *c, kp_conn_event ev, kp_err err) 
         return;
     switch (ev) {
     case KP_CONN_EV_READABLE: {
-        uint8_t buf[16384];
-        /* broker_mock may close the connection from inside bm_conn_feed
+        /* Read in place: each contiguous run of unread bytes is marked
+         * read, then handed to broker_mock where it lies (it decodes whole
+         * frames there and copies only what it must keep); the run stays
+         * valid because the producer cannot send during this callback.
+         * broker_mock may close the connection from inside bm_conn_feed
          * (with acks=0 a 2.1 broker closes it on a produce error: the
          * client's only signal to refresh metadata); simnet has then
-         * released it, so look before reading again */
+         * released it, so look before reading again. */
         while (!b->dead && b->bc) {
-            ssize_t n = sn_conn_recv(c, buf, sizeof buf);
-            if (n <= 0)
+            size_t n;
+            const uint8_t *p = sn_conn_peek(c, &n);
+            if (!n)
                 break;
-            bm_conn_feed(b->bc, buf, (size_t)n);
+            sn_conn_consume(c, n);
+            bm_conn_feed(b->bc, p, n);
         }
         sc_broker_kick(b->w);
         break;

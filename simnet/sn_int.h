@@ -11,7 +11,8 @@
  *   - the connection list is in creation order; a connection leaves it only
  *     when it is freed (sn__conn_gc), never during a fault's walk over it.
  *   - within one direction, chunk arrival times are non-decreasing and
- *     sum(chunk lengths) == bytes.len (the FIN chunk has length 0).
+ *     sum(chunk lengths) == the in-flight bytes (the ring's bytes after the
+ *     unread ones and the gap; the FIN chunk has length 0).
  */
 #ifndef SN_INT_H
 #define SN_INT_H
@@ -31,7 +32,7 @@ typedef struct sn__ring {
 
 bool sn__ring_push(sn__ring *r, const void *data, size_t n);
 size_t sn__ring_pop(sn__ring *r, void *out, size_t n); /* out NULL: discard */
-bool sn__ring_move(sn__ring *dst, sn__ring *src, size_t n);
+void sn__ring_truncate(sn__ring *r, size_t keep); /* drops all but the first keep */
 void sn__ring_free(sn__ring *r);
 
 /* ---- links ------------------------------------------------------------- */

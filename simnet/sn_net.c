@@ -4,15 +4,22 @@
  *
  * A connection (sn__conn) holds both endpoints (struct kp_conn, the handles
  * users see) and both directions. Direction d carries the bytes sent by
- * endpoint d (0 = client, 1 = server):
+ * endpoint d (0 = client, 1 = server) in one ring, oldest first:
  *
- *   sender ep[d] --send--> dir[d].bytes (ring: queued + in flight)
- *                          dir[d].chunks (len, arrival) in arrival order
- *                 --deliver timer at chunks.head.at--> ep[1-d].rcv --recv-->
+ *   dir[d].bytes:  [ rcv_len: arrived, unread | gap | in flight (queued) ]
+ *                    ^ ep[1-d] reads here            ^ ep[d] sends here
+ *   dir[d].chunks: (len, arrival) of the in-flight bytes, in arrival order
  *
- * Bytes are copied twice (into the sender's ring, then into the receiver's
- * ring at arrival) and never allocated per send: rings grow by doubling up
- * to the socket buffer sizes and live as long as the connection.
+ * A send copies the bytes into the ring (the only copy simnet makes); the
+ * deliver timer at chunks.head.at moves the boundary (rcv_len grows by the
+ * chunk, nothing is copied); recv copies out, or sn_conn_peek hands out the
+ * unread bytes in place and sn_conn_consume steps over them. `gap` counts
+ * bytes a blackhole dropped while unread bytes were still in front of them
+ * (nothing arrives after a drop, so the gap is always the last thing before
+ * the in-flight bytes); it goes when the reader has read up to it. The
+ * sender's buffer (sndbuf) bounds the in-flight part, the receiver's
+ * (rcvbuf) the unread part. Rings grow by doubling, are never allocated
+ * per send, and live as long as the connection.
  *
  * Handshake: c->phase names the message in flight (SYN on dir 0, SYN-ACK or
  * the RST of a refusal on dir 1), carried by c->hs. A message that meets a
@@ -57,7 +64,9 @@ typedef struct sn__chunkq {
 typedef struct sn__dir {
     sn__conn *conn;
     int from;
-    sn__ring bytes;
+    sn__ring bytes;      /* [rcv_len unread][gap dropped][in flight] */
+    size_t rcv_len;      /* arrived, not yet read by ep[1 - from] */
+    size_t gap;          /* dropped by a blackhole behind unread bytes */
     sn__chunkq chunks;
     sn_timer deliver;
     kp_time_us last_at;  /* arrival of the last chunk cut */
@@ -82,7 +91,6 @@ struct kp_conn {
     kp_err pending_err;
     sn_timer notify;
     sn_timer reset;      /* delayed reset (the remote side of a node down) */
-    sn__ring rcv;
     int64_t sndbuf, rcvbuf;
 };
 
@@ -101,6 +109,9 @@ struct sn__conn {
     struct kp_conn ep[2];
     sn__dir dir[2];
 };
+
+/* The direction an endpoint reads from. */
+static inline sn__dir *sn__rx(kp_conn *ep) { return &ep->conn->dir[1 - ep->side]; }
 
 /* ------------------------------------------------------------------ */
 /* Rings                                                               */
@@ -157,15 +168,11 @@ size_t sn__ring_pop(sn__ring *r, void *out, size_t n) {
     return n;
 }
 
-bool sn__ring_move(sn__ring *dst, sn__ring *src, size_t n) {
-    assert(n <= src->len);
-    if (!sn__ring_reserve(dst, n))
-        return false;
-    size_t first = src->cap - src->head < n ? src->cap - src->head : n;
-    sn__ring_push(dst, src->buf + src->head, first);
-    sn__ring_push(dst, src->buf, n - first);
-    sn__ring_pop(src, NULL, n);
-    return true;
+void sn__ring_truncate(sn__ring *r, size_t keep) {
+    assert(keep <= r->len);
+    r->len = keep;
+    if (!r->len)
+        r->head = 0;
 }
 
 void sn__ring_free(sn__ring *r) {
@@ -199,6 +206,33 @@ static void sn__chunkq_pop(sn__chunkq *q) {
     assert(q->len);
     q->head = (q->head + 1) & (q->cap - 1);
     q->len--;
+}
+
+/* Bytes of a direction accepted by send and not yet arrived (or dropped). */
+static inline size_t sn__inflight(const sn__dir *dir) {
+    return dir->bytes.len - dir->rcv_len - dir->gap;
+}
+
+/* The reader stepped over n unread bytes; a gap that is now at the front
+ * goes with them. */
+static inline void sn__rx_take(sn__dir *dir, size_t n) {
+    assert(n <= dir->rcv_len);
+    sn__ring *r = &dir->bytes;
+    dir->rcv_len -= n;
+    if (!dir->rcv_len && dir->gap) {
+        n += dir->gap;
+        dir->gap = 0;
+    }
+    r->len -= n;
+    r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
+}
+
+/* Drops the in-flight head chunk of n bytes (blackhole, closed reader). */
+static void sn__drop_head(sn__dir *dir, size_t n) {
+    if (!dir->rcv_len && !dir->gap)
+        sn__ring_pop(&dir->bytes, NULL, n);
+    else
+        dir->gap += n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -480,7 +514,7 @@ static void sn__notify_fire(void *ctx, sn_world *w) {
     } while (0)
     if (p & EVB_CONNECTED)
         SN__FIRE(KP_CONN_EV_CONNECTED, KP_ERR_NONE);
-    if ((p & EVB_READABLE) && ep->rcv.len > 0)
+    if ((p & EVB_READABLE) && sn__rx(ep)->rcv_len > 0)
         SN__FIRE(KP_CONN_EV_READABLE, KP_ERR_NONE);
     if ((p & EVB_WRITABLE) && ep->state == KP_CONN_CONNECTED)
         SN__FIRE(KP_CONN_EV_WRITABLE, KP_ERR_NONE);
@@ -512,7 +546,6 @@ static void sn__conn_free(sn__conn *c) {
         sn_timer_cancel(w, &c->ep[i].notify);
         sn_timer_cancel(w, &c->ep[i].reset);
         sn_timer_cancel(w, &c->dir[i].deliver);
-        sn__ring_free(&c->ep[i].rcv);
         sn__ring_free(&c->dir[i].bytes);
         free(c->dir[i].chunks.v);
     }
@@ -547,7 +580,8 @@ static void sn__kill(sn__conn *c) {
     for (int d = 0; d < 2; d++) {
         sn__dir *dir = &c->dir[d];
         sn_timer_cancel(c->w, &dir->deliver);
-        sn__ring_pop(&dir->bytes, NULL, dir->bytes.len);
+        /* what arrived stays readable until the reader's own reset */
+        sn__ring_truncate(&dir->bytes, dir->rcv_len + dir->gap);
         dir->chunks.len = 0;
         dir->chunks.head = 0;
         dir->stalled_part = dir->stalled_window = false;
@@ -562,7 +596,7 @@ static void sn__reset_endpoint(sn__conn *c, int side) {
         return;
     ep->state = KP_CONN_CLOSED;
     ep->want_writable = false;
-    sn__ring_pop(&ep->rcv, NULL, ep->rcv.len);
+    sn__rx_take(sn__rx(ep), sn__rx(ep)->rcv_len);
     if (ep->exposed) {
         sn__emit_conn(c, SN_EV_RESET, side, -1, KP_ERR__TRANSPORT);
         sn__post(ep, EVB_CLOSED, KP_ERR__TRANSPORT);
@@ -645,7 +679,7 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
 static void sn__room(sn__conn *c, int d) {
     kp_conn *ep = &c->ep[d];
     if (ep->want_writable && ep->state == KP_CONN_CONNECTED &&
-        ep->sndbuf - (int64_t)c->dir[d].bytes.len >= (ep->sndbuf + 2) / 3) {
+        ep->sndbuf - (int64_t)sn__inflight(&c->dir[d]) >= (ep->sndbuf + 2) / 3) {
         ep->want_writable = false;
         sn__post(ep, EVB_WRITABLE, KP_ERR_NONE);
     }
@@ -668,13 +702,13 @@ static void sn__deliver_fire(void *ctx, sn_world *w) {
     sn__chunk ch = *sn__chunkq_at(&dir->chunks, 0);
     if (sn__part(l)) {
         if (!dir->stalled_part)
-            sn__emit_conn(c, SN_EV_STALL, d, (int64_t)dir->bytes.len, KP_ERR_NONE);
+            sn__emit_conn(c, SN_EV_STALL, d, (int64_t)sn__inflight(dir), KP_ERR_NONE);
         dir->stalled_part = true;
         return;
     }
     if (sn__bh(l) || dir->lost) {
         dir->lost = true;
-        sn__ring_pop(&dir->bytes, NULL, ch.len);
+        sn__drop_head(dir, ch.len);
         sn__chunkq_pop(&dir->chunks);
         sn__emit_conn(c, SN_EV_DROP, d, ch.len, KP_ERR_NONE);
         sn__room(c, d);
@@ -693,15 +727,14 @@ static void sn__deliver_fire(void *ctx, sn_world *w) {
         return;
     }
     if (rx->released) { /* the reader closed its end: bytes are discarded */
-        sn__ring_pop(&dir->bytes, NULL, ch.len);
+        sn__drop_head(dir, ch.len);
     } else {
-        if ((int64_t)rx->rcv.len >= rx->rcvbuf) {
+        if ((int64_t)dir->rcv_len >= rx->rcvbuf) {
             dir->stalled_window = true;
-            sn__emit_conn(c, SN_EV_WINDOW_FULL, 1 - d, (int64_t)rx->rcv.len, KP_ERR_NONE);
+            sn__emit_conn(c, SN_EV_WINDOW_FULL, 1 - d, (int64_t)dir->rcv_len, KP_ERR_NONE);
             return;
         }
-        if (!sn__ring_move(&rx->rcv, &dir->bytes, ch.len))
-            abort();
+        dir->rcv_len += ch.len; /* arrived: in place, behind the unread bytes */
         sn__emit_conn(c, SN_EV_DELIVER, 1 - d, ch.len, KP_ERR_NONE);
         sn__post(rx, EVB_READABLE, KP_ERR_NONE);
     }
@@ -880,7 +913,7 @@ ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
     if (ep->state != KP_CONN_CONNECTED || len == 0)
         return 0;
     sn__dir *dir = &c->dir[ep->side];
-    int64_t room = ep->sndbuf - (int64_t)dir->bytes.len;
+    int64_t room = ep->sndbuf - (int64_t)sn__inflight(dir);
     size_t n = room <= 0 ? 0 : ((int64_t)len < room ? len : (size_t)room);
     if (n < len)
         ep->want_writable = true;
@@ -897,21 +930,57 @@ ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
     return (ssize_t)n;
 }
 
-ssize_t sn_conn_recv(kp_conn *ep, void *buf, size_t cap) {
-    sn__check(ep);
-    assert(!ep->released);
+/* The reader took n bytes (n may be 0): step over them and, when its
+ * buffer is below rcvbuf again, send the window update for a held chunk. */
+static inline void sn__read_done(kp_conn *ep, size_t n) {
     sn__conn *c = ep->conn;
-    size_t n = sn__ring_pop(&ep->rcv, buf, cap);
-    sn__dir *in = &c->dir[1 - ep->side];
-    if (in->stalled_window && (int64_t)ep->rcv.len < ep->rcvbuf && c->phase != PH_DEAD) {
+    sn__dir *in = sn__rx(ep);
+    if (n)
+        sn__rx_take(in, n);
+    if (in->stalled_window && (int64_t)in->rcv_len < ep->rcvbuf && c->phase != PH_DEAD) {
         /* window update: the held chunk comes one latency back later */
         in->stalled_window = false;
         sn_link_cfg cfg = sn__cfg(c->w, sn__link_of(c->w, c->node[ep->side], c->node[1 - ep->side]));
         sn__retime(in, c->w->now + cfg.latency_us);
     }
+}
+
+ssize_t sn_conn_recv(kp_conn *ep, void *buf, size_t cap) {
+    sn__check(ep);
+    assert(!ep->released);
+    sn__dir *in = sn__rx(ep);
+    size_t n = in->rcv_len < cap ? in->rcv_len : cap;
+    if (n) {
+        const sn__ring *r = &in->bytes;
+        size_t first = r->cap - r->head < n ? r->cap - r->head : n;
+        memcpy(buf, r->buf + r->head, first);
+        memcpy((uint8_t *)buf + first, r->buf, n - first);
+    }
+    sn__read_done(ep, n);
     if (n)
         return (ssize_t)n;
     return ep->state == KP_CONN_CLOSED ? -1 : 0;
+}
+
+const uint8_t *sn_conn_peek(kp_conn *ep, size_t *len) {
+    sn__check(ep);
+    assert(!ep->released);
+    const sn__dir *in = sn__rx(ep);
+    const sn__ring *r = &in->bytes;
+    size_t n = in->rcv_len;
+    if (!n) {
+        *len = 0;
+        return NULL;
+    }
+    *len = r->cap - r->head < n ? r->cap - r->head : n;
+    return r->buf + r->head;
+}
+
+void sn_conn_consume(kp_conn *ep, size_t n) {
+    sn__check(ep);
+    assert(!ep->released);
+    assert(n <= sn__rx(ep)->rcv_len);
+    sn__read_done(ep, n);
 }
 
 void sn_conn_close(kp_conn *ep) {
@@ -937,8 +1006,8 @@ void sn_conn_close(kp_conn *ep) {
     }
     ep->state = KP_CONN_CLOSED;
     ep->want_writable = false;
-    sn__ring_free(&ep->rcv);
     sn__dir *in = &c->dir[1 - s];
+    sn__rx_take(in, in->rcv_len); /* unread bytes are gone */
     if (in->stalled_window) { /* bytes to us are discarded from now on */
         in->stalled_window = false;
         sn__retime(in, w->now);
@@ -972,9 +1041,11 @@ void sn_conn_set_cb(kp_conn *ep, kp_conn_cb *cb, void *cb_ctx) {
     ep->cb_ctx = cb_ctx;
 }
 
-int64_t sn_conn_readable(const kp_conn *ep) { return (int64_t)ep->rcv.len; }
+int64_t sn_conn_readable(const kp_conn *ep) {
+    return (int64_t)ep->conn->dir[1 - ep->side].rcv_len;
+}
 int64_t sn_conn_unacked(const kp_conn *ep) {
-    return (int64_t)ep->conn->dir[ep->side].bytes.len;
+    return (int64_t)sn__inflight(&ep->conn->dir[ep->side]);
 }
 uint64_t sn_conn_id(const kp_conn *ep) { return ep->conn->id; }
 int sn_conn_count(const sn_world *w) {
@@ -1180,14 +1251,19 @@ bool sn__net_verify(const sn_world *w) {
                 last = ch->at;
                 sum += ch->len;
             }
-            if (sum != dir->bytes.len || (dir->chunks.len && last > dir->last_at))
+            if (dir->rcv_len + dir->gap > dir->bytes.len || (dir->gap && !dir->lost))
+                return false; /* the ring holds unread + gap + in flight */
+            if (sum != sn__inflight(dir) || (dir->chunks.len && last > dir->last_at))
                 return false;
-            if (!ep->released && (int64_t)dir->bytes.len > ep->sndbuf)
+            if (!ep->released && (int64_t)sn__inflight(dir) > ep->sndbuf)
                 return false;
             /* a delivery needs room below rcvbuf and adds one chunk, which
              * is never larger than the peer's send buffer */
-            if (!ep->released && (int64_t)ep->rcv.len > ep->rcvbuf + c->ep[1 - d].sndbuf)
+            const sn__dir *in = &c->dir[1 - d];
+            if (!ep->released && (int64_t)in->rcv_len > ep->rcvbuf + c->ep[1 - d].sndbuf)
                 return false;
+            if (ep->released && (in->rcv_len || in->gap))
+                return false; /* a closed reader keeps no unread bytes */
             if (c->phase == PH_DEAD && (dir->chunks.len || sn_timer_pending(&dir->deliver)))
                 return false;
             if (dir->chunks.len && !dir->stalled_part && !dir->stalled_window &&

@@ -32,7 +32,8 @@
  *                            arrival of the previous chunk of this stream)
  *            so a chunk never overtakes an earlier one. At arrival its bytes
  *            move into the receiver's buffer (READABLE fires) and leave the
- *            sender's buffer. WRITABLE fires after a send returned short,
+ *            sender's buffer (one ring per direction holds both: arrival
+ *            moves a boundary and copies nothing). WRITABLE fires after a send returned short,
  *            once a third of the send buffer is free again (Linux's
  *            sk_stream_wspace rule): bulk writers should wait for it, since
  *            chunks are cut per send and never merge.
@@ -145,6 +146,17 @@ kp_transport sn_transport(sn_world *w, sn_node *from);
  * bytes that arrived before a FIN). */
 ssize_t sn_conn_send(kp_conn *c, const void *buf, size_t len);
 ssize_t sn_conn_recv(kp_conn *c, void *buf, size_t cap);
+/* Zero-copy read: the longest contiguous run of unread bytes, in place
+ * (NULL and *len 0 when nothing is unread; unread bytes that wrap around
+ * the end of the connection's ring come back in two runs). The bytes stay
+ * valid after sn_conn_consume, until the peer endpoint's next send (which
+ * may reuse or move the space) or the connection is freed — in practice
+ * for the rest of the caller's event callback. */
+const uint8_t *sn_conn_peek(kp_conn *c, size_t *len);
+/* Marks the first n unread bytes as read (n <= sn_conn_readable), exactly
+ * as sn_conn_recv of n bytes would, window update included, without
+ * copying them. */
+void sn_conn_consume(kp_conn *c, size_t n);
 void sn_conn_close(kp_conn *c);
 kp_conn_state sn_conn_state(const kp_conn *c);
 /* Resets the connection like a disconnect fault (RST both sides: the peer

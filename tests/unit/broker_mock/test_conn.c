@@ -247,6 +247,44 @@ static void frames_queued_behind_waits_survive_compaction_and_growth(void **stat
     bmt_free(w);
 }
 
+static void feed_borrows_the_bytes_only_for_the_call(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 3);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024], buf[8192];
+    size_t bn = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)bn } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 30000, 1, &td };
+    /* frames 2..9: ApiVersions, answered straight from the fed bytes;
+     * frame 11 a Produce that waits; 12..14 queue behind it; the feed
+     * ends inside frame 14. Every fed buffer is wiped right after the
+     * call, so whatever broker_mock still needs must have been copied. */
+    size_t n = queued_frames(buf, sizeof buf, 2, 13, &pr);
+    size_t cut = n - 5;
+    static uint8_t piece[8192];
+    memcpy(piece, buf, cut);
+    bm_conn_feed(cl->conn, piece, cut);
+    memset(piece, 0xEE, sizeof piece);
+    bmt_poll(w);
+    assert_int_equal(bm_conn_requests(cl->conn), 10); /* 2..11 taken */
+    memcpy(piece, buf + cut, 5);
+    bm_conn_feed(cl->conn, piece, 5);
+    memset(piece, 0xEE, sizeof piece);
+    bmt_advance(w, 5 * MS);
+    kp_response resp;
+    for (int32_t corr = 2; corr <= 14; corr++) {
+        bool produce = corr % 10 == 1;
+        assert_true(bmt_recv(cl, produce ? KP_API_PRODUCE : KP_API_API_VERSIONS, produce ? 7 : 2,
+                             &resp));
+        assert_int_equal(resp.hdr.correlation_id, corr);
+    }
+    assert_false(cl->closed);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void produce_response_keeps_topics_in_request_order(void **state) {
     (void)state;
     bmt_world *w = bmt_new(NULL);
@@ -509,6 +547,7 @@ int main(void) {
         cmocka_unit_test(a_100mib_announcement_costs_nothing_until_bytes_arrive),
         cmocka_unit_test(acks_all_response_waits_and_later_requests_wait_behind_it),
         cmocka_unit_test(frames_queued_behind_waits_survive_compaction_and_growth),
+        cmocka_unit_test(feed_borrows_the_bytes_only_for_the_call),
         cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),
         cmocka_unit_test(acks_zero_has_no_response_and_errors_close),

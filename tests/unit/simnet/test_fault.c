@@ -253,6 +253,65 @@ static void blackhole_drops_bytes_silently_and_connection_stays_dead(void **stat
     fx_free(f);
 }
 
+static void blackhole_behind_unread_bytes_keeps_them_readable(void **state) {
+    (void)state;
+    fx *f = fx_new();
+    fx_open_both(f);
+    probe *s = &f->sp[0];
+    assert_int_equal(sn_conn_send(f->cp.c, "first", 5), 5);
+    sn_world_run_until(f->w, 20000);
+    assert_int_equal(sn_conn_readable(s->c), 5); /* arrived, not read */
+    sn_fault_blackhole(f->w, f->p, f->b, true);
+    assert_int_equal(sn_conn_send(f->cp.c, "dropped", 7), 7);
+    sn_world_run_until(f->w, 30000);
+    assert_int_equal(f->obs.count[SN_EV_DROP - 300], 1);
+    assert_int_equal(sn_conn_unacked(f->cp.c), 0); /* the sender's buffer drained */
+    assert_int_equal(sn_conn_readable(s->c), 5);
+    assert_true(sn_world_verify(f->w));
+    /* room for a full send buffer again, though the dropped bytes sit
+     * behind the unread ones in the direction's ring */
+    static uint8_t big[131072];
+    assert_int_equal(sn_conn_send(f->cp.c, big, sizeof big), (ssize_t)sizeof big);
+    sn_world_run_until(f->w, 40000);
+    assert_int_equal(sn_conn_unacked(f->cp.c), 0);
+    assert_int_equal(f->obs.count[SN_EV_DROP - 300], 2);
+    size_t len;
+    const uint8_t *p = sn_conn_peek(s->c, &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(p, "first", 5);
+    char out[16];
+    assert_int_equal(sn_conn_recv(s->c, out, sizeof out), 5);
+    assert_memory_equal(out, "first", 5);
+    assert_int_equal(sn_conn_recv(s->c, out, sizeof out), 0);
+    assert_int_equal(sn_conn_readable(s->c), 0);
+    assert_true(sn_world_verify(f->w));
+    fx_free(f);
+}
+
+static void remote_side_of_a_node_down_reads_what_arrived_until_its_reset(void **state) {
+    (void)state;
+    fx *f = fx_new();
+    fx_open_both(f);
+    probe *s = &f->sp[0];
+    assert_int_equal(sn_conn_send(f->cp.c, "arrived", 7), 7);
+    sn_world_run_until(f->w, 20000);
+    assert_int_equal(sn_conn_send(f->cp.c, "in flight", 9), 9);
+    sn_fault_node_down(f->w, f->p); /* b's side is reset one latency later */
+    assert_int_equal(sn_conn_state(s->c), KP_CONN_CONNECTED);
+    assert_int_equal(sn_conn_readable(s->c), 7);
+    assert_true(sn_world_verify(f->w));
+    sn_world_run_until(f->w, 20000 + LAT - 1);
+    char out[16];
+    assert_int_equal(sn_conn_recv(s->c, out, 3), 3);
+    assert_memory_equal(out, "arr", 3);
+    sn_world_run_until(f->w, 20000 + LAT);
+    assert_int_equal(sn_conn_state(s->c), KP_CONN_CLOSED);
+    assert_int_equal(sn_conn_readable(s->c), 0); /* the reset took the rest */
+    assert_int_equal(sn_conn_recv(s->c, out, sizeof out), -1);
+    assert_true(sn_world_verify(f->w));
+    fx_free(f);
+}
+
 static void connect_into_blackhole_waits_until_lifted(void **state) {
     (void)state;
     fx *f = fx_new();
@@ -389,6 +448,8 @@ int main(void) {
         cmocka_unit_test(connect_across_partition_waits_then_completes_on_heal),
         cmocka_unit_test(syn_ack_held_by_one_way_partition_keeps_order),
         cmocka_unit_test(blackhole_drops_bytes_silently_and_connection_stays_dead),
+        cmocka_unit_test(blackhole_behind_unread_bytes_keeps_them_readable),
+        cmocka_unit_test(remote_side_of_a_node_down_reads_what_arrived_until_its_reset),
         cmocka_unit_test(connect_into_blackhole_waits_until_lifted),
         cmocka_unit_test(node_down_resets_local_at_once_and_remote_after_latency),
         cmocka_unit_test(connect_to_down_node_is_refused_until_up),

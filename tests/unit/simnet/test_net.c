@@ -394,6 +394,85 @@ static void receive_window_holds_bytes_until_read(void **state) {
     net_free(n);
 }
 
+static void peek_and_consume_read_in_place_across_the_ring_end(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    probe *s = &n->sp[0];
+    uint8_t buf[1500], out[4000];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = tk_byte(7, i);
+    size_t len;
+    assert_null(sn_conn_peek(s->c, &len));
+    assert_int_equal(len, 0);
+    /* 1500 + 1500 bytes into a 1024-then-2048-byte ring read 1000 at a
+     * time: the second send's bytes wrap around the ring's end */
+    assert_int_equal(sn_conn_send(c, buf, 1500), 1500);
+    sn_world_run_until(n->w, 6000);
+    const uint8_t *p = sn_conn_peek(s->c, &len);
+    assert_int_equal(len, 1500);
+    assert_memory_equal(p, buf, 1500);
+    sn_conn_consume(s->c, 1000);
+    assert_int_equal(sn_conn_readable(s->c), 500);
+    assert_int_equal(sn_conn_send(c, buf, 1500), 1500);
+    sn_world_run_until(n->w, 7000);
+    assert_int_equal(sn_conn_readable(s->c), 2000);
+    size_t got = 0;
+    for (int runs = 0; runs < 3; runs++) {
+        p = sn_conn_peek(s->c, &len);
+        if (!len)
+            break;
+        assert_true(got + len <= sizeof out);
+        memcpy(out + got, p, len);
+        got += len;
+        sn_conn_consume(s->c, len);
+        assert_true(sn_world_verify(n->w));
+    }
+    assert_int_equal(got, 2000);
+    assert_memory_equal(out, buf + 1000, 500);
+    assert_memory_equal(out + 500, buf, 1500);
+    assert_int_equal(sn_conn_readable(s->c), 0);
+    assert_int_equal(sn_conn_recv(s->c, out, sizeof out), 0);
+    net_free(n);
+}
+
+static void consume_opens_the_window_like_recv(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000, .max_chunk = 1000, .min_chunk = 1000 }, false);
+    sn_node_set_buffers(n->srv, 0, 4000);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    uint8_t buf[10000];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = tk_byte(9, i);
+    assert_int_equal(sn_conn_send(c, buf, 10000), 10000);
+    sn_world_run_until(n->w, 100000);
+    probe *s = &n->sp[0];
+    assert_int_equal(sn_conn_readable(s->c), 4000); /* window full */
+    size_t len;
+    const uint8_t *p = sn_conn_peek(s->c, &len);
+    assert_int_equal(len, 4000);
+    assert_memory_equal(p, buf, 4000);
+    sn_conn_consume(s->c, 3000); /* 1000 left: below rcvbuf, update goes */
+    sn_world_run_until(n->w, 100999);
+    assert_int_equal(sn_conn_readable(s->c), 1000);
+    sn_world_run_until(n->w, 101000);
+    assert_int_equal(sn_conn_readable(s->c), 4000); /* 1000 + 3000 more */
+    p = sn_conn_peek(s->c, &len);
+    assert_true(len > 0);
+    assert_memory_equal(p, buf + 3000, len < 4000 ? len : 4000);
+    uint8_t out[10000];
+    assert_int_equal(sn_conn_recv(s->c, out, sizeof out), 4000);
+    assert_memory_equal(out, buf + 3000, 4000);
+    sn_world_run_until(n->w, 200000);
+    assert_int_equal(sn_conn_recv(s->c, out, sizeof out), 3000);
+    assert_memory_equal(out, buf + 7000, 3000);
+    assert_int_equal(sn_conn_unacked(c), 0);
+    assert_true(sn_world_verify(n->w));
+    net_free(n);
+}
+
 static void close_delivers_pending_bytes_then_closed(void **state) {
     (void)state;
     net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
@@ -506,6 +585,8 @@ int main(void) {
         cmocka_unit_test(jitter_never_reorders_chunks),
         cmocka_unit_test(send_buffer_bounds_and_writable),
         cmocka_unit_test(receive_window_holds_bytes_until_read),
+        cmocka_unit_test(peek_and_consume_read_in_place_across_the_ring_end),
+        cmocka_unit_test(consume_opens_the_window_like_recv),
         cmocka_unit_test(close_delivers_pending_bytes_then_closed),
         cmocka_unit_test(server_may_send_on_accept_and_close_at_once),
         cmocka_unit_test(closing_a_connect_in_progress_resets_accepted_server),
