@@ -92,6 +92,12 @@ struct kp_netclient {
     int naborted, aborted_cap;
     kp_node nodes_scratch[KP_NC_MAX_NODES];
     kp_arena *arena;                /* ApiVersions decoding */
+    int in_flight;                  /* sum of the connections' counts */
+    /* No idle connection and no in-flight request expires before this
+     * time (ms): poll skips its idle and timeout walks until then. Set
+     * exactly by each poll's final walk, only ever lowered in between
+     * (kp_nc_note_deadline), so it is never later than the truth. */
+    int64_t walk_at;
 };
 
 static const char *const kp_status_names[] = {
@@ -164,6 +170,18 @@ static kp_nc_conn *kp_nc_get(kp_netclient *nc, const kp_node *node) {
     return c;
 }
 
+static void kp_nc_note_deadline(kp_netclient *nc, int64_t at) {
+    if (at < nc->walk_at)
+        nc->walk_at = at;
+}
+
+/* A connection that is READY with nothing in flight may expire idle at
+ * last_active + connections.max.idle.ms (+1: the test is '>'). */
+static void kp_nc_note_idle(kp_netclient *nc, const kp_nc_conn *c) {
+    if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0)
+        kp_nc_note_deadline(nc, c->last_active_ms + nc->max_idle_ms + 1);
+}
+
 /* The one setter of a connection's state (STYLE: state machines have one
  * setter): checks the transition and emits OLD -> NEW. */
 static void kp_nc_set_status(kp_netclient *nc, kp_nc_conn *c, kp_conn_status to, kp_err err) {
@@ -177,6 +195,7 @@ static void kp_nc_set_status(kp_netclient *nc, kp_nc_conn *c, kp_conn_status to,
     case KP_NODE_DISCONNECTED: break;
     }
     c->status = to;
+    kp_nc_note_idle(nc, c);
     kp_event ev;
     kp_event_init(&ev, KP_EV_CONN_STATE, kp_nc_now_us(nc));
     ev.node = c->id;
@@ -268,8 +287,10 @@ static void kp_nc_initiate_connect(kp_netclient *nc, kp_nc_conn *c, int64_t now)
 /* ------------------------------------------------------------------ */
 
 static kp_nc_req *kp_nc_ring_at(kp_nc_conn *c, int i, int cap) {
-    return &c->ring[(c->head + i) % cap];
+    int k = c->head + i; /* head < cap and i < count <= cap */
+    return &c->ring[k >= cap ? k - cap : k];
 }
+
 
 static kp_nc_done *kp_nc_push_done(kp_nc_done **arr, int *n, int *cap) {
     if (*n == *cap) {
@@ -325,6 +346,7 @@ static void kp_nc_process_disconnection(kp_netclient *nc, kp_nc_conn *c, int64_t
         d->resp.disconnected = true;
         d->resp.timed_out = timed_out;
     }
+    nc->in_flight -= c->count;
     c->count = 0;
     c->head = 0;
     kp_nc_emit(nc, KP_EV_DISCONNECTED, c->id, -1, -1, why, timed_out ? 1 : 0,
@@ -447,7 +469,9 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     q->done = done;
     q->done_ctx = done_ctx;
     c->count++;
+    nc->in_flight++;
     c->last_active_ms = now;
+    kp_nc_note_deadline(nc, now + timeout_ms + 1);
     kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
                "NetworkClient.doSend");
     if (!kp_nc_flush(nc, c))
@@ -553,6 +577,8 @@ static void kp_nc_handle_completed_sends(kp_netclient *nc, kp_nc_conn *c, int64_
     d->ctx = last->done_ctx;
     kp_nc_fill_resp(&d->resp, c, last, now);
     c->count--; /* completeLastSent */
+    nc->in_flight--;
+    kp_nc_note_idle(nc, c);
 }
 
 /* handleCompletedReceives: frames in the input buffer. The completions
@@ -596,8 +622,10 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
         d->resp.body_len = (size_t)size - 4;
         c->head = (c->head + 1) % nc->max_in_flight;
         c->count--;
+        nc->in_flight--;
         c->in_off += 4 + (size_t)size;
         c->last_active_ms = now;
+        kp_nc_note_idle(nc, c);
         kp_nc_emit(nc, KP_EV_RESPONSE_RECEIVED, c->id, corr, q->api_key, KP_ERR_NONE, size,
                    "NetworkClient.handleCompletedReceives");
     }
@@ -681,8 +709,9 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
             kp_nc_reset_backoff(nc, c);
         }
     }
-    /* Selector.maybeCloseOldestConnection: idle expiry */
-    if (nc->max_idle_ms > 0) {
+    /* Selector.maybeCloseOldestConnection: idle expiry (nothing can have
+     * expired before walk_at) */
+    if (nc->max_idle_ms > 0 && now >= nc->walk_at) {
         for (int i = 0; i < nc->nconns; i++) {
             kp_nc_conn *c = nc->conns[i];
             if (c->status == KP_NODE_READY && c->count == 0 && c->out_len == 0 &&
@@ -694,7 +723,7 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     }
     /* handleTimedOutRequests */
     bool any_timeout = false;
-    for (int i = 0; i < nc->nconns; i++) {
+    for (int i = 0; i < nc->nconns && now >= nc->walk_at; i++) {
         kp_nc_conn *c = nc->conns[i];
         if (c->status != KP_NODE_DISCONNECTED && kp_nc_has_expired(nc, c, now)) {
             kp_nc_process_disconnection(nc, c, now, true, KP_ERR__TIMED_OUT);
@@ -724,20 +753,24 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
         sleep = metadata_timeout;
     if (nc->request_timeout_ms < sleep)
         sleep = nc->request_timeout_ms;
+    int64_t first = INT64_MAX; /* the earliest idle or request deadline */
     for (int i = 0; i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
         if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0) {
-            int64_t left = c->last_active_ms + nc->max_idle_ms + 1 - now;
-            if (left < sleep)
-                sleep = left;
+            int64_t at = c->last_active_ms + nc->max_idle_ms + 1;
+            if (at < first)
+                first = at;
         }
         for (int j = 0; j < c->count; j++) {
             kp_nc_req *q = kp_nc_ring_at(c, j, nc->max_in_flight);
-            int64_t left = q->send_ms + q->timeout_ms + 1 - now;
-            if (left < sleep)
-                sleep = left;
+            int64_t at = q->send_ms + q->timeout_ms + 1;
+            if (at < first)
+                first = at;
         }
     }
+    nc->walk_at = first;
+    if (first != INT64_MAX && first - now < sleep)
+        sleep = first - now;
     return sleep < 0 ? 0 : sleep;
 }
 
@@ -759,6 +792,7 @@ kp_netclient *kp_netclient_new(const kp_netclient_opts *o, const kp_env *env) {
         return NULL;
     }
     nc->max_in_flight = o->max_in_flight;
+    nc->walk_at = INT64_MIN; /* nothing known yet: walk */
     nc->reconnect_backoff_ms = o->reconnect_backoff_ms;
     nc->reconnect_backoff_max_ms = o->reconnect_backoff_max_ms;
     double base = o->reconnect_backoff_ms > 1 ? (double)o->reconnect_backoff_ms : 1.0;
@@ -968,10 +1002,7 @@ void kp_netclient_disconnect(kp_netclient *nc, int32_t node, int64_t now) {
 }
 
 int kp_netclient_in_flight_count(const kp_netclient *nc) {
-    int n = 0;
-    for (int i = 0; i < nc->nconns; i++)
-        n += nc->conns[i]->count;
-    return n + nc->naborted;
+    return nc->in_flight + nc->naborted;
 }
 
 int kp_netclient_in_flight_count_node(const kp_netclient *nc, int32_t node) {
@@ -1013,11 +1044,16 @@ int kp_netclient_in_flight_ids(const kp_netclient *nc, int32_t node, int32_t *ou
 }
 
 bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
+    int total = 0;
     for (int i = 0; i < nc->nconns; i++) {
         const kp_nc_conn *c = nc->conns[i];
         const char *bad = NULL;
+        total += c->count;
         if (c->count < 0 || c->count > nc->max_in_flight)
             bad = "in-flight count out of [0, max.in.flight]";
+        else if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0 &&
+                 c->last_active_ms + nc->max_idle_ms + 1 < nc->walk_at)
+            bad = "idle deadline before walk_at: poll would skip its expiry";
         else if (c->status == KP_NODE_READY && (!c->conn || (nc->discover_versions && !c->versions_known)))
             bad = "READY without a connection or negotiated versions";
         else if (c->status == KP_NODE_DISCONNECTED && (c->conn || c->count))
@@ -1030,11 +1066,21 @@ bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
             if (b <= a && !(a > INT32_MAX - 1024 && b < 1024)) /* wrap allowed */
                 bad = "correlation ids not increasing oldest to newest";
         }
+        for (int j = 0; !bad && j < c->count; j++) {
+            const kp_nc_req *q = &c->ring[(c->head + j) % nc->max_in_flight];
+            if (q->send_ms + q->timeout_ms + 1 < nc->walk_at)
+                bad = "request deadline before walk_at: poll would skip its timeout";
+        }
         if (bad) {
             if (why && n)
                 snprintf(why, n, "node %d: %s", (int)c->id, bad);
             return false;
         }
+    }
+    if (total != nc->in_flight) {
+        if (why && n)
+            snprintf(why, n, "in-flight total %d != sum of the connections' %d", nc->in_flight, total);
+        return false;
     }
     return true;
 }

@@ -57,6 +57,9 @@
  * an established transport connection and negotiated versions; at most
  * one request frame is partially written per connection (Java: one send in
  * progress per KafkaChannel), and no new request is queued until it is out.
+ * poll skips its idle and timeout walks before the earliest deadline it
+ * knows: no request deadline and no idle deadline is earlier than it, and
+ * the in-flight total is the sum of the connections' counts.
  */
 #ifndef KP_NETWORK_CLIENT_H
 #define KP_NETWORK_CLIENT_H

@@ -273,6 +273,36 @@ static void t_request_timeout_closes_connection(void **s) {
     rm(f);
 }
 
+/* poll skips its timeout walk until the earliest deadline it knows; a
+ * request sent later with a shorter timeout must still expire on time. */
+static void t_shorter_timeout_sent_later_still_expires(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    connect_ready(f, 1);
+    fb_blackhole(f->w, 0, true);
+    fb_blackhole(f->w, 1, true);
+    send_md(f, 0); /* 30 s */
+    kp_netclient_poll(f->nc, 0, now(f));
+    fb_advance_ms(f->w, 10);
+    assert_true(kp_netclient_send(f->nc, 1, KP_API_METADATA, 1, 7, enc_md, NULL, true, 100, on_done, f,
+                                  now(f)) >= 0);
+    char why[128] = "";
+    assert_true(kp_netclient_verify(f->nc, why, sizeof why));
+    assert_int_equal(kp_netclient_poll(f->nc, INT64_MAX, now(f)), 101);
+    fb_advance_ms(f->w, 100);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 0); /* exactly 100 ms is not yet expired */
+    fb_advance_ms(f->w, 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_true(f->last.timed_out);
+    assert_int_equal(kp_netclient_status(f->nc, 1), KP_NODE_DISCONNECTED);
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
+    assert_int_equal(kp_netclient_in_flight_count(f->nc), 1);
+    rm(f);
+}
+
 static void t_poll_returns_request_deadline(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
@@ -796,6 +826,7 @@ int main(void) {
         cmocka_unit_test(t_partial_writes_hold_the_next_request),
         cmocka_unit_test(t_max_in_flight_limits_sends),
         cmocka_unit_test(t_request_timeout_closes_connection),
+        cmocka_unit_test(t_shorter_timeout_sent_later_still_expires),
         cmocka_unit_test(t_poll_returns_request_deadline),
         cmocka_unit_test(t_disconnect_fails_in_flight_and_requests_metadata),
         cmocka_unit_test(t_reconnect_waits_for_backoff),
