@@ -5,7 +5,8 @@
  *   parts[]    one entry per (topic, partition) in first-use order: the
  *              deque (doubly-linked batches, head = oldest) and the mute
  *              time. Iterations (ready, expired, abort) walk this array.
- *   index      open-addressing table (topic text hash, partition) -> part;
+ *   index      open-addressing table (topic number, partition) -> part,
+ *              the topic number being its place in the interned topics;
  *              used for lookups only, never iterated.
  *   incomplete doubly-linked list of every batch not yet deallocated, in
  *              creation order (Java's IncompleteBatches set).
@@ -22,11 +23,15 @@
 
 #include "kp_batch_int.h"
 #include "kp_events.h"
-#include "kp_rng.h"
 
 typedef struct acc_part {
     const char *topic;   /* interned */
+    size_t topic_ix;     /* acc->topics[topic_ix] == topic */
     int32_t partition;
+    /* the leader ready() found, for the cluster of that generation
+     * (kp_cluster_generation; 0 = none yet): a cluster never changes */
+    uint64_t leader_gen;
+    int32_t leader;
     kp_batch *head, *tail;
     size_t count;
     int64_t muted_until; /* muted while > now; INT64_MIN = never muted */
@@ -249,17 +254,24 @@ kp_compression_estimator *kp_accumulator_estimator(kp_accumulator *acc) {
 /* Partition table                                                      */
 /* ------------------------------------------------------------------ */
 
-static uint64_t tp_hash(const char *topic, int32_t partition) {
-    uint64_t h = kp_fnv1a64(topic, strlen(topic), KP_FNV1A64_INIT);
-    h ^= (uint64_t)(uint32_t)partition * 0x9E3779B97F4A7C15ULL;
+static uint64_t tp_hash(size_t topic_ix, int32_t partition) {
+    uint64_t h = ((uint64_t)topic_ix << 32 | (uint32_t)partition) * 0x9E3779B97F4A7C15ULL;
     h ^= h >> 29;
     return h;
+}
+
+/* The topic's place among the interned ones, SIZE_MAX if never seen. */
+static size_t topic_ix(const kp_accumulator *acc, const char *topic) {
+    for (size_t i = 0; i < acc->ntopics; i++)
+        if (acc->topics[i] == topic || strcmp(acc->topics[i], topic) == 0)
+            return i;
+    return SIZE_MAX;
 }
 
 static bool index_insert(kp_accumulator *acc, size_t part_idx) {
     const acc_part *p = acc->parts[part_idx];
     size_t mask = acc->index_cap - 1;
-    size_t i = (size_t)tp_hash(p->topic, p->partition) & mask;
+    size_t i = (size_t)tp_hash(p->topic_ix, p->partition) & mask;
     while (acc->index[i])
         i = (i + 1) & mask;
     acc->index[i] = (uint32_t)part_idx + 1;
@@ -279,16 +291,17 @@ static bool index_rebuild(kp_accumulator *acc, size_t cap) {
 }
 
 static acc_part *find_part(const kp_accumulator *acc, const char *topic, int32_t partition) {
-    acc_part *lp = acc->last_part;
-    if (lp && lp->partition == partition && (lp->topic == topic || strcmp(lp->topic, topic) == 0))
-        return lp;
-    if (!acc->index_cap)
+    size_t t = topic_ix(acc, topic);
+    if (t == SIZE_MAX || !acc->index_cap)
         return NULL;
+    acc_part *lp = acc->last_part;
+    if (lp && lp->partition == partition && lp->topic_ix == t)
+        return lp;
     size_t mask = acc->index_cap - 1;
-    size_t i = (size_t)tp_hash(topic, partition) & mask;
+    size_t i = (size_t)tp_hash(t, partition) & mask;
     while (acc->index[i]) {
         acc_part *p = acc->parts[acc->index[i] - 1];
-        if (p->partition == partition && strcmp(p->topic, topic) == 0)
+        if (p->partition == partition && p->topic_ix == t)
             return p;
         i = (i + 1) & mask;
     }
@@ -327,6 +340,7 @@ static acc_part *get_or_create_part(kp_accumulator *acc, const char *topic, int3
     if (!p)
         return NULL;
     p->topic = t;
+    p->topic_ix = topic_ix(acc, t);
     p->partition = partition;
     p->muted_until = INT64_MIN;
     acc->parts[acc->nparts++] = p;
@@ -697,13 +711,18 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
     int64_t next_delay = INT64_MAX;
     bool exhausted = kp_buffer_pool_queued(acc->pool) > 0;
     bool flushing = acc->flushes_in_progress > 0;
+    uint64_t gen = kp_cluster_generation(cl);
     for (size_t i = 0; i < acc->nparts; i++) {
         acc_part *p = acc->parts[i];
         /* An empty deque is skipped whatever its leader (Java looks the
          * leader up first, then finds no batch): no lookup for it. */
         if (!p->head)
             continue;
-        int32_t leader = kp_cluster_leader_for(cl, p->topic, p->partition);
+        if (p->leader_gen != gen) {
+            p->leader = kp_cluster_leader_for(cl, p->topic, p->partition);
+            p->leader_gen = gen;
+        }
+        int32_t leader = p->leader;
         if (leader == KP_NO_LEADER) {
             /* leader unknown but messages are available to send */
             bool seen = false;

@@ -20,7 +20,7 @@
 /* Cluster                                                              */
 /* ------------------------------------------------------------------ */
 
-typedef struct cl_topic {
+struct kp_cluster_topic {
     char *name;
     kp_err error;
     bool internal;
@@ -29,7 +29,8 @@ typedef struct cl_topic {
     const kp_partition_info **by_id;   /* pointers into parts (seal) */
     const kp_partition_info **avail;   /* those with a leader (seal) */
     size_t navail;
-} cl_topic;
+};
+typedef struct kp_cluster_topic cl_topic;
 
 typedef struct cl_order {
     size_t topic;
@@ -42,6 +43,7 @@ typedef struct cl_node_parts {
 } cl_node_parts;
 
 struct kp_cluster {
+    uint64_t generation;      /* unique in the process (kp_cluster_generation) */
     bool sealed;
     bool bootstrap;
     char *id;
@@ -69,11 +71,22 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
     return true;
 }
 
+/* The last generation handed out. Only ever compared for equality by
+ * caches, never printed or ordered, so runs stay byte-identical whatever
+ * the process did before. */
+static uint64_t kp_cluster_generations;
+
 kp_cluster *kp_cluster_new(void) {
     kp_cluster *cl = calloc(1, sizeof *cl);
-    if (cl)
+    if (cl) {
         cl->controller = -1;
+        cl->generation = ++kp_cluster_generations;
+    }
     return cl;
+}
+
+uint64_t kp_cluster_generation(const kp_cluster *cl) {
+    return cl->generation;
 }
 
 void kp_cluster_destroy(kp_cluster *cl) {
@@ -313,6 +326,7 @@ void kp_cluster_seal(kp_cluster *cl) {
         }
     }
     cl->sealed = true;
+    cl->generation = ++kp_cluster_generations; /* answers may differ from before the seal */
 }
 
 static bool parse_host_port(const char *s, size_t len, char *host, size_t hcap, int32_t *port) {
@@ -420,11 +434,32 @@ const char *kp_cluster_topic_at(const kp_cluster *cl, size_t i) {
     return i < cl->nt ? cl->topics[i].name : NULL;
 }
 
-int32_t kp_cluster_partition_count(const kp_cluster *cl, const char *topic) {
-    const cl_topic *t = find_topic(cl, topic, NULL);
+const kp_cluster_topic *kp_cluster_topic_find(const kp_cluster *cl, const char *topic) {
+    return find_topic(cl, topic, NULL);
+}
+
+int32_t kp_cluster_topic_partition_count(const kp_cluster_topic *t) {
     if (!t || t->np == 0)
         return -1;
     return (int32_t)t->np;
+}
+
+bool kp_cluster_topic_has_error(const kp_cluster_topic *t, kp_err error) {
+    return t && t->error == error;
+}
+
+size_t kp_cluster_topic_available_partitions(const kp_cluster *cl, const kp_cluster_topic *t,
+                                             const kp_partition_info *const **out) {
+    if (!t || !cl->sealed || t->navail == 0) {
+        *out = NULL;
+        return 0;
+    }
+    *out = t->avail;
+    return t->navail;
+}
+
+int32_t kp_cluster_partition_count(const kp_cluster *cl, const char *topic) {
+    return kp_cluster_topic_partition_count(find_topic(cl, topic, NULL));
 }
 
 kp_err kp_cluster_topic_error(const kp_cluster *cl, const char *topic) {
@@ -438,13 +473,11 @@ bool kp_cluster_topic_is_internal(const kp_cluster *cl, const char *topic) {
 }
 
 bool kp_cluster_topic_unauthorized(const kp_cluster *cl, const char *topic) {
-    const cl_topic *t = find_topic(cl, topic, NULL);
-    return t && t->error == KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+    return kp_cluster_topic_has_error(find_topic(cl, topic, NULL), KP_ERR_TOPIC_AUTHORIZATION_FAILED);
 }
 
 bool kp_cluster_topic_invalid(const kp_cluster *cl, const char *topic) {
-    const cl_topic *t = find_topic(cl, topic, NULL);
-    return t && t->error == KP_ERR_INVALID_TOPIC_EXCEPTION;
+    return kp_cluster_topic_has_error(find_topic(cl, topic, NULL), KP_ERR_INVALID_TOPIC_EXCEPTION);
 }
 
 const kp_partition_info *kp_cluster_partition(const kp_cluster *cl, const char *topic,
@@ -473,13 +506,7 @@ size_t kp_cluster_partitions_for_topic(const kp_cluster *cl, const char *topic,
 
 size_t kp_cluster_available_partitions(const kp_cluster *cl, const char *topic,
                                        const kp_partition_info *const **out) {
-    const cl_topic *t = find_topic(cl, topic, NULL);
-    if (!t || !cl->sealed || t->navail == 0) {
-        *out = NULL;
-        return 0;
-    }
-    *out = t->avail;
-    return t->navail;
+    return kp_cluster_topic_available_partitions(cl, find_topic(cl, topic, NULL), out);
 }
 
 size_t kp_cluster_partitions_for_node(const kp_cluster *cl, int32_t node_id, const kp_tp **out) {

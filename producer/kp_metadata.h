@@ -125,6 +125,25 @@ kp_err kp_cluster_topic_error(const kp_cluster *cl, const char *topic);
 bool kp_cluster_topic_is_internal(const kp_cluster *cl, const char *topic);
 bool kp_cluster_topic_unauthorized(const kp_cluster *cl, const char *topic);
 bool kp_cluster_topic_invalid(const kp_cluster *cl, const char *topic);
+/* A topic of a sealed cluster, looked up by name once and then asked without
+ * comparing names again (the send path asks four questions per record).
+ * Borrowed from the cluster: valid as long as the cluster, NULL when the
+ * cluster does not know the topic (then the answers below are those of an
+ * absent topic: -1, false, 0). */
+typedef struct kp_cluster_topic kp_cluster_topic;
+const kp_cluster_topic *kp_cluster_topic_find(const kp_cluster *cl, const char *topic);
+int32_t kp_cluster_topic_partition_count(const kp_cluster_topic *ct);
+/* The topic's error in the response is `error` (false for NULL). */
+bool kp_cluster_topic_has_error(const kp_cluster_topic *ct, kp_err error);
+size_t kp_cluster_topic_available_partitions(const kp_cluster *cl, const kp_cluster_topic *ct,
+                                             const kp_partition_info *const **out);
+/* A number no other cluster of this process has had or will have (and a
+ * new one when the cluster is sealed): a cache keyed by it cannot mistake
+ * a new cluster at a freed one's address for the old one. Only for
+ * equality tests (it depends on what the process did before, so it never
+ * reaches a trace). */
+uint64_t kp_cluster_generation(const kp_cluster *cl);
+
 /* Partition info, NULL if unknown. */
 const kp_partition_info *kp_cluster_partition(const kp_cluster *cl,
                                               const char *topic,

@@ -87,14 +87,14 @@ static void emit(const kp_partitioner *p, int64_t now, const char *topic, int32_
 }
 
 /* StickyPartitionCache.nextPartition */
-static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const char *topic,
-                           topic_state *st, int32_t prev, bool *ok) {
+static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
+                           const char *topic, topic_state *st, int32_t prev, bool *ok) {
     *ok = true;
     if (st && st->value != prev)
         return st->value;
     const kp_partition_info *const *avail;
-    size_t navail = kp_cluster_available_partitions(cl, topic, &avail);
-    int32_t np = kp_cluster_partition_count(cl, topic);
+    size_t navail = kp_cluster_topic_available_partitions(cl, ct, &avail);
+    int32_t np = kp_cluster_topic_partition_count(ct);
     int32_t part;
     if (navail < 1) {
         part = kp_to_positive(random_int(p)) % np;
@@ -116,13 +116,20 @@ static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const char *
 int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const char *topic,
                                  int32_t explicit_partition, kp_slice key, int64_t now,
                                  kp_err *err) {
+    return kp_partitioner_partition_in(p, cl, kp_cluster_topic_find(cl, topic), topic, explicit_partition, key,
+                                       now, err);
+}
+
+int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
+                                    const char *topic, int32_t explicit_partition, kp_slice key, int64_t now,
+                                    kp_err *err) {
     if (err)
         *err = KP_ERR_NONE;
     if (explicit_partition >= 0) {
         emit(p, now, topic, explicit_partition, "explicit");
         return explicit_partition;
     }
-    int32_t np = kp_cluster_partition_count(cl, topic);
+    int32_t np = kp_cluster_topic_partition_count(ct);
     if (np <= 0) {
         if (err)
             *err = KP_ERR__NOENT;
@@ -136,7 +143,7 @@ int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const 
     topic_state *st = find(p, topic);
     if (p->kind == KP_PARTITIONER_STICKY) {
         bool ok;
-        int32_t part = st ? st->value : sticky_next(p, cl, topic, NULL, -1, &ok);
+        int32_t part = st ? st->value : sticky_next(p, cl, ct, topic, NULL, -1, &ok);
         if (!st && !ok) {
             if (err)
                 *err = KP_ERR__NOMEM;
@@ -157,7 +164,7 @@ int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const 
     int32_t next = st->value;
     st->value = (int32_t)((uint32_t)st->value + 1u); /* AtomicInteger wraps */
     const kp_partition_info *const *avail;
-    size_t navail = kp_cluster_available_partitions(cl, topic, &avail);
+    size_t navail = kp_cluster_topic_available_partitions(cl, ct, &avail);
     int32_t part;
     if (navail > 0)
         part = avail[(size_t)kp_to_positive(next) % navail]->partition;
@@ -171,11 +178,12 @@ int32_t kp_partitioner_on_new_batch(kp_partitioner *p, const kp_cluster *cl, con
                                     int32_t prev_partition, int64_t now) {
     if (p->kind != KP_PARTITIONER_STICKY)
         return -1;
-    if (kp_cluster_partition_count(cl, topic) <= 0)
+    const kp_cluster_topic *ct = kp_cluster_topic_find(cl, topic);
+    if (kp_cluster_topic_partition_count(ct) <= 0)
         return -1;
     topic_state *st = find(p, topic);
     bool ok;
-    int32_t part = sticky_next(p, cl, topic, st, prev_partition, &ok);
+    int32_t part = sticky_next(p, cl, ct, topic, st, prev_partition, &ok);
     if (!ok)
         return -1;
     emit(p, now, topic, part, "sticky-switch");

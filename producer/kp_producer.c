@@ -392,11 +392,15 @@ static kp_err kp_p_ensure_valid_record_size(const kp_producer *p, int32_t size, 
 typedef enum kp_md_state { KP_MD_READY, KP_MD_WAIT, KP_MD_FAIL } kp_md_state;
 
 /* One pass of waitOnMetadata's loop body: ready (partition count known and
- * partition in range), keep waiting, or fail with the Java error. */
+ * partition in range), keep waiting, or fail with the Java error. *ct is
+ * the topic in the current cluster (looked up once for the whole send). */
 static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record *rec, int64_t begin,
-                                       int64_t now, bool first, kp_err *err, char *errbuf, size_t n) {
+                                       int64_t now, bool first, const kp_cluster_topic **ct_out, kp_err *err,
+                                       char *errbuf, size_t n) {
     const kp_cluster *cl = kp_metadata_fetch(p->md);
-    if (first && kp_cluster_topic_invalid(cl, rec->topic)) {
+    const kp_cluster_topic *ct = kp_cluster_topic_find(cl, rec->topic);
+    *ct_out = ct;
+    if (first && kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION)) {
         snprintf(errbuf, n, "Invalid topics: [%s]", rec->topic);
         *err = KP_ERR_INVALID_TOPIC_EXCEPTION;
         return KP_MD_FAIL;
@@ -407,18 +411,18 @@ static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record 
             *err = KP_ERR__TIMED_OUT;
             return KP_MD_FAIL;
         }
-        if (kp_cluster_topic_unauthorized(cl, rec->topic)) {
+        if (kp_cluster_topic_has_error(ct, KP_ERR_TOPIC_AUTHORIZATION_FAILED)) {
             snprintf(errbuf, n, "Not authorized to access topics: [%s]", rec->topic);
             *err = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
             return KP_MD_FAIL;
         }
-        if (kp_cluster_topic_invalid(cl, rec->topic)) {
+        if (kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION)) {
             snprintf(errbuf, n, "Invalid topics: [%s]", rec->topic);
             *err = KP_ERR_INVALID_TOPIC_EXCEPTION;
             return KP_MD_FAIL;
         }
     }
-    int32_t count = kp_cluster_partition_count(cl, rec->topic);
+    int32_t count = kp_cluster_topic_partition_count(ct);
     if (count < 0)
         return KP_MD_WAIT;
     if (rec->partition >= 0 && rec->partition >= count) {
@@ -435,10 +439,11 @@ static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record 
 /* The part of doSend after waitOnMetadata: serialize, partition,
  * ensureValidRecordSize, append, wakeup. Returns OK, ERROR or BLOCKED
  * (memory). For a blocked send (blk true) the serialized bytes are kept in
- * the blocked state. */
-static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_record_cb *cb,
-                                        void *cb_ctx, int64_t begin, bool blk, kp_err *err, char *errbuf,
-                                        size_t n) {
+ * the blocked state. ct: the record's topic in the current cluster, as
+ * kp_p_check_metadata found it just before. */
+static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, const kp_cluster_topic *ct,
+                                        kp_record_cb *cb, void *cb_ctx, int64_t begin, bool blk, kp_err *err,
+                                        char *errbuf, size_t n) {
     int64_t now = kp_p_now(p);
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint8_t kscratch[16], vscratch[16];
@@ -450,7 +455,7 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         *err = e;
         return KP_SEND_ERROR;
     }
-    int32_t partition = kp_partitioner_partition(p->part, cl, rec->topic, rec->partition, key, now, &e);
+    int32_t partition = kp_partitioner_partition_in(p->part, cl, ct, rec->topic, rec->partition, key, now, &e);
     if (partition < 0) {
         *err = e;
         snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -474,7 +479,7 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
          * window fills one batch. (Not again when a blocked send resumes:
          * Java blocks in the second append, after the switch.) */
         kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
-        partition = kp_partitioner_partition(p->part, cl, rec->topic, rec->partition, key, now, &e);
+        partition = kp_partitioner_partition_in(p->part, cl, ct, rec->topic, rec->partition, key, now, &e);
         if (partition < 0) {
             *err = e;
             snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -673,7 +678,8 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
     }
     /* waitOnMetadata */
     kp_metadata_add(p->md, rec.topic, now);
-    kp_md_state ms = kp_p_check_metadata(p, &rec, now, now, true, err, errbuf, n);
+    const kp_cluster_topic *ct;
+    kp_md_state ms = kp_p_check_metadata(p, &rec, now, now, true, &ct, err, errbuf, n);
     if (ms == KP_MD_FAIL) {
         kp_p_record_api_error(p, rec.topic, *err, now);
         kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
@@ -699,7 +705,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         kp_p_wake_sender(p);
         return KP_SEND_BLOCKED;
     }
-    kp_send_status st = kp_p_do_send_rest(p, &rec, cb, cb_ctx, now, false, err, errbuf, n);
+    kp_send_status st = kp_p_do_send_rest(p, &rec, ct, cb, cb_ctx, now, false, err, errbuf, n);
     if (st == KP_SEND_ERROR) {
         kp_p_record_api_error(p, rec.topic, *err, now);
         kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
@@ -733,10 +739,11 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
 static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
     char msg[512];
     kp_err err = KP_ERR_NONE;
+    const kp_cluster_topic *ct = NULL;
     if (p->blk.what == KP_BLK_METADATA) {
         if (kp_metadata_version(p->md) <= p->blk.awaited_version && now - p->blk.begin_ms < p->cfg.max_block_ms)
             return false; /* awaitUpdate still waiting */
-        kp_md_state ms = kp_p_check_metadata(p, &p->blk.rec, p->blk.begin_ms, now, false, &err, msg, sizeof msg);
+        kp_md_state ms = kp_p_check_metadata(p, &p->blk.rec, p->blk.begin_ms, now, false, &ct, &err, msg, sizeof msg);
         if (ms == KP_MD_FAIL) {
             kp_p_fail_blocked(p, err, msg, now);
             return true;
@@ -764,7 +771,9 @@ static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
      * the served waiter) */
     kp_blk_what was = p->blk.what;
     p->blk.what = KP_BLK_NONE;
-    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
+    if (was == KP_BLK_MEMORY)
+        ct = kp_cluster_topic_find(kp_metadata_fetch(p->md), p->blk.rec.topic);
+    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, ct, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
                                           was == KP_BLK_MEMORY, &err, msg, sizeof msg);
     p->blk.what = was;
     if (st == KP_SEND_OK) {

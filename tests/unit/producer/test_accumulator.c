@@ -118,6 +118,40 @@ static const int32_t NODES01[] = { 0, 1 };
 
 /* ------------------------------------------------------------------ */
 
+/* ready remembers each partition's leader per cluster: a new cluster
+ * (even one at the freed one's address) and a cluster sealed after it was
+ * first asked are asked again. */
+static void acc_ready_asks_each_new_cluster_for_the_leader(void **state) {
+    (void)state;
+    fx *f = setup(1024, 1 << 20, 0, KP_CODEC_NONE, false);
+    int32_t on1[] = { 1 }, on2[] = { 2 };
+    app1(f, 0, 0);
+    for (int round = 0; round < 4; round++) {
+        kp_cluster *cl = fx_cluster(3, T, 1, round % 2 ? on2 : on1);
+        kp_ready_result r = ready(f, cl, 5);
+        assert_int_equal(r.ready_count, 1);
+        assert_int_equal(r.ready_nodes[0], round % 2 ? 2 : 1);
+        kp_cluster_destroy(cl);
+    }
+    /* unsealed: no partitions yet, so no leader; sealed: leader 2 */
+    kp_cluster *cl = kp_cluster_new();
+    for (int i = 0; i < 3; i++)
+        kp_cluster_add_node(cl, i, "localhost", 9092 + i, NULL);
+    kp_cluster_add_topic(cl, T, KP_ERR_NONE, false);
+    kp_cluster_add_partition(cl, T, 0, 2, 0, on2, 1, on2, 1, NULL, 0, KP_ERR_NONE);
+    kp_ready_result r = ready(f, cl, 5);
+    assert_int_equal(r.ready_count, 0);
+    assert_int_equal(r.unknown_leader_count, 1);
+    kp_cluster_seal(cl);
+    r = ready(f, cl, 5);
+    assert_int_equal(r.ready_count, 1);
+    assert_int_equal(r.ready_nodes[0], 2);
+    kp_drain_result d = drain(f, cl, r.ready_nodes, 1, 1 << 20, 5);
+    complete_all(f, &d, 0);
+    kp_cluster_destroy(cl);
+    teardown(f);
+}
+
 /* RecordAccumulatorTest.testFull */
 static void acc_full_batch_makes_its_leader_ready(void **state) {
     (void)state;
@@ -1214,6 +1248,7 @@ static void acc_callback_may_append_again(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
+        cmocka_unit_test(acc_ready_asks_each_new_cluster_for_the_leader),
         cmocka_unit_test(acc_large_record_gets_its_own_buffer),
         cmocka_unit_test(acc_linger_holds_a_partial_batch),
         cmocka_unit_test(acc_next_ready_check_delay_is_the_minimum),

@@ -22,6 +22,47 @@ static kp_cluster *one_topic(const char *topic, int nparts) {
     return fx_cluster(1, topic, nparts, NULL);
 }
 
+/* A topic looked up once answers like the by-name accessors; every
+ * cluster (and every seal) has its own generation. */
+static void cluster_topic_handle_answers_like_the_name(void **state) {
+    (void)state;
+    kp_cluster *cl = kp_cluster_new();
+    uint64_t g0 = kp_cluster_generation(cl);
+    kp_cluster_add_node(cl, 0, "h", 1, NULL);
+    kp_cluster_add_topic(cl, "a", KP_ERR_NONE, false);
+    kp_cluster_add_topic(cl, "bad", KP_ERR_INVALID_TOPIC_EXCEPTION, false);
+    kp_cluster_add_topic(cl, "secret", KP_ERR_TOPIC_AUTHORIZATION_FAILED, false);
+    int32_t r0 = 0;
+    kp_cluster_add_partition(cl, "a", 1, KP_NO_LEADER, 0, &r0, 1, &r0, 1, NULL, 0, KP_ERR_NONE);
+    kp_cluster_add_partition(cl, "a", 0, 0, 0, &r0, 1, &r0, 1, NULL, 0, KP_ERR_NONE);
+    kp_cluster_seal(cl);
+    assert_true(kp_cluster_generation(cl) != g0);
+    kp_cluster *other = kp_cluster_new();
+    assert_true(kp_cluster_generation(other) != kp_cluster_generation(cl));
+    kp_cluster_destroy(other);
+
+    const kp_cluster_topic *a = kp_cluster_topic_find(cl, "a");
+    assert_non_null(a);
+    assert_int_equal(kp_cluster_topic_partition_count(a), kp_cluster_partition_count(cl, "a"));
+    assert_int_equal(kp_cluster_topic_partition_count(a), 2);
+    const kp_partition_info *const *av;
+    assert_int_equal(kp_cluster_topic_available_partitions(cl, a, &av), 1);
+    assert_int_equal(av[0]->partition, 0);
+    assert_false(kp_cluster_topic_has_error(a, KP_ERR_INVALID_TOPIC_EXCEPTION));
+    assert_true(kp_cluster_topic_has_error(kp_cluster_topic_find(cl, "bad"), KP_ERR_INVALID_TOPIC_EXCEPTION));
+    assert_true(kp_cluster_topic_invalid(cl, "bad"));
+    assert_true(kp_cluster_topic_has_error(kp_cluster_topic_find(cl, "secret"),
+                                           KP_ERR_TOPIC_AUTHORIZATION_FAILED));
+    assert_int_equal(kp_cluster_topic_partition_count(kp_cluster_topic_find(cl, "bad")), -1);
+    const kp_cluster_topic *none = kp_cluster_topic_find(cl, "nope");
+    assert_null(none);
+    assert_int_equal(kp_cluster_topic_partition_count(none), -1);
+    assert_false(kp_cluster_topic_has_error(none, KP_ERR_INVALID_TOPIC_EXCEPTION));
+    assert_int_equal(kp_cluster_topic_available_partitions(cl, none, &av), 0);
+    assert_null(av);
+    kp_cluster_destroy(cl);
+}
+
 static void metadata_starts_empty_at_version_zero(void **state) {
     (void)state;
     kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
@@ -343,6 +384,7 @@ static void metadata_new_topic_overrides_the_backoff(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metadata_starts_empty_at_version_zero),
+        cmocka_unit_test(cluster_topic_handle_answers_like_the_name),
         cmocka_unit_test(metadata_time_to_next_update_honours_backoff_and_age),
         cmocka_unit_test(metadata_update_bumps_version_and_clears_need),
         cmocka_unit_test(metadata_failed_update_only_moves_last_refresh),
