@@ -16,10 +16,13 @@
  *              killed and is a "timeout" of that seed. Neither stops the
  *              sweep.
  *   3. emit    results in seed order, whatever order the children finish
- *              in (a seed is started only when fewer than --jobs results
- *              are waiting to be emitted, so the reorder window is a ring
- *              of --jobs slots): a line per failing seed on stdout, a line
- *              per seed in --out, a test case per seed in --junit
+ *              in (results wait in a ring of --jobs + KP_SW_SLACK slots; a
+ *              seed is started only when its slot is free, so one slow
+ *              seed holds back at most that many, while the other jobs
+ *              keep running — with a ring of only --jobs slots, one slow
+ *              seed idled every other job until it ended): a line per
+ *              failing seed on stdout, a line per seed in --out, a test
+ *              case per seed in --junit
  *   4. shrink  (--shrink) the first failing seeds, through sc_sweep_shrink,
  *              each candidate run in a child like the seeds
  *   5. verdict the last line "N passed, M failed"; exit 0 / 1
@@ -28,7 +31,7 @@
  * timing or the terminal. The progress line goes to stderr and only when
  * stderr is a terminal.
  *
- * Memory: the parent keeps the ring of --jobs results, the failing seeds
+ * Memory: the parent keeps the ring of results, the failing seeds
  * (for --shrink), and with --report one counter row per seed; the JUnit
  * test cases are spooled to a temporary file and copied under their
  * <testsuite> header at the end (the header carries the counts).
@@ -418,14 +421,29 @@ typedef struct kp_sw_child {
 } kp_sw_child;
 
 /* Test hooks for the sweep's own failure paths (tests/cli/test_sweep_*):
- * KPSIM_SWEEP_TEST_CRASH=SEED makes the child of that seed say so on stderr
- * and die of SIGSEGV before it runs, KPSIM_SWEEP_TEST_HANG=SEED makes it sleep forever. They
- * touch nothing but the child about to run that seed. */
+ * KPSIM_SWEEP_TEST_CRASH=SEEDS makes the child of those seeds say so on
+ * stderr and die of SIGSEGV before it runs, KPSIM_SWEEP_TEST_HANG=SEEDS
+ * makes it sleep forever. SEEDS: comma-separated "A" or "A..B". They touch
+ * nothing but the child about to run that seed. */
 static bool kp_sw_test_hook(const char *var, uint64_t seed) {
     const char *v = getenv(var);
-    uint64_t a, b;
-    return v && sc_sweep_parse_seeds(v, &a, &b) && seed >= a && seed <= b;
+    while (v && *v) {
+        char one[64];
+        size_t n = strcspn(v, ",");
+        uint64_t a, b;
+        if (n < sizeof one) {
+            memcpy(one, v, n);
+            one[n] = 0;
+            if (sc_sweep_parse_seeds(one, &a, &b) && seed >= a && seed <= b)
+                return true;
+        }
+        v += n + (v[n] == ',');
+    }
+    return false;
 }
+
+/* Ring slots beyond --jobs for results waiting to be emitted in seed order. */
+#define KP_SW_SLACK 64
 
 /* Forks a child running `sc` with `seed`. -1 when fork or pipe failed. */
 static int kp_sw_spawn(kp_sw_child *c, const sc_scenario *sc, uint64_t seed, double timeout_s) {
@@ -1002,8 +1020,9 @@ static int kp_sweep_run(int argc, char **argv) {
     sc_sweep_meta meta = { .scenario_path = file, .name = name, .first = first, .last = last,
                            .shard_index = shard_i, .shard_count = shard_n, .sets = sets, .nsets = nsets };
     kp_sw_child *kids = calloc((size_t)jobs, sizeof *kids);
-    sc_sweep_seed *ring = calloc((size_t)jobs, sizeof *ring);
-    bool *ready = calloc((size_t)jobs, sizeof *ready);
+    uint64_t window = (uint64_t)jobs + KP_SW_SLACK; /* results that may wait to be emitted */
+    sc_sweep_seed *ring = calloc((size_t)window, sizeof *ring);
+    bool *ready = calloc((size_t)window, sizeof *ready);
     struct pollfd *pfds = calloc((size_t)jobs, sizeof *pfds);
     int *pmap = calloc((size_t)jobs, sizeof *pmap);
     if (!kids || !ring || !ready || !pfds || !pmap || kp_sw_emit_open(&e, out_path, junit_path, &meta) != 0) {
@@ -1017,7 +1036,7 @@ static int kp_sweep_run(int argc, char **argv) {
     bool spawn_failed = false;
     while (next_emit < total) {
         /* start seeds while a child slot and a ring slot are free */
-        while (running < (size_t)jobs && next_start < total && next_start < next_emit + (uint64_t)jobs) {
+        while (running < (size_t)jobs && next_start < total && next_start < next_emit + window) {
             size_t slot = 0;
             while (kids[slot].pid)
                 slot++;
@@ -1054,15 +1073,15 @@ static int kp_sweep_run(int argc, char **argv) {
             bool eof = n > 0 && (pfds[q].revents & (POLLIN | POLLHUP | POLLERR)) && kp_sw_read(c);
             bool late = !eof && now >= c->deadline;
             if (eof || late) {
-                size_t r = (size_t)(c->index % (uint64_t)jobs);
+                size_t r = (size_t)(c->index % window);
                 kp_sw_finish(c, late, (double)timeout_s, &ring[r]);
                 ready[r] = true;
                 running--;
             }
         }
         /* emit everything that is next in seed order */
-        while (next_emit < total && ready[next_emit % (uint64_t)jobs]) {
-            size_t r = (size_t)(next_emit % (uint64_t)jobs);
+        while (next_emit < total && ready[next_emit % window]) {
+            size_t r = (size_t)(next_emit % window);
             kp_sw_emit_seed(&e, &ring[r]);
             ready[r] = false;
             next_emit++;

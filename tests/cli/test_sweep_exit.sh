@@ -43,6 +43,18 @@ awk -F'\t' '$1==3 && $2=="crash"' "$tmp/c.tsv" | grep -q . || fail "crash not in
 [ "$(grep -c '<error type="timeout"' "$tmp/c.xml")" -eq 2 ] || fail "timeouts not JUnit errors"
 grep -q 'errors="3"' "$tmp/c.xml" || fail "JUnit error count"
 
+# a slow seed does not idle the other jobs: with seeds 1 and 12 hanging
+# until the 3 s timeout, --jobs 2 runs 2..11 beside seed 1 and reaches 12
+# while 1 still hangs, so both time out together (about 3 s; when results
+# could only wait in --jobs ring slots, seed 3 waited for seed 1: 6 s)
+start=$(date +%s%N)
+out=$(KPSIM_SWEEP_TEST_HANG=1,12 "$KPSIM" sweep $OK --seeds 1..14 --jobs 2 --timeout 3); rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+[ $rc -eq 1 ] || fail "two hangs: exit $rc, want 1"
+[ "$(tail -n1 <<<"$out")" = "12 passed, 2 failed" ] || fail "two hangs: final line: $out"
+[ "$(grep -c '^TIMEOUT seed' <<<"$out")" -eq 2 ] || fail "two hangs: timeout lines: $out"
+[ $took -lt 5500 ] || fail "a hung seed held back the other job: took ${took} ms"
+
 # bad usage and bad input: exit 2 and a message
 usage() { # expected-message-regex args...
   local want=$1; shift
