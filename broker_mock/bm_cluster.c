@@ -1437,9 +1437,14 @@ kp_time_us bm_cluster_poll(bm_cluster *c, kp_time_us now) {
     bm__min_deadline(&deadline, bm_isr_shrink(c, now));
     /* 3. transaction coordinator */
     bm__txn_poll(c, &deadline);
-    /* 4. connections (a poll may close and remove one) */
+    /* 4. connections (a poll may close and remove one); one with no
+     * request in progress and no unread input has nothing to do */
     for (size_t i = 0; i < c->nconns;) {
         bm_conn *conn = c->conns[i];
+        if (!conn->busy && conn->in_off == conn->in_len) {
+            i++;
+            continue;
+        }
         bm__conn_poll(conn, &deadline);
         if (i < c->nconns && c->conns[i] == conn)
             i++;

@@ -23,6 +23,8 @@
  * cost each byte one copy in and at most one move on average, not one move
  * per frame taken. When nothing is buffered, bm_conn_feed decodes whole
  * frames straight from the caller's bytes and copies in only the rest.
+ * Responses are encoded into one buffer per connection (resp_buf, grown by
+ * doubling, reused for every response; io->write copies what it keeps).
  */
 #include "bm_int.h"
 
@@ -62,8 +64,7 @@ int32_t bm__conn_broker(const bm_conn *conn) {
 }
 
 static void bm_conn_reset_current(bm_conn *conn) {
-    free(conn->resp);
-    conn->resp = NULL;
+    conn->resp = NULL; /* its bytes stay in resp_buf for the next one */
     conn->resp_len = 0;
     bm__wait_free(conn->wait);
     conn->wait = NULL;
@@ -84,6 +85,7 @@ void bm__conn_free(bm_conn *conn) {
     bm_conn_reset_current(conn);
     kp_arena_destroy(conn->arena);
     free(conn->in);
+    free(conn->resp_buf);
     free(conn);
 }
 
@@ -126,18 +128,36 @@ int64_t bm_conn_responses(const bm_conn *conn) {
 /* Responses                                                             */
 /* ==================================================================== */
 
-bool bm__conn_set_response(bm_conn *conn, int16_t api_key, int16_t version, const void *body) {
-    kp_writer w;
-    kp_wr_init(&w, NULL, 0);
-    kp_response_frame_encode(&w, api_key, version, conn->corr, body);
-    size_t need = w.len;
-    uint8_t *buf = malloc(need ? need : 1);
+/* Makes resp_buf hold at least `need` bytes (its content is not kept). */
+static bool bm_conn_resp_room(bm_conn *conn, size_t need) {
+    if (need <= conn->resp_cap)
+        return true;
+    size_t cap = conn->resp_cap ? conn->resp_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *buf = malloc(cap);
     if (!buf)
         return false;
-    kp_wr_init(&w, buf, need);
-    kp_response_frame_encode(&w, api_key, version, conn->corr, body);
-    free(conn->resp);
-    conn->resp = buf;
+    free(conn->resp_buf);
+    conn->resp_buf = buf;
+    conn->resp_cap = cap;
+    return true;
+}
+
+/* Encodes the response straight into the connection's reused buffer; only
+ * when it does not fit (the writer counts on past its capacity) does the
+ * buffer grow and the frame get encoded again. */
+bool bm__conn_set_response(bm_conn *conn, int16_t api_key, int16_t version, const void *body) {
+    kp_writer w;
+    for (;;) {
+        kp_wr_init(&w, conn->resp_buf, conn->resp_cap);
+        kp_response_frame_encode(&w, api_key, version, conn->corr, body);
+        if (w.len <= conn->resp_cap && conn->resp_buf)
+            break;
+        if (!bm_conn_resp_room(conn, w.len ? w.len : 1)) /* at least doubles */
+            return false;
+    }
+    conn->resp = conn->resp_buf;
     conn->resp_len = w.len;
     return w.err == KP_ERR_NONE;
 }
@@ -188,11 +208,11 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
             kp_wr_init(&w, NULL, 0);
             kp_api_versions_unsupported_frame_encode(&w, conn->corr, kp_api_supported,
                                                      kp_api_supported_count);
-            conn->resp = malloc(w.len);
-            if (!conn->resp) {
+            if (!bm_conn_resp_room(conn, w.len)) {
                 bm_conn_fail(conn, "out of memory");
                 return false;
             }
+            conn->resp = conn->resp_buf;
             conn->resp_len = w.len;
             kp_wr_init(&w, conn->resp, conn->resp_len);
             kp_api_versions_unsupported_frame_encode(&w, conn->corr, kp_api_supported,

@@ -334,9 +334,10 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
         return true;
     }
     if (any_pending) {
+        /* bm_conn's pump resumes the wait right after this returns (at
+         * the same time, nothing in between): the first check is there */
         conn->wait = w;
         conn->wait_deadline_us = now + (kp_time_us)(m->timeout_ms > 0 ? m->timeout_ms : 0) * 1000;
-        bm__handler_resume(conn, now);
         return true;
     }
     bool ok = bm_produce_respond(conn, w);

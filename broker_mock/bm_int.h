@@ -318,8 +318,10 @@ struct bm_conn {
     int16_t api_key, api_version;
     int32_t corr;
     bool no_response;         /* acks=0 Produce */
-    uint8_t *resp;            /* encoded frame once complete */
+    uint8_t *resp;            /* encoded frame once complete (in resp_buf) */
     size_t resp_len;
+    uint8_t *resp_buf;        /* reused for every response of the conn */
+    size_t resp_cap;
     kp_time_us ready_at_us;   /* not written before (injected delay) */
     kp_time_us wait_deadline_us;
     bm_wait *wait;

@@ -482,6 +482,40 @@ static void crash_closes_the_brokers_connections_and_refuses_new_ones(void **sta
     bmt_free(w);
 }
 
+static void responses_small_then_large_then_small_reuse_one_buffer(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "wide", 64, 3); /* a Metadata answer of several KB */
+    bmt_client *cl = bmt_client_open(w, 0);
+    kp_metadata_request m;
+    kp_slice topics[1];
+    metadata_req(&m, topics, "wide");
+    kp_response resp;
+    for (int32_t corr = 1; corr <= 6; corr++) {
+        if (corr % 3 == 2) {
+            bmt_send(cl, KP_API_METADATA, 7, corr, &m, 0);
+            assert_true(bmt_recv(cl, KP_API_METADATA, 7, &resp));
+            assert_int_equal(resp.hdr.correlation_id, corr);
+            kp_metadata_response *md = &resp.body.metadata;
+            assert_int_equal(md->topic_count, 1);
+            assert_int_equal(md->topics[0].error_code, 0);
+            assert_int_equal(md->topics[0].partition_count, 64);
+            for (int32_t p = 0; p < 64; p++) {
+                assert_int_equal(md->topics[0].partitions[p].partition, p);
+                assert_int_equal(md->topics[0].partitions[p].replica_count, 3);
+            }
+        } else {
+            bmt_send(cl, KP_API_API_VERSIONS, 2, corr, &no_body, 0);
+            assert_true(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp));
+            assert_int_equal(resp.hdr.correlation_id, corr);
+            assert_int_equal(resp.body.api_versions.api_key_count, kp_api_supported_count);
+        }
+    }
+    assert_false(bmt_recv(cl, KP_API_API_VERSIONS, 2, &resp));
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void metadata_auto_creates_with_leader_not_available_first(void **state) {
     (void)state;
     bmt_world *w = bmt_new(NULL);
@@ -554,6 +588,7 @@ int main(void) {
         cmocka_unit_test(injection_fifo_per_broker_and_api_with_delay),
         cmocka_unit_test(produce_quota_answers_at_once_and_mutes_the_channel),
         cmocka_unit_test(crash_closes_the_brokers_connections_and_refuses_new_ones),
+        cmocka_unit_test(responses_small_then_large_then_small_reuse_one_buffer),
         cmocka_unit_test(metadata_auto_creates_with_leader_not_available_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
