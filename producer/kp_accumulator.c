@@ -62,6 +62,7 @@ struct kp_accumulator {
     const kp_observer *obs;
     const kp_clock *clock;
     const kp_txn_hooks *txn;
+    const kp_record_wrap *wrap; /* every batch's records complete through it */
     kp_compression_estimator *estimator;
     /* topics */
     char **topics;
@@ -244,6 +245,10 @@ void kp_accumulator_destroy(kp_accumulator *acc) {
 
 void kp_accumulator_set_txn_hooks(kp_accumulator *acc, const kp_txn_hooks *hooks) {
     acc->txn = hooks;
+}
+
+void kp_accumulator_set_record_wrap(kp_accumulator *acc, const kp_record_wrap *wrap) {
+    acc->wrap = wrap;
 }
 
 kp_compression_estimator *kp_accumulator_estimator(kp_accumulator *acc) {
@@ -664,6 +669,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
         .is_split_batch = false,
         .obs = acc->obs,
         .clock = acc->clock,
+        .wrap = acc->wrap,
     };
     kp_batch__init(b, &bp);
     int32_t rel = 0;

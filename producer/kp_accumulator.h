@@ -91,6 +91,10 @@ kp_accumulator *kp_accumulator_new(const kp_config *cfg, kp_buffer_pool *pool,
 void kp_accumulator_destroy(kp_accumulator *acc);
 
 void kp_accumulator_set_txn_hooks(kp_accumulator *acc, const kp_txn_hooks *hooks);
+/* Batches created from now on complete their records through wrap (see
+ * kp_record_wrap in kp_batch.h; NULL: each record's callback directly).
+ * Borrowed: must outlive the accumulator. */
+void kp_accumulator_set_record_wrap(kp_accumulator *acc, const kp_record_wrap *wrap);
 /* Optional clock for events emitted by batches (done/aborted). Borrowed. */
 void kp_accumulator_set_clock(kp_accumulator *acc, const kp_clock *clock);
 kp_compression_estimator *kp_accumulator_estimator(kp_accumulator *acc);

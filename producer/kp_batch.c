@@ -57,6 +57,7 @@ void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
     b->codec = p->codec;
     b->obs = p->obs;
     b->clock = p->clock;
+    b->wrap = p->wrap;
     b->estimator = p->estimator;
     b->buffer = p->buffer;
     b->capacity = p->capacity;
@@ -334,7 +335,7 @@ static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_e
                  const char *errmsg) {
     for (int32_t i = 0; i < b->record_count; i++) {
         const kp__thunk *t = &b->thunks[i];
-        if (!t->cb)
+        if (!t->cb && !b->wrap)
             continue;
         kp_record_metadata md = {
             .topic = b->topic,
@@ -348,7 +349,11 @@ static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_e
             .relative_offset = i,
             .batch_id = b->id,
         };
-        t->cb(t->ctx, &md, err, err ? (errmsg ? errmsg : kp_err_desc(err)) : NULL);
+        const char *msg = err ? (errmsg ? errmsg : kp_err_desc(err)) : NULL;
+        if (b->wrap)
+            b->wrap->fn(b->wrap->ctx, t->cb, t->ctx, &md, err, msg);
+        else
+            t->cb(t->ctx, &md, err, msg);
     }
 }
 
@@ -416,6 +421,7 @@ static kp_batch *new_piece(const kp_batch *big, kp_slice key, kp_slice value,
         .obs = big->obs,
         .clock = big->clock,
         .flush_origin = big->flush_origin,
+        .wrap = big->wrap,
     };
     if (big->codec != KP_CODEC_NONE) {
         p.staging_capacity = kp_batch_staging_size(big->codec, cap, ratio);

@@ -31,7 +31,10 @@
  * thunk array belongs to the batch struct, starts at 16 entries and doubles
  * when full; the accumulator recycles batch structs with their arrays, so a
  * warmed-up producer appends without malloc (kp_batch_thunk_growths counts
- * the reallocs, tests assert it stays 0 after warm-up).
+ * the reallocs, tests assert it stays 0 after warm-up). With a record wrap
+ * (kp_batch_params.wrap: the producer's InterceptorCallback) the thunk's
+ * callback and ctx are the application's own, so the thunk is all a record
+ * costs in the accumulator.
  *
  * Size estimate (MemoryRecordsBuilder): estimated bytes written =
  *   none:  61 + uncompressed record bytes
@@ -81,6 +84,17 @@ typedef struct kp_record_metadata {
 typedef void kp_record_cb(void *ctx, const kp_record_metadata *md, kp_err err,
                           const char *errmsg);
 
+/* What every record of a batch completes through when set: called with
+ * the record's own callback and context (cb may be NULL) instead of
+ * calling cb directly. The facade's InterceptorCallback lives here, once
+ * per producer, so a record carries no wrapper object of its own. */
+typedef void kp_record_wrap_fn(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md,
+                               kp_err err, const char *errmsg);
+typedef struct kp_record_wrap {
+    kp_record_wrap_fn *fn;
+    void *ctx;
+} kp_record_wrap;
+
 /* ProducerBatch.FinalState */
 typedef enum kp_batch_state {
     KP_BATCH_OPEN      = 0, /* no final state yet */
@@ -110,6 +124,7 @@ typedef struct kp_batch_params {
     const kp_observer *obs;     /* KP_EV_BATCH_DONE / _ABORTED; may be NULL (borrowed) */
     int64_t flush_origin;       /* 0: the batch's own id (see kp_batch_flush_origin) */
     const kp_clock *clock;      /* time-stamps those events; may be NULL (borrowed) */
+    const kp_record_wrap *wrap; /* may be NULL: each record's cb directly (borrowed) */
 } kp_batch_params;
 
 /* Bytes of staging a compressed batch of `capacity` needs when created with

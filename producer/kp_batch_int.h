@@ -30,6 +30,7 @@ struct kp_batch {
     kp_codec codec;
     const kp_observer *obs;
     const kp_clock *clock;
+    const kp_record_wrap *wrap;
     kp_compression_estimator *estimator;
     /* bytes */
     uint8_t *buffer;          /* pooled (or owned by a split piece) */

@@ -23,9 +23,13 @@
 #include "kp_serializer.h"
 #include "kp_txn_manager.h"
 
-/* InterceptorCallback: the user's callback and context for one record,
- * recycled through a free list (slabs of 1024: no malloc per record once
- * warm). */
+/* InterceptorCallback. Normally one per producer: every batch completes
+ * its records through p->wrap, which gets each record's own callback and
+ * context (kp_p_record_wrapped), so a record costs its batch thunk only.
+ * With bug.KAFKA-8325 a record's callback can fire twice and only the
+ * first may count, so there each record gets this object (its `fired`
+ * flag), recycled through a free list (slabs of 1024: no malloc per record
+ * once warm). */
 typedef struct kp_icb {
     kp_producer *p;
     kp_record_cb *cb;
@@ -71,6 +75,7 @@ struct kp_producer {
     kp_accumulator *acc;
     kp_txn_manager *tm;
     kp_txn_hooks hooks;       /* borrowed by the accumulator */
+    kp_record_wrap wrap;      /* borrowed by the accumulator (not with bug.KAFKA-8325) */
     kp_metrics *metrics;
     kp_sender *sender;
     kp_partitioner *part;
@@ -192,6 +197,9 @@ static bool kp_h_has_inflight(void *ctx, const char *t, int32_t p) {
 /* construction                                                        */
 /* ------------------------------------------------------------------ */
 
+static void kp_p_record_wrapped(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md,
+                                kp_err err, const char *msg);
+
 kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *err, char *errbuf,
                              size_t errbuf_len) {
     kp_producer *p = calloc(1, sizeof *p);
@@ -245,6 +253,10 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
         return NULL;
     }
     kp_accumulator_set_clock(p->acc, &p->env.clock);
+    if (!p->cfg.bug_kafka_8325) {
+        p->wrap = (kp_record_wrap){ kp_p_record_wrapped, p };
+        kp_accumulator_set_record_wrap(p->acc, &p->wrap);
+    }
     if (p->tm) {
         kp_txn_hooks h = { p->tm, kp_txn_is_transactional(p->tm), kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
                            kp_h_seq, kp_h_inc, kp_h_add, kp_h_has_inflight };
@@ -338,11 +350,9 @@ static void kp_p_icb_put(kp_producer *p, kp_icb *c) {
     p->icb_free = c;
 }
 
-/* InterceptorCallback.onCompletion: interceptors.onAcknowledgement, then
- * the user's callback. */
-static void kp_p_record_done(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
-    kp_icb *c = ctx;
-    kp_producer *p = c->p;
+/* InterceptorCallback.onCompletion: interceptors.onAcknowledgement, the
+ * callback event; the caller then calls the user's callback. */
+static void kp_p_record_ack(kp_producer *p, const kp_record_metadata *md, kp_err err, const char *msg) {
     int64_t now = kp_p_now(p);
     kp_interceptors_on_ack(p->ic, md, err, now);
     kp_event ev;
@@ -354,16 +364,31 @@ static void kp_p_record_done(void *ctx, const kp_record_metadata *md, kp_err err
     ev.batch_id = md->batch_id;
     ev.detail = msg;
     kp_observer_emit(&p->env.observer, &ev);
+}
+
+/* The producer's kp_record_wrap: every record completes exactly once. */
+static void kp_p_record_wrapped(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md,
+                                kp_err err, const char *msg) {
+    kp_producer *p = wrap_ctx;
+    kp_p_record_ack(p, md, err, msg);
+    p->pending_records--;
+    if (cb)
+        cb(cb_ctx, md, err, msg);
+}
+
+/* The per-record InterceptorCallback of bug.KAFKA-8325 mode. */
+static void kp_p_record_done(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
+    kp_icb *c = ctx;
+    kp_producer *p = c->p;
+    kp_p_record_ack(p, md, err, msg);
     kp_record_cb *cb = c->cb;
     void *uctx = c->ctx;
     if (!c->fired)
         p->pending_records--;
     c->fired = true;
     /* With bug.KAFKA-8325 a record's callback can fire twice (the split
-     * batch expires again), as in 2.1: the entry is then never recycled,
-     * so the second call still reaches the right callback. */
-    if (!p->cfg.bug_kafka_8325)
-        kp_p_icb_put(p, c);
+     * batch expires again), as in 2.1: the entry is therefore never
+     * recycled, so the second call still reaches the right callback. */
     if (cb)
         cb(uctx, md, err, msg);
 }
@@ -498,28 +523,39 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
     int64_t remaining = p->cfg.max_block_ms - (now - begin);
     if (remaining < 0)
         remaining = 0;
-    kp_icb *c = kp_p_icb_get(p);
-    if (!c) {
-        *err = KP_ERR__NOMEM;
-        snprintf(errbuf, n, "out of memory");
-        return KP_SEND_ERROR;
+    /* the record's completion: through p->wrap with the user's callback
+     * itself, or (bug.KAFKA-8325) through its own InterceptorCallback */
+    kp_icb *c = NULL;
+    kp_record_cb *rcb = cb;
+    void *rctx = cb_ctx;
+    if (!p->wrap.fn) {
+        c = kp_p_icb_get(p);
+        if (!c) {
+            *err = KP_ERR__NOMEM;
+            snprintf(errbuf, n, "out of memory");
+            return KP_SEND_ERROR;
+        }
+        c->cb = cb;
+        c->ctx = cb_ctx;
+        rcb = kp_p_record_done;
+        rctx = c;
     }
-    c->cb = cb;
-    c->ctx = cb_ctx;
     kp_pool_waiter *w = &p->blk.waiter;
     if (!blk)
         kp_pool_waiter_init(w, NULL, NULL);
     kp_append_result res;
     kp_append_status st = kp_accumulator_append(p->acc, rec->topic, partition, timestamp, key, value, rec->headers,
-                                                rec->header_count, kp_p_record_done, c, now, remaining, w, &res,
-                                                err, errbuf, n);
+                                                rec->header_count, rcb, rctx, now, remaining, w, &res, err, errbuf,
+                                                n);
     if (st == KP_APPEND_ERROR) {
-        kp_p_icb_put(p, c);
+        if (c)
+            kp_p_icb_put(p, c);
         return KP_SEND_ERROR;
     }
     if (st == KP_APPEND_WOULD_BLOCK) {
         /* keep everything for the retry of append when memory frees */
-        kp_p_icb_put(p, c);
+        if (c)
+            kp_p_icb_put(p, c);
         return KP_SEND_BLOCKED;
     }
     p->pending_records++;

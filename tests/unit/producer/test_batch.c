@@ -195,6 +195,54 @@ static void batch_cannot_complete_twice(void **state) {
     kp_batch_destroy(b);
 }
 
+/* With a record wrap, every record completes through it with its own
+ * callback and context, a record without callback included; the
+ * callbacks are not called directly. */
+typedef struct wrap_log {
+    int n;
+    kp_record_cb *cbs[4];
+    void *ctxs[4];
+    int32_t rel[4];
+    kp_err errs[4];
+} wrap_log;
+
+static void wrap_record(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md, kp_err err,
+                        const char *msg) {
+    (void)msg;
+    wrap_log *l = wrap_ctx;
+    l->cbs[l->n] = cb;
+    l->ctxs[l->n] = cb_ctx;
+    l->rel[l->n] = md->relative_offset;
+    l->errs[l->n] = err;
+    l->n++;
+}
+
+static void batch_records_complete_through_the_wrap(void **state) {
+    (void)state;
+    fx_cb rec = { 0 };
+    fx_cb_ctx c1 = { &rec, 1 }, c2 = { &rec, 2 };
+    wrap_log log = { 0 };
+    kp_record_wrap wrap = { wrap_record, &log };
+    kp_batch_params p = { .topic = "t", .partition = 0, .batch_id = 1, .buffer = pool_buf,
+                          .capacity = 1024, .codec = KP_CODEC_NONE, .wrap = &wrap };
+    kp_batch *b = kp_batch_new(&p);
+    assert_true(kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c1, 0, NULL));
+    assert_true(kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_true(kp_batch_try_append(b, 0, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c2, 0, NULL));
+    assert_true(kp_batch_done(b, 100, -1, KP_ERR_NONE, NULL, NULL));
+    assert_int_equal(rec.count, 0); /* only the wrap calls them */
+    assert_int_equal(log.n, 3);
+    assert_ptr_equal(log.cbs[0], fx_record_cb);
+    assert_ptr_equal(log.ctxs[0], &c1);
+    assert_null(log.cbs[1]);
+    assert_ptr_equal(log.ctxs[2], &c2);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(log.rel[i], i);
+        assert_int_equal(log.errs[i], KP_ERR_NONE);
+    }
+    kp_batch_destroy(b);
+}
+
 static void batch_abort_fires_callbacks_with_the_error(void **state) {
     (void)state;
     fx_events ev = { 0 };
@@ -498,6 +546,7 @@ int main(void) {
         cmocka_unit_test(batch_close_writes_the_2_1_1_bytes),
         cmocka_unit_test(batch_producer_state_before_and_after_close),
         cmocka_unit_test(batch_callbacks_fire_once_with_base_plus_index),
+        cmocka_unit_test(batch_records_complete_through_the_wrap),
         cmocka_unit_test(batch_log_append_time_replaces_create_time),
         cmocka_unit_test(batch_cannot_complete_twice),
         cmocka_unit_test(batch_abort_fires_callbacks_with_the_error),
