@@ -97,6 +97,7 @@ struct kp_producer {
         kp_producer_done_fn *done;
         void *ctx;
     } flushes[KP_MAX_FLUSHES];
+    int nflushes;             /* how many of them are active */
     /* close */
     bool closing, close_forced, closed_notified;
     bool in_run_once;         /* the "I/O thread": callbacks run in here */
@@ -847,6 +848,7 @@ void kp_producer_flush(kp_producer *p, kp_producer_done_fn *done, void *ctx) {
         if (p->flushes[i].active)
             continue;
         p->flushes[i].active = true;
+        p->nflushes++;
         p->flushes[i].token = kp_accumulator_begin_flush(p->acc, now);
         p->flushes[i].done = done;
         p->flushes[i].ctx = ctx;
@@ -869,12 +871,13 @@ bool kp_producer_flush_pending(const kp_producer *p) {
 }
 
 static void kp_p_check_flushes(kp_producer *p, int64_t now) {
-    for (int i = 0; i < KP_MAX_FLUSHES; i++) {
+    for (int i = 0; i < KP_MAX_FLUSHES && p->nflushes > 0; i++) {
         if (!p->flushes[i].active)
             continue;
         if (!kp_accumulator_flush_completed(p->acc, p->flushes[i].token, !p->cfg.bug_kafka_19479))
             continue;
         p->flushes[i].active = false;
+        p->nflushes--;
         kp_accumulator_end_flush(p->acc, now);
         kp_p_emit(p, KP_EV_FLUSH_COMPLETED, NULL, -1, KP_ERR_NONE, -1, "RecordAccumulator.awaitFlushCompletion");
         if (p->flushes[i].done)
