@@ -95,9 +95,15 @@ static void kp_s_emit_batch(kp_sender *s, int kind, const kp_batch *b, kp_err er
     kp_observer_emit(&s->env.observer, &ev);
 }
 
+/* Topic names as batches carry them: the accumulator's interned copy, so
+ * the same topic is nearly always the same pointer (strcmp otherwise). */
+static bool kp_s_same_topic(const char *a, const char *b) {
+    return a == b || strcmp(a, b) == 0;
+}
+
 static kp_sinflight *kp_s_inflight_for(kp_sender *s, const char *topic, int32_t partition, bool create) {
     for (int i = 0; i < s->ninflight; i++)
-        if (s->inflight[i].partition == partition && strcmp(s->inflight[i].topic, topic) == 0)
+        if (s->inflight[i].partition == partition && kp_s_same_topic(s->inflight[i].topic, topic))
             return &s->inflight[i];
     if (!create)
         return NULL;
@@ -555,7 +561,7 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
     for (int i = 0; i < r->nbatches; i++) {
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)
-            seen = strcmp(kp_batch_topic(r->batches[j]), kp_batch_topic(r->batches[i])) == 0;
+            seen = kp_s_same_topic(kp_batch_topic(r->batches[j]), kp_batch_topic(r->batches[i]));
         ntopics += !seen;
     }
     kp_wr_array_len(w, ntopics);
@@ -563,16 +569,16 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
         const char *topic = kp_batch_topic(r->batches[i]);
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)
-            seen = strcmp(kp_batch_topic(r->batches[j]), topic) == 0;
+            seen = kp_s_same_topic(kp_batch_topic(r->batches[j]), topic);
         if (seen)
             continue;
         int32_t nparts = 0;
         for (int j = i; j < r->nbatches; j++)
-            nparts += strcmp(kp_batch_topic(r->batches[j]), topic) == 0;
+            nparts += kp_s_same_topic(kp_batch_topic(r->batches[j]), topic);
         kp_wr_cstring(w, topic);
         kp_wr_array_len(w, nparts);
         for (int j = i; j < r->nbatches; j++) {
-            if (strcmp(kp_batch_topic(r->batches[j]), topic) != 0)
+            if (!kp_s_same_topic(kp_batch_topic(r->batches[j]), topic))
                 continue;
             kp_wr_i32(w, kp_batch_partition(r->batches[j]));
             kp_slice rec = kp_batch_records(r->batches[j]);
