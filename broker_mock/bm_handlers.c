@@ -41,39 +41,41 @@ static void bm_err_event(bm_conn *conn, const char *topic, int32_t partition, kp
     bm__emit(conn->c, &ev);
 }
 
+/* A bm_wait is one allocation: the struct, then its arrays and names. */
 void bm__wait_free(bm_wait *w) {
-    if (!w)
-        return;
-    free(w->topic_first);
-    free(w->topic_name);
-    free(w->parts);
-    free(w->names);
     free(w);
 }
 
-/* Copies the topic/partition structure of a request into a bm_wait. */
+/* Copies the topic/partition structure of a request into a bm_wait (one
+ * calloc: struct | parts | topic_name | topic_first | names, each part
+ * aligned for what follows it). */
 static bm_wait *bm_wait_new(int16_t api_key, int32_t ntopics, const kp_slice *topics,
                             const int32_t *parts_per_topic) {
-    bm_wait *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    w->api_key = api_key;
     size_t names = 0;
-    int32_t nparts = 0;
+    int64_t total = 0;
     for (int32_t t = 0; t < ntopics; t++) {
         names += (size_t)(topics[t].len > 0 ? topics[t].len : 0) + 1;
-        nparts += parts_per_topic[t];
+        total += parts_per_topic[t];
     }
+    if (ntopics < 0 || total > INT32_MAX)
+        return NULL;
+    int32_t nparts = (int32_t)total;
+    size_t parts_at = (sizeof(bm_wait) + 15) & ~(size_t)15;
+    size_t tname_at = parts_at + ((size_t)nparts + 1) * sizeof(bm_wait_part);
+    tname_at = (tname_at + 15) & ~(size_t)15;
+    size_t tfirst_at = tname_at + ((size_t)ntopics + 1) * sizeof(const char *);
+    size_t names_at = tfirst_at + ((size_t)ntopics + 1) * sizeof(int32_t);
+    uint8_t *block = calloc(1, names_at + names + 1);
+    if (!block)
+        return NULL;
+    bm_wait *w = (bm_wait *)block;
+    w->api_key = api_key;
     w->ntopics = ntopics;
     w->nparts = nparts;
-    w->topic_first = calloc((size_t)ntopics + 1, sizeof(int32_t));
-    w->topic_name = calloc((size_t)ntopics + 1, sizeof(const char *));
-    w->parts = calloc((size_t)nparts + 1, sizeof(bm_wait_part));
-    w->names = malloc(names + 1);
-    if (!w->topic_first || !w->topic_name || !w->parts || !w->names) {
-        bm__wait_free(w);
-        return NULL;
-    }
+    w->parts = (bm_wait_part *)(block + parts_at);
+    w->topic_name = (const char **)(block + tname_at);
+    w->topic_first = (int32_t *)(block + tfirst_at);
+    w->names = (char *)(block + names_at);
     size_t off = 0;
     int32_t k = 0;
     for (int32_t t = 0; t < ntopics; t++) {

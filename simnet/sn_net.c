@@ -949,6 +949,8 @@ ssize_t sn_conn_recv(kp_conn *ep, void *buf, size_t cap) {
     sn__check(ep);
     assert(!ep->released);
     sn__dir *in = sn__rx(ep);
+    if (!in->rcv_len && !in->stalled_window) /* a poll that finds nothing */
+        return ep->state == KP_CONN_CLOSED ? -1 : 0;
     size_t n = in->rcv_len < cap ? in->rcv_len : cap;
     if (n) {
         const sn__ring *r = &in->bytes;
