@@ -1375,22 +1375,30 @@ static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
         }
 }
 
-/* Partition.maybeShrinkIsr; returns the next time a shrink could happen. */
+/* Partition.maybeShrinkIsr; returns the next time a shrink could happen.
+ * Runs at every poll (a caught-up follower's last_caught_up_us is the time
+ * of the last poll that saw it caught up), so the loop is kept tight: the
+ * leader's LEO is read once per partition. */
 static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
     kp_time_us next = BM_TIME_NEVER;
     int64_t max_us = c->conf.replica_lag_time_max_ms * 1000;
-    for (int32_t t = 0; t < c->ntopics; t++)
-        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
-            bm_partition *p = &c->topics[t].parts[pi];
-            if (p->leader < 0)
+    for (int32_t t = 0; t < c->ntopics; t++) {
+        bm_partition *parts = c->topics[t].parts;
+        for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
+            bm_partition *p = &parts[pi];
+            int32_t li = p->leader;
+            if (li < 0)
                 continue;
+            bm_replica *rep = p->rep;
+            int64_t leader_leo = rep[li].leo;
             bool changed = false;
-            for (int32_t r = 0; r < p->nrep; r++) {
-                bm_replica *rp = &p->rep[r];
-                if (r == p->leader || !rp->in_isr)
+            for (int32_t r = 0, nrep = p->nrep; r < nrep; r++) {
+                bm_replica *rp = &rep[r];
+                if (r == li || !rp->in_isr)
                     continue;
-                if (rp->leo >= p->rep[p->leader].leo) {
-                    rp->last_caught_up_us = now > rp->last_caught_up_us ? now : rp->last_caught_up_us;
+                if (rp->leo >= leader_leo) {
+                    if (now > rp->last_caught_up_us)
+                        rp->last_caught_up_us = now;
                     continue;
                 }
                 if (now - rp->last_caught_up_us > max_us) {
@@ -1403,6 +1411,7 @@ static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
             if (changed)
                 bm_hw_update(c, p);
         }
+    }
     return next;
 }
 

@@ -355,6 +355,17 @@ static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
         bm_wait_part *wp = &w->parts[k];
         if (!wp->pending)
             continue;
+        /* the common answer, "not yet", without the by-name lookup: the
+         * exact negation of bm_cluster_acks_check's completions (same
+         * partition, same leader epoch, a leader, HW short of the batch) */
+        if (!wp->part)
+            wp->part = bm__partition(conn->c, wp->topic, wp->partition);
+        const bm_partition *p = wp->part;
+        if (p && p->leader_epoch == wp->leader_epoch && p->leader >= 0 &&
+            p->hw < wp->required_offset) {
+            waiting = true;
+            continue;
+        }
         kp_err e;
         if (bm_cluster_acks_check(conn->c, wp->topic, wp->partition, wp->required_offset,
                                   wp->leader_epoch, &e)) {

@@ -280,6 +280,8 @@ typedef struct bm_wait_part {
     bool pending;
     int64_t required_offset;
     int32_t leader_epoch;
+    const bm_partition *part; /* looked up at the first acks check (partitions
+                               * live as long as the cluster) */
     /* Fetch */
     int64_t fetch_offset;
     int32_t max_bytes;

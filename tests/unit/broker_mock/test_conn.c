@@ -285,6 +285,31 @@ static void feed_borrows_the_bytes_only_for_the_call(void **state) {
     bmt_free(w);
 }
 
+static void acks_all_wait_answers_not_leader_when_the_leader_moves(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 3); /* leader broker 0 */
+    bm_cluster_pause_follower(w->c, 2, true); /* the ISR {0,1,2} cannot all reach it */
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 30000, 1, &td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    bmt_advance(w, 20 * MS); /* several polls: still waiting, HW short */
+    assert_int_equal(bmt_pending_frames(cl), 0);
+    assert_int_equal(bm_cluster_move_leader(w->c, "t", 0, 1, false), KP_ERR_NONE);
+    bmt_advance(w, 1 * MS);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    assert_int_equal(resp.hdr.correlation_id, 1);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code,
+                     KP_ERR_NOT_LEADER_FOR_PARTITION);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void produce_response_keeps_topics_in_request_order(void **state) {
     (void)state;
     bmt_world *w = bmt_new(NULL);
@@ -582,6 +607,7 @@ int main(void) {
         cmocka_unit_test(acks_all_response_waits_and_later_requests_wait_behind_it),
         cmocka_unit_test(frames_queued_behind_waits_survive_compaction_and_growth),
         cmocka_unit_test(feed_borrows_the_bytes_only_for_the_call),
+        cmocka_unit_test(acks_all_wait_answers_not_leader_when_the_leader_moves),
         cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),
         cmocka_unit_test(acks_zero_has_no_response_and_errors_close),
