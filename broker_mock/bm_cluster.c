@@ -58,8 +58,10 @@ bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem) {
 }
 
 static void bm_batch_unref(bm_batch *b) {
-    if (b && --b->refs == 0)
+    if (b && --b->refs == 0) {
+        free(b->dig);
         free(b);
+    }
 }
 
 static void bm_part_event(const bm_cluster *c, const bm_partition *p, int kind,
@@ -170,6 +172,11 @@ const bm_config *bm_cluster_config(const bm_cluster *c) {
 void bm_cluster_set_digester(bm_cluster *c, bm_digest_fn *fn, void *ctx) {
     c->digest_fn = fn;
     c->digest_ctx = fn ? ctx : NULL;
+}
+
+void bm_cluster_set_settler(bm_cluster *c, bm_settle_fn *fn, void *ctx) {
+    c->settle_fn = fn;
+    c->settle_ctx = fn ? ctx : NULL;
 }
 
 /* ==================================================================== */
@@ -585,10 +592,13 @@ static void bm_replica_reconcile(bm_cluster *c, bm_partition *p, bm_replica *r) 
     bm_replica_truncate_to(c, p, r, k, "diverged from leader");
 }
 
+static void bm_settle(bm_cluster *c, bm_partition *p);
+
 static void bm_hw_update(bm_cluster *c, bm_partition *p) {
     bm_replica *l = bm__leader_rep(p);
     if (!l)
         return;
+    bm_settle(c, p);
     int64_t hw = l->leo;
     for (int32_t r = 0; r < p->nrep; r++)
         if (p->rep[r].in_isr && p->rep[r].leo < hw)
@@ -786,6 +796,8 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
     if (offset > p->hw)
         return KP_ERR_OFFSET_OUT_OF_RANGE;
     p->log_start = offset;
+    if (c->settle_fn && p->settled < offset)
+        p->settled = offset; /* gone before they settled: never handed out */
     for (int32_t ri = 0; ri < p->nrep; ri++) {
         bm_replica *r = &p->rep[ri];
         size_t k = 0;
@@ -1150,21 +1162,25 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         }
     }
 
-    /* Append: one allocation holding the bytes (or the digests). */
+    /* Append: one allocation holding the bytes, or the header and the
+     * digests (their own allocation: dropped once settled). */
     bool digested = c->digest_fn != NULL;
-    size_t extra = digested ? (size_t)count * sizeof(bm_digest) : len;
-    bm_batch *b = malloc(sizeof *b + extra);
+    bm_batch *b = malloc(sizeof *b + (digested ? 0 : len));
+    bm_digest *dig = digested ? malloc((size_t)count * sizeof *dig) : NULL;
     bm_replica *l = bm__leader_rep(p);
-    if (!b) {
+    if (!b || (digested && !dig)) {
+        free(b);
+        free(dig);
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
         return;
     }
     memset(b, 0, sizeof *b);
     if (digested)
-        memcpy(b + 1, c->digests, extra);
+        memcpy(dig, c->digests, (size_t)count * sizeof *dig);
     else
         memcpy(b->bytes, rec, len);
+    b->dig = dig;
     b->digested = digested;
     b->len = (uint32_t)len;
     b->base_offset = l->leo;
@@ -1196,6 +1212,7 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         out->log_append_time = now_ms;
     }
     if (!bm_log_push(l, b)) {
+        free(b->dig);
         free(b);
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
@@ -1470,6 +1487,8 @@ kp_time_us bm_cluster_poll(bm_cluster *c, kp_time_us now) {
 /* Verification                                                          */
 /* ==================================================================== */
 
+static size_t bm_log_find(const bm_replica *r, int64_t off);
+
 const char *bm_cluster_verify(const bm_cluster *c) {
     for (int32_t t = 0; t < c->ntopics; t++)
         for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
@@ -1510,6 +1529,17 @@ const char *bm_cluster_verify(const bm_cluster *c) {
                 for (size_t i = 0; i < rp->n; i++)
                     if (rp->log[i] != l->log[i])
                         return "live follower log not a prefix of the leader's";
+            }
+            if (c->settle_fn) {
+                size_t ls = bm_log_find(l, p->settled);
+                for (int32_t r = 0; r < p->nrep; r++) {
+                    const bm_replica *rp = &p->rep[r];
+                    if (bm_log_find(rp, p->settled) != ls)
+                        return "a replica lacks a settled batch";
+                    for (size_t i = 0; i < ls; i++)
+                        if (rp->log[i] != l->log[i])
+                            return "a replica lacks a settled batch";
+                }
             }
             for (size_t i = 1; i < p->nprod; i++)
                 if (p->prod[i - 1].pid >= p->prod[i].pid)
@@ -1569,8 +1599,137 @@ static int *bm_txn_states(const bm_replica *l) {
     return st;
 }
 
-kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
-                           bm_record_fn *fn, void *ctx) {
+/* Hands the records of one stored batch at or above `from` to fn (txs: its
+ * BM_TXN_* state). Returns false when fn said stop or on an error (*err). */
+static bool bm_emit_batch(const bm_partition *p, const bm_batch *b, int txs, int64_t from,
+                          kp_dbuf *scratch, bm_record_fn *fn, void *ctx, kp_err *err) {
+    bm_record_view v;
+    memset(&v, 0, sizeof v);
+    v.topic = p->topic->name;
+    v.partition = p->id;
+    v.producer_id = b->pid;
+    v.producer_epoch = b->epoch;
+    v.transactional = (b->attributes & BM_ATTR_TRANSACTIONAL) != 0;
+    v.control = b->ctrl_type >= 0;
+    v.txn_state = txs;
+    if (b->digested) {
+        if (!b->dig) {
+            *err = KP_ERR__STATE; /* settled: handed out and dropped */
+            return false;
+        }
+        v.timestamp = b->max_timestamp;
+        v.key = v.value = KP_SLICE_NULL;
+        v.header_count = -1;
+        /* validated at append: offset deltas are exactly 0..count-1 */
+        int32_t k = from > b->base_offset ? (int32_t)(from - b->base_offset) : 0;
+        for (; k < b->count; k++) {
+            v.offset = b->base_offset + k;
+            v.digest = &b->dig[k];
+            v.sequence = b->base_seq < 0 ? -1 : bm_seq_add(b->base_seq, k);
+            v.committed = v.offset < p->hw;
+            if (!fn(ctx, &v))
+                return false;
+        }
+        return true;
+    }
+    kp_record_iter it;
+    *err = kp_record_iter_init(&it, b->bytes, b->len, scratch);
+    if (*err != KP_ERR_NONE)
+        return false;
+    kp_record rec;
+    while (kp_record_iter_next(&it, &rec)) {
+        if (rec.offset < from)
+            continue;
+        v.offset = rec.offset;
+        v.timestamp = rec.timestamp;
+        v.key = rec.key;
+        v.value = rec.value;
+        v.header_count = rec.header_count;
+        v.sequence = b->base_seq < 0 ? -1 : bm_seq_add(b->base_seq, (int32_t)rec.offset_delta);
+        v.committed = rec.offset < p->hw;
+        if (!fn(ctx, &v))
+            return false;
+    }
+    *err = it.err;
+    return it.err == KP_ERR_NONE;
+}
+
+/* First index of r's log whose batch ends at or after `off`. */
+static size_t bm_log_find(const bm_replica *r, int64_t off) {
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->log[mid]->last_offset < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Hands out what became settled on p (bm_cluster_set_settler): the batches
+ * after p->settled that every replica's log holds (the same pointers: a
+ * batch is created once, so equal pointers mean an equal prefix), up to the
+ * first transactional data batch whose marker is not among them. */
+static void bm_settle(bm_cluster *c, bm_partition *p) {
+    if (!c->settle_fn || p->leader < 0)
+        return;
+    bm_replica *l = &p->rep[p->leader];
+    size_t a = bm_log_find(l, p->settled);
+    size_t bound = l->n;
+    /* the replica that lagged last time first: it bounds the others' walk
+     * (a broker down for long must not make every call walk the rest) */
+    for (int32_t i = 0; i < p->nrep && bound > a; i++) {
+        int32_t ri = (p->settle_lag + i) % p->nrep;
+        const bm_replica *r = &p->rep[ri];
+        if (r == l)
+            continue;
+        size_t ar = bm_log_find(r, p->settled), k = 0;
+        while (a + k < bound && ar + k < r->n && r->log[ar + k] == l->log[a + k])
+            k++;
+        if (a + k < bound)
+            p->settle_lag = ri;
+        bound = a + k;
+    }
+    for (size_t i = a; i < bound; i++) {
+        bm_batch *b = l->log[i];
+        int txs = BM_TXN_NONE;
+        if (b->ctrl_type >= 0) {
+            txs = b->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
+        } else if (b->attributes & BM_ATTR_TRANSACTIONAL) {
+            size_t j = i + 1;
+            while (j < bound && !(l->log[j]->ctrl_type >= 0 && l->log[j]->pid == b->pid))
+                j++;
+            if (j == bound)
+                return; /* its outcome is not settled yet */
+            txs = l->log[j]->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
+        }
+        int64_t skip = p->settled > b->base_offset ? p->settled - b->base_offset : 0;
+        bm_settled_batch sb = {
+            .topic = p->topic->name,
+            .partition = p->id,
+            .base_offset = b->base_offset + skip,
+            .count = b->count - (int32_t)skip,
+            .producer_id = b->pid,
+            .producer_epoch = b->epoch,
+            .control = b->ctrl_type >= 0,
+            .txn_state = txs,
+            .digests = b->dig ? b->dig + skip : NULL,
+        };
+        c->settle_fn(c->settle_ctx, &sb);
+        free(b->dig);
+        b->dig = NULL;
+        p->settled = b->last_offset + 1;
+    }
+}
+
+int64_t bm_cluster_settled_offset(const bm_cluster *c, const char *topic, int32_t partition) {
+    const bm_partition *p = bm__partition(c, topic, partition);
+    return p ? p->settled : -1;
+}
+
+kp_err bm_cluster_read_log_from(const bm_cluster *c, const char *topic, int32_t partition,
+                                int64_t from, bm_record_fn *fn, void *ctx) {
     const bm_partition *p = bm__partition(c, topic, partition);
     if (!p)
         return KP_ERR__NOENT;
@@ -1580,69 +1739,21 @@ kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t parti
             if (!l || p->rep[r].leo > l->leo)
                 l = &p->rep[r];
     }
-    kp_dbuf scratch;
-    kp_dbuf_init(&scratch, 0);
-    kp_err err = KP_ERR_NONE;
-    bool go = true;
     int *states = bm_txn_states(l);
     if (!states)
         return KP_ERR__NOMEM;
-    for (size_t i = 0; i < l->n && go; i++) {
-        const bm_batch *b = l->log[i];
-        if (b->digested) {
-            const bm_digest *d = bm__batch_digests(b);
-            bm_record_view v;
-            memset(&v, 0, sizeof v);
-            v.topic = p->topic->name;
-            v.partition = p->id;
-            v.timestamp = b->max_timestamp;
-            v.key = v.value = KP_SLICE_NULL;
-            v.header_count = -1;
-            v.producer_id = b->pid;
-            v.producer_epoch = b->epoch;
-            v.transactional = (b->attributes & BM_ATTR_TRANSACTIONAL) != 0;
-            v.txn_state = states[i];
-            /* validated at append: offset deltas are exactly 0..count-1 */
-            for (int32_t k = 0; k < b->count && go; k++) {
-                v.offset = b->base_offset + k;
-                v.digest = &d[k];
-                v.sequence = b->base_seq < 0 ? -1 : bm_seq_add(b->base_seq, k);
-                v.committed = v.offset < p->hw;
-                go = fn(ctx, &v);
-            }
-            continue;
-        }
-        kp_record_iter it;
-        err = kp_record_iter_init(&it, b->bytes, b->len, &scratch);
-        if (err != KP_ERR_NONE)
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    kp_err err = KP_ERR_NONE;
+    for (size_t i = bm_log_find(l, from); i < l->n; i++)
+        if (!bm_emit_batch(p, l->log[i], states[i], from, &scratch, fn, ctx, &err))
             break;
-        int txs = states[i];
-        kp_record rec;
-        while (go && kp_record_iter_next(&it, &rec)) {
-            bm_record_view v;
-            memset(&v, 0, sizeof v);
-            v.topic = p->topic->name;
-            v.partition = p->id;
-            v.offset = rec.offset;
-            v.timestamp = rec.timestamp;
-            v.key = rec.key;
-            v.value = rec.value;
-            v.header_count = rec.header_count;
-            v.producer_id = b->pid;
-            v.producer_epoch = b->epoch;
-            v.sequence = b->base_seq < 0 ? -1 : bm_seq_add(b->base_seq, (int32_t)rec.offset_delta);
-            v.transactional = (b->attributes & BM_ATTR_TRANSACTIONAL) != 0;
-            v.control = b->ctrl_type >= 0;
-            v.txn_state = txs;
-            v.committed = rec.offset < p->hw;
-            go = fn(ctx, &v);
-        }
-        if (go && it.err != KP_ERR_NONE) {
-            err = it.err;
-            break;
-        }
-    }
     kp_dbuf_free(&scratch);
     free(states);
     return err;
+}
+
+kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
+                           bm_record_fn *fn, void *ctx) {
+    return bm_cluster_read_log_from(c, topic, partition, INT64_MIN, fn, ctx);
 }

@@ -33,7 +33,9 @@
  * data batch keeps its header fields and one bm_digest per record instead
  * of its bytes: 12 bytes a record instead of the record, so a long run's
  * logs do not grow with the records' size; such a cluster cannot serve
- * Fetch (record bytes), everything else is unchanged.
+ * Fetch (record bytes), everything else is unchanged. With a settle hook
+ * too (bm_cluster_set_settler), a batch drops its digests once settled and
+ * keeps only its header.
  *
  * Determinism: every collection is an array in creation order; the only
  * randomness is the cluster's rng stream (env->rng) with per-broker
@@ -162,6 +164,38 @@ typedef void bm_digest_fn(void *ctx, kp_slice key, kp_slice value, bm_digest *ou
  * other only by accident, and nothing depends on which. fn NULL restores
  * byte logs for later appends. */
 void bm_cluster_set_digester(bm_cluster *c, bm_digest_fn *fn, void *ctx);
+
+/* A settled batch (or the part of it from the settled offset on): records
+ * base_offset .. base_offset + count - 1 whose position no election,
+ * truncation or transaction outcome can change any more. */
+typedef struct bm_settled_batch {
+    const char *topic;
+    int32_t partition;
+    int64_t base_offset;
+    int32_t count;
+    int64_t producer_id;      /* -1 when not idempotent */
+    int16_t producer_epoch;
+    bool control;             /* a commit/abort marker (no digests) */
+    int txn_state;            /* BM_TXN_*, final */
+    const bm_digest *digests; /* count digests in offset order; NULL for a
+                               * control batch or a batch kept as bytes */
+} bm_settled_batch;
+typedef void bm_settle_fn(void *ctx, const bm_settled_batch *b);
+
+/* With a digester: hand every batch to fn once it is settled — it is in
+ * every replica's log (up or down: no leader election can remove it, no
+ * follower truncates below it) and, for a transactional data batch, its
+ * producer's commit/abort marker after it is too (so txn_state is final).
+ * Per partition in offset order, each record once, control batches
+ * included; then the batch drops its digests: a long run's logs keep per
+ * record nothing but what bm_cluster_read_log_from still has to give (the
+ * unsettled suffix, from bm_cluster_settled_offset on). Called from inside
+ * the cluster (appends, replication, elections): fn must not call back
+ * into it. Set it with the digester, before the first append. */
+void bm_cluster_set_settler(bm_cluster *c, bm_settle_fn *fn, void *ctx);
+/* Records below this offset of topic/partition were handed to the settle
+ * hook (0 without one); -1 for an unknown partition. */
+int64_t bm_cluster_settled_offset(const bm_cluster *c, const char *topic, int32_t partition);
 
 /* Runs every time-driven step due at `now` (now >= previous now) and
  * returns the next deadline, or BM_TIME_NEVER. */
@@ -332,6 +366,11 @@ typedef bool bm_record_fn(void *ctx, const bm_record_view *rec);
  * with their digest and no key/value (nothing is decoded). */
 kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
                            bm_record_fn *fn, void *ctx);
+/* The same from the first batch holding offset `from` on, records below
+ * `from` skipped. Reading records a settle hook was given (whose digests
+ * are gone) returns KP_ERR__STATE: read from bm_cluster_settled_offset. */
+kp_err bm_cluster_read_log_from(const bm_cluster *c, const char *topic, int32_t partition,
+                                int64_t from, bm_record_fn *fn, void *ctx);
 
 /* A consistency walk over every structure (replica logs are pointer
  * prefixes of their leader's where in sync, offsets contiguous, HW <= every

@@ -8,8 +8,8 @@
  *   bm_cluster owns brokers, topics (and their partitions, replicas, logs),
  *   transactional ids, injection rules, quota windows and the connection
  *   registry. A bm_batch is reference counted: each replica log holding it
- *   owns one reference; the bytes (or, digested, the `count` record digests
- *   at bm__batch_digests) live in the same allocation.
+ *   owns one reference; the bytes live in the same allocation (a digested
+ *   batch owns its digest array instead, freed once settled).
  *
  * Invariants (checked by bm_cluster_verify):
  *   - a replica log is contiguous: log[i+1]->base_offset == log[i]->last_offset + 1,
@@ -17,6 +17,8 @@
  *   - every live ISR member's log is a pointer prefix of (or equal to) the
  *     leader's; the leader is in the ISR;
  *   - hw <= leo of every ISR member when there is a leader;
+ *   - with a settle hook: the batches below `settled` are the same in
+ *     every replica's log (none can be truncated away any more);
  *   - producer entries are sorted by pid, unique, hold <= 5 batch metadata;
  *   - open transactions are sorted by first offset.
  */
@@ -55,7 +57,9 @@
 typedef struct bm_batch {
     uint32_t refs;
     uint32_t len;             /* the batch's size as received (bytes) */
-    bool digested;            /* bytes[] is empty; count digests follow */
+    bool digested;            /* bytes[] is empty; the records are in dig */
+    bm_digest *dig;           /* digested: count digests (own malloc), NULL
+                               * once handed to the settle hook */
     int64_t base_offset;
     int64_t last_offset;
     int32_t count;
@@ -69,12 +73,6 @@ typedef struct bm_batch {
     int32_t leader_epoch;
     uint8_t bytes[];          /* the batch as stored (offsets rewritten) */
 } bm_batch;
-
-/* A digested batch's digests, one per record in offset order: they follow
- * the struct (b + 1 keeps their alignment). */
-static inline const bm_digest *bm__batch_digests(const bm_batch *b) {
-    return (const bm_digest *)(const void *)(b + 1);
-}
 
 typedef struct bm_replica {
     int32_t broker;
@@ -120,6 +118,10 @@ typedef struct bm_partition {
     int32_t leader_epoch;
     int64_t hw;
     int64_t log_start;
+    /* with a settle hook: records below this offset were handed to it
+     * (every replica's log holds them; see bm_cluster_set_settler) */
+    int64_t settled;
+    int32_t settle_lag;               /* the replica that bounded it last */
     /* leader-side state, rebuilt from the leader's log on leader change */
     bm_producer *prod;
     size_t nprod, capprod;
@@ -207,6 +209,8 @@ struct bm_cluster {
     void *digest_ctx;
     bm_digest *digests;         /* the batch being validated, per record */
     size_t capdigests;
+    bm_settle_fn *settle_fn;    /* bm_cluster_set_settler */
+    void *settle_ctx;
     bm_conn **conns;            /* open connections, in open order */
     size_t nconns, capconns;
     int64_t next_conn_id;

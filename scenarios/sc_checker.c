@@ -71,11 +71,18 @@ enum {
 enum {
     SC_TXN_MEMBER = 1 << 0,    /* in a transaction with a known outcome */
     SC_TXN_COMMITTED = 1 << 1, /* ... which committed */
-    SC_TXN_VISIBLE = 1 << 2    /* seen by read_committed at least once */
+    SC_TXN_VISIBLE = 1 << 2,   /* seen by read_committed at least once */
+    SC_TXN_MASK = 7,
+    /* not transactions: where a record was seen in a log before its callback */
+    SC_EARLY_ONE = 1 << 3,     /* topic, partition and kv_hash hold the first
+                                * such position (offset < 2^32) */
+    SC_EARLY_MORE = 1 << 4,    /* more positions in ck->early */
+    SC_KV_SHORT = 1 << 5       /* kv_hash no longer holds the hash (an early
+                                * position, or clean): compare the short one */
 };
 
-/* One record's digest: 20 bytes (it was 32; at 10 million records that is
- * 200 MB instead of 320 MB).
+/* The full state of one record while it is in its producer's window, or
+ * an exception below it (see sc_checker.h, "Memory"): 20 bytes.
  *
  *   OFFSET SIZE DESCRIPTION
  *   0      8    when: until the first callback, the time send() returned
@@ -83,11 +90,18 @@ enum {
  *                acknowledged offset (-1 if none). The send time is only
  *                needed to measure the callback's latency, so one field
  *                holds both. Two 32-bit halves keep the struct 4-aligned.
- *   8      4    kv_hash   sc_kv_hash of what was sent
- *   12     4    partition from the callback, -1 if none
+ *   8      4    kv_hash   sc_kv_hash of what was sent; with SC_EARLY_ONE the
+ *                         offset the record was first seen at in a log
+ *                         before its callback (the hash was compared then;
+ *                         later copies compare the short hash)
+ *   12     4    partition from the callback, -1 if none (before the
+ *                         callback with SC_EARLY_ONE: that position's)
  *   16     1    err       callback (or synchronous) error (kp_err fits -128..127)
- *   17     1    txn       SC_TXN_* bits (transactions and read_committed)
+ *   17     1    txn       SC_TXN_* bits (transactions and read_committed,
+ *                         the early position flags)
  *   18     1    topic     topic index from the callback (-1..127), -1 if none
+ *                         (before the callback with SC_EARLY_ONE: that
+ *                         position's)
  *   19     1    state     bits 0..4 SC_REC_* flags, bits 5..7 callbacks seen
  *                         (saturating at 7)
  */
@@ -101,7 +115,7 @@ typedef struct sc_rec {
     uint8_t state;
 } sc_rec;
 
-_Static_assert(sizeof(sc_rec) == 20, "the per-record digest is 20 bytes");
+_Static_assert(sizeof(sc_rec) == 20, "a record's full state is 20 bytes");
 
 #define SC_REC_NCB_SHIFT 5
 #define SC_REC_NCB_MAX 7
@@ -129,19 +143,54 @@ static inline int64_t sc_rec_offset(const sc_rec *r) {
     return sc_rec_ncb(r) ? sc_rec_when(r) : -1;
 }
 
+/* A record below the window that is not clean, by sequence number. */
+typedef struct sc_exc {
+    int64_t seq; /* -1: empty slot */
+    sc_rec r;
+} sc_exc;
+
+/* A window holds this many records before one still waiting for its log
+ * position is moved out to the exceptions (memory stays bounded). */
+#define SC_WINDOW_SOFT (1 << 16)
+
 typedef struct sc_prod {
     sc_producer_info info;
-    sc_rec *recs;
-    int64_t n, cap;
+    int64_t n;           /* records sent */
+    int64_t base;        /* records below left the window */
+    sc_rec *win;         /* ring: record seq (base <= seq < n) at win[seq & (wcap - 1)] */
+    int64_t wcap;        /* a power of two */
+    uint8_t *kv8;        /* every record's short kv hash */
+    int64_t kvcap;
+    sc_exc *exc;         /* open addressing by seq, capexc a power of two */
+    size_t nexc, capexc;
+    int64_t nclean;      /* records below base kept as nothing but "clean" */
     bool closed;
     kp_time_us closed_us;
-    /* log scan: highest seq seen in the current partition */
-    int64_t scan_max_seq;
     /* every record below this has completed (callback or sync failure) */
     int64_t done_prefix;
-    /* log scan: highest seq a read_committed reader saw in this partition */
-    int64_t scan_max_visible;
 } sc_prod;
+
+/* The log scan's state per partition: where it is, and per producer the
+ * highest sequence seen / seen by read_committed in this partition. */
+typedef struct sc_part {
+    int32_t topic, partition;
+    int64_t fed_end;      /* every offset below was fed (or never will be) */
+    int64_t *max_seq;     /* [np] */
+    int64_t *max_visible; /* [np] */
+} sc_part;
+
+/* A second (third ...) position a record settled at before its callback. */
+typedef struct sc_early {
+    int32_t p, topic, partition;
+    int64_t seq, offset;
+} sc_early;
+
+/* A record of a transactional producer that read_committed sees: judged
+ * at the finish, once every transaction's outcome is known. */
+typedef struct sc_seen {
+    int32_t topic, partition, p;
+    int64_t offset, seq;
+} sc_seen;
 
 #define SC_MAX_ERRS 128 /* index: err - KP_ERR__LOCAL_MIN */
 
@@ -154,7 +203,12 @@ struct sc_checker {
     int64_t anomalies[SC_ANOM_COUNT];
     sc_counts counts;
     int64_t errs[SC_MAX_ERRS + 200];
-    int32_t scan_topic, scan_partition;
+    sc_part *parts;
+    size_t nparts, capparts, lastpart;
+    sc_early *early;
+    size_t nearly, capearly;
+    sc_seen *seen;
+    size_t nseen, capseen;
     bool finished;
 };
 
@@ -173,6 +227,21 @@ static void sc_violation(sc_checker *ck, sc_invariant inv, const char *fmt, ...)
     }
 }
 
+/* Doubles *arr until it holds need elements; aborts without memory (the
+ * checker cannot judge without its state). */
+static void sc_grow(void **arr, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap)
+        return;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        abort();
+    *arr = p;
+    *cap = ncap;
+}
+
 sc_checker *sc_checker_new(int nproducers, const sc_producer_info *info) {
     assert(nproducers > 0);
     sc_checker *ck = calloc(1, sizeof *ck);
@@ -184,21 +253,28 @@ sc_checker *sc_checker_new(int nproducers, const sc_producer_info *info) {
         free(ck);
         return NULL;
     }
-    for (int i = 0; i < nproducers; i++) {
+    for (int i = 0; i < nproducers; i++)
         ck->prods[i].info = info[i];
-        ck->prods[i].scan_max_seq = -1;
-    }
     for (int i = 0; i < SC_INV_COUNT; i++)
         ck->res[i].enabled = true;
-    ck->scan_topic = ck->scan_partition = -1;
     return ck;
 }
 
 void sc_checker_free(sc_checker *ck) {
     if (!ck)
         return;
-    for (int i = 0; i < ck->np; i++)
-        free(ck->prods[i].recs);
+    for (int i = 0; i < ck->np; i++) {
+        free(ck->prods[i].win);
+        free(ck->prods[i].kv8);
+        free(ck->prods[i].exc);
+    }
+    for (size_t i = 0; i < ck->nparts; i++) {
+        free(ck->parts[i].max_seq);
+        free(ck->parts[i].max_visible);
+    }
+    free(ck->parts);
+    free(ck->early);
+    free(ck->seen);
     free(ck->prods);
     free(ck);
 }
@@ -347,28 +423,203 @@ uint32_t sc_kv_hash(kp_slice key, kp_slice value) {
     return (uint32_t)h;
 }
 
-/* ---- history ------------------------------------------------------------ */
+/* ---- records: window, exceptions, clean ---------------------------------- */
 
-static sc_rec *sc_rec_get(sc_checker *ck, int p, int64_t seq) {
+static inline uint8_t sc_kv8(uint32_t h) {
+    return (uint8_t)(h ^ h >> 8 ^ h >> 16 ^ h >> 24);
+}
+
+static inline sc_rec *sc_win(sc_prod *pr, int64_t seq) {
+    return &pr->win[seq & (pr->wcap - 1)];
+}
+
+static inline size_t sc_exc_slot(int64_t seq, size_t cap) {
+    uint64_t h = (uint64_t)seq * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h ^ h >> 32) & (cap - 1);
+}
+
+static sc_rec *sc_exc_find(sc_prod *pr, int64_t seq) {
+    if (!pr->nexc)
+        return NULL;
+    for (size_t i = sc_exc_slot(seq, pr->capexc);; i = (i + 1) & (pr->capexc - 1)) {
+        if (pr->exc[i].seq == seq)
+            return &pr->exc[i].r;
+        if (pr->exc[i].seq < 0)
+            return NULL;
+    }
+}
+
+static sc_rec *sc_exc_put(sc_prod *pr, int64_t seq, const sc_rec *r) {
+    if ((pr->nexc + 1) * 2 > pr->capexc) {
+        size_t ncap = pr->capexc ? pr->capexc * 2 : 64;
+        sc_exc *nt = malloc(ncap * sizeof *nt);
+        if (!nt)
+            abort();
+        for (size_t i = 0; i < ncap; i++)
+            nt[i].seq = -1;
+        for (size_t i = 0; i < pr->capexc; i++)
+            if (pr->exc[i].seq >= 0) {
+                size_t k = sc_exc_slot(pr->exc[i].seq, ncap);
+                while (nt[k].seq >= 0)
+                    k = (k + 1) & (ncap - 1);
+                nt[k] = pr->exc[i];
+            }
+        free(pr->exc);
+        pr->exc = nt;
+        pr->capexc = ncap;
+    }
+    size_t k = sc_exc_slot(seq, pr->capexc);
+    while (pr->exc[k].seq >= 0)
+        k = (k + 1) & (pr->capexc - 1);
+    pr->exc[k].seq = seq;
+    pr->exc[k].r = *r;
+    pr->nexc++;
+    return &pr->exc[k].r;
+}
+
+/* The state of record (p, seq): in the window or an exception; NULL with
+ * *clean set for a clean record below the window; NULL alone for one that
+ * was never sent. */
+static inline sc_rec *sc_find(sc_checker *ck, int p, int64_t seq, bool *clean) {
+    *clean = false;
     if (p < 0 || p >= ck->np || seq < 0)
         return NULL;
     sc_prod *pr = &ck->prods[p];
-    return seq < pr->n ? &pr->recs[seq] : NULL;
+    if (seq >= pr->n)
+        return NULL;
+    if (seq >= pr->base)
+        return sc_win(pr, seq);
+    sc_rec *r = sc_exc_find(pr, seq);
+    *clean = r == NULL;
+    return r;
 }
+
+/* Something happens again to a clean record: it becomes an exception with
+ * the state "clean" stands for (one callback without error, in the log at
+ * its acknowledged offset; the offset itself is no longer known, nor the
+ * full kv hash). */
+static sc_rec *sc_unclean(sc_prod *pr, int64_t seq) {
+    sc_rec r;
+    memset(&r, 0, sizeof r);
+    r.partition = -1;
+    r.topic = -1;
+    r.err = KP_ERR_NONE;
+    r.state = SC_REC_SENT | SC_REC_RETURNED | SC_REC_IN_LOG | SC_REC_AT_OFFSET |
+              (1u << SC_REC_NCB_SHIFT);
+    sc_rec_set_when(&r, pr->info.acks == 0 ? -1 : 0);
+    r.txn = SC_KV_SHORT;
+    pr->nclean--;
+    return sc_exc_put(pr, seq, &r);
+}
+
+static sc_part *sc_part_get(sc_checker *ck, int32_t topic, int32_t partition) {
+    if (ck->lastpart < ck->nparts && ck->parts[ck->lastpart].topic == topic &&
+        ck->parts[ck->lastpart].partition == partition)
+        return &ck->parts[ck->lastpart];
+    for (size_t i = 0; i < ck->nparts; i++)
+        if (ck->parts[i].topic == topic && ck->parts[i].partition == partition) {
+            ck->lastpart = i;
+            return &ck->parts[i];
+        }
+    void *arr = ck->parts;
+    sc_grow(&arr, &ck->capparts, ck->nparts + 1, sizeof *ck->parts);
+    ck->parts = arr;
+    sc_part *sp = &ck->parts[ck->nparts];
+    sp->topic = topic;
+    sp->partition = partition;
+    sp->fed_end = 0;
+    sp->max_seq = malloc((size_t)ck->np * sizeof *sp->max_seq);
+    sp->max_visible = malloc((size_t)ck->np * sizeof *sp->max_visible);
+    if (!sp->max_seq || !sp->max_visible)
+        abort();
+    for (int i = 0; i < ck->np; i++)
+        sp->max_seq[i] = sp->max_visible[i] = -1;
+    ck->lastpart = ck->nparts++;
+    return sp;
+}
+
+enum { SC_SETTLE_WAIT, SC_SETTLE_CLEAN, SC_SETTLE_EXCEPTION };
+
+/* The state bits of a clean record (SC_REC_RETURNED aside): one callback,
+ * sent, in the log at its acknowledged offset (which AT_OFFSET implies is
+ * >= 0, so never an acks=0 record, whose callbacks carry -1). */
+#define SC_REC_CLEAN_BITS \
+    (SC_REC_SENT | SC_REC_IN_LOG | SC_REC_AT_OFFSET | (1u << SC_REC_NCB_SHIFT))
+
+/* Can record r (it has completed) leave the window, and as what? */
+static int sc_settle_kind(sc_checker *ck, const sc_prod *pr, const sc_rec *r) {
+    bool plain = !(r->txn & (SC_TXN_MASK | SC_EARLY_ONE | SC_EARLY_MORE));
+    if ((r->state & ~SC_REC_RETURNED) == SC_REC_CLEAN_BITS && r->err == KP_ERR_NONE && plain)
+        return SC_SETTLE_CLEAN;
+    if ((r->state & SC_REC_SYNC_FAILED) || sc_rec_ncb(r) != 1 || r->err != KP_ERR_NONE || !plain)
+        return SC_SETTLE_EXCEPTION;
+    if (pr->info.acks == 0)
+        return (r->state & SC_REC_IN_LOG) ? SC_SETTLE_CLEAN : SC_SETTLE_WAIT;
+    int64_t off = sc_rec_offset(r);
+    if (off < 0)
+        return SC_SETTLE_EXCEPTION; /* acknowledged as a duplicate: no offset */
+    if (r->state & SC_REC_AT_OFFSET)
+        return SC_SETTLE_CLEAN;
+    /* not (yet) at its offset: final once the scan has passed it */
+    return sc_part_get(ck, r->topic, r->partition)->fed_end > off ? SC_SETTLE_EXCEPTION
+                                                                  : SC_SETTLE_WAIT;
+}
+
+/* Moves the completed records at the bottom of p's window out: clean ones
+ * to a count, the others to the exceptions. A transactional producer's
+ * records stay (their outcome and read_committed view come at the end). */
+static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
+    while (pr->base < pr->n) {
+        sc_rec *r = sc_win(pr, pr->base);
+        if (!sc_rec_ncb(r) && !(r->state & SC_REC_SYNC_FAILED))
+            return;
+        int kind = sc_settle_kind(ck, pr, r);
+        if (kind == SC_SETTLE_WAIT && pr->n - pr->base < SC_WINDOW_SOFT)
+            return;
+        if (kind == SC_SETTLE_CLEAN)
+            pr->nclean++;
+        else
+            sc_exc_put(pr, pr->base, r);
+        pr->base++;
+    }
+}
+
+static inline void sc_advance(sc_checker *ck, int p) {
+    sc_prod *pr = &ck->prods[p];
+    if (pr->info.transactional || pr->base == pr->n)
+        return;
+    const sc_rec *r = sc_win(pr, pr->base);
+    if (sc_rec_ncb(r) || (r->state & SC_REC_SYNC_FAILED))
+        sc_advance_slow(ck, pr);
+}
+
+/* ---- history ------------------------------------------------------------ */
 
 void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now) {
     assert(p >= 0 && p < ck->np);
     sc_prod *pr = &ck->prods[p];
     assert(seq == pr->n && "sends are numbered densely in order");
-    if (pr->n == pr->cap) {
-        int64_t ncap = pr->cap ? pr->cap * 2 : 1024;
-        sc_rec *nr = realloc(pr->recs, (size_t)ncap * sizeof *nr);
-        if (!nr)
+    if (pr->n - pr->base == pr->wcap) {
+        int64_t ncap = pr->wcap ? pr->wcap * 2 : 1024;
+        sc_rec *nw = malloc((size_t)ncap * sizeof *nw);
+        if (!nw)
             abort(); /* the checker cannot judge without its history */
-        pr->recs = nr;
-        pr->cap = ncap;
+        for (int64_t s = pr->base; s < pr->n; s++)
+            nw[s & (ncap - 1)] = *sc_win(pr, s);
+        free(pr->win);
+        pr->win = nw;
+        pr->wcap = ncap;
     }
-    sc_rec *r = &pr->recs[pr->n++];
+    if (pr->n == pr->kvcap) {
+        int64_t ncap = pr->kvcap ? pr->kvcap * 2 : 4096;
+        uint8_t *nk = realloc(pr->kv8, (size_t)ncap);
+        if (!nk)
+            abort();
+        pr->kv8 = nk;
+        pr->kvcap = ncap;
+    }
+    pr->kv8[pr->n] = sc_kv8(kv_hash);
+    sc_rec *r = sc_win(pr, pr->n++);
     memset(r, 0, sizeof *r);
     r->partition = -1;
     r->topic = -1;
@@ -379,7 +630,8 @@ void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp
 }
 
 void sc_checker_on_send_returned(sc_checker *ck, int p, int64_t seq, kp_time_us now) {
-    sc_rec *r = sc_rec_get(ck, p, seq);
+    bool clean;
+    sc_rec *r = sc_find(ck, p, seq, &clean);
     if (r && sc_rec_ncb(r) == 0) {
         sc_rec_set_when(r, now);
         r->state |= SC_REC_RETURNED;
@@ -400,7 +652,8 @@ int64_t sc_checker_error_count(const sc_checker *ck, kp_err err) {
 }
 
 void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err) {
-    sc_rec *r = sc_rec_get(ck, p, seq);
+    bool clean;
+    sc_rec *r = sc_find(ck, p, seq, &clean);
     assert(r);
     r->state |= SC_REC_SYNC_FAILED;
     r->err = (int8_t)err;
@@ -408,15 +661,42 @@ void sc_checker_on_send_failed(sc_checker *ck, int p, int64_t seq, kp_err err) {
     sc_count_err(ck, err);
 }
 
+/* The first callback of (p, seq) acknowledges (topic, partition, off), off
+ * -1 for none: was the record already seen there in a log (before the
+ * callback)? Call it before the callback's fields overwrite r's. */
+static void sc_early_resolve(sc_checker *ck, int p, int64_t seq, sc_rec *r, int32_t topic,
+                             int32_t partition, int64_t off) {
+    if ((r->txn & SC_EARLY_ONE) && off >= 0 && r->topic == topic && r->partition == partition &&
+        (uint64_t)off == r->kv_hash)
+        r->state |= SC_REC_AT_OFFSET;
+    if (r->txn & SC_EARLY_MORE) {
+        size_t w = 0;
+        for (size_t i = 0; i < ck->nearly; i++) {
+            const sc_early *e = &ck->early[i];
+            if (e->p != p || e->seq != seq) {
+                ck->early[w++] = *e;
+                continue;
+            }
+            if (off >= 0 && e->offset == off && e->topic == topic && e->partition == partition)
+                r->state |= SC_REC_AT_OFFSET;
+        }
+        ck->nearly = w;
+    }
+    r->txn &= (uint8_t)~(SC_EARLY_ONE | SC_EARLY_MORE);
+}
+
 void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
                             int64_t offset, kp_err err, kp_time_us now) {
-    sc_rec *r = sc_rec_get(ck, p, seq);
-    if (!r) {
+    bool clean;
+    sc_rec *r = sc_find(ck, p, seq, &clean);
+    if (!r && !clean) {
         sc_violation(ck, SC_INV_ONE_CALLBACK, "callback for producer %d record %" PRId64
                      " that was never sent", p, seq);
         return;
     }
     sc_prod *pr = &ck->prods[p];
+    if (clean)
+        r = sc_unclean(pr, seq);
     if (r->state & SC_REC_SYNC_FAILED)
         sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64
                      ": callback after a synchronous failure (%s)", p, seq, kp_err_name((kp_err)r->err));
@@ -436,6 +716,8 @@ void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, i
                      ": callback at %.3f ms, close returned at %.3f ms", p, seq,
                      now / 1000.0, pr->closed_us / 1000.0);
     assert(topic >= -1 && topic <= INT8_MAX && "topic indices fit the digest's byte");
+    if (r->txn & (SC_EARLY_ONE | SC_EARLY_MORE))
+        sc_early_resolve(ck, p, seq, r, topic, partition, err == KP_ERR_NONE ? offset : -1);
     r->err = (int8_t)err;
     r->topic = (int8_t)topic;
     r->partition = partition;
@@ -455,6 +737,7 @@ void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, i
         sc_violation(ck, SC_INV_DELIVERY_TIMEOUT, "producer %d record %" PRId64
                      ": callback (%s) %.3f ms after send, delivery.timeout.ms=%" PRId64,
                      p, seq, kp_err_name(err), lat / 1000.0, pr->info.delivery_timeout_ms);
+    sc_advance(ck, p);
 }
 
 void sc_checker_on_flush_begin(sc_checker *ck, int p, int64_t upto, kp_time_us now) {
@@ -471,9 +754,12 @@ void sc_checker_on_flush_done(sc_checker *ck, int p, int64_t upto, kp_time_us no
     r->checked++;
     if (upto > pr->n)
         upto = pr->n;
-    /* amortised O(1): the completed prefix only grows */
+    /* amortised O(1): the completed prefix only grows; below the window
+     * every record has completed */
+    if (pr->done_prefix < pr->base)
+        pr->done_prefix = pr->base;
     while (pr->done_prefix < pr->n) {
-        const sc_rec *rec = &pr->recs[pr->done_prefix];
+        const sc_rec *rec = sc_win(pr, pr->done_prefix);
         if (!(rec->state & SC_REC_SYNC_FAILED) && sc_rec_ncb(rec) == 0)
             break;
         pr->done_prefix++;
@@ -499,34 +785,25 @@ void sc_checker_on_pool(sc_checker *ck, int p, int64_t available, int64_t total)
 
 /* ---- logs ------------------------------------------------------------ */
 
-static void sc_scan_switch(sc_checker *ck, int32_t topic, int32_t partition) {
-    if (topic == ck->scan_topic && partition == ck->scan_partition)
-        return;
-    ck->scan_topic = topic;
-    ck->scan_partition = partition;
-    for (int i = 0; i < ck->np; i++) {
-        ck->prods[i].scan_max_seq = -1;
-        ck->prods[i].scan_max_visible = -1;
-    }
-}
-
 void sc_checker_on_txn_end(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq, bool committed) {
     assert(p >= 0 && p < ck->np);
     sc_prod *pr = &ck->prods[p];
+    assert(pr->info.transactional && "transactions only for producers declared transactional");
     if (to_seq > pr->n)
         to_seq = pr->n;
     for (int64_t q = from_seq < 0 ? 0 : from_seq; q < to_seq; q++) {
-        pr->recs[q].txn |= SC_TXN_MEMBER;
+        sc_rec *r = sc_win(pr, q); /* a transactional producer's window holds all */
+        r->txn |= SC_TXN_MEMBER;
         if (committed)
-            pr->recs[q].txn |= SC_TXN_COMMITTED;
+            r->txn |= SC_TXN_COMMITTED;
     }
 }
 
-/* The read_committed half of the log scan. */
-static void sc_txn_view(sc_checker *ck, sc_prod *pr, sc_rec *r, int p, int64_t seq, int32_t topic,
-                        int32_t partition, int64_t offset, bool committed_view) {
-    if (!(r->txn & SC_TXN_MEMBER) || !committed_view)
+/* The read_committed half of the log scan (at the finish, in log order). */
+static void sc_txn_view(sc_checker *ck, sc_part *sp, sc_rec *r, int p, int64_t seq, int64_t offset) {
+    if (!(r->txn & SC_TXN_MEMBER))
         return;
+    int32_t topic = sp->topic, partition = sp->partition;
     sc_inv_result *res = &ck->res[SC_INV_TXN_READ_COMMITTED];
     res->checked++;
     if (!(r->txn & SC_TXN_COMMITTED))
@@ -537,18 +814,13 @@ static void sc_txn_view(sc_checker *ck, sc_prod *pr, sc_rec *r, int p, int64_t s
         sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "topic %d partition %d offset %" PRId64
                      ": producer %d record %" PRId64 " is visible to read_committed twice",
                      topic, partition, offset, p, seq);
-    else if (seq < pr->scan_max_visible)
+    else if (seq < sp->max_visible[p])
         sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "topic %d partition %d offset %" PRId64
                      ": producer %d record %" PRId64 " is read after record %" PRId64 " (read_committed)",
-                     topic, partition, offset, p, seq, pr->scan_max_visible);
+                     topic, partition, offset, p, seq, sp->max_visible[p]);
     r->txn |= SC_TXN_VISIBLE;
-    if (seq > pr->scan_max_visible)
-        pr->scan_max_visible = seq;
-}
-
-void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
-                           kp_slice key, kp_slice value) {
-    sc_checker_log_record_txn(ck, topic, partition, offset, key, value, true);
+    if (seq > sp->max_visible[p])
+        sp->max_visible[p] = seq;
 }
 
 #define SC_ID_SEQ_BITS 40
@@ -567,8 +839,13 @@ void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out) {
     out->kv_hash = sc_kv_hash(key, value);
 }
 
-static void sc_log_scan_one(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
-                            int p, int64_t seq, uint32_t kv_hash, bool committed_view);
+static void sc_log_scan_one(sc_checker *ck, sc_part *sp, int64_t offset, const sc_log_digest *d,
+                            bool committed_view);
+
+void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
+                           kp_slice key, kp_slice value) {
+    sc_checker_log_record_txn(ck, topic, partition, offset, key, value, true);
+}
 
 void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                                kp_slice key, kp_slice value, bool committed_view) {
@@ -579,18 +856,33 @@ void sc_checker_log_record_txn(sc_checker *ck, int32_t topic, int32_t partition,
 
 void sc_checker_log_digest(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            const sc_log_digest *d, bool committed_view) {
+    sc_log_scan_one(ck, sc_part_get(ck, topic, partition), offset, d, committed_view);
+}
+
+void sc_checker_log_digests(sc_checker *ck, int32_t topic, int32_t partition, int64_t first_offset,
+                            const void *digests, int32_t n, bool committed_view) {
+    sc_part *sp = sc_part_get(ck, topic, partition);
+    const unsigned char *at = digests;
+    for (int32_t i = 0; i < n; i++) {
+        sc_log_digest d;
+        memcpy(&d, at + (size_t)i * sizeof d, sizeof d);
+        sc_log_scan_one(ck, sp, first_offset + i, &d, committed_view);
+    }
+}
+
+static void sc_log_scan_one(sc_checker *ck, sc_part *sp, int64_t offset, const sc_log_digest *d,
+                            bool committed_view) {
     uint64_t id = (uint64_t)d->id_hi << 32 | d->id_lo;
     int p = id ? (int)(id >> SC_ID_SEQ_BITS) - 1 : -1;
     int64_t seq = (int64_t)(id & (((uint64_t)1 << SC_ID_SEQ_BITS) - 1));
-    sc_log_scan_one(ck, topic, partition, offset, p, seq, d->kv_hash, committed_view);
-}
-
-static void sc_log_scan_one(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
-                            int p, int64_t seq, uint32_t kv_hash, bool committed_view) {
-    sc_scan_switch(ck, topic, partition);
+    uint32_t kv_hash = d->kv_hash;
+    int32_t topic = sp->topic, partition = sp->partition;
+    if (offset >= sp->fed_end)
+        sp->fed_end = offset + 1;
     ck->counts.log_records++;
-    sc_rec *r = sc_rec_get(ck, p, seq);
-    if (!r) {
+    bool clean;
+    sc_rec *r = sc_find(ck, p, seq, &clean);
+    if (!r && !clean) {
         ck->counts.log_foreign++;
         return;
     }
@@ -598,12 +890,14 @@ static void sc_log_scan_one(sc_checker *ck, int32_t topic, int32_t partition, in
     bool order_applies = pr->info.idempotent || pr->info.max_in_flight == 1;
     bool dup_applies = pr->info.idempotent;
 
-    if (kv_hash != r->kv_hash)
+    bool kv_same = r && !(r->txn & SC_KV_SHORT) ? kv_hash == r->kv_hash
+                                                : sc_kv8(kv_hash) == pr->kv8[seq];
+    if (!kv_same)
         sc_violation(ck, SC_INV_ACKED_IN_LOG, "topic %d partition %d offset %" PRId64
                      ": producer %d record %" PRId64 " has a different key/value than was sent",
                      topic, partition, offset, p, seq);
 
-    if (r->state & SC_REC_IN_LOG) {
+    if (clean || (r->state & SC_REC_IN_LOG)) {
         ck->anomalies[SC_ANOM_DUPLICATES]++;
         if (dup_applies)
             sc_violation(ck, SC_INV_NO_DUPLICATES, "producer %d record %" PRId64
@@ -611,35 +905,86 @@ static void sc_log_scan_one(sc_checker *ck, int32_t topic, int32_t partition, in
                          p, seq, topic, partition, offset);
     } else {
         r->state |= SC_REC_IN_LOG;
-        if (seq < pr->scan_max_seq) {
+        if (seq < sp->max_seq[p]) {
             ck->anomalies[SC_ANOM_REORDERING]++;
             if (order_applies)
                 sc_violation(ck, SC_INV_PER_PARTITION_ORDER, "topic %d partition %d offset %" PRId64
                              ": producer %d record %" PRId64 " after record %" PRId64,
-                             topic, partition, offset, p, seq, pr->scan_max_seq);
+                             topic, partition, offset, p, seq, sp->max_seq[p]);
         }
     }
-    if (seq > pr->scan_max_seq)
-        pr->scan_max_seq = seq;
+    if (seq > sp->max_seq[p])
+        sp->max_seq[p] = seq;
     if (order_applies)
         ck->res[SC_INV_PER_PARTITION_ORDER].checked++;
     if (dup_applies)
         ck->res[SC_INV_NO_DUPLICATES].checked++;
 
-    if (r->err == KP_ERR_NONE && sc_rec_ncb(r) && sc_rec_offset(r) == offset && r->partition == partition &&
-        r->topic == topic)
-        r->state |= SC_REC_AT_OFFSET;
-    sc_txn_view(ck, pr, r, p, seq, topic, partition, offset, committed_view);
+    if (r && sc_rec_ncb(r)) {
+        if (r->err == KP_ERR_NONE && sc_rec_offset(r) == offset && r->partition == partition &&
+            r->topic == topic)
+            r->state |= SC_REC_AT_OFFSET;
+    } else if (r && !(r->txn & SC_EARLY_ONE) && offset >= 0 && offset <= UINT32_MAX &&
+               topic >= -1 && topic <= INT8_MAX) {
+        /* in the log before its callback: remember where, in the fields
+         * the callback fills (the kv hash was compared above; later
+         * copies compare the short one) */
+        r->txn |= SC_EARLY_ONE | SC_KV_SHORT;
+        r->kv_hash = (uint32_t)offset;
+        r->topic = (int8_t)topic;
+        r->partition = partition;
+    } else if (r) {
+        void *arr = ck->early;
+        sc_grow(&arr, &ck->capearly, ck->nearly + 1, sizeof *ck->early);
+        ck->early = arr;
+        ck->early[ck->nearly++] = (sc_early){ p, topic, partition, seq, offset };
+        r->txn |= SC_EARLY_MORE;
+    }
+    if (committed_view && pr->info.transactional) {
+        void *arr = ck->seen;
+        sc_grow(&arr, &ck->capseen, ck->nseen + 1, sizeof *ck->seen);
+        ck->seen = arr;
+        ck->seen[ck->nseen++] = (sc_seen){ topic, partition, p, offset, seq };
+    }
+    /* the bottom of the window may be done now (a record waiting for its
+     * offset to be scanned; one that waits on another record's position
+     * moves on with the next callback) */
+    if (seq == pr->base)
+        sc_advance(ck, p);
+}
+
+static int sc_seen_cmp(const void *a, const void *b) {
+    const sc_seen *x = a, *y = b;
+    if (x->topic != y->topic)
+        return x->topic < y->topic ? -1 : 1;
+    if (x->partition != y->partition)
+        return x->partition < y->partition ? -1 : 1;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
 void sc_checker_finish(sc_checker *ck) {
     if (ck->finished)
         return;
     ck->finished = true;
+    /* read_committed, partition by partition in log order */
+    if (ck->nseen)
+        qsort(ck->seen, ck->nseen, sizeof *ck->seen, sc_seen_cmp);
+    for (size_t i = 0; i < ck->nseen; i++) {
+        const sc_seen *e = &ck->seen[i];
+        sc_txn_view(ck, sc_part_get(ck, e->topic, e->partition), sc_win(&ck->prods[e->p], e->seq), e->p,
+                    e->seq, e->offset);
+    }
     for (int p = 0; p < ck->np; p++) {
         sc_prod *pr = &ck->prods[p];
-        for (int64_t seq = 0; seq < pr->n; seq++) {
-            sc_rec *r = &pr->recs[seq];
+        /* clean records: one callback, acknowledged, in the log at its offset */
+        ck->res[SC_INV_ONE_CALLBACK].checked += pr->nclean;
+        if (pr->info.acks != 0)
+            ck->res[SC_INV_ACKED_IN_LOG].checked += pr->nclean;
+        /* below the window only exceptions carry state */
+        for (int64_t seq = pr->nexc ? 0 : pr->base; seq < pr->n; seq++) {
+            sc_rec *r = seq >= pr->base ? sc_win(pr, seq) : sc_exc_find(pr, seq);
+            if (!r)
+                continue; /* clean */
             ck->res[SC_INV_ONE_CALLBACK].checked++;
             if ((r->txn & SC_TXN_COMMITTED) && !(r->txn & SC_TXN_VISIBLE) &&
                 !(r->state & SC_REC_SYNC_FAILED) && r->err == KP_ERR_NONE) {

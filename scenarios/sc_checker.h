@@ -3,11 +3,16 @@
  * callback, and the final partition logs. It knows nothing of how the run
  * was produced (TigerBeetle's state_checker: it judges only what it sees).
  *
- * The history is a compact digest per record (struct sc_rec, 20 bytes),
- * indexed by (producer, sequence number in send order). Records carry their
- * identity in the value ("<producer>:<seq> " then padding, written by the
- * workload), so a record found in a log is matched back to its send without
- * any side table.
+ * Records are known by (producer, sequence number in send order). They
+ * carry their identity in the value ("<producer>:<seq> " then padding,
+ * written by the workload), so a record found in a log is matched back to
+ * its send without any side table.
+ *
+ * The final logs may be fed while the run goes on: a log position whose
+ * record can no longer change (the broker's "settled" prefix: every replica
+ * holds it) is as final as the end of the run, so the runner feeds each
+ * partition's settled records as they settle, in offset order, and the rest
+ * of the final log at the end. Each log record is judged when it is fed.
  *
  * Invariants (DESIGN.md "The checker"), each reported by name with counts:
  *   one_callback_per_send    every send got exactly one callback (or failed
@@ -35,8 +40,18 @@
  * duplicates without idempotence, acks=1 loss on unclean failover) turns the
  * matching invariant off and demands the anomaly be seen at least once.
  *
- * Memory: the checker owns its history arrays (grown by doubling, never per
- * record) and its result strings; sc_checker_free releases all.
+ * Memory: per producer a window of full record states (20 bytes each) from
+ * the oldest record that is not finished to the newest; a finished record
+ * (its callback came and, if acknowledged at an offset, that offset was
+ * fed) leaves the window: a clean one (one callback, no error, in the log
+ * at its offset) is kept as nothing but a count, any other as an exception
+ * in a table by sequence number. What stays per record is a one-byte hash
+ * of its key and value, to compare a later copy in a log with. So memory
+ * grows with the records in flight and the exceptions, plus one byte a
+ * record. A record waiting for its log position leaves the window as an
+ * exception once the window holds 65,536 records. A transactional
+ * producer's records all stay in the window (their outcome comes late).
+ * Arrays grow by doubling, never per record; sc_checker_free releases all.
  */
 #ifndef SC_CHECKER_H
 #define SC_CHECKER_H
@@ -83,6 +98,7 @@ typedef struct sc_producer_info {
     int acks;                   /* -1, 0, 1 */
     int64_t delivery_timeout_ms;
     int64_t timeout_slack_ms;   /* allowed lateness for delivery_timeout_bound */
+    bool transactional;         /* sends in transactions (sc_checker_on_txn_end) */
 } sc_producer_info;
 
 typedef struct sc_checker sc_checker;
@@ -123,7 +139,8 @@ void sc_checker_on_flush_begin(sc_checker *ck, int p, int64_t upto, kp_time_us n
 void sc_checker_on_flush_done(sc_checker *ck, int p, int64_t upto, kp_time_us now);
 /* A transaction of producer p holding records [from_seq, to_seq) ended:
  * committed (commitTransaction succeeded) or aborted. A transaction whose
- * outcome is unknown (a fatal error) is not reported. */
+ * outcome is unknown (a fatal error) is not reported. p must have been
+ * declared transactional. */
 void sc_checker_on_txn_end(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq, bool committed);
 /* close() returned for producer p (after this no callback is legal). */
 void sc_checker_on_closed(sc_checker *ck, int p, kp_time_us now);
@@ -132,8 +149,9 @@ void sc_checker_on_pool(sc_checker *ck, int p, int64_t available, int64_t total)
 
 /* ---- final logs ----------------------------------------------------- */
 
-/* Feed every record of a partition's final (leader) log, in offset order,
- * one partition after the other (all of partition A, then all of B).
+/* Feed every record of a partition's final (leader) log, in offset order
+ * per partition (partitions may interleave), each position once, no
+ * earlier than the position became final: settled, or the end of the run.
  * Records whose value is not a workload identity are counted as foreign
  * and otherwise ignored (control batches, other writers). */
 void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
@@ -157,6 +175,10 @@ void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out);
 /* sc_checker_log_record_txn for a record known by its digest. */
 void sc_checker_log_digest(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            const sc_log_digest *d, bool committed_view);
+/* The same for n consecutive records from first_offset on: `digests`
+ * points at n sc_log_digest layouts (12 bytes each, any alignment). */
+void sc_checker_log_digests(sc_checker *ck, int32_t topic, int32_t partition, int64_t first_offset,
+                            const void *digests, int32_t n, bool committed_view);
 /* Call once all logs were fed. */
 void sc_checker_finish(sc_checker *ck);
 

@@ -170,6 +170,9 @@ struct sc_world {
     sc_prod *prods;
     int nprods;
     sc_checker *checker;
+    /* the settle hook's last topic: cluster name -> index into topics[] */
+    const char *settle_name;
+    int settle_topic;
     sc_bconn *bconns;
     sc_fault_ev *faults;
     size_t nfaults;
@@ -1264,6 +1267,26 @@ static sn_link_cfg sc_link_cfg(const Kpsim__Network *n) {
 
 _Static_assert(sizeof(bm_digest) == sizeof(sc_log_digest), "a broker digest holds the checker's");
 
+/* The cluster's settle hook: records whose log positions are final, fed
+ * to the checker now. Topics the scenario does not name are not judged
+ * (as in the final scan); control batches are not records. */
+static void sc_settled_batch(void *ctx, const bm_settled_batch *b) {
+    sc_world *w = ctx;
+    if (b->topic != w->settle_name) {
+        w->settle_name = b->topic;
+        w->settle_topic = -1;
+        for (int i = 0; i < w->ntopics; i++)
+            if (!strcmp(w->topics[i], b->topic))
+                w->settle_topic = i;
+    }
+    if (w->settle_topic < 0 || b->control)
+        return;
+    assert(b->digests && "the runner's cluster digests every data batch");
+    bool visible = b->txn_state == BM_TXN_NONE || b->txn_state == BM_TXN_COMMITTED;
+    sc_checker_log_digests(w->checker, w->settle_topic, b->partition, b->base_offset, b->digests,
+                           b->count, visible);
+}
+
 /* The cluster's digester: the checker's digest of each appended record. */
 static void sc_log_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
     (void)ctx;
@@ -1297,8 +1320,10 @@ static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
     w->cluster = bm_cluster_new(&conf, &env);
     if (!w->cluster)
         return sc_build_fail(w, "could not create a cluster of %d brokers", (int)conf.brokers);
-    /* the logs keep what the checker's final scan reads, not the records */
+    /* the logs keep what the checker's log scan reads, not the records,
+     * and hand each record to the checker once it is settled */
     bm_cluster_set_digester(w->cluster, sc_log_digester, NULL);
+    bm_cluster_set_settler(w->cluster, sc_settled_batch, w);
     w->nbrokers = conf.brokers;
     w->broker_nodes = calloc((size_t)w->nbrokers, sizeof *w->broker_nodes);
     if (!w->broker_nodes)
@@ -1470,6 +1495,7 @@ static void sc_setup_checker(sc_world *w) {
             /* the sender notices an expired batch on its next iteration,
              * which a pending poll may delay by up to one retry backoff */
             .timeout_slack_ms = c->retry_backoff_ms + 1,
+            .transactional = c->has_transactional_id || w->prods[i].txn != NULL,
         };
     }
     w->checker = sc_checker_new(w->nprods, info);
@@ -1530,30 +1556,36 @@ typedef struct sc_scan_ctx {
     int32_t topic;
 } sc_scan_ctx;
 
-static bool sc_scan_record(void *ctx, const bm_record_view *rec) {
-    sc_scan_ctx *sx = ctx;
+static void sc_feed_record(sc_world *w, int topic, const bm_record_view *rec) {
     /* a read_committed reader sees non-transactional records and those of
      * committed transactions (aborted and still-open ones stay hidden) */
     bool visible = rec->txn_state == BM_TXN_NONE || rec->txn_state == BM_TXN_COMMITTED;
     if (rec->control)
-        return true;
+        return;
     if (rec->digest) {
         sc_log_digest d;
         memcpy(&d, rec->digest, sizeof d);
-        sc_checker_log_digest(sx->w->checker, sx->topic, rec->partition, rec->offset, &d, visible);
+        sc_checker_log_digest(w->checker, topic, rec->partition, rec->offset, &d, visible);
     } else {
-        sc_checker_log_record_txn(sx->w->checker, sx->topic, rec->partition, rec->offset, rec->key,
+        sc_checker_log_record_txn(w->checker, topic, rec->partition, rec->offset, rec->key,
                                   rec->value, visible);
     }
+}
+
+static bool sc_scan_record(void *ctx, const bm_record_view *rec) {
+    sc_scan_ctx *sx = ctx;
+    sc_feed_record(sx->w, sx->topic, rec);
     return true;
 }
 
+/* The end of the run: what did not settle is final now. */
 static void sc_scan_logs(sc_world *w) {
     for (int t = 0; t < w->ntopics; t++) {
         int32_t np = bm_cluster_partition_count(w->cluster, w->topics[t]);
         for (int32_t p = 0; p < np; p++) {
             sc_scan_ctx sx = { w, t };
-            bm_cluster_read_log(w->cluster, w->topics[t], p, sc_scan_record, &sx);
+            int64_t from = bm_cluster_settled_offset(w->cluster, w->topics[t], p);
+            bm_cluster_read_log_from(w->cluster, w->topics[t], p, from, sc_scan_record, &sx);
         }
     }
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "bm_int.h"
 #include "bm_testutil.h"
 #include "kp_record_batch.h"
 
@@ -694,6 +695,119 @@ static void digested_log_keeps_digests_through_duplicates_and_truncation(void **
     bmt_free(w);
 }
 
+typedef struct settled_log {
+    int n;
+    int64_t offset[32];
+    bool control[32];
+    int txn_state[32];
+} settled_log;
+
+static void settle_cb(void *ctx, const bm_settled_batch *b) {
+    settled_log *l = ctx;
+    assert_string_equal(b->topic, "t");
+    assert_true(b->control ? b->digests == NULL : b->digests != NULL);
+    for (int32_t i = 0; i < b->count; i++) {
+        assert_true(l->n < 32);
+        if (b->digests) /* test_digester's: key length 2, value length 8 */
+            assert_true(b->digests[i].w[0] == 2 && b->digests[i].w[2] == 8);
+        l->offset[l->n] = b->base_offset + i;
+        l->control[l->n] = b->control;
+        l->txn_state[l->n] = b->txn_state;
+        l->n++;
+    }
+}
+
+static bool count_cb(void *ctx, const bm_record_view *v) {
+    (void)v;
+    (*(int *)ctx)++;
+    return true;
+}
+
+/* A record is settled once every replica's log holds it (a crashed one's
+ * too): handed out once, in offset order, and never truncated after. */
+static void settled_records_are_handed_out_once_when_every_replica_has_them(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 3;
+    conf.unclean_leader_election = true;
+    bmt_world *w = bmt_new(&conf);
+    dig_calls calls = { 0 };
+    settled_log set = { 0 };
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    bm_cluster_set_settler(w->c, settle_cb, &set);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 3), KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, -1, -1, -1, -1, 2).err, KP_ERR_NONE);
+    assert_int_equal(set.n, 0); /* only the leader has it */
+    assert_int_equal(bm_cluster_settled_offset(w->c, "t", 0), 0);
+    bmt_advance(w, 5 * MS);
+    assert_int_equal(set.n, 2);
+    assert_int_equal(set.offset[1], 1);
+    assert_int_equal(bm_cluster_settled_offset(w->c, "t", 0), 2);
+    /* broker 2 down: nothing settles, whatever the ISR says */
+    bm_cluster_crash_broker(w->c, 2);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, -1, -1, -1, -1, 3).err, KP_ERR_NONE);
+    bmt_advance(w, 20 * MS);
+    assert_int_equal(info(w, "t", 0).high_watermark, 5);
+    assert_int_equal(set.n, 2);
+    /* reading the settled records again is refused; the rest is there */
+    int n = 0;
+    assert_int_equal(bm_cluster_read_log(w->c, "t", 0, count_cb, &n), KP_ERR__STATE);
+    n = 0;
+    assert_int_equal(bm_cluster_read_log_from(w->c, "t", 0, 2, count_cb, &n), KP_ERR_NONE);
+    assert_int_equal(n, 3);
+    /* the leader and broker 1 crash; broker 2 comes back and leads alone
+     * (unclean): offsets 2..4 are gone, the settled 0..1 stay */
+    bm_cluster_crash_broker(w->c, 0);
+    bm_cluster_crash_broker(w->c, 1);
+    bm_cluster_restart_broker(w->c, 2);
+    bmt_poll(w);
+    assert_int_equal(info(w, "t", 0).leader, 2);
+    assert_int_equal(info(w, "t", 0).log_end_offset, 2);
+    assert_int_equal(set.n, 2);
+    assert_int_equal(bmt_produce(w, 2, "t", 0, 1, -1, -1, -1, 1).base_offset, 2);
+    bmt_advance(w, 5 * MS);
+    assert_int_equal(set.n, 2); /* brokers 0 and 1 are down with other logs */
+    bm_cluster_restart_broker(w->c, 0);
+    bm_cluster_restart_broker(w->c, 1);
+    bmt_advance(w, 10 * MS);
+    bmt_verify(w);
+    assert_int_equal(set.n, 3);
+    assert_int_equal(set.offset[2], 2);
+    for (int i = 0; i < set.n; i++)
+        assert_false(set.control[i]);
+    bmt_free(w);
+}
+
+/* A transactional batch settles only with its marker (its read_committed
+ * state is final then). */
+static void a_transactional_batch_settles_with_its_marker(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    dig_calls calls = { 0 };
+    settled_log set = { 0 };
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    bm_cluster_set_settler(w->c, settle_cb, &set);
+    static uint8_t buf[1 << 12];
+    size_t n = bmt_batch(buf, sizeof buf, 9, 0, 0, 2, true, 8);
+    bm_produce_result r;
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 10 * MS);
+    assert_int_equal(set.n, 0); /* open: neither it nor what follows */
+    bm_partition *p = bm__partition(w->c, "t", 0);
+    assert_true(bm__write_marker(w->c, p, 9, 0, true));
+    bmt_advance(w, 10 * MS);
+    assert_int_equal(set.n, 4);
+    assert_int_equal(set.txn_state[0], BM_TXN_COMMITTED);
+    assert_int_equal(set.txn_state[1], BM_TXN_COMMITTED);
+    assert_int_equal(set.txn_state[2], BM_TXN_NONE);
+    assert_true(set.control[3]);
+    assert_int_equal(set.offset[3], 3);
+    bmt_free(w);
+}
+
 static void same_script_same_events(void **state) {
     (void)state;
     assert_true(script_digest() == script_digest());
@@ -724,6 +838,8 @@ int main(void) {
         cmocka_unit_test(truncation_loses_producer_state),
         cmocka_unit_test(producer_state_survives_a_clean_leader_change),
         cmocka_unit_test(digested_log_keeps_digests_through_duplicates_and_truncation),
+        cmocka_unit_test(settled_records_are_handed_out_once_when_every_replica_has_them),
+        cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
         cmocka_unit_test(same_script_same_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,7 +159,7 @@ static void log_digest_judges_as_the_bytes_do(void **state) {
     assert_true(d.id_lo == 0 && d.id_hi == 0);
     assert_int_equal(d.kv_hash, sc_kv_hash(KP_SLICE_NULL, kp_slice_str("hello")));
 
-    for (int by_digest = 0; by_digest <= 1; by_digest++) {
+    for (int by_digest = 0; by_digest <= 2; by_digest++) { /* bytes, one digest, a batch */
         sc_producer_info pi = info_idem();
         sc_checker *ck = sc_checker_new(1, &pi);
         char vals[4][32];
@@ -170,15 +170,17 @@ static void log_digest_judges_as_the_bytes_do(void **state) {
         vals[1][lens[1] - 1] ^= 1; /* stored changed */
         /* log: 0, 1 (changed), 0 again, foreign, 3 at offset 4 (not 3) */
         const int order[5] = { 0, 1, 0, -1, 3 };
+        sc_log_digest batch[5];
         for (int k = 0; k < 5; k++) {
             kp_slice v = order[k] < 0 ? kp_slice_str("other writer") : val(vals, lens, order[k]);
-            if (by_digest) {
-                sc_log_digest_of(KP_SLICE_NULL, v, &d);
-                sc_checker_log_digest(ck, 0, 0, k, &d, true);
-            } else {
+            sc_log_digest_of(KP_SLICE_NULL, v, &batch[k]);
+            if (by_digest == 1)
+                sc_checker_log_digest(ck, 0, 0, k, &batch[k], true);
+            else if (by_digest == 0)
                 sc_checker_log_record(ck, 0, 0, k, KP_SLICE_NULL, v);
-            }
         }
+        if (by_digest == 2)
+            sc_checker_log_digests(ck, 0, 0, 0, batch, 5, true);
         sc_checker_finish(ck);
         assert_int_equal(sc_checker_counts(ck).log_records, 5);
         assert_int_equal(sc_checker_counts(ck).log_foreign, 1);
@@ -188,6 +190,84 @@ static void log_digest_judges_as_the_bytes_do(void **state) {
         assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_ACKED_LOST), 2);
         sc_checker_free(ck);
     }
+}
+
+/* Logs fed while the run goes on (settled records): a record seen in the
+ * log before its callback is matched to the offset the callback reports;
+ * a clean record that left the window is still judged when a copy of it
+ * turns up later (duplicate, changed value) or a second callback comes. */
+static void records_fed_before_their_callbacks_are_judged_alike(void **state) {
+    (void)state;
+    sc_producer_info pi = info_idem();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    char vals[4][32];
+    size_t lens[4];
+    send_n(ck, 4, vals, lens, 0);
+    /* settled before any callback: 0 at 10, 1 at 11, 2 at 12 and 13 (two
+     * copies), 3 never */
+    for (int i = 0; i < 3; i++)
+        sc_checker_log_record(ck, 0, 2, 10 + i, KP_SLICE_NULL, val(vals, lens, i));
+    sc_checker_log_record(ck, 0, 2, 13, KP_SLICE_NULL, val(vals, lens, 2));
+    sc_checker_on_callback(ck, 0, 0, 0, 2, 10, KP_ERR_NONE, 10);
+    sc_checker_on_callback(ck, 0, 1, 0, 2, 99, KP_ERR_NONE, 10); /* wrong offset */
+    sc_checker_on_callback(ck, 0, 2, 0, 2, 13, KP_ERR_NONE, 10); /* the second copy */
+    sc_checker_on_callback(ck, 0, 3, 0, 2, 14, KP_ERR_NONE, 10);
+    /* record 0 is clean and gone from the window: a late copy with another
+     * value, and a second callback */
+    vals[0][lens[0] - 1] ^= 1;
+    sc_checker_log_record(ck, 0, 2, 14, KP_SLICE_NULL, val(vals, lens, 0));
+    sc_checker_on_callback(ck, 0, 0, 0, 2, 10, KP_ERR_NONE, 20);
+    sc_checker_on_closed(ck, 0, 30);
+    sc_checker_finish(ck);
+    const sc_inv_result *acked = sc_checker_result(ck, SC_INV_ACKED_IN_LOG);
+    /* the changed copy, record 1 (at 11, acked at 99), record 3 (offset 14
+     * holds a copy of record 0) */
+    assert_int_equal(acked->violations, 3);
+    assert_int_equal(acked->checked, 4);
+    assert_non_null(strstr(acked->first[0], "offset 14: producer 0 record 0 has a different key/value"));
+    assert_non_null(strstr(acked->first[1], "record 1 acknowledged at topic 0 partition 2 offset 99 is in the log at another offset"));
+    assert_non_null(strstr(acked->first[2], "record 3 acknowledged at topic 0 partition 2 offset 14 is not in the final log"));
+    assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_ACKED_LOST), 2);
+    assert_int_equal(sc_checker_result(ck, SC_INV_NO_DUPLICATES)->violations, 2);
+    assert_int_equal(sc_checker_anomaly_count(ck, SC_ANOM_DUPLICATES), 2);
+    const sc_inv_result *one = sc_checker_result(ck, SC_INV_ONE_CALLBACK);
+    assert_int_equal(one->violations, 1);
+    assert_int_equal(one->checked, 4);
+    assert_non_null(strstr(one->first[0], "producer 0 record 0: callback #2 (first NONE, now NONE)"));
+    assert_int_equal(sc_checker_counts(ck).duplicate_callbacks, 1);
+    sc_checker_free(ck);
+}
+
+/* Thousands of records that leave the window clean, an error among them,
+ * and flush: nothing is lost on the way out. */
+static void a_long_run_keeps_its_verdicts(void **state) {
+    (void)state;
+    sc_producer_info pi = info_idem();
+    sc_checker *ck = sc_checker_new(1, &pi);
+    enum { N = 100000 };
+    for (int i = 0; i < N; i++) {
+        char v[32];
+        size_t n = sc_value_format(v, sizeof v, 0, i, 20);
+        kp_slice vs = { (const uint8_t *)v, (int32_t)n };
+        sc_checker_on_send(ck, 0, i, sc_kv_hash(KP_SLICE_NULL, vs), i);
+        if (i % 2 == 0) /* half settle before the callback, half after */
+            sc_checker_log_record(ck, 0, 0, i, KP_SLICE_NULL, vs);
+        sc_checker_on_callback(ck, 0, i, 0, 0, i == 777 ? -1 : i,
+                               i == 777 ? KP_ERR_REQUEST_TIMED_OUT : KP_ERR_NONE, i + 5);
+        if (i % 2 == 1)
+            sc_checker_log_record(ck, 0, 0, i, KP_SLICE_NULL, vs);
+        if (i % 1000 == 999)
+            sc_checker_on_flush_done(ck, 0, i + 1, i + 6);
+    }
+    sc_checker_on_closed(ck, 0, N + 10);
+    sc_checker_finish(ck);
+    assert_true(sc_checker_passed(ck));
+    assert_int_equal(sc_checker_result(ck, SC_INV_ACKED_IN_LOG)->checked, N - 1);
+    assert_int_equal(sc_checker_result(ck, SC_INV_ONE_CALLBACK)->checked, N);
+    assert_int_equal(sc_checker_result(ck, SC_INV_FLUSH_COMPLETES)->checked, N / 1000);
+    assert_int_equal(sc_checker_counts(ck).failed, 1);
+    assert_int_equal(sc_checker_counts(ck).log_records, N);
+    sc_checker_free(ck);
 }
 
 static void duplicates_fail_with_idempotence_only(void **state) {
@@ -353,6 +433,7 @@ static void acks0_loss_is_measured_not_judged(void **state) {
  * each offset 0..5 (records in send order). */
 static sc_checker *txn_history(char vals[6][32], size_t *lens) {
     sc_producer_info pi = info_idem();
+    pi.transactional = true;
     sc_checker *ck = sc_checker_new(1, &pi);
     send_n(ck, 6, vals, lens, 0);
     for (int i = 0; i < 6; i++)
@@ -538,6 +619,8 @@ int main(void) {
         cmocka_unit_test(acked_but_lost_or_moved_fails),
         cmocka_unit_test(changed_value_fails),
         cmocka_unit_test(log_digest_judges_as_the_bytes_do),
+        cmocka_unit_test(records_fed_before_their_callbacks_are_judged_alike),
+        cmocka_unit_test(a_long_run_keeps_its_verdicts),
         cmocka_unit_test(duplicates_fail_with_idempotence_only),
         cmocka_unit_test(reordering_fails_when_order_is_promised),
         cmocka_unit_test(order_is_per_partition),
