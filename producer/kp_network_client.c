@@ -686,8 +686,10 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
             continue;
         }
         bool alive = st == KP_CONN_CONNECTED && !c->pending_close;
-        if (alive)
+        if (alive && c->out_off < c->out_len)
             alive = kp_nc_flush(nc, c);
+        else if (alive)
+            c->out_off = c->out_len = 0; /* what kp_nc_flush does with nothing to write */
         if (alive)
             kp_nc_handle_completed_sends(nc, c, now);
         bool readable = alive ? kp_nc_read(nc, c) : false;
@@ -736,18 +738,11 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     /* completeResponses; input buffers are compacted only afterwards
      * because the bodies point into them */
     kp_nc_run_callbacks(nc);
-    for (int i = 0; i < nc->nconns; i++) {
-        kp_nc_conn *c = nc->conns[i];
-        if (c->in_off > 0) {
-            memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-            c->in_len -= c->in_off;
-            c->in_off = 0;
-        }
-    }
 
     /* Java: selector.poll(min(timeout, metadataTimeout, requestTimeout)).
      * Here the driver sleeps that long; the earliest request deadline is
-     * included so a timeout is noticed when it happens. */
+     * included so a timeout is noticed when it happens. The same pass
+     * compacts the input buffers (the callbacks are done with them). */
     int64_t sleep = timeout_ms;
     if (metadata_timeout < sleep)
         sleep = metadata_timeout;
@@ -756,6 +751,11 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     int64_t first = INT64_MAX; /* the earliest idle or request deadline */
     for (int i = 0; i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
+        if (c->in_off > 0) {
+            memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+            c->in_len -= c->in_off;
+            c->in_off = 0;
+        }
         if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0) {
             int64_t at = c->last_active_ms + nc->max_idle_ms + 1;
             if (at < first)
