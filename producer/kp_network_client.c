@@ -446,16 +446,22 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
                              kp_request_encode_fn *encode, void *encode_ctx, bool expect_response,
                              int64_t timeout_ms, kp_request_done_cb *done, void *done_ctx, int64_t now) {
     kp_nc_frame_ctx f = { nc->client_id, api_key, version, nc->next_corr, encode, encode_ctx };
+    /* Straight into the output buffer's free room (the buffer keeps the
+     * size of the largest frame so far, so this nearly always fits); when
+     * it did not, the writer still counted the size: grow, write again.
+     * Bytes past out_len count only once out_len moves. */
     kp_writer w;
-    kp_wr_init(&w, NULL, 0);
+    kp_wr_init(&w, c->out ? c->out + c->out_len : NULL, c->out_cap - c->out_len);
     if (!kp_nc_write_frame(&w, &f) || w.len > KP_NC_MAX_FRAME)
         return -1;
     size_t need = w.len;
-    if (!kp_nc_reserve(&c->out, &c->out_cap, c->out_len + need))
-        return -1;
-    kp_wr_init(&w, c->out + c->out_len, need);
-    if (!kp_nc_write_frame(&w, &f) || w.err || w.len != need)
-        return -1;
+    if (!w.buf || w.err) {
+        if (!kp_nc_reserve(&c->out, &c->out_cap, c->out_len + need))
+            return -1;
+        kp_wr_init(&w, c->out + c->out_len, need);
+        if (!kp_nc_write_frame(&w, &f) || w.err || w.len != need)
+            return -1;
+    }
     c->out_len += need;
     nc->next_corr = nc->next_corr == INT32_MAX ? 0 : nc->next_corr + 1;
     int idx = (c->head + c->count) % nc->max_in_flight;

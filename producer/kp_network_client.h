@@ -104,8 +104,10 @@ typedef struct kp_client_response {
 } kp_client_response;
 
 typedef void kp_request_done_cb(void *ctx, const kp_client_response *resp);
-/* Writes the request body for `version` into w (called twice: a sizing
- * pass with a NULL buffer, then the real write). false = cannot encode. */
+/* Writes the request body for `version` into w: once, or twice when the
+ * first write did not fit (the writer then only counted the size) or was
+ * a sizing pass (NULL buffer). Must write the same bytes each time.
+ * false = cannot encode. */
 typedef bool kp_request_encode_fn(void *ctx, kp_writer *w, int16_t version);
 
 /* Java MetadataUpdater: the client asks it for nodes and lets it send

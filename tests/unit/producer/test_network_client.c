@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fake_broker.h"
@@ -181,6 +182,50 @@ static void t_request_response_round_trip(void **s) {
     assert_non_null(f->last.body);
     assert_true(f->last.body_len > 4);
     assert_int_equal(kp_netclient_in_flight_count(f->nc), 0);
+    rm(f);
+}
+
+/* A request is framed straight into the output buffer's free room (4 KB
+ * at first, from ApiVersions): one encode when it fits, a second one
+ * (after growing) when it did not; the frames are whole either way. */
+typedef struct md_topics {
+    int n;     /* topics to ask for */
+    int calls; /* encoder calls */
+} md_topics;
+
+static bool enc_md_topics(void *ctx, kp_writer *w, int16_t v) {
+    md_topics *t = ctx;
+    t->calls++;
+    kp_wr_array_len(w, t->n);
+    for (int i = 0; i < t->n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "topic-%02d", i);
+        kp_wr_cstring(w, name);
+    }
+    if (v >= 4)
+        kp_wr_bool(w, false);
+    return true;
+}
+
+static void t_frame_written_in_place_or_after_growing(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    md_topics small = { 1, 0 }, big = { 1000, 0 }; /* ~11 KB: past the 4 KB first buffer */
+    int32_t a = kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md_topics, &small, true, 30000, on_done, f,
+                                  now(f));
+    int32_t b = kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md_topics, &big, true, 30000, on_done, f,
+                                  now(f));
+    int32_t c = kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md_topics, &small, true, 30000, on_done, f,
+                                  now(f));
+    assert_true(a >= 0 && b > a && c > b);
+    assert_int_equal(big.calls, 2);   /* did not fit the room the small frames left */
+    assert_int_equal(small.calls, 2); /* once each: the room fits them */
+    kp_netclient_poll(f->nc, 100, now(f));
+    assert_int_equal(f->ndone, 3);
+    assert_int_equal(f->last.correlation_id, c);
+    assert_false(f->last.disconnected);
+    assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
     rm(f);
 }
 
@@ -822,6 +867,7 @@ int main(void) {
         cmocka_unit_test(t_version_is_min_of_client_and_broker),
         cmocka_unit_test(t_request_response_round_trip),
         cmocka_unit_test(t_correlation_ids_increase),
+        cmocka_unit_test(t_frame_written_in_place_or_after_growing),
         cmocka_unit_test(t_partial_reads_reassemble_frames),
         cmocka_unit_test(t_partial_writes_hold_the_next_request),
         cmocka_unit_test(t_max_in_flight_limits_sends),
