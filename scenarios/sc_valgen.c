@@ -92,7 +92,9 @@ const char *sc_valgen_next(sc_valgen *g, int producer, int64_t seq, size_t size,
         *len = sc_value_format(g->buf, g->cap, producer, seq, size);
         return g->buf;
     }
-    if (!(g->seq >= 0 && producer == g->producer && seq == g->seq + 1 && sc_valgen_increment(g)) &&
+    /* the next seq (seq - 1, not g->seq + 1, which overflows at INT64_MAX),
+     * or the same again: the head in buf is reused */
+    if (!(g->seq >= 0 && producer == g->producer && seq - 1 == g->seq && sc_valgen_increment(g)) &&
         !(g->seq == seq && producer == g->producer))
         sc_valgen_head(g, producer, seq);
     size_t at = g->head;
