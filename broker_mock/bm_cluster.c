@@ -1675,16 +1675,22 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
     if (!c->settle_fn || p->leader < 0)
         return;
     bm_replica *l = &p->rep[p->leader];
-    size_t a = bm_log_find(l, p->settled);
+    /* the batches below `settled`: the hint unless a deletion moved them */
+    size_t a = p->settled_n;
+    if (a > l->n || (a > 0 && l->log[a - 1]->last_offset >= p->settled) ||
+        (a < l->n && l->log[a]->last_offset < p->settled))
+        a = p->settled_n = bm_log_find(l, p->settled);
     size_t bound = l->n;
-    /* the replica that lagged last time first: it bounds the others' walk
-     * (a broker down for long must not make every call walk the rest) */
+    /* every replica holds the settled batches at the same indices (they
+     * share the leader's prefix from the same log start). The replica that
+     * lagged last time first: it bounds the others' walk (a broker down
+     * for long must not make every call walk the rest) */
     for (int32_t i = 0; i < p->nrep && bound > a; i++) {
-        int32_t ri = (p->settle_lag + i) % p->nrep;
+        int32_t ri = p->settle_lag + i < p->nrep ? p->settle_lag + i : p->settle_lag + i - p->nrep;
         const bm_replica *r = &p->rep[ri];
         if (r == l)
             continue;
-        size_t ar = bm_log_find(r, p->settled), k = 0;
+        size_t ar = a, k = 0;
         while (a + k < bound && ar + k < r->n && r->log[ar + k] == l->log[a + k])
             k++;
         if (a + k < bound)
@@ -1720,6 +1726,7 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
         free(b->dig);
         b->dig = NULL;
         p->settled = b->last_offset + 1;
+        p->settled_n = i + 1;
     }
 }
 

@@ -121,6 +121,7 @@ typedef struct bm_partition {
     /* with a settle hook: records below this offset were handed to it
      * (every replica's log holds them; see bm_cluster_set_settler) */
     int64_t settled;
+    size_t settled_n;                 /* batches below it (a hint, checked) */
     int32_t settle_lag;               /* the replica that bounded it last */
     /* leader-side state, rebuilt from the leader's log on leader change */
     bm_producer *prod;

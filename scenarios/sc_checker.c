@@ -205,6 +205,10 @@ struct sc_checker {
     int64_t errs[SC_MAX_ERRS + 200];
     sc_part *parts;
     size_t nparts, capparts, lastpart;
+    /* (topic, partition) -> index into parts + 1, for topics -1..127 and
+     * partitions >= 0 (others are looked for in parts) */
+    int32_t *part_idx[129];
+    size_t part_idx_cap[129];
     sc_early *early;
     size_t nearly, capearly;
     sc_seen *seen;
@@ -273,6 +277,8 @@ void sc_checker_free(sc_checker *ck) {
         free(ck->parts[i].max_visible);
     }
     free(ck->parts);
+    for (size_t i = 0; i < sizeof ck->part_idx / sizeof ck->part_idx[0]; i++)
+        free(ck->part_idx[i]);
     free(ck->early);
     free(ck->seen);
     free(ck->prods);
@@ -513,6 +519,10 @@ static sc_rec *sc_unclean(sc_prod *pr, int64_t seq) {
 }
 
 static sc_part *sc_part_get(sc_checker *ck, int32_t topic, int32_t partition) {
+    bool mapped = topic >= -1 && topic <= INT8_MAX && partition >= 0;
+    if (mapped && (size_t)partition < ck->part_idx_cap[topic + 1] &&
+        ck->part_idx[topic + 1][partition])
+        return &ck->parts[ck->part_idx[topic + 1][partition] - 1];
     if (ck->lastpart < ck->nparts && ck->parts[ck->lastpart].topic == topic &&
         ck->parts[ck->lastpart].partition == partition)
         return &ck->parts[ck->lastpart];
@@ -521,6 +531,14 @@ static sc_part *sc_part_get(sc_checker *ck, int32_t topic, int32_t partition) {
             ck->lastpart = i;
             return &ck->parts[i];
         }
+    if (mapped) {
+        size_t *cap = &ck->part_idx_cap[topic + 1], old = *cap;
+        void *arr = ck->part_idx[topic + 1];
+        sc_grow(&arr, cap, (size_t)partition + 1, sizeof(int32_t));
+        ck->part_idx[topic + 1] = arr;
+        memset(ck->part_idx[topic + 1] + old, 0, (*cap - old) * sizeof(int32_t));
+        ck->part_idx[topic + 1][partition] = (int32_t)ck->nparts + 1;
+    }
     void *arr = ck->parts;
     sc_grow(&arr, &ck->capparts, ck->nparts + 1, sizeof *ck->parts);
     ck->parts = arr;
