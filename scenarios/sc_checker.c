@@ -149,6 +149,10 @@ typedef struct sc_exc {
     sc_rec r;
 } sc_exc;
 
+/* The window's blocks: 4,096 records (80 KB) each. */
+#define SC_BLK_SHIFT 12
+#define SC_BLK ((int64_t)1 << SC_BLK_SHIFT)
+
 /* A window holds this many records before one still waiting for its log
  * position is moved out to the exceptions (memory stays bounded). */
 #define SC_WINDOW_SOFT (1 << 16)
@@ -157,8 +161,13 @@ typedef struct sc_prod {
     sc_producer_info info;
     int64_t n;           /* records sent */
     int64_t base;        /* records below left the window */
-    sc_rec *win;         /* ring: record seq (base <= seq < n) at win[seq & (wcap - 1)] */
-    int64_t wcap;        /* a power of two */
+    /* the window: blocks of SC_BLK records, block b = seq >> SC_BLK_SHIFT
+     * at blk[b & (nblk - 1)]; allocated are those holding a seq in
+     * [base rounded down to a block, n); a block the window left is freed
+     * (one kept spare), so memory follows the records in flight */
+    sc_rec **blk;
+    int64_t nblk;        /* a power of two */
+    sc_rec *spare;
     uint8_t *kv8;        /* every record's short kv hash */
     int64_t kvcap;
     sc_exc *exc;         /* open addressing by seq, capexc a power of two */
@@ -268,7 +277,11 @@ void sc_checker_free(sc_checker *ck) {
     if (!ck)
         return;
     for (int i = 0; i < ck->np; i++) {
-        free(ck->prods[i].win);
+        sc_prod *pr = &ck->prods[i];
+        for (int64_t k = pr->base >> SC_BLK_SHIFT; pr->n > 0 && k <= (pr->n - 1) >> SC_BLK_SHIFT; k++)
+            free(pr->blk[k & (pr->nblk - 1)]);
+        free(pr->blk);
+        free(pr->spare);
         free(ck->prods[i].kv8);
         free(ck->prods[i].exc);
     }
@@ -436,7 +449,7 @@ static inline uint8_t sc_kv8(uint32_t h) {
 }
 
 static inline sc_rec *sc_win(sc_prod *pr, int64_t seq) {
-    return &pr->win[seq & (pr->wcap - 1)];
+    return &pr->blk[(seq >> SC_BLK_SHIFT) & (pr->nblk - 1)][seq & (SC_BLK - 1)];
 }
 
 static inline size_t sc_exc_slot(int64_t seq, size_t cap) {
@@ -599,6 +612,14 @@ static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
         else
             sc_exc_put(pr, pr->base, r);
         pr->base++;
+        if (!(pr->base & (SC_BLK - 1))) { /* the window left a block */
+            sc_rec **slot = &pr->blk[((pr->base >> SC_BLK_SHIFT) - 1) & (pr->nblk - 1)];
+            if (!pr->spare)
+                pr->spare = *slot;
+            else
+                free(*slot);
+            *slot = NULL;
+        }
     }
 }
 
@@ -617,16 +638,24 @@ void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp
     assert(p >= 0 && p < ck->np);
     sc_prod *pr = &ck->prods[p];
     assert(seq == pr->n && "sends are numbered densely in order");
-    if (pr->n - pr->base == pr->wcap) {
-        int64_t ncap = pr->wcap ? pr->wcap * 2 : 1024;
-        sc_rec *nw = malloc((size_t)ncap * sizeof *nw);
-        if (!nw)
-            abort(); /* the checker cannot judge without its history */
-        for (int64_t s = pr->base; s < pr->n; s++)
-            nw[s & (ncap - 1)] = *sc_win(pr, s);
-        free(pr->win);
-        pr->win = nw;
-        pr->wcap = ncap;
+    if (!(pr->n & (SC_BLK - 1))) { /* the first record of a new block */
+        int64_t lo = pr->base >> SC_BLK_SHIFT, b = pr->n >> SC_BLK_SHIFT;
+        if (b - lo + 1 > pr->nblk) {
+            int64_t ncap = pr->nblk ? pr->nblk * 2 : 4;
+            sc_rec **nb = calloc((size_t)ncap, sizeof *nb);
+            if (!nb)
+                abort(); /* the checker cannot judge without its history */
+            for (int64_t k = lo; k < b; k++)
+                nb[k & (ncap - 1)] = pr->blk[k & (pr->nblk - 1)];
+            free(pr->blk);
+            pr->blk = nb;
+            pr->nblk = ncap;
+        }
+        sc_rec *blk = pr->spare ? pr->spare : malloc((size_t)SC_BLK * sizeof *blk);
+        if (!blk)
+            abort();
+        pr->spare = NULL;
+        pr->blk[b & (pr->nblk - 1)] = blk;
     }
     if (pr->n == pr->kvcap) {
         int64_t ncap = pr->kvcap ? pr->kvcap * 2 : 4096;
