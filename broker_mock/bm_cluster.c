@@ -23,21 +23,6 @@
 /* Small helpers                                                         */
 /* ==================================================================== */
 
-kp_time_us bm__now(const bm_cluster *c) {
-    return c->env.clock.now_us ? kp_clock_now_us(&c->env.clock) : c->now;
-}
-
-kp_event bm__ev(const bm_cluster *c, int kind, int32_t node) {
-    kp_event ev;
-    kp_event_init(&ev, kind, bm__now(c));
-    ev.node = node;
-    return ev;
-}
-
-void bm__emit(const bm_cluster *c, kp_event *ev) {
-    kp_observer_emit(&c->env.observer, ev);
-}
-
 void bm__wakeup(bm_cluster *c) {
     if (c->env.wakeup)
         c->env.wakeup(c->env.wakeup_ctx);
