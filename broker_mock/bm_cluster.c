@@ -23,6 +23,11 @@
 /* Small helpers                                                         */
 /* ==================================================================== */
 
+/* Something an acks=all wait depends on moved (see bm_cluster.ack_gen). */
+static void bm_ack_gen_bump(bm_cluster *c) {
+    c->ack_gen++;
+}
+
 void bm__wakeup(bm_cluster *c) {
     if (c->env.wakeup)
         c->env.wakeup(c->env.wakeup_ctx);
@@ -314,6 +319,7 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         for (int32_t r = 0; r < pp->nrep; r++)
             if (bm_broker_up(c, pp->rep[r].broker)) {
                 pp->leader = r;
+                bm_ack_gen_bump(c);
                 break;
             }
         bm_part_event(c, pp, BM_EV_LEADER_CHANGE, bm__leader_id(pp), -1, pp->leader_epoch, "create");
@@ -590,9 +596,11 @@ static void bm_hw_update(bm_cluster *c, bm_partition *p) {
             hw = p->rep[r].leo;
     if (hw > p->hw) {
         p->hw = hw;
+        bm_ack_gen_bump(c);
         bm_part_event(c, p, BM_EV_HW_ADVANCE, l->broker, hw, -1, NULL);
     } else if (p->hw > l->leo) {
         p->hw = l->leo; /* unclean election: the new leader has less */
+        bm_ack_gen_bump(c);
     }
 }
 
@@ -610,6 +618,7 @@ static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const cha
     int32_t old = bm__leader_id(p);
     p->leader = idx;
     p->leader_epoch++;
+    bm_ack_gen_bump(c);
     char detail[64];
     snprintf(detail, sizeof detail, "%s: %d -> %d", why, (int)old, (int)bm__leader_id(p));
     bm_part_event(c, p, BM_EV_LEADER_CHANGE, bm__leader_id(p), -1, p->leader_epoch, detail);
@@ -625,8 +634,10 @@ static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const cha
         if (r != idx && p->rep[r].in_isr)
             p->rep[r].last_caught_up_us = bm__now(c);
     }
-    if (p->hw > l->leo)
+    if (p->hw > l->leo) {
         p->hw = l->leo;
+        bm_ack_gen_bump(c);
+    }
     bm_state_rebuild(p);
     bm_hw_update(c, p);
 }

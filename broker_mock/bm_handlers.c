@@ -350,6 +350,12 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
 /* DelayedProduce.tryComplete / onExpiration */
 static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
     bm_wait *w = conn->wait;
+    /* nothing a wait checks has moved since it last found a partition
+     * still waiting: it would find the same, before its deadline */
+    if (w->seen_gen == conn->c->ack_gen + 1 && now < conn->wait_deadline_us)
+        return;
+    w->seen_gen = 0;
+    uint64_t gen = conn->c->ack_gen;
     bool waiting = false;
     for (int32_t k = 0; k < w->nparts; k++) {
         bm_wait_part *wp = &w->parts[k];
@@ -379,8 +385,10 @@ static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
             waiting = true;
         }
     }
-    if (waiting && now < conn->wait_deadline_us)
+    if (waiting && now < conn->wait_deadline_us) {
+        w->seen_gen = gen + 1;
         return;
+    }
     for (int32_t k = 0; k < w->nparts; k++) {
         bm_wait_part *wp = &w->parts[k];
         if (wp->pending) {

@@ -215,6 +215,11 @@ struct bm_cluster {
     bm_conn **conns;            /* open connections, in open order */
     size_t nconns, capconns;
     int64_t next_conn_id;
+    /* Bumped whenever what an acks=all wait checks can change: a
+     * partition's HW, leader or leader epoch (bm_ack_gen_bump). A wait
+     * that found nothing done at generation G finds nothing done again
+     * until the generation moves or its deadline passes. */
+    uint64_t ack_gen;
 };
 
 /* ---- bm_cluster.c ----------------------------------------------------- */
@@ -318,6 +323,9 @@ typedef struct bm_wait {
     int32_t nparts;
     bm_wait_part *parts;
     int32_t throttle_ms;
+    /* Produce (acks=all): ack_gen + 1 as of the last check that found a
+     * partition still waiting; 0 (never checked) otherwise. */
+    uint64_t seen_gen;
     /* Fetch */
     int32_t min_bytes, max_bytes;
     int8_t isolation;
