@@ -22,6 +22,7 @@ static const char *const sc_inv_names[SC_INV_COUNT] = {
     [SC_INV_BUFFER_POOL_WHOLE] = "buffer_pool_whole",
     [SC_INV_FLUSH_COMPLETES] = "flush_completes_sends",
     [SC_INV_TXN_READ_COMMITTED] = "txn_read_committed",
+    [SC_INV_TXN_ATOMIC] = "txn_atomic",
 };
 
 static const char *const sc_anom_names[SC_ANOM_COUNT] = {
@@ -77,8 +78,10 @@ enum {
     SC_EARLY_ONE = 1 << 3,     /* topic, partition and kv_hash hold the first
                                 * such position (offset < 2^32) */
     SC_EARLY_MORE = 1 << 4,    /* more positions in ck->early */
-    SC_KV_SHORT = 1 << 5       /* kv_hash no longer holds the hash (an early
+    SC_KV_SHORT = 1 << 5,      /* kv_hash no longer holds the hash (an early
                                 * position, or clean): compare the short one */
+    SC_TXN_UNKNOWN = 1 << 6    /* in a transaction of unknown outcome
+                                * (ck->unknown holds its range) */
 };
 
 /* The full state of one record while it is in its producer's window, or
@@ -203,6 +206,12 @@ typedef struct sc_seen {
 
 #define SC_MAX_ERRS 128 /* index: err - KP_ERR__LOCAL_MIN */
 
+/* A transaction the application never learned the outcome of. */
+typedef struct sc_txn_range {
+    int p;
+    int64_t from, to; /* records [from, to) */
+} sc_txn_range;
+
 struct sc_checker {
     int np;
     sc_prod *prods;
@@ -222,6 +231,8 @@ struct sc_checker {
     size_t nearly, capearly;
     sc_seen *seen;
     size_t nseen, capseen;
+    sc_txn_range *unknown;      /* transactions of unknown outcome */
+    size_t nunknown, capunknown;
     bool finished;
 };
 
@@ -294,6 +305,7 @@ void sc_checker_free(sc_checker *ck) {
         free(ck->part_idx[i]);
     free(ck->early);
     free(ck->seen);
+    free(ck->unknown);
     free(ck->prods);
     free(ck);
 }
@@ -846,8 +858,38 @@ void sc_checker_on_txn_end(sc_checker *ck, int p, int64_t from_seq, int64_t to_s
     }
 }
 
+void sc_checker_on_txn_unknown(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq) {
+    assert(p >= 0 && p < ck->np);
+    sc_prod *pr = &ck->prods[p];
+    assert(pr->info.transactional && "transactions only for producers declared transactional");
+    if (to_seq > pr->n)
+        to_seq = pr->n;
+    if (from_seq < 0)
+        from_seq = 0;
+    if (from_seq >= to_seq)
+        return;
+    for (int64_t q = from_seq; q < to_seq; q++)
+        sc_win(pr, q)->txn |= SC_TXN_UNKNOWN;
+    void *arr = ck->unknown;
+    sc_grow(&arr, &ck->capunknown, ck->nunknown + 1, sizeof *ck->unknown);
+    ck->unknown = arr;
+    ck->unknown[ck->nunknown++] = (sc_txn_range){ p, from_seq, to_seq };
+}
+
 /* The read_committed half of the log scan (at the finish, in log order). */
 static void sc_txn_view(sc_checker *ck, sc_part *sp, sc_rec *r, int p, int64_t seq, int64_t offset) {
+    if (r->txn & SC_TXN_UNKNOWN) {
+        /* outcome unknown: which way it went is txn_atomic's question;
+         * seen twice is still wrong */
+        if (r->txn & SC_TXN_VISIBLE) {
+            ck->res[SC_INV_TXN_READ_COMMITTED].checked++;
+            sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "topic %d partition %d offset %" PRId64
+                         ": producer %d record %" PRId64 " is visible to read_committed twice",
+                         sp->topic, sp->partition, offset, p, seq);
+        }
+        r->txn |= SC_TXN_VISIBLE;
+        return;
+    }
     if (!(r->txn & SC_TXN_MEMBER))
         return;
     int32_t topic = sp->topic, partition = sp->partition;
@@ -1020,6 +1062,24 @@ void sc_checker_finish(sc_checker *ck) {
         const sc_seen *e = &ck->seen[i];
         sc_txn_view(ck, sc_part_get(ck, e->topic, e->partition), sc_win(&ck->prods[e->p], e->seq), e->p,
                     e->seq, e->offset);
+    }
+    /* txn_atomic: of a transaction whose outcome nobody told the
+     * application, read_committed sees all that reached a log or none */
+    for (size_t i = 0; i < ck->nunknown; i++) {
+        const sc_txn_range *u = &ck->unknown[i];
+        sc_prod *pr = &ck->prods[u->p];
+        int64_t in_log = 0, visible = 0;
+        for (int64_t q = u->from; q < u->to; q++) {
+            const sc_rec *r = sc_win(pr, q);
+            in_log += (r->state & SC_REC_IN_LOG) != 0;
+            visible += (r->txn & SC_TXN_VISIBLE) != 0;
+        }
+        ck->res[SC_INV_TXN_ATOMIC].checked++;
+        if (visible != 0 && visible != in_log)
+            sc_violation(ck, SC_INV_TXN_ATOMIC, "producer %d records %" PRId64 "..%" PRId64
+                         " (a transaction of unknown outcome): read_committed sees %" PRId64
+                         " of the %" PRId64 " in the logs",
+                         u->p, u->from, u->to - 1, visible, in_log);
     }
     for (int p = 0; p < ck->np; p++) {
         sc_prod *pr = &ck->prods[p];

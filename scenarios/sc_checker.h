@@ -33,6 +33,12 @@
  *                            final logs holds exactly the records of the
  *                            committed transactions, once each, in send order
  *                            per partition; no record of an aborted one
+ *   txn_atomic               a transaction whose outcome the application
+ *                            never learned (its commit or abort failed, or
+ *                            the producer went fatal with it open: fenced,
+ *                            timed out) is all or nothing: read_committed
+ *                            sees either every one of its records that
+ *                            reached a log, or none
  *
  * Anomalies are measured whether or not an invariant is on: reordered
  * records, duplicate copies, acknowledged-but-lost records. A scenario that
@@ -74,6 +80,7 @@ typedef enum sc_invariant {
     SC_INV_BUFFER_POOL_WHOLE,
     SC_INV_FLUSH_COMPLETES,
     SC_INV_TXN_READ_COMMITTED,
+    SC_INV_TXN_ATOMIC,
     SC_INV_COUNT
 } sc_invariant;
 
@@ -139,9 +146,13 @@ void sc_checker_on_flush_begin(sc_checker *ck, int p, int64_t upto, kp_time_us n
 void sc_checker_on_flush_done(sc_checker *ck, int p, int64_t upto, kp_time_us now);
 /* A transaction of producer p holding records [from_seq, to_seq) ended:
  * committed (commitTransaction succeeded) or aborted. A transaction whose
- * outcome is unknown (a fatal error) is not reported. p must have been
- * declared transactional. */
+ * outcome is unknown (a fatal error) goes to sc_checker_on_txn_unknown
+ * instead. p must have been declared transactional. */
 void sc_checker_on_txn_end(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq, bool committed);
+/* Records [from_seq, to_seq) of producer p were sent in a transaction the
+ * application never learned the outcome of (txn_atomic judges it: all or
+ * none visible to read_committed). At most once per record. */
+void sc_checker_on_txn_unknown(sc_checker *ck, int p, int64_t from_seq, int64_t to_seq);
 /* close() returned for producer p (after this no callback is legal). */
 void sc_checker_on_closed(sc_checker *ck, int p, kp_time_us now);
 /* Pool accounting after close: available vs total bytes. */

@@ -687,7 +687,9 @@ static void sc_txn_done(void *ctx, kp_err err, const char *msg) {
                 pr->errors[err + 128]++;
                 w->total_errors[err + 128]++;
             }
-            pr->txn_phase = SC_TXN_FAILED; /* outcome unknown: not reported */
+            /* outcome unknown: all or nothing of it may be visible */
+            sc_checker_on_txn_unknown(w->checker, pr->idx, pr->txn_from, pr->next_seq);
+            pr->txn_phase = SC_TXN_FAILED;
         }
         pr->txn_from = -1;
     }
@@ -751,7 +753,11 @@ static bool sc_txn_step(sc_prod *pr, kp_time_us now, bool finished) {
         err = pr->txn_aborting ? kp_producer_abort_transaction(pr->p, sc_txn_done, pr)
                                : kp_producer_commit_transaction(pr->p, sc_txn_done, pr);
         if (err != KP_ERR_NONE) {
+            /* refused at once (the producer is in an error state): what was
+             * sent in it may still be committed or aborted by others */
             sc_harness_emit(w, SC_EV_TXN_FAILED, -1, kp_producer_txn_error_message(pr->p));
+            sc_checker_on_txn_unknown(w->checker, pr->idx, pr->txn_from, pr->next_seq);
+            pr->txn_from = -1;
             pr->txn_phase = SC_TXN_FAILED;
             return false;
         }

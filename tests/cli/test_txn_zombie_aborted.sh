@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The zombie's transaction is aborted by the coordinator (issue 8).
 # In these catalog scenarios the application never learns how its last
-# transaction ended (its commit is fenced: txn_failed), so the checker's
-# txn_read_committed does not judge those records. This test reads the
-# trace instead and demands what the coordinator must have done:
+# transaction ended (its commit is fenced: txn_failed), so the checker can
+# only demand all or nothing of it (txn_atomic). This test reads the
+# trace and demands which way it went, as the coordinator must have done:
 #   - a broker moved the transaction Ongoing -> PrepareAbort with a bumped
 #     epoch (InitProducerId of the new producer, or the timeout), then
 #     PrepareAbort -> CompleteAbort;

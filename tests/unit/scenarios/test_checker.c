@@ -457,6 +457,44 @@ static void txn_read_committed_holds(void **state) {
     sc_checker_free(ck);
 }
 
+/* txn_atomic: four records in a transaction whose outcome the application
+ * never learned (its commit failed), offsets 0..3; record 3 never reached
+ * a log (failed at once). read_committed may see none of 0..2 or all of
+ * them, never some. */
+static sc_checker *txn_unknown_history(char vals[4][32], size_t *lens) {
+    sc_producer_info pi = info_idem();
+    pi.transactional = true;
+    sc_checker *ck = sc_checker_new(1, &pi);
+    send_n(ck, 4, vals, lens, 0);
+    for (int i = 0; i < 3; i++)
+        sc_checker_on_callback(ck, 0, i, 0, 0, i, KP_ERR_NONE, 10);
+    sc_checker_on_send_failed(ck, 0, 3, KP_ERR_INVALID_PRODUCER_EPOCH);
+    sc_checker_on_txn_unknown(ck, 0, 0, 4);
+    return ck;
+}
+
+static void txn_atomic_all_none_or_some(void **state) {
+    (void)state;
+    for (int visible = 0; visible <= 3; visible++) {
+        char vals[4][32];
+        size_t lens[4];
+        sc_checker *ck = txn_unknown_history(vals, lens);
+        for (int i = 0; i < 3; i++)
+            sc_checker_log_record_txn(ck, 0, 0, i, KP_SLICE_NULL, val(vals, lens, i), i < visible);
+        sc_checker_finish(ck);
+        const sc_inv_result *r = sc_checker_result(ck, SC_INV_TXN_ATOMIC);
+        assert_int_equal(r->checked, 1);
+        bool atomic = visible == 0 || visible == 3;
+        assert_int_equal(r->violations, atomic ? 0 : 1);
+        assert_int_equal(sc_checker_passed(ck), atomic);
+        if (!atomic)
+            assert_non_null(strstr(r->first[0], "read_committed sees"));
+        /* the unknown records are not judged as aborted or committed */
+        assert_int_equal(sc_checker_result(ck, SC_INV_TXN_READ_COMMITTED)->violations, 0);
+        sc_checker_free(ck);
+    }
+}
+
 static void txn_aborted_visible_fails(void **state) {
     (void)state;
     char vals[6][32];
@@ -632,6 +670,7 @@ int main(void) {
         cmocka_unit_test(acks0_loss_is_measured_not_judged),
         cmocka_unit_test(txn_read_committed_holds),
         cmocka_unit_test(txn_aborted_visible_fails),
+        cmocka_unit_test(txn_atomic_all_none_or_some),
         cmocka_unit_test(txn_committed_missing_fails),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(value_format_bytes_are_stable),
