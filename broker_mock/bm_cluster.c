@@ -1247,6 +1247,11 @@ bool bm_cluster_acks_check(const bm_cluster *c, const char *topic, int32_t parti
         *err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         return true;
     }
+    return bm__acks_check_part(c, p, required_offset, leader_epoch, err);
+}
+
+bool bm__acks_check_part(const bm_cluster *c, const bm_partition *p, int64_t required_offset,
+                         int32_t leader_epoch, kp_err *err) {
     if (p->leader_epoch != leader_epoch || p->leader < 0) {
         *err = KP_ERR_NOT_LEADER_FOR_PARTITION;
         return true;

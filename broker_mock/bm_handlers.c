@@ -373,8 +373,9 @@ static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
             continue;
         }
         kp_err e;
-        if (bm_cluster_acks_check(conn->c, wp->topic, wp->partition, wp->required_offset,
-                                  wp->leader_epoch, &e)) {
+        if (p ? bm__acks_check_part(conn->c, p, wp->required_offset, wp->leader_epoch, &e)
+              : bm_cluster_acks_check(conn->c, wp->topic, wp->partition, wp->required_offset,
+                                      wp->leader_epoch, &e)) {
             wp->pending = false;
             wp->err = e;
             if (e != KP_ERR_NONE) {

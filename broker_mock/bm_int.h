@@ -246,6 +246,9 @@ bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem);
 bm_topic *bm__topic(const bm_cluster *c, const char *name);
 int32_t bm__topic_index(const bm_cluster *c, const char *name);
 bm_partition *bm__partition(const bm_cluster *c, const char *topic, int32_t partition);
+/* bm_cluster_acks_check on a partition already found. */
+bool bm__acks_check_part(const bm_cluster *c, const bm_partition *p, int64_t required_offset,
+                         int32_t leader_epoch, kp_err *err);
 /* Effective settings of a topic (its override, else the broker's). */
 int32_t bm__max_message_bytes(const bm_cluster *c, const bm_topic *t);
 int32_t bm__min_isr(const bm_cluster *c, const bm_topic *t);
