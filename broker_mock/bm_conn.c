@@ -25,6 +25,9 @@
  * frames straight from the caller's bytes and copies in only the rest.
  * Responses are encoded into one buffer per connection (resp_buf, grown by
  * doubling, reused for every response; io->write copies what it keeps).
+ * Likewise the current request's wait (acks=all Produce, Fetch below
+ * min_bytes) is built in one block per connection (wait_mem, grown when
+ * too small, freed with the connection).
  */
 #include "bm_int.h"
 
@@ -66,7 +69,6 @@ int32_t bm__conn_broker(const bm_conn *conn) {
 static void bm_conn_reset_current(bm_conn *conn) {
     conn->resp = NULL; /* its bytes stay in resp_buf for the next one */
     conn->resp_len = 0;
-    bm__wait_free(conn->wait);
     conn->wait = NULL;
     conn->busy = false;
     conn->no_response = false;
@@ -86,6 +88,7 @@ void bm__conn_free(bm_conn *conn) {
     kp_arena_destroy(conn->arena);
     free(conn->in);
     free(conn->resp_buf);
+    free(conn->wait_mem);
     free(conn);
 }
 

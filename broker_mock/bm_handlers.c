@@ -41,16 +41,15 @@ static void bm_err_event(bm_conn *conn, const char *topic, int32_t partition, kp
     bm__emit(conn->c, &ev);
 }
 
-/* A bm_wait is one allocation: the struct, then its arrays and names. */
-void bm__wait_free(bm_wait *w) {
-    free(w);
-}
-
-/* Copies the topic/partition structure of a request into a bm_wait (one
- * calloc: struct | parts | topic_name | topic_first | names, each part
- * aligned for what follows it). */
-static bm_wait *bm_wait_new(int16_t api_key, int32_t ntopics, const kp_slice *topics,
-                            const int32_t *parts_per_topic) {
+/* Copies the topic/partition structure of a request into a bm_wait: one
+ * zeroed block, struct | parts | topic_name | topic_first | names, each
+ * part aligned for what follows it. The block is the connection's
+ * wait_mem, grown when too small and freed with the connection: a
+ * connection has at most one request in progress, so at most one wait,
+ * and a new one is only built once the last is done with (conn->wait is
+ * NULL) — no allocation per request. */
+static bm_wait *bm_wait_new(bm_conn *conn, int16_t api_key, int32_t ntopics,
+                            const kp_slice *topics, const int32_t *parts_per_topic) {
     size_t names = 0;
     int64_t total = 0;
     for (int32_t t = 0; t < ntopics; t++) {
@@ -65,9 +64,18 @@ static bm_wait *bm_wait_new(int16_t api_key, int32_t ntopics, const kp_slice *to
     tname_at = (tname_at + 15) & ~(size_t)15;
     size_t tfirst_at = tname_at + ((size_t)ntopics + 1) * sizeof(const char *);
     size_t names_at = tfirst_at + ((size_t)ntopics + 1) * sizeof(int32_t);
-    uint8_t *block = calloc(1, names_at + names + 1);
-    if (!block)
-        return NULL;
+    size_t need = names_at + names + 1;
+    if (need > conn->wait_cap) {
+        size_t cap = need < 512 ? 512 : need;
+        free(conn->wait_mem);
+        conn->wait_cap = 0;
+        conn->wait_mem = malloc(cap);
+        if (!conn->wait_mem)
+            return NULL;
+        conn->wait_cap = cap;
+    }
+    uint8_t *block = conn->wait_mem;
+    memset(block, 0, need);
     bm_wait *w = (bm_wait *)block;
     w->api_key = api_key;
     w->ntopics = ntopics;
@@ -260,7 +268,7 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
         names[t] = m->topics[t].topic;
         counts[t] = m->topics[t].partition_count > 0 ? m->topics[t].partition_count : 0;
     }
-    bm_wait *w = bm_wait_new(KP_API_PRODUCE, nt, names, counts);
+    bm_wait *w = bm_wait_new(conn, KP_API_PRODUCE, nt, names, counts);
     if (!w)
         return false;
     int64_t bytes = 0;
@@ -324,7 +332,6 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
     if (m->acks == 0) {
         /* KafkaApis 2.1: acks=0 has no response; on an error the broker
          * closes the connection so the client refreshes its metadata. */
-        bm__wait_free(w);
         if (any_error) {
             static char why[96];
             snprintf(why, sizeof why, "acks=0 Produce failed with %s: closing as Kafka does",
@@ -343,7 +350,6 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
         return true;
     }
     bool ok = bm_produce_respond(conn, w);
-    bm__wait_free(w);
     return ok;
 }
 
@@ -401,7 +407,6 @@ static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
         }
     }
     bm_produce_respond(conn, w);
-    bm__wait_free(w);
     conn->wait = NULL;
 }
 
@@ -652,7 +657,7 @@ static bool bm_handle_fetch(bm_conn *conn, const kp_request *req, kp_err injecte
         names[t] = m->topics[t].topic;
         counts[t] = m->topics[t].partition_count > 0 ? m->topics[t].partition_count : 0;
     }
-    bm_wait *w = bm_wait_new(KP_API_FETCH, nt, names, counts);
+    bm_wait *w = bm_wait_new(conn, KP_API_FETCH, nt, names, counts);
     if (!w)
         return false;
     w->min_bytes = m->min_bytes;
@@ -677,7 +682,6 @@ static bool bm_handle_fetch(bm_conn *conn, const kp_request *req, kp_err injecte
         return true;
     }
     bm_fetch_build(conn, w, true, &ok);
-    bm__wait_free(w);
     return ok;
 }
 
@@ -688,7 +692,6 @@ static void bm_fetch_resume(bm_conn *conn, kp_time_us now) {
     if (bytes < w->min_bytes && now < conn->wait_deadline_us)
         return;
     bm_fetch_build(conn, w, true, &ok);
-    bm__wait_free(w);
     conn->wait = NULL;
 }
 

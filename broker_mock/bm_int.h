@@ -356,6 +356,8 @@ struct bm_conn {
     size_t resp_len;
     uint8_t *resp_buf;        /* reused for every response of the conn */
     size_t resp_cap;
+    uint8_t *wait_mem;        /* the block of conn->wait, reused by every */
+    size_t wait_cap;          /* wait of the conn (one at a time: muted) */
     kp_time_us ready_at_us;   /* not written before (injected delay) */
     kp_time_us wait_deadline_us;
     bm_wait *wait;
@@ -372,7 +374,6 @@ struct bm_conn {
 bool bm__handle(bm_conn *conn, const kp_request *req, kp_err injected, const char **reason);
 /* Re-evaluates conn->wait; builds conn->resp when done (or at deadline). */
 void bm__handler_resume(bm_conn *conn, kp_time_us now);
-void bm__wait_free(bm_wait *w);
 
 /* ---- bm_conn.c --------------------------------------------------------- */
 /* Stores an encoded response frame for the current request. */
