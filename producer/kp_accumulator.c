@@ -10,7 +10,7 @@
  *              used for lookups only, never iterated.
  *   incomplete doubly-linked list of every batch not yet deallocated, in
  *              creation order (Java's IncompleteBatches set).
- *   recycling  free lists of batch structs (with their thunk arrays) and
+ *   recycling  free lists of batch structs (with their thunk columns) and
  *              of staging buffers, so steady-state appends never malloc.
  */
 #include "kp_accumulator.h"
@@ -219,7 +219,7 @@ void kp_accumulator_destroy(kp_accumulator *acc) {
     b = acc->free_batches;
     while (b) {
         kp_batch *next = b->free_next;
-        free(b->thunks);
+        kp_batch__thunks_free(b);
         free(b);
         b = next;
     }
@@ -517,12 +517,10 @@ static kp_batch *take_batch_struct(kp_accumulator *acc) {
     b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->thunks = malloc(KP__THUNKS_INITIAL * sizeof *b->thunks);
-    if (!b->thunks) {
+    if (!kp_batch__thunks_alloc(b)) {
         free(b);
         return NULL;
     }
-    b->thunk_cap = KP__THUNKS_INITIAL;
     acc->stats.batch_struct_mallocs++;
     return b;
 }

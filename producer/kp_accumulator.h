@@ -37,7 +37,7 @@
  * ready/drain/expired are valid until the next call of the same function.
  *
  * Hot path: an append into an existing batch allocates nothing; a new batch
- * takes a recycled struct (and thunk array) and a pooled buffer.
+ * takes a recycled struct (and its thunk columns) and a pooled buffer.
  */
 #ifndef KP_ACCUMULATOR_H
 #define KP_ACCUMULATOR_H
@@ -297,7 +297,7 @@ typedef struct kp_accumulator_stats {
     uint64_t batches_created;
     uint64_t batches_recycled;   /* new batches that reused a struct */
     uint64_t batch_struct_mallocs;
-    uint64_t thunk_growths;      /* thunk array reallocs, all batches */
+    uint64_t thunk_growths;      /* thunk column growths, all batches */
     uint64_t staging_mallocs;
     uint64_t drained;
     uint64_t expired;

@@ -45,11 +45,12 @@ size_t kp_batch_staging_size(kp_codec codec, size_t capacity, float ratio) {
 }
 
 void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
-    kp__thunk *thunks = b->thunks;
-    uint32_t cap = b->thunk_cap;
+    kp__thunks thunks = b->thunks;
     memset(b, 0, sizeof *b);
-    b->thunks = thunks;
-    b->thunk_cap = cap;
+    /* the columns stay allocated; which are in use is per batch */
+    b->thunks = (kp__thunks){ .ctx = thunks.ctx, .cb = thunks.cb, .ts = thunks.ts,
+                              .key_size = thunks.key_size, .value_size = thunks.value_size,
+                              .cap = thunks.cap };
     b->topic = p->topic;
     b->partition = p->partition;
     b->id = p->batch_id;
@@ -86,12 +87,10 @@ kp_batch *kp_batch_new(const kp_batch_params *p) {
     kp_batch *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    b->thunks = malloc(KP__THUNKS_INITIAL * sizeof *b->thunks);
-    if (!b->thunks) {
+    if (!kp_batch__thunks_alloc(b)) {
         free(b);
         return NULL;
     }
-    b->thunk_cap = KP__THUNKS_INITIAL;
     kp_batch__init(b, p);
     return b;
 }
@@ -103,8 +102,26 @@ void kp_batch_destroy(kp_batch *b) {
         free(b->buffer);
         free(b->staging);
     }
-    free(b->thunks);
+    kp_batch__thunks_free(b);
     free(b);
+}
+
+bool kp_batch__thunks_alloc(kp_batch *b) {
+    b->thunks = (kp__thunks){ 0 };
+    b->thunks.ctx = malloc(KP__THUNKS_INITIAL * sizeof *b->thunks.ctx);
+    if (!b->thunks.ctx)
+        return false;
+    b->thunks.cap = KP__THUNKS_INITIAL;
+    return true;
+}
+
+void kp_batch__thunks_free(kp_batch *b) {
+    free(b->thunks.ctx);
+    free(b->thunks.cb);
+    free(b->thunks.ts);
+    free(b->thunks.key_size);
+    free(b->thunks.value_size);
+    b->thunks = (kp__thunks){ 0 };
 }
 
 /* ------------------------------------------------------------------ */
@@ -153,22 +170,116 @@ bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, k
 /* Appending                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Room for one more record in every allocated column. A failed realloc
+ * leaves cap as it was: every column still holds at least cap entries. */
 static bool ensure_thunk(kp_batch *b) {
-    if ((uint32_t)b->record_count < b->thunk_cap)
+    kp__thunks *t = &b->thunks;
+    if ((uint32_t)b->record_count < t->cap)
         return true;
-    uint32_t nc = b->thunk_cap ? b->thunk_cap * 2 : KP__THUNKS_INITIAL;
-    kp__thunk *nt = realloc(b->thunks, nc * sizeof *nt);
-    if (!nt)
-        return false;
-    b->thunks = nt;
-    b->thunk_cap = nc;
+    uint32_t nc = t->cap ? t->cap * 2 : KP__THUNKS_INITIAL;
+    /* an unallocated column stays so */
+#define KP__GROW(col)                                                    \
+    do {                                                                 \
+        if (t->col) {                                                    \
+            void *n_ = realloc(t->col, (size_t)nc * sizeof *t->col);     \
+            if (!n_)                                                     \
+                return false;                                            \
+            t->col = n_;                                                 \
+        }                                                                \
+    } while (0)
+    KP__GROW(ctx);
+    KP__GROW(cb);
+    KP__GROW(ts);
+    KP__GROW(key_size);
+    KP__GROW(value_size);
+#undef KP__GROW
+    t->cap = nc;
     b->thunk_growths++;
     return true;
 }
 
+/* Before record number record_count gets thunk th: every field in which
+ * it differs from the batch's shared value gets its per-record column,
+ * filled with the shared value for the records so far. Allocation happens
+ * here, before the record is written, so a failure leaves the batch as it
+ * was. */
+static bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
+    if (!ensure_thunk(b))
+        return false;
+    kp__thunks *t = &b->thunks;
+    int32_t n = b->record_count;
+    if (n == 0)
+        return true;
+    if (th->cb == t->cb0 && th->timestamp == t->ts0 && th->key_size == t->ksz0 && th->value_size == t->vsz0)
+        return true; /* the common case: nothing differs */
+    /* the column, allocated with cap entries unless it already is, gets
+     * the shared value for records [0, n) */
+#define KP__SPREAD(col, shared, flag)                                    \
+    do {                                                                 \
+        if (!t->col) {                                                   \
+            t->col = malloc((size_t)t->cap * sizeof *t->col);            \
+            if (!t->col)                                                 \
+                return false;                                            \
+        }                                                                \
+        for (int32_t i = 0; i < n; i++)                                  \
+            t->col[i] = t->shared;                                       \
+        t->flag = true;                                                  \
+        t->any_each = true;                                              \
+    } while (0)
+    if (!t->cb_each && th->cb != t->cb0)
+        KP__SPREAD(cb, cb0, cb_each);
+    if (!t->ts_each && th->timestamp != t->ts0)
+        KP__SPREAD(ts, ts0, ts_each);
+    if (!t->ksz_each && th->key_size != t->ksz0)
+        KP__SPREAD(key_size, ksz0, ksz_each);
+    if (!t->vsz_each && th->value_size != t->vsz0)
+        KP__SPREAD(value_size, vsz0, vsz_each);
+#undef KP__SPREAD
+    return true;
+}
+
+/* Stores thunk th as record number record_count's (prepare_thunk made
+ * room); allocates nothing. */
+static void store_thunk(kp_batch *b, const kp__thunk *th) {
+    kp__thunks *t = &b->thunks;
+    int32_t i = b->record_count;
+    if (i == 0) {
+        t->cb0 = th->cb;
+        t->ts0 = th->timestamp;
+        t->ksz0 = th->key_size;
+        t->vsz0 = th->value_size;
+    }
+    t->ctx[i] = th->ctx;
+    if (!t->any_each)
+        return;
+    if (t->cb_each)
+        t->cb[i] = th->cb;
+    if (t->ts_each)
+        t->ts[i] = th->timestamp;
+    if (t->ksz_each)
+        t->key_size[i] = th->key_size;
+    if (t->vsz_each)
+        t->value_size[i] = th->value_size;
+}
+
+/* Record number i's thunk. */
+static inline kp__thunk thunk_at(const kp_batch *b, int32_t i) {
+    const kp__thunks *t = &b->thunks;
+    if (!t->any_each)
+        return (kp__thunk){ .cb = t->cb0, .ctx = t->ctx[i], .timestamp = t->ts0, .key_size = t->ksz0,
+                            .value_size = t->vsz0 };
+    return (kp__thunk){
+        .cb = t->cb_each ? t->cb[i] : t->cb0,
+        .ctx = t->ctx[i],
+        .timestamp = t->ts_each ? t->ts[i] : t->ts0,
+        .key_size = t->ksz_each ? t->key_size[i] : t->ksz0,
+        .value_size = t->vsz_each ? t->value_size[i] : t->vsz0,
+    };
+}
+
 static bool append_record(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
                           const kp_header *headers, int header_count, const kp__thunk *thunk) {
-    if (!ensure_thunk(b))
+    if (!prepare_thunk(b, thunk))
         return false;
     if (kp_batch_builder_append(&b->builder, timestamp, key, value, headers, header_count))
         return false;
@@ -178,7 +289,8 @@ static bool append_record(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice
     int32_t ub = kp_record_size_upper_bound(key, value, headers, header_count);
     if (ub > b->max_record_size)
         b->max_record_size = ub;
-    b->thunks[b->record_count++] = *thunk;
+    store_thunk(b, thunk);
+    b->record_count++;
     return true;
 }
 
@@ -334,7 +446,8 @@ static void emit_done(const kp_batch *b, int kind, int64_t base_offset, kp_err e
 static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_err err,
                  const char *errmsg) {
     for (int32_t i = 0; i < b->record_count; i++) {
-        const kp__thunk *t = &b->thunks[i];
+        kp__thunk th = thunk_at(b, i);
+        const kp__thunk *t = &th;
         if (!t->cb && !b->wrap)
             continue;
         kp_record_metadata md = {
@@ -485,7 +598,8 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
         int nh = 0;
         while (nh < r.header_count && kp_header_iter_next(&hi, &hdrs[nh]))
             nh++;
-        const kp__thunk *t = &b->thunks[i];
+        kp__thunk th = thunk_at(b, i);
+        const kp__thunk *t = &th;
         if (!cur || !kp_batch_has_room_for(cur, r.timestamp, r.key, r.value, hdrs, nh)) {
             if (cur) {
                 if (count == max_out) {
@@ -605,4 +719,18 @@ size_t kp_batch_uncompressed_bytes(const kp_batch *b) { return b->uncompressed; 
 uint8_t *kp_batch_buffer(const kp_batch *b) { return b->buffer; }
 size_t kp_batch_initial_capacity(const kp_batch *b) { return b->capacity; }
 uint32_t kp_batch_thunk_growths(const kp_batch *b) { return b->thunk_growths; }
+
+size_t kp_batch_thunk_bytes(const kp_batch *b) {
+    const kp__thunks *t = &b->thunks;
+    size_t per = sizeof *t->ctx;
+    if (t->cb_each)
+        per += sizeof *t->cb;
+    if (t->ts_each)
+        per += sizeof *t->ts;
+    if (t->ksz_each)
+        per += sizeof *t->key_size;
+    if (t->vsz_each)
+        per += sizeof *t->value_size;
+    return per * t->cap;
+}
 int64_t kp_batch_flush_origin(const kp_batch *b) { return b->flush_origin; }

@@ -24,12 +24,19 @@
  *   Split pieces own a malloc'd buffer, as Java allocates them outside the
  *   pool (isSplitBatch: not returned to the pool).
  *
- * Record thunks (ProducerBatch.Thunk): one 32-byte entry per record —
- * callback, ctx, create timestamp, serialized key/value sizes. The record
+ * Record thunks (ProducerBatch.Thunk): each record's callback, ctx,
+ * create timestamp and serialized key/value sizes, stored by column
+ * (kp_batch_int.h): the ctx per record; every other field once per batch
+ * while all its records share it, per record from the first record that
+ * differs. A batch whose records share one callback function (the
+ * runner's, `kpsim produce`'s, the producer's bug.KAFKA-8325 one) and one
+ * timestamp and sizes thus costs 8 bytes a record, not 32; a batch that
+ * mixes callbacks (or anything else) costs up to the full 32, and every
+ * record still completes through its own callback and ctx. The record
  * itself is referenced by its index (= offset delta) in the batch; its
  * bytes live in the batch buffer, so no per-record allocation exists. The
- * thunk array belongs to the batch struct, starts at 16 entries and doubles
- * when full; the accumulator recycles batch structs with their arrays, so a
+ * columns belong to the batch struct, start at 16 entries and double when
+ * full; the accumulator recycles batch structs with their columns, so a
  * warmed-up producer appends without malloc (kp_batch_thunk_growths counts
  * the reallocs, tests assert it stays 0 after warm-up). With a record wrap
  * (kp_batch_params.wrap: the producer's InterceptorCallback) the thunk's
@@ -265,8 +272,13 @@ size_t kp_batch_uncompressed_bytes(const kp_batch *b);
 /* The pooled buffer and its size (what deallocate gives back). */
 uint8_t *kp_batch_buffer(const kp_batch *b);
 size_t kp_batch_initial_capacity(const kp_batch *b);
-/* Reallocs of the thunk array since creation / recycling. */
+/* Reallocs of the thunk columns since creation / recycling (one per
+ * doubling, however many columns it moved). */
 uint32_t kp_batch_thunk_growths(const kp_batch *b);
+/* Bytes of the thunk columns the current records use: 8 a record (ctx)
+ * plus the per-record columns of the fields that differ in this batch,
+ * each at the columns' capacity. */
+size_t kp_batch_thunk_bytes(const kp_batch *b);
 /* Flush bookkeeping: the id of the batch whose records this batch carries
  * (its own id, or for a split piece the original's flush origin). */
 int64_t kp_batch_flush_origin(const kp_batch *b);

@@ -9,7 +9,8 @@
 
 #include "kp_batch.h"
 
-/* ProducerBatch.Thunk: 32 bytes, no pointer to the record (it is record
+/* ProducerBatch.Thunk of one record, as a value: what append stores and
+ * what fire and split read back (no pointer to the record: it is record
  * number `index` of the batch). */
 typedef struct kp__thunk {
     kp_record_cb *cb;
@@ -18,6 +19,29 @@ typedef struct kp__thunk {
     int32_t key_size;
     int32_t value_size;
 } kp__thunk;
+
+/* A batch's thunks, stored by column. ctx has an entry per record; every
+ * other field is kept once for the batch (cb0, ts0, ksz0, vsz0: record 0's)
+ * for as long as every record has that same value, and gets its own
+ * per-record column only from the first record that differs (the column
+ * is then filled with the shared value for the records before it). The
+ * common batch (one callback function, a ctx per record) thus costs 8
+ * bytes a record instead of 32. Allocated columns all hold at least `cap`
+ * entries and survive recycling with the batch struct; the *_each flags
+ * say which are in use for the current batch (any_each: one of them). */
+typedef struct kp__thunks {
+    void **ctx;              /* cap entries, always allocated */
+    kp_record_cb **cb;       /* cap entries or NULL (not allocated yet) */
+    int64_t *ts;
+    int32_t *key_size;
+    int32_t *value_size;
+    uint32_t cap;
+    kp_record_cb *cb0;
+    int64_t ts0;
+    int32_t ksz0, vsz0;
+    bool cb_each, ts_each, ksz_each, vsz_each;
+    bool any_each;           /* any of the four: the fast paths test this */
+} kp__thunks;
 
 #define KP__THUNKS_INITIAL 16
 
@@ -63,8 +87,7 @@ struct kp_batch {
     int64_t created_ms, last_attempt_ms, last_append_ms, drained_ms;
     bool retry;
     /* thunks */
-    kp__thunk *thunks;
-    uint32_t thunk_cap;
+    kp__thunks thunks;
     uint32_t thunk_growths;
     /* accumulator links */
     kp_batch *dq_prev, *dq_next;      /* partition deque */
@@ -75,7 +98,13 @@ struct kp_batch {
     bool zombie;                      /* aborted while in flight; buffer already returned */
 };
 
-/* (Re)initialises b for params p, keeping its thunk array. */
+/* (Re)initialises b for params p, keeping its thunk columns. */
 void kp_batch__init(kp_batch *b, const kp_batch_params *p);
+
+/* A fresh struct's thunk columns (ctx: KP__THUNKS_INITIAL entries);
+ * false when out of memory. */
+bool kp_batch__thunks_alloc(kp_batch *b);
+/* Frees b's thunk columns (not b). */
+void kp_batch__thunks_free(kp_batch *b);
 
 #endif

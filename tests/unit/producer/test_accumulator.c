@@ -960,7 +960,7 @@ static void acc_reenqueue_keeps_sequence_order(void **state) {
 /* ---- hot path --------------------------------------------------------- */
 
 /* After warm-up, a full append -> drain -> complete cycle allocates nothing:
- * batch structs (with their thunk arrays) and pooled buffers are reused. */
+ * batch structs (with their thunk columns) and pooled buffers are reused. */
 static void acc_no_allocation_after_warm_up(void **state) {
     (void)state;
     fx *f = setup(4096, 1 << 20, 0, KP_CODEC_NONE, false);

@@ -490,7 +490,7 @@ static void batch_split_of_an_open_batch_is_refused(void **state) {
     kp_batch_destroy(b);
 }
 
-static void batch_thunk_array_grows_by_doubling(void **state) {
+static void batch_thunk_columns_grow_by_doubling(void **state) {
     (void)state;
     kp_batch *b = make(1 << 16, KP_CODEC_NONE, 0, NULL, NULL);
     int n = 0;
@@ -500,6 +500,137 @@ static void batch_thunk_array_grows_by_doubling(void **state) {
     /* 16 -> ... -> >= n: log2(n/16) reallocs, not one per record */
     uint32_t g = kp_batch_thunk_growths(b);
     assert_true(g >= 9 && g <= 10);
+    kp_batch_destroy(b);
+}
+
+/* Callback state by column: a batch whose records share the callback
+ * function, timestamp and sizes keeps only a ctx per record; records that
+ * differ (two callback functions, a null key, another timestamp, a NULL
+ * callback) from some record on still complete through their own
+ * callback, ctx and metadata, in append order, once each — on done and
+ * after a split. */
+typedef struct mix_call {
+    int fn;        /* 0: mix_a, 1: mix_b */
+    int rec;       /* *ctx */
+    int64_t offset;
+    int64_t timestamp;
+    int32_t key_size, value_size, relative_offset;
+    kp_err err;
+} mix_call;
+static mix_call mix_calls[64];
+static int mix_n;
+
+static void mix_note(int fn, void *ctx, const kp_record_metadata *md, kp_err err) {
+    assert_true(mix_n < 64);
+    mix_calls[mix_n++] = (mix_call){ fn, *(int *)ctx, md->offset, md->timestamp, md->serialized_key_size,
+                                     md->serialized_value_size, md->relative_offset, err };
+}
+static void mix_a(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
+    (void)msg;
+    mix_note(0, ctx, md, err);
+}
+static void mix_b(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
+    (void)msg;
+    mix_note(1, ctx, md, err);
+}
+
+typedef struct mix_rec {
+    kp_record_cb *cb;
+    int64_t ts;
+    const char *key;   /* NULL: null key */
+    const char *value;
+} mix_rec;
+
+/* record 6 has no callback; the others alternate from record 3 on */
+static const mix_rec mix_recs[8] = {
+    { mix_a, 100, "k", "v" },    { mix_a, 100, "k", "v" },     { mix_a, 100, "k", "v" },
+    { mix_b, 105, NULL, "vvvv" }, { mix_a, 100, "kk", "v" },   { mix_b, 90, "k", "v" },
+    { NULL, 100, "k", "v" },     { mix_a, 100, "k", "vvvvvv" },
+};
+
+static kp_slice mix_slice(const char *s) {
+    return s ? fx_s(s) : KP_SLICE_NULL;
+}
+
+static void mix_expect(int from, int to, int64_t base, int first_rel) {
+    int rel = first_rel;
+    for (int i = from; i < to; i++, rel++) {
+        if (!mix_recs[i].cb)
+            continue;
+        mix_call *c = NULL;
+        for (int k = 0; k < mix_n; k++)
+            if (mix_calls[k].rec == i)
+                c = &mix_calls[k];
+        assert_non_null(c);
+        assert_int_equal(c->fn, mix_recs[i].cb == mix_b ? 1 : 0);
+        assert_int_equal(c->offset, base + rel);
+        assert_int_equal(c->relative_offset, rel);
+        assert_int_equal(c->timestamp, mix_recs[i].ts);
+        assert_int_equal(c->key_size, mix_recs[i].key ? (int32_t)strlen(mix_recs[i].key) : -1);
+        assert_int_equal(c->value_size, (int32_t)strlen(mix_recs[i].value));
+        assert_int_equal(c->err, KP_ERR_NONE);
+    }
+}
+
+static void batch_mixed_callbacks_each_record_its_own(void **state) {
+    (void)state;
+    static int ctx[8];
+    kp_batch *b = make(4096, KP_CODEC_NONE, 0, NULL, NULL);
+    for (int i = 0; i < 3; i++) {
+        ctx[i] = i;
+        assert_true(kp_batch_try_append(b, mix_recs[i].ts, mix_slice(mix_recs[i].key), fx_s(mix_recs[i].value),
+                                        NULL, 0, mix_recs[i].cb, &ctx[i], 0, NULL));
+    }
+    /* one callback function, timestamp and sizes: only the ctx column */
+    assert_int_equal(kp_batch_thunk_bytes(b), 16 * sizeof(void *));
+    for (int i = 3; i < 8; i++) {
+        ctx[i] = i;
+        assert_true(kp_batch_try_append(b, mix_recs[i].ts, mix_slice(mix_recs[i].key), fx_s(mix_recs[i].value),
+                                        NULL, 0, mix_recs[i].cb, &ctx[i], 0, NULL));
+    }
+    /* every field now differs somewhere: all columns in use */
+    assert_int_equal(kp_batch_thunk_bytes(b), 16 * (2 * sizeof(void *) + 8 + 4 + 4));
+
+    /* kept open and unsplit: done calls each record's own callback in order */
+    mix_n = 0;
+    assert_true(kp_batch_done(b, 1000, -1, KP_ERR_NONE, NULL, NULL));
+    assert_int_equal(mix_n, 7);
+    for (int k = 0, i = 0; i < 8; i++)
+        if (mix_recs[i].cb)
+            assert_int_equal(mix_calls[k++].rec, i);
+    mix_expect(0, 8, 1000, 0);
+    kp_batch_destroy(b);
+
+    /* split into small pieces: each piece's records keep their callbacks */
+    b = make(4096, KP_CODEC_NONE, 0, NULL, NULL);
+    for (int i = 0; i < 8; i++)
+        assert_true(kp_batch_try_append(b, mix_recs[i].ts, mix_slice(mix_recs[i].key), fx_s(mix_recs[i].value),
+                                        NULL, 0, mix_recs[i].cb, &ctx[i], 0, NULL));
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    assert_int_equal(kp_batch_close(b, &scratch), KP_ERR_NONE);
+    kp_batch *pieces[8];
+    int64_t next_id = 10;
+    kp_err err;
+    int n = kp_batch_split(b, 1, &scratch, &next_id, pieces, 8, &err);
+    assert_true(n >= 3); /* pieces of a record or two */
+    mix_n = 0;
+    int first = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = kp_batch_record_count(pieces[i]);
+        int before = mix_n;
+        assert_true(kp_batch_done(pieces[i], 2000 + 100 * i, -1, KP_ERR_NONE, NULL, NULL));
+        for (int k = before, r = first; r < first + rc; r++)
+            if (mix_recs[r].cb)
+                assert_int_equal(mix_calls[k++].rec, r);
+        mix_expect(first, first + rc, 2000 + 100 * i, 0);
+        first += rc;
+    }
+    assert_int_equal(first, 8);
+    assert_int_equal(mix_n, 7);
+    for (int i = 0; i < n; i++)
+        kp_batch_destroy(pieces[i]);
+    kp_dbuf_free(&scratch);
     kp_batch_destroy(b);
 }
 
@@ -557,7 +688,8 @@ int main(void) {
         cmocka_unit_test(batch_reenqueue_and_drain_bookkeeping),
         cmocka_unit_test(batch_split_preserves_records_headers_codec),
         cmocka_unit_test(batch_split_of_an_open_batch_is_refused),
-        cmocka_unit_test(batch_thunk_array_grows_by_doubling),
+        cmocka_unit_test(batch_thunk_columns_grow_by_doubling),
+        cmocka_unit_test(batch_mixed_callbacks_each_record_its_own),
         cmocka_unit_test(batch_staging_is_capped_when_the_estimate_collapses),
     };
     return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
