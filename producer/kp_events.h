@@ -73,7 +73,7 @@ enum kp_producer_event_kind {
 
     /* ---- 160..179 Sender / NetworkClient --------------------------- */
     KP_EV_CONN_STATE                = 160, /* node, value = new kp_conn_status, detail "OLD -> NEW", err */
-    KP_EV_DISCONNECTED              = 161, /* node, err, value = 1 if request timeout; detail = Java method */
+    KP_EV_DISCONNECTED              = 161, /* node, err, value = 1 if request timeout; detail = Java method, or for err _BAD_MSG (the peer broke the protocol) what was wrong, with bytes = the refused frame's size */
     KP_EV_REQUEST_SENT              = 162, /* node, api_key, correlation_id, bytes via value = frame size */
     KP_EV_RESPONSE_RECEIVED         = 163, /* node, api_key, correlation_id, value = frame size */
     KP_EV_API_VERSIONS              = 164, /* node, err, value = chosen Produce version */

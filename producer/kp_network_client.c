@@ -125,6 +125,21 @@ static void kp_nc_emit(kp_netclient *nc, int kind, int32_t node, int32_t corr,
     kp_observer_emit(&nc->env.observer, &ev);
 }
 
+/* A peer broke the protocol and the connection is about to be closed:
+ * DISCONNECTED with err _BAD_MSG, bytes = the size of the frame refused
+ * (as read: any value, -1 included), detail = what was wrong. */
+static void kp_nc_emit_violation(kp_netclient *nc, const kp_nc_conn *c, int32_t corr, int32_t size,
+                                 const char *detail) {
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_DISCONNECTED, kp_nc_now_us(nc));
+    ev.node = c->id;
+    ev.correlation_id = corr;
+    ev.err = KP_ERR__BAD_MSG;
+    ev.bytes = size;
+    ev.detail = detail;
+    kp_observer_emit(&nc->env.observer, &ev);
+}
+
 /* ------------------------------------------------------------------ */
 /* Connection table                                                    */
 /* ------------------------------------------------------------------ */
@@ -595,15 +610,9 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
         int32_t size = (int32_t)kp_be32_get(p);
         if (size < 4 || size > KP_NC_MAX_FRAME) {
             /* Java's NetworkReceive throws InvalidReceiveException: the
-             * connection is closed; say why (bytes = the size read) */
-            kp_event ev;
-            kp_event_init(&ev, KP_EV_DISCONNECTED, kp_nc_now_us(nc));
-            ev.node = c->id;
-            ev.err = KP_ERR__BAD_MSG;
-            ev.bytes = size;
+             * connection is closed */
             _Static_assert(KP_NC_MAX_FRAME == 104857600, "the detail names the limit");
-            ev.detail = "response frame size outside 4..104857600";
-            kp_observer_emit(&nc->env.observer, &ev);
+            kp_nc_emit_violation(nc, c, -1, size, "response frame size outside 4..104857600");
             c->pending_close = true;
             return;
         }
@@ -614,8 +623,7 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
             !kp_nc_ring_at(c, 0, nc->max_in_flight)->expect_response) {
             /* Java: IllegalStateException "Correlation id for response does
              * not match request" — fatal for this connection */
-            kp_nc_emit(nc, KP_EV_DISCONNECTED, c->id, corr, -1, KP_ERR__BAD_MSG, -1,
-                       "correlation id does not match the oldest in-flight request");
+            kp_nc_emit_violation(nc, c, corr, size, "correlation id does not match the oldest in-flight request");
             c->pending_close = true;
             return;
         }

@@ -133,9 +133,10 @@ static void pr_print_whys(void) {
     for (int i = 0; i < pr_nwhy; i++) {
         const pr_why *w = &pr_whys[i];
         char last[48] = "";
-        /* bytes is the size read for a frame-size close (any value, -1
-         * included) and the body length of a malformed answer */
-        bool sized = w->kind != KP_EV_DISCONNECTED || strncmp(w->detail, "response frame size", 19) == 0;
+        /* a protocol violation (_BAD_MSG close) carries the size of the
+         * frame refused (any value, -1 included), a malformed answer its
+         * body length */
+        bool sized = w->kind != KP_EV_DISCONNECTED || w->err == KP_ERR__BAD_MSG;
         if (sized || w->last_bytes != -1)
             snprintf(last, sizeof last, " (last: %lld bytes)", (long long)w->last_bytes);
         fprintf(stderr, "kpsim produce: node %d: %s %lld time%s (%s): %s%s\n", (int)w->node,

@@ -526,6 +526,7 @@ static void t_correlation_mismatch_closes_connection(void **s) {
     assert_true(f->last.disconnected);
     assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_DISCONNECTED);
     assert_int_equal(f->nbad, 1);
+    assert_int_equal(f->bad_bytes, 4); /* the refused frame's size */
     assert_string_equal(f->bad_detail, "correlation id does not match the oldest in-flight request");
     rm(f);
 }
