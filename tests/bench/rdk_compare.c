@@ -5,6 +5,7 @@
  * the ratio of the two.
  *
  *   rdk_compare [--kpsim PATH] [--records N] [--fault-records N] [--no-kpsim]
+ *               [--only throughput|faults|faults-timeline]
  *
  * librdkafka side (Debian's librdkafka 2.x, linked only into this program):
  *   throughput  N = 1,000,000 messages of 100 bytes, keyless, to a topic of
@@ -21,6 +22,18 @@
  *               batch splitting, so the MESSAGE_TOO_LARGE window of kpsim's
  *               workload has no counterpart here; retries back off on the
  *               real clock (retry.backoff.ms=10 as in kpsim's scenario).
+ *   faults on kpsim's timeline
+ *               the faults workload replayed on the wall clock the way
+ *               kpsim's scenario (scenarios/bench/faults.textpb) runs it
+ *               on its simulated clock: message i is produced at
+ *               i x (kpsim's simulated seconds / N) — the pace kpsim's
+ *               producer reached in simulation (0.8 s for 100,000 when
+ *               --no-kpsim) — and each of the scenario's faults at its
+ *               at_ms (leader moves, the per-broker NOT_LEADER /
+ *               REQUEST_TIMED_OUT answers with their delay, connection
+ *               drops as broker down+up); the message.max.bytes window has
+ *               no counterpart. This is the run a user without simulated
+ *               time has to wait for to see that shape of faults.
  * Every workload runs in a forked child, so the peak RSS is its own.
  *
  * The two sides are NOT the same work: librdkafka moves real bytes through
@@ -117,7 +130,58 @@ static void rdk_fault(rd_kafka_mock_cluster_t *mc, int step) {
     }
 }
 
-static void rdk_workload(int64_t n, bool faults, rdk_result *r) {
+/* The faults of scenarios/bench/faults.textpb, in time order; kpsim's broker
+ * ids are 0-based, the mock cluster's 1-based. */
+enum { RDK_TF_LEADER, RDK_TF_ERRORS, RDK_TF_DROP, RDK_TF_NONE };
+typedef struct rdk_tfault {
+    int at_ms, kind;
+    int32_t broker; /* RDK_TF_LEADER: new leader; RDK_TF_ERRORS/RDK_TF_DROP: broker, -1 = all */
+    int32_t partition;
+    rd_kafka_resp_err_t err;
+    int count, rtt_ms;
+} rdk_tfault;
+
+static const rdk_tfault rdk_timeline[] = {
+    { 100, RDK_TF_LEADER, 1 + 1, 0, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 },
+    { 150, RDK_TF_ERRORS, 1 + 1, 0, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 3, 0 },
+    { 250, RDK_TF_DROP, 2 + 1, 0, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 },
+    { 300, RDK_TF_ERRORS, 0 + 1, 0, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, 3, 20 },
+    { 400, RDK_TF_LEADER, 2 + 1, 3, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 },
+    { 450, RDK_TF_NONE, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 }, /* message.max.bytes=4000: no counterpart */
+    { 500, RDK_TF_NONE, 0, 0, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 }, /* ... and back */
+    { 600, RDK_TF_DROP, -1, 0, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 },
+    { 700, RDK_TF_LEADER, 0 + 1, 5, RD_KAFKA_RESP_ERR_NO_ERROR, 0, 0 },
+    { 750, RDK_TF_ERRORS, 2 + 1, 0, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 2, 0 },
+};
+#define RDK_TIMELINE_N (int)(sizeof rdk_timeline / sizeof rdk_timeline[0])
+
+static void rdk_tfault_apply(rd_kafka_mock_cluster_t *mc, const rdk_tfault *f) {
+    switch (f->kind) {
+    case RDK_TF_LEADER:
+        rd_kafka_mock_partition_set_leader(mc, RDK_TOPIC, f->partition, f->broker);
+        break;
+    case RDK_TF_ERRORS:
+        for (int i = 0; i < f->count; i++)
+            rd_kafka_mock_broker_push_request_error_rtts(mc, f->broker, RDK_API_PRODUCE, 1, f->err, f->rtt_ms);
+        break;
+    case RDK_TF_DROP:
+        rd_kafka_mock_broker_set_down(mc, f->broker);
+        rd_kafka_mock_broker_set_up(mc, f->broker);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Applies every timeline fault due at elapsed milliseconds ms. */
+static void rdk_timeline_due(rd_kafka_mock_cluster_t *mc, double ms, int *next) {
+    while (*next < RDK_TIMELINE_N && rdk_timeline[*next].at_ms <= ms)
+        rdk_tfault_apply(mc, &rdk_timeline[(*next)++]);
+}
+
+/* pace_s > 0: the timeline run (messages spread over pace_s seconds, faults
+ * at their times); faults without pace_s: the progress-driven fault run. */
+static void rdk_workload(int64_t n, bool faults, double pace_s, rdk_result *r) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char err[512];
     if (!rdk_set(conf, "test.mock.num.brokers", "3", r) || !rdk_set(conf, "acks", "all", r) ||
@@ -146,7 +210,19 @@ static void rdk_workload(int64_t n, bool faults, rdk_result *r) {
     int next_fault = 0;
     double t0 = rdk_now();
     for (int64_t i = 0; i < n; i++) {
-        if (faults && next_fault < 5 && i >= n * (2 * next_fault + 1) / 10)
+        if (pace_s > 0) {
+            double due = pace_s * (double)i / (double)n;
+            for (;;) {
+                double el = rdk_now() - t0;
+                rdk_timeline_due(mc, el * 1000.0, &next_fault);
+                if (el >= due)
+                    break;
+                int wait_ms = (int)((due - el) * 1000.0);
+                rd_kafka_poll(rk, wait_ms > 0 ? wait_ms : 0);
+                if (wait_ms <= 0)
+                    break;
+            }
+        } else if (faults && next_fault < 5 && i >= n * (2 * next_fault + 1) / 10)
             rdk_fault(mc, next_fault++);
         while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value, sizeof value, NULL, 0,
                                 NULL) != 0) {
@@ -159,6 +235,14 @@ static void rdk_workload(int64_t n, bool faults, rdk_result *r) {
         if ((i & 1023) == 0)
             rd_kafka_poll(rk, 0);
     }
+    /* The timeline run ends when every message is reported and every fault
+     * of the schedule has happened. */
+    while (pace_s > 0 && next_fault < RDK_TIMELINE_N) {
+        double el_ms = (rdk_now() - t0) * 1000.0;
+        rdk_timeline_due(mc, el_ms, &next_fault);
+        if (next_fault < RDK_TIMELINE_N)
+            rd_kafka_poll(rk, (int)(rdk_timeline[next_fault].at_ms - el_ms) + 1);
+    }
     while (rd_kafka_flush(rk, 60000) == RD_KAFKA_RESP_ERR__TIMED_OUT && r->delivered + r->failed < n)
         ;
     r->wall_s = rdk_now() - t0;
@@ -169,7 +253,7 @@ out:
 }
 
 /* Runs one librdkafka workload in a child; fills *r. */
-static void rdk_run_child(int64_t n, bool faults, rdk_result *r) {
+static void rdk_run_child(int64_t n, bool faults, double pace_s, rdk_result *r) {
     memset(r, 0, sizeof *r);
     int fds[2];
     if (pipe(fds) != 0) {
@@ -182,7 +266,7 @@ static void rdk_run_child(int64_t n, bool faults, rdk_result *r) {
         close(fds[0]);
         rdk_result c;
         memset(&c, 0, sizeof c);
-        rdk_workload(n, faults, &c);
+        rdk_workload(n, faults, pace_s, &c);
         ssize_t w = write(fds[1], &c, sizeof c);
         _exit(w == (ssize_t)sizeof c ? 0 : 3);
     }
@@ -220,7 +304,7 @@ static void rdk_run_child(int64_t n, bool faults, rdk_result *r) {
 typedef struct kp_line {
     bool ok;
     int64_t records;
-    double wall_s, cpu_s, rps;
+    double wall_s, cpu_s, rps, sim_s;
     long rss_kb;
 } kp_line;
 
@@ -236,20 +320,24 @@ static void kpsim_run(const char *kpsim, const char *name, int64_t records, kp_l
         memcpy(last, line, sizeof last);
     int rc = pclose(p);
     char nm[64];
-    if (sscanf(last, "%63s records=%" SCNd64 " wall_s=%lf records_per_s=%lf sim_s=%*f peak_rss_kb=%ld cpu_s=%lf",
-               nm, &out->records, &out->wall_s, &out->rps, &out->rss_kb, &out->cpu_s) == 6 &&
+    if (sscanf(last, "%63s records=%" SCNd64 " wall_s=%lf records_per_s=%lf sim_s=%lf peak_rss_kb=%ld cpu_s=%lf",
+               nm, &out->records, &out->wall_s, &out->rps, &out->sim_s, &out->rss_kb, &out->cpu_s) == 7 &&
         !strcmp(nm, name))
         out->ok = WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
 }
 
 static void print_row(const char *wl, const char *impl, int64_t records, double wall, double cpu, long rss_kb,
                       const char *note) {
-    printf("%-11s %-11s %10" PRId64 " %8.3f %8.3f %12.0f %7.1f MB  %s\n", wl, impl, records, wall, cpu,
+    printf("%-15s %-11s %10" PRId64 " %8.3f %8.3f %12.0f %7.1f MB  %s\n", wl, impl, records, wall, cpu,
            wall > 0 ? (double)records / wall : 0, (double)rss_kb / 1024.0, note);
 }
 
+#define RDK_USAGE                                                                                                     \
+    "usage: rdk_compare [--kpsim PATH] [--records N] [--fault-records N] [--no-kpsim]\n"                              \
+    "                   [--only throughput|faults|faults-timeline]\n"
+
 int main(int argc, char **argv) {
-    const char *kpsim = "build/kpsim";
+    const char *kpsim = "build/kpsim", *only = NULL;
     int64_t n_tp = 1000000, n_fault = 100000;
     bool with_kpsim = true;
     for (int i = 1; i < argc; i++) {
@@ -259,55 +347,83 @@ int main(int argc, char **argv) {
             n_tp = strtoll(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--fault-records") && i + 1 < argc)
             n_fault = strtoll(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "--no-kpsim"))
             with_kpsim = false;
         else {
-            fprintf(stderr, "usage: rdk_compare [--kpsim PATH] [--records N] [--fault-records N] [--no-kpsim]\n");
+            fputs(RDK_USAGE, stderr);
             return 2;
         }
     }
-    if (n_tp <= 0 || n_fault <= 0) {
-        fprintf(stderr, "rdk_compare: record counts must be positive\n");
+    static const struct {
+        const char *name;
+        bool faults, timeline;
+    } wls[3] = { { "throughput", false, false }, { "faults", true, false }, { "faults-timeline", true, true } };
+    bool known = !only;
+    for (int w = 0; w < 3; w++)
+        known = known || !strcmp(only, wls[w].name);
+    if (n_tp <= 0 || n_fault <= 0 || !known) {
+        fputs(n_tp <= 0 || n_fault <= 0 ? "rdk_compare: record counts must be positive\n" : RDK_USAGE, stderr);
         return 2;
     }
     printf("librdkafka %s (its mock cluster, in process) vs kpsim (simulated network + broker_mock + checker)\n",
            rd_kafka_version_str());
-    printf("%-11s %-11s %10s %8s %8s %12s %10s\n", "workload", "impl", "records", "wall s", "cpu s", "records/s",
+    printf("%-15s %-11s %10s %8s %8s %12s %10s\n", "workload", "impl", "records", "wall s", "cpu s", "records/s",
            "peak RSS");
     bool all_ok = true;
-    static const struct {
-        const char *name;
-        bool faults;
-    } wls[2] = { { "throughput", false }, { "faults", true } };
-    for (int w = 0; w < 2; w++) {
+    kp_line kf; /* kpsim's faults run: shown for both faults rows, and its simulated duration paces the timeline */
+    bool kf_done = false;
+    for (int w = 0; w < 3; w++) {
+        if (only && strcmp(only, wls[w].name))
+            continue;
         int64_t n = wls[w].faults ? n_fault : n_tp;
+        kp_line k;
+        bool have_k = false;
+        if (with_kpsim && wls[w].faults) {
+            if (!kf_done)
+                kpsim_run(kpsim, "faults", n, &kf);
+            kf_done = true;
+            k = kf;
+            have_k = true;
+        }
+        double pace_s = 0;
+        if (wls[w].timeline)
+            pace_s = have_k && k.ok && k.sim_s > 0 ? k.sim_s : 0.8;
         rdk_result r;
-        rdk_run_child(n, wls[w].faults, &r);
+        rdk_run_child(n, wls[w].faults, pace_s, &r);
         bool rok = r.ran && r.delivered == n && r.failed == 0;
         char note[256];
         if (!r.ran)
             snprintf(note, sizeof note, "FAILED: %s", r.error);
         else if (!rok)
             snprintf(note, sizeof note, "FAILED: %" PRId64 " delivered, %" PRId64 " failed", r.delivered, r.failed);
+        else if (wls[w].timeline)
+            snprintf(note, sizeof note, "paced over %.3f s, faults at their times", pace_s);
         else
             note[0] = 0;
         print_row(wls[w].name, "librdkafka", r.delivered, r.wall_s, r.cpu_s, r.peak_rss_kb, note);
         all_ok = all_ok && rok;
         if (!with_kpsim)
             continue;
-        kp_line k;
-        kpsim_run(kpsim, wls[w].name, n, &k);
+        if (!have_k)
+            kpsim_run(kpsim, wls[w].name, n, &k);
         print_row(wls[w].name, "kpsim", k.records, k.wall_s, k.cpu_s, k.rss_kb,
-                  k.ok ? "" : "FAILED (run it: kpsim bench --only NAME)");
+                  !k.ok ? "FAILED (run it: kpsim bench --only faults)"
+                  : wls[w].timeline ? "the same run as the faults row (simulated clock)"
+                                    : "");
         all_ok = all_ok && k.ok;
         if (k.ok && rok && k.wall_s > 0 && r.wall_s > 0)
-            printf("%-11s ratio kpsim/librdkafka: %.2fx the speed on the wall clock (%.2fx per CPU second)\n",
+            printf("%-15s ratio kpsim/librdkafka: %.2fx the speed on the wall clock (%.2fx per CPU second)\n",
                    wls[w].name, r.wall_s / k.wall_s, k.cpu_s > 0 ? r.cpu_s / k.cpu_s : 0.0);
     }
     printf("\nNot the same work: librdkafka moves real bytes over loopback sockets with its own threads in\n"
            "real time (retry backoffs are real waits); kpsim simulates network and brokers on a virtual\n"
            "clock and checks every record (one callback, in the final log at its offset with its bytes,\n"
            "no duplicates, order). The faults runs differ too: librdkafka cannot split a batch, so\n"
-           "kpsim's MESSAGE_TOO_LARGE window has no counterpart on its side.\n");
+           "kpsim's MESSAGE_TOO_LARGE window has no counterpart on its side. `faults` drives librdkafka's\n"
+           "faults by progress, as fast as it goes; `faults-timeline` replays kpsim's scenario on the\n"
+           "wall clock (messages at the pace kpsim's producer reached in simulation, each fault at its\n"
+           "time), which is what the same fault schedule costs without a simulated clock.\n");
     return all_ok ? 0 : 1;
 }
