@@ -405,6 +405,8 @@ static bool kp_nc_flush(kp_netclient *nc, kp_nc_conn *c) {
 
 /* Reads everything available. Returns false when closed. */
 static bool kp_nc_read(kp_netclient *nc, kp_nc_conn *c) {
+    if (nc->env.transport.pending && !nc->env.transport.pending(nc->env.transport.ctx, c->conn))
+        return true; /* recv would find nothing */
     for (int rounds = 0; rounds < 1024; rounds++) {
         if (!kp_nc_reserve(&c->in, &c->in_cap, c->in_len + 65536))
             return false;
@@ -688,9 +690,19 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     int newly[KP_NC_MAX_NODES];
     int nnewly = 0;
     /* "selector.poll": output, input, completed receives */
+    bool (*pending)(void *, kp_conn *) = nc->env.transport.pending;
     for (int i = 0; i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
         if (c->status == KP_NODE_DISCONNECTED || !c->conn)
+            continue;
+        /* An idle connection: nothing to write, no acks=0 send to
+         * complete, no whole frame buffered, no close due, and the
+         * transport says it is CONNECTED with nothing to read. Every step
+         * below would do nothing for it, so it is skipped. */
+        if (pending && c->status != KP_NODE_CONNECTING && c->out_len == 0 && !c->pending_close &&
+            c->in_len - c->in_off < 4 &&
+            (c->count == 0 || kp_nc_ring_at(c, c->count - 1, nc->max_in_flight)->expect_response) &&
+            !pending(nc->env.transport.ctx, c->conn))
             continue;
         kp_conn_state st = nc->env.transport.state(nc->env.transport.ctx, c->conn);
         if (st == KP_CONN_CONNECTING)

@@ -106,6 +106,16 @@ typedef struct kp_transport {
     /* Closes and releases the handle; no more events for it. */
     void (*close)(void *ctx, kp_conn *conn);
     kp_conn_state (*state)(void *ctx, kp_conn *conn);
+    /* Optional (NULL: a poller must assume true). A cheap question that
+     * does no I/O and changes nothing: false means the connection is
+     * CONNECTED and has nothing to read as far as the transport knows, so
+     * a recv() now would return 0 and do nothing else; a poller may then
+     * skip the connection. Simulated transports answer exactly; a socket
+     * transport answers "no readiness reported since a recv() found
+     * nothing" (bytes arriving later are reported by its next readiness
+     * wait, with a READABLE event). True when bytes wait, when the state
+     * is anything but CONNECTED, or when the transport cannot tell. */
+    bool (*pending)(void *ctx, kp_conn *conn);
     void *ctx;
 } kp_transport;
 

@@ -49,6 +49,7 @@ struct kp_conn {
     void *cb_ctx;
     bool released;
     bool want_write;
+    bool maybe_readable;   /* readiness seen since a recv found nothing */
     unsigned pending;      /* LEV_* posted by transport calls */
     kp_err pending_err;
 };
@@ -201,6 +202,7 @@ static kp_conn *sn__live_conn_new(sn_live *l, int fd, kp_conn_state st) {
     c->id = l->next_id++;
     c->fd = fd;
     c->state = st;
+    c->maybe_readable = true; /* nothing is known yet */
     l->conns[l->n_conns++] = c;
     return c;
 }
@@ -305,8 +307,10 @@ static ssize_t sn__live_recv(void *ctx, kp_conn *c, void *buf, size_t cap) {
         }
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->maybe_readable = false; /* until ppoll reports POLLIN */
             return c->state == KP_CONN_CLOSED ? -1 : 0;
+        }
         sn__live_set_closed(c, KP_ERR__TRANSPORT);
         return -1;
     }
@@ -344,6 +348,15 @@ static kp_conn_state sn__live_state(void *ctx, kp_conn *c) {
     return c->state;
 }
 
+/* The kernel is not asked: false only after a recv found nothing and no
+ * ppoll since reported the socket readable (POLLIN is level-triggered, so
+ * bytes arriving in between are reported by the next wait). */
+static bool sn__live_pending(void *ctx, kp_conn *c) {
+    (void)ctx;
+    assert(c && c->magic == SN_LIVE_MAGIC);
+    return c->state != KP_CONN_CONNECTED || c->maybe_readable;
+}
+
 kp_transport sn_live_transport(sn_live *l) {
     return (kp_transport){
         .connect = sn__live_connect,
@@ -351,6 +364,7 @@ kp_transport sn_live_transport(sn_live *l) {
         .recv = sn__live_recv,
         .close = sn__live_close,
         .state = sn__live_state,
+        .pending = sn__live_pending,
         .ctx = l,
     };
 }
@@ -578,8 +592,10 @@ void sn_live_run_once(sn_live *l, kp_time_us until) {
         }
         if (c->state != KP_CONN_CONNECTED)
             continue;
-        if (re & (POLLIN | POLLHUP | POLLERR))
+        if (re & (POLLIN | POLLHUP | POLLERR)) {
+            c->maybe_readable = true;
             sn__live_fire(c, KP_CONN_EV_READABLE, KP_ERR_NONE);
+        }
         if ((re & POLLOUT) && !c->released && c->state == KP_CONN_CONNECTED && c->want_write) {
             c->want_write = false;
             sn__live_fire(c, KP_CONN_EV_WRITABLE, KP_ERR_NONE);

@@ -1037,6 +1037,14 @@ kp_conn_state sn_conn_state(const kp_conn *ep) {
     return ep->state;
 }
 
+bool sn_conn_pending(const kp_conn *ep) {
+    assert(ep && ep->magic == SN_CONN_MAGIC);
+    const sn__dir *in = &ep->conn->dir[1 - ep->side];
+    /* exactly the cases where sn_conn_recv returns nonzero or updates the
+     * window */
+    return ep->state != KP_CONN_CONNECTED || in->rcv_len || in->stalled_window;
+}
+
 void sn_conn_set_cb(kp_conn *ep, kp_conn_cb *cb, void *cb_ctx) {
     sn__check(ep);
     ep->cb = cb;
@@ -1075,6 +1083,10 @@ static kp_conn_state sn__op_state(void *ctx, kp_conn *c) {
     (void)ctx;
     return sn_conn_state(c);
 }
+static bool sn__op_pending(void *ctx, kp_conn *c) {
+    (void)ctx;
+    return sn_conn_pending(c);
+}
 
 kp_transport sn_transport(sn_world *w, sn_node *from) {
     assert(from && from->w == w);
@@ -1085,6 +1097,7 @@ kp_transport sn_transport(sn_world *w, sn_node *from) {
         .recv = sn__op_recv,
         .close = sn__op_close,
         .state = sn__op_state,
+        .pending = sn__op_pending,
         .ctx = from,
     };
 }

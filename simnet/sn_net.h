@@ -159,6 +159,10 @@ const uint8_t *sn_conn_peek(kp_conn *c, size_t *len);
 void sn_conn_consume(kp_conn *c, size_t n);
 void sn_conn_close(kp_conn *c);
 kp_conn_state sn_conn_state(const kp_conn *c);
+/* The transport's pending op: false exactly when the endpoint is
+ * CONNECTED and sn_conn_recv would return 0 and change nothing (no unread
+ * byte, no held window update). */
+bool sn_conn_pending(const kp_conn *c);
 /* Resets the connection like a disconnect fault (RST both sides: the peer
  * gets CLOSED with KP_ERR__TRANSPORT at once) and releases the handle. */
 void sn_conn_abort(kp_conn *c);

@@ -83,6 +83,7 @@ struct fb_world {
     kp_conn *conns[512];
     int nconns;
     size_t recv_chunk;
+    int recv_calls;       /* transport recv() calls, for fb_recv_calls */
     size_t send_window;   /* bytes accepted per fb_writable (SIZE_MAX: all) */
     int32_t message_max_bytes;
     bool idem_checks;
@@ -603,6 +604,7 @@ static ssize_t fb_t_send(void *ctx, kp_conn *c, const void *buf, size_t len) {
 
 static ssize_t fb_t_recv(void *ctx, kp_conn *c, void *buf, size_t cap) {
     fb_world *w = ctx;
+    w->recv_calls++;
     size_t avail = c->out_len - c->out_off;
     if (avail == 0)
         return c->state == KP_CONN_CLOSED ? -1 : 0;
@@ -630,6 +632,12 @@ static kp_conn_state fb_t_state(void *ctx, kp_conn *c) {
     return c->state;
 }
 
+/* Exact, like simnet's: false only when recv would return 0. */
+static bool fb_t_pending(void *ctx, kp_conn *c) {
+    (void)ctx;
+    return c->state != KP_CONN_CONNECTED || c->out_len > c->out_off;
+}
+
 kp_env fb_env(fb_world *w, const kp_observer *obs) {
     kp_env e;
     memset(&e, 0, sizeof e);
@@ -640,6 +648,7 @@ kp_env fb_env(fb_world *w, const kp_observer *obs) {
     e.transport.recv = fb_t_recv;
     e.transport.close = fb_t_close;
     e.transport.state = fb_t_state;
+    e.transport.pending = fb_t_pending;
     e.transport.ctx = w;
     if (obs)
         e.observer = *obs;
@@ -695,6 +704,7 @@ void fb_set_api_max(fb_world *w, int32_t node, int16_t api_key, int16_t max) {
     fb_node_by_id(w, node)->api_max[api_key] = max;
 }
 void fb_set_recv_chunk(fb_world *w, size_t max_bytes) { w->recv_chunk = max_bytes; }
+int fb_recv_calls(const fb_world *w) { return w->recv_calls; }
 void fb_set_throttle(fb_world *w, int32_t node, int32_t ms) { fb_node_by_id(w, node)->throttle_ms = ms; }
 void fb_set_message_max_bytes(fb_world *w, int32_t max) { w->message_max_bytes = max; }
 void fb_set_idempotence_checks(fb_world *w, bool on) { w->idem_checks = on; }

@@ -207,6 +207,32 @@ static bool enc_md_topics(void *ctx, kp_writer *w, int16_t v) {
     return true;
 }
 
+/* With a transport that answers the pending op, poll leaves an idle
+ * connection alone (no recv) and still reads a response the moment it
+ * is there. */
+static void t_poll_skips_idle_connections(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    int before = fb_recv_calls(f->w);
+    for (int i = 0; i < 10; i++)
+        kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(fb_recv_calls(f->w), before); /* nothing pending */
+    fb_hold(f->w, 0, true);
+    int32_t c1 = send_md(f, 0);
+    kp_netclient_poll(f->nc, 0, now(f)); /* written; the answer is held */
+    before = fb_recv_calls(f->w);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(fb_recv_calls(f->w), before);
+    assert_int_equal(f->ndone, 0);
+    assert_int_equal(fb_release(f->w, 0, 1), 1);
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_true(fb_recv_calls(f->w) > before);
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->last.correlation_id, c1);
+    rm(f);
+}
+
 static void t_frame_written_in_place_or_after_growing(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
@@ -867,6 +893,7 @@ int main(void) {
         cmocka_unit_test(t_api_versions_falls_back_to_v0_when_refused),
         cmocka_unit_test(t_version_is_min_of_client_and_broker),
         cmocka_unit_test(t_request_response_round_trip),
+        cmocka_unit_test(t_poll_skips_idle_connections),
         cmocka_unit_test(t_correlation_ids_increase),
         cmocka_unit_test(t_frame_written_in_place_or_after_growing),
         cmocka_unit_test(t_partial_reads_reassemble_frames),

@@ -1,8 +1,8 @@
 /*
  * test_live.c — the real-world seams (simnet/live.c) on loopback only
  * (127.0.0.1): an echo server and a client exchanging 10 MB in odd-size
- * writes, a refused connect, a peer reset, an orderly close, timers on the
- * live world, wakeup. Every wait is bounded by a deadline.
+ * writes, a refused connect, a peer reset, an orderly close, the pending
+ * op, timers on the live world, wakeup. Every wait is bounded by a deadline.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,6 +249,53 @@ static void live_orderly_close_delivers_bytes_then_closed(void **state) {
     sn_live_destroy(l);
 }
 
+/* The pending op on sockets: true until a recv finds nothing, false after
+ * that, true again once ppoll reports the echo readable; a CLOSED
+ * connection is always pending (recv answers -1). */
+static void live_pending_follows_reads_and_readiness(void **state) {
+    (void)state;
+    sn_live *l = sn_live_new((kp_observer){ 0 });
+    echo_srv srv = { .tr = sn_live_transport(l) };
+    sn_live_listener *ls = sn_live_listen(l, "127.0.0.1", 0, echo_accept, &srv);
+    probe p;
+    probe_init(&p, NULL, sn_live_transport(l));
+    p.c = p.tr.connect(p.tr.ctx, "127.0.0.1", sn_live_listener_port(ls), probe_cb, &p);
+    assert_true(p.tr.pending(p.tr.ctx, p.c)); /* CONNECTING */
+    kp_time_us until = sn_live_now() + SECONDS(10);
+    while (!p.connected && sn_live_now() < until)
+        sn_live_run_once(l, until);
+    assert_int_equal(p.connected, 1);
+    assert_true(p.tr.pending(p.tr.ctx, p.c)); /* nothing known yet */
+    char b[16];
+    assert_int_equal(p.tr.recv(p.tr.ctx, p.c, b, sizeof b), 0);
+    assert_false(p.tr.pending(p.tr.ctx, p.c));
+    assert_int_equal(p.tr.send(p.tr.ctx, p.c, "ping", 4), 4);
+    while (!probe_count(&p, KP_CONN_EV_READABLE) && sn_live_now() < until)
+        sn_live_run_once(l, until);
+    assert_int_equal(probe_count(&p, KP_CONN_EV_READABLE), 1);
+    assert_true(p.tr.pending(p.tr.ctx, p.c));
+    assert_int_equal(p.tr.recv(p.tr.ctx, p.c, b, sizeof b), 4);
+    assert_memory_equal(b, "ping", 4);
+    assert_true(p.tr.pending(p.tr.ctx, p.c)); /* not yet known empty */
+    assert_int_equal(p.tr.recv(p.tr.ctx, p.c, b, sizeof b), 0);
+    assert_false(p.tr.pending(p.tr.ctx, p.c));
+    /* the server hangs up: ppoll reports it, the state turns CLOSED */
+    srv.tr.close(srv.tr.ctx, srv.conns[0].c);
+    srv.conns[0].closed = true;
+    while (p.tr.state(p.tr.ctx, p.c) == KP_CONN_CONNECTED && sn_live_now() < until) {
+        sn_live_run_once(l, until);
+        if (p.tr.pending(p.tr.ctx, p.c))
+            p.tr.recv(p.tr.ctx, p.c, b, sizeof b); /* reads the EOF */
+    }
+    assert_int_equal(p.tr.state(p.tr.ctx, p.c), KP_CONN_CLOSED);
+    assert_true(p.tr.pending(p.tr.ctx, p.c));
+    assert_int_equal(p.tr.recv(p.tr.ctx, p.c, b, sizeof b), -1);
+    p.tr.close(p.tr.ctx, p.c);
+    free(srv.conns[0].pend);
+    probe_free(&p);
+    sn_live_destroy(l);
+}
+
 typedef struct ltimer {
     sn_timer t;
     int order[4];
@@ -317,6 +364,7 @@ int main(void) {
         cmocka_unit_test(live_refused_connect_is_closed_transport),
         cmocka_unit_test(live_peer_reset_is_closed_transport),
         cmocka_unit_test(live_orderly_close_delivers_bytes_then_closed),
+        cmocka_unit_test(live_pending_follows_reads_and_readiness),
         cmocka_unit_test(live_timers_fire_in_time_order_on_the_real_clock),
         cmocka_unit_test(live_wakeup_cuts_the_wait_short),
     };

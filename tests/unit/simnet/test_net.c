@@ -573,6 +573,44 @@ static void event_names_cover_every_kind(void **state) {
     assert_null(sn_event_name(350));
 }
 
+/* The transport's pending op answers exactly what a recv would do: false
+ * only when CONNECTED with nothing unread; true from the step the bytes
+ * land (before the READABLE notification runs), after a FIN, and while
+ * connecting. */
+static void pending_op_says_whether_recv_would_find_anything(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    assert_true(n->tr.pending(NULL, c)); /* CONNECTING */
+    sn_world_run_until(n->w, 5000);
+    probe *s = &n->sp[0];
+    assert_false(n->tr.pending(NULL, c));
+    assert_false(sn_conn_pending(s->c));
+    assert_int_equal(sn_conn_send(c, "hello", 5), 5);
+    assert_false(sn_conn_pending(s->c)); /* in flight, not arrived */
+    /* step until the bytes land: the READABLE event comes a step later */
+    int steps = 0;
+    while (sn_conn_readable(s->c) == 0 && steps++ < 100)
+        assert_true(sn_world_step(n->w));
+    assert_int_equal(probe_count(s, KP_CONN_EV_READABLE), 0);
+    assert_true(sn_conn_pending(s->c));
+    char b[16];
+    assert_int_equal(sn_conn_recv(s->c, b, 2), 2);
+    assert_true(sn_conn_pending(s->c)); /* three bytes left */
+    assert_int_equal(sn_conn_recv(s->c, b, 16), 3);
+    assert_false(sn_conn_pending(s->c));
+    assert_int_equal(sn_conn_recv(s->c, b, 16), 0); /* agrees: nothing */
+    sn_world_run_until(n->w, 7000);
+    assert_false(sn_conn_pending(s->c));
+    n->tr.close(NULL, c);
+    sn_world_run_until(n->w, 9000);
+    assert_int_equal(sn_conn_state(s->c), KP_CONN_CLOSED);
+    assert_true(sn_conn_pending(s->c)); /* recv would say -1 */
+    assert_int_equal(sn_conn_recv(s->c, b, 16), -1);
+    sn_conn_close(s->c);
+    net_free(n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_takes_one_round_trip),
@@ -588,6 +626,7 @@ int main(void) {
         cmocka_unit_test(peek_and_consume_read_in_place_across_the_ring_end),
         cmocka_unit_test(consume_opens_the_window_like_recv),
         cmocka_unit_test(close_delivers_pending_bytes_then_closed),
+        cmocka_unit_test(pending_op_says_whether_recv_would_find_anything),
         cmocka_unit_test(server_may_send_on_accept_and_close_at_once),
         cmocka_unit_test(closing_a_connect_in_progress_resets_accepted_server),
         cmocka_unit_test(event_names_cover_every_kind),
