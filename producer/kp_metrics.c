@@ -32,7 +32,7 @@ static void kp_stat_purge(kp_stat *st, int64_t now) {
             st->s[i].used = false;
 }
 
-static void kp_stat_record(kp_stat *st, double v, int64_t now) {
+__attribute__((noinline)) static void kp_stat_record_slow(kp_stat *st, double v, int64_t now) {
     kp_stat_purge(st, now);
     if (!st->any || !st->s[st->cur].used || now - st->s[st->cur].start_ms >= KP_M_WINDOW_MS) {
         if (st->any && st->s[st->cur].used)
@@ -49,6 +49,24 @@ static void kp_stat_record(kp_stat *st, double v, int64_t now) {
     if (v > st->s[st->cur].max)
         st->s[st->cur].max = v;
     st->total += v;
+}
+
+static inline void kp_stat_record(kp_stat *st, double v, int64_t now) {
+    /* The common case: the current sample is in use and its window has
+     * not passed. Then the purge could only drop the other sample, which
+     * nothing reads before purging again itself (avg, max and rate purge
+     * first; the rotation overwrites it), and the clock never goes back:
+     * skipping it here changes no value reported. */
+    int64_t age = now - st->s[st->cur].start_ms;
+    if (st->s[st->cur].used && age < KP_M_WINDOW_MS && age >= 0) {
+        st->s[st->cur].sum += v;
+        st->s[st->cur].count += 1;
+        if (v > st->s[st->cur].max)
+            st->s[st->cur].max = v;
+        st->total += v;
+        return;
+    }
+    kp_stat_record_slow(st, v, now);
 }
 
 static double kp_stat_avg(kp_stat *st, int64_t now) {

@@ -76,6 +76,27 @@ static void t_samples_expire_after_two_windows(void **s) {
     kp_metrics_destroy(m);
 }
 
+/* A record inside the current sample's window skips the purge of the
+ * other sample (kp_stat_record's fast path); an expired older sample
+ * must still be gone for every reader. Samples: [0, 30000) holds 500,
+ * [40000, 70000) holds 20 then 30; at 65000 the first is past its two
+ * windows. */
+static void t_old_sample_expires_under_records_in_the_current_window(void **s) {
+    (void)s;
+    kp_metrics *m = kp_metrics_new();
+    kp_metrics_record_latency(m, 500, 0);
+    kp_metrics_record_latency(m, 20, 40000);
+    assert_true(get(m, "request-latency-max", NULL, 40000) == 500);
+    kp_metrics_record_latency(m, 30, 65000);
+    assert_true(get(m, "request-latency-max", NULL, 65000) == 30);
+    assert_true(get(m, "request-latency-avg", NULL, 65000) == 25);
+    /* the next sample after [40000, 70000) reuses the expired slot */
+    kp_metrics_record_latency(m, 4, 70000);
+    assert_true(get(m, "request-latency-avg", NULL, 70000) == 18);
+    assert_true(get(m, "request-latency-max", NULL, 100000) == 4);
+    kp_metrics_destroy(m);
+}
+
 static void t_totals_are_cumulative(void **s) {
     (void)s;
     kp_metrics *m = kp_metrics_new();
@@ -147,6 +168,7 @@ int main(void) {
         cmocka_unit_test(t_empty_stats_read_nan_and_zero),
         cmocka_unit_test(t_batch_metrics_avg_and_max),
         cmocka_unit_test(t_rate_uses_at_least_one_full_window),
+        cmocka_unit_test(t_old_sample_expires_under_records_in_the_current_window),
         cmocka_unit_test(t_samples_expire_after_two_windows),
         cmocka_unit_test(t_totals_are_cumulative),
         cmocka_unit_test(t_topic_metrics_only_after_registration),
