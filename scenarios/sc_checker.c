@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kp_crc32c.h"
+
 /* ---- names ------------------------------------------------------------ */
 
 static const char *const sc_inv_names[SC_INV_COUNT] = {
@@ -420,38 +422,101 @@ bool sc_value_parse(kp_slice value, int *producer, int64_t *seq) {
     return true;
 }
 
-/* kv_hash mixes eight bytes at a time (h = (h ^ w) * K, h ^= h >> 29; a
- * bijection of h for each word, so a change in one word of equal-length
- * input always changes the 64-bit state). It replaced a byte-wise FNV-1a
- * that was 9% of a throughput run's instructions (it runs twice per
- * record: at send and in the log scan). The value never leaves the
- * process, so host-order loads are fine. */
-#define SC_KV_K 0x9e3779b97f4a7c15ULL
-
-static inline uint64_t sc_kv_mix(uint64_t h, uint64_t w) {
-    h = (h ^ w) * SC_KV_K;
-    return h ^ (h >> 29);
+/* kv_hash is the CRC32C (Kafka's checksum: kp_crc32c) of the 8-byte
+ * little-endian word key.len | value.len << 32 (-1 for a null key or value,
+ * so null and empty differ), then the key's bytes, then the value's.
+ *
+ * Why a CRC: it is the checker's identity of a record's bytes, and its job
+ * is to notice that what a log holds is not what was sent. CRC32C catches
+ * every change of up to three bits and every burst of up to 32 bits in
+ * records of this size, which a multiplicative hash only does with high
+ * probability; for any other difference (another record, an unrelated
+ * corruption) two inputs of equal length collide when the generator
+ * divides their XOR, about 2^-32 for a difference without that structure
+ * — the same odds as any 32-bit hash. And it is cheap: the SSE4.2 `crc32`
+ * instruction takes eight bytes per instruction, so a 100-byte value costs
+ * ~50 instructions (callgrind, throughput workload, 20,000 records: the
+ * previous eight-bytes-per-multiply mix with a fold per word was 5.9M Ir
+ * plus 0.56M of memcpy calls for the tail, twice per record: at send and
+ * in the broker's digest). Without SSE4.2 the table CRC (kp_crc32c_sw)
+ * gives the same value; a unit test checks both against the CRC of the
+ * concatenated bytes and against fixed vectors. */
+static uint64_t sc_kv_lens(kp_slice key, kp_slice value) {
+    return (uint64_t)(uint32_t)key.len | (uint64_t)(uint32_t)value.len << 32;
 }
 
-static uint64_t sc_kv_bytes(uint64_t h, const uint8_t *p, size_t n) {
-    for (; n >= 8; n -= 8, p += 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = sc_kv_mix(h, w);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <nmmintrin.h>
+
+static inline uint64_t sc_kv_ld64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v; /* x86 is little-endian: the byte order crc32q wants */
+}
+
+static inline uint32_t sc_kv_ld32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The raw CRC register (no pre/post inversion) over p[0..n). */
+__attribute__((target("sse4.2"))) static inline uint64_t sc_kv_crc_bytes(uint64_t c, const uint8_t *p,
+                                                                         size_t n) {
+    for (; n >= 16; n -= 16, p += 16) {
+        c = _mm_crc32_u64(c, sc_kv_ld64(p));
+        c = _mm_crc32_u64(c, sc_kv_ld64(p + 8));
     }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    return sc_kv_mix(h, w);
+    if (n >= 8) {
+        c = _mm_crc32_u64(c, sc_kv_ld64(p));
+        p += 8;
+        n -= 8;
+    }
+    uint32_t c32 = (uint32_t)c;
+    if (n >= 4) {
+        c32 = _mm_crc32_u32(c32, sc_kv_ld32(p));
+        p += 4;
+        n -= 4;
+    }
+    for (; n; n--)
+        c32 = _mm_crc32_u8(c32, *p++);
+    return c32;
 }
+
+__attribute__((target("sse4.2"))) static uint32_t sc_kv_hash_hw(kp_slice key, kp_slice value) {
+    uint64_t c = _mm_crc32_u64(0xffffffffu, sc_kv_lens(key, value));
+    if (key.len > 0)
+        c = sc_kv_crc_bytes(c, key.ptr, (size_t)key.len);
+    if (value.len > 0)
+        c = sc_kv_crc_bytes(c, value.ptr, (size_t)value.len);
+    return ~(uint32_t)c;
+}
+
+/* 1: the instruction is there; 0: not; -1: not asked yet */
+static int sc_kv_hw = -1;
+#endif
 
 uint32_t sc_kv_hash(kp_slice key, kp_slice value) {
-    uint64_t h = sc_kv_mix(KP_FNV1A64_INIT, (uint64_t)(uint32_t)key.len | (uint64_t)(uint32_t)value.len << 32);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (sc_kv_hw < 0)
+        sc_kv_hw = kp_crc32c_hw_available() ? 1 : 0;
+    if (sc_kv_hw)
+        return sc_kv_hash_hw(key, value);
+#endif
+    return sc_kv_hash_sw(key, value);
+}
+
+uint32_t sc_kv_hash_sw(kp_slice key, kp_slice value) {
+    uint8_t lens[8];
+    uint64_t l = sc_kv_lens(key, value);
+    for (int i = 0; i < 8; i++)
+        lens[i] = (uint8_t)(l >> (8 * i));
+    uint32_t c = kp_crc32c_sw(0, lens, sizeof lens);
     if (key.len > 0)
-        h = sc_kv_bytes(h, key.ptr, (size_t)key.len);
+        c = kp_crc32c_sw(c, key.ptr, (size_t)key.len);
     if (value.len > 0)
-        h = sc_kv_bytes(h, value.ptr, (size_t)value.len);
-    h ^= h >> 32;
-    return (uint32_t)h;
+        c = kp_crc32c_sw(c, value.ptr, (size_t)value.len);
+    return c;
 }
 
 /* ---- records: window, exceptions, clean ---------------------------------- */

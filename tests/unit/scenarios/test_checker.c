@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kp_crc32c.h"
 #include "sc_checker.h"
 
 static sc_producer_info info_idem(void) {
@@ -600,6 +601,51 @@ static void kv_hash_sees_every_byte_and_the_boundary(void **state) {
     assert_true(sc_kv_hash(k, shorter) != h0);
 }
 
+/* kv_hash is the CRC32C of (key.len, value.len as two little-endian
+ * 32-bit words, -1 for null) || key || value: fixed vectors (computed with
+ * a bitwise CRC32C outside this code base), the table fallback gives the
+ * same values, and every length 0..80 takes the instruction path's tails
+ * (16-, 8-, 4-, 1-byte steps) to the same value as kp_crc32c over the
+ * concatenated bytes. */
+static void kv_hash_is_crc32c_of_lengths_key_value(void **state) {
+    (void)state;
+    static const uint8_t seq100[100] = { 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                         17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,
+                                         34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
+                                         51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67,
+                                         68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84,
+                                         85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99 };
+    const uint8_t *emptyp = (const uint8_t *)"";
+    struct {
+        kp_slice k, v;
+        uint32_t want;
+    } vec[] = {
+        { KP_SLICE_NULL, kp_slice_str("hello"), 0x0a0d26fdu },
+        { { emptyp, 0 }, kp_slice_str("hello"), 0x49a97ce6u },
+        { kp_slice_str("key-7"), kp_slice_str("0:12345 abcdefghijklmnopqrstuvwxyz0123456789"), 0x8631a967u },
+        { KP_SLICE_NULL, KP_SLICE_NULL, 0x48674bc7u },
+        { kp_slice_str("k"), KP_SLICE_NULL, 0x0d190f78u },
+        { KP_SLICE_NULL, { seq100, 100 }, 0x5aa4f808u },
+    };
+    for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+        assert_int_equal(sc_kv_hash(vec[i].k, vec[i].v), vec[i].want);
+        assert_int_equal(sc_kv_hash_sw(vec[i].k, vec[i].v), vec[i].want);
+    }
+    uint8_t buf[8 + 2 * 80];
+    for (int32_t kl = 0; kl <= 80; kl += 13)
+        for (int32_t vl = 0; vl <= 80; vl++) {
+            kp_slice k = { seq100 + 3, kl }, v = { seq100 + 7, vl };
+            uint64_t lens = (uint64_t)(uint32_t)kl | (uint64_t)(uint32_t)vl << 32;
+            for (int b = 0; b < 8; b++)
+                buf[b] = (uint8_t)(lens >> (8 * b));
+            memcpy(buf + 8, k.ptr, (size_t)kl);
+            memcpy(buf + 8 + kl, v.ptr, (size_t)vl);
+            uint32_t want = kp_crc32c_sw(0, buf, 8 + (size_t)kl + (size_t)vl);
+            assert_int_equal(sc_kv_hash(k, v), want);
+            assert_int_equal(sc_kv_hash_sw(k, v), want);
+        }
+}
+
 /* The digest keeps one 64-bit field for "send time, then offset": times
  * and offsets beyond 32 bits survive, and the latency is taken from the
  * send time before the offset replaces it. */
@@ -675,6 +721,7 @@ int main(void) {
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(value_format_bytes_are_stable),
         cmocka_unit_test(kv_hash_sees_every_byte_and_the_boundary),
+        cmocka_unit_test(kv_hash_is_crc32c_of_lengths_key_value),
         cmocka_unit_test(digest_keeps_wide_times_and_offsets),
         cmocka_unit_test(many_callbacks_are_all_counted),
     };
