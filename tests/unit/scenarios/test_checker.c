@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,90 @@ static void identity_round_trips(void **state) {
     assert_false(sc_value_parse(kp_slice_str("hello"), &p, &s));
     assert_false(sc_value_parse(kp_slice_str("1:"), &p, &s));
     assert_false(sc_value_parse(KP_SLICE_NULL, &p, &s));
+}
+
+/* The parser's definition, digit by digit: "P:SEQ " with P of 1..9
+ * digits and SEQ of 1..18, at the start of the value. */
+static bool ref_value_parse(const uint8_t *p, const uint8_t *end, int *producer, int64_t *seq) {
+    int64_t a = 0, b = 0;
+    int digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
+        a = a * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (!digits || p >= end || *p++ != ':')
+        return false;
+    digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 18) {
+        b = b * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (!digits || p >= end || *p != ' ')
+        return false;
+    *producer = (int)a;
+    *seq = b;
+    return true;
+}
+
+static void check_parse(const uint8_t *buf, size_t len) {
+    int p1 = -7, p2 = -7;
+    int64_t s1 = -7, s2 = -7;
+    bool ok1 = sc_value_parse((kp_slice){ buf, (int32_t)len }, &p1, &s1);
+    bool ok2 = ref_value_parse(buf, buf + len, &p2, &s2);
+    assert_int_equal(ok1, ok2);
+    if (ok1) {
+        assert_int_equal(p1, p2);
+        assert_int_equal(s1, s2);
+    }
+}
+
+/* The eight-digits-at-a-time parse agrees with the digit-by-digit
+ * definition: every SEQ length 0..20 at every value length around it,
+ * every byte value right after the digits and in place of each digit
+ * (bytes next to '0'..'9' and 0xfa..0xff, whose +6 carries, included),
+ * and formatted values across digit-count changes. */
+static void value_parse_matches_its_definition(void **state) {
+    (void)state;
+    uint8_t buf[48];
+    for (int pd = 1; pd <= 10; pd++)
+        for (int sd = 0; sd <= 20; sd++) {
+            size_t n = 0;
+            for (int i = 0; i < pd; i++)
+                buf[n++] = (uint8_t)('1' + i % 9);
+            buf[n++] = ':';
+            size_t at = n;
+            for (int i = 0; i < sd; i++)
+                buf[n++] = (uint8_t)('9' - i % 10);
+            size_t after = n;
+            buf[n++] = ' ';
+            for (size_t i = n; i < sizeof buf; i++)
+                buf[i] = (uint8_t)('a' + i % 26);
+            for (size_t len = 0; len <= sizeof buf; len++)
+                check_parse(buf, len);
+            for (int c = 0; c < 256; c++) {
+                buf[after] = (uint8_t)c;
+                check_parse(buf, sizeof buf);
+                check_parse(buf, after + 1);
+            }
+            buf[after] = ' ';
+            for (size_t k = at; k < after; k++) {
+                uint8_t keep = buf[k];
+                for (int c = 0; c < 256; c++) {
+                    buf[k] = (uint8_t)c;
+                    check_parse(buf, sizeof buf);
+                }
+                buf[k] = keep;
+            }
+        }
+    char v[64];
+    for (int64_t seq = 0; seq < 200000; seq += 7) {
+        size_t n = sc_value_format(v, sizeof v, 2, seq * 613, 30);
+        int p;
+        int64_t s;
+        assert_true(sc_value_parse((kp_slice){ (const uint8_t *)v, (int32_t)n }, &p, &s));
+        assert_int_equal(p, 2);
+        assert_int_equal(s, seq * 613);
+    }
 }
 
 static void clean_history_passes(void **state) {
@@ -722,6 +807,7 @@ int main(void) {
         cmocka_unit_test(value_format_bytes_are_stable),
         cmocka_unit_test(kv_hash_sees_every_byte_and_the_boundary),
         cmocka_unit_test(kv_hash_is_crc32c_of_lengths_key_value),
+        cmocka_unit_test(value_parse_matches_its_definition),
         cmocka_unit_test(digest_keeps_wide_times_and_offsets),
         cmocka_unit_test(many_callbacks_are_all_counted),
     };
