@@ -35,6 +35,7 @@ typedef struct acc_part {
     kp_batch *head, *tail;
     size_t count;
     int64_t muted_until; /* muted while > now; INT64_MIN = never muted */
+    kp_txn_hint txn_hint; /* for the transaction-manager hooks */
 } acc_part;
 
 typedef struct node_index {
@@ -783,7 +784,7 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
 /* ------------------------------------------------------------------ */
 
 /* shouldStopDrainBatchesForPartition (2.1.1) */
-static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, const acc_part *p) {
+static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, acc_part *p) {
     const kp_txn_hooks *t = acc->txn;
     if (!t)
         return false;
@@ -797,12 +798,12 @@ static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, 
         return true;
     /* if (!first.hasSequence() && hasUnresolvedSequence(tp)) return true; */
     if (!kp_batch_has_sequence(first) && t->has_unresolved_sequence &&
-        t->has_unresolved_sequence(t->ctx, p->topic, p->partition))
+        t->has_unresolved_sequence(t->ctx, p->topic, p->partition, &p->txn_hint))
         return true;
     /* firstInFlightSequence != NO_SEQUENCE && first.hasSequence() &&
      * first.baseSequence() != firstInFlightSequence -> return true */
     int32_t first_in_flight = t->first_in_flight_sequence
-                                  ? t->first_in_flight_sequence(t->ctx, p->topic, p->partition)
+                                  ? t->first_in_flight_sequence(t->ctx, p->topic, p->partition, &p->txn_hint)
                                   : KP_NO_SEQUENCE;
     if (first_in_flight != KP_NO_SEQUENCE && kp_batch_has_sequence(first) &&
         first->base_sequence != first_in_flight)
@@ -884,10 +885,14 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
             int64_t pid = KP_NO_PRODUCER_ID;
             int16_t epoch = KP_NO_PRODUCER_EPOCH;
             t->producer_id_and_epoch(t->ctx, &pid, &epoch);
-            int32_t seq = t->sequence_number ? t->sequence_number(t->ctx, p->topic, p->partition) : 0;
+            int32_t seq = t->sequence_number
+                              ? t->sequence_number(t->ctx, p->topic, p->partition, &p->txn_hint)
+                              : 0;
             kp_batch_assign_producer_state(first, pid, epoch, seq, t->is_transactional);
             if (t->increment_sequence_number)
-                t->increment_sequence_number(t->ctx, p->topic, p->partition, first->record_count);
+                t->increment_sequence_number(t->ctx, p->topic, p->partition, first->record_count,
+                                             &p->txn_hint);
+            first->txn_hint = p->txn_hint; /* same manager, same partition */
             if (t->add_in_flight_batch)
                 t->add_in_flight_batch(t->ctx, first);
         }

@@ -74,6 +74,19 @@
 
 typedef struct kp_batch kp_batch;
 
+/* Where a (topic, partition) sits in the transaction manager's table, so
+ * repeated calls for it skip the lookup by name: a cache its holder (a
+ * batch, an accumulator deque) keeps for one manager. Zeroed = unknown;
+ * the manager checks `gen` against its table's generation (see
+ * kp_txn_manager.h). */
+typedef struct kp_txn_hint {
+    uint32_t gen;
+    int32_t ix;
+} kp_txn_hint;
+
+/* The batch's own hint (its topic and partition never change). */
+kp_txn_hint *kp_batch_txn_hint(kp_batch *b);
+
 /* RecordMetadata, as a record's callback sees it. */
 typedef struct kp_record_metadata {
     const char *topic;

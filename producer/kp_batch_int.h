@@ -49,6 +49,7 @@ struct kp_batch {
     /* identity */
     const char *topic;
     int32_t partition;
+    kp_txn_hint txn_hint;     /* the transaction manager's lookup cache */
     int64_t id;
     int64_t flush_origin;
     kp_codec codec;

@@ -72,6 +72,8 @@ struct kp_txn_manager {
     kp_pid_epoch pe;
     kp_tm_part *parts;
     int nparts, cap;
+    uint32_t parts_gen;       /* generation of parts[] (kp_txn_hint), from 1;
+                               * bumped when the table is dropped */
     int last_part;            /* index of the last kp_tm_find hit, -1 none:
                                * a batch's calls come in runs on one partition */
     bool maybe_unresolved;    /* false: no part is unresolved (a hint that
@@ -174,6 +176,7 @@ kp_txn_manager *kp_txn_manager_new(const char *transactional_id, int32_t transac
     if (!tm)
         return NULL;
     tm->last_part = -1;
+    tm->parts_gen = 1;
     if (transactional_id) {
         tm->transactional_id = strdup(transactional_id);
         if (!tm->transactional_id) {
@@ -206,6 +209,9 @@ static void kp_tm_clear_parts(kp_txn_manager *tm) {
         free(tm->parts[i].inflight);
     }
     tm->nparts = 0;
+    tm->parts_gen++; /* every hint taken so far is stale */
+    if (tm->parts_gen == 0)
+        tm->parts_gen = 1; /* 0 means "no hint" */
 }
 
 static void kp_tm_clear_tps(kp_txn_manager *tm) {
@@ -258,6 +264,28 @@ static kp_tm_part *kp_tm_find(kp_txn_manager *tm, const char *topic, int32_t par
     p->last_acked_offset = -1;
     tm->last_part = tm->nparts - 1;
     return p;
+}
+
+/* kp_tm_find through a hint: a hit costs no lookup by name; a miss looks
+ * up and fills the hint in. Entries are never removed one by one, so an
+ * index of this generation still names the same (topic, partition). */
+static kp_tm_part *kp_tm_find_h(kp_txn_manager *tm, const char *topic, int32_t partition, bool create,
+                                kp_txn_hint *h) {
+    if (h && h->gen == tm->parts_gen && h->ix >= 0 && h->ix < tm->nparts) {
+        assert(tm->parts[h->ix].partition == partition);
+        return &tm->parts[h->ix];
+    }
+    kp_tm_part *p = kp_tm_find(tm, topic, partition, create);
+    if (p && h) {
+        h->gen = tm->parts_gen;
+        h->ix = (int32_t)(p - tm->parts);
+    }
+    return p;
+}
+
+static kp_tm_part *kp_tm_find_b(kp_txn_manager *tm, const kp_batch *b, bool create) {
+    return kp_tm_find_h(tm, kp_batch_topic(b), kp_batch_partition(b), create,
+                        kp_batch_txn_hint((kp_batch *)b));
 }
 
 /* ---- identity and state ------------------------------------------- */
@@ -313,7 +341,12 @@ void kp_txn_reset_producer_id(kp_txn_manager *tm, const char *why) {
 /* ---- sequences ------------------------------------------------------ */
 
 int32_t kp_txn_sequence_number(kp_txn_manager *tm, const char *topic, int32_t partition) {
-    kp_tm_part *p = kp_tm_find(tm, topic, partition, true);
+    return kp_txn_sequence_number_h(tm, topic, partition, NULL);
+}
+
+int32_t kp_txn_sequence_number_h(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                 kp_txn_hint *hint) {
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
     if (!p->has_next_sequence) {
         p->has_next_sequence = true;
         p->next_sequence = 0;
@@ -323,7 +356,12 @@ int32_t kp_txn_sequence_number(kp_txn_manager *tm, const char *topic, int32_t pa
 
 void kp_txn_increment_sequence_number(kp_txn_manager *tm, const char *topic, int32_t partition,
                                       int32_t increment) {
-    kp_tm_part *p = kp_tm_find(tm, topic, partition, true);
+    kp_txn_increment_sequence_number_h(tm, topic, partition, increment, NULL);
+}
+
+void kp_txn_increment_sequence_number_h(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                        int32_t increment, kp_txn_hint *hint) {
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
     assert(p->has_next_sequence);
     p->next_sequence = kp_sequence_increment(p->next_sequence, increment);
 }
@@ -334,7 +372,13 @@ bool kp_txn_is_next_sequence(kp_txn_manager *tm, const char *topic, int32_t part
 
 void kp_txn_maybe_update_last_acked_sequence(kp_txn_manager *tm, const char *topic, int32_t partition,
                                              int32_t sequence) {
-    kp_tm_part *p = kp_tm_find(tm, topic, partition, true);
+    kp_txn_maybe_update_last_acked_sequence_h(tm, topic, partition, sequence, NULL);
+}
+
+void kp_txn_maybe_update_last_acked_sequence_h(kp_txn_manager *tm, const char *topic,
+                                               int32_t partition, int32_t sequence,
+                                               kp_txn_hint *hint) {
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
     if (sequence > p->last_acked_sequence)
         p->last_acked_sequence = sequence;
 }
@@ -352,7 +396,7 @@ int64_t kp_txn_last_acked_offset(kp_txn_manager *tm, const char *topic, int32_t 
 void kp_txn_update_last_acked_offset(kp_txn_manager *tm, const kp_batch *b, int64_t base_offset) {
     if (base_offset == -1)
         return;
-    kp_tm_part *p = kp_tm_find(tm, kp_batch_topic(b), kp_batch_partition(b), true);
+    kp_tm_part *p = kp_tm_find_b(tm, b, true);
     /* wraps like Java's long (a hostile base offset near INT64_MAX) */
     int64_t last = (int64_t)((uint64_t)base_offset + (uint64_t)kp_batch_record_count(b) - 1u);
     if (last > p->last_acked_offset)
@@ -363,7 +407,7 @@ void kp_txn_update_last_acked_offset(kp_txn_manager *tm, const kp_batch *b, int6
 
 void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
     assert(kp_batch_has_sequence(b));
-    kp_tm_part *p = kp_tm_find(tm, kp_batch_topic(b), kp_batch_partition(b), true);
+    kp_tm_part *p = kp_tm_find_b(tm, b, true);
     if (p->ninflight == p->cap) {
         int ncap = p->cap ? p->cap * 2 : 8;
         kp_batch **q = realloc(p->inflight, (size_t)ncap * sizeof *q);
@@ -383,7 +427,7 @@ void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
 }
 
 void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const kp_batch *b) {
-    kp_tm_part *p = kp_tm_find(tm, kp_batch_topic(b), kp_batch_partition(b), false);
+    kp_tm_part *p = kp_tm_find_b(tm, b, false);
     if (!p)
         return;
     for (int i = 0; i < p->ninflight; i++)
@@ -395,7 +439,12 @@ void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const kp_batch *b) {
 }
 
 int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, int32_t partition) {
-    kp_tm_part *p = kp_tm_find(tm, topic, partition, false);
+    return kp_txn_first_in_flight_sequence_h(tm, topic, partition, NULL);
+}
+
+int32_t kp_txn_first_in_flight_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                          kp_txn_hint *hint) {
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, false, hint);
     if (!p || p->ninflight == 0)
         return KP_NO_SEQUENCE;
     return kp_batch_base_sequence(p->inflight[0]);
@@ -450,7 +499,7 @@ static void kp_tm_reset_batch(kp_txn_manager *tm, kp_batch *b, int32_t seq) {
 }
 
 void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const kp_batch *b) {
-    kp_tm_part *p = kp_tm_find(tm, kp_batch_topic(b), kp_batch_partition(b), false);
+    kp_tm_part *p = kp_tm_find_b(tm, b, false);
     if (!p || !p->has_next_sequence)
         return; /* not tracked: the producer id was just reset */
     int32_t n = kp_batch_record_count(b);
@@ -502,7 +551,12 @@ bool kp_txn_has_unresolved_sequences(const kp_txn_manager *tm) {
 }
 
 bool kp_txn_has_unresolved_sequence(kp_txn_manager *tm, const char *topic, int32_t partition) {
-    kp_tm_part *p = kp_tm_find(tm, topic, partition, false);
+    return kp_txn_has_unresolved_sequence_h(tm, topic, partition, NULL);
+}
+
+bool kp_txn_has_unresolved_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,
+                                      kp_txn_hint *hint) {
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, false, hint);
     return p && p->unresolved;
 }
 

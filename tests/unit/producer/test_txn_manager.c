@@ -125,6 +125,36 @@ static void t_sequences_start_at_zero_and_wrap(void **s) {
     rm(f);
 }
 
+/* A kp_txn_hint skips the lookup by name while the table's generation
+ * holds; once reset_producer_id drops the table, an old hint (whose index
+ * now names another partition) must not be trusted. */
+static void t_hints_survive_appends_and_go_stale_on_reset(void **s) {
+    (void)s;
+    tfix *f = mk();
+    kp_txn_hint h = { 0, 0 };
+    assert_int_equal(kp_txn_sequence_number_h(f->tm, "a", 0, &h), 0);
+    assert_true(h.gen != 0);
+    kp_txn_increment_sequence_number_h(f->tm, "a", 0, 3, &h);
+    assert_int_equal(kp_txn_sequence_number_h(f->tm, "a", 0, &h), 3);
+    /* more entries appended: the hint still names "a" */
+    for (int p = 0; p < 40; p++)
+        assert_int_equal(kp_txn_sequence_number(f->tm, "z", p), 0);
+    kp_txn_increment_sequence_number_h(f->tm, "a", 0, 2, &h);
+    assert_int_equal(kp_txn_sequence_number(f->tm, "a", 0), 5);
+    kp_txn_maybe_update_last_acked_sequence_h(f->tm, "a", 0, 4, &h);
+    assert_int_equal(kp_txn_last_acked_sequence(f->tm, "a", 0), 4);
+    assert_false(kp_txn_has_unresolved_sequence_h(f->tm, "a", 0, &h));
+    assert_int_equal(kp_txn_first_in_flight_sequence_h(f->tm, "a", 0, &h), KP_NO_SEQUENCE);
+    /* the table is dropped; "b" takes the index "a" had */
+    kp_txn_reset_producer_id(f->tm, "test");
+    assert_int_equal(kp_txn_sequence_number(f->tm, "b", 0), 0);
+    kp_txn_increment_sequence_number(f->tm, "b", 0, 7);
+    assert_int_equal(kp_txn_sequence_number_h(f->tm, "a", 0, &h), 0); /* not b's 7 */
+    assert_int_equal(kp_txn_sequence_number(f->tm, "b", 0), 7);
+    assert_int_equal(kp_txn_last_acked_sequence(f->tm, "a", 0), -1);
+    rm(f);
+}
+
 static void t_producer_id_and_epoch(void **s) {
     (void)s;
     tfix *f = mk();
@@ -1112,6 +1142,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_state_machine_transitions),
         cmocka_unit_test(t_sequences_start_at_zero_and_wrap),
+        cmocka_unit_test(t_hints_survive_appends_and_go_stale_on_reset),
         cmocka_unit_test(t_producer_id_and_epoch),
         cmocka_unit_test(t_in_flight_batches_ordered_by_sequence),
         cmocka_unit_test(t_last_acked_sequence_only_grows),
