@@ -62,6 +62,11 @@ typedef struct kp_nc_conn {
     /* in-flight ring, oldest at head */
     kp_nc_req *ring;
     int head, count;
+    /* The earliest idle or request deadline of this connection (the
+     * poll's closing walk), valid unless dl_stale: every change to status,
+     * the ring or last_active_ms sets dl_stale. */
+    int64_t dl;
+    bool dl_stale;
 } kp_nc_conn;
 
 /* A completed request waiting for its callback at the end of poll. */
@@ -181,6 +186,7 @@ static kp_nc_conn *kp_nc_get(kp_netclient *nc, const kp_node *node) {
     c->port = node->port;
     c->status = KP_NODE_DISCONNECTED;
     c->reconnect_backoff_ms = nc->reconnect_backoff_ms;
+    c->dl_stale = true;
     nc->conns[nc->nconns++] = c;
     return c;
 }
@@ -210,6 +216,7 @@ static void kp_nc_set_status(kp_netclient *nc, kp_nc_conn *c, kp_conn_status to,
     case KP_NODE_DISCONNECTED: break;
     }
     c->status = to;
+    c->dl_stale = true;
     kp_nc_note_idle(nc, c);
     kp_event ev;
     kp_event_init(&ev, KP_EV_CONN_STATE, kp_nc_now_us(nc));
@@ -285,6 +292,7 @@ static void kp_nc_initiate_connect(kp_netclient *nc, kp_nc_conn *c, int64_t now)
     c->ever_attempted = true;
     c->last_connect_attempt_ms = now;
     c->last_active_ms = now;
+    c->dl_stale = true;
     c->versions_known = false;
     kp_nc_set_status(nc, c, KP_NODE_CONNECTING, KP_ERR_NONE);
     c->conn = nc->env.transport.connect(nc->env.transport.ctx, c->host, c->port, kp_nc_conn_cb, nc);
@@ -364,6 +372,7 @@ static void kp_nc_process_disconnection(kp_netclient *nc, kp_nc_conn *c, int64_t
     nc->in_flight -= c->count;
     c->count = 0;
     c->head = 0;
+    c->dl_stale = true;
     kp_nc_emit(nc, KP_EV_DISCONNECTED, c->id, -1, -1, why, timed_out ? 1 : 0,
                timed_out ? "NetworkClient.handleTimedOutRequests" : "NetworkClient.processDisconnection");
 }
@@ -494,6 +503,7 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     c->count++;
     nc->in_flight++;
     c->last_active_ms = now;
+    c->dl_stale = true;
     kp_nc_note_deadline(nc, now + timeout_ms + 1);
     kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
                "NetworkClient.doSend");
@@ -601,6 +611,7 @@ static void kp_nc_handle_completed_sends(kp_netclient *nc, kp_nc_conn *c, int64_
     kp_nc_fill_resp(&d->resp, c, last, now);
     c->count--; /* completeLastSent */
     nc->in_flight--;
+    c->dl_stale = true;
     kp_nc_note_idle(nc, c);
 }
 
@@ -641,6 +652,7 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
         nc->in_flight--;
         c->in_off += 4 + (size_t)size;
         c->last_active_ms = now;
+        c->dl_stale = true;
         kp_nc_note_idle(nc, c);
         kp_nc_emit(nc, KP_EV_RESPONSE_RECEIVED, c->id, corr, q->api_key, KP_ERR_NONE, size,
                    "NetworkClient.handleCompletedReceives");
@@ -782,17 +794,21 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
             c->in_len -= c->in_off;
             c->in_off = 0;
         }
-        if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0) {
-            int64_t at = c->last_active_ms + nc->max_idle_ms + 1;
-            if (at < first)
-                first = at;
+        if (c->dl_stale) {
+            int64_t dl = INT64_MAX;
+            if (nc->max_idle_ms > 0 && c->status == KP_NODE_READY && c->count == 0)
+                dl = c->last_active_ms + nc->max_idle_ms + 1;
+            for (int j = 0; j < c->count; j++) {
+                kp_nc_req *q = kp_nc_ring_at(c, j, nc->max_in_flight);
+                int64_t at = q->send_ms + q->timeout_ms + 1;
+                if (at < dl)
+                    dl = at;
+            }
+            c->dl = dl;
+            c->dl_stale = false;
         }
-        for (int j = 0; j < c->count; j++) {
-            kp_nc_req *q = kp_nc_ring_at(c, j, nc->max_in_flight);
-            int64_t at = q->send_ms + q->timeout_ms + 1;
-            if (at < first)
-                first = at;
-        }
+        if (c->dl < first)
+            first = c->dl;
     }
     nc->walk_at = first;
     if (first != INT64_MAX && first - now < sleep)

@@ -374,6 +374,29 @@ static void t_shorter_timeout_sent_later_still_expires(void **s) {
     rm(f);
 }
 
+/* The closing walk's per-connection deadline is cached: a response that
+ * empties the ring must move it from the request's timeout to the idle
+ * expiry (capped by request.timeout.ms in the returned sleep). */
+static void t_poll_deadline_follows_the_ring(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    fb_hold(f->w, 0, true);
+    int32_t c1 = kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md, NULL, true, 500, on_done, f, now(f));
+    assert_true(c1 >= 0);
+    assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 501);
+    fb_advance_ms(f->w, 100);
+    assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 401);
+    assert_int_equal(fb_release(f->w, 0, 1), 1);
+    assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 30000);
+    assert_int_equal(f->ndone, 1);
+    /* a second request brings the shorter deadline back */
+    assert_true(kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md, NULL, true, 200, on_done, f,
+                                  now(f)) >= 0);
+    assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 201);
+    rm(f);
+}
+
 static void t_poll_returns_request_deadline(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
@@ -902,6 +925,7 @@ int main(void) {
         cmocka_unit_test(t_request_timeout_closes_connection),
         cmocka_unit_test(t_shorter_timeout_sent_later_still_expires),
         cmocka_unit_test(t_poll_returns_request_deadline),
+        cmocka_unit_test(t_poll_deadline_follows_the_ring),
         cmocka_unit_test(t_disconnect_fails_in_flight_and_requests_metadata),
         cmocka_unit_test(t_reconnect_waits_for_backoff),
         cmocka_unit_test(t_reconnect_backoff_grows_exponentially_with_jitter),
