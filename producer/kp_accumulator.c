@@ -557,11 +557,11 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
     }
     res->batch = last;
     res->relative_offset = rel;
-    res->batch_is_full = p->count > 1 || kp_batch_is_full(last);
+    res->batch_is_full = p->count > 1 || kp_batch__is_full(last);
     res->new_batch_created = false;
     acc->stats.appends++;
     emit_batch(acc, KP_EV_APPEND, now, last, -1, rel, NULL);
-    if (kp_batch_is_full(last))
+    if (kp_batch__is_full(last))
         emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "full");
     return true;
 }
@@ -688,11 +688,11 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
     acc->stats.appends++;
     res->batch = b;
     res->relative_offset = rel;
-    res->batch_is_full = p->count > 1 || kp_batch_is_full(b);
+    res->batch_is_full = p->count > 1 || kp_batch__is_full(b);
     res->new_batch_created = true;
     emit_batch(acc, KP_EV_BATCH_CREATED, now, b, -1, (int64_t)size, NULL);
     emit_batch(acc, KP_EV_APPEND, now, b, -1, rel, NULL);
-    if (kp_batch_is_full(b))
+    if (kp_batch__is_full(b))
         emit_batch(acc, KP_EV_BATCH_FULL, now, b, -1, -1, "full");
     return KP_APPEND_OK;
 }
@@ -750,10 +750,10 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
         kp_batch *b = p->head;
         if (!b)
             continue;
-        int64_t waited = kp_batch_waited_ms(b, now);
+        int64_t waited = kp_batch__waited_ms(b, now);
         bool backing_off = b->attempts > 0 && waited < acc->retry_backoff_ms;
         int64_t time_to_wait = backing_off ? acc->retry_backoff_ms : acc->linger_ms;
-        bool full = p->count > 1 || kp_batch_is_full(b);
+        bool full = p->count > 1 || kp_batch__is_full(b);
         bool expired = waited >= time_to_wait;
         bool sendable = full || expired || exhausted || acc->closed || flushing;
         if (sendable && !backing_off) {
@@ -868,7 +868,7 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
         if (!first)
             continue;
         /* Only drain the batch if it is not during backoff period. */
-        bool backoff = first->attempts > 0 && kp_batch_waited_ms(first, now) < acc->retry_backoff_ms;
+        bool backoff = first->attempts > 0 && kp_batch__waited_ms(first, now) < acc->retry_backoff_ms;
         if (backoff)
             continue;
         if (size + kp_batch_estimated_size(first) > max_size && taken > 0) {

@@ -130,16 +130,11 @@ void kp_batch__thunks_free(kp_batch *b) {
 
 /* MemoryRecordsBuilder.estimatedBytesWritten (magic 2). */
 static int64_t estimated_bytes_written(const kp_batch *b) {
-    if (b->codec == KP_CODEC_NONE)
-        return KP_BATCH_HEADER_SIZE + (int64_t)b->uncompressed;
-    float est = (float)(int32_t)b->uncompressed * b->est_ratio * KP_COMPRESSION_RATE_ESTIMATION_FACTOR;
-    return KP_BATCH_HEADER_SIZE + (int64_t)(int32_t)est;
+    return kp_batch__est_written(b);
 }
 
 bool kp_batch_is_full(const kp_batch *b) {
-    if (b->closed_for_appends || b->closed)
-        return true;
-    return b->record_count > 0 && (int64_t)b->capacity <= estimated_bytes_written(b);
+    return kp_batch__is_full(b);
 }
 
 int32_t kp_batch_estimated_size(const kp_batch *b) {
@@ -690,8 +685,7 @@ int64_t kp_batch_drained_ms(const kp_batch *b) { return b->drained_ms; }
 bool kp_batch_in_retry(const kp_batch *b) { return b->retry; }
 
 int64_t kp_batch_waited_ms(const kp_batch *b, int64_t now) {
-    int64_t w = now - b->last_attempt_ms;
-    return w > 0 ? w : 0;
+    return kp_batch__waited_ms(b, now);
 }
 
 int64_t kp_batch_queue_time_ms(const kp_batch *b) { return b->drained_ms - b->created_ms; }

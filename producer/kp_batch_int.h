@@ -99,6 +99,26 @@ struct kp_batch {
     bool zombie;                      /* aborted while in flight; buffer already returned */
 };
 
+/* The bodies of kp_batch_is_full and kp_batch_waited_ms, inline for the
+ * accumulator's per-run walks (ready looks at every non-empty deque). */
+static inline int64_t kp_batch__est_written(const kp_batch *b) {
+    if (b->codec == KP_CODEC_NONE)
+        return KP_BATCH_HEADER_SIZE + (int64_t)b->uncompressed;
+    float est = (float)(int32_t)b->uncompressed * b->est_ratio * KP_COMPRESSION_RATE_ESTIMATION_FACTOR;
+    return KP_BATCH_HEADER_SIZE + (int64_t)(int32_t)est;
+}
+
+static inline bool kp_batch__is_full(const kp_batch *b) {
+    if (b->closed_for_appends || b->closed)
+        return true;
+    return b->record_count > 0 && (int64_t)b->capacity <= kp_batch__est_written(b);
+}
+
+static inline int64_t kp_batch__waited_ms(const kp_batch *b, int64_t now) {
+    int64_t w = now - b->last_attempt_ms;
+    return w > 0 ? w : 0;
+}
+
 /* (Re)initialises b for params p, keeping its thunk columns. */
 void kp_batch__init(kp_batch *b, const kp_batch_params *p);
 
