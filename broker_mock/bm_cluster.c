@@ -124,9 +124,11 @@ static void bm_partition_free(bm_partition *p) {
     for (int32_t r = 0; r < p->nrep; r++) {
         for (size_t i = 0; i < p->rep[r].n; i++)
             bm_batch_unref(p->rep[r].log[i]);
-        free(p->rep[r].log);
+        free(p->rep[r].mem);
     }
     free(p->rep);
+    free(p->fold);
+    free(p->fold_txn);
     free(p->prod);
     free(p->open);
     free(p->aborted);
@@ -286,6 +288,7 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         pp->topic = t;
         pp->id = p;
         pp->leader = -1;
+        pp->fold_max_ts = INT64_MIN;
         pp->reject_err = KP_ERR_NONE;
         pp->rep = calloc((size_t)rf, sizeof(bm_replica));
         if (!pp->rep) {
@@ -443,6 +446,16 @@ static int32_t bm_batch_last_seq(const bm_batch *b) {
     return bm_seq_add(b->base_seq, (int32_t)(b->last_offset - b->base_offset));
 }
 
+/* ProducerStateEntry.addBatch: the window keeps the last 5. */
+static void bm_producer_push(bm_producer *e, const bm_batch *b) {
+    if (e->nb == BM_PRODUCER_WINDOW) {
+        memmove(&e->b[0], &e->b[1], (BM_PRODUCER_WINDOW - 1) * sizeof e->b[0]);
+        e->nb--;
+    }
+    e->b[e->nb++] = (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset,
+                                     b->last_offset, b->max_timestamp };
+}
+
 static bool bm_txn_range_push(bm_txn_range **arr, size_t *n, size_t *cap, bm_txn_range r) {
     void *a = *arr;
     if (!bm__grow(&a, cap, *n + 1, sizeof r))
@@ -481,12 +494,7 @@ static void bm_state_apply(bm_partition *p, const bm_batch *b) {
         return;
     }
     bm_producer_set_epoch(e, b->epoch);
-    if (e->nb == BM_PRODUCER_WINDOW) {
-        memmove(&e->b[0], &e->b[1], (BM_PRODUCER_WINDOW - 1) * sizeof e->b[0]);
-        e->nb--;
-    }
-    e->b[e->nb++] = (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset,
-                                     b->last_offset, b->max_timestamp };
+    bm_producer_push(e, b);
     if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0) {
         e->txn_first_offset = b->base_offset;
         bm_txn_range_push(&p->open, &p->nopen, &p->capopen,
@@ -494,8 +502,123 @@ static void bm_state_apply(bm_partition *p, const bm_batch *b) {
     }
 }
 
+/* ---- the folded prefix (bm_int.h) ----------------------------------- */
+
+static bm_fold_producer *bm_fold_get(bm_partition *p, int64_t pid) {
+    size_t lo = 0, hi = p->nfold;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->fold[mid].st.pid < pid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < p->nfold && p->fold[lo].st.pid == pid)
+        return &p->fold[lo];
+    void *arr = p->fold;
+    if (!bm__grow(&arr, &p->capfold, p->nfold + 1, sizeof(bm_fold_producer)))
+        return NULL;
+    p->fold = arr;
+    memmove(&p->fold[lo + 1], &p->fold[lo], (p->nfold - lo) * sizeof(bm_fold_producer));
+    p->nfold++;
+    bm_fold_producer *f = &p->fold[lo];
+    memset(f, 0, sizeof *f);
+    f->st.pid = pid;
+    f->st.epoch = -1;
+    f->st.txn_first_offset = -1;
+    return f;
+}
+
+/* Folds one settled batch (txs: its final BM_TXN_* state): what
+ * bm_state_apply does to a producer entry, done to its fold, and the
+ * batches of aborted transactions kept as offsets. False when out of
+ * memory (nothing changed then). */
+static bool bm_fold_apply(bm_partition *p, const bm_batch *b, int txs) {
+    if (b->pid >= 0) {
+        void *arr = p->fold_txn; /* room first: failing leaves all as it was */
+        if ((b->attributes & BM_ATTR_TRANSACTIONAL) &&
+            !bm__grow(&arr, &p->capfold_txn, p->nfold_txn + 1, sizeof(bm_fold_txn)))
+            return false;
+        p->fold_txn = arr;
+    }
+    bm_fold_producer *f = b->pid >= 0 ? bm_fold_get(p, b->pid) : NULL;
+    if (b->pid >= 0 && !f)
+        return false;
+    if (b->ctrl_type < 0 && b->max_timestamp > p->fold_max_ts)
+        p->fold_max_ts = b->max_timestamp;
+    if (!f)
+        return true;
+    bm_producer *e = &f->st;
+    bool aborted = b->ctrl_type >= 0 ? b->ctrl_type == 0 && e->txn_first_offset >= 0
+                                     : (b->attributes & BM_ATTR_TRANSACTIONAL) && txs == BM_TXN_ABORTED;
+    if (aborted) {
+        p->fold_txn[p->nfold_txn++] =
+            (bm_fold_txn){ b->pid, b->base_offset, b->last_offset, b->ctrl_type >= 0 };
+    }
+    f->last_offset = b->last_offset;
+    bm_producer_set_epoch(e, b->epoch);
+    if (b->ctrl_type >= 0) {
+        e->txn_first_offset = -1;
+        return true;
+    }
+    bm_producer_push(e, b);
+    if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0)
+        e->txn_first_offset = b->base_offset;
+    return true;
+}
+
+/* The producer state a replay of the folded batches at or after the log
+ * start gives (the log start moves only by DeleteRecords): per producer,
+ * present when its last folded batch is still there, with the epoch of
+ * that batch and the window's batches still there (the last 5 of a suffix
+ * are the window's entries inside that suffix); then the aborted
+ * transactions, each opened at its first batch still there. */
+static void bm_fold_restore(bm_partition *p) {
+    int64_t start = p->log_start;
+    for (size_t i = 0; i < p->nfold; i++) {
+        const bm_fold_producer *f = &p->fold[i];
+        if (f->last_offset < start)
+            continue;
+        void *arr = p->prod;
+        if (!bm__grow(&arr, &p->capprod, p->nprod + 1, sizeof(bm_producer)))
+            return;
+        p->prod = arr;
+        bm_producer *e = &p->prod[p->nprod++];
+        *e = f->st;
+        e->txn_first_offset = -1;
+        int32_t k = 0;
+        while (k < e->nb && e->b[k].last_offset < start)
+            k++;
+        if (k > 0) {
+            memmove(&e->b[0], &e->b[k], (size_t)(e->nb - k) * sizeof e->b[0]);
+            e->nb -= k;
+        }
+    }
+    for (size_t i = 0; i < p->nfold_txn; i++) {
+        const bm_fold_txn *t = &p->fold_txn[i];
+        if (t->last_offset < start)
+            continue;
+        bm_producer *e = bm_producer_find(p, t->pid);
+        if (!e)
+            continue;
+        if (!t->marker) {
+            if (e->txn_first_offset < 0) {
+                e->txn_first_offset = t->base_offset;
+                bm_txn_range_push(&p->open, &p->nopen, &p->capopen,
+                                  (bm_txn_range){ t->pid, t->base_offset, -1 });
+            }
+        } else if (e->txn_first_offset >= 0) {
+            bm_txn_range_push(&p->aborted, &p->naborted, &p->capaborted,
+                              (bm_txn_range){ t->pid, e->txn_first_offset, t->base_offset });
+            bm_open_remove(p, t->pid);
+            e->txn_first_offset = -1;
+        }
+    }
+}
+
 /* Leader change / truncation: the new leader replays its log (as a Kafka
- * replica maintains its own ProducerStateManager from what it appended). */
+ * replica maintains its own ProducerStateManager from what it appended),
+ * the folded prefix first. */
 static void bm_state_rebuild(bm_partition *p) {
     p->nprod = 0;
     p->nopen = 0;
@@ -503,6 +626,7 @@ static void bm_state_rebuild(bm_partition *p) {
     bm_replica *l = bm__leader_rep(p);
     if (!l)
         return;
+    bm_fold_restore(p);
     for (size_t i = 0; i < l->n; i++)
         bm_state_apply(p, l->log[i]);
 }
@@ -546,10 +670,19 @@ static const bm_batch_meta *bm_state_duplicate(const bm_partition *p, int64_t pi
 /* ==================================================================== */
 
 static bool bm_log_push(bm_replica *r, bm_batch *b) {
-    void *arr = r->log;
-    if (!bm__grow(&arr, &r->cap, r->n + 1, sizeof(bm_batch *)))
-        return false;
-    r->log = arr;
+    if (r->head + r->n == r->cap) {
+        if (r->head > 0 && r->head >= r->n) {
+            memmove(r->mem, r->log, r->n * sizeof(bm_batch *));
+            r->head = 0;
+            r->log = r->mem;
+        } else {
+            void *arr = r->mem;
+            if (!bm__grow(&arr, &r->cap, r->head + r->n + 1, sizeof(bm_batch *)))
+                return false;
+            r->mem = arr;
+            r->log = r->mem + r->head;
+        }
+    }
     r->log[r->n++] = b;
     b->refs++;
     r->leo = b->last_offset + 1;
@@ -566,7 +699,7 @@ static void bm_replica_truncate_to(bm_cluster *c, bm_partition *p, bm_replica *r
         bm_batch_unref(r->log[i]);
     }
     r->n = keep;
-    r->leo = keep > 0 ? r->log[keep - 1]->last_offset + 1 : p->log_start;
+    r->leo = keep > 0 ? r->log[keep - 1]->last_offset + 1 : bm__log_base(p);
     bm_part_event(c, p, BM_EV_TRUNCATE, r->broker, r->leo, removed, why);
 }
 
@@ -819,6 +952,17 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
         if (p->aborted[i].last_offset >= offset)
             p->aborted[w++] = p->aborted[i];
     p->naborted = w;
+    /* the folded prefix: what no replay from the new start can see */
+    w = 0;
+    for (size_t i = 0; i < p->nfold; i++)
+        if (p->fold[i].last_offset >= offset)
+            p->fold[w++] = p->fold[i];
+    p->nfold = w;
+    w = 0;
+    for (size_t i = 0; i < p->nfold_txn; i++)
+        if (p->fold_txn[i].last_offset >= offset)
+            p->fold_txn[w++] = p->fold_txn[i];
+    p->nfold_txn = w;
     bm_part_event(c, p, BM_EV_LOG_START, -1, offset, -1, NULL);
     return KP_ERR_NONE;
 }
@@ -1504,8 +1648,12 @@ const char *bm_cluster_verify(const bm_cluster *c) {
                 }
                 if (rp->n > 0 && rp->leo != rp->log[rp->n - 1]->last_offset + 1)
                     return "log end offset does not match the last batch";
-                if (rp->n == 0 && rp->leo < p->log_start)
+                if (rp->n == 0 && rp->leo < bm__log_base(p))
                     return "empty log ends before the log start";
+                if (rp->n > 0 && rp->log[0]->base_offset < p->fold_off)
+                    return "a folded batch is still in a log";
+                if (rp->mem && rp->log != rp->mem + rp->head)
+                    return "replica log not inside its array";
             }
             if (p->leader < 0)
                 continue;
@@ -1668,6 +1816,21 @@ static size_t bm_log_find(const bm_replica *r, int64_t off) {
     return lo;
 }
 
+/* Drops the first k batches of every replica's log (settled, so the same
+ * pointers in all) once they are folded. */
+static void bm_fold_drop(bm_partition *p, size_t k) {
+    p->fold_off = p->rep[p->leader].log[k - 1]->last_offset + 1;
+    for (int32_t ri = 0; ri < p->nrep; ri++) {
+        bm_replica *r = &p->rep[ri];
+        for (size_t i = 0; i < k; i++)
+            bm_batch_unref(r->log[i]);
+        r->log += k;
+        r->head += k;
+        r->n -= k;
+    }
+    p->settled_n -= k;
+}
+
 /* Hands out what became settled on p (bm_cluster_set_settler): the batches
  * after p->settled that every replica's log holds (the same pointers: a
  * batch is created once, so equal pointers mean an equal prefix), up to the
@@ -1698,6 +1861,12 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
             p->settle_lag = ri;
         bound = a + k;
     }
+    /* Fold what settles (a digested log only: a byte log keeps its bytes
+     * readable): `folded` batches from the front of the logs. Only when
+     * nothing settled is left unfolded in front (a == 0; not so after a
+     * failed fold, or when the digester came late). */
+    bool fold = c->digest_fn && !p->fold_stuck;
+    size_t folded = 0;
     for (size_t i = a; i < bound; i++) {
         bm_batch *b = l->log[i];
         int txs = BM_TXN_NONE;
@@ -1708,7 +1877,7 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
             while (j < bound && !(l->log[j]->ctrl_type >= 0 && l->log[j]->pid == b->pid))
                 j++;
             if (j == bound)
-                return; /* its outcome is not settled yet */
+                break; /* its outcome is not settled yet */
             txs = l->log[j]->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
         }
         int64_t skip = p->settled > b->base_offset ? p->settled - b->base_offset : 0;
@@ -1728,7 +1897,15 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
         b->dig = NULL;
         p->settled = b->last_offset + 1;
         p->settled_n = i + 1;
+        if (fold && folded == i) {
+            if (bm_fold_apply(p, b, txs))
+                folded++;
+            else
+                fold = false, p->fold_stuck = true;
+        }
     }
+    if (folded > 0)
+        bm_fold_drop(p, folded);
 }
 
 int64_t bm_cluster_settled_offset(const bm_cluster *c, const char *topic, int32_t partition) {
@@ -1747,6 +1924,8 @@ kp_err bm_cluster_read_log_from(const bm_cluster *c, const char *topic, int32_t 
             if (!l || p->rep[r].leo > l->leo)
                 l = &p->rep[r];
     }
+    if (from < p->fold_off && p->fold_off > p->log_start)
+        return KP_ERR__STATE; /* folded: settled, handed out and dropped */
     int *states = bm_txn_states(l);
     if (!states)
         return KP_ERR__NOMEM;

@@ -34,8 +34,16 @@
  * of its bytes: 12 bytes a record instead of the record, so a long run's
  * logs do not grow with the records' size; such a cluster cannot serve
  * Fetch (record bytes), everything else is unchanged. With a settle hook
- * too (bm_cluster_set_settler), a batch drops its digests once settled and
- * keeps only its header.
+ * too (bm_cluster_set_settler), a settled batch is folded: its header
+ * leaves every replica's log and is freed, and the producer state a new
+ * leader would replay from it is kept per producer id (the 5-batch window,
+ * epoch) plus the offsets of aborted transactions' batches, so the logs
+ * hold only the unsettled suffix and memory does not grow with the batch
+ * count. Every answer stays the same except two that need the folded
+ * batches themselves: reading records below the settled offset
+ * (KP_ERR__STATE, as before) and ListOffsets by timestamp when the first
+ * batch at or after the timestamp may be a folded one (KAFKA_STORAGE_ERROR,
+ * like Fetch; no simulated client sends ListOffsets).
  *
  * Determinism: every collection is an array in creation order; the only
  * randomness is the cluster's rng stream (env->rng) with per-broker
@@ -367,8 +375,9 @@ typedef bool bm_record_fn(void *ctx, const bm_record_view *rec);
 kp_err bm_cluster_read_log(const bm_cluster *c, const char *topic, int32_t partition,
                            bm_record_fn *fn, void *ctx);
 /* The same from the first batch holding offset `from` on, records below
- * `from` skipped. Reading records a settle hook was given (whose digests
- * are gone) returns KP_ERR__STATE: read from bm_cluster_settled_offset. */
+ * `from` skipped. Reading records a settle hook was given (whose digests,
+ * and with a digester the batches, are gone) returns KP_ERR__STATE: read
+ * from bm_cluster_settled_offset. */
 kp_err bm_cluster_read_log_from(const bm_cluster *c, const char *topic, int32_t partition,
                                 int64_t from, bm_record_fn *fn, void *ctx);
 

@@ -459,6 +459,12 @@ static bool bm_handle_list_offsets(bm_conn *conn, const kp_request *req, kp_err 
                 pr->offset = p->log_start;
             } else if (ts == KP_LIST_OFFSETS_LATEST) {
                 pr->offset = limit;
+            } else if (ts <= p->fold_max_ts && p->fold_off > p->log_start) {
+                /* the answer is in the folded prefix, whose batches are
+                 * gone (a simulation's digested log, see bm_int.h) */
+                pr->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+                bm_err_event(conn, name, pr->partition, KP_ERR_KAFKA_STORAGE_ERROR,
+                             "list offsets");
             } else {
                 /* First batch holding a timestamp >= ts, below the HW. */
                 bm_replica *l = bm__leader_rep(p);

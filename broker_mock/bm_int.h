@@ -10,10 +10,18 @@
  *   registry. A bm_batch is reference counted: each replica log holding it
  *   owns one reference; the bytes live in the same allocation (a digested
  *   batch owns its digest array instead, freed once settled).
+ *   With a digester and a settle hook, a settled batch is then *folded*:
+ *   every replica drops it (it is freed) and what a new leader's replay
+ *   of it would add to the producer state goes into the partition's fold
+ *   (bm_fold_producer per producer id, bm_fold_txn per aborted
+ *   transaction's batch), so a simulation's logs hold only the unsettled
+ *   suffix and memory does not grow with the batch count.
  *
  * Invariants (checked by bm_cluster_verify):
  *   - a replica log is contiguous: log[i+1]->base_offset == log[i]->last_offset + 1,
  *     log[0]->base_offset >= log_start (rounded down to a batch), leo == last + 1;
+ *     an empty log ends at or after bm__log_base (log start or fold end);
+ *   - folded batches are in no log: log[0]->last_offset >= fold_off;
  *   - every live ISR member's log is a pointer prefix of (or equal to) the
  *     leader's; the leader is in the ISR;
  *   - hw <= leo of every ISR member when there is a leader;
@@ -76,8 +84,14 @@ typedef struct bm_batch {
 
 typedef struct bm_replica {
     int32_t broker;
+    /* log[0 .. n): the batches after the folded prefix. log == mem + head:
+     * folding drops from the front by moving log on; bm_log_push slides
+     * the batches back to mem when the end of mem is reached and at least
+     * half of it is free (amortised O(1) per batch). */
     bm_batch **log;
-    size_t n, cap;
+    size_t n;
+    bm_batch **mem;
+    size_t head, cap;
     int64_t leo;
     bool in_isr;
     kp_time_us last_caught_up_us;
@@ -101,6 +115,28 @@ typedef struct bm_producer {
     int64_t txn_first_offset;         /* -1: no open transaction */
 } bm_producer;
 
+/* The fold of a producer id: the state a replay of the folded batches
+ * (from the log start) gives it, plus the last offset of its last folded
+ * batch, data or marker. Every transaction in the folded prefix is
+ * complete (a transactional batch settles only with its marker), so after
+ * the replay txn_first_offset is -1 again; it is the open transaction's
+ * first offset only while folding. */
+typedef struct bm_fold_producer {
+    bm_producer st;
+    int64_t last_offset;
+} bm_fold_producer;
+
+/* A folded batch of an aborted transaction (data, or the abort marker
+ * closing a transaction that had data here): a replay that starts inside
+ * the transaction (after DeleteRecords) opens it at its first retained
+ * batch, so the aborted range it adds depends on these offsets. */
+typedef struct bm_fold_txn {
+    int64_t pid;
+    int64_t base_offset;
+    int64_t last_offset;
+    bool marker;
+} bm_fold_txn;
+
 typedef struct bm_txn_range {
     int64_t pid;
     int64_t first_offset;
@@ -123,6 +159,16 @@ typedef struct bm_partition {
     int64_t settled;
     size_t settled_n;                 /* batches below it (a hint, checked) */
     int32_t settle_lag;               /* the replica that bounded it last */
+    /* the folded prefix (bm_int.h header): batches below fold_off are in
+     * no log; the replay of those at or after log_start is fold[] (sorted
+     * by pid) and fold_txn[] (offset order) */
+    int64_t fold_off;
+    int64_t fold_max_ts;              /* of the folded data batches; INT64_MIN none */
+    bool fold_stuck;                  /* out of memory once: fold no more */
+    bm_fold_producer *fold;
+    size_t nfold, capfold;
+    bm_fold_txn *fold_txn;
+    size_t nfold_txn, capfold_txn;
     /* leader-side state, rebuilt from the leader's log on leader change */
     bm_producer *prod;
     size_t nprod, capprod;
@@ -254,6 +300,11 @@ int32_t bm__max_message_bytes(const bm_cluster *c, const bm_topic *t);
 int32_t bm__min_isr(const bm_cluster *c, const bm_topic *t);
 bool bm__unclean(const bm_cluster *c, const bm_topic *t);
 bool bm__log_append_time(const bm_cluster *c, const bm_topic *t);
+/* Where an empty log of p ends at the least: the log start or the end of
+ * the folded prefix, whichever is later. */
+static inline int64_t bm__log_base(const bm_partition *p) {
+    return p->fold_off > p->log_start ? p->fold_off : p->log_start;
+}
 /* Leader broker id, -1 none. */
 int32_t bm__leader_id(const bm_partition *p);
 int32_t bm__isr_size(const bm_partition *p);

@@ -808,6 +808,226 @@ static void a_transactional_batch_settles_with_its_marker(void **state) {
     bmt_free(w);
 }
 
+/* ---- the folded prefix (settled batches dropped, bm_int.h) ------------ */
+
+static void same_producer_state(const bm_partition *a, const bm_partition *b) {
+    assert_int_equal(a->nprod, b->nprod);
+    for (size_t i = 0; i < a->nprod; i++) {
+        const bm_producer *x = &a->prod[i], *y = &b->prod[i];
+        assert_int_equal(x->pid, y->pid);
+        assert_int_equal(x->epoch, y->epoch);
+        assert_int_equal(x->nb, y->nb);
+        assert_int_equal(x->txn_first_offset, y->txn_first_offset);
+        for (int32_t k = 0; k < x->nb; k++) {
+            assert_int_equal(x->b[k].first_seq, y->b[k].first_seq);
+            assert_int_equal(x->b[k].last_seq, y->b[k].last_seq);
+            assert_int_equal(x->b[k].first_offset, y->b[k].first_offset);
+            assert_int_equal(x->b[k].last_offset, y->b[k].last_offset);
+            assert_int_equal(x->b[k].timestamp, y->b[k].timestamp);
+        }
+    }
+    assert_int_equal(a->nopen, b->nopen);
+    for (size_t i = 0; i < a->nopen; i++) {
+        assert_int_equal(a->open[i].pid, b->open[i].pid);
+        assert_int_equal(a->open[i].first_offset, b->open[i].first_offset);
+    }
+    assert_int_equal(a->naborted, b->naborted);
+    for (size_t i = 0; i < a->naborted; i++) {
+        assert_int_equal(a->aborted[i].pid, b->aborted[i].pid);
+        assert_int_equal(a->aborted[i].first_offset, b->aborted[i].first_offset);
+        assert_int_equal(a->aborted[i].last_offset, b->aborted[i].last_offset);
+    }
+    assert_int_equal(a->log_start, b->log_start);
+    assert_int_equal(a->hw, b->hw);
+}
+
+static void fold_settle_cb(void *ctx, const bm_settled_batch *b) {
+    (void)b;
+    (*(int64_t *)ctx)++;
+}
+
+/* Over a long run of one record per batch, the logs keep only the
+ * unsettled batches; a new leader still rebuilds the 5-batch window from
+ * the folded prefix: a retry of one of the last 5 is a duplicate (its
+ * offset), of the 6th last OUT_OF_ORDER, the next sequence appends. */
+static void settled_batches_are_folded_and_the_window_survives_a_leader_change(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    dig_calls calls = { 0 };
+    int64_t settled = 0;
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    bm_cluster_set_settler(w->c, fold_settle_cb, &settled);
+    bm_partition *p = bm__partition(w->c, "t", 0);
+    size_t most = 0, most_cap = 0;
+    const int32_t batches = 3000;
+    for (int32_t s = 0; s < batches; s++) {
+        int32_t l = info(w, "t", 0).leader;
+        bm_produce_result r = bmt_produce(w, l, "t", 0, -1, 77, 0, s, 1);
+        assert_int_equal(r.err, KP_ERR_NONE);
+        assert_int_equal(r.base_offset, s);
+        bmt_advance(w, 1 * MS);
+        for (int32_t ri = 0; ri < p->nrep; ri++) {
+            if (p->rep[ri].n > most)
+                most = p->rep[ri].n;
+            if (p->rep[ri].cap > most_cap)
+                most_cap = p->rep[ri].cap;
+        }
+        if (s % 500 == 0)
+            bmt_verify(w);
+    }
+    bmt_advance(w, 20 * MS);
+    assert_int_equal(settled, batches);
+    /* the headers are gone: a few unsettled batches at any time */
+    assert_true(most <= 16);
+    assert_true(most_cap <= 32);
+    for (int32_t ri = 0; ri < p->nrep; ri++)
+        assert_int_equal(p->rep[ri].n, 0);
+    assert_int_equal(p->fold_off, batches);
+    assert_int_equal(p->nfold, 1);
+    /* a clean move: the new leader's state comes from the fold alone */
+    int32_t old = info(w, "t", 0).leader;
+    assert_int_equal(bm_cluster_move_leader(w->c, "t", 0, (old + 1) % 3, false), KP_ERR_NONE);
+    int32_t l = info(w, "t", 0).leader;
+    assert_int_not_equal(l, old);
+    assert_int_equal(info(w, "t", 0).log_end_offset, batches);
+    for (int32_t back = 1; back <= 5; back++) {
+        bm_produce_result r = bmt_produce(w, l, "t", 0, 1, 77, 0, batches - back, 1);
+        assert_int_equal(r.err, KP_ERR_NONE);
+        assert_true(r.duplicate);
+        assert_int_equal(r.base_offset, batches - back);
+    }
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 77, 0, batches - 6, 1).err,
+                     KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 77, 0, batches + 1, 1).err,
+                     KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 78, 0, 3, 1).err, KP_ERR_UNKNOWN_PRODUCER_ID);
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 77, 1, 0, 1).err, KP_ERR_NONE); /* new epoch */
+    assert_int_equal(bmt_produce(w, l, "t", 0, 1, 77, 0, batches, 1).err,
+                     KP_ERR_INVALID_PRODUCER_EPOCH);
+    /* reading below the folded end is refused, from it on works */
+    int n = 0;
+    assert_int_equal(bm_cluster_read_log(w->c, "t", 0, count_cb, &n), KP_ERR__STATE);
+    assert_int_equal(n, 0);
+    assert_int_equal(bm_cluster_read_log_from(w->c, "t", 0, batches, count_cb, &n), KP_ERR_NONE);
+    assert_int_equal(n, 1);
+    bmt_verify(w);
+    bmt_free(w);
+}
+
+static uint32_t fold_rand(uint32_t *x) {
+    *x = *x * 1103515245u + 12345u;
+    return (*x >> 16) & 0x7fff;
+}
+
+/* The same random script (idempotent producers with epoch bumps, a
+ * transactional one committing and aborting, leader moves, crashes,
+ * DeleteRecords anywhere below the HW) on a cluster that folds what
+ * settles and on one that keeps every batch: the same answers and, after
+ * every step, the same producer state, open transactions and aborted
+ * index. */
+static void a_folded_log_gives_the_producer_state_of_the_whole_log(void **state) {
+    (void)state;
+    bmt_world *w[2];
+    dig_calls calls[2] = { { 0 }, { 0 } };
+    int64_t settled = 0;
+    for (int i = 0; i < 2; i++) {
+        w[i] = world3(1);
+        bm_cluster_set_digester(w[i]->c, test_digester, &calls[i]);
+    }
+    bm_cluster_set_settler(w[0]->c, fold_settle_cb, &settled);
+    bm_partition *p[2] = { bm__partition(w[0]->c, "t", 0), bm__partition(w[1]->c, "t", 0) };
+    uint32_t rnd = 12345;
+    int32_t seq[3] = { 0, 0, 0 };
+    int16_t epoch[3] = { 0, 0, 0 };
+    const int64_t pids[3] = { 100, 200, 300 }; /* 300 is transactional */
+    int txn_batches = 0, moves = 0, deletes = 0, aborts = 0, dups = 0;
+    int fold_moves = 0, del_in_fold = 0, fold_txn_moves = 0;
+    static uint8_t buf[1 << 12];
+    for (int step = 0; step < 4000; step++) {
+        int32_t l = info(w[0], "t", 0).leader;
+        assert_int_equal(l, info(w[1], "t", 0).leader);
+        uint32_t act = fold_rand(&rnd) % 100;
+        if (l < 0 && act < 71)
+            act = 99; /* no leader: let time pass */
+        if (l >= 0 && act < 60) {
+            int k = (int)(fold_rand(&rnd) % 3);
+            int32_t count = 1 + (int32_t)(fold_rand(&rnd) % 3);
+            int32_t s = seq[k];
+            if (fold_rand(&rnd) % 10 == 0 && s > 0) /* a retry: duplicate or out of order */
+                s -= 1 + (int32_t)(fold_rand(&rnd) % 8), dups++;
+            if (s < 0)
+                s = 0;
+            if (k == 1 && fold_rand(&rnd) % 30 == 0)
+                epoch[1]++, seq[1] = 0, s = 0;
+            size_t n = bmt_batch(buf, sizeof buf, pids[k], epoch[k], s, count, k == 2, 8);
+            bm_produce_result r[2];
+            for (int i = 0; i < 2; i++)
+                bm_cluster_produce(w[i]->c, l, "t", 0, 1, 7, buf, n, &r[i]);
+            assert_int_equal(r[0].err, r[1].err);
+            assert_int_equal(r[0].base_offset, r[1].base_offset);
+            assert_int_equal(r[0].duplicate, r[1].duplicate);
+            if (r[0].err == KP_ERR_NONE && !r[0].duplicate && s == seq[k]) {
+                seq[k] += count;
+                txn_batches += k == 2;
+            }
+        } else if (l >= 0 && act < 68) {
+            bool commit = fold_rand(&rnd) % 2 == 0;
+            for (int i = 0; i < 2; i++)
+                assert_true(bm__write_marker(w[i]->c, p[i], 300, epoch[2], commit));
+            aborts += !commit;
+        } else if (act < 70) {
+            int32_t to = (int32_t)(fold_rand(&rnd) % 3);
+            for (int i = 0; i < 2; i++)
+                bm_cluster_move_leader(w[i]->c, "t", 0, to, false);
+            moves++;
+            fold_moves += p[0]->fold_off > p[0]->log_start;
+            fold_txn_moves += p[0]->nfold_txn > 0 && p[0]->fold_txn[0].last_offset >= p[0]->log_start;
+        } else if (act < 71) {
+            int64_t lo = p[0]->log_start, hi = p[0]->hw;
+            if (hi > lo) {
+                int64_t off = lo + (int64_t)(fold_rand(&rnd) % (uint32_t)(hi - lo + 1));
+                del_in_fold += off < p[0]->fold_off;
+                for (int i = 0; i < 2; i++)
+                    assert_int_equal(bm_cluster_delete_records(w[i]->c, "t", 0, off), KP_ERR_NONE);
+                deletes++;
+            }
+        } else if (act < 73) {
+            /* a crash while all are up, else the restart of the one down */
+            int32_t b = (int32_t)(fold_rand(&rnd) % 3);
+            for (int32_t d = 0; d < 3; d++)
+                if (!bm_cluster_broker_is_up(w[0]->c, d))
+                    b = d;
+            for (int i = 0; i < 2; i++) {
+                if (bm_cluster_broker_is_up(w[i]->c, b))
+                    bm_cluster_crash_broker(w[i]->c, b);
+                else
+                    bm_cluster_restart_broker(w[i]->c, b);
+            }
+            moves++;
+            fold_moves += p[0]->fold_off > p[0]->log_start;
+        } else {
+            int64_t us = (int64_t)(fold_rand(&rnd) % 7) * MS;
+            for (int i = 0; i < 2; i++)
+                bmt_advance(w[i], us);
+        }
+        same_producer_state(p[0], p[1]);
+        if (step % 200 == 0) {
+            bmt_verify(w[0]);
+            bmt_verify(w[1]);
+        }
+    }
+    /* the script did what it claims: folding happened and the other kept
+     * its whole log (from its log start) */
+    assert_true(txn_batches > 20 && aborts > 10 && moves > 20 && deletes > 10 && dups > 20);
+    /* rebuilds from a fold (with aborted transactions in it), deletions
+     * into the folded prefix */
+    assert_true(fold_moves > 50 && fold_txn_moves > 5 && del_in_fold > 10);
+    assert_true(p[0]->rep[p[0]->leader].n * 4 < p[1]->rep[p[1]->leader].n);
+    assert_true(settled > 500);
+    bmt_free(w[0]);
+    bmt_free(w[1]);
+}
+
 static void same_script_same_events(void **state) {
     (void)state;
     assert_true(script_digest() == script_digest());
@@ -840,6 +1060,8 @@ int main(void) {
         cmocka_unit_test(digested_log_keeps_digests_through_duplicates_and_truncation),
         cmocka_unit_test(settled_records_are_handed_out_once_when_every_replica_has_them),
         cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
+        cmocka_unit_test(settled_batches_are_folded_and_the_window_survives_a_leader_change),
+        cmocka_unit_test(a_folded_log_gives_the_producer_state_of_the_whole_log),
         cmocka_unit_test(same_script_same_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
