@@ -12,6 +12,16 @@
  *              creation order (Java's IncompleteBatches set).
  *   recycling  free lists of batch structs (with their thunk columns) and
  *              of staging buffers, so steady-state appends never malloc.
+ *              A batch's staging *capacity* (what bounds its records, so
+ *              its batching) is taken from and given back to a list of
+ *              capacities at creation and drain as it always was; the
+ *              memory behind it is held only while the batch can take
+ *              records: a batch that becomes full is compressed at once
+ *              (kp_batch_seal, Java's closeForRecordAppends finishing the
+ *              compressed stream) and its staging memory goes to a second
+ *              free list. So the queued batches of a compressed producer
+ *              hold their compressed bytes only (in the pooled buffers),
+ *              not their uncompressed records.
  */
 #include "kp_accumulator.h"
 
@@ -49,6 +59,10 @@ typedef struct staging_buf {
 } staging_buf;
 
 #define MAX_FREE_STAGING 64
+/* Staging memory is back in the list when a batch fills, just before the
+ * next batch of its partition takes some: a few idle buffers suffice, and
+ * each may be as big as KP__STAGING_MAX_BYTES. */
+#define MAX_FREE_STAGING_MEM 16
 
 struct kp_accumulator {
     /* config */
@@ -79,8 +93,12 @@ struct kp_accumulator {
     size_t incomplete;
     kp_batch *free_batches;
     kp_batch *zombies;   /* aborted while in flight, freed at destroy or deallocate */
+    /* capacities a new batch takes its staging_capacity from (ptr NULL) */
     staging_buf free_staging[MAX_FREE_STAGING];
     size_t nfree_staging;
+    /* staging memory, best fit for a capacity */
+    staging_buf free_mem[MAX_FREE_STAGING_MEM];
+    size_t nfree_mem;
     kp_dbuf scratch;
     int64_t next_batch_id;
     /* drain */
@@ -224,8 +242,8 @@ void kp_accumulator_destroy(kp_accumulator *acc) {
         free(b);
         b = next;
     }
-    for (size_t i = 0; i < acc->nfree_staging; i++)
-        free(acc->free_staging[i].ptr);
+    for (size_t i = 0; i < acc->nfree_mem; i++)
+        free(acc->free_mem[i].ptr);
     for (size_t i = 0; i < acc->nparts; i++)
         free(acc->parts[i]);
     free(acc->parts);
@@ -464,47 +482,79 @@ static size_t staging_class(const kp_accumulator *acc, size_t need) {
     return (need + q - 1) / q * q;
 }
 
-static uint8_t *take_staging(kp_accumulator *acc, size_t need, size_t *cap) {
+/* Best fit in a free list: the smallest entry of at least `need`, taken
+ * out (the last entry moves into its place); false when none fits. */
+static bool staging_list_take(staging_buf *list, size_t *n, size_t need, staging_buf *out) {
     size_t best = SIZE_MAX;
-    for (size_t i = 0; i < acc->nfree_staging; i++) {
-        size_t c = acc->free_staging[i].cap;
-        if (c >= need && (best == SIZE_MAX || c < acc->free_staging[best].cap))
+    for (size_t i = 0; i < *n; i++) {
+        size_t c = list[i].cap;
+        if (c >= need && (best == SIZE_MAX || c < list[best].cap))
             best = i;
     }
-    if (best != SIZE_MAX) {
-        uint8_t *p = acc->free_staging[best].ptr;
-        *cap = acc->free_staging[best].cap;
-        acc->free_staging[best] = acc->free_staging[--acc->nfree_staging];
-        return p;
+    if (best == SIZE_MAX)
+        return false;
+    *out = list[best];
+    list[best] = list[--*n];
+    return true;
+}
+
+/* Into a free list of at most `max`; full: the smallest of it and e is
+ * dropped (the one least likely to fit later) and its memory, if any,
+ * freed. */
+static void staging_list_put(staging_buf *list, size_t *n, size_t max, staging_buf e) {
+    if (*n < max) {
+        list[(*n)++] = e;
+        return;
     }
-    size_t c = staging_class(acc, need);
-    uint8_t *p = malloc(c);
+    size_t small = 0;
+    for (size_t i = 1; i < *n; i++)
+        if (list[i].cap < list[small].cap)
+            small = i;
+    if (list[small].cap < e.cap) {
+        free(list[small].ptr);
+        list[small] = e;
+    } else {
+        free(e.ptr);
+    }
+}
+
+/* A new batch's staging: its capacity from the capacity list (else the
+ * size class of `need`), memory of at least that from the memory list
+ * (else malloc). NULL when out of memory. */
+static uint8_t *take_staging(kp_accumulator *acc, size_t need, size_t *cap, size_t *alloc) {
+    staging_buf e;
+    if (staging_list_take(acc->free_staging, &acc->nfree_staging, need, &e))
+        *cap = e.cap;
+    else
+        *cap = staging_class(acc, need);
+    if (staging_list_take(acc->free_mem, &acc->nfree_mem, *cap, &e)) {
+        *alloc = e.cap;
+        return e.ptr;
+    }
+    uint8_t *p = malloc(*cap);
     if (p) {
         acc->stats.staging_mallocs++;
-        *cap = c;
+        *alloc = *cap;
     }
     return p;
 }
 
-static void release_staging(kp_accumulator *acc, kp_batch *b) {
+/* The staging memory of a batch that takes no more records and whose
+ * bytes are built outside it (the capacity stays the batch's). */
+static void release_staging_memory(kp_accumulator *acc, kp_batch *b) {
     if (!b->staging)
         return;
-    if (acc->nfree_staging < MAX_FREE_STAGING) {
-        acc->free_staging[acc->nfree_staging++] = (staging_buf){ b->staging, b->staging_capacity };
-    } else {
-        /* full: drop the smallest (the one least likely to fit later) */
-        size_t small = 0;
-        for (size_t i = 1; i < acc->nfree_staging; i++)
-            if (acc->free_staging[i].cap < acc->free_staging[small].cap)
-                small = i;
-        if (acc->free_staging[small].cap < b->staging_capacity) {
-            free(acc->free_staging[small].ptr);
-            acc->free_staging[small] = (staging_buf){ b->staging, b->staging_capacity };
-        } else {
-            free(b->staging);
-        }
-    }
+    staging_list_put(acc->free_mem, &acc->nfree_mem, MAX_FREE_STAGING_MEM,
+                     (staging_buf){ b->staging, b->staging_alloc });
     b->staging = NULL;
+    b->staging_alloc = 0;
+}
+
+static void release_staging(kp_accumulator *acc, kp_batch *b) {
+    if (b->staging_capacity)
+        staging_list_put(acc->free_staging, &acc->nfree_staging, MAX_FREE_STAGING,
+                         (staging_buf){ NULL, b->staging_capacity });
+    release_staging_memory(acc, b);
     b->staging_capacity = 0;
 }
 
@@ -553,6 +603,10 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
         if (!last->closed_for_appends)
             emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "no room for the next record");
         kp_batch_close_for_appends(last);
+        /* its bytes now (a codec failure is left to close, at drain) */
+        if (!last->is_split_batch && kp_batch_seal(last, &acc->scratch) == KP_ERR_NONE &&
+            last->built && !last->records_in_staging)
+            release_staging_memory(acc, last);
         return false;
     }
     res->batch = last;
@@ -640,10 +694,11 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
 
     kp_batch *b = take_batch_struct(acc);
     uint8_t *staging = NULL;
-    size_t staging_cap = 0;
+    size_t staging_cap = 0, staging_alloc = 0;
     if (b && acc->codec != KP_CODEC_NONE) {
         float ratio = kp_compression_estimator_get(acc->estimator, p->topic, acc->codec);
-        staging = take_staging(acc, kp_batch_staging_size(acc->codec, size, ratio), &staging_cap);
+        staging = take_staging(acc, kp_batch_staging_size(acc->codec, size, ratio), &staging_cap,
+                               &staging_alloc);
     }
     if (!b || (acc->codec != KP_CODEC_NONE && !staging)) {
         if (b)
@@ -671,6 +726,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
         .wrap = acc->wrap,
     };
     kp_batch__init(b, &bp);
+    b->staging_alloc = staging_alloc;
     int32_t rel = 0;
     if (!kp_batch_try_append(b, timestamp, key, value, headers, header_count, cb, cb_ctx, now,
                              &rel)) {
@@ -897,7 +953,7 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
                 t->add_in_flight_batch(t->ctx, first);
         }
         kp_err ce = kp_batch_close(first, &acc->scratch);
-        if (!first->is_split_batch && first->staging && !first->records_in_staging)
+        if (!first->is_split_batch && first->staging_capacity && !first->records_in_staging)
             release_staging(acc, first);
         if (ce) {
             /* a batch that cannot be built (codec failure) fails on its own */

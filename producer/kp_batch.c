@@ -337,12 +337,12 @@ static void write_producer_state(kp_batch *b) {
     kp_batch_set_producer_state(p, len, b->producer_id, b->producer_epoch, b->base_sequence);
 }
 
-kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
-    if (b->closed)
-        return KP_ERR_NONE;
-    if (b->appends_aborted || b->record_count == 0)
-        return KP_ERR__STATE;
-    b->closed_for_appends = true;
+/* MemoryRecordsBuilder.close's bytes: the records (compressed with a
+ * codec) behind a header, in b->records; with a codec in the pooled
+ * buffer when they fit, else left in the staging buffer. The ratio goes
+ * to b->built_ratio; nothing else of close (producer state, the
+ * estimator) happens here. */
+static kp_err build_records(kp_batch *b, kp_dbuf *scratch) {
     kp_slice out;
     kp_err e;
     size_t uncompressed = b->uncompressed;
@@ -367,7 +367,7 @@ kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
         return e;
     /* actualCompressionRatio = compressed record bytes / uncompressed */
     size_t written = (size_t)out.len - KP_BATCH_HEADER_SIZE;
-    b->actual_ratio = uncompressed ? (double)(float)((float)written / (float)uncompressed) : 1.0;
+    b->built_ratio = uncompressed ? (double)(float)((float)written / (float)uncompressed) : 1.0;
     if (b->codec != KP_CODEC_NONE) {
         if ((size_t)out.len <= b->capacity) {
             memcpy(b->buffer, out.ptr, (size_t)out.len);
@@ -380,6 +380,29 @@ kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
     } else {
         b->records = out;
     }
+    b->built = true;
+    return KP_ERR_NONE;
+}
+
+kp_err kp_batch_seal(kp_batch *b, kp_dbuf *scratch) {
+    if (b->closed || b->built || !b->closed_for_appends || b->appends_aborted ||
+        b->record_count == 0 || b->codec == KP_CODEC_NONE)
+        return KP_ERR_NONE;
+    return build_records(b, scratch);
+}
+
+kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
+    if (b->closed)
+        return KP_ERR_NONE;
+    if (b->appends_aborted || b->record_count == 0)
+        return KP_ERR__STATE;
+    b->closed_for_appends = true;
+    if (!b->built) {
+        kp_err e = build_records(b, scratch);
+        if (e)
+            return e;
+    }
+    b->actual_ratio = b->built_ratio;
     b->closed = true;
     if (b->producer_id != KP_NO_PRODUCER_ID || b->transactional)
         write_producer_state(b);

@@ -192,6 +192,13 @@ void kp_batch_abort_record_appends(kp_batch *b);
  * own). Idempotent. Errors: KP_ERR__STATE (empty batch or aborted),
  * KP_ERR__COMPRESSION / KP_ERR__NOMEM from the codec. */
 kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch);
+/* For a codec, once closed for appends: builds (compresses) the bytes now,
+ * as closeForRecordAppends finishes Java's compressed stream, so that the
+ * staging buffer is free before the drain; close then adds the producer
+ * state and the estimator update as before (the estimate and the size
+ * reported until close do not change). Nothing happens otherwise or when
+ * the codec fails (close reports it). Idempotent. */
+kp_err kp_batch_seal(kp_batch *b, kp_dbuf *scratch);
 bool kp_batch_is_closed(const kp_batch *b);
 /* The built RecordBatch v2 bytes (closed batches; {NULL,-1} otherwise). */
 kp_slice kp_batch_records(const kp_batch *b);

@@ -60,8 +60,10 @@ struct kp_batch {
     /* bytes */
     uint8_t *buffer;          /* pooled (or owned by a split piece) */
     size_t capacity;          /* write limit */
-    uint8_t *staging;         /* codec: uncompressed records; NULL when none */
-    size_t staging_capacity;
+    uint8_t *staging;         /* codec: uncompressed records; NULL when none
+                               * (or given back once built: kp_batch_seal) */
+    size_t staging_capacity;  /* the records' bound (the builder's cap) */
+    size_t staging_alloc;     /* bytes behind staging (>= staging_capacity) */
     bool records_in_staging;  /* closed batch too big for `buffer` */
     kp_batch_builder builder; /* on buffer (none) or staging (codec) */
     float est_ratio;
@@ -73,6 +75,10 @@ struct kp_batch {
     bool closed_for_appends;
     bool appends_aborted;
     bool closed;
+    /* the bytes are built (kp_batch_seal, or close): records and
+     * built_ratio are final; closed may still be false */
+    bool built;
+    double built_ratio;
     kp_slice records;
     /* producer state */
     int64_t producer_id;

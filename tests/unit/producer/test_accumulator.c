@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "acc_fixtures.h"
+#include "kp_batch_int.h"
 #include "kp_accumulator.h"
 #include "kp_events.h"
 #include "kp_record_batch.h"
@@ -553,6 +554,67 @@ static void acc_drain_respects_max_size(void **state) {
     assert_int_equal(d.batch_count, 3); /* one per partition */
     complete_all(f, &d, 0);
     assert_false(kp_accumulator_has_undrained(f->acc));
+    kp_cluster_destroy(cl);
+    teardown(f);
+}
+
+/* A compressed batch is built when it fills (the next record opens a new
+ * batch), and its staging memory goes back then, not at the drain: the
+ * queued batches share one staging buffer between them (one malloc),
+ * each still estimated, not closed, until its drain closes it, and the
+ * bytes drained are its records, in order. */
+static void acc_a_full_compressed_batch_gives_its_staging_back_at_once(void **state) {
+    (void)state;
+    fx *f = setup(1024, 1 << 20, 0, KP_CODEC_GZIP, false);
+    kp_cluster *cl = fx_cluster(1, T, 1, NULL);
+    char value[100];
+    int sent = 0;
+    while (kp_accumulator_queued_batches(f->acc, T, 0) < 5) {
+        memset(value, 'a' + sent % 26, sizeof value);
+        snprintf(value, sizeof value, "%d", sent);
+        app(f, T, 0, 0, KP_SLICE_NULL, (kp_slice){ (const uint8_t *)value, sizeof value });
+        sent++;
+    }
+    kp_accumulator_stats st;
+    kp_accumulator_stats_get(f->acc, &st);
+    assert_int_equal(st.staging_mallocs, 1);
+    for (size_t i = 0; i < 4; i++) {
+        const kp_batch *b = kp_accumulator_queued_batch(f->acc, T, 0, i);
+        assert_true(b->built);
+        assert_null(b->staging);
+        assert_true(b->staging_capacity > 0); /* given back at the drain */
+        assert_false(kp_batch_is_closed(b));
+        assert_true(kp_batch_estimated_size(b) != b->records.len);
+    }
+    const kp_batch *open = kp_accumulator_queued_batch(f->acc, T, 0, 4);
+    assert_false(open->built);
+    assert_non_null(open->staging);
+    int seen = 0;
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    for (int64_t now = 0; kp_accumulator_queued_batches(f->acc, T, 0) > 0; now += 1000) {
+        kp_drain_result d = drain(f, cl, NODE0, 1, 1 << 20, now);
+        assert_true(d.batch_count > 0); /* one per partition and drain */
+        for (size_t k = 0; k < d.nodes[0].count; k++) {
+            kp_batch *b = d.nodes[0].batches[k];
+            assert_true(kp_batch_is_closed(b));
+            kp_slice bytes = kp_batch_records(b);
+            kp_record_iter it;
+            assert_int_equal(kp_record_iter_init(&it, bytes.ptr, (size_t)bytes.len, &scratch),
+                             KP_ERR_NONE);
+            kp_record r;
+            while (kp_record_iter_next(&it, &r)) {
+                char want[16];
+                snprintf(want, sizeof want, "%d", seen++);
+                assert_int_equal(r.value.len, 100);
+                assert_memory_equal(r.value.ptr, want, strlen(want) + 1);
+            }
+            assert_int_equal(it.err, KP_ERR_NONE);
+        }
+        complete_all(f, &d, now);
+    }
+    kp_dbuf_free(&scratch);
+    assert_int_equal(seen, sent);
     kp_cluster_destroy(cl);
     teardown(f);
 }
@@ -1265,6 +1327,7 @@ int main(void) {
         cmocka_unit_test(acc_drain_order_2_1_1_shared_index_starves),
         cmocka_unit_test(acc_drain_order_per_node_index),
         cmocka_unit_test(acc_drain_respects_max_size),
+        cmocka_unit_test(acc_a_full_compressed_batch_gives_its_staging_back_at_once),
         cmocka_unit_test(acc_split_and_reenqueue_puts_pieces_first),
         cmocka_unit_test(acc_flush_after_split_counts_pieces_unless_bug_19479),
         cmocka_unit_test(acc_unknown_leader_topics_are_reported),
