@@ -20,12 +20,11 @@
  * out-of-line kp_buf calls were ~8% of a throughput run (callgrind). They
  * give the same bytes as kp_varint_size / kp_wr_varint. */
 static inline size_t kp_rb_leb_size(uint64_t v) {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    /* one byte per started group of seven significant bits: with b of
+     * them (v | 1: zero takes one byte too), ceil(b / 7) = (9 b + 64) / 64
+     * for b in 1..64, without a division */
+    unsigned b = 64u - (unsigned)__builtin_clzll(v | 1);
+    return (9u * b + 64u) / 64u;
 }
 
 static inline size_t kp_rb_varint_size(int32_t v) {
@@ -50,13 +49,13 @@ static inline uint8_t *kp_rb_put_lenfield(uint8_t *p, kp_slice s) {
     return p + s.len;
 }
 
-static size_t kp_lenfield_size(kp_slice s) {
+static inline size_t kp_lenfield_size(kp_slice s) {
     return s.len < 0 ? 1 : kp_rb_varint_size(s.len) + (size_t)s.len;
 }
 
 /* Key, value and headers part shared by the exact size and the upper
  * bound (DefaultRecord.sizeOf(keySize, valueSize, headers)). */
-static size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
     size_t n = kp_lenfield_size(key) + kp_lenfield_size(value);
     n += kp_rb_varint_size(nh);
     for (int i = 0; i < nh; i++)
@@ -64,7 +63,7 @@ static size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *
     return n;
 }
 
-static size_t kp_record_body_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
+static inline size_t kp_record_body_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
                                   kp_slice value, const kp_header *h, int nh) {
     return 1 + kp_rb_leb_size(kp_zigzag64(timestamp_delta)) + kp_rb_varint_size(offset_delta) +
            kp_record_kvh_size(key, value, h, nh);
@@ -404,7 +403,7 @@ typedef struct kp_body {
     bool bad;
 } kp_body;
 
-static inline uint32_t kp_body_uvarint(kp_body *b) {
+static uint32_t kp_body_uvarint_slow(kp_body *b) {
     uint64_t v = 0;
     for (int i = 0; i < 5; i++) {
         if (b->p == b->end) {
@@ -425,11 +424,42 @@ static inline uint32_t kp_body_uvarint(kp_body *b) {
     return 0;
 }
 
+/* The one- and two-byte encodings (every field of a typical record: small
+ * deltas, lengths below 8,192) without the loop; the same value, bounds
+ * and errors as the loop, which takes everything else. Measured
+ * (callgrind, throughput workload, 20,000 records: the leader's
+ * validation walk): kp_record_iter_next 4.69M Ir before. */
+static inline uint32_t kp_body_uvarint(kp_body *b) {
+    const uint8_t *p = b->p;
+    if (p != b->end) {
+        if (!(p[0] & 0x80)) {
+            b->p = p + 1;
+            return p[0];
+        }
+        if (b->end - p >= 2 && !(p[1] & 0x80)) {
+            b->p = p + 2;
+            return (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+        }
+    }
+    return kp_body_uvarint_slow(b);
+}
+
 static inline int32_t kp_body_varint(kp_body *b) {
     return kp_unzigzag32(kp_body_uvarint(b));
 }
 
 static inline int64_t kp_body_varlong(kp_body *b) {
+    const uint8_t *p = b->p;
+    if (p != b->end) { /* one and two bytes inline, as kp_body_uvarint */
+        if (!(p[0] & 0x80)) {
+            b->p = p + 1;
+            return kp_unzigzag64(p[0]);
+        }
+        if (b->end - p >= 2 && !(p[1] & 0x80)) {
+            b->p = p + 2;
+            return kp_unzigzag64((uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7);
+        }
+    }
     uint64_t v = 0;
     for (int i = 0; i < 10; i++) {
         if (b->p == b->end) {
@@ -507,16 +537,17 @@ bool kp_record_iter_next(kp_record_iter *it, kp_record *r) {
     }
     kp_body b = { it->rd.p, it->rd.p + len, false };
     it->rd.p += len;
-    memset(r, 0, sizeof *r);
     if (b.p == b.end) {
+        memset(r, 0, sizeof *r);
         kp_iter_fail(it, KP_ERR__BAD_MSG);
         return false;
     }
-    r->attributes = (int8_t)*b.p++;
+    /* every field of *r is written below, the failures zero it first */
+    int8_t attributes = (int8_t)*b.p++;
     int64_t ts_delta = kp_body_varlong(&b);
     int32_t offset_delta = kp_body_varint(&b);
-    r->key = kp_body_lenfield(&b, true);
-    r->value = kp_body_lenfield(&b, true);
+    kp_slice key = kp_body_lenfield(&b, true);
+    kp_slice value = kp_body_lenfield(&b, true);
     int32_t hc = kp_body_varint(&b);
     if (!b.bad && (hc < 0 || (size_t)hc > (size_t)(b.end - b.p) / 2))
         b.bad = true; /* a header takes at least 2 bytes */
@@ -525,16 +556,18 @@ bool kp_record_iter_next(kp_record_iter *it, kp_record *r) {
         (void)kp_body_lenfield(&b, false); /* header key: never null */
         (void)kp_body_lenfield(&b, true);
     }
-    if (b.bad || b.p != b.end) {
-        /* malformed, or the length disagrees with the fields */
-        kp_iter_fail(it, KP_ERR__BAD_MSG);
-        return false;
-    }
-    if (offset_delta <= it->prev_offset_delta || offset_delta > it->hdr.last_offset_delta) {
+    if (b.bad || b.p != b.end || offset_delta <= it->prev_offset_delta ||
+        offset_delta > it->hdr.last_offset_delta) {
+        /* malformed, the length disagrees with the fields, or the offset
+         * deltas are out of order or range */
+        memset(r, 0, sizeof *r);
         kp_iter_fail(it, KP_ERR__BAD_MSG);
         return false;
     }
     it->prev_offset_delta = offset_delta;
+    r->attributes = attributes;
+    r->key = key;
+    r->value = value;
     r->header_count = hc;
     r->headers_raw = (kp_slice){ hstart, (int32_t)(b.p - hstart) };
     r->offset_delta = offset_delta;

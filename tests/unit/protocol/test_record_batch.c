@@ -167,6 +167,35 @@ static void record_size_15_then_16_bytes_from_offset_delta_64(void **state) {
     assert_int_equal(kp_batch_builder_uncompressed_bytes(&b), 61 + 64 * 15 + 16);
 }
 
+/* The record sizes use their own varint-size formula (no loop, no
+ * division); it agrees with kp_buf's kp_varint_size / kp_varlong_size on
+ * both sides of every 7-bit boundary, for deltas, negative deltas and
+ * lengths. */
+static void record_size_matches_kp_buf_varint_sizes(void **state) {
+    (void)state;
+    static uint8_t big[1 << 22];
+    for (int shift = 0; shift < 64; shift++)
+        for (int d = -1; d <= 1; d++) {
+            int64_t ts = (int64_t)((uint64_t)1 << shift) + d;
+            for (int sign = 0; sign < 2; sign++) {
+                int64_t t = sign ? -ts : ts;
+                size_t body = 1 + (size_t)kp_varlong_size(t) + 1 + 1 + 1 + 1;
+                assert_int_equal(kp_record_size(t, 0, KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0),
+                                 (size_t)kp_varint_size((int32_t)body) + body);
+            }
+            if (shift > 30)
+                continue;
+            int32_t v = (int32_t)((int64_t)1 << shift) + d;
+            if (v < 0)
+                continue;
+            size_t vlen = (size_t)v < sizeof big ? (size_t)v : 0;
+            kp_slice value = { big, (int32_t)vlen };
+            size_t body = 1 + 1 + (size_t)kp_varint_size(v) + 1 + (size_t)kp_varint_size((int32_t)vlen) + vlen + 1;
+            assert_int_equal(kp_record_size(0, v, KP_SLICE_NULL, value, NULL, 0),
+                             (size_t)kp_varint_size((int32_t)body) + body);
+        }
+}
+
 static void record_size_upper_bound_93(void **state) {
     (void)state;
     assert_int_equal(kp_record_size_upper_bound(S("key"), S("value"), NULL, 0), 93);
@@ -758,6 +787,7 @@ int main(void) {
         cmocka_unit_test(batch_two_records_vector_byte_for_byte),
         cmocka_unit_test(batch_vectors_decode),
         cmocka_unit_test(record_size_15_then_16_bytes_from_offset_delta_64),
+        cmocka_unit_test(record_size_matches_kp_buf_varint_sizes),
         cmocka_unit_test(record_size_upper_bound_93),
         cmocka_unit_test(record_size_with_headers_matches_builder),
         cmocka_unit_test(sequence_increment_wraps),
