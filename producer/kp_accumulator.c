@@ -1349,6 +1349,11 @@ bool kp_accumulator_is_closed(const kp_accumulator *acc) {
     return acc->closed;
 }
 
+const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic) {
+    size_t t = topic ? topic_ix(acc, topic) : SIZE_MAX;
+    return t == SIZE_MAX ? NULL : acc->topics[t];
+}
+
 bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {
 #define FAIL(...) do { if (why && n) snprintf(why, n, __VA_ARGS__); return false; } while (0)
     size_t inc = 0;

@@ -289,6 +289,13 @@ void kp_accumulator_abort_undrained_batches(kp_accumulator *acc, kp_err err,
 void kp_accumulator_close(kp_accumulator *acc);
 bool kp_accumulator_is_closed(const kp_accumulator *acc);
 
+/* The accumulator's interned copy of `topic` (the pointer its batches, the
+ * events about them and the record metadata of their callbacks carry),
+ * NULL if no record of that topic was appended yet. The copy is never
+ * written after it is made and lives as long as the accumulator, so a
+ * caller may recognise it by address (the harness's run digest does). */
+const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic);
+
 /* Checks the structure: each queued batch belongs to its partition, is
  * open or closed-for-append, not done, and is in the incomplete set; the
  * incomplete count matches. False with a reason if broken. */

@@ -1122,5 +1122,9 @@ const kp_config *kp_producer_config(const kp_producer *p) { return &p->cfg; }
 void kp_producer_sender_stats(const kp_producer *p, kp_sender_stats *out) { kp_sender_stats_get(p->sender, out); }
 kp_interceptors *kp_producer_interceptors(kp_producer *p) { return p->ic; }
 bool kp_producer_pool_is_whole(const kp_producer *p) { return kp_buffer_pool_is_whole(p->pool); }
+
+const char *kp_producer_topic_name(const kp_producer *p, const char *topic) {
+    return kp_accumulator_topic_name(p->acc, topic);
+}
 int64_t kp_producer_pending_records(const kp_producer *p) { return p->pending_records; }
 int64_t kp_producer_metadata_requests(const kp_producer *p) { return kp_metadata_updater_requests(p->upd); }

@@ -94,9 +94,39 @@ uint64_t sc_digest_string_hash(const char *s) {
     return sc_digest_fold(sc_digest_word(h, tail));
 }
 
+static bool sc_digest__pinned(const sc_digest *d, const char *s) {
+    for (int i = 0; i < d->npins; i++)
+        if (d->pins[i] == s)
+            return true;
+    return false;
+}
+
+bool sc_digest_pin(sc_digest *d, const char *s) {
+    if (!s)
+        return false;
+    if (!sc_digest__pinned(d, s)) {
+        if (d->npins == SC_DIGEST_PINS)
+            return false;
+        d->pins[d->npins++] = s;
+    }
+    /* into the cache now (unless it is there): the fast path finds a topic
+     * equal to the last one by content before it would look further */
+    size_t i = sc_digest__set(s);
+    if (d->cache[i].s != s && d->cache[i + 1].s != s)
+        (void)sc_digest__str_slow(d, s);
+    return true;
+}
+
+void sc_digest_unpin_all(sc_digest *d) {
+    for (size_t i = 0; i < SC_DIGEST_CACHE; i++)
+        if (d->cache[i].s && !sc_digest_immutable(d, d->cache[i].s))
+            d->cache[i].s = NULL;
+    d->npins = 0;
+}
+
 uint64_t sc_digest__str_slow(sc_digest *d, const char *s) {
     uint64_t h = sc_digest_string_hash(s);
-    if (sc_digest_immutable(d, s)) {
+    if (sc_digest_immutable(d, s) || sc_digest__pinned(d, s)) {
         /* the newest goes first, the older of the set moves to the second way */
         size_t i = sc_digest__set(s);
         d->cache[i + 1] = d->cache[i];
@@ -108,7 +138,7 @@ uint64_t sc_digest__str_slow(sc_digest *d, const char *s) {
 }
 
 uint64_t sc_digest__topic_slow(sc_digest *d, const char *s) {
-    if (sc_digest_immutable(d, s))
+    if (sc_digest_immutable(d, s) || sc_digest__pinned(d, s))
         return sc_digest__str_slow(d, s);
     uint64_t h = sc_digest_string_hash(s);
     size_t n = strlen(s);

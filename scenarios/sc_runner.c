@@ -112,6 +112,10 @@ typedef struct sc_prod {
     /* workload */
     kp_rng rng;
     int topic;
+    /* the producer's interned copy of the workload's topic (NULL until a
+     * record was appended): pinned in the run digest, and what a
+     * callback's md->topic is for this topic (see sc_record_cb) */
+    const char *acc_topic;
     int64_t next_seq;
     int64_t target;          /* records to send, -1 = by duration */
     kp_time_us start_us, end_us;
@@ -577,7 +581,10 @@ static void sc_record_cb(void *ctx, const kp_record_metadata *md, kp_err err, co
     int64_t seq = (int64_t)(tag >> 8);
     assert(w && p < w->nprods);
     sc_prod *pr = &w->prods[p];
-    int topic = md ? sc_topic_index(w, md->topic) : pr->topic;
+    /* the producer's own copy of the workload topic is known by address
+     * (it lives, unchanged, as long as the producer); any other name is
+     * looked up */
+    int topic = !md ? pr->topic : md->topic == pr->acc_topic && md->topic ? pr->topic : sc_topic_index(w, md->topic);
     sc_checker_on_callback(w->checker, p, seq, topic, md ? md->partition : -1,
                            md ? md->offset : -1, err, sc_now(w));
     pr->counters[err == KP_ERR_NONE ? KPSIM__COUNTER__RECORDS_ACKED : KPSIM__COUNTER__RECORDS_FAILED]++;
@@ -815,6 +822,8 @@ static bool sc_app_send_one(sc_prod *pr) {
     case KP_SEND_OK:
         pr->counters[KPSIM__COUNTER__RECORDS_SENT]++;
         w->totals[KPSIM__COUNTER__RECORDS_SENT]++;
+        if (!pr->acc_topic && (pr->acc_topic = kp_producer_topic_name(pr->p, rec->topic)))
+            sc_digest_pin(&w->digest, pr->acc_topic);
         break;
     case KP_SEND_BLOCKED:
         pr->counters[KPSIM__COUNTER__RECORDS_SENT]++;
@@ -1435,6 +1444,9 @@ static bool sc_build_producer(sc_world *w, int i) {
         int nh = wl->headers > 4 ? 4 : (int)wl->headers;
         for (int h = 0; h < nh; h++)
             pr->headers[h] = (kp_header){ kp_slice_str(hkeys[h]), kp_slice_str("v") };
+        /* the scenario's topic name lives and stays as it is for the run:
+         * the send and partition events carry it */
+        sc_digest_pin(&w->digest, wl->topic);
         pr->rec = (kp_producer_record){
             .topic = wl->topic,
             .partition = -1,
@@ -1849,6 +1861,8 @@ static void sc_first_failure(sc_world *w, sc_run_result *res, const sc_expect_li
 }
 
 static void sc_world_free(sc_world *w) {
+    /* pinned names are about to be freed: the digest is final anyway */
+    sc_digest_unpin_all(&w->digest);
     for (int i = 0; i < w->nprods; i++) {
         sc_prod *pr = &w->prods[i];
         kp_producer_destroy(pr->p);

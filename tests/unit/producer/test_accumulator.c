@@ -122,6 +122,38 @@ static const int32_t NODES01[] = { 0, 1 };
 /* ready remembers each partition's leader per cluster: a new cluster
  * (even one at the freed one's address) and a cluster sealed after it was
  * first asked are asked again. */
+/* kp_accumulator_topic_name: NULL until a record of the topic was
+ * appended, then the accumulator's own copy (not the caller's string),
+ * the pointer its batches carry, and the same pointer for the rest of the
+ * accumulator's life however many topics, partitions and batches follow. */
+static void acc_topic_name_is_one_stable_copy(void **state) {
+    (void)state;
+    fx *f = setup(1024, 64 * 1024, 0, KP_CODEC_NONE, false);
+    char mine[16];
+    strcpy(mine, T);
+    assert_null(kp_accumulator_topic_name(f->acc, mine));
+    kp_append_result r = app(f, mine, 0, 0, fx_s("key"), fx_s("value"));
+    const char *name = kp_accumulator_topic_name(f->acc, mine);
+    assert_non_null(name);
+    assert_true(name != mine);
+    assert_string_equal(name, T);
+    assert_ptr_equal(kp_batch_topic(r.batch), name);
+    assert_ptr_equal(kp_accumulator_topic_name(f->acc, name), name);
+    strcpy(mine, "zzzzz"); /* the caller's buffer is reused: the copy stays */
+    assert_string_equal(name, T);
+    assert_null(kp_accumulator_topic_name(f->acc, "other"));
+    for (int i = 0; i < 200; i++) {
+        char other[16];
+        snprintf(other, sizeof other, "t%d", i % 7);
+        app(f, other, i % 5, i, fx_s("key"), fx_s("value"));
+        r = app(f, T, i % 3, i, fx_s("key"), fx_s("value"));
+        assert_ptr_equal(kp_accumulator_topic_name(f->acc, T), name);
+        assert_ptr_equal(kp_batch_topic(r.batch), name);
+    }
+    kp_accumulator_abort_undrained_batches(f->acc, KP_ERR__CLOSED, "test over");
+    teardown(f);
+}
+
 static void acc_ready_asks_each_new_cluster_for_the_leader(void **state) {
     (void)state;
     fx *f = setup(1024, 1 << 20, 0, KP_CODEC_NONE, false);
@@ -1315,6 +1347,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
         cmocka_unit_test(acc_ready_asks_each_new_cluster_for_the_leader),
+        cmocka_unit_test(acc_topic_name_is_one_stable_copy),
         cmocka_unit_test(acc_large_record_gets_its_own_buffer),
         cmocka_unit_test(acc_linger_holds_a_partial_batch),
         cmocka_unit_test(acc_next_ready_check_delay_is_the_minimum),

@@ -223,6 +223,82 @@ static void cache_collisions_do_not_matter(void **state) {
         }
 }
 
+/* A pinned heap string is hashed once (when pinned) and then found by
+ * address, on both lanes, and gives the digest of its content; after
+ * sc_digest_unpin_all the buffer may be rewritten and counts by content
+ * again; a full pin table refuses (the string is then hashed every time,
+ * with the same result). */
+static void pinned_strings_are_cached_by_address(void **state) {
+    (void)state;
+    char *topic = dup("orders"), *detail = dup("RecordAccumulator.append");
+    sc_digest pinned, plain;
+    sc_digest_init(&pinned);
+    sc_digest_init(&plain);
+    assert_true(sc_digest_pin(&pinned, topic));
+    assert_true(sc_digest_pin(&pinned, detail));
+    assert_true(sc_digest_pin(&pinned, topic)); /* again: still one pin */
+    assert_int_equal(pinned.npins, 2);
+    uint64_t stored = pinned.stored;
+    for (int i = 0; i < 6; i++) {
+        kp_event e = base_event(), f = base_event();
+        e.topic = topic;
+        e.detail = detail;
+        f.topic = "orders";
+        f.detail = "RecordAccumulator.append";
+        sc_digest_event(&pinned, &e, i);
+        sc_digest_event(&plain, &f, i);
+        assert_true(pinned.value == plain.value);
+    }
+    assert_int_equal(pinned.stored, stored); /* no hashing after the pin */
+    assert_int_equal(stored, 2);               /* the two were hashed when pinned */
+
+    /* found by address: were the pinned bytes rewritten (which a pin
+     * promises never happens), the digest would still see the old ones */
+    strcpy(topic, "orderx");
+    {
+        kp_event e = base_event(), f = base_event();
+        e.topic = topic;
+        e.detail = detail;
+        f.topic = "orders";
+        f.detail = "RecordAccumulator.append";
+        sc_digest_event(&pinned, &e, 7);
+        sc_digest_event(&plain, &f, 7);
+        assert_true(pinned.value == plain.value);
+    }
+
+    /* unpinned: the rewritten buffer counts by its new content */
+    sc_digest_unpin_all(&pinned);
+    assert_int_equal(pinned.npins, 0);
+    strcpy(topic, "orderz");
+    kp_event e = base_event(), f = base_event();
+    e.topic = topic;
+    f.topic = "orderz";
+    sc_digest_event(&pinned, &e, 9);
+    sc_digest_event(&plain, &f, 9);
+    assert_true(pinned.value == plain.value);
+
+    /* a full table refuses, and the refused string still counts by content */
+    sc_digest full;
+    sc_digest_init(&full);
+    char *many[SC_DIGEST_PINS + 1];
+    for (int i = 0; i <= SC_DIGEST_PINS; i++) {
+        many[i] = dup("orders");
+        assert_int_equal(sc_digest_pin(&full, many[i]), i < SC_DIGEST_PINS);
+    }
+    sc_digest again;
+    sc_digest_init(&again);
+    kp_event g = base_event(), h = base_event();
+    g.topic = many[SC_DIGEST_PINS];
+    h.topic = "orders";
+    sc_digest_event(&full, &g, 1);
+    sc_digest_event(&again, &h, 1);
+    assert_true(full.value == again.value);
+    for (int i = 0; i <= SC_DIGEST_PINS; i++)
+        free(many[i]);
+    free(topic);
+    free(detail);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_field_counts),
@@ -230,6 +306,7 @@ int main(void) {
         cmocka_unit_test(literal_and_copy_are_the_same),
         cmocka_unit_test(rewritten_buffer_changes_the_digest),
         cmocka_unit_test(cache_collisions_do_not_matter),
+        cmocka_unit_test(pinned_strings_are_cached_by_address),
     };
     return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }
