@@ -46,6 +46,7 @@ typedef struct acc_part {
     size_t count;
     int64_t muted_until; /* muted while > now; INT64_MIN = never muted */
     kp_txn_hint txn_hint; /* for the transaction-manager hooks */
+    kp_est_hint est_hint; /* for the compression estimator */
 } acc_part;
 
 typedef struct node_index {
@@ -696,7 +697,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
     uint8_t *staging = NULL;
     size_t staging_cap = 0, staging_alloc = 0;
     if (b && acc->codec != KP_CODEC_NONE) {
-        float ratio = kp_compression_estimator_get(acc->estimator, p->topic, acc->codec);
+        float ratio = kp_compression_estimator_get_h(acc->estimator, p->topic, acc->codec, &p->est_hint);
         staging = take_staging(acc, kp_batch_staging_size(acc->codec, size, ratio), &staging_cap,
                                &staging_alloc);
     }
@@ -718,6 +719,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
         .codec = acc->codec,
         .now_ms = now,
         .estimator = acc->estimator,
+        .est_hint = p->est_hint,
         .staging = staging,
         .staging_capacity = staging_cap,
         .is_split_batch = false,
@@ -726,6 +728,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
         .wrap = acc->wrap,
     };
     kp_batch__init(b, &bp);
+    p->est_hint = b->est_hint; /* filled in by the first batch's lookup */
     b->staging_alloc = staging_alloc;
     int32_t rel = 0;
     if (!kp_batch_try_append(b, timestamp, key, value, headers, header_count, cb, cb_ctx, now,

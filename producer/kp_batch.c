@@ -72,7 +72,9 @@ void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
     b->records = KP_SLICE_NULL;
     b->actual_ratio = 1.0;
     /* ProducerBatch constructor: recordsBuilder.setEstimatedCompressionRatio */
-    b->est_ratio = p->estimator ? kp_compression_estimator_get(p->estimator, p->topic, p->codec)
+    b->est_hint = p->est_hint;
+    b->est_ratio = p->estimator ? kp_compression_estimator_get_h(p->estimator, p->topic, p->codec,
+                                                                 &b->est_hint)
                                 : 1.0f;
     if (p->codec == KP_CODEC_NONE) {
         kp_batch_builder_init(&b->builder, p->buffer, p->capacity, KP_CODEC_NONE, false);
@@ -407,7 +409,8 @@ kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
     if (b->producer_id != KP_NO_PRODUCER_ID || b->transactional)
         write_producer_state(b);
     if (b->estimator)
-        kp_compression_estimator_update(b->estimator, b->topic, b->codec, (float)b->actual_ratio);
+        kp_compression_estimator_update_h(b->estimator, b->topic, b->codec, (float)b->actual_ratio,
+                                          &b->est_hint);
     b->reopened = false;
     return KP_ERR_NONE;
 }

@@ -136,6 +136,7 @@ typedef struct kp_batch_params {
     kp_codec codec;
     int64_t now_ms;             /* createdMs */
     kp_compression_estimator *estimator; /* may be NULL: ratio 1.0 */
+    kp_est_hint est_hint;       /* the estimator's cache for topic (zero: none) */
     /* codec != none: staging buffer for the uncompressed records (borrowed
      * unless the batch is a split piece); size from kp_batch_staging_size */
     uint8_t *staging;

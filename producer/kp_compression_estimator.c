@@ -17,10 +17,14 @@ struct kp_compression_estimator {
     est_entry *e;
     size_t n, cap;
     size_t last; /* index of the last hit */
+    uint32_t gen; /* of the indices (kp_est_hint); from 1, bumped by remove */
 };
 
 kp_compression_estimator *kp_compression_estimator_new(void) {
-    return calloc(1, sizeof(kp_compression_estimator));
+    kp_compression_estimator *e = calloc(1, sizeof(kp_compression_estimator));
+    if (e)
+        e->gen = 1;
+    return e;
 }
 
 void kp_compression_estimator_destroy(kp_compression_estimator *e) {
@@ -67,13 +71,31 @@ static est_entry *get(kp_compression_estimator *e, const char *topic, bool creat
     return x;
 }
 
+/* get through a hint: an index of this generation names the same topic
+ * (entries move only on remove, which changes the generation). */
+static est_entry *get_h(kp_compression_estimator *e, const char *topic, kp_est_hint *h) {
+    if (h && h->gen == e->gen && h->ix < e->n)
+        return &e->e[h->ix];
+    est_entry *x = get(e, topic, true);
+    if (x && h) {
+        h->gen = e->gen;
+        h->ix = (uint32_t)(x - e->e);
+    }
+    return x;
+}
+
 static bool codec_ok(kp_codec c) {
     return (int)c >= 0 && (int)c < KP_CODEC_COUNT;
 }
 
 float kp_compression_estimator_get(kp_compression_estimator *e, const char *topic,
                                    kp_codec codec) {
-    est_entry *x = get(e, topic, true);
+    return kp_compression_estimator_get_h(e, topic, codec, NULL);
+}
+
+float kp_compression_estimator_get_h(kp_compression_estimator *e, const char *topic,
+                                     kp_codec codec, kp_est_hint *hint) {
+    est_entry *x = get_h(e, topic, hint);
     if (!x || !codec_ok(codec))
         return 1.0f;
     return x->ratio[codec];
@@ -81,7 +103,12 @@ float kp_compression_estimator_get(kp_compression_estimator *e, const char *topi
 
 float kp_compression_estimator_update(kp_compression_estimator *e, const char *topic,
                                       kp_codec codec, float observed) {
-    est_entry *x = get(e, topic, true);
+    return kp_compression_estimator_update_h(e, topic, codec, observed, NULL);
+}
+
+float kp_compression_estimator_update_h(kp_compression_estimator *e, const char *topic,
+                                        kp_codec codec, float observed, kp_est_hint *hint) {
+    est_entry *x = get_h(e, topic, hint);
     if (!x || !codec_ok(codec))
         return 1.0f;
     float cur = x->ratio[codec];
@@ -116,4 +143,6 @@ void kp_compression_estimator_remove(kp_compression_estimator *e, const char *to
     memmove(&e->e[i], &e->e[i + 1], (e->n - i - 1) * sizeof *x);
     e->n--;
     e->last = 0;
+    if (++e->gen == 0)
+        e->gen = 1; /* 0 means "unknown" */
 }

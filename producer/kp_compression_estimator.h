@@ -21,12 +21,18 @@
  *
  * Memory: owns copies of the topic names; topics kept in insertion order
  * (no hash iteration).
+ *
+ * Lookups are by topic name; the _h calls take a kp_est_hint, the
+ * caller's cache of where the topic's entry sits (index + the table's
+ * generation, which only remove changes), and skip the name lookup on a
+ * hit. A hint belongs to one estimator.
  */
 #ifndef KP_COMPRESSION_ESTIMATOR_H
 #define KP_COMPRESSION_ESTIMATOR_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kp_compress.h" /* kp_codec */
 #include "kp_err.h"
@@ -37,6 +43,11 @@
 
 typedef struct kp_compression_estimator kp_compression_estimator;
 
+typedef struct kp_est_hint {
+    uint32_t gen; /* 0: unknown */
+    uint32_t ix;
+} kp_est_hint;
+
 kp_compression_estimator *kp_compression_estimator_new(void);
 void kp_compression_estimator_destroy(kp_compression_estimator *e); /* NULL ok */
 
@@ -44,9 +55,13 @@ void kp_compression_estimator_destroy(kp_compression_estimator *e); /* NULL ok *
  * allocation failure returns 1.0 (the initial ratio). */
 float kp_compression_estimator_get(kp_compression_estimator *e, const char *topic,
                                    kp_codec codec);
+float kp_compression_estimator_get_h(kp_compression_estimator *e, const char *topic,
+                                     kp_codec codec, kp_est_hint *hint);
 /* updateEstimation: returns the new estimate. */
 float kp_compression_estimator_update(kp_compression_estimator *e, const char *topic,
                                       kp_codec codec, float observed);
+float kp_compression_estimator_update_h(kp_compression_estimator *e, const char *topic,
+                                        kp_codec codec, float observed, kp_est_hint *hint);
 /* setEstimation. */
 void kp_compression_estimator_set(kp_compression_estimator *e, const char *topic,
                                   kp_codec codec, float ratio);

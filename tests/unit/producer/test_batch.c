@@ -371,6 +371,27 @@ static void estimator_moves_up_fast_and_down_slowly(void **state) {
     kp_compression_estimator_destroy(e);
 }
 
+/* The estimator's hints: a hit skips the name lookup; remove moves the
+ * entries behind the removed one, so an older hint must not be trusted. */
+static void estimator_hint_goes_stale_on_remove(void **state) {
+    (void)state;
+    kp_compression_estimator *e = kp_compression_estimator_new();
+    kp_est_hint h = { 0, 0 };
+    assert_true(kp_compression_estimator_get_h(e, "a", KP_CODEC_LZ4, &h) == 1.0f);
+    assert_true(h.gen != 0);
+    kp_compression_estimator_set(e, "a", KP_CODEC_LZ4, 2.0f);
+    assert_true(kp_compression_estimator_get_h(e, "a", KP_CODEC_LZ4, &h) == 2.0f);
+    kp_compression_estimator_set(e, "b", KP_CODEC_LZ4, 3.0f);
+    assert_true(kp_compression_estimator_update_h(e, "a", KP_CODEC_LZ4, 1.0f, &h) == 2.0f - 0.005f);
+    assert_true(kp_compression_estimator_get(e, "a", KP_CODEC_LZ4) == 2.0f - 0.005f);
+    assert_true(kp_compression_estimator_get(e, "b", KP_CODEC_LZ4) == 3.0f);
+    kp_compression_estimator_remove(e, "a"); /* "b" moves to a's index */
+    assert_true(kp_compression_estimator_get_h(e, "a", KP_CODEC_LZ4, &h) == 1.0f); /* not b's */
+    assert_true(kp_compression_estimator_update_h(e, "a", KP_CODEC_LZ4, 1.5f, &h) == 1.5f);
+    assert_true(kp_compression_estimator_get(e, "b", KP_CODEC_LZ4) == 3.0f);
+    kp_compression_estimator_destroy(e);
+}
+
 static void batch_reenqueue_and_drain_bookkeeping(void **state) {
     (void)state;
     kp_batch *b = make(1024, KP_CODEC_NONE, 100, NULL, NULL);
@@ -675,6 +696,7 @@ static void batch_staging_is_capped_when_the_estimate_collapses(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batch_close_writes_the_2_1_1_bytes),
+        cmocka_unit_test(estimator_hint_goes_stale_on_remove),
         cmocka_unit_test(batch_producer_state_before_and_after_close),
         cmocka_unit_test(batch_callbacks_fire_once_with_base_plus_index),
         cmocka_unit_test(batch_records_complete_through_the_wrap),
