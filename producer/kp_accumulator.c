@@ -1027,9 +1027,13 @@ void kp_accumulator_reset_next_batch_expiry_time(kp_accumulator *acc) {
 }
 
 void kp_accumulator_maybe_update_next_batch_expiry_time(kp_accumulator *acc, const kp_batch *b) {
-    if (b->created_ms > INT64_MAX - acc->delivery_timeout_ms)
+    kp_accumulator_maybe_update_next_batch_expiry_time_ms(acc, b->created_ms);
+}
+
+void kp_accumulator_maybe_update_next_batch_expiry_time_ms(kp_accumulator *acc, int64_t created_ms) {
+    if (created_ms > INT64_MAX - acc->delivery_timeout_ms)
         return; /* "Skipping next batch expiry time update due to addition overflow" */
-    int64_t t = b->created_ms + acc->delivery_timeout_ms;
+    int64_t t = created_ms + acc->delivery_timeout_ms;
     if (t < acc->next_batch_expiry_ms)
         acc->next_batch_expiry_ms = t;
 }

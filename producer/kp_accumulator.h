@@ -207,6 +207,8 @@ void kp_accumulator_reset_next_batch_expiry_time(kp_accumulator *acc);
 /* maybeUpdateNextBatchExpiryTime: used by the sender for in-flight batches. */
 void kp_accumulator_maybe_update_next_batch_expiry_time(kp_accumulator *acc,
                                                         const kp_batch *b);
+/* The same for a batch created at created_ms. */
+void kp_accumulator_maybe_update_next_batch_expiry_time_ms(kp_accumulator *acc, int64_t created_ms);
 int64_t kp_accumulator_next_expiry_time_ms(const kp_accumulator *acc);
 int64_t kp_accumulator_delivery_timeout_ms(const kp_accumulator *acc);
 

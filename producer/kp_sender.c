@@ -35,7 +35,14 @@ typedef struct kp_sinflight {
     int32_t partition;
     kp_batch **batches;
     int n, cap;
+    int64_t head_created; /* batches[0]'s created_ms (kp_s_head_changed) */
 } kp_sinflight;
+
+/* Called whenever batches[0] may have changed (a batch's created_ms never
+ * does), so the expiry walk reads the head's age without a call. */
+static void kp_s_head_changed(kp_sinflight *f) {
+    f->head_created = f->n > 0 ? kp_batch_created_ms(f->batches[0]) : INT64_MAX;
+}
 
 struct kp_sender {
     const kp_config *cfg;
@@ -134,6 +141,8 @@ static void kp_s_add_inflight(kp_sender *s, kp_batch *b) {
         f->cap = ncap;
     }
     f->batches[f->n++] = b;
+    if (f->n == 1)
+        kp_s_head_changed(f);
 }
 
 /* Sender.maybeRemoveFromInflightBatches */
@@ -145,6 +154,8 @@ static void kp_s_remove_inflight(kp_sender *s, const kp_batch *b) {
         if (f->batches[i] == b) {
             memmove(&f->batches[i], &f->batches[i + 1], (size_t)(f->n - i - 1) * sizeof f->batches[0]);
             f->n--;
+            if (i == 0)
+                kp_s_head_changed(f);
             return;
         }
 }
@@ -652,13 +663,26 @@ static void kp_s_expire(kp_sender *s, int64_t now) {
      * into a scratch list so failing one cannot disturb the walk */
     kp_batch *expired_inflight[256];
     int nexp = 0;
+    /* A head younger than the timeout (the common case) is only noted for
+     * the next expiry time: the earliest-created such head is handed to
+     * the accumulator once after the walk, which gives the same minimum
+     * as a call per head. An older head goes the full way (its check may
+     * still say no: then it is noted directly). */
+    int64_t young_min = INT64_MAX;
     for (int i = 0; i < s->ninflight; i++) {
         kp_sinflight *f = &s->inflight[i];
+        if (f->n > 0 && nexp < 256 && now - f->head_created < dt) {
+            /* kp_batch_has_reached_delivery_timeout would say false */
+            if (f->head_created < young_min)
+                young_min = f->head_created;
+            continue;
+        }
         while (f->n > 0 && nexp < 256) {
             kp_batch *b = f->batches[0];
             if (kp_batch_has_reached_delivery_timeout(b, dt, now)) {
                 memmove(&f->batches[0], &f->batches[1], (size_t)(f->n - 1) * sizeof f->batches[0]);
                 f->n--;
+                kp_s_head_changed(f);
                 expired_inflight[nexp++] = b;
             } else {
                 kp_accumulator_maybe_update_next_batch_expiry_time(s->acc, b);
@@ -666,6 +690,8 @@ static void kp_s_expire(kp_sender *s, int64_t now) {
             }
         }
     }
+    if (young_min != INT64_MAX)
+        kp_accumulator_maybe_update_next_batch_expiry_time_ms(s->acc, young_min);
     kp_batch *const *queued = NULL;
     size_t nq = kp_accumulator_expired_batches(s->acc, now, &queued);
     /* copy: failBatch may call into the accumulator */
@@ -893,8 +919,10 @@ static void kp_s_maybe_abort_batches(kp_sender *s, kp_err err) {
     for (int i = 0; i < s->nreqs; i++)
         if (s->reqs[i]->live)
             s->reqs[i]->nbatches = 0;
-    for (int i = 0; i < s->ninflight; i++)
+    for (int i = 0; i < s->ninflight; i++) {
         s->inflight[i].n = 0;
+        kp_s_head_changed(&s->inflight[i]);
+    }
     if (s->tm)
         kp_txn_forget_in_flight_batches(s->tm);
     kp_accumulator_abort_batches(s->acc, err, kp_err_desc(err));
@@ -1056,8 +1084,10 @@ static void kp_s_finish(kp_sender *s, int64_t now) {
                                                     "Producer closed with the batch still unanswered.");
     }
     /* anything still listed in flight is gone now */
-    for (int i = 0; i < s->ninflight; i++)
+    for (int i = 0; i < s->ninflight; i++) {
         s->inflight[i].n = 0;
+        kp_s_head_changed(&s->inflight[i]);
+    }
     s->closed = true;
     kp_event ev;
     kp_event_init(&ev, KP_EV_CLOSED, kp_s_now_us(s));

@@ -269,6 +269,44 @@ static void t_expiry_of_in_flight_batch(void **s) {
     ph_free(h);
 }
 
+/* In-flight heads on two partitions, created 10 s apart, and a second
+ * batch behind the first head: each expires at its own creation +
+ * delivery.timeout.ms, the one behind only once it became the head (the
+ * walk keeps each list's head creation time). */
+static void t_in_flight_heads_expire_each_on_time(void **s) {
+    (void)s;
+    const char *set[] = { "delivery.timeout.ms=30000", "request.timeout.ms=30000", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 2, set);
+    warm(h, 0);
+    warm(h, 1);
+    fb_hold(h->w, 0, true);
+    int a, b, c;
+    int64_t t0 = fb_now_ms(h->w);
+    ph_send(h, 0, NULL, &a);
+    ph_run_for(h, 10000);
+    ph_send(h, 1, NULL, &b);
+    ph_run_for(h, 10000);
+    ph_send(h, 0, NULL, &c);
+    ph_run_for(h, 5);
+    assert_int_equal(fb_held(h->w, 0), 3);
+    ph_run_for(h, 30000 - 20005 + 20);
+    assert_int_equal(h->per_id[a], 1);
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR__TIMED_OUT);
+    assert_true(ph_cb_of(h, a)->at_ms - t0 >= 30000 && ph_cb_of(h, a)->at_ms - t0 <= 30020);
+    assert_int_equal(h->per_id[b], 0);
+    assert_int_equal(h->per_id[c], 0);
+    ph_run_for(h, 10000);
+    assert_int_equal(h->per_id[b], 1);
+    assert_true(ph_cb_of(h, b)->at_ms - t0 >= 40000 && ph_cb_of(h, b)->at_ms - t0 <= 40020);
+    assert_int_equal(h->per_id[c], 0);
+    ph_run_for(h, 10000);
+    assert_int_equal(h->per_id[c], 1);
+    assert_int_equal(ph_cb_of(h, c)->err, KP_ERR__TIMED_OUT);
+    assert_true(ph_cb_of(h, c)->at_ms - t0 >= 50000 && ph_cb_of(h, c)->at_ms - t0 <= 50020);
+    assert_int_equal(stats(h).expired, 3);
+    ph_free(h);
+}
+
 static void t_no_retry_after_delivery_timeout(void **s) {
     (void)s;
     const char *set[] = { "delivery.timeout.ms=30100", "request.timeout.ms=30000", NULL };
@@ -1115,6 +1153,7 @@ int main(void) {
         cmocka_unit_test(t_single_record_too_large_fails),
         cmocka_unit_test(t_expiry_of_queued_batch),
         cmocka_unit_test(t_expiry_of_in_flight_batch),
+        cmocka_unit_test(t_in_flight_heads_expire_each_on_time),
         cmocka_unit_test(t_no_retry_after_delivery_timeout),
         cmocka_unit_test(t_malformed_produce_response_says_why_and_retries),
         cmocka_unit_test(t_max_in_flight_one_mutes_partition),
