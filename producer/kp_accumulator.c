@@ -1053,6 +1053,12 @@ size_t kp_accumulator_expired_batches(kp_accumulator *acc, int64_t now, kp_batch
         /* expire the batches in the order of sending */
         while (p->head) {
             kp_batch *b = p->head;
+            if (now - b->created_ms < acc->delivery_timeout_ms) {
+                /* young: kp_batch_has_reached_delivery_timeout would say
+                 * false (the common case, without the call) */
+                kp_accumulator_maybe_update_next_batch_expiry_time_ms(acc, b->created_ms);
+                break;
+            }
             if (kp_batch_has_reached_delivery_timeout(b, acc->delivery_timeout_ms, now)) {
                 if (!grow((void **)&acc->expired, &acc->expired_cap, n + 1, sizeof *acc->expired))
                     break;
