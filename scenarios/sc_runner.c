@@ -822,8 +822,15 @@ static bool sc_app_send_one(sc_prod *pr) {
     case KP_SEND_OK:
         pr->counters[KPSIM__COUNTER__RECORDS_SENT]++;
         w->totals[KPSIM__COUNTER__RECORDS_SENT]++;
-        if (!pr->acc_topic && (pr->acc_topic = kp_producer_topic_name(pr->p, rec->topic)))
+        if (!pr->acc_topic && (pr->acc_topic = kp_producer_topic_name(pr->p, rec->topic))) {
             sc_digest_pin(&w->digest, pr->acc_topic);
+            /* later records name their topic with those same bytes at
+             * that address: the accumulator then finds its partition by
+             * a pointer compare instead of strcmp (any pointer to the
+             * same bytes is the same record to the producer) */
+            if (!strcmp(rec->topic, pr->acc_topic))
+                rec->topic = pr->acc_topic;
+        }
         break;
     case KP_SEND_BLOCKED:
         pr->counters[KPSIM__COUNTER__RECORDS_SENT]++;
