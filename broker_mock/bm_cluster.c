@@ -1225,7 +1225,7 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
          * batch is compressed), offset deltas in order, exactly
          * recordCount records. The scratch buffer is reused. */
         kp_record_iter it;
-        kp_err e = kp_record_iter_init(&it, rec, len, &c->scratch);
+        kp_err e = kp_record_iter_init_crc_checked(&it, rec, len, &c->scratch); /* CRC: above */
         if (e == KP_ERR_NONE && c->digest_fn) {
             /* the same walk digests every record for a digested log */
             void *arr = c->digests;

@@ -344,8 +344,21 @@ static kp_err kp_iter_fail(kp_record_iter *it, kp_err err) {
     return it->err;
 }
 
+static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                   kp_dbuf *scratch, bool check_crc);
+
 kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t total,
                            kp_dbuf *scratch) {
+    return kp_record_iter_start(it, batch, total, scratch, true);
+}
+
+kp_err kp_record_iter_init_crc_checked(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                       kp_dbuf *scratch) {
+    return kp_record_iter_start(it, batch, total, scratch, false);
+}
+
+static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                   kp_dbuf *scratch, bool check_crc) {
     memset(it, 0, sizeof *it);
     it->prev_offset_delta = -1;
     kp_rd_init(&it->rd, NULL, 0);
@@ -355,7 +368,7 @@ kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t tota
         return kp_iter_fail(it, err);
     if (t != total)
         return kp_iter_fail(it, KP_ERR__BAD_MSG);
-    err = kp_batch_verify_crc(batch, total);
+    err = check_crc ? kp_batch_verify_crc(batch, total) : KP_ERR_NONE;
     if (err)
         return kp_iter_fail(it, err);
     const uint8_t *records = batch + KP_BATCH_HEADER_SIZE;

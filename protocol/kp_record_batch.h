@@ -268,6 +268,11 @@ typedef struct kp_record_iter {
  * it->err is set too and kp_record_iter_next returns false. */
 kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t total,
                            kp_dbuf *scratch);
+/* The same for a caller that has just checked the batch's CRC itself (the
+ * broker's validation: a CRC mismatch is its own error there): the CRC is
+ * not computed a second time; everything else is as above. */
+kp_err kp_record_iter_init_crc_checked(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                       kp_dbuf *scratch);
 
 /* Next record, or false at the end or on an error (it->err says which).
  * Validates every length (key, value, header key/value, the record length

@@ -349,6 +349,28 @@ static void batch_corrupted_crc_detected(void **state) {
     assert_int_equal(kp_batch_verify_crc(buf, n), KP_ERR__CRC);
 }
 
+/* kp_record_iter_init_crc_checked leaves the CRC to its caller (the
+ * broker checks it first, for its own error): a batch whose stored CRC is
+ * wrong still iterates there, while kp_record_iter_init refuses it; every
+ * other check stays (a truncated batch is refused by both). */
+static void iter_init_crc_checked_skips_only_the_crc(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    size_t n = unhex(VEC_TWO, buf, sizeof buf);
+    buf[17] ^= 0x80; /* the stored CRC */
+    kp_record_iter it;
+    assert_int_equal(kp_record_iter_init(&it, buf, n, NULL), KP_ERR__CRC);
+    assert_int_equal(kp_record_iter_init_crc_checked(&it, buf, n, NULL), KP_ERR_NONE);
+    kp_record r;
+    int got = 0;
+    while (kp_record_iter_next(&it, &r))
+        got++;
+    assert_int_equal(it.err, KP_ERR_NONE);
+    assert_int_equal(got, it.hdr.record_count);
+    assert_int_not_equal(kp_record_iter_init_crc_checked(&it, buf, n - 1, NULL), KP_ERR_NONE);
+    assert_false(kp_record_iter_next(&it, &r));
+}
+
 static void batch_every_truncation_rejected(void **state) {
     (void)state;
     uint8_t full[256];
@@ -796,6 +818,7 @@ int main(void) {
         cmocka_unit_test(builder_timestamps_first_and_max),
         cmocka_unit_test(batch_rewrites_outside_crc_keep_it_valid),
         cmocka_unit_test(batch_corrupted_crc_detected),
+        cmocka_unit_test(iter_init_crc_checked_skips_only_the_crc),
         cmocka_unit_test(batch_every_truncation_rejected),
         cmocka_unit_test(batch_record_level_malformations),
         cmocka_unit_test(batch_compressed_count_mismatch),
