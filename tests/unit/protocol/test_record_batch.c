@@ -176,9 +176,10 @@ static void record_size_matches_kp_buf_varint_sizes(void **state) {
     static uint8_t big[1 << 22];
     for (int shift = 0; shift < 64; shift++)
         for (int d = -1; d <= 1; d++) {
-            int64_t ts = (int64_t)((uint64_t)1 << shift) + d;
+            /* wrapping arithmetic: at shift 63 these pass INT64_MIN/MAX */
+            int64_t ts = (int64_t)(((uint64_t)1 << shift) + (uint64_t)(int64_t)d);
             for (int sign = 0; sign < 2; sign++) {
-                int64_t t = sign ? -ts : ts;
+                int64_t t = sign ? (int64_t)(0 - (uint64_t)ts) : ts;
                 size_t body = 1 + (size_t)kp_varlong_size(t) + 1 + 1 + 1 + 1;
                 assert_int_equal(kp_record_size(t, 0, KP_SLICE_NULL, KP_SLICE_NULL, NULL, 0),
                                  (size_t)kp_varint_size((int32_t)body) + body);
