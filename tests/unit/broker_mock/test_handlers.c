@@ -155,15 +155,24 @@ static fetched fetch(bmt_client *cl, int32_t *corr, int64_t offset, int8_t isola
     return f;
 }
 
-static int64_t list_offset(bmt_client *cl, int32_t *corr, int64_t ts, int8_t isolation) {
+/* ListOffsets for t/0: the offset, with the error code in *err. */
+static int64_t list_offset_err(bmt_client *cl, int32_t *corr, int64_t ts, int8_t isolation,
+                               kp_err *err) {
     kp_list_offsets_partition lp = { 0, ts };
     kp_list_offsets_topic lt = { kp_slice_str("t"), 1, &lp };
     kp_list_offsets_request lr = { -1, isolation, 1, &lt };
     bmt_send(cl, KP_API_LIST_OFFSETS, 2, (*corr)++, &lr, 0);
     kp_response resp;
     assert_true(bmt_recv(cl, KP_API_LIST_OFFSETS, 2, &resp));
-    assert_int_equal(resp.body.list_offsets.topics[0].partitions[0].error_code, 0);
+    *err = (kp_err)resp.body.list_offsets.topics[0].partitions[0].error_code;
     return resp.body.list_offsets.topics[0].partitions[0].offset;
+}
+
+static int64_t list_offset(bmt_client *cl, int32_t *corr, int64_t ts, int8_t isolation) {
+    kp_err err;
+    int64_t off = list_offset_err(cl, corr, ts, isolation, &err);
+    assert_int_equal(err, KP_ERR_NONE);
+    return off;
 }
 
 /* ---- tests --------------------------------------------------------- */
@@ -369,6 +378,61 @@ static void digested_logs_serve_offsets_and_txn_state_but_no_fetch(void **state)
     txn_teardown(&e);
 }
 
+static void count_settled(void *ctx, const bm_settled_batch *b) {
+    *(int32_t *)ctx += b->count;
+}
+
+/* With a settle hook too, settled batches are folded out of the logs (a
+ * simulation's memory): ListOffsets by timestamp still answers exactly
+ * when the first batch at or after the timestamp is one still in the log,
+ * and KAFKA_STORAGE_ERROR (like Fetch) when it could be a folded one;
+ * EARLIEST and LATEST are unchanged. */
+static void list_offsets_by_time_over_a_folded_prefix(void **state) {
+    (void)state;
+    txn_env e;
+    txn_setup(&e);
+    int32_t settled = 0;
+    bm_cluster_set_digester(e.w->c, digest_only, NULL);
+    bm_cluster_set_settler(e.w->c, count_settled, &settled);
+    int32_t rc = 1;
+    bmt_client *reader = bmt_client_open(e.w, 0);
+    /* records stamped 1000, 1001, ... in each batch (bmt_batch) */
+    assert_int_equal(produce(&e, NULL, -1, -1, -1, 3, false, NULL), KP_ERR_NONE);
+    bmt_advance(e.w, 10 * MS);
+    assert_int_equal(settled, 3); /* offsets 0..2, max timestamp 1002: folded */
+    assert_int_equal(produce(&e, NULL, -1, -1, -1, 5, false, NULL), KP_ERR_NONE);
+    bmt_advance(e.w, 10 * MS);
+    assert_int_equal(settled, 8);
+    /* broker 2 down: the third batch gets below the HW but does not settle */
+    assert_int_equal(bm_cluster_crash_broker(e.w->c, 2), KP_ERR_NONE);
+    assert_int_equal(produce(&e, NULL, -1, -1, -1, 6, false, NULL), KP_ERR_NONE);
+    bmt_advance(e.w, 10 * MS);
+    assert_int_equal(settled, 8);
+    kp_err err;
+    assert_int_equal(list_offset(reader, &rc, KP_LIST_OFFSETS_LATEST, 0), 14);
+    assert_int_equal(list_offset(reader, &rc, KP_LIST_OFFSETS_EARLIEST, 0), 0);
+    /* 1005: only the third batch (max 1005) holds it */
+    int64_t off = list_offset_err(reader, &rc, 1005, 0, &err);
+    assert_int_equal(err, KP_ERR_NONE);
+    assert_int_equal(off, 8);
+    /* 1004 and below: the first batch holding it is folded */
+    list_offset_err(reader, &rc, 1004, 0, &err);
+    assert_int_equal(err, KP_ERR_KAFKA_STORAGE_ERROR);
+    list_offset_err(reader, &rc, 1000, 0, &err);
+    assert_int_equal(err, KP_ERR_KAFKA_STORAGE_ERROR);
+    /* after the third settles too: past every timestamp, no offset */
+    assert_int_equal(bm_cluster_restart_broker(e.w->c, 2), KP_ERR_NONE);
+    bmt_advance(e.w, 20 * MS);
+    assert_int_equal(settled, 14);
+    off = list_offset_err(reader, &rc, 1006, 0, &err);
+    assert_int_equal(err, KP_ERR_NONE);
+    assert_int_equal(off, -1);
+    list_offset_err(reader, &rc, 1005, 0, &err);
+    assert_int_equal(err, KP_ERR_KAFKA_STORAGE_ERROR);
+    bmt_client_free(reader);
+    txn_teardown(&e);
+}
+
 static void fetch_honours_the_high_watermark_and_long_polls(void **state) {
     (void)state;
     txn_env e;
@@ -440,6 +504,7 @@ int main(void) {
         cmocka_unit_test(coordinator_request_errors),
         cmocka_unit_test(fetch_honours_the_high_watermark_and_long_polls),
         cmocka_unit_test(digested_logs_serve_offsets_and_txn_state_but_no_fetch),
+        cmocka_unit_test(list_offsets_by_time_over_a_folded_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
