@@ -173,7 +173,14 @@ static bool ensure_thunk(kp_batch *b) {
     kp__thunks *t = &b->thunks;
     if ((uint32_t)b->record_count < t->cap)
         return true;
-    uint32_t nc = t->cap ? t->cap * 2 : KP__THUNKS_INITIAL;
+    /* x2 up to KP__THUNKS_DOUBLE_MAX, then +1/4: the accumulator recycles
+     * a struct with its columns, so each converges to the largest batch
+     * it held, and doubling left up to half of every recycled struct's
+     * columns unused (compressed batches hold thousands of records); small
+     * columns double to keep the reallocs of the warm-up few */
+    uint32_t nc = !t->cap                            ? KP__THUNKS_INITIAL
+                  : t->cap < KP__THUNKS_DOUBLE_MAX ? t->cap * 2
+                                                     : t->cap + t->cap / 4;
     /* an unallocated column stays so */
 #define KP__GROW(col)                                                    \
     do {                                                                 \

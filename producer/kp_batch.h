@@ -35,8 +35,8 @@
  * record still completes through its own callback and ctx. The record
  * itself is referenced by its index (= offset delta) in the batch; its
  * bytes live in the batch buffer, so no per-record allocation exists. The
- * columns belong to the batch struct, start at 16 entries and double when
- * full; the accumulator recycles batch structs with their columns, so a
+ * columns belong to the batch struct, start at 16 entries and double
+ * when full up to 256, then grow by a quarter; the accumulator recycles batch structs with their columns, so a
  * warmed-up producer appends without malloc (kp_batch_thunk_growths counts
  * the reallocs, tests assert it stays 0 after warm-up). With a record wrap
  * (kp_batch_params.wrap: the producer's InterceptorCallback) the thunk's
@@ -294,7 +294,7 @@ size_t kp_batch_uncompressed_bytes(const kp_batch *b);
 uint8_t *kp_batch_buffer(const kp_batch *b);
 size_t kp_batch_initial_capacity(const kp_batch *b);
 /* Reallocs of the thunk columns since creation / recycling (one per
- * doubling, however many columns it moved). */
+ * growth, however many columns it moved). */
 uint32_t kp_batch_thunk_growths(const kp_batch *b);
 /* Bytes of the thunk columns the current records use: 8 a record (ctx)
  * plus the per-record columns of the fields that differ in this batch,

@@ -44,6 +44,7 @@ typedef struct kp__thunks {
 } kp__thunks;
 
 #define KP__THUNKS_INITIAL 16
+#define KP__THUNKS_DOUBLE_MAX 256 /* then the columns grow by a quarter */
 
 struct kp_batch {
     /* identity */
