@@ -12,6 +12,7 @@
  */
 #include "bm_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,7 +562,15 @@ static bool bm_fold_apply(bm_partition *p, const bm_batch *b, int txs) {
         e->txn_first_offset = -1;
         return true;
     }
-    bm_producer_push(e, b);
+    /* the window as a ring from f->head: no moves per batch */
+    int32_t at = f->head + e->nb;
+    e->b[at >= BM_PRODUCER_WINDOW ? at - BM_PRODUCER_WINDOW : at] =
+        (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset, b->last_offset,
+                         b->max_timestamp };
+    if (e->nb < BM_PRODUCER_WINDOW)
+        e->nb++;
+    else
+        f->head = f->head + 1 == BM_PRODUCER_WINDOW ? 0 : f->head + 1;
     if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0)
         e->txn_first_offset = b->base_offset;
     return true;
@@ -584,14 +593,15 @@ static void bm_fold_restore(bm_partition *p) {
             return;
         p->prod = arr;
         bm_producer *e = &p->prod[p->nprod++];
-        *e = f->st;
+        memset(e, 0, sizeof *e);
+        e->pid = f->st.pid;
+        e->epoch = f->st.epoch;
         e->txn_first_offset = -1;
-        int32_t k = 0;
-        while (k < e->nb && e->b[k].last_offset < start)
-            k++;
-        if (k > 0) {
-            memmove(&e->b[0], &e->b[k], (size_t)(e->nb - k) * sizeof e->b[0]);
-            e->nb -= k;
+        for (int32_t k = 0; k < f->st.nb; k++) {
+            int32_t at = f->head + k;
+            const bm_batch_meta *m = &f->st.b[at >= BM_PRODUCER_WINDOW ? at - BM_PRODUCER_WINDOW : at];
+            if (m->last_offset >= start)
+                e->b[e->nb++] = *m;
         }
     }
     for (size_t i = 0; i < p->nfold_txn; i++) {
@@ -1819,11 +1829,16 @@ static size_t bm_log_find(const bm_replica *r, int64_t off) {
 /* Drops the first k batches of every replica's log (settled, so the same
  * pointers in all) once they are folded. */
 static void bm_fold_drop(bm_partition *p, size_t k) {
-    p->fold_off = p->rep[p->leader].log[k - 1]->last_offset + 1;
+    bm_batch **log = p->rep[p->leader].log;
+    p->fold_off = log[k - 1]->last_offset + 1;
+    for (size_t i = 0; i < k; i++) {
+        /* one reference per replica log, the same pointer in each */
+        assert(log[i]->refs == (uint32_t)p->nrep);
+        log[i]->refs -= (uint32_t)p->nrep - 1;
+        bm_batch_unref(log[i]);
+    }
     for (int32_t ri = 0; ri < p->nrep; ri++) {
         bm_replica *r = &p->rep[ri];
-        for (size_t i = 0; i < k; i++)
-            bm_batch_unref(r->log[i]);
         r->log += k;
         r->head += k;
         r->n -= k;

@@ -122,7 +122,8 @@ typedef struct bm_producer {
  * the replay txn_first_offset is -1 again; it is the open transaction's
  * first offset only while folding. */
 typedef struct bm_fold_producer {
-    bm_producer st;
+    bm_producer st;       /* st.b is a ring: the oldest of st.nb at head */
+    int32_t head;
     int64_t last_offset;
 } bm_fold_producer;
 
