@@ -728,6 +728,9 @@ static void bm_replica_reconcile(bm_cluster *c, bm_partition *p, bm_replica *r) 
 
 static void bm_settle(bm_cluster *c, bm_partition *p);
 
+/* Settles what became settled (bm_settle: with a digester that frees the
+ * folded batches, so no batch pointer is valid across this call) and
+ * moves the high watermark. */
 static void bm_hw_update(bm_cluster *c, bm_partition *p) {
     bm_replica *l = bm__leader_rep(p);
     if (!l)
@@ -1380,11 +1383,12 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
     ev.bytes = (int64_t)len;
     ev.value = (attrs & BM_ATTR_TRANSACTIONAL) ? 1 : 0;
     bm__emit(c, &ev);
-    bm_hw_update(c, p);
+    int64_t base_offset = b->base_offset, last_offset = b->last_offset;
+    bm_hw_update(c, p); /* may settle b and fold it away (one replica): b is gone */
     out->err = KP_ERR_NONE;
-    out->base_offset = b->base_offset;
+    out->base_offset = base_offset;
     out->log_start_offset = p->log_start;
-    out->required_offset = b->last_offset + 1;
+    out->required_offset = last_offset + 1;
     out->leader_epoch = p->leader_epoch;
 #ifdef KP_MUTANT_ACKS_ALL_AS_ONE /* mutant (tests/mutants): acks=all answers once the leader alone has the batch */
     acks = acks == -1 ? 1 : acks;

@@ -914,6 +914,33 @@ static void settled_batches_are_folded_and_the_window_survives_a_leader_change(v
     bmt_free(w);
 }
 
+/* One replica: a batch is settled, handed out and folded away within its
+ * own append; the answer still carries its offsets (read before). */
+static void a_one_replica_batch_folds_within_its_append(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    dig_calls calls = { 0 };
+    int64_t settled = 0;
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    bm_cluster_set_settler(w->c, fold_settle_cb, &settled);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 1), KP_ERR_NONE);
+    for (int32_t s = 0; s < 4; s++) {
+        bm_produce_result r = bmt_produce(w, 0, "t", 0, -1, 9, 0, 3 * s, 3);
+        assert_int_equal(r.err, KP_ERR_NONE);
+        assert_int_equal(r.base_offset, 3 * s);
+        assert_int_equal(r.required_offset, 3 * s + 3);
+        assert_false(r.pending);
+        assert_int_equal(settled, s + 1); /* batches */
+    }
+    bm_partition *p = bm__partition(w->c, "t", 0);
+    assert_int_equal(p->rep[0].n, 0);
+    assert_int_equal(p->fold_off, 12);
+    bm_produce_result r = bmt_produce(w, 0, "t", 0, -1, 9, 0, 9, 3); /* the last again */
+    assert_true(r.duplicate);
+    assert_int_equal(r.base_offset, 9);
+    bmt_free(w);
+}
+
 static uint32_t fold_rand(uint32_t *x) {
     *x = *x * 1103515245u + 12345u;
     return (*x >> 16) & 0x7fff;
@@ -1061,6 +1088,7 @@ int main(void) {
         cmocka_unit_test(settled_records_are_handed_out_once_when_every_replica_has_them),
         cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
         cmocka_unit_test(settled_batches_are_folded_and_the_window_survives_a_leader_change),
+        cmocka_unit_test(a_one_replica_batch_folds_within_its_append),
         cmocka_unit_test(a_folded_log_gives_the_producer_state_of_the_whole_log),
         cmocka_unit_test(same_script_same_events),
     };
