@@ -1362,6 +1362,13 @@ bool kp_accumulator_is_closed(const kp_accumulator *acc) {
     return acc->closed;
 }
 
+bool kp_accumulator_is_topic_name(const kp_accumulator *acc, const char *topic) {
+    for (size_t i = 0; i < acc->ntopics; i++)
+        if (acc->topics[i] == topic)
+            return true;
+    return false;
+}
+
 const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic) {
     size_t t = topic ? topic_ix(acc, topic) : SIZE_MAX;
     return t == SIZE_MAX ? NULL : acc->topics[t];

@@ -297,6 +297,10 @@ bool kp_accumulator_is_closed(const kp_accumulator *acc);
  * written after it is made and lives as long as the accumulator, so a
  * caller may recognise it by address (the harness's run digest does). */
 const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic);
+/* Whether `topic` is one of those copies, by address only (no string
+ * compare): the producer's send path then may let the metadata and the
+ * partitioner find the topic by address. */
+bool kp_accumulator_is_topic_name(const kp_accumulator *acc, const char *topic);
 
 /* Checks the structure: each queued batch belongs to its partition, is
  * open or closed-for-append, not done, and is in the incomplete set; the

@@ -525,6 +525,9 @@ size_t kp_cluster_partitions_for_node(const kp_cluster *cl, int32_t node_id, con
 
 typedef struct md_topic {
     char *name;
+    /* an interned name (kp_metadata_add_interned) known to be this topic:
+     * found by address from then on */
+    const char *alias;
     int64_t expire_ms; /* KP_TOPIC_EXPIRY_NEEDS_UPDATE or an absolute time */
 } md_topic;
 
@@ -618,8 +621,14 @@ static void request_update_for_new_topics(kp_metadata *md, int64_t now, const ch
     md_emit(md, KP_EV_METADATA_UPDATE_REQUESTED, now, NULL, md->version, why);
 }
 
-void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now) {
-    md_topic *t = md_find(md, topic);
+static void md_add(kp_metadata *md, const char *topic, int64_t now, bool interned) {
+    md_topic *t = NULL;
+    if (interned)
+        for (size_t i = 0; i < md->nt && !t; i++)
+            if (md->topics[i].alias == topic)
+                t = &md->topics[i];
+    if (!t && (t = md_find(md, topic)) && interned && !t->alias)
+        t->alias = topic; /* the first interned name found stays the one */
     if (t) {
         t->expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE;
         return;
@@ -629,9 +638,18 @@ void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now) {
     char *name = strdup(topic);
     if (!name)
         return;
-    md->topics[md->nt++] = (md_topic){ .name = name, .expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE };
+    md->topics[md->nt++] =
+        (md_topic){ .name = name, .alias = interned ? topic : NULL, .expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE };
     md_emit(md, KP_EV_METADATA_TOPIC_ADDED, now, name, -1, NULL);
     request_update_for_new_topics(md, now, "new topic");
+}
+
+void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now) {
+    md_add(md, topic, now, false);
+}
+
+void kp_metadata_add_interned(kp_metadata *md, const char *topic, int64_t now) {
+    md_add(md, topic, now, true);
 }
 
 bool kp_metadata_contains_topic(const kp_metadata *md, const char *topic) {

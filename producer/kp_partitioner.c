@@ -11,6 +11,9 @@
 
 typedef struct topic_state {
     char *topic;
+    /* an interned name (kp_partitioner_partition_in's `interned`) known to
+     * be this topic: found by address from then on */
+    const char *alias;
     int32_t value; /* default: next counter value; sticky: the partition */
 } topic_state;
 
@@ -53,6 +56,18 @@ static topic_state *find(const kp_partitioner *p, const char *topic) {
     return NULL;
 }
 
+/* find for a name that keeps its address and bytes while the partitioner
+ * lives: by address after the first match by content */
+static topic_state *find_interned(kp_partitioner *p, const char *topic) {
+    for (size_t i = 0; i < p->n; i++)
+        if (p->t[i].alias == topic)
+            return &p->t[i];
+    topic_state *st = find(p, topic);
+    if (st && !st->alias)
+        st->alias = topic; /* the first interned name found stays the one */
+    return st;
+}
+
 static topic_state *add(kp_partitioner *p, const char *topic, int32_t value) {
     if (p->n == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 8;
@@ -65,7 +80,7 @@ static topic_state *add(kp_partitioner *p, const char *topic, int32_t value) {
     char *copy = strdup(topic);
     if (!copy)
         return NULL;
-    p->t[p->n] = (topic_state){ copy, value };
+    p->t[p->n] = (topic_state){ .topic = copy, .value = value };
     return &p->t[p->n++];
 }
 
@@ -116,13 +131,13 @@ static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const kp_clu
 int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const char *topic,
                                  int32_t explicit_partition, kp_slice key, int64_t now,
                                  kp_err *err) {
-    return kp_partitioner_partition_in(p, cl, kp_cluster_topic_find(cl, topic), topic, explicit_partition, key,
-                                       now, err);
+    return kp_partitioner_partition_in(p, cl, kp_cluster_topic_find(cl, topic), topic, false, explicit_partition,
+                                       key, now, err);
 }
 
 int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
-                                    const char *topic, int32_t explicit_partition, kp_slice key, int64_t now,
-                                    kp_err *err) {
+                                    const char *topic, bool interned, int32_t explicit_partition, kp_slice key,
+                                    int64_t now, kp_err *err) {
     if (err)
         *err = KP_ERR_NONE;
     if (explicit_partition >= 0) {
@@ -140,7 +155,7 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
         emit(p, now, topic, part, "keyed");
         return part;
     }
-    topic_state *st = find(p, topic);
+    topic_state *st = interned ? find_interned(p, topic) : find(p, topic);
     if (p->kind == KP_PARTITIONER_STICKY) {
         bool ok;
         int32_t part = st ? st->value : sticky_next(p, cl, ct, topic, NULL, -1, &ok);

@@ -50,10 +50,14 @@ int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const 
                                  int32_t explicit_partition, kp_slice key, int64_t now,
                                  kp_err *err);
 /* The same with the topic already looked up in cl (ct may be NULL: the
- * topic is unknown there); the send path finds it once per record. */
+ * topic is unknown there); the send path finds it once per record.
+ * interned: `topic` keeps its address and bytes as long as the
+ * partitioner lives (the accumulator's copy of the name): the partitioner
+ * then finds the topic's state by that address after the first time,
+ * without a strcmp per record. */
 int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
-                                    const char *topic, int32_t explicit_partition, kp_slice key, int64_t now,
-                                    kp_err *err);
+                                    const char *topic, bool interned, int32_t explicit_partition, kp_slice key,
+                                    int64_t now, kp_err *err);
 
 /* Sticky: a batch was created for prev_partition of topic; switch the
  * topic's sticky partition if it is prev_partition (StickyPartitionCache

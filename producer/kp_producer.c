@@ -105,6 +105,13 @@ struct kp_producer {
      * further wakeup before that run changes nothing (Selector.wakeup is
      * idempotent until the next select), so its trace event is left out. */
     bool woke_sender;
+    /* the cluster topic of the last send whose topic name was the
+     * accumulator's interned copy (kp_accumulator_is_topic_name): valid
+     * while that cluster (its process-unique generation) is current; the
+     * name keeps its address and bytes as long as the producer lives */
+    const char *ct_name;
+    uint64_t ct_gen;
+    const kp_cluster_topic *ct_memo;
     int64_t close_deadline;
     kp_producer_done_fn *closed_cb;
     void *closed_ctx;
@@ -424,7 +431,17 @@ static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record 
                                        int64_t now, bool first, const kp_cluster_topic **ct_out, kp_err *err,
                                        char *errbuf, size_t n) {
     const kp_cluster *cl = kp_metadata_fetch(p->md);
-    const kp_cluster_topic *ct = kp_cluster_topic_find(cl, rec->topic);
+    const kp_cluster_topic *ct;
+    if (rec->topic == p->ct_name && kp_cluster_generation(cl) == p->ct_gen) {
+        ct = p->ct_memo;
+    } else {
+        ct = kp_cluster_topic_find(cl, rec->topic);
+        if (kp_accumulator_is_topic_name(p->acc, rec->topic)) {
+            p->ct_name = rec->topic;
+            p->ct_gen = kp_cluster_generation(cl);
+            p->ct_memo = ct;
+        }
+    }
     *ct_out = ct;
     if (first && kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION)) {
         snprintf(errbuf, n, "Invalid topics: [%s]", rec->topic);
@@ -481,7 +498,9 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         *err = e;
         return KP_SEND_ERROR;
     }
-    int32_t partition = kp_partitioner_partition_in(p->part, cl, ct, rec->topic, rec->partition, key, now, &e);
+    bool interned = kp_accumulator_is_topic_name(p->acc, rec->topic);
+    int32_t partition =
+        kp_partitioner_partition_in(p->part, cl, ct, rec->topic, interned, rec->partition, key, now, &e);
     if (partition < 0) {
         *err = e;
         snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -505,7 +524,7 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
          * window fills one batch. (Not again when a blocked send resumes:
          * Java blocks in the second append, after the switch.) */
         kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
-        partition = kp_partitioner_partition_in(p->part, cl, ct, rec->topic, rec->partition, key, now, &e);
+        partition = kp_partitioner_partition_in(p->part, cl, ct, rec->topic, interned, rec->partition, key, now, &e);
         if (partition < 0) {
             *err = e;
             snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -714,7 +733,12 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         return KP_SEND_ERROR;
     }
     /* waitOnMetadata */
-    kp_metadata_add(p->md, rec.topic, now);
+    /* the accumulator's copy of the name (what the harness passes once it
+     * exists) is found by address in the metadata and the partitioner */
+    if (kp_accumulator_is_topic_name(p->acc, rec.topic))
+        kp_metadata_add_interned(p->md, rec.topic, now);
+    else
+        kp_metadata_add(p->md, rec.topic, now);
     const kp_cluster_topic *ct;
     kp_md_state ms = kp_p_check_metadata(p, &rec, now, now, true, &ct, err, errbuf, n);
     if (ms == KP_MD_FAIL) {

@@ -139,6 +139,8 @@ static void acc_topic_name_is_one_stable_copy(void **state) {
     assert_string_equal(name, T);
     assert_ptr_equal(kp_batch_topic(r.batch), name);
     assert_ptr_equal(kp_accumulator_topic_name(f->acc, name), name);
+    assert_true(kp_accumulator_is_topic_name(f->acc, name));
+    assert_false(kp_accumulator_is_topic_name(f->acc, mine)); /* same bytes, not the copy */
     strcpy(mine, "zzzzz"); /* the caller's buffer is reused: the copy stays */
     assert_string_equal(name, T);
     assert_null(kp_accumulator_topic_name(f->acc, "other"));

@@ -124,6 +124,33 @@ static void metadata_new_topic_at_time_zero_updates_at_once(void **state) {
     kp_metadata_destroy(md);
 }
 
+/* kp_metadata_add_interned: the same topic set as kp_metadata_add (a name
+ * added either way is one topic), and an interned name is found by its
+ * address after the first time: were its bytes rewritten (an interned
+ * name promises they never are), it would still be the first topic. */
+static void metadata_add_interned_finds_the_name_by_address(void **state) {
+    (void)state;
+    kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
+    char name[8];
+    strcpy(name, "a");
+    kp_metadata_add_interned(md, name, 0);
+    kp_metadata_add(md, "a", 0);
+    kp_metadata_add_interned(md, name, 0);
+    assert_int_equal(kp_metadata_topic_count(md), 1);
+    char other[8];
+    strcpy(other, "a"); /* the same name at another address: by content */
+    kp_metadata_add_interned(md, other, 0);
+    assert_int_equal(kp_metadata_topic_count(md), 1);
+    strcpy(name, "b");
+    kp_metadata_add_interned(md, name, 0); /* by address: still "a" */
+    assert_int_equal(kp_metadata_topic_count(md), 1);
+    kp_metadata_add(md, "b", 0); /* by content: a new topic */
+    assert_int_equal(kp_metadata_topic_count(md), 2);
+    assert_string_equal(kp_metadata_topic_at(md, 0), "a");
+    assert_string_equal(kp_metadata_topic_at(md, 1), "b");
+    kp_metadata_destroy(md);
+}
+
 static void metadata_failed_update_only_moves_last_refresh(void **state) {
     (void)state;
     kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
@@ -384,6 +411,7 @@ static void metadata_new_topic_overrides_the_backoff(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metadata_starts_empty_at_version_zero),
+        cmocka_unit_test(metadata_add_interned_finds_the_name_by_address),
         cmocka_unit_test(cluster_topic_handle_answers_like_the_name),
         cmocka_unit_test(metadata_time_to_next_update_honours_backoff_and_age),
         cmocka_unit_test(metadata_update_bumps_version_and_clears_need),
