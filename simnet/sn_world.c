@@ -36,6 +36,7 @@ void sn_world_destroy(sn_world *w) {
     sn__net_destroy(w);
     /* the caller's pending timers are not touched: their memory may be gone */
     free(w->heap);
+    free(w->fifo);
     free(w);
 }
 
@@ -43,7 +44,7 @@ uint64_t sn_world_seed(const sn_world *w) { return w->seed; }
 kp_time_us sn_now(const sn_world *w) { return w->now; }
 kp_observer sn_world_observer(const sn_world *w) { return w->obs; }
 uint64_t sn_world_events_run(const sn_world *w) { return w->events_run; }
-uint32_t sn_world_pending(const sn_world *w) { return w->heap_len; }
+uint32_t sn_world_pending(const sn_world *w) { return w->heap_len + w->fifo_live; }
 
 static kp_time_us sn__clock_now(void *ctx) {
     return ((const sn_world *)ctx)->now;
@@ -126,6 +127,76 @@ static void sn__heap_remove(sn_world *w, uint32_t i) {
 }
 
 /* ------------------------------------------------------------------ */
+/* FIFO of timers scheduled at now (sn_int.h)                          */
+/* ------------------------------------------------------------------ */
+
+static void sn__fifo_push(sn_world *w, sn__hent e) {
+    if (w->fifo_len == w->fifo_cap) {
+        if (w->fifo_live < w->fifo_len) {
+            /* slide the live slots to the front, dropping cancelled ones */
+            uint32_t j = 0;
+            for (uint32_t i = w->fifo_head; i < w->fifo_len; i++)
+                if (w->fifo[i].t) {
+                    w->fifo[j] = w->fifo[i];
+                    w->fifo[j].t->heap_index = SN__IN_FIFO | (j + 1);
+                    j++;
+                }
+            w->fifo_head = 0;
+            w->fifo_len = j;
+        } else {
+            uint32_t cap = w->fifo_cap ? w->fifo_cap * 2 : 64;
+            sn__hent *f = realloc(w->fifo, (size_t)cap * sizeof *f);
+            if (!f)
+                abort(); /* as for the heap */
+            w->fifo = f;
+            w->fifo_cap = cap;
+        }
+    }
+    w->fifo[w->fifo_len] = e;
+    e.t->heap_index = SN__IN_FIFO | (w->fifo_len + 1);
+    w->fifo_len++;
+    w->fifo_live++;
+}
+
+static inline void sn__fifo_remove(sn_world *w, uint32_t i) {
+    w->fifo[i].t->heap_index = 0;
+    w->fifo[i].t = NULL;
+    if (--w->fifo_live == 0) {
+        w->fifo_head = w->fifo_len = 0;
+        return;
+    }
+    while (!w->fifo[w->fifo_head].t) /* a live slot follows */
+        w->fifo_head++;
+}
+
+/* Takes t out of whichever queue holds it (it is pending). */
+static void sn__unqueue(sn_world *w, sn_timer *t) {
+    uint32_t i = (t->heap_index & ~SN__IN_FIFO) - 1;
+    if (t->heap_index & SN__IN_FIFO) {
+        assert(i < w->fifo_len && w->fifo[i].t == t);
+        sn__fifo_remove(w, i);
+    } else {
+        assert(i < w->heap_len && w->heap[i].t == t);
+        sn__heap_remove(w, i);
+    }
+}
+
+/* The earliest pending entry on (at, seq), NULL when none; *in_fifo says
+ * which queue it heads. */
+static inline const sn__hent *sn__first(const sn_world *w, bool *in_fifo) {
+    const sn__hent *h = w->heap_len ? &w->heap[0] : NULL;
+    *in_fifo = false;
+    if (w->fifo_live) {
+        const sn__hent *f = &w->fifo[w->fifo_head];
+        if (!h || sn__before(f, h)) {
+            *in_fifo = true;
+            return f;
+        }
+    }
+    return h;
+}
+
+/* ------------------------------------------------------------------ */
 /* Timers                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -144,6 +215,15 @@ void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
     t->at = at;
     t->seq = w->next_seq++;
     sn__hent e = { at, t->seq, t };
+    if (at == w->now) {
+        /* after every other entry at now: the FIFO's tail */
+        if (t->heap_index)
+            sn__unqueue(w, t);
+        sn__fifo_push(w, e);
+        return;
+    }
+    if (t->heap_index & SN__IN_FIFO)
+        sn__unqueue(w, t);
     if (t->heap_index) {
         uint32_t i = t->heap_index - 1;
         assert(i < w->heap_len && w->heap[i].t == t);
@@ -162,17 +242,16 @@ void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
 }
 
 void sn_timer_cancel(sn_world *w, sn_timer *t) {
-    if (!t->heap_index)
-        return;
-    uint32_t i = t->heap_index - 1;
-    assert(i < w->heap_len && w->heap[i].t == t);
-    sn__heap_remove(w, i);
+    if (t->heap_index)
+        sn__unqueue(w, t);
 }
 
 bool sn_world_next_time(const sn_world *w, kp_time_us *at) {
-    if (!w->heap_len)
+    bool in_fifo;
+    const sn__hent *e = sn__first(w, &in_fifo);
+    if (!e)
         return false;
-    *at = w->heap[0].at;
+    *at = e->at;
     return true;
 }
 
@@ -186,6 +265,23 @@ bool sn_world_verify(const sn_world *w) {
         if (e->at < w->now && !w->live)
             return false;
     }
+    if (w->fifo_head > w->fifo_len || w->fifo_len > w->fifo_cap ||
+        (w->fifo_len > 0 && !w->fifo[w->fifo_head].t))
+        return false;
+    uint32_t live = 0;
+    const sn__hent *prev = NULL;
+    for (uint32_t i = w->fifo_head; i < w->fifo_len; i++) {
+        const sn__hent *e = &w->fifo[i];
+        if (!e->t)
+            continue;
+        if (e->t->heap_index != (SN__IN_FIFO | (i + 1)) || e->t->at != e->at ||
+            e->t->seq != e->seq || e->at > w->now || (prev && !sn__before(prev, e)))
+            return false;
+        prev = e;
+        live++;
+    }
+    if (live != w->fifo_live)
+        return false;
     return sn__net_verify(w);
 }
 
@@ -193,22 +289,33 @@ bool sn_world_verify(const sn_world *w) {
 /* Running                                                             */
 /* ------------------------------------------------------------------ */
 
-bool sn_world_step(sn_world *w) {
-    if (!w->heap_len)
-        return false;
-    sn_timer *t = w->heap[0].t;
-    sn__heap_remove(w, 0);
+/* Runs e, the first entry (sn__first). */
+static inline void sn__run_first(sn_world *w, const sn__hent *e, bool in_fifo) {
+    sn_timer *t = e->t;
+    if (in_fifo)
+        sn__fifo_remove(w, w->fifo_head);
+    else
+        sn__heap_remove(w, 0);
     if (t->at > w->now)
         w->now = t->at;
     w->events_run++;
     t->fn(t->ctx, w); /* t may be freed or rescheduled in here */
+}
+
+bool sn_world_step(sn_world *w) {
+    bool in_fifo;
+    const sn__hent *e = sn__first(w, &in_fifo);
+    if (!e)
+        return false;
+    sn__run_first(w, e, in_fifo);
     return true;
 }
 
 void sn_world_run_until(sn_world *w, kp_time_us t) {
     assert(!w->live);
-    while (w->heap_len && w->heap[0].at <= t)
-        sn_world_step(w);
+    bool in_fifo;
+    for (const sn__hent *e; (e = sn__first(w, &in_fifo)) && e->at <= t;)
+        sn__run_first(w, e, in_fifo);
     if (t > w->now)
         w->now = t;
 }
@@ -218,13 +325,15 @@ bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us li
     for (;;) {
         if (done && done(ctx))
             return true;
-        if (!w->heap_len)
+        bool in_fifo;
+        const sn__hent *e = sn__first(w, &in_fifo);
+        if (!e)
             return false;
-        if (w->heap[0].at > limit) {
+        if (e->at > limit) {
             if (limit > w->now)
                 w->now = limit;
             return false;
         }
-        sn_world_step(w);
+        sn__run_first(w, e, in_fifo);
     }
 }

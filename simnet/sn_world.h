@@ -13,6 +13,10 @@
  *     scheduled or rescheduled, so ties at one instant run in the order they
  *     were (last) scheduled. O(log n) schedule / cancel / reschedule; the
  *     heap's pointer array grows by doubling, never one malloc per schedule.
+ *     A timer scheduled for the current time skips the heap: it goes to the
+ *     tail of a FIFO, already in (at, seq) order since now never decreases
+ *     and seq only grows, and a step runs the smaller of the heap's root and
+ *     the FIFO's head — the same order as one heap, without the sifts.
  *   - EVENTS SCHEDULED DURING A STEP: a timer scheduled while a callback runs
  *     for the current time (or any earlier time, which is clamped to now —
  *     time never runs backwards) gets a larger seq than every timer already

@@ -213,6 +213,117 @@ static void queue_random_ops_match_reference_order(void **state) {
     sn_world_destroy(w);
 }
 
+/* Timers scheduled at now go through a FIFO ahead of the heap
+ * (sn_world.h); callbacks that schedule, reschedule and cancel others at
+ * now and later, mixed with timers already due at now from the heap, must
+ * still fire in exactly (time, last-schedule) order. Checked against a
+ * brute-force reference at every firing, with sn_world_verify (the FIFO's
+ * back-indices, order and live count) along the way. */
+enum { FZ_N = 200, FZ_FIRES = 20000 };
+typedef struct fz fz;
+typedef struct fz_timer {
+    sn_timer t;
+    int id;
+    fz *z;
+} fz_timer;
+struct fz {
+    fz_timer x[FZ_N];
+    kp_time_us at[FZ_N];
+    uint64_t ord[FZ_N];
+    bool live[FZ_N];
+    uint64_t seq;
+    kp_rng g;
+    int fired, wrong;
+};
+
+static void fz_schedule(fz *z, sn_world *w, int i, kp_time_us at) {
+    z->at[i] = at;
+    z->ord[i] = z->seq++;
+    z->live[i] = true;
+    sn_timer_schedule(w, &z->x[i].t, at);
+}
+
+static void fz_fire(void *ctx, sn_world *w) {
+    fz_timer *x = ctx;
+    fz *z = x->z;
+    int best = -1;
+    for (int i = 0; i < FZ_N; i++)
+        if (z->live[i] && (best < 0 || z->at[i] < z->at[best] ||
+                           (z->at[i] == z->at[best] && z->ord[i] < z->ord[best])))
+            best = i;
+    if (best != x->id || z->at[best] != sn_now(w))
+        z->wrong++;
+    z->live[x->id] = false;
+    if (++z->fired >= FZ_FIRES)
+        return;
+    for (int k = 0, nops = 1 + (int)kp_rng_below(&z->g, 3); k < nops; k++) {
+        int i = (int)kp_rng_below(&z->g, FZ_N);
+        uint64_t r = kp_rng_below(&z->g, 10);
+        if (r < 2) {
+            sn_timer_cancel(w, &z->x[i].t);
+            z->live[i] = false;
+        } else {
+            fz_schedule(z, w, i, sn_now(w) + (r < 7 ? 0 : kp_rng_range(&z->g, 1, 5)));
+        }
+    }
+}
+
+static void queue_same_time_fifo_keeps_time_seq_order(void **state) {
+    (void)state;
+    sn_world *w = new_world(3);
+    fz *z = calloc(1, sizeof *z);
+    z->g = kp_rng_stream(5, "fifo");
+    for (int i = 0; i < FZ_N; i++) {
+        z->x[i].id = i;
+        z->x[i].z = z;
+        sn_timer_init(&z->x[i].t, fz_fire, &z->x[i]);
+        fz_schedule(z, w, i, kp_rng_range(&z->g, 0, 10));
+    }
+    int steps = 0;
+    while (sn_world_step(w)) {
+        if (++steps % 53 == 0) {
+            assert_true(sn_world_verify(w));
+            int live = 0;
+            for (int i = 0; i < FZ_N; i++)
+                live += z->live[i];
+            assert_int_equal(sn_world_pending(w), live);
+        }
+    }
+    assert_int_equal(z->wrong, 0);
+    assert_true(z->fired >= FZ_FIRES);
+    assert_int_equal(sn_world_pending(w), 0);
+    free(z);
+    sn_world_destroy(w);
+}
+
+/* next_time and run_until see a timer waiting in the FIFO. */
+static void queue_fifo_timer_is_seen_by_next_time_and_run_until(void **state) {
+    (void)state;
+    sn_world *w = new_world(1);
+    rec r = { .n = 0 };
+    tt a, b;
+    tt_init(&a, 1, &r);
+    tt_init(&b, 2, &r);
+    sn_timer_schedule(w, &b.t, 10);
+    sn_timer_schedule(w, &a.t, 0); /* now: the FIFO */
+    kp_time_us next = -1;
+    assert_true(sn_world_next_time(w, &next));
+    assert_int_equal(next, 0);
+    assert_int_equal(sn_world_pending(w), 2);
+    sn_world_run_until(w, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.ids[0], 1);
+    sn_timer_schedule(w, &a.t, 0);
+    sn_timer_schedule(w, &a.t, 20); /* from the FIFO to the heap */
+    assert_true(sn_world_next_time(w, &next));
+    assert_int_equal(next, 10);
+    sn_timer_cancel(w, &b.t);
+    assert_true(sn_world_next_time(w, &next));
+    assert_int_equal(next, 20);
+    assert_true(sn_world_verify(w));
+    sn_world_destroy(w);
+}
+
 static void run_until_includes_boundary_and_sets_now(void **state) {
     (void)state;
     sn_world *w = new_world(1);
@@ -329,6 +440,8 @@ int main(void) {
         cmocka_unit_test(queue_cancel_and_reschedule),
         cmocka_unit_test(queue_reschedule_at_same_time_goes_behind_ties),
         cmocka_unit_test(queue_random_ops_match_reference_order),
+        cmocka_unit_test(queue_same_time_fifo_keeps_time_seq_order),
+        cmocka_unit_test(queue_fifo_timer_is_seen_by_next_time_and_run_until),
         cmocka_unit_test(run_until_includes_boundary_and_sets_now),
         cmocka_unit_test(run_stops_at_done_or_limit),
         cmocka_unit_test(callback_may_free_its_timer),
