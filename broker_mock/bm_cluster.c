@@ -49,10 +49,8 @@ bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem) {
 }
 
 static void bm_batch_unref(bm_batch *b) {
-    if (b && --b->refs == 0) {
-        free(b->dig);
-        free(b);
-    }
+    if (b && --b->refs == 0)
+        free(b); /* the digests, if any, are in the same allocation */
 }
 
 static void bm_part_event(const bm_cluster *c, const bm_partition *p, int kind,
@@ -1315,24 +1313,26 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         }
     }
 
-    /* Append: one allocation holding the bytes, or the header and the
-     * digests (their own allocation: dropped once settled). */
+    /* Append: one allocation holding the header and either the bytes or
+     * the digests (a digested batch is freed when it settles and folds, so
+     * its digests need no allocation of their own: one malloc per batch). */
     bool digested = c->digest_fn != NULL;
-    bm_batch *b = malloc(sizeof *b + (digested ? 0 : len));
-    bm_digest *dig = digested ? malloc((size_t)count * sizeof *dig) : NULL;
+    size_t tail = digested ? (size_t)count * sizeof(bm_digest) : len;
+    bm_batch *b = malloc(sizeof *b + tail);
     bm_replica *l = bm__leader_rep(p);
-    if (!b || (digested && !dig)) {
-        free(b);
-        free(dig);
+    if (!b) {
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
         return;
     }
     memset(b, 0, sizeof *b);
-    if (digested)
-        memcpy(dig, c->digests, (size_t)count * sizeof *dig);
-    else
+    bm_digest *dig = NULL;
+    if (digested) {
+        dig = (bm_digest *)(void *)b->bytes;
+        memcpy(dig, c->digests, tail);
+    } else {
         memcpy(b->bytes, rec, len);
+    }
     b->dig = dig;
     b->digested = digested;
     b->len = (uint32_t)len;
@@ -1365,7 +1365,6 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         out->log_append_time = now_ms;
     }
     if (!bm_log_push(l, b)) {
-        free(b->dig);
         free(b);
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
@@ -1912,8 +1911,7 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
             .digests = b->dig ? b->dig + skip : NULL,
         };
         c->settle_fn(c->settle_ctx, &sb);
-        free(b->dig);
-        b->dig = NULL;
+        b->dig = NULL; /* handed out: no longer readable (its memory goes with b) */
         p->settled = b->last_offset + 1;
         p->settled_n = i + 1;
         if (fold && folded == i) {

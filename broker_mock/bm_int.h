@@ -9,7 +9,8 @@
  *   transactional ids, injection rules, quota windows and the connection
  *   registry. A bm_batch is reference counted: each replica log holding it
  *   owns one reference; the bytes live in the same allocation (a digested
- *   batch owns its digest array instead, freed once settled).
+ *   batch's digest array instead, in bytes[]: dig points there until the
+ *   batch is settled, then NULL).
  *   With a digester and a settle hook, a settled batch is then *folded*:
  *   every replica drops it (it is freed) and what a new leader's replay
  *   of it would add to the producer state goes into the partition's fold
@@ -65,8 +66,8 @@
 typedef struct bm_batch {
     uint32_t refs;
     uint32_t len;             /* the batch's size as received (bytes) */
-    bool digested;            /* bytes[] is empty; the records are in dig */
-    bm_digest *dig;           /* digested: count digests (own malloc), NULL
+    bool digested;            /* the records are in dig, not in bytes[] */
+    bm_digest *dig;           /* digested: count digests (in bytes[]), NULL
                                * once handed to the settle hook */
     int64_t base_offset;
     int64_t last_offset;
@@ -79,8 +80,11 @@ typedef struct bm_batch {
     int64_t max_timestamp;
     kp_time_us append_us;     /* when the leader appended it */
     int32_t leader_epoch;
-    uint8_t bytes[];          /* the batch as stored (offsets rewritten) */
+    uint8_t bytes[];          /* the batch as stored (offsets rewritten), or
+                               * a digested batch's digests */
 } bm_batch;
+_Static_assert(offsetof(bm_batch, bytes) % _Alignof(bm_digest) == 0,
+               "a digested batch's digests live in bytes[]");
 
 typedef struct bm_replica {
     int32_t broker;
