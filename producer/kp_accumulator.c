@@ -594,13 +594,13 @@ static void put_err(char *errbuf, size_t n, const char *msg) {
 
 /* RecordAccumulator.tryAppend: into the last batch of the deque. */
 static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_slice key,
-                            kp_slice value, const kp_header *h, int nh, kp_record_cb *cb,
-                            void *ctx, int64_t now, kp_append_result *res) {
+                            kp_slice value, const kp_header *h, int nh, size_t kvh,
+                            kp_record_cb *cb, void *ctx, int64_t now, kp_append_result *res) {
     kp_batch *last = p->tail;
     if (!last)
         return false;
     int32_t rel;
-    if (!kp_batch_try_append(last, ts, key, value, h, nh, cb, ctx, now, &rel)) {
+    if (!kp_batch_try_append_kvh(last, ts, key, value, h, nh, kvh, cb, ctx, now, &rel)) {
         if (!last->closed_for_appends)
             emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "no room for the next record");
         kp_batch_close_for_appends(last);
@@ -626,10 +626,16 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
 bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char *topic, int32_t partition,
                                           int64_t timestamp, kp_slice key, kp_slice value,
                                           const kp_header *headers, int header_count) {
+    return kp_accumulator_would_start_new_batch_kvh(acc, topic, partition, timestamp,
+                                                    kp_record_kvh_size(key, value, headers, header_count));
+}
+
+bool kp_accumulator_would_start_new_batch_kvh(const kp_accumulator *acc, const char *topic,
+                                              int32_t partition, int64_t timestamp, size_t kvh) {
     const acc_part *p = find_part(acc, topic, partition);
     if (!p || !p->tail)
         return true;
-    return !kp_batch_has_room_for(p->tail, timestamp, key, value, headers, header_count);
+    return !kp_batch_has_room_kvh(p->tail, timestamp, kvh);
 }
 
 kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, int32_t partition,
@@ -639,6 +645,18 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
                                        int64_t max_block_ms, kp_pool_waiter *waiter,
                                        kp_append_result *res, kp_err *err, char *errbuf,
                                        size_t errbuf_len) {
+    return kp_accumulator_append_kvh(acc, topic, partition, timestamp, key, value, headers, header_count,
+                                     kp_record_kvh_size(key, value, headers, header_count), cb, cb_ctx,
+                                     now, max_block_ms, waiter, res, err, errbuf, errbuf_len);
+}
+
+kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topic, int32_t partition,
+                                           int64_t timestamp, kp_slice key, kp_slice value,
+                                           const kp_header *headers, int header_count, size_t kvh,
+                                           kp_record_cb *cb, void *cb_ctx, int64_t now,
+                                           int64_t max_block_ms, kp_pool_waiter *waiter,
+                                           kp_append_result *res, kp_err *err, char *errbuf,
+                                           size_t errbuf_len) {
     memset(res, 0, sizeof *res);
     *err = KP_ERR_NONE;
     uint8_t *buffer = NULL;
@@ -672,7 +690,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
         return KP_APPEND_ERROR;
     }
     /* check if we have an in-progress batch */
-    if (try_append_last(acc, p, timestamp, key, value, headers, header_count, cb, cb_ctx, now,
+    if (try_append_last(acc, p, timestamp, key, value, headers, header_count, kvh, cb, cb_ctx, now,
                         res)) {
         if (buffer) /* Java's finally: the buffer we waited for is not needed */
             kp_buffer_pool_deallocate(acc->pool, buffer, size);
@@ -681,7 +699,7 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
 
     if (!buffer) {
         /* we don't have an in-progress record batch: allocate a new one */
-        int32_t ub = kp_record_size_upper_bound(key, value, headers, header_count);
+        int32_t ub = kp_record_size_upper_bound_kvh(kvh);
         size = (size_t)(ub > acc->batch_size ? ub : acc->batch_size);
         kp_pool_status st = kp_buffer_pool_allocate(acc->pool, size, now, max_block_ms, waiter,
                                                     &buffer, err, errbuf, errbuf_len);
@@ -731,8 +749,8 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
     p->est_hint = b->est_hint; /* filled in by the first batch's lookup */
     b->staging_alloc = staging_alloc;
     int32_t rel = 0;
-    if (!kp_batch_try_append(b, timestamp, key, value, headers, header_count, cb, cb_ctx, now,
-                             &rel)) {
+    if (!kp_batch_try_append_kvh(b, timestamp, key, value, headers, header_count, kvh, cb, cb_ctx,
+                                 now, &rel)) {
         /* cannot happen: a new batch always takes its first record */
         release_staging(acc, b);
         recycle_batch_struct(acc, b);

@@ -127,6 +127,9 @@ typedef struct kp_append_result {
 bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char *topic, int32_t partition,
                                           int64_t timestamp, kp_slice key, kp_slice value,
                                           const kp_header *headers, int header_count);
+/* The same with kvh = kp_record_kvh_size(key, value, headers, header_count). */
+bool kp_accumulator_would_start_new_batch_kvh(const kp_accumulator *acc, const char *topic,
+                                              int32_t partition, int64_t timestamp, size_t kvh);
 
 /* RecordAccumulator.append. key/value len -1 = null. max_block_ms: what is
  * left of max.block.ms after the metadata wait. waiter: embedded in the
@@ -143,6 +146,17 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic,
                                        int64_t now, int64_t max_block_ms,
                                        kp_pool_waiter *waiter, kp_append_result *res,
                                        kp_err *err, char *errbuf, size_t errbuf_len);
+/* The same with kvh = kp_record_kvh_size(key, value, headers,
+ * header_count), computed once by the caller (kp_producer_send sizes each
+ * record once for its size check and passes it along). */
+kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topic,
+                                           int32_t partition, int64_t timestamp,
+                                           kp_slice key, kp_slice value,
+                                           const kp_header *headers, int header_count,
+                                           size_t kvh, kp_record_cb *cb, void *cb_ctx,
+                                           int64_t now, int64_t max_block_ms,
+                                           kp_pool_waiter *waiter, kp_append_result *res,
+                                           kp_err *err, char *errbuf, size_t errbuf_len);
 
 /* ------------------------------------------------------------------ */
 /* ready / drain                                                       */

@@ -147,10 +147,14 @@ int32_t kp_batch_estimated_size(const kp_batch *b) {
 
 bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
                            const kp_header *headers, int header_count) {
+    return kp_batch_has_room_kvh(b, timestamp, kp_record_kvh_size(key, value, headers, header_count));
+}
+
+bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
     if (b->appends_aborted || kp_batch_is_full(b))
         return false;
     int64_t ts_delta = b->record_count ? timestamp - b->first_timestamp : 0;
-    size_t rec = kp_record_size(ts_delta, b->record_count, key, value, headers, header_count);
+    size_t rec = kp_record_size_kvh(ts_delta, b->record_count, kvh);
     /* physical room in the builder's buffer (61 + record bytes so far, as
      * kp_batch_builder_uncompressed_bytes counts): never tighter than the
      * estimate for codec none (capacity >= the record upper bound); for a
@@ -281,16 +285,18 @@ static inline kp__thunk thunk_at(const kp_batch *b, int32_t i) {
     };
 }
 
+/* kvh: kp_record_kvh_size of the record (computed once by the caller). */
 static bool append_record(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
-                          const kp_header *headers, int header_count, const kp__thunk *thunk) {
+                          const kp_header *headers, int header_count, size_t kvh,
+                          const kp__thunk *thunk) {
     if (!prepare_thunk(b, thunk))
         return false;
-    if (kp_batch_builder_append(&b->builder, timestamp, key, value, headers, header_count))
+    if (kp_batch_builder_append_kvh(&b->builder, timestamp, key, value, headers, header_count, kvh))
         return false;
     if (b->record_count == 0)
         b->first_timestamp = timestamp;
     b->uncompressed = kp_batch_builder_uncompressed_bytes(&b->builder) - KP_BATCH_HEADER_SIZE;
-    int32_t ub = kp_record_size_upper_bound(key, value, headers, header_count);
+    int32_t ub = kp_record_size_upper_bound_kvh(kvh);
     if (ub > b->max_record_size)
         b->max_record_size = ub;
     store_thunk(b, thunk);
@@ -301,7 +307,15 @@ static bool append_record(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice
 bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
                          const kp_header *headers, int header_count, kp_record_cb *cb,
                          void *cb_ctx, int64_t now, int32_t *relative_offset) {
-    if (!kp_batch_has_room_for(b, timestamp, key, value, headers, header_count))
+    return kp_batch_try_append_kvh(b, timestamp, key, value, headers, header_count,
+                                   kp_record_kvh_size(key, value, headers, header_count), cb, cb_ctx,
+                                   now, relative_offset);
+}
+
+bool kp_batch_try_append_kvh(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
+                             const kp_header *headers, int header_count, size_t kvh,
+                             kp_record_cb *cb, void *cb_ctx, int64_t now, int32_t *relative_offset) {
+    if (!kp_batch_has_room_kvh(b, timestamp, kvh))
         return false;
     kp__thunk t = {
         .cb = cb,
@@ -311,7 +325,7 @@ bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice 
         .value_size = value.len,
     };
     int32_t index = b->record_count;
-    if (!append_record(b, timestamp, key, value, headers, header_count, &t))
+    if (!append_record(b, timestamp, key, value, headers, header_count, kvh, &t))
         return false;
     b->last_append_ms = now;
     if (relative_offset)
@@ -628,7 +642,8 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
             nh++;
         kp__thunk th = thunk_at(b, i);
         const kp__thunk *t = &th;
-        if (!cur || !kp_batch_has_room_for(cur, r.timestamp, r.key, r.value, hdrs, nh)) {
+        size_t kvh = kp_record_kvh_size(r.key, r.value, hdrs, nh);
+        if (!cur || !kp_batch_has_room_kvh(cur, r.timestamp, kvh)) {
             if (cur) {
                 if (count == max_out) {
                     e = KP_ERR__NOMEM;
@@ -643,7 +658,7 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
             }
         }
         /* tryAppendForSplit: a new batch can always host its first record */
-        if (!append_record(cur, r.timestamp, r.key, r.value, hdrs, nh, t)) {
+        if (!append_record(cur, r.timestamp, r.key, r.value, hdrs, nh, kvh, t)) {
             e = KP_ERR__NOMEM;
             break;
         }

@@ -175,6 +175,14 @@ bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice 
                          int32_t *relative_offset);
 bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key,
                            kp_slice value, const kp_header *headers, int header_count);
+/* The same two with kvh = kp_record_kvh_size(key, value, headers,
+ * header_count) computed once by the caller (the producer sizes each
+ * record once and passes it along the append path). */
+bool kp_batch_try_append_kvh(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
+                             const kp_header *headers, int header_count, size_t kvh,
+                             kp_record_cb *cb, void *cb_ctx, int64_t now,
+                             int32_t *relative_offset);
+bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh);
 bool kp_batch_is_full(const kp_batch *b);
 /* MemoryRecordsBuilder.estimatedSizeInBytes: the built size once closed. */
 int32_t kp_batch_estimated_size(const kp_batch *b);

@@ -506,7 +506,10 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
         return KP_SEND_ERROR;
     }
-    int32_t size = kp_record_size_upper_bound(key, value, rec->headers, rec->header_count);
+    /* the record's key/value/header size, once: the size check, the
+     * sticky partitioner's room check and the append all start from it */
+    size_t kvh = kp_record_kvh_size(key, value, rec->headers, rec->header_count);
+    int32_t size = kp_record_size_upper_bound_kvh(kvh);
     e = kp_p_ensure_valid_record_size(p, size, errbuf, n);
     if (e != KP_ERR_NONE) {
         *err = e;
@@ -516,8 +519,7 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
      * monotonic ms every timeout uses */
     int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : kp_clock_wall_ms(&p->env.clock);
     if (p->cfg.partitioner == KP_PARTITIONER_STICKY && !blk &&
-        kp_accumulator_would_start_new_batch(p->acc, rec->topic, partition, timestamp, key, value, rec->headers,
-                                             rec->header_count)) {
+        kp_accumulator_would_start_new_batch_kvh(p->acc, rec->topic, partition, timestamp, kvh)) {
         /* KIP-480 (2.4 doSend): append(abortOnNewBatch=true) says the record
          * would start a batch: onNewBatch moves the sticky partition, the
          * record is partitioned again and appended there, so a linger
@@ -564,9 +566,9 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
     if (!blk)
         kp_pool_waiter_init(w, NULL, NULL);
     kp_append_result res;
-    kp_append_status st = kp_accumulator_append(p->acc, rec->topic, partition, timestamp, key, value, rec->headers,
-                                                rec->header_count, rcb, rctx, now, remaining, w, &res, err, errbuf,
-                                                n);
+    kp_append_status st = kp_accumulator_append_kvh(p->acc, rec->topic, partition, timestamp, key, value,
+                                                    rec->headers, rec->header_count, kvh, rcb, rctx, now,
+                                                    remaining, w, &res, err, errbuf, n);
     if (st == KP_APPEND_ERROR) {
         if (c)
             kp_p_icb_put(p, c);

@@ -15,10 +15,12 @@
 
 /* ---- sizes ---------------------------------------------------------------- */
 
-/* Varint sizes and writes inline here: every record is sized three or four
- * times (room check, upper bound, exact size) and written once, and the
- * out-of-line kp_buf calls were ~8% of a throughput run (callgrind). They
- * give the same bytes as kp_varint_size / kp_wr_varint. */
+/* Varint sizes and writes inline here: the out-of-line kp_buf calls were
+ * ~8% of a throughput run (callgrind). They give the same bytes as
+ * kp_varint_size / kp_wr_varint. The key/value/header part of a record's
+ * size (kvh) is the costly part; the producer computes it once per record
+ * (kp_record_kvh_size) and passes it to the *_kvh functions, which add
+ * only the varints that depend on the record's place in the batch. */
 static inline size_t kp_rb_leb_size(uint64_t v) {
     /* one byte per started group of seven significant bits: with b of
      * them (v | 1: zero takes one byte too), ceil(b / 7) = (9 b + 64) / 64
@@ -55,7 +57,7 @@ static inline size_t kp_lenfield_size(kp_slice s) {
 
 /* Key, value and headers part shared by the exact size and the upper
  * bound (DefaultRecord.sizeOf(keySize, valueSize, headers)). */
-static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+static inline size_t kp_rb_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
     size_t n = kp_lenfield_size(key) + kp_lenfield_size(value);
     n += kp_rb_varint_size(nh);
     for (int i = 0; i < nh; i++)
@@ -63,25 +65,30 @@ static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_h
     return n;
 }
 
-static inline size_t kp_record_body_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
-                                  kp_slice value, const kp_header *h, int nh) {
-    return 1 + kp_rb_leb_size(kp_zigzag64(timestamp_delta)) + kp_rb_varint_size(offset_delta) +
-           kp_record_kvh_size(key, value, h, nh);
+size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+    return kp_rb_kvh_size(key, value, h, nh);
+}
+
+static inline size_t kp_record_body_size_kvh(int64_t timestamp_delta, int32_t offset_delta, size_t kvh) {
+    return 1 + kp_rb_leb_size(kp_zigzag64(timestamp_delta)) + kp_rb_varint_size(offset_delta) + kvh;
 }
 
 /* DefaultRecord.sizeInBytes */
-size_t kp_record_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
-                      kp_slice value, const kp_header *h, int nh) {
-    size_t body = kp_record_body_size(timestamp_delta, offset_delta, key, value, h, nh);
+size_t kp_record_size_kvh(int64_t timestamp_delta, int32_t offset_delta, size_t kvh) {
+    size_t body = kp_record_body_size_kvh(timestamp_delta, offset_delta, kvh);
     uint32_t b32 = body > INT32_MAX ? INT32_MAX : (uint32_t)body;
     return kp_rb_varint_size((int32_t)b32) + body;
+}
+
+size_t kp_record_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice key,
+                      kp_slice value, const kp_header *h, int nh) {
+    return kp_record_size_kvh(timestamp_delta, offset_delta, kp_rb_kvh_size(key, value, h, nh));
 }
 
 /* DefaultRecordBatch.estimateBatchSizeUpperBound =
  * RECORD_BATCH_OVERHEAD + DefaultRecord.recordSizeUpperBound */
 int32_t kp_record_size_upper_bound(kp_slice key, kp_slice value, const kp_header *h, int nh) {
-    size_t n = KP_BATCH_HEADER_SIZE + KP_RECORD_MAX_OVERHEAD + kp_record_kvh_size(key, value, h, nh);
-    return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+    return kp_record_size_upper_bound_kvh(kp_rb_kvh_size(key, value, h, nh));
 }
 
 /* ---- builder ------------------------------------------------------------- */
@@ -124,9 +131,17 @@ bool kp_batch_builder_has_room_for(const kp_batch_builder *b, int64_t timestamp_
     return b->len <= b->cap && n <= b->cap - b->len;
 }
 
-/* MemoryRecordsBuilder.appendWithOffset -> DefaultRecord.writeTo */
 kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
                                kp_slice value, const kp_header *h, int nh) {
+    if (nh < 0 || (nh > 0 && !h))
+        return b->closed ? KP_ERR__STATE : KP_ERR__INVALID_ARG;
+    return kp_batch_builder_append_kvh(b, timestamp_ms, key, value, h, nh,
+                                       kp_rb_kvh_size(key, value, h, nh));
+}
+
+/* MemoryRecordsBuilder.appendWithOffset -> DefaultRecord.writeTo */
+kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
+                                   kp_slice value, const kp_header *h, int nh, size_t kvh) {
     if (b->closed)
         return KP_ERR__STATE;
     if (nh < 0 || (nh > 0 && !h) || b->count == INT32_MAX)
@@ -135,7 +150,7 @@ kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_sli
         if (h[i].key.len < 0)
             return KP_ERR__INVALID_ARG;
     int64_t tsd = kp_ts_delta(b, timestamp_ms);
-    size_t body = kp_record_body_size(tsd, b->count, key, value, h, nh);
+    size_t body = kp_record_body_size_kvh(tsd, b->count, kvh);
     if (body > INT32_MAX)
         return KP_ERR__NOMEM;
     size_t n = kp_rb_varint_size((int32_t)body) + body;

@@ -102,6 +102,18 @@ size_t kp_record_size(int64_t timestamp_delta, int32_t offset_delta, kp_slice ke
  * sizes a new batch buffer as max(batch.size, this). */
 int32_t kp_record_size_upper_bound(kp_slice key, kp_slice value, const kp_header *h, int nh);
 
+/* The key, value and header part of a record's size (DefaultRecord.sizeOf
+ * without the length, attributes, timestamp and offset deltas): what a
+ * producer computes once per record and passes to the *_kvh variants
+ * below, which give the same results as the functions above without
+ * walking key, value and headers again. */
+size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh);
+size_t kp_record_size_kvh(int64_t timestamp_delta, int32_t offset_delta, size_t kvh);
+static inline int32_t kp_record_size_upper_bound_kvh(size_t kvh) {
+    size_t n = KP_BATCH_HEADER_SIZE + KP_RECORD_MAX_OVERHEAD + kvh;
+    return n > INT32_MAX ? INT32_MAX : (int32_t)n;
+}
+
 /* ------------------------------------------------------------------ */
 /* Builder (MemoryRecordsBuilder for magic 2)                           */
 /* ------------------------------------------------------------------ */
@@ -133,6 +145,11 @@ void kp_batch_builder_init(kp_batch_builder *b, uint8_t *buf, size_t cap, kp_cod
  * with nh > 0. */
 kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
                                kp_slice value, const kp_header *h, int nh);
+/* The same with kvh = kp_record_kvh_size(key, value, h, nh), computed by
+ * the caller (a different value is a caller bug: the record would be
+ * written with a wrong length; the write's own size check asserts). */
+kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
+                                   kp_slice value, const kp_header *h, int nh, size_t kvh);
 
 int32_t kp_batch_builder_count(const kp_batch_builder *b);
 /* 61 + the uncompressed record bytes so far. */

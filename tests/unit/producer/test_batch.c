@@ -299,6 +299,39 @@ static void batch_room_and_full_without_compression(void **state) {
     kp_batch_destroy(b);
 }
 
+/* The _kvh append path (the record sized once by the producer) decides
+ * room and writes bytes exactly as the plain one: the same boundary as
+ * above, the same max record size, byte-identical batches. */
+static void batch_kvh_append_matches_plain_append(void **state) {
+    (void)state;
+    size_t kvh = kp_record_kvh_size(fx_s("key"), fx_s("value"), NULL, 0);
+    size_t kvh_long = kp_record_kvh_size(fx_s("key"), fx_s("value!"), NULL, 0);
+    kp_batch *b = make(76 + 15, KP_CODEC_NONE, 0, NULL, NULL);
+    assert_true(kp_batch_try_append_kvh(b, 0, fx_s("key"), fx_s("value"), NULL, 0, kvh, NULL, NULL, 0, NULL));
+    assert_true(kp_batch_has_room_kvh(b, 0, kvh));
+    assert_false(kp_batch_has_room_kvh(b, 0, kvh_long));
+    assert_false(kp_batch_try_append_kvh(b, 0, fx_s("key"), fx_s("value!"), NULL, 0, kvh_long, NULL, NULL, 0,
+                                         NULL));
+    assert_true(kp_batch_try_append_kvh(b, 0, fx_s("key"), fx_s("value"), NULL, 0, kvh, NULL, NULL, 0, NULL));
+    assert_true(kp_batch_is_full(b));
+    assert_int_equal(kp_batch_max_record_size(b), 93);
+    assert_int_equal(kp_batch_close(b, NULL), KP_ERR_NONE);
+    uint8_t got[256];
+    kp_slice r = kp_batch_records(b);
+    assert_true(r.len > 0 && (size_t)r.len <= sizeof got);
+    memcpy(got, r.ptr, (size_t)r.len);
+    int32_t len = r.len;
+    kp_batch_destroy(b);
+    b = make(76 + 15, KP_CODEC_NONE, 0, NULL, NULL);
+    assert_true(kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_true(kp_batch_try_append(b, 0, fx_s("key"), fx_s("value"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_int_equal(kp_batch_close(b, NULL), KP_ERR_NONE);
+    r = kp_batch_records(b);
+    assert_int_equal(r.len, len);
+    assert_memory_equal(r.ptr, got, (size_t)len);
+    kp_batch_destroy(b);
+}
+
 /* With a codec the size is an estimate: header + raw * ratio * 1.05 */
 static void batch_compressed_estimate_uses_the_ratio(void **state) {
     (void)state;
@@ -712,6 +745,7 @@ int main(void) {
         cmocka_unit_test(batch_abort_fires_callbacks_with_the_error),
         cmocka_unit_test(batch_delivery_timeout_boundary),
         cmocka_unit_test(batch_room_and_full_without_compression),
+        cmocka_unit_test(batch_kvh_append_matches_plain_append),
         cmocka_unit_test(batch_compressed_estimate_uses_the_ratio),
         cmocka_unit_test(estimator_moves_up_fast_and_down_slowly),
         cmocka_unit_test(batch_reenqueue_and_drain_bookkeeping),

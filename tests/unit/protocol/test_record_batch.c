@@ -221,6 +221,57 @@ static void record_size_with_headers_matches_builder(void **state) {
     assert_int_equal((size_t)out.len, want);
 }
 
+/* The kvh split: sizing key, value and headers once and adding the
+ * place-dependent varints gives the full functions' sizes, and the
+ * builder's _kvh append writes the very bytes of the plain append
+ * (null key/value, headers with a null value, lengths across the one- and
+ * two-byte varint boundary, large deltas). */
+static void record_sizes_from_kvh_match_the_full_functions(void **state) {
+    (void)state;
+    static uint8_t big[300];
+    memset(big, 'x', sizeof big);
+    kp_header h[2] = { { S("trace-id"), S("abc") }, { S("empty"), KP_SLICE_NULL } };
+    const kp_slice keys[] = { KP_SLICE_NULL, S(""), S("k"), { big, 63 }, { big, 64 }, { big, 300 } };
+    const kp_slice vals[] = { KP_SLICE_NULL, S("v"), { big, 64 }, { big, 299 } };
+    const int64_t tsds[] = { 0, 1, 63, 64, 1000000, -5, INT64_MAX };
+    const int32_t ods[] = { 0, 63, 64, 8191, 8192, INT32_MAX };
+    for (size_t ki = 0; ki < sizeof keys / sizeof keys[0]; ki++)
+        for (size_t vi = 0; vi < sizeof vals / sizeof vals[0]; vi++)
+            for (int nh = 0; nh <= 2; nh++) {
+                size_t kvh = kp_record_kvh_size(keys[ki], vals[vi], h, nh);
+                assert_int_equal(kp_record_size_upper_bound_kvh(kvh),
+                                 kp_record_size_upper_bound(keys[ki], vals[vi], h, nh));
+                for (size_t ti = 0; ti < sizeof tsds / sizeof tsds[0]; ti++)
+                    for (size_t oi = 0; oi < sizeof ods / sizeof ods[0]; oi++)
+                        assert_int_equal(kp_record_size_kvh(tsds[ti], ods[oi], kvh),
+                                         kp_record_size(tsds[ti], ods[oi], keys[ki], vals[vi], h, nh));
+                uint8_t a[2048], b2[2048];
+                kp_batch_builder ba, bb;
+                kp_batch_builder_init(&ba, a, sizeof a, KP_CODEC_NONE, false);
+                kp_batch_builder_init(&bb, b2, sizeof b2, KP_CODEC_NONE, false);
+                for (int r = 0; r < 3; r++) {
+                    assert_int_equal(kp_batch_builder_append(&ba, 7 + 100 * r, keys[ki], vals[vi], h, nh), 0);
+                    assert_int_equal(
+                        kp_batch_builder_append_kvh(&bb, 7 + 100 * r, keys[ki], vals[vi], h, nh, kvh), 0);
+                }
+                assert_int_equal(kp_batch_builder_uncompressed_bytes(&ba),
+                                 kp_batch_builder_uncompressed_bytes(&bb));
+                assert_memory_equal(a + 61, b2 + 61, kp_batch_builder_uncompressed_bytes(&ba) - 61);
+            }
+    /* the _kvh append keeps the plain one's argument and state checks */
+    uint8_t buf[128];
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    kp_header bad = { KP_SLICE_NULL, S("v") };
+    assert_int_equal(kp_batch_builder_append_kvh(&b, 0, S("k"), S("v"), &bad, 1,
+                                                 kp_record_kvh_size(S("k"), S("v"), &bad, 1)),
+                     KP_ERR__INVALID_ARG);
+    assert_int_equal(kp_batch_builder_append_kvh(&b, 0, S("k"), (kp_slice){ big, 200 }, NULL, 0,
+                                                 kp_record_kvh_size(S("k"), (kp_slice){ big, 200 }, NULL, 0)),
+                     KP_ERR__NOMEM);
+    assert_int_equal(kp_batch_builder_count(&b), 0);
+}
+
 /* ---- sequences (DefaultRecordBatchTest) -------------------------------------- */
 
 static void sequence_increment_wraps(void **state) {
@@ -813,6 +864,7 @@ int main(void) {
         cmocka_unit_test(record_size_matches_kp_buf_varint_sizes),
         cmocka_unit_test(record_size_upper_bound_93),
         cmocka_unit_test(record_size_with_headers_matches_builder),
+        cmocka_unit_test(record_sizes_from_kvh_match_the_full_functions),
         cmocka_unit_test(sequence_increment_wraps),
         cmocka_unit_test(builder_nomem_writes_nothing_and_has_room_agrees),
         cmocka_unit_test(builder_states_and_bad_arguments),
