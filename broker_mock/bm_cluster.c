@@ -1532,22 +1532,26 @@ static void bm_follower_fetch(bm_cluster *c, bm_partition *p, bm_replica *r, kp_
         bm_isr_set(c, p, r, true);
 }
 
-static bool bm_follower_active(const bm_cluster *c, const bm_partition *p, const bm_replica *r) {
-    return p->leader >= 0 && r != &p->rep[p->leader] && bm_broker_up(c, r->broker) &&
-           !c->brokers[r->broker].follower_paused;
+/* An active follower: a replica of a partition that has a leader, not the
+ * leader, on a broker for which this is true (up, fetching not paused). */
+static inline bool bm_broker_fetches(const bm_cluster *c, int32_t id) {
+    return bm_broker_up(c, id) && !c->brokers[id].follower_paused;
 }
 
 static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
-    for (int32_t t = 0; t < c->ntopics; t++)
-        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
-            bm_partition *p = &c->topics[t].parts[pi];
-            if (p->leader < 0 || !bm_broker_up(c, bm__leader_id(p)))
+    for (int32_t t = 0; t < c->ntopics; t++) {
+        bm_partition *parts = c->topics[t].parts;
+        for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
+            bm_partition *p = &parts[pi];
+            int32_t li = p->leader;
+            if (li < 0 || !bm_broker_up(c, p->rep[li].broker))
                 continue;
-            for (int32_t r = 0; r < p->nrep; r++)
-                if (bm_follower_active(c, p, &p->rep[r]))
+            for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
+                if (r != li && bm_broker_fetches(c, p->rep[r].broker)) /* active */
                     bm_follower_fetch(c, p, &p->rep[r], now);
             bm_hw_update(c, p);
         }
+    }
 }
 
 /* Partition.maybeShrinkIsr; returns the next time a shrink could happen.
@@ -1590,18 +1594,26 @@ static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
     return next;
 }
 
-/* Is any follower behind its leader (so a replication tick is needed)? */
+/* Is any active follower (bm_broker_fetches) behind its leader or out of
+ * the ISR (so a replication tick is needed)? Runs at every poll: the
+ * leader's LEO is read once per partition, the broker's state only for a
+ * follower that is behind. */
 static bool bm_replication_pending(const bm_cluster *c) {
-    for (int32_t t = 0; t < c->ntopics; t++)
-        for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
-            const bm_partition *p = &c->topics[t].parts[pi];
-            if (p->leader < 0)
+    for (int32_t t = 0; t < c->ntopics; t++) {
+        const bm_partition *parts = c->topics[t].parts;
+        for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
+            const bm_partition *p = &parts[pi];
+            int32_t li = p->leader;
+            if (li < 0)
                 continue;
-            for (int32_t r = 0; r < p->nrep; r++)
-                if (bm_follower_active(c, p, &p->rep[r]) &&
-                    (p->rep[r].leo < p->rep[p->leader].leo || !p->rep[r].in_isr))
+            const bm_replica *rep = p->rep;
+            int64_t leader_leo = rep[li].leo;
+            for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
+                if ((rep[r].leo < leader_leo || !rep[r].in_isr) && r != li &&
+                    bm_broker_fetches(c, rep[r].broker))
                     return true;
         }
+    }
     return false;
 }
 
