@@ -48,9 +48,42 @@ bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem) {
     return true;
 }
 
-static void bm_batch_unref(bm_batch *b) {
+/* A block for a batch whose bytes (or digests) after the header take
+ * `tail` bytes: from the pool when it is small enough. Not zeroed; only
+ * `pooled` is set. */
+static bm_batch *bm_batch_alloc(bm_cluster *c, size_t tail) {
+    bm_batch *b;
+    if (tail > BM_POOL_TAIL) {
+        b = malloc(sizeof *b + tail);
+        if (b)
+            b->pooled = false;
+        return b;
+    }
+    if (c->batch_pool) {
+        b = c->batch_pool;
+        c->batch_pool = (bm_batch *)(void *)b->dig;
+        c->nbatch_pool--;
+        return b; /* pooled stays true */
+    }
+    b = malloc(sizeof *b + BM_POOL_TAIL);
+    if (b)
+        b->pooled = true;
+    return b;
+}
+
+static void bm_batch_release(bm_cluster *c, bm_batch *b) {
+    if (BM_POOL_ON && b->pooled && c->nbatch_pool < BM_POOL_MAX) {
+        b->dig = (bm_digest *)(void *)c->batch_pool;
+        c->batch_pool = b;
+        c->nbatch_pool++;
+        return;
+    }
+    free(b); /* the digests, if any, are in the same allocation */
+}
+
+static void bm_batch_unref(bm_cluster *c, bm_batch *b) {
     if (b && --b->refs == 0)
-        free(b); /* the digests, if any, are in the same allocation */
+        bm_batch_release(c, b);
 }
 
 static void bm_part_event(const bm_cluster *c, const bm_partition *p, int kind,
@@ -119,10 +152,10 @@ bm_cluster *bm_cluster_new(const bm_config *conf, const kp_env *env) {
     return c;
 }
 
-static void bm_partition_free(bm_partition *p) {
+static void bm_partition_free(bm_cluster *c, bm_partition *p) {
     for (int32_t r = 0; r < p->nrep; r++) {
         for (size_t i = 0; i < p->rep[r].n; i++)
-            bm_batch_unref(p->rep[r].log[i]);
+            bm_batch_unref(c, p->rep[r].log[i]);
         free(p->rep[r].mem);
     }
     free(p->rep);
@@ -141,7 +174,7 @@ void bm_cluster_destroy(bm_cluster *c) {
     free(c->conns);
     for (int32_t t = 0; t < c->ntopics; t++) {
         for (int32_t p = 0; p < c->topics[t].npart; p++)
-            bm_partition_free(&c->topics[t].parts[p]);
+            bm_partition_free(c, &c->topics[t].parts[p]);
         free(c->topics[t].parts);
         free(c->topics[t].name);
     }
@@ -153,6 +186,11 @@ void bm_cluster_destroy(bm_cluster *c) {
     free(c->quota);
     kp_dbuf_free(&c->scratch);
     free(c->digests);
+    while (c->batch_pool) {
+        bm_batch *b = c->batch_pool;
+        c->batch_pool = (bm_batch *)(void *)b->dig;
+        free(b);
+    }
     free(c);
 }
 
@@ -292,7 +330,7 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         pp->rep = calloc((size_t)rf, sizeof(bm_replica));
         if (!pp->rep) {
             for (int32_t q = 0; q < p; q++)
-                bm_partition_free(&t->parts[q]);
+                bm_partition_free(c, &t->parts[q]);
             free(t->parts);
             free(t->name);
             return KP_ERR__NOMEM;
@@ -704,7 +742,7 @@ static void bm_replica_truncate_to(bm_cluster *c, bm_partition *p, bm_replica *r
     int64_t removed = 0;
     for (size_t i = keep; i < r->n; i++) {
         removed += r->log[i]->count;
-        bm_batch_unref(r->log[i]);
+        bm_batch_unref(c, r->log[i]);
     }
     r->n = keep;
     r->leo = keep > 0 ? r->log[keep - 1]->last_offset + 1 : bm__log_base(p);
@@ -942,7 +980,7 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
         bm_replica *r = &p->rep[ri];
         size_t k = 0;
         while (k < r->n && r->log[k]->last_offset < offset)
-            bm_batch_unref(r->log[k++]);
+            bm_batch_unref(c, r->log[k++]);
         memmove(r->log, r->log + k, (r->n - k) * sizeof(bm_batch *));
         r->n -= k;
         if (r->leo < offset)
@@ -1318,14 +1356,16 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
      * its digests need no allocation of their own: one malloc per batch). */
     bool digested = c->digest_fn != NULL;
     size_t tail = digested ? (size_t)count * sizeof(bm_digest) : len;
-    bm_batch *b = malloc(sizeof *b + tail);
+    bm_batch *b = bm_batch_alloc(c, tail);
     bm_replica *l = bm__leader_rep(p);
     if (!b) {
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
         return;
     }
+    bool pooled = b->pooled;
     memset(b, 0, sizeof *b);
+    b->pooled = pooled;
     bm_digest *dig = NULL;
     if (digested) {
         dig = (bm_digest *)(void *)b->bytes;
@@ -1365,7 +1405,7 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
         out->log_append_time = now_ms;
     }
     if (!bm_log_push(l, b)) {
-        free(b);
+        bm_batch_release(c, b);
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
         return;
@@ -1843,14 +1883,14 @@ static size_t bm_log_find(const bm_replica *r, int64_t off) {
 
 /* Drops the first k batches of every replica's log (settled, so the same
  * pointers in all) once they are folded. */
-static void bm_fold_drop(bm_partition *p, size_t k) {
+static void bm_fold_drop(bm_cluster *c, bm_partition *p, size_t k) {
     bm_batch **log = p->rep[p->leader].log;
     p->fold_off = log[k - 1]->last_offset + 1;
     for (size_t i = 0; i < k; i++) {
         /* one reference per replica log, the same pointer in each */
         assert(log[i]->refs == (uint32_t)p->nrep);
         log[i]->refs -= (uint32_t)p->nrep - 1;
-        bm_batch_unref(log[i]);
+        bm_batch_unref(c, log[i]);
     }
     for (int32_t ri = 0; ri < p->nrep; ri++) {
         bm_replica *r = &p->rep[ri];
@@ -1934,7 +1974,7 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
         }
     }
     if (folded > 0)
-        bm_fold_drop(p, folded);
+        bm_fold_drop(c, p, folded);
 }
 
 int64_t bm_cluster_settled_offset(const bm_cluster *c, const char *topic, int32_t partition) {

@@ -779,6 +779,58 @@ static void settled_records_are_handed_out_once_when_every_replica_has_them(void
     bmt_free(w);
 }
 
+/* Digests numbered in validation order (w[1]), so a batch block reused
+ * from the pool that still showed a former batch's digests is seen. */
+static void numbering_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
+    out->w[0] = (uint32_t)key.len;
+    out->w[1] = (uint32_t)((dig_calls *)ctx)->n++;
+    out->w[2] = (uint32_t)value.len;
+}
+
+typedef struct numbered_log {
+    int n;
+    bool in_order;
+} numbered_log;
+
+static void numbered_settle_cb(void *ctx, const bm_settled_batch *b) {
+    numbered_log *l = ctx;
+    for (int32_t i = 0; i < b->count; i++)
+        l->in_order = l->in_order && b->digests[i].w[1] == (uint32_t)l->n++;
+}
+
+/* Settled batches are freed as they fold; a small one's block goes back to
+ * the cluster's pool and is taken by a later batch (bm_int.h). Batches of
+ * 1..8 records (up to 5 fit a pooled block, larger ones are allocated on
+ * their own) settle with exactly their own digests, in order, and the pool
+ * stays bounded. */
+static void settled_batch_blocks_are_reused_with_their_own_digests(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    dig_calls calls = { 0 };
+    numbered_log set = { .in_order = true };
+    bm_cluster_set_digester(w->c, numbering_digester, &calls);
+    bm_cluster_set_settler(w->c, numbered_settle_cb, &set);
+    int produced = 0;
+    for (int k = 0; k < 400; k++) {
+        int32_t count = 1 + k % 8;
+        assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, count).err, KP_ERR_NONE);
+        produced += count;
+        if (k % 3 == 2)
+            bmt_advance(w, 5 * MS);
+    }
+    bmt_advance(w, 10 * MS);
+    bmt_verify(w);
+    assert_int_equal(calls.n, produced);
+    assert_int_equal(set.n, produced);
+    assert_true(set.in_order);
+    assert_true(w->c->nbatch_pool <= BM_POOL_MAX);
+    if (BM_POOL_ON)
+        assert_true(w->c->nbatch_pool > 0);
+    else
+        assert_int_equal(w->c->nbatch_pool, 0);
+    bmt_free(w);
+}
+
 /* A transactional batch settles only with its marker (its read_committed
  * state is final then). */
 static void a_transactional_batch_settles_with_its_marker(void **state) {
@@ -1086,6 +1138,7 @@ int main(void) {
         cmocka_unit_test(producer_state_survives_a_clean_leader_change),
         cmocka_unit_test(digested_log_keeps_digests_through_duplicates_and_truncation),
         cmocka_unit_test(settled_records_are_handed_out_once_when_every_replica_has_them),
+        cmocka_unit_test(settled_batch_blocks_are_reused_with_their_own_digests),
         cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
         cmocka_unit_test(settled_batches_are_folded_and_the_window_survives_a_leader_change),
         cmocka_unit_test(a_one_replica_batch_folds_within_its_append),
