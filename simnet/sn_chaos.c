@@ -65,7 +65,7 @@ static void sn__chaos_emit(sn__chaos *ch, int kind, uint64_t number, const char 
     if (!w->obs.on_event)
         return;
     kp_event ev;
-    kp_event_init(&ev, kind, w->now);
+    kp_event_init(&ev, kind, w->head.now);
     ev.value = (int64_t)number;
     ev.offset = ch->until;
     ev.attempt = ch->run;
@@ -78,7 +78,7 @@ static void sn__arm(sn__chaos *ch, int kind) {
     if (!(rate > 0))
         return;
     kp_time_us gap = (kp_time_us)kp_rng_exp(&ch->rng, 1e6 / rate) + 1;
-    kp_time_us at = ch->w->now + gap;
+    kp_time_us at = ch->w->head.now + gap;
     if (at < ch->until)
         sn_timer_schedule(ch->w, &ch->next_fault[kind].t, at);
 }
@@ -162,7 +162,7 @@ static void sn__fault_fire(void *ctx, sn_world *w) {
     sn__next *nx = ctx;
     sn__chaos *ch = nx->ch;
     int kind = nx->kind;
-    if (w->now >= ch->until)
+    if (w->head.now >= ch->until)
         return;
     ch->count++;
     sn_node *a = NULL, *b = NULL;
@@ -195,7 +195,7 @@ static void sn__fault_fire(void *ctx, sn_world *w) {
         f->b = b;
         f->both = both;
         f->number = ch->count;
-        kp_time_us end = w->now + dur;
+        kp_time_us end = w->head.now + dur;
         if (end > ch->until)
             end = ch->until;
         switch (kind) {

@@ -87,9 +87,9 @@ typedef struct sn__hent {
 } sn__hent;
 
 struct sn_world {
+    sn_world_head head;       /* first: sn_now reads head.now (sn_world.h) */
     uint64_t seed;
     kp_observer obs;
-    kp_time_us now;
     uint64_t next_seq;
     uint64_t events_run;
     sn__hent *heap;

@@ -244,7 +244,7 @@ void sn__emit(sn_world *w, int kind, int32_t node, int64_t value, int64_t bytes,
     if (!w->obs.on_event)
         return;
     kp_event ev;
-    kp_event_init(&ev, kind, w->now);
+    kp_event_init(&ev, kind, w->head.now);
     ev.node = node;
     ev.value = value;
     ev.bytes = bytes;
@@ -379,7 +379,7 @@ static void sn__emit_link(sn_world *w, const sn_node *a, const sn_node *b, sn_li
         return;
     char buf[160];
     kp_event ev;
-    kp_event_init(&ev, SN_EV_LINK_CFG, w->now);
+    kp_event_init(&ev, SN_EV_LINK_CFG, w->head.now);
     ev.node = a->id;
     ev.value = b->id;
     ev.bytes = cfg.bandwidth_bps;
@@ -496,7 +496,7 @@ static void sn__post(kp_conn *ep, unsigned bit, kp_err err) {
     if (bit == EVB_CLOSED)
         ep->pending_err = err;
     if (!sn_timer_pending(&ep->notify))
-        sn_timer_schedule(ep->conn->w, &ep->notify, ep->conn->w->now);
+        sn_timer_schedule(ep->conn->w, &ep->notify, ep->conn->w->head.now);
 }
 
 static void sn__notify_fire(void *ctx, sn_world *w) {
@@ -535,7 +535,7 @@ static kp_time_us sn__hop(sn__dir *d, sn_node *a, sn_node *b) {
 
 static void sn__schedule_gc(sn__conn *c) {
     if (!sn_timer_pending(&c->gc))
-        sn_timer_schedule(c->w, &c->gc, c->w->now);
+        sn_timer_schedule(c->w, &c->gc, c->w->head.now);
 }
 
 static void sn__conn_free(sn__conn *c) {
@@ -641,7 +641,7 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
             if (sz > n)
                 sz = n;
         }
-        kp_time_us start = w->now, ser = 0;
+        kp_time_us start = w->head.now, ser = 0;
         if (l && l->busy_until > start)
             start = l->busy_until;
         if (cfg.bandwidth_bps > 0)
@@ -659,7 +659,7 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
         n -= sz;
     }
     if (fin) {
-        kp_time_us at = w->now + cfg.latency_us;
+        kp_time_us at = w->head.now + cfg.latency_us;
         if (cfg.jitter_us > 0)
             at += kp_rng_range(&dir->rng, 0, cfg.jitter_us);
         if (at < dir->last_at)
@@ -763,7 +763,7 @@ static void sn__hs_fire(void *ctx, sn_world *w) {
         sn__listener *li = sn__find_listener(w, c->host, c->port, &owner);
         if (!dst || !dst->up || !li || owner != dst) {
             c->phase = PH_RST;
-            sn_timer_schedule(w, &c->hs, w->now + sn__hop(&c->dir[1], dst, src));
+            sn_timer_schedule(w, &c->hs, w->head.now + sn__hop(&c->dir[1], dst, src));
             return;
         }
         sn_accept_cb *fn = li->on_accept;
@@ -771,7 +771,7 @@ static void sn__hs_fire(void *ctx, sn_world *w) {
         c->ep[1].state = KP_CONN_CONNECTED;
         c->ep[1].exposed = true;
         c->phase = PH_SYNACK;
-        kp_time_us t = w->now + sn__hop(&c->dir[1], dst, src);
+        kp_time_us t = w->head.now + sn__hop(&c->dir[1], dst, src);
         c->dir[1].last_at = t; /* server bytes never overtake the SYN-ACK */
         sn_timer_schedule(w, &c->hs, t);
         sn__emit_conn(c, SN_EV_ACCEPT, 1, -1, KP_ERR_NONE);
@@ -810,7 +810,7 @@ void sn__net_kick(sn_world *w) {
             sn__link *l = sn__link_of(w, c->node[d], c->node[1 - d]);
             if (!sn__part(l) && !sn__bh(l)) {
                 c->held = false;
-                kp_time_us t = w->now + sn__hop(&c->dir[d], c->node[d], c->node[1 - d]);
+                kp_time_us t = w->head.now + sn__hop(&c->dir[d], c->node[d], c->node[1 - d]);
                 sn_timer_schedule(w, &c->hs, t);
                 if (d == 1)
                     sn__retime(&c->dir[1], t);
@@ -820,7 +820,7 @@ void sn__net_kick(sn_world *w) {
             sn__dir *dir = &c->dir[d];
             if (dir->stalled_part && !sn__part(sn__link_of(w, c->node[d], c->node[1 - d]))) {
                 dir->stalled_part = false;
-                sn__retime(dir, w->now + sn__hop(dir, c->node[d], c->node[1 - d]));
+                sn__retime(dir, w->head.now + sn__hop(dir, c->node[d], c->node[1 - d]));
             }
         }
     }
@@ -900,7 +900,7 @@ static kp_conn *sn__connect(void *ctx, const char *host, int port, kp_conn_cb *c
         return &c->ep[0];
     }
     c->phase = PH_SYN;
-    sn_timer_schedule(w, &c->hs, w->now + sn__hop(&c->dir[0], from, c->node[1]));
+    sn_timer_schedule(w, &c->hs, w->head.now + sn__hop(&c->dir[0], from, c->node[1]));
     return &c->ep[0];
 }
 
@@ -941,7 +941,7 @@ static inline void sn__read_done(kp_conn *ep, size_t n) {
         /* window update: the held chunk comes one latency back later */
         in->stalled_window = false;
         sn_link_cfg cfg = sn__cfg(c->w, sn__link_of(c->w, c->node[ep->side], c->node[1 - ep->side]));
-        sn__retime(in, c->w->now + cfg.latency_us);
+        sn__retime(in, c->w->head.now + cfg.latency_us);
     }
 }
 
@@ -1004,7 +1004,7 @@ void sn_conn_close(kp_conn *ep) {
         sn__kill(c);
         kp_conn *srv = &c->ep[1];
         if (accepted && srv->exposed && !srv->released && srv->state == KP_CONN_CONNECTED)
-            sn_timer_schedule(w, &srv->reset, w->now + sn__hop(&c->dir[0], c->node[0], c->node[1]));
+            sn_timer_schedule(w, &srv->reset, w->head.now + sn__hop(&c->dir[0], c->node[0], c->node[1]));
     }
     ep->state = KP_CONN_CLOSED;
     ep->want_writable = false;
@@ -1012,7 +1012,7 @@ void sn_conn_close(kp_conn *ep) {
     sn__rx_take(in, in->rcv_len); /* unread bytes are gone */
     if (in->stalled_window) { /* bytes to us are discarded from now on */
         in->stalled_window = false;
-        sn__retime(in, w->now);
+        sn__retime(in, w->head.now);
     }
     sn__schedule_gc(c);
 }
@@ -1229,7 +1229,7 @@ void sn__node_down(sn_world *w, sn_node *n, const char *why) {
                 sn__reset_endpoint(c, s);
             } else if (ep->exposed && !ep->released && ep->state != KP_CONN_CLOSED) {
                 sn_link_cfg cfg = sn__cfg(w, sn__link_of(w, n, c->node[s]));
-                sn_timer_schedule(w, &ep->reset, w->now + cfg.latency_us);
+                sn_timer_schedule(w, &ep->reset, w->head.now + cfg.latency_us);
             }
         }
         sn__schedule_gc(c);

@@ -41,13 +41,12 @@ void sn_world_destroy(sn_world *w) {
 }
 
 uint64_t sn_world_seed(const sn_world *w) { return w->seed; }
-kp_time_us sn_now(const sn_world *w) { return w->now; }
 kp_observer sn_world_observer(const sn_world *w) { return w->obs; }
 uint64_t sn_world_events_run(const sn_world *w) { return w->events_run; }
 uint32_t sn_world_pending(const sn_world *w) { return w->heap_len + w->fifo_live; }
 
 static kp_time_us sn__clock_now(void *ctx) {
-    return ((const sn_world *)ctx)->now;
+    return ((const sn_world *)ctx)->head.now;
 }
 
 kp_clock sn_clock(sn_world *w) {
@@ -62,8 +61,8 @@ void sn__world_set_live(sn_world *w, kp_clock clock) {
 }
 
 void sn__world_set_now(sn_world *w, kp_time_us now) {
-    if (now > w->now)
-        w->now = now;
+    if (now > w->head.now)
+        w->head.now = now;
 }
 
 kp_rng sn_rng_stream(sn_world *w, const char *name) {
@@ -210,12 +209,12 @@ bool sn_timer_pending(const sn_timer *t) { return t->heap_index != 0; }
 
 void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
     assert(t->fn);
-    if (at < w->now)
-        at = w->now;
+    if (at < w->head.now)
+        at = w->head.now;
     t->at = at;
     t->seq = w->next_seq++;
     sn__hent e = { at, t->seq, t };
-    if (at == w->now) {
+    if (at == w->head.now) {
         /* after every other entry at now: the FIFO's tail */
         if (t->heap_index)
             sn__unqueue(w, t);
@@ -262,7 +261,7 @@ bool sn_world_verify(const sn_world *w) {
             return false;
         if (i > 0 && sn__before(e, &w->heap[(i - 1) / 2]))
             return false;
-        if (e->at < w->now && !w->live)
+        if (e->at < w->head.now && !w->live)
             return false;
     }
     if (w->fifo_head > w->fifo_len || w->fifo_len > w->fifo_cap ||
@@ -275,7 +274,7 @@ bool sn_world_verify(const sn_world *w) {
         if (!e->t)
             continue;
         if (e->t->heap_index != (SN__IN_FIFO | (i + 1)) || e->t->at != e->at ||
-            e->t->seq != e->seq || e->at > w->now || (prev && !sn__before(prev, e)))
+            e->t->seq != e->seq || e->at > w->head.now || (prev && !sn__before(prev, e)))
             return false;
         prev = e;
         live++;
@@ -296,8 +295,8 @@ static inline void sn__run_first(sn_world *w, const sn__hent *e, bool in_fifo) {
         sn__fifo_remove(w, w->fifo_head);
     else
         sn__heap_remove(w, 0);
-    if (t->at > w->now)
-        w->now = t->at;
+    if (t->at > w->head.now)
+        w->head.now = t->at;
     w->events_run++;
     t->fn(t->ctx, w); /* t may be freed or rescheduled in here */
 }
@@ -316,8 +315,8 @@ void sn_world_run_until(sn_world *w, kp_time_us t) {
     bool in_fifo;
     for (const sn__hent *e; (e = sn__first(w, &in_fifo)) && e->at <= t;)
         sn__run_first(w, e, in_fifo);
-    if (t > w->now)
-        w->now = t;
+    if (t > w->head.now)
+        w->head.now = t;
 }
 
 bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us limit) {
@@ -330,8 +329,8 @@ bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us li
         if (!e)
             return false;
         if (e->at > limit) {
-            if (limit > w->now)
-                w->now = limit;
+            if (limit > w->head.now)
+                w->head.now = limit;
             return false;
         }
         sn__run_first(w, e, in_fifo);
