@@ -52,7 +52,8 @@ static kp_time_us sn__clock_now(void *ctx) {
 kp_clock sn_clock(sn_world *w) {
     if (w->live)
         return w->live_clock;
-    return (kp_clock){ .now_us = sn__clock_now, .ctx = w, .epoch_us = KP_SIM_EPOCH_US };
+    return (kp_clock){ .now_us = sn__clock_now, .ctx = w, .now_at = &w->head.now,
+                       .epoch_us = KP_SIM_EPOCH_US };
 }
 
 void sn__world_set_live(sn_world *w, kp_clock clock) {

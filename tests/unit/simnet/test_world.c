@@ -346,6 +346,33 @@ static void run_until_includes_boundary_and_sets_now(void **state) {
     sn_world_destroy(w);
 }
 
+/* The world's clock is read as a load (kp_clock.now_at), and agrees with
+ * its function at every instant; a clock without now_at calls now_us. */
+static kp_time_us fixed_now(void *ctx) { return *(const kp_time_us *)ctx; }
+
+static void clock_reads_the_world_time_directly(void **state) {
+    (void)state;
+    sn_world *w = new_world(1);
+    kp_clock c = sn_clock(w);
+    assert_non_null(c.now_at);
+    rec r = { .n = 0 };
+    tt a;
+    tt_init(&a, 1, &r);
+    sn_timer_schedule(w, &a.t, 250);
+    for (kp_time_us t = 0; t <= 1000; t += 125) {
+        sn_world_run_until(w, t);
+        assert_int_equal(kp_clock_now_us(&c), t);
+        assert_int_equal(kp_clock_now_us(&c), c.now_us(c.ctx));
+        assert_int_equal(kp_clock_now_us(&c), sn_now(w));
+    }
+    assert_int_equal(r.n, 1);
+    kp_time_us v = 77;
+    kp_clock f = { .now_us = fixed_now, .ctx = &v };
+    assert_int_equal(kp_clock_now_us(&f), 77);
+    assert_int_equal(kp_clock_now_ms(&f), 0);
+    sn_world_destroy(w);
+}
+
 typedef struct periodic {
     sn_timer t;
     int fired;
@@ -443,6 +470,7 @@ int main(void) {
         cmocka_unit_test(queue_same_time_fifo_keeps_time_seq_order),
         cmocka_unit_test(queue_fifo_timer_is_seen_by_next_time_and_run_until),
         cmocka_unit_test(run_until_includes_boundary_and_sets_now),
+        cmocka_unit_test(clock_reads_the_world_time_directly),
         cmocka_unit_test(run_stops_at_done_or_limit),
         cmocka_unit_test(callback_may_free_its_timer),
         cmocka_unit_test(rng_streams_are_independent),
