@@ -1182,6 +1182,13 @@ static const kp_err bm_chaos_errors[] = {
 void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_t partition,
                         int16_t acks, int16_t api_version, const uint8_t *rec, size_t len,
                         bm_produce_result *out) {
+    bm__produce(c, bm__partition(c, topic, partition), broker, topic, partition, acks,
+                api_version, rec, len, out);
+}
+
+void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *topic,
+                 int32_t partition, int16_t acks, int16_t api_version, const uint8_t *rec,
+                 size_t len, bm_produce_result *out) {
     memset(out, 0, sizeof *out);
     out->base_offset = -1;
     out->log_append_time = -1;
@@ -1190,7 +1197,6 @@ void bm_cluster_produce(bm_cluster *c, int32_t broker, const char *topic, int32_
     out->leader_epoch = -1;
     kp_time_us now = bm__now(c);
     c->now = now;
-    bm_partition *p = bm__partition(c, topic, partition);
 
     /* ProduceRequest.validateRecords (v3+): one batch of magic 2. */
     if (!rec || len < BM_BATCH_HDR || rec[16] != 2) {

@@ -276,10 +276,15 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
     kp_err first_err = KP_ERR_NONE;
     for (int32_t t = 0; t < nt; t++) {
         const kp_produce_topic_data *td = &m->topics[t];
+        /* the topic by name once for all its partitions (bm__partition) */
+        bm_topic *topic = counts[t] > 0 ? bm__topic(c, w->parts[w->topic_first[t]].topic) : NULL;
         for (int32_t p = 0; p < counts[t]; p++) {
             bm_wait_part *wp = &w->parts[w->topic_first[t] + p];
             const kp_produce_partition_data *pd = &td->partitions[p];
             wp->partition = pd->partition;
+            bm_partition *part = topic && pd->partition >= 0 && pd->partition < topic->npart
+                                     ? &topic->parts[pd->partition] : NULL;
+            wp->part = part;
             wp->base_offset = -1;
             wp->log_append_time = -1;
             wp->log_start_offset = -1;
@@ -294,9 +299,9 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
             } else {
                 bytes += pd->records.len;
                 bm_produce_result res;
-                bm_cluster_produce(c, conn->broker, wp->topic, wp->partition, m->acks,
-                                   conn->api_version, pd->records.ptr, (size_t)pd->records.len,
-                                   &res);
+                bm__produce(c, part, conn->broker, wp->topic, wp->partition,
+                            m->acks, conn->api_version, pd->records.ptr,
+                            (size_t)pd->records.len, &res);
                 wp->err = res.err;
                 wp->base_offset = res.base_offset;
                 wp->log_append_time = res.log_append_time;

@@ -319,6 +319,11 @@ bool bm__grow(void **arr, size_t *cap, size_t need, size_t elem);
 bm_topic *bm__topic(const bm_cluster *c, const char *name);
 int32_t bm__topic_index(const bm_cluster *c, const char *name);
 bm_partition *bm__partition(const bm_cluster *c, const char *topic, int32_t partition);
+/* bm_cluster_produce on the partition already found (p: bm__partition of
+ * topic and partition, NULL when there is none). */
+void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *topic,
+                 int32_t partition, int16_t acks, int16_t api_version, const uint8_t *rec,
+                 size_t len, bm_produce_result *out);
 /* bm_cluster_acks_check on a partition already found. */
 bool bm__acks_check_part(const bm_cluster *c, const bm_partition *p, int64_t required_offset,
                          int32_t leader_epoch, kp_err *err);
@@ -387,8 +392,9 @@ typedef struct bm_wait_part {
     bool pending;
     int64_t required_offset;
     int32_t leader_epoch;
-    const bm_partition *part; /* looked up at the first acks check (partitions
-                               * live as long as the cluster) */
+    const bm_partition *part; /* found by the produce handler, else at the
+                               * first acks check (partitions live as long
+                               * as the cluster); NULL: none (yet) */
     /* Fetch */
     int64_t fetch_offset;
     int32_t max_bytes;

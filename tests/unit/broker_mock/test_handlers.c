@@ -318,6 +318,45 @@ static void coordinator_request_errors(void **state) {
     txn_teardown(&e);
 }
 
+/* The produce handler finds each topic once and its partitions by index
+ * (the acks=all wait keeps them): in one request, a partition of the
+ * topic this broker leads is written and acknowledged once replicated,
+ * one it does not lead, one past the topic's end, a negative one and one
+ * of an unknown topic each get their own error. */
+static void produce_request_partitions_found_per_topic(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 2, 3), KP_ERR_NONE);
+    bmt_client *cl = bmt_client_open(w, 0); /* leads t-0, not t-1 */
+    static uint8_t batch[8192];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 3, false, 4);
+    kp_produce_partition_data pt[4] = {
+        { 0, { batch, (int32_t)n } }, { 1, { batch, (int32_t)n } },
+        { 2, { batch, (int32_t)n } }, { -1, { batch, (int32_t)n } },
+    };
+    kp_produce_partition_data pn = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td[2] = { { kp_slice_str("t"), 4, pt }, { kp_slice_str("nope"), 1, &pn } };
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 30000, 2, td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    kp_response resp;
+    assert_false(bmt_recv(cl, KP_API_PRODUCE, 7, &resp)); /* t-0 waits for its followers */
+    bmt_advance(w, 10 * MS);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    const kp_produce_topic_response *rt = resp.body.produce.topics;
+    assert_int_equal(resp.body.produce.topic_count, 2);
+    assert_int_equal(rt[0].partitions[0].error_code, KP_ERR_NONE);
+    assert_int_equal(rt[0].partitions[0].base_offset, 0);
+    assert_int_equal(rt[0].partitions[1].error_code, KP_ERR_NOT_LEADER_FOR_PARTITION);
+    assert_int_equal(rt[0].partitions[2].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(rt[0].partitions[3].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(rt[1].partitions[0].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    bm_partition_info info;
+    assert_int_equal(bm_cluster_partition_info(w->c, "t", 0, &info), KP_ERR_NONE);
+    assert_int_equal(info.high_watermark, 3); /* acks=all: answered once replicated */
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void digest_only(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
     (void)ctx;
     out->w[0] = (uint32_t)key.len;
@@ -502,6 +541,7 @@ int main(void) {
         cmocka_unit_test(commit_makes_records_visible_to_read_committed),
         cmocka_unit_test(coordinator_aborts_a_transaction_past_its_timeout),
         cmocka_unit_test(coordinator_request_errors),
+        cmocka_unit_test(produce_request_partitions_found_per_topic),
         cmocka_unit_test(fetch_honours_the_high_watermark_and_long_polls),
         cmocka_unit_test(digested_logs_serve_offsets_and_txn_state_but_no_fetch),
         cmocka_unit_test(list_offsets_by_time_over_a_folded_prefix),
