@@ -81,6 +81,7 @@ struct kp_conn {
     uint32_t magic;
     int side;
     sn__conn *conn;
+    sn__dir *rx;         /* &conn->dir[1 - side]: what this end receives */
     kp_conn_state state;
     kp_conn_cb *cb;
     void *cb_ctx;
@@ -111,7 +112,7 @@ struct sn__conn {
 };
 
 /* The direction an endpoint reads from. */
-static inline sn__dir *sn__rx(kp_conn *ep) { return &ep->conn->dir[1 - ep->side]; }
+static inline sn__dir *sn__rx(kp_conn *ep) { return ep->rx; }
 
 /* ------------------------------------------------------------------ */
 /* Rings                                                               */
@@ -871,6 +872,7 @@ static kp_conn *sn__connect(void *ctx, const char *host, int port, kp_conn_cb *c
         ep->magic = SN_CONN_MAGIC;
         ep->side = i;
         ep->conn = c;
+        ep->rx = &c->dir[1 - i];
         ep->state = KP_CONN_CONNECTING;
         const sn_node *n = c->node[i];
         ep->sndbuf = n ? n->sndbuf : w->sndbuf;
@@ -1039,7 +1041,7 @@ kp_conn_state sn_conn_state(const kp_conn *ep) {
 
 bool sn_conn_pending(const kp_conn *ep) {
     assert(ep && ep->magic == SN_CONN_MAGIC);
-    const sn__dir *in = &ep->conn->dir[1 - ep->side];
+    const sn__dir *in = ep->rx;
     /* exactly the cases where sn_conn_recv returns nonzero or updates the
      * window */
     return ep->state != KP_CONN_CONNECTED || in->rcv_len || in->stalled_window;
@@ -1052,7 +1054,7 @@ void sn_conn_set_cb(kp_conn *ep, kp_conn_cb *cb, void *cb_ctx) {
 }
 
 int64_t sn_conn_readable(const kp_conn *ep) {
-    return (int64_t)ep->conn->dir[1 - ep->side].rcv_len;
+    return (int64_t)ep->rx->rcv_len;
 }
 int64_t sn_conn_unacked(const kp_conn *ep) {
     return (int64_t)sn__inflight(&ep->conn->dir[ep->side]);
@@ -1275,6 +1277,8 @@ bool sn__net_verify(const sn_world *w) {
             /* a delivery needs room below rcvbuf and adds one chunk, which
              * is never larger than the peer's send buffer */
             const sn__dir *in = &c->dir[1 - d];
+            if (ep->rx != in || ep->conn != c || ep->side != d)
+                return false; /* an end receives the other direction */
             if (!ep->released && (int64_t)in->rcv_len > ep->rcvbuf + c->ep[1 - d].sndbuf)
                 return false;
             if (ep->released && (in->rcv_len || in->gap))
