@@ -1680,10 +1680,11 @@ kp_time_us bm_cluster_poll(bm_cluster *c, kp_time_us now) {
     /* 3. transaction coordinator */
     bm__txn_poll(c, &deadline);
     /* 4. connections (a poll may close and remove one); one with no
-     * request in progress and no unread input has nothing to do */
+     * request in progress and no unread input (its own or held for it by
+     * a keeping carrier) has nothing to do */
     for (size_t i = 0; i < c->nconns;) {
         bm_conn *conn = c->conns[i];
-        if (!conn->busy && conn->in_off == conn->in_len) {
+        if (!conn->busy && conn->in_off == conn->in_len && !conn->kept_len) {
             i++;
             continue;
         }

@@ -355,8 +355,110 @@ static bool bm_conn_pump_span(bm_conn *conn, const uint8_t *src, size_t len, siz
     return true;
 }
 
+/* Copies the first n held bytes of a keeping carrier to dst (n <= kept_len). */
+static void bm_conn_kept_copy(bm_conn *conn, uint8_t *dst, size_t n) {
+    size_t at = 0;
+    while (at < n) {
+        size_t run = 0;
+        const uint8_t *p = conn->io.kept(conn->io_ctx, at, &run);
+        if (!p || !run)
+            break; /* cannot happen: n <= kept_len */
+        if (run > n - at)
+            run = n - at;
+        memcpy(dst + at, p, run);
+        at += run;
+    }
+}
+
+/* Makes conn->in hold at least `need` bytes (its content is not kept). */
+static bool bm_conn_in_room(bm_conn *conn, size_t need) {
+    if (need <= conn->in_cap)
+        return true;
+    size_t cap = conn->in_cap ? conn->in_cap : 4096;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *p = malloc(cap);
+    if (!p)
+        return false;
+    free(conn->in);
+    conn->in = p;
+    conn->in_cap = cap;
+    return true;
+}
+
+/* One pump over a keeping carrier's held bytes: run by run, each run
+ * pumped where it lies (bm_conn_pump_span, the same loop as over conn->in)
+ * and the frames taken released. Only a frame that lies across two runs
+ * (the carrier's ring wraps) is copied, into conn->in, and taken there.
+ * Returns false if the connection is gone. */
+static bool bm_conn_pump_kept(bm_conn *conn, const uint8_t *first, kp_time_us *deadline) {
+    for (;;) {
+        size_t n = 0;
+        const uint8_t *p;
+        if (first) { /* the caller's run: all that is held */
+            p = first;
+            n = conn->kept_len;
+            first = NULL;
+        } else {
+            p = conn->kept_len ? conn->io.kept(conn->io_ctx, 0, &n) : NULL;
+        }
+        if (!p)
+            n = 0;
+        size_t off = 0;
+        if (!bm_conn_pump_span(conn, p, n, &off, deadline))
+            return false;
+        if (off) {
+            conn->io.release(conn->io_ctx, off);
+            conn->kept_len -= off;
+        }
+        /* stopped by a request in progress (deadline noted by the pump):
+         * the same stop as over one contiguous buffer */
+        if (conn->busy || !conn->kept_len)
+            return true;
+        if (off == n) {
+            if (!n)
+                return true; /* cannot happen: the carrier holds kept_len bytes */
+            continue; /* this run all taken: the next one (the ring wrapped) */
+        }
+        if (bm__now(conn->c) < conn->mute_until_us)
+            return true; /* muted (deadline noted by the pump) */
+        /* a frame not whole in this run: wait for its bytes unless the
+         * held bytes go on past the run (they wrap around the ring) */
+        if (conn->kept_len == n - off)
+            return true;
+        uint8_t hdr[4];
+        if (conn->kept_len < sizeof hdr)
+            return true;
+        bm_conn_kept_copy(conn, hdr, sizeof hdr);
+        int64_t max = conn->c->conf.socket_request_max_bytes;
+        if (max > INT32_MAX)
+            max = INT32_MAX;
+        size_t flen = 0;
+        kp_err e = kp_frame_peek(hdr, sizeof hdr, (int32_t)max, &flen);
+        if (e != KP_ERR_NONE && e != KP_ERR__TRUNCATED)
+            flen = sizeof hdr; /* the pump refuses it, with its reason */
+        if (flen > conn->kept_len)
+            return true; /* not all there yet */
+        if (!bm_conn_in_room(conn, flen)) {
+            bm_conn_fail(conn, "out of memory for input");
+            return false;
+        }
+        bm_conn_kept_copy(conn, conn->in, flen);
+        conn->in_off = conn->in_len = 0;
+        size_t foff = 0;
+        if (!bm_conn_pump_span(conn, conn->in, flen, &foff, deadline))
+            return false;
+        if (!foff)
+            return true; /* cannot happen: a whole frame, neither busy nor muted */
+        conn->io.release(conn->io_ctx, foff);
+        conn->kept_len -= foff;
+    }
+}
+
 /* One pump over conn->in. Returns false if the connection is gone. */
 static bool bm_conn_pump(bm_conn *conn, kp_time_us *deadline) {
+    if (conn->kept_len) /* a keeping carrier holds input (conn->in is empty then) */
+        return bm_conn_pump_kept(conn, NULL, deadline);
     size_t off = conn->in_off;
     if (!bm_conn_pump_span(conn, conn->in, conn->in_len, &off, deadline))
         return false;
@@ -423,6 +525,23 @@ void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len) {
     conn->in_len += len;
     if (!direct) /* the direct pass already stopped where this pump would */
         bm_conn_pump(conn, NULL);
+}
+
+void bm_conn_feed_kept(bm_conn *conn, const uint8_t *bytes, size_t n) {
+    if (!conn || n == 0)
+        return;
+    bm_cluster *c = conn->c;
+    c->now = bm__now(c);
+    size_t limit = (size_t)c->conf.socket_request_max_bytes + 4;
+    /* the bound bm_conn_feed puts on one connection's backlog */
+    if (conn->kept_len + n > 2 * limit) {
+        bm_conn_fail(conn, "input backlog above twice socket.request.max.bytes");
+        return;
+    }
+    /* nothing held before: the bytes just kept are the whole held run */
+    const uint8_t *first = conn->kept_len ? NULL : bytes;
+    conn->kept_len += n;
+    bm_conn_pump_kept(conn, first, NULL);
 }
 
 void bm__conn_poll(bm_conn *conn, kp_time_us *deadline) {

@@ -49,6 +49,15 @@ typedef struct bm_conn bm_conn;
 typedef struct bm_conn_io {
     void (*write)(void *ctx, const uint8_t *bytes, size_t len);
     void (*close)(void *ctx, const char *reason);
+    /* Optional, both or neither: a keeping carrier holds the unread input
+     * itself (simnet's sn_conn_keep) and feeds with bm_conn_feed_kept.
+     * kept: the contiguous run of the held bytes from offset off (NULL and
+     * *len 0 past the end); release: the connection is done with the
+     * first n held bytes. The connection then copies only a frame that
+     * lies across two runs, never the frames queued behind a request in
+     * progress. */
+    const uint8_t *(*kept)(void *ctx, size_t off, size_t *len);
+    void (*release)(void *ctx, size_t n);
 } bm_conn_io;
 
 /* A connection accepted by broker_id. NULL if the broker is down or
@@ -60,6 +69,14 @@ bm_conn *bm_conn_open(bm_cluster *c, int32_t broker_id, const bm_conn_io *io, vo
  * call io->write and io->close before it returns. Then call
  * bm_cluster_poll (deadlines may have changed). */
 void bm_conn_feed(bm_conn *conn, const uint8_t *bytes, size_t len);
+
+/* For a keeping carrier (io.kept set): n more bytes received are held by
+ * the carrier behind those it already held for this connection; bytes is
+ * where they lie now (contiguous, valid for the call), so a connection
+ * that held nothing reads them without asking io.kept. The
+ * connection takes whole frames as bm_conn_feed would (same order, same
+ * events, same input limit) and releases each frame's bytes once taken. */
+void bm_conn_feed_kept(bm_conn *conn, const uint8_t *bytes, size_t n);
 
 /* The client went away: pending responses are dropped, the connection is
  * freed; io->close is NOT called. Accepts NULL. */

@@ -430,6 +430,7 @@ struct bm_conn {
     void *io_ctx;
     uint8_t *in;              /* unread input: in[in_off .. in_len) */
     size_t in_off, in_len, in_cap;
+    size_t kept_len;          /* keeping carrier (io.kept): unread bytes it holds */
     kp_arena *arena;
     /* the current request */
     bool busy;

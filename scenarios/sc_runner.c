@@ -437,7 +437,22 @@ static void sc_bconn_close(void *ctx, const char *reason) {
     }
 }
 
-static const bm_conn_io sc_bconn_io = { .write = sc_bconn_write, .close = sc_bconn_close };
+/* broker_mock reads the request bytes the link holds for it (kept there
+ * by sn_conn_keep, not copied out) and lets go of each frame it took. */
+static const uint8_t *sc_bconn_kept(void *ctx, size_t off, size_t *len) {
+    sc_bconn *b = ctx;
+    return sn_conn_kept(b->conn, off, len);
+}
+
+static void sc_bconn_release(void *ctx, size_t n) {
+    sc_bconn *b = ctx;
+    sn_conn_release(b->conn, n);
+}
+
+static const bm_conn_io sc_bconn_io = { .write = sc_bconn_write,
+                                        .close = sc_bconn_close,
+                                        .kept = sc_bconn_kept,
+                                        .release = sc_bconn_release };
 
 static void sc_bconn_event(void *ctx, kp_conn *c, kp_conn_event ev, kp_err err) {
     sc_bconn *b = ctx;
@@ -447,10 +462,11 @@ static void sc_bconn_event(void *ctx, kp_conn *c, kp_conn_event ev, kp_err err) 
     switch (ev) {
     case KP_CONN_EV_READABLE: {
         /* Read in place: each contiguous run of unread bytes is marked
-         * read, then handed to broker_mock where it lies (it decodes whole
-         * frames there and copies only what it must keep); the run stays
-         * valid because the producer cannot send during this callback.
-         * broker_mock may close the connection from inside bm_conn_feed
+         * read (window and events as a consume) but kept in the link's
+         * ring, and broker_mock takes whole frames where they lie
+         * (sc_bconn_kept), now or, behind a request in progress, when
+         * that completes; it releases each frame taken. broker_mock may
+         * close the connection from inside bm_conn_feed_kept
          * (with acks=0 a 2.1 broker closes it on a produce error: the
          * client's only signal to refresh metadata); simnet has then
          * released it, so look before reading again. */
@@ -459,8 +475,8 @@ static void sc_bconn_event(void *ctx, kp_conn *c, kp_conn_event ev, kp_err err) 
             const uint8_t *p = sn_conn_peek(c, &n);
             if (!n)
                 break;
-            sn_conn_consume(c, n);
-            bm_conn_feed(b->bc, p, n);
+            sn_conn_keep(c, n);
+            bm_conn_feed_kept(b->bc, p, n);
         }
         sc_broker_kick(b->w);
         break;

@@ -6,14 +6,18 @@
  * users see) and both directions. Direction d carries the bytes sent by
  * endpoint d (0 = client, 1 = server) in one ring, oldest first:
  *
- *   dir[d].bytes:  [ rcv_len: arrived, unread | gap | in flight (queued) ]
- *                    ^ ep[1-d] reads here            ^ ep[d] sends here
+ *   dir[d].bytes:  [ kept | rcv_len: arrived, unread | gap | in flight (queued) ]
+ *                           ^ ep[1-d] reads here            ^ ep[d] sends here
  *   dir[d].chunks: (len, arrival) of the in-flight bytes, in arrival order
  *
  * A send copies the bytes into the ring (the only copy simnet makes); the
  * deliver timer at chunks.head.at moves the boundary (rcv_len grows by the
  * chunk, nothing is copied); recv copies out, or sn_conn_peek hands out the
- * unread bytes in place and sn_conn_consume steps over them. `gap` counts
+ * unread bytes in place and sn_conn_consume steps over them. sn_conn_keep
+ * marks bytes read (window and events exactly as sn_conn_consume) but
+ * leaves them at the ring's front (`kept`) until sn_conn_release: a reader
+ * that cannot use them yet (a broker connection busy with an earlier
+ * request) holds them there instead of copying them out. `gap` counts
  * bytes a blackhole dropped while unread bytes were still in front of them
  * (nothing arrives after a drop, so the gap is always the last thing before
  * the in-flight bytes); it goes when the reader has read up to it. The
@@ -64,7 +68,8 @@ typedef struct sn__chunkq {
 typedef struct sn__dir {
     sn__conn *conn;
     int from;
-    sn__ring bytes;      /* [rcv_len unread][gap dropped][in flight] */
+    sn__ring bytes;      /* [kept][rcv_len unread][gap dropped][in flight] */
+    size_t kept;         /* read by ep[1 - from] (sn_conn_keep), held until released */
     size_t rcv_len;      /* arrived, not yet read by ep[1 - from] */
     size_t gap;          /* dropped by a blackhole behind unread bytes */
     sn__chunkq chunks;
@@ -211,13 +216,14 @@ static void sn__chunkq_pop(sn__chunkq *q) {
 
 /* Bytes of a direction accepted by send and not yet arrived (or dropped). */
 static inline size_t sn__inflight(const sn__dir *dir) {
-    return dir->bytes.len - dir->rcv_len - dir->gap;
+    return dir->bytes.len - dir->kept - dir->rcv_len - dir->gap;
 }
 
 /* The reader stepped over n unread bytes; a gap that is now at the front
  * goes with them. */
 static inline void sn__rx_take(sn__dir *dir, size_t n) {
     assert(n <= dir->rcv_len);
+    assert(!dir->kept || !n); /* a keeping reader releases before it reads on */
     sn__ring *r = &dir->bytes;
     dir->rcv_len -= n;
     if (!dir->rcv_len && dir->gap) {
@@ -228,9 +234,36 @@ static inline void sn__rx_take(sn__dir *dir, size_t n) {
     r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
 }
 
+/* The reader let go of its first n kept bytes; a gap that is now at the
+ * front (nothing unread left) goes with them. */
+static inline void sn__rx_release(sn__dir *dir, size_t n) {
+    assert(n <= dir->kept);
+    sn__ring *r = &dir->bytes;
+    dir->kept -= n;
+    if (!dir->kept && !dir->rcv_len && dir->gap) {
+        n += dir->gap;
+        dir->gap = 0;
+    }
+    r->len -= n;
+    r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
+}
+
+/* A reset: the unread bytes (and a gap) are gone; kept ones stay with the
+ * reader, as bytes it had read, until it releases them or closes. */
+static void sn__rx_drop_unread(sn__dir *dir) {
+    if (!dir->kept) {
+        sn__rx_take(dir, dir->rcv_len);
+        return;
+    }
+    /* a reset comes after sn__kill: nothing is in flight behind them */
+    assert(!sn__inflight(dir));
+    dir->rcv_len = dir->gap = 0;
+    sn__ring_truncate(&dir->bytes, dir->kept);
+}
+
 /* Drops the in-flight head chunk of n bytes (blackhole, closed reader). */
 static void sn__drop_head(sn__dir *dir, size_t n) {
-    if (!dir->rcv_len && !dir->gap)
+    if (!dir->kept && !dir->rcv_len && !dir->gap)
         sn__ring_pop(&dir->bytes, NULL, n);
     else
         dir->gap += n;
@@ -582,7 +615,7 @@ static void sn__kill(sn__conn *c) {
         sn__dir *dir = &c->dir[d];
         sn_timer_cancel(c->w, &dir->deliver);
         /* what arrived stays readable until the reader's own reset */
-        sn__ring_truncate(&dir->bytes, dir->rcv_len + dir->gap);
+        sn__ring_truncate(&dir->bytes, dir->kept + dir->rcv_len + dir->gap);
         dir->chunks.len = 0;
         dir->chunks.head = 0;
         dir->stalled_part = dir->stalled_window = false;
@@ -597,7 +630,7 @@ static void sn__reset_endpoint(sn__conn *c, int side) {
         return;
     ep->state = KP_CONN_CLOSED;
     ep->want_writable = false;
-    sn__rx_take(sn__rx(ep), sn__rx(ep)->rcv_len);
+    sn__rx_drop_unread(sn__rx(ep));
     if (ep->exposed) {
         sn__emit_conn(c, SN_EV_RESET, side, -1, KP_ERR__TRANSPORT);
         sn__post(ep, EVB_CLOSED, KP_ERR__TRANSPORT);
@@ -954,6 +987,7 @@ ssize_t sn_conn_recv(kp_conn *ep, void *buf, size_t cap) {
     if (!in->rcv_len && !in->stalled_window) /* a poll that finds nothing */
         return ep->state == KP_CONN_CLOSED ? -1 : 0;
     size_t n = in->rcv_len < cap ? in->rcv_len : cap;
+    assert(!in->kept); /* a keeping reader releases before it reads on */
     if (n) {
         const sn__ring *r = &in->bytes;
         size_t first = r->cap - r->head < n ? r->cap - r->head : n;
@@ -976,8 +1010,9 @@ const uint8_t *sn_conn_peek(kp_conn *ep, size_t *len) {
         *len = 0;
         return NULL;
     }
-    *len = r->cap - r->head < n ? r->cap - r->head : n;
-    return r->buf + r->head;
+    size_t at = r->cap ? (r->head + in->kept) & (r->cap - 1) : 0;
+    *len = r->cap - at < n ? r->cap - at : n;
+    return r->buf + at;
 }
 
 void sn_conn_consume(kp_conn *ep, size_t n) {
@@ -985,6 +1020,39 @@ void sn_conn_consume(kp_conn *ep, size_t n) {
     assert(!ep->released);
     assert(n <= sn__rx(ep)->rcv_len);
     sn__read_done(ep, n);
+}
+
+void sn_conn_keep(kp_conn *ep, size_t n) {
+    sn__check(ep);
+    assert(!ep->released);
+    sn__dir *in = sn__rx(ep);
+    assert(n <= in->rcv_len);
+    /* read as sn_conn_consume reads (window update included); the bytes
+     * move from the unread run to the kept one, which it borders */
+    in->rcv_len -= n;
+    in->kept += n;
+    sn__read_done(ep, 0);
+}
+
+const uint8_t *sn_conn_kept(kp_conn *ep, size_t off, size_t *len) {
+    sn__check(ep);
+    assert(!ep->released);
+    const sn__dir *in = sn__rx(ep);
+    const sn__ring *r = &in->bytes;
+    if (off >= in->kept) {
+        *len = 0;
+        return NULL;
+    }
+    size_t n = in->kept - off;
+    size_t at = (r->head + off) & (r->cap - 1);
+    *len = r->cap - at < n ? r->cap - at : n;
+    return r->buf + at;
+}
+
+void sn_conn_release(kp_conn *ep, size_t n) {
+    sn__check(ep);
+    assert(!ep->released);
+    sn__rx_release(sn__rx(ep), n);
 }
 
 void sn_conn_close(kp_conn *ep) {
@@ -1011,7 +1079,8 @@ void sn_conn_close(kp_conn *ep) {
     ep->state = KP_CONN_CLOSED;
     ep->want_writable = false;
     sn__dir *in = &c->dir[1 - s];
-    sn__rx_take(in, in->rcv_len); /* unread bytes are gone */
+    sn__rx_release(in, in->kept); /* kept and unread bytes are gone */
+    sn__rx_take(in, in->rcv_len);
     if (in->stalled_window) { /* bytes to us are discarded from now on */
         in->stalled_window = false;
         sn__retime(in, w->head.now);
@@ -1268,8 +1337,8 @@ bool sn__net_verify(const sn_world *w) {
                 last = ch->at;
                 sum += ch->len;
             }
-            if (dir->rcv_len + dir->gap > dir->bytes.len || (dir->gap && !dir->lost))
-                return false; /* the ring holds unread + gap + in flight */
+            if (dir->kept + dir->rcv_len + dir->gap > dir->bytes.len || (dir->gap && !dir->lost))
+                return false; /* the ring holds kept + unread + gap + in flight */
             if (sum != sn__inflight(dir) || (dir->chunks.len && last > dir->last_at))
                 return false;
             if (!ep->released && (int64_t)sn__inflight(dir) > ep->sndbuf)
@@ -1281,7 +1350,7 @@ bool sn__net_verify(const sn_world *w) {
                 return false; /* an end receives the other direction */
             if (!ep->released && (int64_t)in->rcv_len > ep->rcvbuf + c->ep[1 - d].sndbuf)
                 return false;
-            if (ep->released && (in->rcv_len || in->gap))
+            if (ep->released && (in->kept || in->rcv_len || in->gap))
                 return false; /* a closed reader keeps no unread bytes */
             if (c->phase == PH_DEAD && (dir->chunks.len || sn_timer_pending(&dir->deliver)))
                 return false;

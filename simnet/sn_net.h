@@ -157,6 +157,19 @@ const uint8_t *sn_conn_peek(kp_conn *c, size_t *len);
  * as sn_conn_recv of n bytes would, window update included, without
  * copying them. */
 void sn_conn_consume(kp_conn *c, size_t n);
+/* Marks the first n unread bytes as read exactly as sn_conn_consume does
+ * (window update, events), but keeps them in the ring, in order, behind
+ * the bytes kept before, until sn_conn_release: a reader that cannot use
+ * them yet holds them there instead of copying them. While bytes are kept
+ * the reader reads on only with peek + keep (recv and consume assert);
+ * closing drops them; a reset drops only the unread bytes (the kept ones
+ * were read, as a recv'd buffer would be). sn_conn_kept: the contiguous run of kept
+ * bytes from offset off (NULL, *len 0 past the end; a run that wraps
+ * around the ring's end comes back in two), valid as sn_conn_peek's. */
+void sn_conn_keep(kp_conn *c, size_t n);
+const uint8_t *sn_conn_kept(kp_conn *c, size_t off, size_t *len);
+/* Lets go of the first n kept bytes (n <= what is kept). */
+void sn_conn_release(kp_conn *c, size_t n);
 void sn_conn_close(kp_conn *c);
 kp_conn_state sn_conn_state(const kp_conn *c);
 /* The transport's pending op: false exactly when the endpoint is

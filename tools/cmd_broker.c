@@ -224,7 +224,7 @@ static void bc_on_accept(void *ctx, kp_conn *kc) {
     if (cc->next)
         cc->next->prev = cc;
     a->srv->conns = cc;
-    static const bm_conn_io io = { bc_io_write, bc_io_close };
+    static const bm_conn_io io = { .write = bc_io_write, .close = bc_io_close };
     cc->bm = bm_conn_open(a->srv->c, a->broker, &io, cc);
     if (!cc->bm) {
         bc_conn_free(cc);

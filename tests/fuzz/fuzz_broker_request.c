@@ -156,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!c)
         return 0;
     bm_cluster_create_topic(c, "t", 2, 3);
-    static const bm_conn_io io = { fz_write, fz_close };
+    static const bm_conn_io io = { .write = fz_write, .close = fz_close };
     fz_conn fc[3];
     memset(fc, 0, sizeof fc);
     for (int i = 0; i < 3; i++) {

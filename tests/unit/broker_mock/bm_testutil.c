@@ -178,7 +178,46 @@ bmt_client *bmt_client_open(bmt_world *w, int32_t broker) {
     assert_non_null(cl);
     cl->w = w;
     cl->arena = kp_arena_new(0, 0);
-    static const bm_conn_io io = { bmt_io_write, bmt_io_close };
+    static const bm_conn_io io = { .write = bmt_io_write, .close = bmt_io_close };
+    cl->conn = bm_conn_open(w->c, broker, &io, cl);
+    assert_non_null(cl->conn);
+    return cl;
+}
+
+static const uint8_t *bmt_io_kept(void *ctx, size_t off, size_t *len) {
+    bmt_client *cl = ctx;
+    if (off >= cl->ring_len) {
+        *len = 0;
+        return NULL;
+    }
+    size_t at = (cl->ring_head + off) & (cl->ring_cap - 1);
+    size_t n = cl->ring_len - off;
+    *len = cl->ring_cap - at < n ? cl->ring_cap - at : n;
+    return cl->ring + at;
+}
+
+static void bmt_io_release(void *ctx, size_t n) {
+    bmt_client *cl = ctx;
+    assert_true(n <= cl->ring_len);
+    cl->ring_head = (cl->ring_head + n) & (cl->ring_cap - 1);
+    cl->ring_len -= n;
+    cl->released += n;
+}
+
+bmt_client *bmt_client_open_keeping(bmt_world *w, int32_t broker, size_t ring_cap, size_t head) {
+    assert_true(ring_cap && !(ring_cap & (ring_cap - 1)) && head < ring_cap);
+    bmt_client *cl = calloc(1, sizeof *cl);
+    assert_non_null(cl);
+    cl->w = w;
+    cl->arena = kp_arena_new(0, 0);
+    cl->ring = malloc(ring_cap);
+    assert_non_null(cl->ring);
+    cl->ring_cap = ring_cap;
+    cl->ring_head = head;
+    static const bm_conn_io io = { .write = bmt_io_write,
+                                   .close = bmt_io_close,
+                                   .kept = bmt_io_kept,
+                                   .release = bmt_io_release };
     cl->conn = bm_conn_open(w->c, broker, &io, cl);
     assert_non_null(cl->conn);
     return cl;
@@ -191,6 +230,7 @@ void bmt_client_free(bmt_client *cl) {
         bm_conn_close(cl->conn);
     kp_arena_destroy(cl->arena);
     free(cl->out);
+    free(cl->ring);
     free(cl);
 }
 
@@ -200,7 +240,21 @@ void bmt_feed(bmt_client *cl, const void *bytes, size_t len, size_t chunk) {
         chunk = len;
     for (size_t off = 0; off < len && cl->conn; off += chunk) {
         size_t n = len - off < chunk ? len - off : chunk;
-        bm_conn_feed(cl->conn, p + off, n);
+        if (cl->ring) {
+            assert_true(cl->ring_len + n <= cl->ring_cap);
+            /* one contiguous run at a time, as simnet's peek gives them */
+            size_t done = 0;
+            while (done < n && cl->conn) {
+                size_t at = (cl->ring_head + cl->ring_len) & (cl->ring_cap - 1);
+                size_t run = cl->ring_cap - at < n - done ? cl->ring_cap - at : n - done;
+                memcpy(cl->ring + at, p + off + done, run);
+                cl->ring_len += run;
+                done += run;
+                bm_conn_feed_kept(cl->conn, cl->ring + at, run);
+            }
+        } else {
+            bm_conn_feed(cl->conn, p + off, n);
+        }
         bmt_poll(cl->w);
     }
 }

@@ -80,9 +80,18 @@ typedef struct bmt_client {
     bool closed;
     char reason[256];
     kp_arena *arena;
+    /* a keeping carrier (bmt_client_open_keeping): the fed bytes wait in
+     * this ring until the connection releases them */
+    uint8_t *ring;
+    size_t ring_cap, ring_head, ring_len;
+    size_t released; /* bytes released so far */
 } bmt_client;
 
 bmt_client *bmt_client_open(bmt_world *w, int32_t broker);
+/* A client whose carrier keeps the fed bytes in a ring of ring_cap bytes
+ * (a power of two) starting at offset head (so frames can lie across its
+ * end) and feeds with bm_conn_feed_kept, as simnet's links do. */
+bmt_client *bmt_client_open_keeping(bmt_world *w, int32_t broker, size_t ring_cap, size_t head);
 void bmt_client_free(bmt_client *cl);
 /* Encodes a request frame and feeds it `chunk` bytes at a time (0 = all
  * at once); polls after each chunk. */

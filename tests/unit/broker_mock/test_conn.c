@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bm_testutil.h"
@@ -245,6 +246,71 @@ static void frames_queued_behind_waits_survive_compaction_and_growth(void **stat
     assert_false(cl->closed);
     bmt_client_free(cl);
     bmt_free(w);
+}
+
+/* A keeping carrier (simnet's links): the frames queued behind an
+ * acks=all wait stay with the carrier, not copied into the connection,
+ * until taken; frames across the end of the carrier's ring are taken as
+ * well; the answers and their order are those of the copying path. */
+static void keeping_carrier_holds_queued_frames_until_taken(void **state) {
+    (void)state;
+    static uint8_t batch[1024], buf[65536];
+    uint8_t *out[2];
+    size_t out_len[2];
+    for (int keeping = 0; keeping < 2; keeping++) {
+        bmt_world *w = bmt_new(NULL);
+        bm_cluster_create_topic(w->c, "t", 1, 3);
+        /* a ring starting 50 bytes before its end: the first frame wraps */
+        bmt_client *cl = keeping ? bmt_client_open_keeping(w, 0, 16384, 16384 - 50) : bmt_client_open(w, 0);
+        size_t bn = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 5);
+        kp_produce_partition_data pd = { 0, { batch, (int32_t)bn } };
+        kp_produce_topic_data td = { kp_slice_str("t"), 1, &pd };
+        kp_produce_request pr = { KP_SLICE_NULL, -1, 30000, 1, &td };
+        size_t n = queued_frames(buf, sizeof buf, 1, 40, &pr);
+        assert_true(n < 16384);
+        bmt_feed(cl, buf, n, 97);
+        assert_int_equal(bm_conn_requests(cl->conn), 1); /* the Produce waits */
+        size_t first;
+        assert_int_equal(kp_frame_peek(buf, n, INT32_MAX, &first), KP_ERR_NONE);
+        if (keeping) { /* the first frame taken, the 39 behind it held */
+            assert_int_equal(cl->released, first);
+            assert_int_equal(cl->ring_len, n - first);
+        }
+        for (int round = 0; round < 10 && bm_conn_requests(cl->conn) < 40; round++)
+            bmt_advance(w, 5 * MS);
+        assert_int_equal(bm_conn_requests(cl->conn), 40);
+        assert_int_equal(bm_conn_responses(cl->conn), 40);
+        if (keeping) {
+            assert_int_equal(cl->ring_len, 0);
+            assert_int_equal(cl->released, n);
+        }
+        /* a frame fed a byte at a time across the ring's end */
+        n = queued_frames(buf, sizeof buf, 41, 3, &pr);
+        bmt_feed(cl, buf, n, 1);
+        for (int round = 0; round < 10 && bm_conn_responses(cl->conn) < 43; round++)
+            bmt_advance(w, 5 * MS);
+        assert_int_equal(bm_conn_responses(cl->conn), 43);
+        assert_false(cl->closed);
+        out[keeping] = malloc(cl->out_len);
+        assert_non_null(out[keeping]);
+        memcpy(out[keeping], cl->out, cl->out_len);
+        out_len[keeping] = cl->out_len;
+        int32_t next = 1;
+        kp_response resp;
+        while (bmt_pending_frames(cl) > 0) {
+            bool produce = next % 10 == 1;
+            assert_true(bmt_recv(cl, produce ? KP_API_PRODUCE : KP_API_API_VERSIONS, produce ? 7 : 2, &resp));
+            assert_int_equal(resp.hdr.correlation_id, next);
+            next++;
+        }
+        assert_int_equal(next, 44);
+        bmt_client_free(cl);
+        bmt_free(w);
+    }
+    assert_int_equal(out_len[0], out_len[1]);
+    assert_memory_equal(out[0], out[1], out_len[0]);
+    free(out[0]);
+    free(out[1]);
 }
 
 static void feed_borrows_the_bytes_only_for_the_call(void **state) {
@@ -495,7 +561,7 @@ static void crash_closes_the_brokers_connections_and_refuses_new_ones(void **sta
     assert_true(a->closed);
     assert_string_equal(a->reason, "broker crashed");
     assert_false(b->closed);
-    static const bm_conn_io io = { NULL, NULL };
+    static const bm_conn_io io = { .write = NULL, .close = NULL };
     assert_null(bm_conn_open(w->c, 1, &io, NULL));
     assert_null(bm_conn_open(w->c, 7, &io, NULL));
     bm_cluster_restart_broker(w->c, 1);
@@ -607,6 +673,7 @@ int main(void) {
         cmocka_unit_test(acks_all_response_waits_and_later_requests_wait_behind_it),
         cmocka_unit_test(frames_queued_behind_waits_survive_compaction_and_growth),
         cmocka_unit_test(feed_borrows_the_bytes_only_for_the_call),
+        cmocka_unit_test(keeping_carrier_holds_queued_frames_until_taken),
         cmocka_unit_test(acks_all_wait_answers_not_leader_when_the_leader_moves),
         cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),

@@ -437,6 +437,72 @@ static void peek_and_consume_read_in_place_across_the_ring_end(void **state) {
     net_free(n);
 }
 
+/* sn_conn_keep reads as consume does (the window opens at the same
+ * moment) but the bytes stay in the ring, in order, behind those kept
+ * before, readable with sn_conn_kept (two runs across the ring's end)
+ * until released; a reset drops only the unread bytes, a close all. */
+static void keep_reads_like_consume_and_holds_the_bytes_until_released(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000, .max_chunk = 1000, .min_chunk = 1000 }, false);
+    sn_node_set_buffers(n->srv, 0, 4000);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    uint8_t buf[10000];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = tk_byte(11, i);
+    assert_int_equal(sn_conn_send(c, buf, 10000), 10000);
+    sn_world_run_until(n->w, 100000);
+    probe *s = &n->sp[0];
+    assert_int_equal(sn_conn_readable(s->c), 4000); /* window full */
+    size_t len;
+    sn_conn_keep(s->c, 3000); /* 1000 left: below rcvbuf, update goes */
+    assert_true(sn_world_verify(n->w));
+    sn_world_run_until(n->w, 100999);
+    assert_int_equal(sn_conn_readable(s->c), 1000);
+    sn_world_run_until(n->w, 101000);
+    assert_int_equal(sn_conn_readable(s->c), 4000); /* as after consume */
+    const uint8_t *p = sn_conn_peek(s->c, &len);
+    assert_true(len > 0);
+    assert_memory_equal(p, buf + 3000, len < 4000 ? len : 4000);
+    /* the kept bytes, whole, in one or two runs */
+    uint8_t out[10000];
+    size_t got = 0;
+    while ((p = sn_conn_kept(s->c, got, &len)) != NULL) {
+        memcpy(out + got, p, len);
+        got += len;
+    }
+    assert_int_equal(got, 3000);
+    assert_memory_equal(out, buf, 3000);
+    /* keep the next 4000 behind them, release the first 3500 */
+    sn_conn_keep(s->c, 4000);
+    sn_conn_release(s->c, 3500);
+    assert_true(sn_world_verify(n->w));
+    got = 0;
+    while ((p = sn_conn_kept(s->c, got, &len)) != NULL) {
+        memcpy(out + got, p, len);
+        got += len;
+    }
+    assert_int_equal(got, 3500);
+    assert_memory_equal(out, buf + 3500, 3500);
+    sn_world_run_until(n->w, 200000);
+    assert_int_equal(sn_conn_readable(s->c), 3000);
+    /* a reset: the unread 3000 go, the kept 3500 stay until released */
+    sn_conn_abort(c);
+    assert_true(sn_world_verify(n->w));
+    assert_int_equal(sn_conn_readable(s->c), 0);
+    got = 0;
+    while ((p = sn_conn_kept(s->c, got, &len)) != NULL) {
+        memcpy(out + got, p, len);
+        got += len;
+    }
+    assert_int_equal(got, 3500);
+    assert_memory_equal(out, buf + 3500, 3500);
+    sn_conn_release(s->c, 1000);
+    assert_non_null(sn_conn_kept(s->c, 0, &len));
+    assert_true(sn_world_verify(n->w));
+    net_free(n); /* closes with 2500 kept: they go with the connection */
+}
+
 static void consume_opens_the_window_like_recv(void **state) {
     (void)state;
     net *n = net_new((sn_link_cfg){ .latency_us = 1000, .max_chunk = 1000, .min_chunk = 1000 }, false);
@@ -625,6 +691,7 @@ int main(void) {
         cmocka_unit_test(receive_window_holds_bytes_until_read),
         cmocka_unit_test(peek_and_consume_read_in_place_across_the_ring_end),
         cmocka_unit_test(consume_opens_the_window_like_recv),
+        cmocka_unit_test(keep_reads_like_consume_and_holds_the_bytes_until_released),
         cmocka_unit_test(close_delivers_pending_bytes_then_closed),
         cmocka_unit_test(pending_op_says_whether_recv_would_find_anything),
         cmocka_unit_test(server_may_send_on_accept_and_close_at_once),
