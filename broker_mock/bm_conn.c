@@ -23,6 +23,11 @@
  * cost each byte one copy in and at most one move on average, not one move
  * per frame taken. When nothing is buffered, bm_conn_feed decodes whole
  * frames straight from the caller's bytes and copies in only the rest.
+ * A keeping carrier (io.kept/io.release, simnet's links) holds the unread
+ * input itself (kept_len bytes): bm_conn_feed_kept and the poll take
+ * frames where they lie in its ring, run by run, and release each frame
+ * taken; conn->in then only assembles a frame that lies across the ring's
+ * end, and frames queued behind a request in progress are never copied.
  * Responses are encoded into one buffer per connection (resp_buf, grown by
  * doubling, reused for every response; io->write copies what it keeps).
  * Likewise the current request's wait (acks=all Produce, Fetch below
