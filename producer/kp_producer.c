@@ -724,33 +724,38 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         kp_p_seterr(err, errbuf, n, KP_ERR__STATE, "a send of this application actor is blocked");
         return KP_SEND_ERROR;
     }
-    /* KafkaProducer.send: interceptors first */
-    kp_producer_record rec;
-    kp_interceptors_on_send(p->ic, in, &rec, now);
-    kp_p_emit(p, KP_EV_SEND, rec.topic, rec.partition, KP_ERR_NONE, -1, "KafkaProducer.send");
+    /* KafkaProducer.send: interceptors first (none: the record itself,
+     * without copying it twice through an empty chain) */
+    kp_producer_record rec_buf;
+    const kp_producer_record *rec = in;
+    if (kp_interceptors_count(p->ic) > 0) {
+        kp_interceptors_on_send(p->ic, in, &rec_buf, now);
+        rec = &rec_buf;
+    }
+    kp_p_emit(p, KP_EV_SEND, rec->topic, rec->partition, KP_ERR_NONE, -1, "KafkaProducer.send");
     /* doSend: throwIfProducerClosed */
     if (p->closing || kp_accumulator_is_closed(p->acc)) {
         kp_p_seterr(err, errbuf, n, KP_ERR__CLOSED, "Cannot perform operation after producer has been closed");
-        kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
+        kp_p_emit(p, KP_EV_SEND_FAILED, rec->topic, rec->partition, *err, -1, errbuf);
         return KP_SEND_ERROR;
     }
     /* waitOnMetadata */
     /* the accumulator's copy of the name (what the harness passes once it
      * exists) is found by address in the metadata and the partitioner */
-    if (kp_accumulator_is_topic_name(p->acc, rec.topic))
-        kp_metadata_add_interned(p->md, rec.topic, now);
+    if (kp_accumulator_is_topic_name(p->acc, rec->topic))
+        kp_metadata_add_interned(p->md, rec->topic, now);
     else
-        kp_metadata_add(p->md, rec.topic, now);
+        kp_metadata_add(p->md, rec->topic, now);
     const kp_cluster_topic *ct;
-    kp_md_state ms = kp_p_check_metadata(p, &rec, now, now, true, &ct, err, errbuf, n);
+    kp_md_state ms = kp_p_check_metadata(p, rec, now, now, true, &ct, err, errbuf, n);
     if (ms == KP_MD_FAIL) {
-        kp_p_record_api_error(p, rec.topic, *err, now);
-        kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
-        kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
+        kp_p_record_api_error(p, rec->topic, *err, now);
+        kp_interceptors_on_send_error(p->ic, rec, rec->partition, *err, now);
+        kp_p_emit(p, KP_EV_SEND_FAILED, rec->topic, rec->partition, *err, -1, errbuf);
         return KP_SEND_ERROR;
     }
     if (ms == KP_MD_WAIT) {
-        if (!kp_p_copy_record(p, &rec)) {
+        if (!kp_p_copy_record(p, rec)) {
             kp_p_seterr(err, errbuf, n, KP_ERR__NOMEM, "out of memory");
             return KP_SEND_ERROR;
         }
@@ -758,23 +763,23 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         p->blk.cb = cb;
         p->blk.cb_ctx = cb_ctx;
         p->blk.begin_ms = now;
-        p->blk.partition = rec.partition;
+        p->blk.partition = rec->partition;
         p->blk.awaited_version = kp_metadata_request_update(p->md, now);
-        kp_p_emit(p, KP_EV_METADATA_WAIT, rec.topic, rec.partition, KP_ERR_NONE, p->blk.awaited_version,
+        kp_p_emit(p, KP_EV_METADATA_WAIT, rec->topic, rec->partition, KP_ERR_NONE, p->blk.awaited_version,
                   "KafkaProducer.waitOnMetadata");
-        kp_p_emit(p, KP_EV_SEND_BLOCKED, rec.topic, rec.partition, KP_ERR_NONE, p->cfg.max_block_ms,
+        kp_p_emit(p, KP_EV_SEND_BLOCKED, rec->topic, rec->partition, KP_ERR_NONE, p->cfg.max_block_ms,
                   "waitOnMetadata");
-        kp_p_emit(p, KP_EV_WAKEUP, rec.topic, -1, KP_ERR_NONE, -1, "KafkaProducer.waitOnMetadata");
+        kp_p_emit(p, KP_EV_WAKEUP, rec->topic, -1, KP_ERR_NONE, -1, "KafkaProducer.waitOnMetadata");
         kp_p_wake_sender(p);
         return KP_SEND_BLOCKED;
     }
-    kp_send_status st = kp_p_do_send_rest(p, &rec, ct, cb, cb_ctx, now, false, err, errbuf, n);
+    kp_send_status st = kp_p_do_send_rest(p, rec, ct, cb, cb_ctx, now, false, err, errbuf, n);
     if (st == KP_SEND_ERROR) {
-        kp_p_record_api_error(p, rec.topic, *err, now);
-        kp_interceptors_on_send_error(p->ic, &rec, rec.partition, *err, now);
-        kp_p_emit(p, KP_EV_SEND_FAILED, rec.topic, rec.partition, *err, -1, errbuf);
+        kp_p_record_api_error(p, rec->topic, *err, now);
+        kp_interceptors_on_send_error(p->ic, rec, rec->partition, *err, now);
+        kp_p_emit(p, KP_EV_SEND_FAILED, rec->topic, rec->partition, *err, -1, errbuf);
     } else if (st == KP_SEND_BLOCKED) {
-        if (!kp_p_copy_record(p, &rec)) {
+        if (!kp_p_copy_record(p, rec)) {
             kp_buffer_pool_cancel(p->pool, &p->blk.waiter, KP_ERR__NOMEM);
             kp_p_seterr(err, errbuf, n, KP_ERR__NOMEM, "out of memory");
             return KP_SEND_ERROR;
@@ -783,10 +788,10 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         p->blk.cb = cb;
         p->blk.cb_ctx = cb_ctx;
         p->blk.begin_ms = now;
-        p->blk.partition = rec.partition;
+        p->blk.partition = rec->partition;
         p->blk.waiter.on_done = kp_p_waiter_done;
         p->blk.waiter.ctx = p;
-        kp_p_emit(p, KP_EV_SEND_BLOCKED, rec.topic, rec.partition, KP_ERR_NONE, p->cfg.max_block_ms,
+        kp_p_emit(p, KP_EV_SEND_BLOCKED, rec->topic, rec->partition, KP_ERR_NONE, p->cfg.max_block_ms,
                   "BufferPool.allocate");
         /* BufferPool.allocate times out on the application thread whatever
          * the sender does: the sleep run_once already returned knew nothing
