@@ -1925,18 +1925,21 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
     /* every replica holds the settled batches at the same indices (they
      * share the leader's prefix from the same log start). The replica that
      * lagged last time first: it bounds the others' walk (a broker down
-     * for long must not make every call walk the rest) */
-    for (int32_t i = 0; i < p->nrep && bound > a; i++) {
-        int32_t ri = p->settle_lag + i < p->nrep ? p->settle_lag + i : p->settle_lag + i - p->nrep;
-        const bm_replica *r = &p->rep[ri];
+     * for long must not make every call walk the rest); each replica once,
+     * in turn from there */
+    const bm_replica *rep = p->rep;
+    for (int32_t i = 0, n = p->nrep, ri = p->settle_lag; i < n && bound > a;
+         i++, ri = ri + 1 == n ? 0 : ri + 1) {
+        const bm_replica *r = &rep[ri];
         if (r == l)
             continue;
-        size_t ar = a, k = 0;
-        while (a + k < bound && ar + k < r->n && r->log[ar + k] == l->log[a + k])
+        size_t k = a, end = r->n < bound ? r->n : bound;
+        while (k < end && r->log[k] == l->log[k])
             k++;
-        if (a + k < bound)
+        if (k < bound) {
             p->settle_lag = ri;
-        bound = a + k;
+            bound = k;
+        }
     }
     /* Fold what settles (a digested log only: a byte log keeps its bytes
      * readable): `folded` batches from the front of the logs. Only when

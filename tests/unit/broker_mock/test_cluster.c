@@ -831,6 +831,50 @@ static void settled_batch_blocks_are_reused_with_their_own_digests(void **state)
     bmt_free(w);
 }
 
+/* With four replicas the settle walk, which starts at the replica that
+ * lagged last time, must still look at every replica: here the leader is
+ * replica 3, replica 0 lagged last, and the followers hold 3, 2 and 1 of
+ * the unsettled batches; only the first of them is in every log. */
+static void settle_bound_counts_every_replica_of_four(void **state) {
+    (void)state;
+    bm_config conf;
+    bm_config_defaults(&conf);
+    conf.brokers = 4;
+    bmt_world *w = bmt_new(&conf);
+    dig_calls calls = { 0 };
+    settled_log set = { 0 };
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    bm_cluster_set_settler(w->c, settle_cb, &set);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 1, 4), KP_ERR_NONE);
+    assert_int_equal(bm_cluster_move_leader(w->c, "t", 0, 3, false), KP_ERR_NONE);
+    assert_int_equal(bmt_produce(w, 3, "t", 0, 1, -1, -1, -1, 1).base_offset, 0);
+    bmt_advance(w, 6 * MS);
+    assert_int_equal(bm_cluster_settled_offset(w->c, "t", 0), 1);
+    /* replica 0 alone lags: the walk will start there next time */
+    bm_cluster_pause_follower(w->c, 0, true);
+    assert_int_equal(bmt_produce(w, 3, "t", 0, 1, -1, -1, -1, 1).base_offset, 1);
+    bmt_advance(w, 6 * MS);
+    /* replica 2 stops at offset 1, replica 1 at 2, replica 0 gets all */
+    bm_cluster_pause_follower(w->c, 2, true);
+    assert_int_equal(bmt_produce(w, 3, "t", 0, 1, -1, -1, -1, 1).base_offset, 2);
+    bmt_advance(w, 6 * MS);
+    bm_cluster_pause_follower(w->c, 1, true);
+    assert_int_equal(bmt_produce(w, 3, "t", 0, 1, -1, -1, -1, 1).base_offset, 3);
+    bm_cluster_pause_follower(w->c, 0, false);
+    bmt_advance(w, 6 * MS);
+    bmt_verify(w);
+    assert_int_equal(info(w, "t", 0).replica_leo[0], 4);
+    assert_int_equal(bm_cluster_settled_offset(w->c, "t", 0), 2); /* replica 2 has up to 1 */
+    assert_int_equal(set.n, 2);
+    bm_cluster_pause_follower(w->c, 1, false);
+    bm_cluster_pause_follower(w->c, 2, false);
+    bmt_advance(w, 6 * MS);
+    bmt_verify(w);
+    assert_int_equal(bm_cluster_settled_offset(w->c, "t", 0), 4);
+    assert_int_equal(set.n, 4);
+    bmt_free(w);
+}
+
 /* A transactional batch settles only with its marker (its read_committed
  * state is final then). */
 static void a_transactional_batch_settles_with_its_marker(void **state) {
@@ -1139,6 +1183,7 @@ int main(void) {
         cmocka_unit_test(digested_log_keeps_digests_through_duplicates_and_truncation),
         cmocka_unit_test(settled_records_are_handed_out_once_when_every_replica_has_them),
         cmocka_unit_test(settled_batch_blocks_are_reused_with_their_own_digests),
+        cmocka_unit_test(settle_bound_counts_every_replica_of_four),
         cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
         cmocka_unit_test(settled_batches_are_folded_and_the_window_survives_a_leader_change),
         cmocka_unit_test(a_one_replica_batch_folds_within_its_append),
