@@ -149,3 +149,7 @@ uint64_t sc_digest__topic_slow(sc_digest *d, const char *s) {
     }
     return h;
 }
+
+void sc_digest_event_slow(sc_digest *d, const kp_event *ev, kp_time_us time_us) {
+    sc_digest_event(d, ev, time_us);
+}

@@ -291,7 +291,8 @@ _Static_assert(KPSIM__COUNTER__BLOCKED_SENDS < 0x3f && SC_NCOUNTERS <= 0x3f, "co
 
 /* The counting half of the observer, for producer events whose table
  * entry is not 0. */
-static void sc_count_event(sc_world *w, sc_prod *pr, const kp_event *ev, unsigned f) {
+static inline __attribute__((always_inline)) void sc_count_event(sc_world *w, sc_prod *pr, const kp_event *ev,
+                                                                  unsigned f) {
     unsigned c = f & 0x3f;
     if (c) {
         pr->counters[c - 1]++;
@@ -335,6 +336,28 @@ static __attribute__((noinline)) void sc_trace_event(sc_world *w, const sc_obs *
     rp_trace_writer_event(w->trace, &stamped, comp);
 }
 
+/* What the observer does with an event besides the digest: the
+ * producer's counters and the trace. */
+static inline void sc_observe_rest(sc_world *w, const sc_obs *o, const kp_event *ev, kp_time_us now) {
+    if (o->producer >= 0) {
+        unsigned k = (unsigned)(ev->kind - KP_EV_BASE_PRODUCER);
+        unsigned f = k < sizeof sc_count_table ? sc_count_table[k] : 0;
+        if (f)
+            sc_count_event(w, &w->prods[o->producer], ev, f);
+    }
+    if (w->trace)
+        sc_trace_event(w, o, ev, now);
+}
+
+/* The observer for an event whose topic or detail the digest must hash
+ * (or look up with a call): out of line, so that sc_on_event's common
+ * path makes no call but tail calls. */
+static __attribute__((noinline)) void sc_on_event_slow(sc_world *w, const sc_obs *o, const kp_event *ev,
+                                                       kp_time_us now) {
+    sc_digest_event_slow(&w->digest, ev, now);
+    sc_observe_rest(w, o, ev, now);
+}
+
 static void sc_on_event(void *ctx, const kp_event *ev) {
     sc_obs *o = ctx;
     sc_world *w = o->w;
@@ -345,15 +368,11 @@ static void sc_on_event(void *ctx, const kp_event *ev) {
      * backwards. */
     kp_time_us now = w->net ? sn_now(w->net) : ev->time_us;
     w->events++;
-    sc_digest_event(&w->digest, ev, now);
-    if (o->producer >= 0) {
-        unsigned k = (unsigned)(ev->kind - KP_EV_BASE_PRODUCER);
-        unsigned f = k < sizeof sc_count_table ? sc_count_table[k] : 0;
-        if (f)
-            sc_count_event(w, &w->prods[o->producer], ev, f);
+    if (!sc_digest_event_try(&w->digest, ev, now)) {
+        sc_on_event_slow(w, o, ev, now);
+        return;
     }
-    if (w->trace)
-        sc_trace_event(w, o, ev, now);
+    sc_observe_rest(w, o, ev, now);
 }
 
 static kp_observer sc_observer(sc_obs *o) {

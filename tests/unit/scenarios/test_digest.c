@@ -299,6 +299,54 @@ static void pinned_strings_are_cached_by_address(void **state) {
     free(detail);
 }
 
+/* sc_digest_event_try folds an event in only when both of its strings are
+ * NULL or cached, and then exactly as sc_digest_event would; otherwise it
+ * leaves the digest untouched and sc_digest_event_slow gives the same
+ * value sc_digest_event would. */
+static void try_path_matches_the_full_one(void **state) {
+    (void)state;
+    char *heap = dup("orders");
+    sc_digest t, full;
+    sc_digest_init(&t);
+    sc_digest_init(&full);
+    kp_event lit = base_event(); /* "orders" / "doSend": literals */
+    kp_event none = base_event();
+    none.topic = NULL;
+    none.detail = NULL;
+    kp_event buf = base_event();
+    buf.topic = heap; /* neither pinned nor read-only: never cached */
+
+    /* NULL strings are known without a call */
+    assert_true(sc_digest_event_try(&t, &none, 5));
+    sc_digest_event(&full, &none, 5);
+    assert_true(t.value == full.value);
+
+    /* literals not yet cached: declined, nothing changes */
+    uint64_t before = t.value;
+    assert_false(sc_digest_event_try(&t, &lit, 6));
+    assert_true(t.value == before);
+    sc_digest_event_slow(&t, &lit, 6); /* caches both literals */
+    sc_digest_event(&full, &lit, 6);
+    assert_true(t.value == full.value);
+
+    /* now cached: taken, same value */
+    assert_true(sc_digest_event_try(&t, &lit, 7));
+    sc_digest_event(&full, &lit, 7);
+    assert_true(t.value == full.value);
+
+    /* a heap topic is always declined (its bytes may change), and the slow
+     * path counts it by content */
+    for (int i = 0; i < 3; i++) {
+        before = t.value;
+        assert_false(sc_digest_event_try(&t, &buf, 8 + i));
+        assert_true(t.value == before);
+        sc_digest_event_slow(&t, &buf, 8 + i);
+        sc_digest_event(&full, &lit, 8 + i); /* same content as the heap copy */
+        assert_true(t.value == full.value);
+    }
+    free(heap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_field_counts),
@@ -307,6 +355,7 @@ int main(void) {
         cmocka_unit_test(rewritten_buffer_changes_the_digest),
         cmocka_unit_test(cache_collisions_do_not_matter),
         cmocka_unit_test(pinned_strings_are_cached_by_address),
+        cmocka_unit_test(try_path_matches_the_full_one),
     };
     return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }
