@@ -240,6 +240,10 @@ typedef struct bm_partition_info {
     int64_t replica_leo[BM_MAX_BROKERS]; /* per replica, index as replicas[] */
 } bm_partition_info;
 
+/* Topics in creation order (index 0 .. count-1; topics are never removed).
+ * A topic's name keeps its address and bytes until bm_cluster_destroy;
+ * the events about a partition (replication, high watermark, ...) carry
+ * this pointer as their topic. */
 int32_t bm_cluster_topic_count(const bm_cluster *c);
 const char *bm_cluster_topic_name(const bm_cluster *c, int32_t index);
 /* Partitions of a topic, -1 if unknown. */

@@ -32,6 +32,7 @@ static void bmt_on_event(void *ctx, const kp_event *ev) {
     e->offset = ev->offset;
     e->value = ev->value;
     e->err = ev->err;
+    e->watched_topic = w->watch_topic && ev->topic == w->watch_topic;
     e->api_key = (int16_t)ev->api_key;
     if (ev->detail)
         snprintf(e->detail, sizeof e->detail, "%s", ev->detail);

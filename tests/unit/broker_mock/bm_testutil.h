@@ -28,6 +28,7 @@ typedef struct bmt_event {
     int64_t value;
     kp_err err;
     int16_t api_key;
+    bool watched_topic; /* its topic is the very pointer w->watch_topic */
     char detail[160];
 } bmt_event;
 
@@ -36,6 +37,7 @@ typedef struct bmt_world {
     bm_cluster *c;
     bmt_event *ev;
     size_t nev, capev;
+    const char *watch_topic; /* NULL, or a pointer events are checked against */
 } bmt_world;
 
 /* conf NULL = defaults with 3 brokers. */

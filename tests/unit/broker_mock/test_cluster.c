@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bm_int.h"
@@ -51,6 +52,34 @@ static void topic_creation_assigns_replicas_round_robin(void **state) {
     assert_int_equal(bm_cluster_create_topic(w->c, "x", 1, 4), KP_ERR_INVALID_REPLICATION_FACTOR);
     assert_int_equal(bm_cluster_create_topic(w->c, "x", 0, 1), KP_ERR_INVALID_PARTITIONS);
     assert_int_equal(bm_cluster_topic_count(w->c), 2);
+    bmt_free(w);
+}
+
+/* A topic's name keeps its address and bytes while the cluster lives,
+ * however many topics come after it (the topics array moves), and the
+ * partition events carry that very pointer: the runner pins it in its
+ * digest (scenarios/sc_runner.c) on that promise (bm_cluster.h). */
+static void topic_names_stay_put_and_events_carry_them(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    const char *t = bm_cluster_topic_name(w->c, 0);
+    assert_string_equal(t, "t");
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "more%d", i);
+        assert_int_equal(bm_cluster_create_topic(w->c, name, 1, 1), KP_ERR_NONE);
+    }
+    assert_int_equal(bm_cluster_topic_count(w->c), 41);
+    assert_ptr_equal(bm_cluster_topic_name(w->c, 0), t);
+    assert_string_equal(t, "t");
+    w->watch_topic = t;
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 3).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS);
+    const bmt_event *rep = bmt_last(w, BM_EV_REPLICATE), *hw = bmt_last(w, BM_EV_HW_ADVANCE);
+    assert_non_null(rep);
+    assert_non_null(hw);
+    assert_true(rep->watched_topic);
+    assert_true(hw->watched_topic);
     bmt_free(w);
 }
 
@@ -1159,6 +1188,7 @@ static void same_script_same_events(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(topic_creation_assigns_replicas_round_robin),
+        cmocka_unit_test(topic_names_stay_put_and_events_carry_them),
         cmocka_unit_test(followers_replicate_on_the_clock_and_hw_follows),
         cmocka_unit_test(isr_shrinks_after_lag_time_max_and_expands_when_caught_up),
         cmocka_unit_test(lagging_follower_with_replica_lag_leaves_isr),
