@@ -1418,7 +1418,9 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
     }
     bm_state_apply(p, b);
     kp_event ev = bm__ev(c, BM_EV_APPEND, broker);
-    ev.topic = topic;
+    /* the topic's own name (the same bytes as `topic`, which found p):
+     * it never moves, so the runner's digest finds it by address */
+    ev.topic = p->topic->name;
     ev.partition = partition;
     ev.offset = b->base_offset;
     ev.record_count = count;

@@ -57,7 +57,7 @@ static void topic_creation_assigns_replicas_round_robin(void **state) {
 
 /* A topic's name keeps its address and bytes while the cluster lives,
  * however many topics come after it (the topics array moves), and the
- * partition events carry that very pointer: the runner pins it in its
+ * partition events (appends included) carry that very pointer: the runner pins it in its
  * digest (scenarios/sc_runner.c) on that promise (bm_cluster.h). */
 static void topic_names_stay_put_and_events_carry_them(void **state) {
     (void)state;
@@ -75,11 +75,16 @@ static void topic_names_stay_put_and_events_carry_them(void **state) {
     w->watch_topic = t;
     assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 3).err, KP_ERR_NONE);
     bmt_advance(w, 5 * MS);
-    const bmt_event *rep = bmt_last(w, BM_EV_REPLICATE), *hw = bmt_last(w, BM_EV_HW_ADVANCE);
+    const bmt_event *rep = bmt_last(w, BM_EV_REPLICATE), *hw = bmt_last(w, BM_EV_HW_ADVANCE),
+                    *app = bmt_last(w, BM_EV_APPEND);
     assert_non_null(rep);
     assert_non_null(hw);
+    assert_non_null(app);
     assert_true(rep->watched_topic);
     assert_true(hw->watched_topic);
+    /* the append too, though the produce named the topic with its own
+     * string (here a literal; a request's decoded copy in a run) */
+    assert_true(app->watched_topic);
     bmt_free(w);
 }
 
