@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kp_err.h"
 
@@ -57,40 +58,42 @@ typedef struct kp_reader {
     kp_err err;         /* first error, KP_ERR_NONE while fine */
 } kp_reader;
 
-void kp_rd_init(kp_reader *r, const void *buf, size_t len);
-size_t kp_rd_remaining(const kp_reader *r);
+/* The reader's primitives are defined inline at the end of this header
+ * (they run once per wire field, on every request of every run). */
+static inline void kp_rd_init(kp_reader *r, const void *buf, size_t len);
+static inline size_t kp_rd_remaining(const kp_reader *r);
 /* Sets err (if not set yet) and returns false. */
-bool kp_rd_fail(kp_reader *r, kp_err err);
+static inline bool kp_rd_fail(kp_reader *r, kp_err err);
 
-int8_t kp_rd_i8(kp_reader *r);
-int16_t kp_rd_i16(kp_reader *r);
-int32_t kp_rd_i32(kp_reader *r);
-int64_t kp_rd_i64(kp_reader *r);
-uint32_t kp_rd_u32(kp_reader *r);
-bool kp_rd_bool(kp_reader *r); /* any non-zero byte is true */
+static inline int8_t kp_rd_i8(kp_reader *r);
+static inline int16_t kp_rd_i16(kp_reader *r);
+static inline int32_t kp_rd_i32(kp_reader *r);
+static inline int64_t kp_rd_i64(kp_reader *r);
+static inline uint32_t kp_rd_u32(kp_reader *r);
+static inline bool kp_rd_bool(kp_reader *r); /* any non-zero byte is true */
 uint32_t kp_rd_uvarint(kp_reader *r);
 int32_t kp_rd_varint(kp_reader *r);   /* zigzag */
 int64_t kp_rd_varlong(kp_reader *r);  /* zigzag */
 
 /* STRING / NULLABLE_STRING: int16 length. A null string in a non-nullable
  * field is KP_ERR__BAD_MSG. */
-kp_slice kp_rd_string(kp_reader *r);
-kp_slice kp_rd_nullable_string(kp_reader *r);
+static inline kp_slice kp_rd_string(kp_reader *r);
+static inline kp_slice kp_rd_nullable_string(kp_reader *r);
 /* BYTES / NULLABLE_BYTES: int32 length. */
-kp_slice kp_rd_bytes(kp_reader *r);
-kp_slice kp_rd_nullable_bytes(kp_reader *r);
+static inline kp_slice kp_rd_bytes(kp_reader *r);
+static inline kp_slice kp_rd_nullable_bytes(kp_reader *r);
 /* Raw n bytes. */
-const uint8_t *kp_rd_raw(kp_reader *r, size_t n);
-void kp_rd_skip(kp_reader *r, size_t n);
+static inline const uint8_t *kp_rd_raw(kp_reader *r, size_t n);
+static inline void kp_rd_skip(kp_reader *r, size_t n);
 
 /* ARRAY count. Returns the count, -1 for a null array if nullable is true.
  * Fails with KP_ERR__BAD_MSG if count < -1, if null is not allowed, or if
  * count * min_elem_size exceeds the bytes remaining (so a hostile count can
  * never make a caller allocate more than the input could describe). */
-int32_t kp_rd_array_len(kp_reader *r, size_t min_elem_size, bool nullable);
+static inline int32_t kp_rd_array_len(kp_reader *r, size_t min_elem_size, bool nullable);
 
 /* A sub-reader over the next n bytes, which the parent skips. */
-kp_reader kp_rd_sub(kp_reader *r, size_t n);
+static inline kp_reader kp_rd_sub(kp_reader *r, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Writer                                                              */
@@ -103,29 +106,29 @@ typedef struct kp_writer {
     kp_err err;    /* KP_ERR__NOMEM once len passed cap */
 } kp_writer;
 
-void kp_wr_init(kp_writer *w, void *buf, size_t cap);
+static inline void kp_wr_init(kp_writer *w, void *buf, size_t cap);
 
-void kp_wr_i8(kp_writer *w, int8_t v);
-void kp_wr_i16(kp_writer *w, int16_t v);
-void kp_wr_i32(kp_writer *w, int32_t v);
-void kp_wr_i64(kp_writer *w, int64_t v);
-void kp_wr_u32(kp_writer *w, uint32_t v);
-void kp_wr_bool(kp_writer *w, bool v);
+static inline void kp_wr_i8(kp_writer *w, int8_t v);
+static inline void kp_wr_i16(kp_writer *w, int16_t v);
+static inline void kp_wr_i32(kp_writer *w, int32_t v);
+static inline void kp_wr_i64(kp_writer *w, int64_t v);
+static inline void kp_wr_u32(kp_writer *w, uint32_t v);
+static inline void kp_wr_bool(kp_writer *w, bool v);
 void kp_wr_uvarint(kp_writer *w, uint32_t v);
 void kp_wr_varint(kp_writer *w, int32_t v);
 void kp_wr_varlong(kp_writer *w, int64_t v);
-void kp_wr_raw(kp_writer *w, const void *p, size_t n);
+static inline void kp_wr_raw(kp_writer *w, const void *p, size_t n);
 /* s.len == -1 writes a null. The nullable/non-nullable distinction is the
  * caller's: a non-nullable field must not be given a null. */
-void kp_wr_string(kp_writer *w, kp_slice s);
+static inline void kp_wr_string(kp_writer *w, kp_slice s);
 void kp_wr_cstring(kp_writer *w, const char *s); /* NULL -> null string */
-void kp_wr_bytes(kp_writer *w, kp_slice b);
-void kp_wr_array_len(kp_writer *w, int32_t n);
+static inline void kp_wr_bytes(kp_writer *w, kp_slice b);
+static inline void kp_wr_array_len(kp_writer *w, int32_t n);
 
 /* Reserve 4 bytes for an int32 filled in later (e.g. a length prefix);
  * returns the offset to patch. */
-size_t kp_wr_reserve_i32(kp_writer *w);
-void kp_wr_patch_i32(kp_writer *w, size_t off, int32_t v);
+static inline size_t kp_wr_reserve_i32(kp_writer *w);
+static inline void kp_wr_patch_i32(kp_writer *w, size_t off, int32_t v);
 
 /* ------------------------------------------------------------------ */
 /* Sizes and raw big-endian helpers                                    */
@@ -167,6 +170,231 @@ static inline uint32_t kp_be32_get(const uint8_t *p) {
 }
 static inline uint64_t kp_be64_get(const uint8_t *p) {
     return ((uint64_t)kp_be32_get(p) << 32) | kp_be32_get(p + 4);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Inline definitions of the reader's and writer's primitives          */
+/* ------------------------------------------------------------------ */
+
+static inline void kp_rd_init(kp_reader *r, const void *buf, size_t len) {
+    r->p = buf;
+    r->end = buf ? r->p + len : r->p; /* NULL + 0 is undefined behaviour in C */
+    r->err = KP_ERR_NONE;
+}
+
+static inline size_t kp_rd_remaining(const kp_reader *r) {
+    return r->err ? 0 : (size_t)(r->end - r->p);
+}
+
+static inline bool kp_rd_fail(kp_reader *r, kp_err err) {
+    if (!r->err)
+        r->err = err;
+    r->p = r->end;
+    return false;
+}
+
+/* Returns a pointer to n readable bytes and advances, or NULL (error set). */
+static inline const uint8_t *kp_rd__take(kp_reader *r, size_t n) {
+    if (r->err)
+        return NULL;
+    if ((size_t)(r->end - r->p) < n) {
+        kp_rd_fail(r, KP_ERR__TRUNCATED);
+        return NULL;
+    }
+    const uint8_t *p = r->p;
+    r->p += n;
+    return p;
+}
+
+static inline int8_t kp_rd_i8(kp_reader *r) {
+    const uint8_t *p = kp_rd__take(r, 1);
+    return p ? (int8_t)p[0] : 0;
+}
+
+static inline int16_t kp_rd_i16(kp_reader *r) {
+    const uint8_t *p = kp_rd__take(r, 2);
+    return p ? (int16_t)kp_be16_get(p) : 0;
+}
+
+static inline int32_t kp_rd_i32(kp_reader *r) {
+    const uint8_t *p = kp_rd__take(r, 4);
+    return p ? (int32_t)kp_be32_get(p) : 0;
+}
+
+static inline uint32_t kp_rd_u32(kp_reader *r) {
+    const uint8_t *p = kp_rd__take(r, 4);
+    return p ? kp_be32_get(p) : 0;
+}
+
+static inline int64_t kp_rd_i64(kp_reader *r) {
+    const uint8_t *p = kp_rd__take(r, 8);
+    return p ? (int64_t)kp_be64_get(p) : 0;
+}
+
+static inline bool kp_rd_bool(kp_reader *r) {
+    return kp_rd_i8(r) != 0;
+}
+
+static inline kp_slice kp_rd__lenprefixed(kp_reader *r, int32_t len, bool nullable) {
+    if (r->err)
+        return KP_SLICE_NULL;
+    if (len == -1) {
+        if (!nullable)
+            kp_rd_fail(r, KP_ERR__BAD_MSG);
+        return KP_SLICE_NULL;
+    }
+    if (len < -1) {
+        kp_rd_fail(r, KP_ERR__BAD_MSG);
+        return KP_SLICE_NULL;
+    }
+    const uint8_t *p = kp_rd__take(r, (size_t)len);
+    if (!p)
+        return KP_SLICE_NULL;
+    return (kp_slice){ p, len };
+}
+
+static inline kp_slice kp_rd_string(kp_reader *r) {
+    return kp_rd__lenprefixed(r, kp_rd_i16(r), false);
+}
+
+static inline kp_slice kp_rd_nullable_string(kp_reader *r) {
+    return kp_rd__lenprefixed(r, kp_rd_i16(r), true);
+}
+
+static inline kp_slice kp_rd_bytes(kp_reader *r) {
+    return kp_rd__lenprefixed(r, kp_rd_i32(r), false);
+}
+
+static inline kp_slice kp_rd_nullable_bytes(kp_reader *r) {
+    return kp_rd__lenprefixed(r, kp_rd_i32(r), true);
+}
+
+static inline const uint8_t *kp_rd_raw(kp_reader *r, size_t n) {
+    return kp_rd__take(r, n);
+}
+
+static inline void kp_rd_skip(kp_reader *r, size_t n) {
+    (void)kp_rd__take(r, n);
+}
+
+static inline int32_t kp_rd_array_len(kp_reader *r, size_t min_elem_size, bool nullable) {
+    int32_t n = kp_rd_i32(r);
+    if (r->err)
+        return 0;
+    if (n == -1 && nullable)
+        return -1;
+    if (n < 0) {
+        kp_rd_fail(r, KP_ERR__BAD_MSG);
+        return 0;
+    }
+    if (min_elem_size && (uint64_t)n * min_elem_size > kp_rd_remaining(r)) {
+        kp_rd_fail(r, KP_ERR__BAD_MSG);
+        return 0;
+    }
+    return n;
+}
+
+static inline kp_reader kp_rd_sub(kp_reader *r, size_t n) {
+    kp_reader sub;
+    const uint8_t *p = kp_rd__take(r, n);
+    kp_rd_init(&sub, p, p ? n : 0);
+    if (!p)
+        sub.err = r->err;
+    return sub;
+}
+
+static inline void kp_wr_init(kp_writer *w, void *buf, size_t cap) {
+    w->buf = buf;
+    w->len = 0;
+    w->cap = buf ? cap : 0;
+    w->err = KP_ERR_NONE;
+}
+
+/* Where n bytes go, or NULL when sizing or out of room (len still grows). */
+static inline uint8_t *kp_wr__take(kp_writer *w, size_t n) {
+    size_t at = w->len;
+    w->len += n;
+    if (!w->buf)
+        return NULL;
+    if (w->err || w->len > w->cap) {
+        w->err = KP_ERR__NOMEM;
+        return NULL;
+    }
+    return w->buf + at;
+}
+
+static inline void kp_wr_i8(kp_writer *w, int8_t v) {
+    uint8_t *p = kp_wr__take(w, 1);
+    if (p)
+        p[0] = (uint8_t)v;
+}
+
+static inline void kp_wr_i16(kp_writer *w, int16_t v) {
+    uint8_t *p = kp_wr__take(w, 2);
+    if (p)
+        kp_be16_put(p, (uint16_t)v);
+}
+
+static inline void kp_wr_i32(kp_writer *w, int32_t v) {
+    uint8_t *p = kp_wr__take(w, 4);
+    if (p)
+        kp_be32_put(p, (uint32_t)v);
+}
+
+static inline void kp_wr_u32(kp_writer *w, uint32_t v) {
+    uint8_t *p = kp_wr__take(w, 4);
+    if (p)
+        kp_be32_put(p, v);
+}
+
+static inline void kp_wr_i64(kp_writer *w, int64_t v) {
+    uint8_t *p = kp_wr__take(w, 8);
+    if (p)
+        kp_be64_put(p, (uint64_t)v);
+}
+
+static inline void kp_wr_bool(kp_writer *w, bool v) {
+    kp_wr_i8(w, v ? 1 : 0);
+}
+
+static inline void kp_wr_raw(kp_writer *w, const void *src, size_t n) {
+    uint8_t *p = kp_wr__take(w, n);
+    if (p && n)
+        memcpy(p, src, n);
+}
+
+static inline void kp_wr_string(kp_writer *w, kp_slice s) {
+    if (s.len < 0) {
+        kp_wr_i16(w, -1);
+        return;
+    }
+    kp_wr_i16(w, (int16_t)s.len);
+    kp_wr_raw(w, s.ptr, (size_t)s.len);
+}
+
+static inline void kp_wr_bytes(kp_writer *w, kp_slice b) {
+    if (b.len < 0) {
+        kp_wr_i32(w, -1);
+        return;
+    }
+    kp_wr_i32(w, b.len);
+    kp_wr_raw(w, b.ptr, (size_t)b.len);
+}
+
+static inline void kp_wr_array_len(kp_writer *w, int32_t n) {
+    kp_wr_i32(w, n);
+}
+
+static inline size_t kp_wr_reserve_i32(kp_writer *w) {
+    size_t off = w->len;
+    kp_wr_i32(w, 0);
+    return off;
+}
+
+static inline void kp_wr_patch_i32(kp_writer *w, size_t off, int32_t v) {
+    if (w->buf && !w->err && off + 4 <= w->len)
+        kp_be32_put(w->buf + off, (uint32_t)v);
 }
 
 #endif
