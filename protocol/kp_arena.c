@@ -2,6 +2,10 @@
  * kp_arena.c — bump allocator in chunks. See kp_arena.h for the contract.
  *
  * Layout: a singly linked list of chunks, `cur` is the chunk being bumped.
+ * Its free room is mirrored in `win` (kp_arena.h's inline fast path bumps
+ * win.next and never touches the chunk): `cur->used` is brought up to date
+ * from the window whenever the slow path or a reset looks at the chunks,
+ * and the window is set again from `cur` afterwards.
  * Chunks after `cur` are untouched since the last reset; moving to one
  * clears its `used`. A chunk after `cur` that is too small for the current
  * request is freed on the spot, so a run of differently shaped messages
@@ -27,12 +31,12 @@ typedef struct kp_arena_chunk {
 } kp_arena_chunk;
 
 struct kp_arena {
+    kp_arena__window win; /* first member: kp_arena.h reads it */
     kp_arena_chunk *head;
     kp_arena_chunk *cur;
     size_t chunk_size;
     size_t max_total;
     size_t reserved; /* sum of cap over the list */
-    size_t used;     /* bytes handed out since reset */
 };
 
 #define KP_CHUNK_HDR ((sizeof(kp_arena_chunk) + KP_ALIGN - 1) / KP_ALIGN * KP_ALIGN)
@@ -42,6 +46,25 @@ static max_align_t kp_arena_empty;
 
 static unsigned char *kp_chunk_data(kp_arena_chunk *c) {
     return (unsigned char *)c + KP_CHUNK_HDR;
+}
+
+/* The window over cur's free room, rounded down to the alignment so that
+ * any n that fits rounds up within it. */
+static void kp_arena_window_set(kp_arena *a) {
+    kp_arena_chunk *c = a->cur;
+    if (!c) {
+        a->win.next = NULL;
+        a->win.room = 0;
+        return;
+    }
+    a->win.next = kp_chunk_data(c) + c->used;
+    a->win.room = (c->cap - c->used) / KP_ALIGN * KP_ALIGN;
+}
+
+/* cur->used from the window (the fast path only moved win.next). */
+static void kp_arena_window_sync(kp_arena *a) {
+    if (a->cur)
+        a->cur->used = (size_t)(a->win.next - kp_chunk_data(a->cur));
 }
 
 kp_arena *kp_arena_new(size_t chunk_size, size_t max_total) {
@@ -69,7 +92,8 @@ void kp_arena_reset(kp_arena *a) {
     a->cur = a->head;
     if (a->cur)
         a->cur->used = 0;
-    a->used = 0;
+    a->win.used = 0;
+    kp_arena_window_set(a);
 }
 
 /* Appends a chunk of at least `need` bytes after `cur`; NULL past the bound. */
@@ -96,9 +120,9 @@ static kp_arena_chunk *kp_arena_grow(kp_arena *a, size_t need) {
     return c;
 }
 
-void *kp_arena_alloc(kp_arena *a, size_t n) {
-    if (n == 0)
-        return &kp_arena_empty;
+/* The chunk walk behind kp_arena__alloc_slow: cur->used is up to date
+ * on entry; the caller sets the window from cur afterwards. */
+static void *kp_arena_alloc_chunks(kp_arena *a, size_t n) {
     if (n > SIZE_MAX - KP_ALIGN)
         return NULL;
     size_t need = (n + KP_ALIGN - 1) / KP_ALIGN * KP_ALIGN;
@@ -107,7 +131,7 @@ void *kp_arena_alloc(kp_arena *a, size_t n) {
         if (c && c->cap - c->used >= need) {
             unsigned char *p = kp_chunk_data(c) + c->used;
             c->used += need;
-            a->used += need;
+            a->win.used += need;
             memset(p, 0, n);
             return p;
         }
@@ -131,14 +155,19 @@ void *kp_arena_alloc(kp_arena *a, size_t n) {
     }
 }
 
-void *kp_arena_calloc(kp_arena *a, size_t count, size_t size) {
-    if (size && count > SIZE_MAX / size)
-        return NULL;
-    return kp_arena_alloc(a, count * size);
+/* Whatever the inline kp_arena_alloc does not take: n == 0, a request
+ * larger than the window (a later chunk, a new one, or the bound). */
+void *kp_arena__alloc_slow(kp_arena *a, size_t n) {
+    if (n == 0)
+        return &kp_arena_empty;
+    kp_arena_window_sync(a);
+    void *p = kp_arena_alloc_chunks(a, n);
+    kp_arena_window_set(a); /* cur may have moved, even on failure */
+    return p;
 }
 
 size_t kp_arena_used(const kp_arena *a) {
-    return a->used;
+    return a->win.used;
 }
 
 size_t kp_arena_reserved(const kp_arena *a) {

@@ -33,6 +33,8 @@
 #define KP_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef struct kp_arena kp_arena;
 
@@ -51,15 +53,57 @@ void kp_arena_destroy(kp_arena *a);
 void kp_arena_reset(kp_arena *a);
 
 /* n zero-filled bytes, or NULL when the bound (or malloc) refuses. */
-void *kp_arena_alloc(kp_arena *a, size_t n);
+static inline void *kp_arena_alloc(kp_arena *a, size_t n);
 
 /* count * size zero-filled bytes; NULL on overflow of the product too. */
-void *kp_arena_calloc(kp_arena *a, size_t count, size_t size);
+static inline void *kp_arena_calloc(kp_arena *a, size_t count, size_t size);
 
 /* Bytes handed out since the last reset (including alignment padding). */
 size_t kp_arena_used(const kp_arena *a);
 
 /* Bytes of chunk memory held (what the bound applies to). */
 size_t kp_arena_reserved(const kp_arena *a);
+
+/* ---- inline fast path (the rest is in kp_arena.c) -------------------- */
+
+/* The room left in the chunk being bumped. It is the first member of
+ * struct kp_arena (kp_arena.c), so the allocation that fits — nearly every
+ * one, a decoded message being a handful of small arrays — is a few
+ * instructions here instead of a call; everything else (n == 0, a new
+ * chunk, the bound) goes to kp_arena__alloc_slow. Private: only this
+ * header and kp_arena.c touch it. */
+typedef struct kp_arena__window {
+    unsigned char *next; /* next free byte of the current chunk (NULL: none) */
+    size_t room;         /* bytes left after next, a multiple of the alignment */
+    size_t used;         /* kp_arena_used() */
+} kp_arena__window;
+
+#define KP_ARENA__ALIGN ((size_t)_Alignof(max_align_t))
+
+void *kp_arena__alloc_slow(kp_arena *a, size_t n);
+
+static inline void *kp_arena_alloc(kp_arena *a, size_t n) {
+    kp_arena__window *w = (kp_arena__window *)(void *)a;
+    /* n - 1 < room: n is neither 0 nor larger than the room, so rounding it
+     * up cannot overflow and stays within room (room is aligned). The mask
+     * changes nothing (a chunk is never that large) but tells the compiler
+     * n fits an object, for its memset checks. */
+    if (n - 1 < (w->room & (size_t)PTRDIFF_MAX)) {
+        size_t need = (n + KP_ARENA__ALIGN - 1) & ~(KP_ARENA__ALIGN - 1);
+        unsigned char *p = w->next;
+        w->next = p + need;
+        w->room -= need;
+        w->used += need;
+        memset(p, 0, n);
+        return p;
+    }
+    return kp_arena__alloc_slow(a, n);
+}
+
+static inline void *kp_arena_calloc(kp_arena *a, size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    return kp_arena_alloc(a, count * size);
+}
 
 #endif

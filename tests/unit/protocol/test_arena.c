@@ -109,6 +109,45 @@ static void arena_destroy_accepts_null(void **state) {
     kp_arena_destroy(NULL);
 }
 
+/* The inline fast path (kp_arena.h) bumps a window over the current chunk
+ * and the slow path walks the chunks: they must agree on what is handed
+ * out. Blocks of mixed sizes — fitting ones, ones that need the next chunk,
+ * one the bound refuses — each filled with its own pattern, must all keep
+ * their pattern (no block overlaps another), and kp_arena_used() must count
+ * every block, across resets and with a chunk size that is not a multiple
+ * of the alignment. */
+static void arena_fast_and_slow_paths_agree(void **state) {
+    (void)state;
+    const size_t al = _Alignof(max_align_t);
+    kp_arena *a = kp_arena_new(100, 4096);
+    assert_non_null(a);
+    static const size_t sizes[] = { 1, 7, 16, 33, 90, 5, 200, 3, 64, 99, 1, 150, 2, 17, 48 };
+    const size_t ns = sizeof sizes / sizeof sizes[0];
+    for (int round = 0; round < 3; round++) {
+        unsigned char *blk[sizeof sizes / sizeof sizes[0]];
+        size_t want_used = 0;
+        for (size_t i = 0; i < ns; i++) {
+            blk[i] = kp_arena_alloc(a, sizes[i]);
+            assert_non_null(blk[i]);
+            assert_int_equal((uintptr_t)blk[i] % al, 0);
+            for (size_t j = 0; j < sizes[i]; j++)
+                assert_int_equal(blk[i][j], 0);
+            memset(blk[i], (int)(i + 1), sizes[i]);
+            want_used += (sizes[i] + al - 1) / al * al;
+            assert_int_equal(kp_arena_used(a), want_used);
+            if (i == 6) /* the bound refuses; the window must stay usable */
+                assert_null(kp_arena_alloc(a, 8192));
+        }
+        for (size_t i = 0; i < ns; i++)
+            for (size_t j = 0; j < sizes[i]; j++)
+                assert_int_equal(blk[i][j], (unsigned char)(i + 1));
+        assert_true(kp_arena_reserved(a) <= 4096);
+        kp_arena_reset(a);
+        assert_int_equal(kp_arena_used(a), 0);
+    }
+    kp_arena_destroy(a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_allocations_are_aligned_zeroed_and_disjoint),
@@ -118,6 +157,7 @@ int main(void) {
         cmocka_unit_test(arena_refuses_past_max_total),
         cmocka_unit_test(arena_calloc_checks_overflow),
         cmocka_unit_test(arena_destroy_accepts_null),
+        cmocka_unit_test(arena_fast_and_slow_paths_agree),
     };
     return cmocka_run_group_tests_name("arena", tests, NULL, NULL);
 }
