@@ -22,28 +22,114 @@ void kp_produce_request_encode(kp_writer *w, int16_t version, const kp_produce_r
     }
 }
 
+/* The Produce decoders run once per request on the broker and once per
+ * response in the producer: they read through a local cursor instead of
+ * the kp_rd_* readers, with the same checks in the same order and the
+ * same verdicts — KP_ERR__TRUNCATED for a read past the end, BAD_MSG for a
+ * length below -1, a null where none is allowed, a count the bytes left
+ * cannot hold, or trailing bytes; NOMEM when the arena refuses. On an
+ * error the reader fails (p = end) and topic_count is what the generic
+ * readers left: 0 when a topic failed, the count when only what follows
+ * the topics did (throttle_time_ms, trailing bytes).
+ * tests/unit/protocol/test_msg_produce.c compares both on every
+ * truncation and on corrupted bytes of reference messages. */
+static kp_err kp_produce__fail(kp_reader *r, kp_err err) {
+    kp_rd_fail(r, err);
+    return err;
+}
+
+/* int16-length string at *pp: len -1 is null (BAD_MSG unless nullable). */
+static inline kp_err kp_produce__str(const uint8_t **pp, const uint8_t *end, bool nullable, kp_slice *out) {
+    const uint8_t *p = *pp;
+    if (end - p < 2)
+        return KP_ERR__TRUNCATED;
+    int32_t len = (int16_t)kp_be16_get(p);
+    p += 2;
+    if (len < 0) {
+        if (len != -1 || !nullable)
+            return KP_ERR__BAD_MSG;
+        *out = KP_SLICE_NULL;
+    } else {
+        if (end - p < len)
+            return KP_ERR__TRUNCATED;
+        *out = (kp_slice){ p, len };
+        p += len;
+    }
+    *pp = p;
+    return KP_ERR_NONE;
+}
+
+/* Non-nullable int32 array count, checked against the bytes left. */
+static inline kp_err kp_produce__count(const uint8_t **pp, const uint8_t *end, size_t min_elem, int32_t *n) {
+    const uint8_t *p = *pp;
+    if (end - p < 4)
+        return KP_ERR__TRUNCATED;
+    int32_t v = (int32_t)kp_be32_get(p);
+    p += 4;
+    if (v < 0 || (uint64_t)v * min_elem > (uint64_t)(end - p))
+        return KP_ERR__BAD_MSG;
+    *n = v;
+    *pp = p;
+    return KP_ERR_NONE;
+}
+
 kp_err kp_produce_request_decode(kp_reader *r, int16_t version, kp_arena *a, kp_produce_request *out) {
     if (!kp__version_ok(version, KP_PRODUCE_MIN_VERSION, KP_PRODUCE_MAX_VERSION))
         return KP_ERR__UNSUPPORTED;
     *out = (kp_produce_request){ 0 };
-    out->transactional_id = kp_rd_nullable_string(r);
-    out->acks = kp_rd_i16(r);
-    out->timeout_ms = kp_rd_i32(r);
-    int32_t nt = kp_rd_array_len(r, 2 + 4, false);
-    out->topics = kp__rd_alloc(r, a, nt, sizeof *out->topics);
-    for (int32_t i = 0; i < nt && !r->err; i++) {
-        kp_produce_topic_data *t = &out->topics[i];
-        t->topic = kp_rd_string(r);
-        int32_t np = kp_rd_array_len(r, 4 + 4, false);
-        t->partitions = kp__rd_alloc(r, a, np, sizeof *t->partitions);
-        for (int32_t j = 0; j < np && !r->err; j++) {
-            t->partitions[j].partition = kp_rd_i32(r);
-            t->partitions[j].records = kp_rd_nullable_bytes(r);
+    if (r->err)
+        return r->err;
+    const uint8_t *p = r->p, *end = r->end;
+    kp_err err;
+    if ((err = kp_produce__str(&p, end, true, &out->transactional_id)))
+        return kp_produce__fail(r, err);
+    if (end - p < 2 + 4)
+        return kp_produce__fail(r, KP_ERR__TRUNCATED);
+    out->acks = (int16_t)kp_be16_get(p);
+    out->timeout_ms = (int32_t)kp_be32_get(p + 2);
+    p += 2 + 4;
+    int32_t nt;
+    if ((err = kp_produce__count(&p, end, 2 + 4, &nt)))
+        return kp_produce__fail(r, err);
+    kp_produce_topic_data *topics = NULL;
+    if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
+        return kp_produce__fail(r, KP_ERR__NOMEM);
+    out->topics = topics;
+    for (int32_t i = 0; i < nt; i++) {
+        kp_produce_topic_data *t = &topics[i];
+        if ((err = kp_produce__str(&p, end, false, &t->topic)))
+            return kp_produce__fail(r, err);
+        int32_t np;
+        if ((err = kp_produce__count(&p, end, 4 + 4, &np)))
+            return kp_produce__fail(r, err);
+        kp_produce_partition_data *parts = NULL;
+        if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))
+            return kp_produce__fail(r, KP_ERR__NOMEM);
+        t->partitions = parts;
+        for (int32_t j = 0; j < np; j++) {
+            if (end - p < 4 + 4)
+                return kp_produce__fail(r, KP_ERR__TRUNCATED);
+            parts[j].partition = (int32_t)kp_be32_get(p);
+            int32_t len = (int32_t)kp_be32_get(p + 4);
+            p += 4 + 4;
+            if (len < 0) {
+                if (len != -1)
+                    return kp_produce__fail(r, KP_ERR__BAD_MSG);
+                parts[j].records = KP_SLICE_NULL;
+            } else {
+                if (end - p < len)
+                    return kp_produce__fail(r, KP_ERR__TRUNCATED);
+                parts[j].records = (kp_slice){ p, len };
+                p += len;
+            }
         }
-        t->partition_count = r->err ? 0 : np;
+        t->partition_count = np;
     }
-    out->topic_count = r->err ? 0 : nt;
-    return kp__rd_finish(r);
+    out->topic_count = nt;
+    if (p != end)
+        return kp_produce__fail(r, KP_ERR__BAD_MSG);
+    r->p = p;
+    return KP_ERR_NONE;
 }
 
 void kp_produce_response_encode(kp_writer *w, int16_t version, const kp_produce_response *m) {
@@ -70,24 +156,50 @@ kp_err kp_produce_response_decode(kp_reader *r, int16_t version, kp_arena *a, kp
     if (!kp__version_ok(version, KP_PRODUCE_MIN_VERSION, KP_PRODUCE_MAX_VERSION))
         return KP_ERR__UNSUPPORTED;
     *out = (kp_produce_response){ 0 };
-    int32_t nt = kp_rd_array_len(r, 2 + 4, false);
-    out->topics = kp__rd_alloc(r, a, nt, sizeof *out->topics);
-    for (int32_t i = 0; i < nt && !r->err; i++) {
-        kp_produce_topic_response *t = &out->topics[i];
-        t->topic = kp_rd_string(r);
-        int32_t np = kp_rd_array_len(r, 4 + 2 + 8 + 8 + (version >= 5 ? 8 : 0), false);
-        t->partitions = kp__rd_alloc(r, a, np, sizeof *t->partitions);
-        for (int32_t j = 0; j < np && !r->err; j++) {
-            kp_produce_partition_response *p = &t->partitions[j];
-            p->partition = kp_rd_i32(r);
-            p->error_code = kp_rd_i16(r);
-            p->base_offset = kp_rd_i64(r);
-            p->log_append_time = kp_rd_i64(r);
-            p->log_start_offset = version >= 5 ? kp_rd_i64(r) : -1;
+    if (r->err)
+        return r->err;
+    const uint8_t *p = r->p, *end = r->end;
+    const bool v5 = version >= 5;
+    const size_t psize = 4 + 2 + 8 + 8 + (v5 ? 8 : 0);
+    kp_err err;
+    int32_t nt;
+    if ((err = kp_produce__count(&p, end, 2 + 4, &nt)))
+        return kp_produce__fail(r, err);
+    kp_produce_topic_response *topics = NULL;
+    if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
+        return kp_produce__fail(r, KP_ERR__NOMEM);
+    out->topics = topics;
+    for (int32_t i = 0; i < nt; i++) {
+        kp_produce_topic_response *t = &topics[i];
+        if ((err = kp_produce__str(&p, end, false, &t->topic)))
+            return kp_produce__fail(r, err);
+        int32_t np;
+        if ((err = kp_produce__count(&p, end, psize, &np)))
+            return kp_produce__fail(r, err);
+        kp_produce_partition_response *parts = NULL;
+        if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))
+            return kp_produce__fail(r, KP_ERR__NOMEM);
+        t->partitions = parts;
+        /* fixed-size elements: the count check above proved np * psize
+         * bytes are there */
+        for (int32_t j = 0; j < np; j++) {
+            kp_produce_partition_response *pp = &parts[j];
+            pp->partition = (int32_t)kp_be32_get(p);
+            pp->error_code = (int16_t)kp_be16_get(p + 4);
+            pp->base_offset = (int64_t)kp_be64_get(p + 6);
+            pp->log_append_time = (int64_t)kp_be64_get(p + 14);
+            pp->log_start_offset = v5 ? (int64_t)kp_be64_get(p + 22) : -1;
+            p += psize;
         }
-        t->partition_count = r->err ? 0 : np;
+        t->partition_count = np;
     }
-    out->topic_count = r->err ? 0 : nt;
-    out->throttle_time_ms = kp_rd_i32(r);
-    return kp__rd_finish(r);
+    out->topic_count = nt;
+    if (end - p < 4)
+        return kp_produce__fail(r, KP_ERR__TRUNCATED);
+    out->throttle_time_ms = (int32_t)kp_be32_get(p);
+    p += 4;
+    if (p != end)
+        return kp_produce__fail(r, KP_ERR__BAD_MSG);
+    r->p = p;
+    return KP_ERR_NONE;
 }

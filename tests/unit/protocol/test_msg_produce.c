@@ -209,6 +209,149 @@ static void produce_unsupported_versions_rejected(void **state) {
     kp_arena_destroy(a);
 }
 
+/* ---- the cursor decoders against the generic readers ------------------ */
+
+/* The reference: the Produce decoders as written with the kp_rd_* readers
+ * (before kp_msg_produce.c read through a local cursor). The decoders in
+ * kp_msg_produce.c must give the same verdict and, on success, the same
+ * message for any input. */
+static kp_err ref_request_decode(kp_reader *r, kp_arena *a, kp_produce_request *out) {
+    *out = (kp_produce_request){ 0 };
+    out->transactional_id = kp_rd_nullable_string(r);
+    out->acks = kp_rd_i16(r);
+    out->timeout_ms = kp_rd_i32(r);
+    int32_t nt = kp_rd_array_len(r, 2 + 4, false);
+    if (!r->err && nt > 0 && !(out->topics = kp_arena_calloc(a, (size_t)nt, sizeof *out->topics)))
+        kp_rd_fail(r, KP_ERR__NOMEM);
+    for (int32_t i = 0; i < nt && !r->err; i++) {
+        kp_produce_topic_data *t = &out->topics[i];
+        t->topic = kp_rd_string(r);
+        int32_t np = kp_rd_array_len(r, 4 + 4, false);
+        if (!r->err && np > 0 && !(t->partitions = kp_arena_calloc(a, (size_t)np, sizeof *t->partitions)))
+            kp_rd_fail(r, KP_ERR__NOMEM);
+        for (int32_t j = 0; j < np && !r->err; j++) {
+            t->partitions[j].partition = kp_rd_i32(r);
+            t->partitions[j].records = kp_rd_nullable_bytes(r);
+        }
+        t->partition_count = r->err ? 0 : np;
+    }
+    out->topic_count = r->err ? 0 : nt;
+    if (!r->err && r->p != r->end)
+        kp_rd_fail(r, KP_ERR__BAD_MSG);
+    return r->err;
+}
+
+static kp_err ref_response_decode(kp_reader *r, int16_t version, kp_arena *a, kp_produce_response *out) {
+    *out = (kp_produce_response){ 0 };
+    int32_t nt = kp_rd_array_len(r, 2 + 4, false);
+    if (!r->err && nt > 0 && !(out->topics = kp_arena_calloc(a, (size_t)nt, sizeof *out->topics)))
+        kp_rd_fail(r, KP_ERR__NOMEM);
+    for (int32_t i = 0; i < nt && !r->err; i++) {
+        kp_produce_topic_response *t = &out->topics[i];
+        t->topic = kp_rd_string(r);
+        int32_t np = kp_rd_array_len(r, 4 + 2 + 8 + 8 + (version >= 5 ? 8 : 0), false);
+        if (!r->err && np > 0 && !(t->partitions = kp_arena_calloc(a, (size_t)np, sizeof *t->partitions)))
+            kp_rd_fail(r, KP_ERR__NOMEM);
+        for (int32_t j = 0; j < np && !r->err; j++) {
+            kp_produce_partition_response *p = &t->partitions[j];
+            p->partition = kp_rd_i32(r);
+            p->error_code = kp_rd_i16(r);
+            p->base_offset = kp_rd_i64(r);
+            p->log_append_time = kp_rd_i64(r);
+            p->log_start_offset = version >= 5 ? kp_rd_i64(r) : -1;
+        }
+        t->partition_count = r->err ? 0 : np;
+    }
+    out->topic_count = r->err ? 0 : nt;
+    out->throttle_time_ms = kp_rd_i32(r);
+    if (!r->err && r->p != r->end)
+        kp_rd_fail(r, KP_ERR__BAD_MSG);
+    return r->err;
+}
+
+static void assert_response_eq(const kp_produce_response *a, const kp_produce_response *b) {
+    assert_int_equal(a->topic_count, b->topic_count);
+    assert_int_equal(a->throttle_time_ms, b->throttle_time_ms);
+    for (int32_t i = 0; i < a->topic_count; i++) {
+        pt_assert_slice_eq(a->topics[i].topic, b->topics[i].topic);
+        assert_int_equal(a->topics[i].partition_count, b->topics[i].partition_count);
+        for (int32_t j = 0; j < a->topics[i].partition_count; j++) {
+            const kp_produce_partition_response *x = &a->topics[i].partitions[j];
+            const kp_produce_partition_response *y = &b->topics[i].partitions[j];
+            assert_int_equal(x->partition, y->partition);
+            assert_int_equal(x->error_code, y->error_code);
+            assert_int_equal(x->base_offset, y->base_offset);
+            assert_int_equal(x->log_append_time, y->log_append_time);
+            assert_int_equal(x->log_start_offset, y->log_start_offset);
+        }
+    }
+}
+
+/* One input through both decoders (arena bound `bound`, 0 = default). */
+static void diff_one(bool request, int16_t v, const uint8_t *buf, size_t len, size_t bound) {
+    kp_arena *a1 = kp_arena_new(64, bound), *a2 = kp_arena_new(64, bound);
+    kp_reader r1, r2;
+    kp_rd_init(&r1, buf, len);
+    kp_rd_init(&r2, buf, len);
+    if (request) {
+        kp_produce_request m1, m2;
+        kp_err e1 = kp_produce_request_decode(&r1, v, a1, &m1);
+        kp_err e2 = ref_request_decode(&r2, a2, &m2);
+        assert_int_equal(e1, e2);
+        assert_int_equal(m1.topic_count, m2.topic_count);
+        if (!e1)
+            assert_request_eq(&m1, &m2);
+    } else {
+        kp_produce_response m1, m2;
+        kp_err e1 = kp_produce_response_decode(&r1, v, a1, &m1);
+        kp_err e2 = ref_response_decode(&r2, v, a2, &m2);
+        assert_int_equal(e1, e2);
+        assert_int_equal(m1.topic_count, m2.topic_count);
+        if (!e1)
+            assert_response_eq(&m1, &m2);
+    }
+    assert_int_equal(r1.err, r2.err);
+    assert_true(r1.p == r2.p);
+    kp_arena_destroy(a1);
+    kp_arena_destroy(a2);
+}
+
+/* Every prefix of a reference encoding, and every byte of it replaced by
+ * each of a few values that turn lengths and counts into -1, -2, huge,
+ * zero or short: the cursor decoders and the generic readers agree. */
+static void produce_cursor_decoders_match_generic_readers(void **state) {
+    (void)state;
+    static const uint8_t subst[] = { 0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff };
+    kp_produce_partition_response pr1[] = { { 0, 0, 42, -1, 7 }, { 3, 6, -1, 1234567890123LL, -1 } };
+    kp_produce_partition_response pr2[] = { { 9, 0, 1, 2, 3 } };
+    kp_produce_topic_response tr[] = {
+        { kp_slice_str("test"), 2, pr1 }, { kp_slice_str(""), 1, pr2 }, { kp_slice_str("x"), 0, NULL },
+    };
+    kp_produce_response resp = { 3, tr, 17 };
+    for (int16_t v = KP_PRODUCE_MIN_VERSION; v <= KP_PRODUCE_MAX_VERSION; v++) {
+        for (int kind = 0; kind < 2; kind++) {
+            bool request = kind == 0;
+            kp_produce_request req = sample_request(v & 1 ? kp_slice_str("txn") : KP_SLICE_NULL, -1, 30000);
+            size_t len;
+            uint8_t *buf = pt_encode(request, KP_API_PRODUCE, v, request ? (const void *)&req : (const void *)&resp,
+                                     &len);
+            for (size_t n = 0; n <= len; n++)
+                diff_one(request, v, buf, n, 0);
+            for (size_t i = 0; i < len; i++) {
+                uint8_t keep = buf[i];
+                for (size_t s = 0; s < sizeof subst; s++) {
+                    buf[i] = subst[s];
+                    diff_one(request, v, buf, len, 0);
+                }
+                buf[i] = keep;
+            }
+            diff_one(request, v, buf, len, 64); /* the arena bound refuses */
+            free(buf);
+        }
+    }
+}
+
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(produce_request_roundtrips_every_version),
@@ -217,6 +360,7 @@ int main(void) {
         cmocka_unit_test(produce_null_topic_name_rejected),
         cmocka_unit_test(produce_decode_fails_cleanly_when_arena_bound_is_hit),
         cmocka_unit_test(produce_unsupported_versions_rejected),
+        cmocka_unit_test(produce_cursor_decoders_match_generic_readers),
     };
     return cmocka_run_group_tests_name("msg_produce", tests, NULL, NULL);
 }
