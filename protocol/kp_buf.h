@@ -311,17 +311,18 @@ static inline void kp_wr_init(kp_writer *w, void *buf, size_t cap) {
     w->err = KP_ERR_NONE;
 }
 
-/* Where n bytes go, or NULL when sizing or out of room (len still grows). */
+/* Where n bytes go, or NULL when sizing or out of room (len still grows).
+ * No separate test of err: err is only ever set here, when len passed cap,
+ * and len never shrinks, so once err is set len > cap stays true and every
+ * later write is refused by the one comparison. */
 static inline uint8_t *kp_wr__take(kp_writer *w, size_t n) {
-    size_t at = w->len;
-    w->len += n;
-    if (!w->buf)
-        return NULL;
-    if (w->err || w->len > w->cap) {
+    size_t at = w->len, len = at + n;
+    w->len = len;
+    if (len <= w->cap && w->buf)
+        return w->buf + at;
+    if (w->buf)
         w->err = KP_ERR__NOMEM;
-        return NULL;
-    }
-    return w->buf + at;
+    return NULL;
 }
 
 static inline void kp_wr_i8(kp_writer *w, int8_t v) {

@@ -323,6 +323,24 @@ static void buf_writer_overflow_sets_err_and_keeps_counting(void **state) {
     assert_int_equal(w.err, KP_ERR_NONE);
     kp_wr_i8(&w, 1);
     assert_int_equal(w.err, KP_ERR__NOMEM);
+    /* once failed, a write that would have fit the room left is refused too
+     * (sticky: len stays past cap), and the bytes under cap stay as written */
+    kp_wr_init(&w, buf, 6);
+    kp_wr_i32(&w, 0x01020304);
+    kp_wr_i32(&w, 0x05060708); /* does not fit: 2 bytes left */
+    assert_int_equal(w.err, KP_ERR__NOMEM);
+    kp_wr_raw(&w, "", 0);
+    kp_wr_i8(&w, 9);
+    assert_int_equal(w.err, KP_ERR__NOMEM);
+    assert_int_equal(w.len, 4 + 4 + 0 + 1);
+    assert_int_equal(kp_be32_get(buf), 0x01020304);
+    assert_int_equal(buf[4], 0xAA);
+    /* a sizing pass never fails, whatever it counts */
+    kp_wr_init(&w, NULL, 0);
+    kp_wr_raw(&w, NULL, 0);
+    kp_wr_i64(&w, 1);
+    assert_int_equal(w.err, KP_ERR_NONE);
+    assert_int_equal(w.len, 8);
 }
 
 static void buf_zigzag_round_trip_edges(void **state) {
