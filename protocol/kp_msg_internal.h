@@ -13,6 +13,10 @@
  * MIN_ELEM_SIZE is the smallest encoding one element can have in that
  * version (an empty string is 2 bytes, an empty array 4), so a count the
  * remaining input cannot hold fails before the arena is asked for memory.
+ * The Produce decoders (kp_msg_produce.c: one per request, the hot path)
+ * walk a local cursor instead of calling the readers, with the same checks
+ * in the same order and the same verdicts; their unit test keeps this
+ * pattern's version as the reference to compare against.
  *
  * Encoders assert programmer errors: a version outside the codec's range, a
  * null in a non-nullable string, a negative count in a non-nullable array,
