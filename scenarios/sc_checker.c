@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kp_crc32c.h"
+#include "sc_le.h"
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -406,15 +407,6 @@ size_t sc_value_format(char *buf, size_t cap, int producer, int64_t seq, size_t 
  * the lowest non-digit is found exactly. The digits are moved to the top
  * bytes (the bytes below become leading zeros) and combined in three
  * multiply steps: pairs, quads, eight. */
-static inline uint64_t sc_le64(const uint8_t *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
 static inline int sc_digits8(uint64_t w, uint64_t *val) {
     const uint64_t ones = 0x0101010101010101ULL;
     uint64_t nondigit = ((w & (0xf0 * ones)) ^ (0x30 * ones)) | (((w + 0x06 * ones) & (0xf0 * ones)) ^ (0x30 * ones));

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kp_rng.h"
+#include "sc_le.h"
 
 /* ---- read-only memory of the executable ---------------------------------- */
 
@@ -57,24 +58,6 @@ void sc_digest_init(sc_digest *d) {
 
 /* ---- content hash ------------------------------------------------------------ */
 
-static inline uint64_t sc_load64(const char *p) {
-    uint64_t w;
-    memcpy(&w, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-static inline uint64_t sc_load32(const char *p) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap32(w);
-#endif
-    return w;
-}
-
 uint64_t sc_digest_string_hash(const char *s) {
     size_t n = strlen(s);
     uint64_t h = sc_digest_word(SC_DIGEST_K2, (uint64_t)n);
@@ -83,10 +66,10 @@ uint64_t sc_digest_string_hash(const char *s) {
         const char *p = s;
         size_t left = n;
         for (; left > 8; left -= 8, p += 8)
-            h = sc_digest_word(h, sc_load64(p));
-        tail = sc_load64(s + n - 8); /* the last eight bytes (may overlap the last word) */
+            h = sc_digest_word(h, sc_le64(p));
+        tail = sc_le64(s + n - 8); /* the last eight bytes (may overlap the last word) */
     } else if (n >= 4) { /* two overlapping 4-byte loads cover every byte */
-        tail = sc_load32(s) | sc_load32(s + n - 4) << 32;
+        tail = (uint64_t)sc_le32(s) | (uint64_t)sc_le32(s + n - 4) << 32;
     } else if (n > 0) { /* first, middle, last: every byte of 1..3 */
         const unsigned char *p = (const unsigned char *)s;
         tail = (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
