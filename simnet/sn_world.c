@@ -132,8 +132,10 @@ static void sn__heap_remove(sn_world *w, uint32_t i) {
 
 static void sn__fifo_push(sn_world *w, sn__hent e) {
     if (w->fifo_len == w->fifo_cap) {
-        if (w->fifo_live < w->fifo_len) {
-            /* slide the live slots to the front, dropping cancelled ones */
+        if (w->fifo_cap && w->fifo_live <= w->fifo_cap / 2) {
+            /* slide the live slots to the front, dropping popped and
+             * cancelled ones: at least half the array comes free, so the
+             * slide is paid for by the pushes that fill it again */
             uint32_t j = 0;
             for (uint32_t i = w->fifo_head; i < w->fifo_len; i++)
                 if (w->fifo[i].t) {
