@@ -12,7 +12,8 @@
  *   batch's digest array instead, in bytes[]: dig points there until the
  *   batch is settled, then NULL). A freed batch with a small tail goes to
  *   the cluster's batch pool (a free list the cluster owns) for the next
- *   produced batch: a simulation folds and frees one header per record.
+ *   produced batch: a simulation folds and frees one header per batch
+ *   (per record in the quiet hour, where nearly every batch holds one).
  *   With a digester and a settle hook, a settled batch is then *folded*:
  *   every replica drops it (it is freed) and what a new leader's replay
  *   of it would add to the producer state goes into the partition's fold

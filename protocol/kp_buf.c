@@ -1,6 +1,7 @@
 /*
- * kp_buf.c — bounded reader and writer for Kafka wire primitives.
- * See kp_buf.h for the sticky-error model and the encodings.
+ * kp_buf.c — the out-of-line part of the bounded reader and writer for
+ * Kafka wire primitives (the fixed-width primitives are static inline in
+ * kp_buf.h). See kp_buf.h for the sticky-error model and the encodings.
  */
 #include "kp_buf.h"
 

@@ -12,7 +12,10 @@
  * record can no longer change (the broker's "settled" prefix: every replica
  * holds it) is as final as the end of the run, so the runner feeds each
  * partition's settled records as they settle, in offset order, and the rest
- * of the final log at the end. Each log record is judged when it is fed.
+ * of the final log at the end. Each log record is judged when it is fed,
+ * except for read_committed: what a transactional producer's records look
+ * like to it (txn_read_committed, txn_atomic) is judged at the finish, once
+ * every transaction's outcome is known.
  *
  * Invariants (DESIGN.md "The checker"), each reported by name with counts:
  *   one_callback_per_send    every send got exactly one callback (or failed
@@ -56,7 +59,12 @@
  * grows with the records in flight and the exceptions, plus one byte a
  * record. A record waiting for its log position leaves the window as an
  * exception once the window holds 65,536 records. A transactional
- * producer's records all stay in the window (their outcome comes late).
+ * producer's records all stay in the window (their outcome comes late),
+ * and each of their log copies that read_committed sees is kept (~32
+ * bytes) until the finish judges them. A record found in a log a second
+ * time before its callback keeps that position in a side list (~32 bytes)
+ * until the callback comes: both grow with such records, not with clean
+ * ones.
  * Arrays grow by doubling, never per record; sc_checker_free releases all.
  */
 #ifndef SC_CHECKER_H

@@ -94,8 +94,8 @@ bool sc_digest_pin(sc_digest *d, const char *s) {
     }
     /* into the cache now (unless it is there): the fast path finds a topic
      * equal to the last one by content before it would look further */
-    size_t i = sc_digest__set(s);
-    if (d->cache[i].s != s && d->cache[i + 1].s != s)
+    uint64_t h;
+    if (!sc_digest__known(d, s, &h))
         (void)sc_digest__str_slow(d, s);
     return true;
 }

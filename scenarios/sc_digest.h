@@ -121,24 +121,39 @@ static inline int sc_digest_immutable(const sc_digest *d, const char *s) {
 uint64_t sc_digest__str_slow(sc_digest *d, const char *s);
 uint64_t sc_digest__topic_slow(sc_digest *d, const char *s);
 
-/* What a string contributes: its content hash; NULL contributes the
- * constant 1 ("" hashes its length 0 like any other string, so NULL and ""
- * differ unless a 64-bit hash happens to be 1). */
 /* The cache is two-way set associative: a literal that shares a set with
  * another hot one must not evict it on every event. */
 static inline size_t sc_digest__set(const char *s) {
     return (size_t)(((uint64_t)(uintptr_t)s * SC_DIGEST_K) >> 56) * 2 % SC_DIGEST_CACHE;
 }
 
-static inline uint64_t sc_digest_str(sc_digest *d, const char *s, int topic) {
-    if (!s)
-        return 1;
+/* What s contributes when that is known without a call: NULL (1) or a
+ * string in the cache (only immutable and pinned strings are ever
+ * stored). False otherwise (*h is then unset). */
+static inline bool sc_digest__known(const sc_digest *d, const char *s, uint64_t *h) {
+    if (!s) {
+        *h = 1;
+        return true;
+    }
     size_t i = sc_digest__set(s);
-    /* only immutable and pinned strings are ever stored */
-    if (d->cache[i].s == s)
-        return d->cache[i].h;
-    if (d->cache[i + 1].s == s)
-        return d->cache[i + 1].h;
+    if (d->cache[i].s == s) {
+        *h = d->cache[i].h;
+        return true;
+    }
+    if (d->cache[i + 1].s == s) {
+        *h = d->cache[i + 1].h;
+        return true;
+    }
+    return false;
+}
+
+/* What a string contributes: its content hash; NULL contributes the
+ * constant 1 ("" hashes its length 0 like any other string, so NULL and ""
+ * differ unless a 64-bit hash happens to be 1). */
+static inline uint64_t sc_digest_str(sc_digest *d, const char *s, int topic) {
+    uint64_t h;
+    if (sc_digest__known(d, s, &h))
+        return h;
     if (!topic)
         return sc_digest__str_slow(d, s);
     if (d->topic_len && !strcmp(s, d->topic_text))
@@ -202,25 +217,6 @@ static inline void sc_digest__mix(sc_digest *d, const kp_event *ev, kp_time_us t
     b = sc_digest_fold(sc_digest_word2(b, detail_h));
     uint64_t e = a ^ (b << 32 | b >> 32);
     d->value = sc_digest_fold(sc_digest_word(d->value, e));
-}
-
-/* What s contributes when that is known without a call: NULL (1) or a
- * string in the cache. False otherwise (*h is then unset). */
-static inline bool sc_digest__known(const sc_digest *d, const char *s, uint64_t *h) {
-    if (!s) {
-        *h = 1;
-        return true;
-    }
-    size_t i = sc_digest__set(s);
-    if (d->cache[i].s == s) {
-        *h = d->cache[i].h;
-        return true;
-    }
-    if (d->cache[i + 1].s == s) {
-        *h = d->cache[i + 1].h;
-        return true;
-    }
-    return false;
 }
 
 /* Folds one event in; `time_us` replaces ev->time_us (the runner stamps

@@ -215,12 +215,21 @@ static void sc_log(sc_world *w, const char *fmt, ...) {
 
 static kp_time_us sc_now(const sc_world *w) { return sn_now(w->net); }
 
-static int sc_topic_index(sc_world *w, const char *name) {
-    if (!name)
-        return -1;
+/* The checker's number of topic name, or -1 when it has none yet. */
+static int sc_topic_find(const sc_world *w, const char *name) {
     for (int i = 0; i < w->ntopics; i++)
         if (!strcmp(w->topics[i], name))
             return i;
+    return -1;
+}
+
+/* The checker's number of topic name, given one if it has none yet. */
+static int sc_topic_index(sc_world *w, const char *name) {
+    if (!name)
+        return -1;
+    int i = sc_topic_find(w, name);
+    if (i >= 0)
+        return i;
     if (w->ntopics == SC_MAX_TOPICS)
         return -1;
     w->topics[w->ntopics] = name; /* points into the scenario message */
@@ -1348,10 +1357,7 @@ static void sc_settled_batch(void *ctx, const bm_settled_batch *b) {
     sc_world *w = ctx;
     if (b->topic != w->settle_name) {
         w->settle_name = b->topic;
-        w->settle_topic = -1;
-        for (int i = 0; i < w->ntopics; i++)
-            if (!strcmp(w->topics[i], b->topic))
-                w->settle_topic = i;
+        w->settle_topic = sc_topic_find(w, b->topic);
     }
     if (w->settle_topic < 0 || b->control)
         return;
