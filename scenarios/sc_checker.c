@@ -1160,6 +1160,46 @@ static int sc_seen_cmp(const void *a, const void *b) {
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+/* The finish's judgement of one record that is not clean (an exception
+ * below the window, or a record still in it). */
+static void sc_finish_rec(sc_checker *ck, const sc_prod *pr, int p, int64_t seq, const sc_rec *r) {
+    ck->res[SC_INV_ONE_CALLBACK].checked++;
+    if ((r->txn & SC_TXN_COMMITTED) && !(r->txn & SC_TXN_VISIBLE) &&
+        !(r->state & SC_REC_SYNC_FAILED) && r->err == KP_ERR_NONE) {
+        ck->res[SC_INV_TXN_READ_COMMITTED].checked++;
+        sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "producer %d record %" PRId64
+                     ": its transaction committed but read_committed does not see it", p, seq);
+    }
+    if (!(r->state & SC_REC_SYNC_FAILED) && sc_rec_ncb(r) == 0) {
+        ck->counts.missing_callbacks++;
+        sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64
+                     ": no callback by the end of the run", p, seq);
+    }
+    if (sc_rec_ncb(r) == 0 || r->err != KP_ERR_NONE)
+        return;
+    if (pr->info.acks == 0) {
+        if (!(r->state & SC_REC_IN_LOG))
+            ck->anomalies[SC_ANOM_ACKS0_LOSS]++;
+        return; /* no offset to check */
+    }
+    if (sc_rec_offset(r) < 0)
+        return; /* acknowledged as a duplicate: no offset */
+    ck->res[SC_INV_ACKED_IN_LOG].checked++;
+    if (r->state & SC_REC_AT_OFFSET)
+        return;
+    ck->anomalies[SC_ANOM_ACKED_LOST]++;
+    sc_violation(ck, SC_INV_ACKED_IN_LOG, "producer %d record %" PRId64
+                 " acknowledged at topic %d partition %d offset %" PRId64 " is %s",
+                 p, seq, (int)r->topic, r->partition, sc_rec_offset(r),
+                 (r->state & SC_REC_IN_LOG) ? "in the log at another offset"
+                                            : "not in the final log");
+}
+
+static int sc_i64_cmp(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void sc_checker_finish(sc_checker *ck) {
     if (ck->finished)
         return;
@@ -1196,42 +1236,24 @@ void sc_checker_finish(sc_checker *ck) {
         ck->res[SC_INV_ONE_CALLBACK].checked += pr->nclean;
         if (pr->info.acks != 0)
             ck->res[SC_INV_ACKED_IN_LOG].checked += pr->nclean;
-        /* below the window only exceptions carry state */
-        for (int64_t seq = pr->nexc ? 0 : pr->base; seq < pr->n; seq++) {
-            sc_rec *r = seq >= pr->base ? sc_win(pr, seq) : sc_exc_find(pr, seq);
-            if (!r)
-                continue; /* clean */
-            ck->res[SC_INV_ONE_CALLBACK].checked++;
-            if ((r->txn & SC_TXN_COMMITTED) && !(r->txn & SC_TXN_VISIBLE) &&
-                !(r->state & SC_REC_SYNC_FAILED) && r->err == KP_ERR_NONE) {
-                ck->res[SC_INV_TXN_READ_COMMITTED].checked++;
-                sc_violation(ck, SC_INV_TXN_READ_COMMITTED, "producer %d record %" PRId64
-                             ": its transaction committed but read_committed does not see it", p, seq);
-            }
-            if (!(r->state & SC_REC_SYNC_FAILED) && sc_rec_ncb(r) == 0) {
-                ck->counts.missing_callbacks++;
-                sc_violation(ck, SC_INV_ONE_CALLBACK, "producer %d record %" PRId64
-                             ": no callback by the end of the run", p, seq);
-            }
-            if (sc_rec_ncb(r) == 0 || r->err != KP_ERR_NONE)
-                continue;
-            if (pr->info.acks == 0) {
-                if (!(r->state & SC_REC_IN_LOG))
-                    ck->anomalies[SC_ANOM_ACKS0_LOSS]++;
-                continue; /* no offset to check */
-            }
-            if (sc_rec_offset(r) < 0)
-                continue; /* acknowledged as a duplicate: no offset */
-            ck->res[SC_INV_ACKED_IN_LOG].checked++;
-            if (r->state & SC_REC_AT_OFFSET)
-                continue;
-            ck->anomalies[SC_ANOM_ACKED_LOST]++;
-            sc_violation(ck, SC_INV_ACKED_IN_LOG, "producer %d record %" PRId64
-                         " acknowledged at topic %d partition %d offset %" PRId64 " is %s",
-                         p, seq, (int)r->topic, r->partition, sc_rec_offset(r),
-                         (r->state & SC_REC_IN_LOG) ? "in the log at another offset"
-                                                    : "not in the final log");
+        /* below the window only exceptions carry state: visit them in
+         * sequence order (so the first violation reported is the lowest),
+         * not every sequence number, then the window */
+        if (pr->nexc) {
+            int64_t *xs = malloc(pr->nexc * sizeof *xs);
+            if (!xs)
+                abort();
+            size_t nx = 0;
+            for (size_t i = 0; i < pr->capexc; i++)
+                if (pr->exc[i].seq >= 0 && pr->exc[i].seq < pr->base)
+                    xs[nx++] = pr->exc[i].seq;
+            qsort(xs, nx, sizeof *xs, sc_i64_cmp);
+            for (size_t i = 0; i < nx; i++)
+                sc_finish_rec(ck, pr, p, xs[i], sc_exc_find(pr, xs[i]));
+            free(xs);
         }
+        for (int64_t seq = pr->base; seq < pr->n; seq++)
+            sc_finish_rec(ck, pr, p, seq, sc_win(pr, seq));
     }
     for (int i = 0; i < SC_INV_COUNT; i++) {
         sc_inv_result *r = &ck->res[i];
