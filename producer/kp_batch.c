@@ -420,15 +420,23 @@ kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
     if (b->appends_aborted || b->record_count == 0)
         return KP_ERR__STATE;
     b->closed_for_appends = true;
+    bool has_state = b->producer_id != KP_NO_PRODUCER_ID || b->transactional;
+    bool state_written = false;
     if (!b->built) {
+        /* the producer state goes into the header at close, so the batch
+         * is checksummed once (write_producer_state's bytes, one CRC) */
+        if (has_state)
+            kp_batch_builder_set_producer_state(&b->builder, b->producer_id, b->producer_epoch,
+                                                b->base_sequence, b->transactional);
         kp_err e = build_records(b, scratch);
         if (e)
             return e;
+        state_written = has_state;
     }
     b->actual_ratio = b->built_ratio;
     b->closed = true;
-    if (b->producer_id != KP_NO_PRODUCER_ID || b->transactional)
-        write_producer_state(b);
+    if (has_state && !state_written)
+        write_producer_state(b); /* built earlier (a sealed compressed batch) */
     if (b->estimator)
         kp_compression_estimator_update_h(b->estimator, b->topic, b->codec, (float)b->actual_ratio,
                                           &b->est_hint);

@@ -103,6 +103,19 @@ void kp_batch_builder_init(kp_batch_builder *b, uint8_t *buf, size_t cap, kp_cod
     b->transactional = transactional;
     b->first_timestamp = -1;
     b->max_timestamp = -1;
+    b->producer_id = KP_NO_PRODUCER_ID;
+    b->producer_epoch = KP_NO_PRODUCER_EPOCH;
+    b->base_sequence = KP_NO_SEQUENCE;
+}
+
+void kp_batch_builder_set_producer_state(kp_batch_builder *b, int64_t producer_id, int16_t epoch,
+                                         int32_t base_sequence, bool transactional) {
+    if (b->closed)
+        return;
+    b->producer_id = producer_id;
+    b->producer_epoch = epoch;
+    b->base_sequence = base_sequence;
+    b->transactional = transactional;
 }
 
 int32_t kp_batch_builder_count(const kp_batch_builder *b) {
@@ -218,9 +231,9 @@ static void kp_batch_write_header(const kp_batch_builder *b, size_t total) {
     kp_be32_put(p + 23, (uint32_t)(b->count - 1));
     kp_be64_put(p + 27, (uint64_t)b->first_timestamp);
     kp_be64_put(p + 35, (uint64_t)b->max_timestamp);
-    kp_be64_put(p + 43, (uint64_t)(int64_t)KP_NO_PRODUCER_ID);
-    kp_be16_put(p + 51, (uint16_t)(int16_t)KP_NO_PRODUCER_EPOCH);
-    kp_be32_put(p + 53, (uint32_t)KP_NO_SEQUENCE);
+    kp_be64_put(p + 43, (uint64_t)b->producer_id);
+    kp_be16_put(p + 51, (uint16_t)b->producer_epoch);
+    kp_be32_put(p + 53, (uint32_t)b->base_sequence);
     kp_be32_put(p + 57, (uint32_t)b->count);
 }
 
@@ -668,12 +681,13 @@ kp_err kp_control_batch_build(uint8_t *buf, size_t cap, kp_control_type type,
     b.control = true;
     kp_err err = kp_batch_builder_append(&b, timestamp_ms, (kp_slice){ key, 4 },
                                          (kp_slice){ value, 6 }, NULL, 0);
+    /* the producer state goes in at close: one CRC */
+    kp_batch_builder_set_producer_state(&b, producer_id, producer_epoch, KP_NO_SEQUENCE, true);
     if (!err)
         err = kp_batch_builder_close(&b, NULL, 0, out);
     if (err)
         return err;
-    kp_batch_set_partition_leader_epoch(buf, partition_leader_epoch);
-    kp_batch_set_producer_state(buf, (size_t)out->len, producer_id, producer_epoch, KP_NO_SEQUENCE);
+    kp_batch_set_partition_leader_epoch(buf, partition_leader_epoch); /* outside the CRC */
     return KP_ERR_NONE;
 }
 

@@ -131,6 +131,11 @@ typedef struct kp_batch_builder {
     bool transactional;
     bool control;
     bool closed;
+    /* what close writes into the header: -1/-1/-1 unless set by
+     * kp_batch_builder_set_producer_state */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t base_sequence;
 } kp_batch_builder;
 
 /* Starts an empty batch in buf[0..cap). Nothing is written to buf until
@@ -159,6 +164,17 @@ size_t kp_batch_builder_uncompressed_bytes(const kp_batch_builder *b);
 bool kp_batch_builder_has_room_for(const kp_batch_builder *b, int64_t timestamp_ms,
                                    kp_slice key, kp_slice value, const kp_header *h, int nh);
 
+/* MemoryRecordsBuilder.setProducerState: the producerId, epoch,
+ * baseSequence and transactional bit that close writes into the header,
+ * so that a batch whose producer state is known before close is
+ * checksummed once (close) instead of twice (close, then
+ * kp_batch_set_producer_state). Gives the same bytes as close followed by
+ * kp_batch_set_producer_state with the transactional bit set to
+ * `transactional`. Ignored once closed (rewrite a closed batch with
+ * kp_batch_set_producer_state). */
+void kp_batch_builder_set_producer_state(kp_batch_builder *b, int64_t producer_id, int16_t epoch,
+                                         int32_t base_sequence, bool transactional);
+
 /* Scratch bytes kp_batch_builder_close needs: 0 for NONE, else
  * 61 + kp_compress_bound(codec, record bytes). */
 size_t kp_batch_builder_close_bound(const kp_batch_builder *b);
@@ -168,8 +184,9 @@ size_t kp_batch_builder_close_bound(const kp_batch_builder *b);
  * size fits in cap (else KP_ERR__NOMEM: builder still open and
  * unchanged). Writes baseOffset 0, batchLength, partitionLeaderEpoch -1,
  * magic 2, attributes (codec, transactional, control), lastOffsetDelta,
- * first/max timestamp, producerId -1, epoch -1, baseSequence -1, count
- * and the CRC. *out is the batch (inside the builder's buffer).
+ * first/max timestamp, producerId, epoch and baseSequence (-1 each
+ * unless kp_batch_builder_set_producer_state set them), count and the
+ * CRC. *out is the batch (inside the builder's buffer).
  * Errors: KP_ERR__STATE for an empty builder; KP_ERR__NOMEM also when
  * scratch_cap < close_bound; KP_ERR__COMPRESSION from the codec.
  * scratch (unused for NONE, may be NULL then) must not overlap buf.

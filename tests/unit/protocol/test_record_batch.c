@@ -90,6 +90,33 @@ static void batch_transactional_vector_byte_for_byte(void **state) {
     assert_int_equal(kp_be32_get(buf + 17), 0xE8B2116Cu);
 }
 
+/* MemoryRecordsBuilder.setProducerState before close: the vectors' bytes
+ * with one CRC at close (no rewrite); the transactional bit follows the
+ * setter; a set after close changes nothing. */
+static kp_slice build_with_state(uint8_t *buf, size_t cap, bool init_txn, int64_t pid,
+                                 int16_t epoch, int32_t seq, bool txn) {
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, cap, KP_CODEC_NONE, init_txn);
+    assert_int_equal(kp_batch_builder_append(&b, 0, S("key"), S("value"), NULL, 0), KP_ERR_NONE);
+    kp_batch_builder_set_producer_state(&b, pid, epoch, seq, txn);
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), KP_ERR_NONE);
+    kp_batch_builder_set_producer_state(&b, 1, 1, 1, !txn); /* closed: ignored */
+    kp_slice again;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &again), KP_ERR_NONE);
+    assert_ptr_equal(again.ptr, out.ptr);
+    return out;
+}
+
+static void batch_builder_producer_state_before_close(void **state) {
+    (void)state;
+    uint8_t buf[256];
+    assert_bytes_hex(build_with_state(buf, sizeof buf, false, 343434, 0, 0, false), VEC_IDEMPOTENT);
+    assert_bytes_hex(build_with_state(buf, sizeof buf, false, 123456, 0, 5, true), VEC_TXN);
+    assert_bytes_hex(build_with_state(buf, sizeof buf, true, 343434, 0, 0, false), VEC_IDEMPOTENT);
+    assert_bytes_hex(build_with_state(buf, sizeof buf, false, -1, -1, -1, false), VEC_PLAIN);
+}
+
 static void batch_two_records_vector_byte_for_byte(void **state) {
     (void)state;
     uint8_t buf[256];
@@ -859,6 +886,7 @@ int main(void) {
         cmocka_unit_test(batch_idempotent_vector_byte_for_byte),
         cmocka_unit_test(batch_transactional_vector_byte_for_byte),
         cmocka_unit_test(batch_two_records_vector_byte_for_byte),
+        cmocka_unit_test(batch_builder_producer_state_before_close),
         cmocka_unit_test(batch_vectors_decode),
         cmocka_unit_test(record_size_15_then_16_bytes_from_offset_delta_64),
         cmocka_unit_test(record_size_matches_kp_buf_varint_sizes),
