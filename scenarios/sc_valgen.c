@@ -4,6 +4,7 @@
  */
 #include "sc_valgen.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,20 +31,25 @@ void sc_valgen_free(sc_valgen *g) {
     if (!g)
         return;
     free(g->buf);
+    free(g->img);
     sc_valgen_init(g);
 }
 
-static void sc_valgen_reserve(sc_valgen *g, size_t need) {
-    if (need <= g->cap)
-        return;
-    char *n = realloc(g->buf, need);
-    if (!n)
-        abort();
-    g->buf = n;
-    g->cap = need;
+/* The letters of positions [from, to) of a value whose letter at
+ * position 0 is cycle[k] (k < 26). */
+static void sc_valgen_letters(char *dst, size_t from, size_t to, size_t k) {
+    k = (k + from) % 26;
+    while (from < to) {
+        size_t n = to - from;
+        if (n > SC_CYCLE_RUN)
+            n = SC_CYCLE_RUN;
+        memcpy(dst + from, sc_cycle + k, n);
+        from += n;
+        k = (k + n) % 26;
+    }
 }
 
-/* Writes "P:SEQ " at the start of buf (both numbers >= 0). */
+/* Writes "P:SEQ " into g->head (both numbers >= 0). */
 static void sc_valgen_head(sc_valgen *g, int producer, int64_t seq) {
     char tmp[48];
     char *end = tmp + sizeof tmp, *q = end;
@@ -60,10 +66,10 @@ static void sc_valgen_head(sc_valgen *g, int producer, int64_t seq) {
         *--q = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    g->head = (size_t)(end - q);
+    g->head_len = (size_t)(end - q);
+    assert(g->head_len <= SC_VALGEN_HEAD_MAX);
     g->digits_at = (size_t)(digits - q);
-    memcpy(g->buf, q, g->head);
-    g->head_mod = (unsigned)(g->head % 26);
+    memcpy(g->head, q, g->head_len);
     g->seq_mod = (unsigned)((uint64_t)seq % 26);
     g->producer = producer;
     g->seq = seq;
@@ -72,7 +78,7 @@ static void sc_valgen_head(sc_valgen *g, int producer, int64_t seq) {
 /* seq + 1 in place: the last digit goes up, nines carry; false when the
  * carry leaves the top digit (the number gets longer: rebuild). */
 static int sc_valgen_increment(sc_valgen *g) {
-    char *first = g->buf + g->digits_at, *p = g->buf + g->head - 2;
+    char *first = g->head + g->digits_at, *p = g->head + g->head_len - 2;
     while (*p == '9') {
         *p = '0';
         if (p == first)
@@ -85,32 +91,78 @@ static int sc_valgen_increment(sc_valgen *g) {
     return 1;
 }
 
-const char *sc_valgen_next(sc_valgen *g, int producer, int64_t seq, size_t size, size_t *len) {
-    sc_valgen_reserve(g, size + 64);
+/* n bytes (4 <= n <= 32) from src to dst, as two overlapping fixed-size
+ * copies (no call, no loop). */
+static inline void sc_valgen_copy_head(char *dst, const char *src, size_t n) {
+    if (n >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    }
+}
+
+/* Images of at least `need` letters each (every image all letters). */
+static void sc_valgen_images(sc_valgen *g, size_t need) {
+    size_t stride = g->stride ? g->stride * 2 : 128;
+    while (stride < need)
+        stride *= 2;
+    char *img = malloc(26 * stride);
+    if (!img)
+        abort();
+    free(g->img);
+    g->img = img;
+    g->stride = stride;
+    for (unsigned m = 0; m < 26; m++) {
+        sc_valgen_letters(img + m * stride, 0, stride, sc_k15[m]);
+        g->img_head[m] = 0;
+    }
+}
+
+const char *sc_valgen_next_slow(sc_valgen *g, int producer, int64_t seq, size_t size, size_t *len) {
     if (producer < 0 || seq < 0) { /* not a workload's; the general formatter */
+        if (g->cap < size + 64) {
+            char *n = realloc(g->buf, size + 64);
+            if (!n)
+                abort();
+            g->buf = n;
+            g->cap = size + 64;
+        }
         g->seq = -1;
         *len = sc_value_format(g->buf, g->cap, producer, seq, size);
         return g->buf;
     }
     /* the next seq (seq - 1, not g->seq + 1, which overflows at INT64_MAX),
-     * or the same again: the head in buf is reused */
+     * or the same again: the head is reused */
     if (!(g->seq >= 0 && producer == g->producer && seq - 1 == g->seq && sc_valgen_increment(g)) &&
         !(g->seq == seq && producer == g->producer))
         sc_valgen_head(g, producer, seq);
-    size_t at = g->head;
-    if (size > at) {
-        size_t k = g->head_mod + sc_k15[g->seq_mod];
-        if (k >= 26)
-            k -= 26;
-        while (at < size) {
-            size_t n = size - at;
-            if (n > SC_CYCLE_RUN)
-                n = SC_CYCLE_RUN;
-            memcpy(g->buf + at, sc_cycle + k, n);
-            at += n;
-            k = (k + n) % 26;
-        }
+    size_t h = g->head_len, n = size > h ? size : h;
+    if (n <= SC_VALGEN_IMAGE_MAX) {
+        if (n > g->stride)
+            sc_valgen_images(g, n);
+        unsigned m = g->seq_mod;
+        char *v = g->img + m * g->stride;
+        if (g->img_head[m] > h) /* a longer head was here: its letters back */
+            sc_valgen_letters(v, h, g->img_head[m], sc_k15[m]);
+        g->img_head[m] = (uint8_t)h;
+        sc_valgen_copy_head(v, g->head, h);
+        *len = n;
+        return v;
     }
-    *len = at;
+    if (g->cap < n + 64) {
+        char *b = realloc(g->buf, n + 64);
+        if (!b)
+            abort();
+        g->buf = b;
+        g->cap = n + 64;
+    }
+    memcpy(g->buf, g->head, h);
+    sc_valgen_letters(g->buf, h, n, sc_k15[g->seq_mod]);
+    *len = n;
     return g->buf;
 }

@@ -67,10 +67,53 @@ static void jumps_and_oddities(void **state) {
     sc_valgen_free(NULL);
 }
 
+/* The value images (sc_valgen.h): the same seq % 26 with heads of every
+ * length in turn (a shorter head must give back the letters a longer one
+ * covered), values on both sides of SC_VALGEN_IMAGE_MAX one after another
+ * (the long buffer and the images alternate), images regrown while
+ * others hold heads, and a value returned earlier for another residue
+ * left untouched by the next call. */
+static void images_and_long_values(void **state) {
+    (void)state;
+    sc_valgen g;
+    sc_valgen_init(&g);
+    static const int64_t seqs[] = { 26, 1040, 10000010, 4, 100000000000000022, 26, 52, 1000000000 + 12, 0 };
+    static const int prods[] = { 0, 2147483647, 12 };
+    for (size_t p = 0; p < sizeof prods / sizeof prods[0]; p++)
+        for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+            same_as_format(&g, prods[p], seqs[i], 40);
+            same_as_format(&g, prods[p], seqs[i], 2);
+        }
+    for (int64_t seq = 0; seq < 200; seq++) {
+        size_t size = seq % 3 == 0 ? SC_VALGEN_IMAGE_MAX + 1 + (size_t)seq : seq % 3 == 1 ? SC_VALGEN_IMAGE_MAX
+                                                                                          : (size_t)(seq * 37 % 900);
+        char want[SC_VALGEN_IMAGE_MAX + 300];
+        size_t wn = sc_value_format(want, sizeof want, 1, seq, size);
+        size_t gn = 0;
+        const char *got = sc_valgen_next(&g, 1, seq, size, &gn);
+        assert_int_equal(gn, wn);
+        assert_memory_equal(got, want, wn);
+    }
+    sc_valgen_free(&g);
+    /* consecutive values of different residues live in different images:
+     * the previous one is still intact after the next call */
+    sc_valgen_init(&g);
+    char keep[100];
+    size_t kn = 0, gn = 0;
+    memcpy(keep, sc_valgen_next(&g, 3, 7, 100, &kn), 100);
+    const char *first = sc_valgen_next(&g, 3, 8, 100, &gn);
+    (void)first;
+    char want[100];
+    assert_int_equal(sc_value_format(want, sizeof want, 3, 7, 100), 100);
+    assert_memory_equal(keep, want, 100);
+    sc_valgen_free(&g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(consecutive_runs),
         cmocka_unit_test(jumps_and_oddities),
+        cmocka_unit_test(images_and_long_values),
     };
     return cmocka_run_group_tests_name("valgen", tests, NULL, NULL);
 }
