@@ -64,9 +64,13 @@ typedef struct kp_nc_conn {
     int head, count;
     /* The earliest idle or request deadline of this connection (the
      * poll's closing walk), valid unless dl_stale: every change to status,
-     * the ring or last_active_ms sets dl_stale. */
+     * the ring or last_active_ms sets dl_stale (kp_nc_touch). */
     int64_t dl;
     bool dl_stale;
+    /* quiet implies "locally idle" (see kp_nc_locally_idle); any change to
+     * the state it reads clears it (kp_nc_touch), as does the poll once it
+     * handled the connection. False only costs the full test. */
+    bool quiet;
 } kp_nc_conn;
 
 /* A completed request waiting for its callback at the end of poll. */
@@ -103,6 +107,11 @@ struct kp_netclient {
      * exactly by each poll's final walk, only ever lowered in between
      * (kp_nc_note_deadline), so it is never later than the truth. */
     int64_t walk_at;
+    /* Some connection was touched (kp_nc_touch) since the poll's closing
+     * walk: until then every connection's dl is current, no input buffer
+     * has a consumed prefix, and walk_at is their minimum, so the walk
+     * would find nothing to do. */
+    bool walk_dirty;
 };
 
 static const char *const kp_status_names[] = {
@@ -156,6 +165,15 @@ static kp_nc_conn *kp_nc_find(const kp_netclient *nc, int32_t id) {
     return NULL;
 }
 
+/* Every change to a connection's status, in-flight ring, buffers,
+ * pending_close or last_active_ms goes through here: its deadline is
+ * recomputed and its quiet mark dropped at the next poll. */
+static void kp_nc_touch(kp_netclient *nc, kp_nc_conn *c) {
+    c->dl_stale = true;
+    c->quiet = false;
+    nc->walk_dirty = true;
+}
+
 static kp_nc_conn *kp_nc_get(kp_netclient *nc, const kp_node *node) {
     kp_nc_conn *c = kp_nc_find(nc, node->id);
     if (c) {
@@ -186,7 +204,7 @@ static kp_nc_conn *kp_nc_get(kp_netclient *nc, const kp_node *node) {
     c->port = node->port;
     c->status = KP_NODE_DISCONNECTED;
     c->reconnect_backoff_ms = nc->reconnect_backoff_ms;
-    c->dl_stale = true;
+    kp_nc_touch(nc, c);
     nc->conns[nc->nconns++] = c;
     return c;
 }
@@ -216,7 +234,7 @@ static void kp_nc_set_status(kp_netclient *nc, kp_nc_conn *c, kp_conn_status to,
     case KP_NODE_DISCONNECTED: break;
     }
     c->status = to;
-    c->dl_stale = true;
+    kp_nc_touch(nc, c);
     kp_nc_note_idle(nc, c);
     kp_event ev;
     kp_event_init(&ev, KP_EV_CONN_STATE, kp_nc_now_us(nc));
@@ -292,7 +310,7 @@ static void kp_nc_initiate_connect(kp_netclient *nc, kp_nc_conn *c, int64_t now)
     c->ever_attempted = true;
     c->last_connect_attempt_ms = now;
     c->last_active_ms = now;
-    c->dl_stale = true;
+    kp_nc_touch(nc, c);
     c->versions_known = false;
     kp_nc_set_status(nc, c, KP_NODE_CONNECTING, KP_ERR_NONE);
     c->conn = nc->env.transport.connect(nc->env.transport.ctx, c->host, c->port, kp_nc_conn_cb, nc);
@@ -372,7 +390,7 @@ static void kp_nc_process_disconnection(kp_netclient *nc, kp_nc_conn *c, int64_t
     nc->in_flight -= c->count;
     c->count = 0;
     c->head = 0;
-    c->dl_stale = true;
+    kp_nc_touch(nc, c);
     kp_nc_emit(nc, KP_EV_DISCONNECTED, c->id, -1, -1, why, timed_out ? 1 : 0,
                timed_out ? "NetworkClient.handleTimedOutRequests" : "NetworkClient.processDisconnection");
 }
@@ -503,12 +521,12 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     c->count++;
     nc->in_flight++;
     c->last_active_ms = now;
-    c->dl_stale = true;
+    kp_nc_touch(nc, c);
     kp_nc_note_deadline(nc, now + timeout_ms + 1);
     kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
                "NetworkClient.doSend");
     if (!kp_nc_flush(nc, c))
-        c->pending_close = true;
+        c->pending_close = true; /* touched above */
     return f.corr;
 }
 
@@ -522,8 +540,10 @@ static void kp_nc_send_api_versions(kp_netclient *nc, kp_nc_conn *c, int16_t ver
     c->api_versions_req_version = version;
     int32_t corr = kp_nc_do_send(nc, c, KP_API_API_VERSIONS, version, NULL, NULL, true,
                                  nc->request_timeout_ms, kp_nc_api_versions_done, nc, now);
-    if (corr < 0)
+    if (corr < 0) {
         c->pending_close = true;
+        kp_nc_touch(nc, c);
+    }
 }
 
 /* NetworkClient.handleApiVersionsResponse. Response body: see
@@ -611,7 +631,7 @@ static void kp_nc_handle_completed_sends(kp_netclient *nc, kp_nc_conn *c, int64_
     kp_nc_fill_resp(&d->resp, c, last, now);
     c->count--; /* completeLastSent */
     nc->in_flight--;
-    c->dl_stale = true;
+    kp_nc_touch(nc, c);
     kp_nc_note_idle(nc, c);
 }
 
@@ -627,6 +647,7 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
             _Static_assert(KP_NC_MAX_FRAME == 104857600, "the detail names the limit");
             kp_nc_emit_violation(nc, c, -1, size, "response frame size outside 4..104857600");
             c->pending_close = true;
+            kp_nc_touch(nc, c);
             return;
         }
         if (c->in_len - c->in_off < 4 + (size_t)size)
@@ -638,6 +659,7 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
              * not match request" — fatal for this connection */
             kp_nc_emit_violation(nc, c, corr, size, "correlation id does not match the oldest in-flight request");
             c->pending_close = true;
+            kp_nc_touch(nc, c);
             return;
         }
         kp_nc_req *q = kp_nc_ring_at(c, 0, nc->max_in_flight);
@@ -652,7 +674,7 @@ static void kp_nc_handle_receives(kp_netclient *nc, kp_nc_conn *c, int64_t now) 
         nc->in_flight--;
         c->in_off += 4 + (size_t)size;
         c->last_active_ms = now;
-        c->dl_stale = true;
+        kp_nc_touch(nc, c);
         kp_nc_note_idle(nc, c);
         kp_nc_emit(nc, KP_EV_RESPONSE_RECEIVED, c->id, corr, q->api_key, KP_ERR_NONE, size,
                    "NetworkClient.handleCompletedReceives");
@@ -667,6 +689,18 @@ static bool kp_nc_has_expired(const kp_netclient *nc, kp_nc_conn *c, int64_t now
             return true;
     }
     return false;
+}
+
+/* The poll's skip test without the transport's part: nothing to write, no
+ * acks=0 send to complete, no whole frame buffered, no close due, not
+ * connecting (the caller has checked it is not DISCONNECTED). */
+static bool kp_nc_locally_idle(const kp_netclient *nc, const kp_nc_conn *c) {
+    if (c->status == KP_NODE_CONNECTING || c->out_len != 0 || c->pending_close || c->in_len - c->in_off >= 4)
+        return false;
+    if (c->count == 0)
+        return true;
+    int k = c->head + c->count - 1; /* the newest request, as kp_nc_ring_at */
+    return c->ring[k >= nc->max_in_flight ? k - nc->max_in_flight : k].expect_response;
 }
 
 static void kp_nc_run_callbacks(kp_netclient *nc) {
@@ -711,11 +745,10 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
          * complete, no whole frame buffered, no close due, and the
          * transport says it is CONNECTED with nothing to read. Every step
          * below would do nothing for it, so it is skipped. */
-        if (pending && c->status != KP_NODE_CONNECTING && c->out_len == 0 && !c->pending_close &&
-            c->in_len - c->in_off < 4 &&
-            (c->count == 0 || kp_nc_ring_at(c, c->count - 1, nc->max_in_flight)->expect_response) &&
+        if (pending && (c->quiet || (c->quiet = kp_nc_locally_idle(nc, c))) &&
             !pending(nc->env.transport.ctx, c->conn))
             continue;
+        c->quiet = false; /* what follows may change what the test read */
         kp_conn_state st = nc->env.transport.state(nc->env.transport.ctx, c->conn);
         if (st == KP_CONN_CONNECTING)
             continue;
@@ -786,8 +819,17 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
         sleep = metadata_timeout;
     if (nc->request_timeout_ms < sleep)
         sleep = nc->request_timeout_ms;
-    int64_t first = INT64_MAX; /* the earliest idle or request deadline */
-    for (int i = 0; i < nc->nconns; i++) {
+    /* the earliest idle or request deadline: unchanged since the last walk
+     * unless a connection was touched (walk_at may only have been lowered
+     * by a touch's note) */
+    int64_t first = nc->walk_at;
+    int walk = 0;
+    if (nc->walk_dirty) {
+        first = INT64_MAX;
+        walk = nc->nconns;
+        nc->walk_dirty = false;
+    }
+    for (int i = 0; i < walk; i++) {
         kp_nc_conn *c = nc->conns[i];
         if (c->in_off > 0) {
             memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
@@ -835,6 +877,7 @@ kp_netclient *kp_netclient_new(const kp_netclient_opts *o, const kp_env *env) {
     }
     nc->max_in_flight = o->max_in_flight;
     nc->walk_at = INT64_MIN; /* nothing known yet: walk */
+    nc->walk_dirty = true;
     nc->reconnect_backoff_ms = o->reconnect_backoff_ms;
     nc->reconnect_backoff_max_ms = o->reconnect_backoff_max_ms;
     double base = o->reconnect_backoff_ms > 1 ? (double)o->reconnect_backoff_ms : 1.0;
@@ -1102,6 +1145,10 @@ bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
             bad = "DISCONNECTED with a connection or requests in flight";
         else if (c->out_off > c->out_len || c->in_off > c->in_len)
             bad = "buffer offsets past their lengths";
+        else if (c->quiet && c->status != KP_NODE_DISCONNECTED && c->conn && !kp_nc_locally_idle(nc, c))
+            bad = "marked quiet but not idle: poll would skip it";
+        else if (!nc->walk_dirty && (c->dl_stale || c->in_off > 0))
+            bad = "touched without walk_dirty: poll would skip its closing walk";
         for (int j = 1; !bad && j < c->count; j++) {
             int32_t a = c->ring[(c->head + j - 1) % nc->max_in_flight].corr;
             int32_t b = c->ring[(c->head + j) % nc->max_in_flight].corr;
@@ -1116,6 +1163,18 @@ bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
         if (bad) {
             if (why && n)
                 snprintf(why, n, "node %d: %s", (int)c->id, bad);
+            return false;
+        }
+    }
+    if (!nc->walk_dirty) {
+        int64_t first = INT64_MAX;
+        for (int i = 0; i < nc->nconns; i++)
+            if (nc->conns[i]->dl < first)
+                first = nc->conns[i]->dl;
+        if (first != nc->walk_at) {
+            if (why && n)
+                snprintf(why, n, "walk_at %lld is not the earliest connection deadline %lld", (long long)nc->walk_at,
+                         (long long)first);
             return false;
         }
     }

@@ -59,7 +59,11 @@
  * progress per KafkaChannel), and no new request is queued until it is out.
  * poll skips its idle and timeout walks before the earliest deadline it
  * knows: no request deadline and no idle deadline is earlier than it, and
- * the in-flight total is the sum of the connections' counts.
+ * the in-flight total is the sum of the connections' counts. A connection
+ * marked quiet is locally idle (nothing to write, no whole frame buffered,
+ * no acks=0 send to complete, no close due); poll then asks only the
+ * transport's pending op. poll's closing walk runs only when a connection
+ * changed since the last one (else the earliest deadline stands).
  */
 #ifndef KP_NETWORK_CLIENT_H
 #define KP_NETWORK_CLIENT_H

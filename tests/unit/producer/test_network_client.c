@@ -307,6 +307,40 @@ static void t_partial_writes_hold_the_next_request(void **s) {
     rm(f);
 }
 
+/* Idle polls mark a connection quiet and skip the closing walk; a send
+ * between two polls must undo both: the rest of a partly written frame
+ * goes out although the transport has nothing to read, and the new
+ * request's deadline shortens the sleep. */
+static void t_send_after_idle_polls_is_flushed_and_timed(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    connect_ready(f, 0);
+    char why[128] = "";
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 30000);
+        assert_true(kp_netclient_verify(f->nc, why, sizeof why));
+    }
+    fb_set_send_window(f->w, 10);
+    int32_t c = kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md, NULL, true, 200, on_done, f, now(f));
+    assert_true(c >= 0);
+    assert_false(kp_netclient_can_send(f->nc, 0, now(f))); /* frame not out yet */
+    fb_set_send_window(f->w, SIZE_MAX);
+    fb_writable(f->w, 0);
+    kp_netclient_poll(f->nc, 100000, now(f)); /* the rest goes out */
+    assert_true(kp_netclient_can_send(f->nc, 0, now(f)));
+    kp_netclient_poll(f->nc, 100000, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->last.correlation_id, c);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 30000);
+    fb_hold(f->w, 0, true);
+    assert_true(kp_netclient_send(f->nc, 0, KP_API_METADATA, 1, 7, enc_md, NULL, true, 200, on_done, f,
+                                  now(f)) >= 0);
+    assert_int_equal(kp_netclient_poll(f->nc, 100000, now(f)), 201);
+    assert_true(kp_netclient_verify(f->nc, why, sizeof why));
+    rm(f);
+}
+
 static void t_max_in_flight_limits_sends(void **s) {
     (void)s;
     fix *f = mk(2, 50, 1000);
@@ -917,6 +951,7 @@ int main(void) {
         cmocka_unit_test(t_version_is_min_of_client_and_broker),
         cmocka_unit_test(t_request_response_round_trip),
         cmocka_unit_test(t_poll_skips_idle_connections),
+        cmocka_unit_test(t_send_after_idle_polls_is_flushed_and_timed),
         cmocka_unit_test(t_correlation_ids_increase),
         cmocka_unit_test(t_frame_written_in_place_or_after_growing),
         cmocka_unit_test(t_partial_reads_reassemble_frames),
