@@ -2,12 +2,15 @@
  * kp_accumulator.c — RecordAccumulator 2.1.1, single-threaded.
  *
  * Structures:
+ *   topics[]   the interned topics (kp_acc_topic), in first-use order,
+ *              each allocated on its own (a handle keeps its address for
+ *              the accumulator's life) with its partitions by number
+ *              (by_partition[p], NULL until p is used): the send path
+ *              resolves a record's topic once and finds the deque by
+ *              index. Lookups only, never iterated for ordering.
  *   parts[]    one entry per (topic, partition) in first-use order: the
  *              deque (doubly-linked batches, head = oldest) and the mute
  *              time. Iterations (ready, expired, abort) walk this array.
- *   index      open-addressing table (topic number, partition) -> part,
- *              the topic number being its place in the interned topics;
- *              used for lookups only, never iterated.
  *   incomplete doubly-linked list of every batch not yet deallocated, in
  *              creation order (Java's IncompleteBatches set).
  *   recycling  free lists of batch structs (with their thunk columns) and
@@ -36,7 +39,6 @@
 
 typedef struct acc_part {
     const char *topic;   /* interned */
-    size_t topic_ix;     /* acc->topics[topic_ix] == topic */
     int32_t partition;
     /* the leader ready() found, for the cluster of that generation
      * (kp_cluster_generation; 0 = none yet): a cluster never changes */
@@ -48,6 +50,18 @@ typedef struct acc_part {
     kp_txn_hint txn_hint; /* for the transaction-manager hooks */
     kp_est_hint est_hint; /* for the compression estimator */
 } acc_part;
+
+/* Partitions from 0 to below this are found by index in their topic's
+ * by_partition; any other number (never one of a real cluster) by a walk
+ * of parts[]. */
+#define KP_ACC_DIRECT_PARTITIONS (1 << 20)
+
+struct kp_acc_topic {
+    char *name;              /* interned: never written, lives with acc */
+    size_t ix;               /* acc->topics[ix] == this */
+    acc_part **by_partition; /* nby entries, NULL = partition not used yet */
+    size_t nby;
+};
 
 typedef struct node_index {
     int32_t node;
@@ -81,14 +95,11 @@ struct kp_accumulator {
     const kp_record_wrap *wrap; /* every batch's records complete through it */
     kp_compression_estimator *estimator;
     /* topics */
-    char **topics;
+    kp_acc_topic **topics;
     size_t ntopics, topics_cap;
     /* partitions */
     acc_part **parts;
     size_t nparts, parts_cap;
-    uint32_t *index;     /* part index + 1, 0 = empty */
-    size_t index_cap;    /* power of two */
-    acc_part *last_part;
     /* batches */
     kp_batch *inc_head, *inc_tail;
     size_t incomplete;
@@ -248,9 +259,11 @@ void kp_accumulator_destroy(kp_accumulator *acc) {
     for (size_t i = 0; i < acc->nparts; i++)
         free(acc->parts[i]);
     free(acc->parts);
-    free(acc->index);
-    for (size_t i = 0; i < acc->ntopics; i++)
+    for (size_t i = 0; i < acc->ntopics; i++) {
+        free(acc->topics[i]->name);
+        free(acc->topics[i]->by_partition);
         free(acc->topics[i]);
+    }
     free(acc->topics);
     free(acc->node_idx);
     free(acc->ready_nodes);
@@ -279,99 +292,90 @@ kp_compression_estimator *kp_accumulator_estimator(kp_accumulator *acc) {
 /* Partition table                                                      */
 /* ------------------------------------------------------------------ */
 
-static uint64_t tp_hash(size_t topic_ix, int32_t partition) {
-    uint64_t h = ((uint64_t)topic_ix << 32 | (uint32_t)partition) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-    return h;
-}
-
-/* The topic's place among the interned ones, SIZE_MAX if never seen. */
-static size_t topic_ix(const kp_accumulator *acc, const char *topic) {
+/* The interned topic named `topic` (by address, else by content), NULL if
+ * never seen. */
+static kp_acc_topic *topic_find(const kp_accumulator *acc, const char *topic) {
     for (size_t i = 0; i < acc->ntopics; i++)
-        if (acc->topics[i] == topic || strcmp(acc->topics[i], topic) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
-static bool index_insert(kp_accumulator *acc, size_t part_idx) {
-    const acc_part *p = acc->parts[part_idx];
-    size_t mask = acc->index_cap - 1;
-    size_t i = (size_t)tp_hash(p->topic_ix, p->partition) & mask;
-    while (acc->index[i])
-        i = (i + 1) & mask;
-    acc->index[i] = (uint32_t)part_idx + 1;
-    return true;
-}
-
-static bool index_rebuild(kp_accumulator *acc, size_t cap) {
-    uint32_t *ni = calloc(cap, sizeof *ni);
-    if (!ni)
-        return false;
-    free(acc->index);
-    acc->index = ni;
-    acc->index_cap = cap;
-    for (size_t i = 0; i < acc->nparts; i++)
-        index_insert(acc, i);
-    return true;
-}
-
-static acc_part *find_part(const kp_accumulator *acc, const char *topic, int32_t partition) {
-    size_t t = topic_ix(acc, topic);
-    if (t == SIZE_MAX || !acc->index_cap)
-        return NULL;
-    acc_part *lp = acc->last_part;
-    if (lp && lp->partition == partition && lp->topic_ix == t)
-        return lp;
-    size_t mask = acc->index_cap - 1;
-    size_t i = (size_t)tp_hash(t, partition) & mask;
-    while (acc->index[i]) {
-        acc_part *p = acc->parts[acc->index[i] - 1];
-        if (p->partition == partition && p->topic_ix == t)
-            return p;
-        i = (i + 1) & mask;
-    }
+        if (acc->topics[i]->name == topic || strcmp(acc->topics[i]->name, topic) == 0)
+            return acc->topics[i];
     return NULL;
 }
 
-static const char *intern(kp_accumulator *acc, const char *topic) {
-    for (size_t i = 0; i < acc->ntopics; i++)
-        if (strcmp(acc->topics[i], topic) == 0)
-            return acc->topics[i];
+kp_acc_topic *kp_accumulator_topic(kp_accumulator *acc, const char *topic) {
+    kp_acc_topic *t = topic_find(acc, topic);
+    if (t)
+        return t;
     if (!grow((void **)&acc->topics, &acc->topics_cap, acc->ntopics + 1, sizeof *acc->topics))
         return NULL;
-    char *c = strdup(topic);
-    if (!c)
+    t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strdup(topic))) {
+        free(t);
         return NULL;
-    acc->topics[acc->ntopics++] = c;
-    return c;
+    }
+    t->ix = acc->ntopics;
+    acc->topics[acc->ntopics++] = t;
+    return t;
+}
+
+const char *kp_acc_topic_name(const kp_acc_topic *t) {
+    return t->name;
+}
+
+size_t kp_acc_topic_index(const kp_acc_topic *t) {
+    return t->ix;
+}
+
+/* The deque of partition `partition` of topic t, NULL if none yet. */
+static acc_part *topic_part(const kp_accumulator *acc, const kp_acc_topic *t, int32_t partition) {
+    if ((uint32_t)partition < t->nby)
+        return t->by_partition[partition];
+    if (partition >= 0 && partition < KP_ACC_DIRECT_PARTITIONS)
+        return NULL;
+    for (size_t i = 0; i < acc->nparts; i++)
+        if (acc->parts[i]->topic == t->name && acc->parts[i]->partition == partition)
+            return acc->parts[i];
+    return NULL;
+}
+
+static acc_part *find_part(const kp_accumulator *acc, const char *topic, int32_t partition) {
+    const kp_acc_topic *t = topic_find(acc, topic);
+    return t ? topic_part(acc, t, partition) : NULL;
 }
 
 /* getOrCreateDeque */
-static acc_part *get_or_create_part(kp_accumulator *acc, const char *topic, int32_t partition) {
-    acc_part *p = find_part(acc, topic, partition);
-    if (p) {
-        acc->last_part = p;
+static acc_part *get_or_create_part_t(kp_accumulator *acc, kp_acc_topic *t, int32_t partition) {
+    acc_part *p = topic_part(acc, t, partition);
+    if (p)
         return p;
+    bool direct = partition >= 0 && partition < KP_ACC_DIRECT_PARTITIONS;
+    if (direct && (size_t)partition >= t->nby) {
+        size_t n = t->nby ? t->nby * 2 : 8;
+        while (n <= (size_t)partition)
+            n *= 2;
+        acc_part **nb = realloc(t->by_partition, n * sizeof *nb);
+        if (!nb)
+            return NULL;
+        memset(nb + t->nby, 0, (n - t->nby) * sizeof *nb);
+        t->by_partition = nb;
+        t->nby = n;
     }
-    const char *t = intern(acc, topic);
-    if (!t)
-        return NULL;
     if (!grow((void **)&acc->parts, &acc->parts_cap, acc->nparts + 1, sizeof *acc->parts))
-        return NULL;
-    if ((acc->nparts + 1) * 2 > acc->index_cap &&
-        !index_rebuild(acc, acc->index_cap ? acc->index_cap * 2 : 64))
         return NULL;
     p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->topic = t;
-    p->topic_ix = topic_ix(acc, t);
+    p->topic = t->name;
     p->partition = partition;
     p->muted_until = INT64_MIN;
     acc->parts[acc->nparts++] = p;
-    index_insert(acc, acc->nparts - 1);
-    acc->last_part = p;
+    if (direct)
+        t->by_partition[partition] = p;
     return p;
+}
+
+static acc_part *get_or_create_part(kp_accumulator *acc, const char *topic, int32_t partition) {
+    kp_acc_topic *t = kp_accumulator_topic(acc, topic);
+    return t ? get_or_create_part_t(acc, t, partition) : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -630,12 +634,20 @@ bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char 
                                                     kp_record_kvh_size(key, value, headers, header_count));
 }
 
-bool kp_accumulator_would_start_new_batch_kvh(const kp_accumulator *acc, const char *topic,
-                                              int32_t partition, int64_t timestamp, size_t kvh) {
-    const acc_part *p = find_part(acc, topic, partition);
+static bool would_start_new_batch(const acc_part *p, int64_t timestamp, size_t kvh) {
     if (!p || !p->tail)
         return true;
     return !kp_batch_has_room_kvh(p->tail, timestamp, kvh);
+}
+
+bool kp_accumulator_would_start_new_batch_kvh(const kp_accumulator *acc, const char *topic,
+                                              int32_t partition, int64_t timestamp, size_t kvh) {
+    return would_start_new_batch(find_part(acc, topic, partition), timestamp, kvh);
+}
+
+bool kp_accumulator_would_start_new_batch_t(const kp_accumulator *acc, const kp_acc_topic *t,
+                                            int32_t partition, int64_t timestamp, size_t kvh) {
+    return would_start_new_batch(topic_part(acc, t, partition), timestamp, kvh);
 }
 
 kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, int32_t partition,
@@ -657,6 +669,24 @@ kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topi
                                            int64_t max_block_ms, kp_pool_waiter *waiter,
                                            kp_append_result *res, kp_err *err, char *errbuf,
                                            size_t errbuf_len) {
+    kp_acc_topic *t = kp_accumulator_topic(acc, topic);
+    if (!t) {
+        memset(res, 0, sizeof *res);
+        *err = KP_ERR__NOMEM;
+        put_err(errbuf, errbuf_len, "out of memory");
+        return KP_APPEND_ERROR;
+    }
+    return kp_accumulator_append_t(acc, t, partition, timestamp, key, value, headers, header_count, kvh, cb,
+                                   cb_ctx, now, max_block_ms, waiter, res, err, errbuf, errbuf_len);
+}
+
+kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topic, int32_t partition,
+                                         int64_t timestamp, kp_slice key, kp_slice value,
+                                         const kp_header *headers, int header_count, size_t kvh,
+                                         kp_record_cb *cb, void *cb_ctx, int64_t now,
+                                         int64_t max_block_ms, kp_pool_waiter *waiter,
+                                         kp_append_result *res, kp_err *err, char *errbuf,
+                                         size_t errbuf_len) {
     memset(res, 0, sizeof *res);
     *err = KP_ERR_NONE;
     uint8_t *buffer = NULL;
@@ -674,7 +704,7 @@ kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topi
     }
     assert(!waiter || waiter->state == KP_WAITER_IDLE);
 
-    acc_part *p = get_or_create_part(acc, topic, partition);
+    acc_part *p = get_or_create_part_t(acc, topic, partition);
     if (!p) {
         if (buffer)
             kp_buffer_pool_deallocate(acc->pool, buffer, size);
@@ -1380,16 +1410,9 @@ bool kp_accumulator_is_closed(const kp_accumulator *acc) {
     return acc->closed;
 }
 
-bool kp_accumulator_is_topic_name(const kp_accumulator *acc, const char *topic) {
-    for (size_t i = 0; i < acc->ntopics; i++)
-        if (acc->topics[i] == topic)
-            return true;
-    return false;
-}
-
 const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic) {
-    size_t t = topic ? topic_ix(acc, topic) : SIZE_MAX;
-    return t == SIZE_MAX ? NULL : acc->topics[t];
+    const kp_acc_topic *t = topic ? topic_find(acc, topic) : NULL;
+    return t ? t->name : NULL;
 }
 
 bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {

@@ -32,8 +32,9 @@
  * Memory: the accumulator owns its batches (until kp_accumulator_deallocate
  * frees or recycles them), its partition table and its result arrays; it
  * borrows the config, the pool, the observer and the txn hooks, which must
- * outlive it. Topic strings are interned (copied once); the kp_batch topic
- * pointers stay valid for the accumulator's life. Result arrays returned by
+ * outlive it. Topic strings are interned (copied once, kp_acc_topic); the
+ * kp_batch topic pointers and the topic handles stay valid for the
+ * accumulator's life. Result arrays returned by
  * ready/drain/expired are valid until the next call of the same function.
  *
  * Hot path: an append into an existing batch allocates nothing; a new batch
@@ -55,6 +56,12 @@
 #include "kp_record_batch.h"
 
 typedef struct kp_accumulator kp_accumulator;
+/* A topic as the accumulator keeps it: its interned name and its
+ * partitions' deques by number. The send path resolves a record's topic
+ * to this handle once (kp_accumulator_topic) and appends through it, so a
+ * record costs no lookup by name here. Owned by the accumulator; valid
+ * until kp_accumulator_destroy. */
+typedef struct kp_acc_topic kp_acc_topic;
 
 /* The TransactionManager's part in drain / reenqueue / split (Java's
  * `transactionManager` field, null when neither idempotent nor
@@ -130,6 +137,9 @@ bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char 
 /* The same with kvh = kp_record_kvh_size(key, value, headers, header_count). */
 bool kp_accumulator_would_start_new_batch_kvh(const kp_accumulator *acc, const char *topic,
                                               int32_t partition, int64_t timestamp, size_t kvh);
+/* The same for a resolved topic (kp_accumulator_topic). */
+bool kp_accumulator_would_start_new_batch_t(const kp_accumulator *acc, const kp_acc_topic *topic,
+                                            int32_t partition, int64_t timestamp, size_t kvh);
 
 /* RecordAccumulator.append. key/value len -1 = null. max_block_ms: what is
  * left of max.block.ms after the metadata wait. waiter: embedded in the
@@ -157,6 +167,16 @@ kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topi
                                            int64_t now, int64_t max_block_ms,
                                            kp_pool_waiter *waiter, kp_append_result *res,
                                            kp_err *err, char *errbuf, size_t errbuf_len);
+/* The same for a resolved topic (kp_accumulator_topic): the send path's
+ * append, which finds the partition's deque by index. */
+kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topic,
+                                         int32_t partition, int64_t timestamp,
+                                         kp_slice key, kp_slice value,
+                                         const kp_header *headers, int header_count,
+                                         size_t kvh, kp_record_cb *cb, void *cb_ctx,
+                                         int64_t now, int64_t max_block_ms,
+                                         kp_pool_waiter *waiter, kp_append_result *res,
+                                         kp_err *err, char *errbuf, size_t errbuf_len);
 
 /* ------------------------------------------------------------------ */
 /* ready / drain                                                       */
@@ -305,16 +325,21 @@ void kp_accumulator_abort_undrained_batches(kp_accumulator *acc, kp_err err,
 void kp_accumulator_close(kp_accumulator *acc);
 bool kp_accumulator_is_closed(const kp_accumulator *acc);
 
-/* The accumulator's interned copy of `topic` (the pointer its batches, the
- * events about them and the record metadata of their callbacks carry),
- * NULL if no record of that topic was appended yet. The copy is never
- * written after it is made and lives as long as the accumulator, so a
- * caller may recognise it by address (the harness's run digest does). */
+/* The topic's handle: its entry, made (the name interned) on first use by
+ * this call or an append. NULL only when out of memory. */
+kp_acc_topic *kp_accumulator_topic(kp_accumulator *acc, const char *topic);
+/* The handle's interned copy of the name (the pointer its batches, the
+ * events about them and the record metadata of their callbacks carry):
+ * never written after it is made, it lives as long as the accumulator, so
+ * a caller may recognise it by address (the harness's run digest does). */
+const char *kp_acc_topic_name(const kp_acc_topic *t);
+/* Its place among the accumulator's topics: 0, 1, ... in first-use
+ * order, fixed for the accumulator's life (a caller may index its own
+ * per-topic data by it). */
+size_t kp_acc_topic_index(const kp_acc_topic *t);
+/* The interned copy of `topic` (kp_acc_topic_name), NULL if the topic
+ * was never used (no append, no kp_accumulator_topic). */
 const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic);
-/* Whether `topic` is one of those copies, by address only (no string
- * compare): the producer's send path then may let the metadata and the
- * partitioner find the topic by address. */
-bool kp_accumulator_is_topic_name(const kp_accumulator *acc, const char *topic);
 
 /* Checks the structure: each queued batch belongs to its partition, is
  * open or closed-for-append, not done, and is in the incomplete set; the

@@ -525,9 +525,6 @@ size_t kp_cluster_partitions_for_node(const kp_cluster *cl, int32_t node_id, con
 
 typedef struct md_topic {
     char *name;
-    /* an interned name (kp_metadata_add_interned) known to be this topic:
-     * found by address from then on */
-    const char *alias;
     int64_t expire_ms; /* KP_TOPIC_EXPIRY_NEEDS_UPDATE or an absolute time */
 } md_topic;
 
@@ -550,6 +547,8 @@ struct kp_metadata {
     kp_err auth_err;
     md_topic *topics;
     size_t nt, tcap;
+    uint32_t topics_gen;  /* of the indices in topics (kp_hint): from 1,
+                           * bumped when expiry removes topics */
     md_listener listeners[4];
     int nlisteners;
     const kp_observer *obs;
@@ -586,6 +585,7 @@ kp_metadata *kp_metadata_new(int64_t refresh_backoff_ms, int64_t max_age_ms, boo
     md->metadata_expire_ms = max_age_ms;
     md->topic_expiry = topic_expiry;
     md->obs = obs;
+    md->topics_gen = 1;
     return md;
 }
 
@@ -621,15 +621,10 @@ static void request_update_for_new_topics(kp_metadata *md, int64_t now, const ch
     md_emit(md, KP_EV_METADATA_UPDATE_REQUESTED, now, NULL, md->version, why);
 }
 
-static void md_add(kp_metadata *md, const char *topic, int64_t now, bool interned) {
-    md_topic *t = NULL;
-    if (interned)
-        for (size_t i = 0; i < md->nt && !t; i++)
-            if (md->topics[i].alias == topic)
-                t = &md->topics[i];
-    if (!t && (t = md_find(md, topic)) && interned && !t->alias)
-        t->alias = topic; /* the first interned name found stays the one */
+static void md_add(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
+    md_topic *t = kp_hint_hit(hint, md->topics_gen, md->nt) ? &md->topics[hint->ix] : md_find(md, topic);
     if (t) {
+        kp_hint_set(hint, md->topics_gen, (size_t)(t - md->topics));
         t->expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE;
         return;
     }
@@ -638,18 +633,18 @@ static void md_add(kp_metadata *md, const char *topic, int64_t now, bool interne
     char *name = strdup(topic);
     if (!name)
         return;
-    md->topics[md->nt++] =
-        (md_topic){ .name = name, .alias = interned ? topic : NULL, .expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE };
+    kp_hint_set(hint, md->topics_gen, md->nt);
+    md->topics[md->nt++] = (md_topic){ .name = name, .expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE };
     md_emit(md, KP_EV_METADATA_TOPIC_ADDED, now, name, -1, NULL);
     request_update_for_new_topics(md, now, "new topic");
 }
 
 void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now) {
-    md_add(md, topic, now, false);
+    md_add(md, topic, now, NULL);
 }
 
-void kp_metadata_add_interned(kp_metadata *md, const char *topic, int64_t now) {
-    md_add(md, topic, now, true);
+void kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
+    md_add(md, topic, now, hint);
 }
 
 bool kp_metadata_contains_topic(const kp_metadata *md, const char *topic) {
@@ -753,6 +748,8 @@ bool kp_metadata_update(kp_metadata *md, kp_cluster *cl, int64_t now) {
             }
             md->topics[w++] = *t;
         }
+        if (w != md->nt && ++md->topics_gen == 0)
+            md->topics_gen = 1; /* 0 means "unknown" */
         md->nt = w;
     }
     for (int i = 0; i < md->nlisteners; i++)

@@ -38,6 +38,7 @@
 
 #include "kp_env.h"
 #include "kp_err.h"
+#include "kp_hint.h"
 
 /* Metadata.TOPIC_EXPIRY_MS: an unused topic leaves the refresh set. */
 #define KP_TOPIC_EXPIRY_MS 300000
@@ -187,11 +188,11 @@ const kp_cluster *kp_metadata_fetch(const kp_metadata *md);
  * requests an update at once (lastRefresh := 0, needUpdate). now is for
  * the event only. */
 void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now);
-/* The same for a topic name that keeps its address and bytes as long as
- * md lives (the accumulator's copy of the name, which the producer's send
- * path uses): found by that address after the first time, without a
- * strcmp per record. */
-void kp_metadata_add_interned(kp_metadata *md, const char *topic, int64_t now);
+/* The same through the caller's hint for that topic (kp_hint.h; NULL:
+ * by name): the send path keeps one per topic, so a record's topic is
+ * found without a string compare. The set's generation changes only when
+ * an update expires topics out of it. */
+void kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint);
 bool kp_metadata_contains_topic(const kp_metadata *md, const char *topic);
 /* Topics in the refresh set, in the order first added. */
 size_t kp_metadata_topic_count(const kp_metadata *md);

@@ -11,9 +11,6 @@
 
 typedef struct topic_state {
     char *topic;
-    /* an interned name (kp_partitioner_partition_in's `interned`) known to
-     * be this topic: found by address from then on */
-    const char *alias;
     int32_t value; /* default: next counter value; sticky: the partition */
 } topic_state;
 
@@ -56,15 +53,17 @@ static topic_state *find(const kp_partitioner *p, const char *topic) {
     return NULL;
 }
 
-/* find for a name that keeps its address and bytes while the partitioner
- * lives: by address after the first match by content */
-static topic_state *find_interned(kp_partitioner *p, const char *topic) {
-    for (size_t i = 0; i < p->n; i++)
-        if (p->t[i].alias == topic)
-            return &p->t[i];
+/* States are only ever appended: one generation for the partitioner's
+ * life, so a hint (kp_hint.h) once filled in names its state for good. */
+#define KP_PART_HINT_GEN 1u
+
+/* find through the caller's hint for topic (NULL: by name) */
+static topic_state *find_h(const kp_partitioner *p, const char *topic, kp_hint *hint) {
+    if (kp_hint_hit(hint, KP_PART_HINT_GEN, p->n))
+        return &p->t[hint->ix];
     topic_state *st = find(p, topic);
-    if (st && !st->alias)
-        st->alias = topic; /* the first interned name found stays the one */
+    if (st)
+        kp_hint_set(hint, KP_PART_HINT_GEN, (size_t)(st - p->t));
     return st;
 }
 
@@ -131,12 +130,12 @@ static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const kp_clu
 int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const char *topic,
                                  int32_t explicit_partition, kp_slice key, int64_t now,
                                  kp_err *err) {
-    return kp_partitioner_partition_in(p, cl, kp_cluster_topic_find(cl, topic), topic, false, explicit_partition,
+    return kp_partitioner_partition_in(p, cl, kp_cluster_topic_find(cl, topic), topic, NULL, explicit_partition,
                                        key, now, err);
 }
 
 int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
-                                    const char *topic, bool interned, int32_t explicit_partition, kp_slice key,
+                                    const char *topic, kp_hint *hint, int32_t explicit_partition, kp_slice key,
                                     int64_t now, kp_err *err) {
     if (err)
         *err = KP_ERR_NONE;
@@ -155,7 +154,7 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
         emit(p, now, topic, part, "keyed");
         return part;
     }
-    topic_state *st = interned ? find_interned(p, topic) : find(p, topic);
+    topic_state *st = find_h(p, topic, hint);
     if (p->kind == KP_PARTITIONER_STICKY) {
         bool ok;
         int32_t part = st ? st->value : sticky_next(p, cl, ct, topic, NULL, -1, &ok);
@@ -175,6 +174,7 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
                 *err = KP_ERR__NOMEM;
             return -1;
         }
+        kp_hint_set(hint, KP_PART_HINT_GEN, (size_t)(st - p->t));
     }
     int32_t next = st->value;
     st->value = (int32_t)((uint32_t)st->value + 1u); /* AtomicInteger wraps */

@@ -51,12 +51,11 @@ int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const 
                                  kp_err *err);
 /* The same with the topic already looked up in cl (ct may be NULL: the
  * topic is unknown there); the send path finds it once per record.
- * interned: `topic` keeps its address and bytes as long as the
- * partitioner lives (the accumulator's copy of the name): the partitioner
- * then finds the topic's state by that address after the first time,
- * without a strcmp per record. */
+ * hint: the caller's kp_hint for this topic (NULL: by name), filled in
+ * once the topic has state here; from then on the state is found without
+ * a string compare (states are never removed: a hint stays good). */
 int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
-                                    const char *topic, bool interned, int32_t explicit_partition, kp_slice key,
+                                    const char *topic, kp_hint *hint, int32_t explicit_partition, kp_slice key,
                                     int64_t now, kp_err *err);
 
 /* Sticky: a batch was created for prev_partition of topic; switch the

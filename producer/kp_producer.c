@@ -38,6 +38,22 @@ typedef struct kp_icb {
     struct kp_icb *next_free;
 } kp_icb;
 
+/* A topic the producer was asked to send to: the accumulator's handle,
+ * which a send resolves once from the record's topic name (by address
+ * when the caller passes the interned name, kp_producer_topic_name), and
+ * what the rest of the send needs about the topic, found through it
+ * without another lookup by name: the metadata's and the partitioner's
+ * hints, and the topic in the current cluster. Indexed by
+ * kp_acc_topic_index; lives as long as the producer. */
+typedef struct kp_p_topic {
+    kp_acc_topic *at;
+    const char *name;               /* kp_acc_topic_name(at) */
+    kp_hint md_hint;                /* kp_metadata_add_h */
+    kp_hint part_hint;              /* kp_partitioner_partition_in */
+    uint64_t ct_gen;                /* ct is of the cluster of this generation (0: none) */
+    const kp_cluster_topic *ct;     /* may be NULL: not in that cluster */
+} kp_p_topic;
+
 #define KP_ICB_SLAB 1024
 #define KP_MAX_FLUSHES 16
 
@@ -54,6 +70,7 @@ typedef struct kp_blocked {
     void *cb_ctx;
     int64_t begin_ms;         /* send() time: max.block.ms counts from here */
     int32_t awaited_version;
+    size_t topic_ix;          /* the record's topic: p->topics[topic_ix] */
     /* after the metadata wait: what append needs again */
     int32_t partition;
     kp_slice key, value;      /* serialized, into storage2 */
@@ -105,13 +122,10 @@ struct kp_producer {
      * further wakeup before that run changes nothing (Selector.wakeup is
      * idempotent until the next select), so its trace event is left out. */
     bool woke_sender;
-    /* the cluster topic of the last send whose topic name was the
-     * accumulator's interned copy (kp_accumulator_is_topic_name): valid
-     * while that cluster (its process-unique generation) is current; the
-     * name keeps its address and bytes as long as the producer lives */
-    const char *ct_name;
-    uint64_t ct_gen;
-    const kp_cluster_topic *ct_memo;
+    /* topics (kp_p_topic), and the one the last send resolved */
+    kp_p_topic *topics;
+    size_t ntopics, topics_cap;
+    size_t last_topic;              /* index, SIZE_MAX: none */
     int64_t close_deadline;
     kp_producer_done_fn *closed_cb;
     void *closed_ctx;
@@ -226,6 +240,7 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
     if (!p->cfg.client_id[0])
         snprintf(p->cfg.client_id, sizeof p->cfg.client_id, "producer-1");
     p->env = *env;
+    p->last_topic = SIZE_MAX;
     p->rng = kp_rng_substream(&env->rng, "producer");
     int64_t now = kp_p_now(p);
 
@@ -317,6 +332,7 @@ void kp_producer_destroy(kp_producer *p) {
     kp_partitioner_destroy(p->part);
     kp_interceptors_destroy(p->ic);
     kp_metrics_destroy(p->metrics);
+    free(p->topics);
     for (int i = 0; i < p->nslabs; i++)
         free(p->slabs[i]);
     free(p->slabs);
@@ -422,26 +438,66 @@ static kp_err kp_p_ensure_valid_record_size(const kp_producer *p, int32_t size, 
     return KP_ERR_NONE;
 }
 
+/* The record's topic, resolved once per send: the entry of the last send
+ * when the name is that entry's interned one (the harness passes it), else
+ * through the accumulator (by address, then by content; a new topic gets
+ * its entry). NULL when out of memory. The pointer is valid until the
+ * next call. */
+static kp_p_topic *kp_p_topic_of(kp_producer *p, const char *name) {
+    if (p->last_topic < p->ntopics && p->topics[p->last_topic].name == name)
+        return &p->topics[p->last_topic];
+    kp_acc_topic *at = kp_accumulator_topic(p->acc, name);
+    if (!at)
+        return NULL;
+    size_t ix = kp_acc_topic_index(at);
+    if (ix >= p->ntopics) {
+        if (ix >= p->topics_cap) {
+            size_t nc = p->topics_cap ? p->topics_cap * 2 : 4;
+            while (nc <= ix)
+                nc *= 2;
+            kp_p_topic *nt = realloc(p->topics, nc * sizeof *nt);
+            if (!nt)
+                return NULL;
+            p->topics = nt;
+            p->topics_cap = nc;
+        }
+        /* the accumulator numbers its topics 0, 1, ...: entries of topics
+         * made there by other callers are filled in too */
+        for (size_t i = p->ntopics; i <= ix; i++)
+            p->topics[i] = (kp_p_topic){ .at = NULL };
+        p->ntopics = ix + 1;
+    }
+    kp_p_topic *t = &p->topics[ix];
+    if (!t->at) {
+        t->at = at;
+        t->name = kp_acc_topic_name(at);
+    }
+    p->last_topic = ix;
+    return t;
+}
+
+/* The topic in the current cluster (NULL: not there), looked up once per
+ * cluster: a cluster never changes once it is current (a new one has a
+ * new, process-unique generation). */
+static const kp_cluster_topic *kp_p_topic_ct(kp_producer *p, kp_p_topic *t) {
+    const kp_cluster *cl = kp_metadata_fetch(p->md);
+    uint64_t gen = kp_cluster_generation(cl);
+    if (t->ct_gen != gen) {
+        t->ct = kp_cluster_topic_find(cl, t->name);
+        t->ct_gen = gen;
+    }
+    return t->ct;
+}
+
 typedef enum kp_md_state { KP_MD_READY, KP_MD_WAIT, KP_MD_FAIL } kp_md_state;
 
 /* One pass of waitOnMetadata's loop body: ready (partition count known and
  * partition in range), keep waiting, or fail with the Java error. *ct is
- * the topic in the current cluster (looked up once for the whole send). */
-static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record *rec, int64_t begin,
-                                       int64_t now, bool first, const kp_cluster_topic **ct_out, kp_err *err,
-                                       char *errbuf, size_t n) {
-    const kp_cluster *cl = kp_metadata_fetch(p->md);
-    const kp_cluster_topic *ct;
-    if (rec->topic == p->ct_name && kp_cluster_generation(cl) == p->ct_gen) {
-        ct = p->ct_memo;
-    } else {
-        ct = kp_cluster_topic_find(cl, rec->topic);
-        if (kp_accumulator_is_topic_name(p->acc, rec->topic)) {
-            p->ct_name = rec->topic;
-            p->ct_gen = kp_cluster_generation(cl);
-            p->ct_memo = ct;
-        }
-    }
+ * the record's topic t in the current cluster (for the rest of the send). */
+static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t,
+                                       int64_t begin, int64_t now, bool first, const kp_cluster_topic **ct_out,
+                                       kp_err *err, char *errbuf, size_t n) {
+    const kp_cluster_topic *ct = kp_p_topic_ct(p, t);
     *ct_out = ct;
     if (first && kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION)) {
         snprintf(errbuf, n, "Invalid topics: [%s]", rec->topic);
@@ -482,11 +538,11 @@ static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record 
 /* The part of doSend after waitOnMetadata: serialize, partition,
  * ensureValidRecordSize, append, wakeup. Returns OK, ERROR or BLOCKED
  * (memory). For a blocked send (blk true) the serialized bytes are kept in
- * the blocked state. ct: the record's topic in the current cluster, as
- * kp_p_check_metadata found it just before. */
-static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, const kp_cluster_topic *ct,
-                                        kp_record_cb *cb, void *cb_ctx, int64_t begin, bool blk, kp_err *err,
-                                        char *errbuf, size_t n) {
+ * the blocked state. t: the record's topic; ct: it in the current
+ * cluster, as kp_p_check_metadata found it just before. */
+static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t,
+                                        const kp_cluster_topic *ct, kp_record_cb *cb, void *cb_ctx, int64_t begin,
+                                        bool blk, kp_err *err, char *errbuf, size_t n) {
     int64_t now = kp_p_now(p);
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint8_t kscratch[16], vscratch[16];
@@ -498,9 +554,8 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         *err = e;
         return KP_SEND_ERROR;
     }
-    bool interned = kp_accumulator_is_topic_name(p->acc, rec->topic);
     int32_t partition =
-        kp_partitioner_partition_in(p->part, cl, ct, rec->topic, interned, rec->partition, key, now, &e);
+        kp_partitioner_partition_in(p->part, cl, ct, rec->topic, &t->part_hint, rec->partition, key, now, &e);
     if (partition < 0) {
         *err = e;
         snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -519,14 +574,15 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
      * monotonic ms every timeout uses */
     int64_t timestamp = rec->timestamp >= 0 ? rec->timestamp : kp_clock_wall_ms(&p->env.clock);
     if (p->cfg.partitioner == KP_PARTITIONER_STICKY && !blk &&
-        kp_accumulator_would_start_new_batch_kvh(p->acc, rec->topic, partition, timestamp, kvh)) {
+        kp_accumulator_would_start_new_batch_t(p->acc, t->at, partition, timestamp, kvh)) {
         /* KIP-480 (2.4 doSend): append(abortOnNewBatch=true) says the record
          * would start a batch: onNewBatch moves the sticky partition, the
          * record is partitioned again and appended there, so a linger
          * window fills one batch. (Not again when a blocked send resumes:
          * Java blocks in the second append, after the switch.) */
         kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
-        partition = kp_partitioner_partition_in(p->part, cl, ct, rec->topic, interned, rec->partition, key, now, &e);
+        partition =
+            kp_partitioner_partition_in(p->part, cl, ct, rec->topic, &t->part_hint, rec->partition, key, now, &e);
         if (partition < 0) {
             *err = e;
             snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -566,9 +622,9 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
     if (!blk)
         kp_pool_waiter_init(w, NULL, NULL);
     kp_append_result res;
-    kp_append_status st = kp_accumulator_append_kvh(p->acc, rec->topic, partition, timestamp, key, value,
-                                                    rec->headers, rec->header_count, kvh, rcb, rctx, now,
-                                                    remaining, w, &res, err, errbuf, n);
+    kp_append_status st = kp_accumulator_append_t(p->acc, t->at, partition, timestamp, key, value, rec->headers,
+                                                  rec->header_count, kvh, rcb, rctx, now, remaining, w, &res, err,
+                                                  errbuf, n);
     if (st == KP_APPEND_ERROR) {
         if (c)
             kp_p_icb_put(p, c);
@@ -739,15 +795,17 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         kp_p_emit(p, KP_EV_SEND_FAILED, rec->topic, rec->partition, *err, -1, errbuf);
         return KP_SEND_ERROR;
     }
+    /* the record's topic, once for the whole send (the metadata, the
+     * partitioner and the accumulator are reached through it) */
+    kp_p_topic *t = kp_p_topic_of(p, rec->topic);
+    if (!t) {
+        kp_p_seterr(err, errbuf, n, KP_ERR__NOMEM, "out of memory");
+        return KP_SEND_ERROR;
+    }
     /* waitOnMetadata */
-    /* the accumulator's copy of the name (what the harness passes once it
-     * exists) is found by address in the metadata and the partitioner */
-    if (kp_accumulator_is_topic_name(p->acc, rec->topic))
-        kp_metadata_add_interned(p->md, rec->topic, now);
-    else
-        kp_metadata_add(p->md, rec->topic, now);
+    kp_metadata_add_h(p->md, rec->topic, now, &t->md_hint);
     const kp_cluster_topic *ct;
-    kp_md_state ms = kp_p_check_metadata(p, rec, now, now, true, &ct, err, errbuf, n);
+    kp_md_state ms = kp_p_check_metadata(p, rec, t, now, now, true, &ct, err, errbuf, n);
     if (ms == KP_MD_FAIL) {
         kp_p_record_api_error(p, rec->topic, *err, now);
         kp_interceptors_on_send_error(p->ic, rec, rec->partition, *err, now);
@@ -760,6 +818,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
             return KP_SEND_ERROR;
         }
         p->blk.what = KP_BLK_METADATA;
+        p->blk.topic_ix = (size_t)(t - p->topics);
         p->blk.cb = cb;
         p->blk.cb_ctx = cb_ctx;
         p->blk.begin_ms = now;
@@ -773,7 +832,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         kp_p_wake_sender(p);
         return KP_SEND_BLOCKED;
     }
-    kp_send_status st = kp_p_do_send_rest(p, rec, ct, cb, cb_ctx, now, false, err, errbuf, n);
+    kp_send_status st = kp_p_do_send_rest(p, rec, t, ct, cb, cb_ctx, now, false, err, errbuf, n);
     if (st == KP_SEND_ERROR) {
         kp_p_record_api_error(p, rec->topic, *err, now);
         kp_interceptors_on_send_error(p->ic, rec, rec->partition, *err, now);
@@ -785,6 +844,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
             return KP_SEND_ERROR;
         }
         p->blk.what = KP_BLK_MEMORY;
+        p->blk.topic_ix = (size_t)(t - p->topics);
         p->blk.cb = cb;
         p->blk.cb_ctx = cb_ctx;
         p->blk.begin_ms = now;
@@ -808,10 +868,13 @@ static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
     char msg[512];
     kp_err err = KP_ERR_NONE;
     const kp_cluster_topic *ct = NULL;
+    kp_p_topic *t = NULL;
     if (p->blk.what == KP_BLK_METADATA) {
         if (kp_metadata_version(p->md) <= p->blk.awaited_version && now - p->blk.begin_ms < p->cfg.max_block_ms)
             return false; /* awaitUpdate still waiting */
-        kp_md_state ms = kp_p_check_metadata(p, &p->blk.rec, p->blk.begin_ms, now, false, &ct, &err, msg, sizeof msg);
+        t = &p->topics[p->blk.topic_ix];
+        kp_md_state ms = kp_p_check_metadata(p, &p->blk.rec, t, p->blk.begin_ms, now, false, &ct, &err, msg,
+                                             sizeof msg);
         if (ms == KP_MD_FAIL) {
             kp_p_fail_blocked(p, err, msg, now);
             return true;
@@ -838,10 +901,12 @@ static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
     /* the rest of doSend with the copied record (memory: re-append with
      * the served waiter) */
     kp_blk_what was = p->blk.what;
+    if (was == KP_BLK_MEMORY) {
+        t = &p->topics[p->blk.topic_ix];
+        ct = kp_p_topic_ct(p, t);
+    }
     p->blk.what = KP_BLK_NONE;
-    if (was == KP_BLK_MEMORY)
-        ct = kp_cluster_topic_find(kp_metadata_fetch(p->md), p->blk.rec.topic);
-    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, ct, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
+    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, t, ct, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
                                           was == KP_BLK_MEMORY, &err, msg, sizeof msg);
     p->blk.what = was;
     if (st == KP_SEND_OK) {

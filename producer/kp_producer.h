@@ -164,9 +164,11 @@ void kp_producer_sender_stats(const kp_producer *p, kp_sender_stats *out);
 /* The user interceptor chain (kp_interceptors_add before sending). */
 kp_interceptors *kp_producer_interceptors(kp_producer *p);
 /* The producer's own copy of a topic name once a record of that topic was
- * appended (NULL before): the pointer its batches, their events and the
+ * sent (NULL before): the pointer its batches, their events and the
  * record metadata of their callbacks carry; unchanged and valid until
- * kp_producer_destroy (kp_accumulator_topic_name). */
+ * kp_producer_destroy (kp_accumulator_topic_name). A caller that names
+ * the topic of later records by this pointer saves the send its one
+ * lookup of the topic by name. */
 const char *kp_producer_topic_name(const kp_producer *p, const char *topic);
 /* Buffer pool whole again (after close): every byte back. */
 bool kp_producer_pool_is_whole(const kp_producer *p);

@@ -119,6 +119,51 @@ static const int32_t NODES01[] = { 0, 1 };
 
 /* ------------------------------------------------------------------ */
 
+/* An append through a topic's handle (the send path's) and one by name
+ * reach the same deque, for partitions below and far above the ones the
+ * handle indexes directly (and a negative one, never a real partition),
+ * and a handle made before any append makes the name known. */
+static kp_append_result app_t(fx *f, kp_acc_topic *t, int32_t p, int64_t now) {
+    kp_append_result r;
+    kp_err e;
+    kp_slice k = fx_s("key"), v = fx_s("value");
+    kp_append_status st = kp_accumulator_append_t(f->acc, t, p, now, k, v, NULL, 0,
+                                                  kp_record_kvh_size(k, v, NULL, 0), fx_record_cb, &f->ctx,
+                                                  now, 1000, NULL, &r, &e, f->err, sizeof f->err);
+    if (st != KP_APPEND_OK)
+        fail_msg("append failed: %d %s", (int)e, f->err);
+    return r;
+}
+
+static void acc_topic_handle_reaches_the_deques_by_name(void **state) {
+    (void)state;
+    fx *f = setup(1024, 64 * 1024, 0, KP_CODEC_NONE, false);
+    assert_null(kp_accumulator_topic_name(f->acc, "u"));
+    kp_acc_topic *u = kp_accumulator_topic(f->acc, "u");
+    assert_non_null(u);
+    assert_ptr_equal(kp_accumulator_topic_name(f->acc, "u"), kp_acc_topic_name(u));
+    kp_acc_topic *t = kp_accumulator_topic(f->acc, T);
+    assert_int_equal(kp_acc_topic_index(u), 0);
+    assert_int_equal(kp_acc_topic_index(t), 1);
+    int32_t parts[] = { 0, 5, 1, 40, (1 << 20) + 3, -2, 0x7fffffff };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        kp_append_result a = app_t(f, t, parts[i], 0);
+        kp_append_result b = app(f, T, parts[i], 0, fx_s("key"), fx_s("value"));
+        assert_ptr_equal(a.batch, b.batch); /* the same open batch */
+        assert_int_equal(kp_accumulator_queued_batches(f->acc, T, parts[i]), 1);
+        assert_int_equal(kp_batch_record_count(a.batch), 2);
+        assert_int_equal(kp_batch_partition(a.batch), parts[i]);
+        /* the other topic's partition of the same number is its own */
+        assert_int_equal(kp_accumulator_queued_batches(f->acc, "u", parts[i]), 0);
+        assert_true(kp_accumulator_would_start_new_batch_t(f->acc, u, parts[i], 0, 10));
+        assert_false(kp_accumulator_would_start_new_batch_t(f->acc, t, parts[i], 0, 10));
+    }
+    char why[128];
+    assert_true(kp_accumulator_verify(f->acc, why, sizeof why));
+    kp_accumulator_abort_undrained_batches(f->acc, KP_ERR__CLOSED, "test over");
+    teardown(f);
+}
+
 /* ready remembers each partition's leader per cluster: a new cluster
  * (even one at the freed one's address) and a cluster sealed after it was
  * first asked are asked again. */
@@ -139,8 +184,11 @@ static void acc_topic_name_is_one_stable_copy(void **state) {
     assert_string_equal(name, T);
     assert_ptr_equal(kp_batch_topic(r.batch), name);
     assert_ptr_equal(kp_accumulator_topic_name(f->acc, name), name);
-    assert_true(kp_accumulator_is_topic_name(f->acc, name));
-    assert_false(kp_accumulator_is_topic_name(f->acc, mine)); /* same bytes, not the copy */
+    /* the handle, by the caller's string or by the copy, is the one entry */
+    kp_acc_topic *h = kp_accumulator_topic(f->acc, mine);
+    assert_ptr_equal(kp_accumulator_topic(f->acc, name), h);
+    assert_ptr_equal(kp_acc_topic_name(h), name);
+    assert_int_equal(kp_acc_topic_index(h), 0);
     strcpy(mine, "zzzzz"); /* the caller's buffer is reused: the copy stays */
     assert_string_equal(name, T);
     assert_null(kp_accumulator_topic_name(f->acc, "other"));
@@ -1350,6 +1398,7 @@ int main(void) {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
         cmocka_unit_test(acc_ready_asks_each_new_cluster_for_the_leader),
         cmocka_unit_test(acc_topic_name_is_one_stable_copy),
+        cmocka_unit_test(acc_topic_handle_reaches_the_deques_by_name),
         cmocka_unit_test(acc_large_record_gets_its_own_buffer),
         cmocka_unit_test(acc_linger_holds_a_partial_batch),
         cmocka_unit_test(acc_next_ready_check_delay_is_the_minimum),

@@ -124,30 +124,38 @@ static void metadata_new_topic_at_time_zero_updates_at_once(void **state) {
     kp_metadata_destroy(md);
 }
 
-/* kp_metadata_add_interned: the same topic set as kp_metadata_add (a name
- * added either way is one topic), and an interned name is found by its
- * address after the first time: were its bytes rewritten (an interned
- * name promises they never are), it would still be the first topic. */
-static void metadata_add_interned_finds_the_name_by_address(void **state) {
+/* kp_metadata_add_h: the same topic set as kp_metadata_add (a name added
+ * either way is one topic); a hint filled in by one call finds that topic
+ * again without its name, and a hint from before an expiry that moved the
+ * topics is not trusted: the topic it named is gone, another sits at its
+ * index, and the add must still reach (and re-add) the named topic. */
+static void metadata_add_h_finds_the_topic_through_its_hint(void **state) {
     (void)state;
     kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
-    char name[8];
-    strcpy(name, "a");
-    kp_metadata_add_interned(md, name, 0);
+    kp_hint ha = KP_HINT_NONE, hb = KP_HINT_NONE;
+    kp_metadata_add_h(md, "a", 0, &ha);
     kp_metadata_add(md, "a", 0);
-    kp_metadata_add_interned(md, name, 0);
-    assert_int_equal(kp_metadata_topic_count(md), 1);
-    char other[8];
-    strcpy(other, "a"); /* the same name at another address: by content */
-    kp_metadata_add_interned(md, other, 0);
-    assert_int_equal(kp_metadata_topic_count(md), 1);
-    strcpy(name, "b");
-    kp_metadata_add_interned(md, name, 0); /* by address: still "a" */
-    assert_int_equal(kp_metadata_topic_count(md), 1);
-    kp_metadata_add(md, "b", 0); /* by content: a new topic */
+    kp_metadata_add_h(md, "a", 0, &ha);
+    kp_metadata_add_h(md, "b", 0, &hb);
     assert_int_equal(kp_metadata_topic_count(md), 2);
-    assert_string_equal(kp_metadata_topic_at(md, 0), "a");
-    assert_string_equal(kp_metadata_topic_at(md, 1), "b");
+    assert_int_not_equal(ha.gen, 0);
+    assert_int_equal(ha.ix, 0);
+    assert_int_equal(hb.ix, 1);
+    /* b stays in use, a expires: b moves to index 0 */
+    kp_metadata_update(md, one_topic("b", 1), 1000);
+    kp_metadata_add_h(md, "b", 1000 + KP_TOPIC_EXPIRY_MS - 1, &hb);
+    kp_metadata_update(md, one_topic("b", 1), 1000 + KP_TOPIC_EXPIRY_MS);
+    assert_int_equal(kp_metadata_topic_count(md), 1);
+    assert_string_equal(kp_metadata_topic_at(md, 0), "b");
+    /* the old hint for a names index 0 (now b): a is added anew */
+    kp_metadata_add_h(md, "a", 1000 + KP_TOPIC_EXPIRY_MS, &ha);
+    assert_int_equal(kp_metadata_topic_count(md), 2);
+    assert_string_equal(kp_metadata_topic_at(md, 1), "a");
+    assert_int_equal(ha.ix, 1);
+    /* and b's hint, renewed, finds b */
+    kp_metadata_add_h(md, "b", 1000 + KP_TOPIC_EXPIRY_MS, &hb);
+    assert_int_equal(hb.ix, 0);
+    assert_int_equal(kp_metadata_topic_count(md), 2);
     kp_metadata_destroy(md);
 }
 
@@ -411,7 +419,7 @@ static void metadata_new_topic_overrides_the_backoff(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metadata_starts_empty_at_version_zero),
-        cmocka_unit_test(metadata_add_interned_finds_the_name_by_address),
+        cmocka_unit_test(metadata_add_h_finds_the_topic_through_its_hint),
         cmocka_unit_test(cluster_topic_handle_answers_like_the_name),
         cmocka_unit_test(metadata_time_to_next_update_honours_backoff_and_age),
         cmocka_unit_test(metadata_update_bumps_version_and_clears_need),

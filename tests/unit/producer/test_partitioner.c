@@ -50,31 +50,30 @@ static void partitioner_explicit_partition_wins(void **state) {
     kp_cluster_destroy(cl);
 }
 
-/* An interned topic name (partition_in's `interned`) reaches the same
- * per-topic counter as the name by content (the same round-robin
- * sequence), and is found by its address after the first time: with its
- * bytes rewritten (an interned name promises they never are) it still
- * counts on the first topic's state. */
-static void partitioner_interned_name_shares_the_topic_state(void **state) {
+/* A caller's hint (partition_in's `hint`) reaches the same per-topic
+ * counter as the name (the same round-robin sequence), and once filled in
+ * it alone finds the state: the name passed with it is not read again (a
+ * hint belongs to one topic, so a different name with it still counts on
+ * the first topic's state). */
+static void partitioner_hint_shares_the_topic_state(void **state) {
     (void)state;
     kp_cluster *cl = fx_cluster(1, "t", 3, NULL);
     const kp_cluster_topic *ct = kp_cluster_topic_find(cl, "t");
     kp_rng r1 = kp_rng_stream(5, "producer"), r2 = kp_rng_stream(5, "producer");
     kp_partitioner *a = kp_partitioner_new(KP_PARTITIONER_DEFAULT, &r1, NULL);
     kp_partitioner *b = kp_partitioner_new(KP_PARTITIONER_DEFAULT, &r2, NULL);
-    char name[4];
-    strcpy(name, "t");
+    kp_hint h = KP_HINT_NONE;
     kp_err err;
     for (int i = 0; i < 7; i++) {
-        const char *via = i % 3 == 2 ? "t" : name; /* mixed: one state */
-        int32_t x = kp_partitioner_partition_in(a, cl, ct, via, via == name, -1, NOKEY, 0, &err);
+        kp_hint *via = i % 3 == 2 ? NULL : &h; /* mixed: one state */
+        int32_t x = kp_partitioner_partition_in(a, cl, ct, "t", via, -1, NOKEY, 0, &err);
         int32_t y = kp_partitioner_partition(b, cl, "t", -1, NOKEY, 0, &err);
         assert_int_equal(x, y);
     }
+    assert_int_not_equal(h.gen, 0);
     int32_t before, after;
     assert_true(kp_partitioner_peek(a, "t", &before));
-    strcpy(name, "u");
-    kp_partitioner_partition_in(a, cl, ct, name, true, -1, NOKEY, 0, &err);
+    kp_partitioner_partition_in(a, cl, ct, "u", &h, -1, NOKEY, 0, &err);
     assert_true(kp_partitioner_peek(a, "t", &after));
     assert_int_equal(after, before + 1);
     assert_false(kp_partitioner_peek(a, "u", &(int32_t){ 0 }));
@@ -226,7 +225,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(partitioner_keyed_uses_murmur2_over_all_partitions),
         cmocka_unit_test(partitioner_explicit_partition_wins),
-        cmocka_unit_test(partitioner_interned_name_shares_the_topic_state),
+        cmocka_unit_test(partitioner_hint_shares_the_topic_state),
         cmocka_unit_test(partitioner_keyless_round_robin_over_available),
         cmocka_unit_test(partitioner_no_available_partition_falls_back_to_all),
         cmocka_unit_test(partitioner_counter_starts_from_the_prng_stream),
