@@ -47,8 +47,8 @@ typedef struct acc_part {
     kp_batch *head, *tail;
     size_t count;
     int64_t muted_until; /* muted while > now; INT64_MIN = never muted */
-    kp_txn_hint txn_hint; /* for the transaction-manager hooks */
-    kp_est_hint est_hint; /* for the compression estimator */
+    kp_hint txn_hint; /* for the transaction-manager hooks */
+    kp_hint est_hint; /* for the compression estimator */
 } acc_part;
 
 /* Partitions from 0 to below this are found by index in their topic's
@@ -744,11 +744,12 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
     kp_batch *b = take_batch_struct(acc);
     uint8_t *staging = NULL;
     size_t staging_cap = 0, staging_alloc = 0;
-    if (b && acc->codec != KP_CODEC_NONE) {
-        float ratio = kp_compression_estimator_get_h(acc->estimator, p->topic, acc->codec, &p->est_hint);
+    /* the ProducerBatch constructor's CompressionRatioEstimator.estimation,
+     * asked once here: it also sizes a codec's staging */
+    float ratio = kp_compression_estimator_get_h(acc->estimator, p->topic, acc->codec, &p->est_hint);
+    if (b && acc->codec != KP_CODEC_NONE)
         staging = take_staging(acc, kp_batch_staging_size(acc->codec, size, ratio), &staging_cap,
                                &staging_alloc);
-    }
     if (!b || (acc->codec != KP_CODEC_NONE && !staging)) {
         if (b)
             recycle_batch_struct(acc, b);
@@ -768,6 +769,8 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
         .now_ms = now,
         .estimator = acc->estimator,
         .est_hint = p->est_hint,
+        .has_est_ratio = true,
+        .est_ratio = ratio,
         .staging = staging,
         .staging_capacity = staging_cap,
         .is_split_batch = false,
@@ -776,7 +779,6 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
         .wrap = acc->wrap,
     };
     kp_batch__init(b, &bp);
-    p->est_hint = b->est_hint; /* filled in by the first batch's lookup */
     b->staging_alloc = staging_alloc;
     int32_t rel = 0;
     if (!kp_batch_try_append_kvh(b, timestamp, key, value, headers, header_count, kvh, cb, cb_ctx,

@@ -74,16 +74,16 @@ typedef struct kp_txn_hooks {
     /* producerIdAndEpoch(); returns isValid() (pid != -1) */
     bool (*producer_id_and_epoch)(void *ctx, int64_t *pid, int16_t *epoch);
     /* hasUnresolvedSequence(tp). `hint`, here and below: the deque's
-     * cache of where tp sits in the manager's table (kp_txn_hint). */
+     * cache of where tp sits in the manager's table (kp_hint). */
     bool (*has_unresolved_sequence)(void *ctx, const char *topic, int32_t partition,
-                                    kp_txn_hint *hint);
+                                    kp_hint *hint);
     /* firstInFlightSequence(tp): KP_NO_SEQUENCE (-1) if none */
     int32_t (*first_in_flight_sequence)(void *ctx, const char *topic, int32_t partition,
-                                        kp_txn_hint *hint);
+                                        kp_hint *hint);
     /* sequenceNumber(tp) / incrementSequenceNumber(tp, n) */
-    int32_t (*sequence_number)(void *ctx, const char *topic, int32_t partition, kp_txn_hint *hint);
+    int32_t (*sequence_number)(void *ctx, const char *topic, int32_t partition, kp_hint *hint);
     void (*increment_sequence_number)(void *ctx, const char *topic, int32_t partition,
-                                      int32_t n, kp_txn_hint *hint);
+                                      int32_t n, kp_hint *hint);
     /* addInFlightBatch(batch) */
     void (*add_in_flight_batch)(void *ctx, kp_batch *b);
     /* nextBatchBySequence(tp) != null (reenqueue sanity check) */

@@ -73,9 +73,11 @@ void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
     b->actual_ratio = 1.0;
     /* ProducerBatch constructor: recordsBuilder.setEstimatedCompressionRatio */
     b->est_hint = p->est_hint;
-    b->est_ratio = p->estimator ? kp_compression_estimator_get_h(p->estimator, p->topic, p->codec,
-                                                                 &b->est_hint)
-                                : 1.0f;
+    if (p->has_est_ratio)
+        b->est_ratio = p->est_ratio;
+    else
+        b->est_ratio = p->estimator ? kp_compression_estimator_get_h(p->estimator, p->topic, p->codec, &b->est_hint)
+                                    : 1.0f;
     if (p->codec == KP_CODEC_NONE) {
         kp_batch_builder_init(&b->builder, p->buffer, p->capacity, KP_CODEC_NONE, false);
     } else {
@@ -725,7 +727,7 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
 /* ------------------------------------------------------------------ */
 
 const char *kp_batch_topic(const kp_batch *b) { return b->topic; }
-kp_txn_hint *kp_batch_txn_hint(kp_batch *b) { return &b->txn_hint; }
+kp_hint *kp_batch_txn_hint(kp_batch *b) { return &b->txn_hint; }
 int32_t kp_batch_partition(const kp_batch *b) { return b->partition; }
 int64_t kp_batch_id(const kp_batch *b) { return b->id; }
 int32_t kp_batch_record_count(const kp_batch *b) { return b->record_count; }

@@ -68,24 +68,16 @@
 #include "kp_buf.h"
 #include "kp_compress.h"
 #include "kp_compression_estimator.h"
+#include "kp_hint.h"
 #include "kp_env.h"
 #include "kp_err.h"
 #include "kp_record_batch.h"
 
 typedef struct kp_batch kp_batch;
 
-/* Where a (topic, partition) sits in the transaction manager's table, so
- * repeated calls for it skip the lookup by name: a cache its holder (a
- * batch, an accumulator deque) keeps for one manager. Zeroed = unknown;
- * the manager checks `gen` against its table's generation (see
- * kp_txn_manager.h). */
-typedef struct kp_txn_hint {
-    uint32_t gen;
-    int32_t ix;
-} kp_txn_hint;
-
-/* The batch's own hint (its topic and partition never change). */
-kp_txn_hint *kp_batch_txn_hint(kp_batch *b);
+/* The batch's own hint into the transaction manager's table (kp_hint.h;
+ * its topic and partition never change). */
+kp_hint *kp_batch_txn_hint(kp_batch *b);
 
 /* RecordMetadata, as a record's callback sees it. */
 typedef struct kp_record_metadata {
@@ -136,7 +128,12 @@ typedef struct kp_batch_params {
     kp_codec codec;
     int64_t now_ms;             /* createdMs */
     kp_compression_estimator *estimator; /* may be NULL: ratio 1.0 */
-    kp_est_hint est_hint;       /* the estimator's cache for topic (zero: none) */
+    kp_hint est_hint;           /* the estimator's cache for topic (zero: none) */
+    /* the estimator's ratio for (topic, codec), when the caller already
+     * asked for it for this batch (CompressionRatioEstimator.estimation,
+     * once per new batch); false: the batch asks the estimator itself */
+    bool has_est_ratio;
+    float est_ratio;
     /* codec != none: staging buffer for the uncompressed records (borrowed
      * unless the batch is a split piece); size from kp_batch_staging_size */
     uint8_t *staging;

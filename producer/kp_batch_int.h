@@ -50,8 +50,8 @@ struct kp_batch {
     /* identity */
     const char *topic;
     int32_t partition;
-    kp_txn_hint txn_hint;     /* the transaction manager's lookup cache */
-    kp_est_hint est_hint;     /* the compression estimator's lookup cache */
+    kp_hint txn_hint;     /* the transaction manager's lookup cache */
+    kp_hint est_hint;     /* the compression estimator's lookup cache */
     int64_t id;
     int64_t flush_origin;
     kp_codec codec;

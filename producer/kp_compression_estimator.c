@@ -17,7 +17,7 @@ struct kp_compression_estimator {
     est_entry *e;
     size_t n, cap;
     size_t last; /* index of the last hit */
-    uint32_t gen; /* of the indices (kp_est_hint); from 1, bumped by remove */
+    uint32_t gen; /* of the indices (kp_hint); from 1, bumped by remove */
 };
 
 kp_compression_estimator *kp_compression_estimator_new(void) {
@@ -73,14 +73,12 @@ static est_entry *get(kp_compression_estimator *e, const char *topic, bool creat
 
 /* get through a hint: an index of this generation names the same topic
  * (entries move only on remove, which changes the generation). */
-static est_entry *get_h(kp_compression_estimator *e, const char *topic, kp_est_hint *h) {
-    if (h && h->gen == e->gen && h->ix < e->n)
+static est_entry *get_h(kp_compression_estimator *e, const char *topic, kp_hint *h) {
+    if (kp_hint_hit(h, e->gen, e->n))
         return &e->e[h->ix];
     est_entry *x = get(e, topic, true);
-    if (x && h) {
-        h->gen = e->gen;
-        h->ix = (uint32_t)(x - e->e);
-    }
+    if (x)
+        kp_hint_set(h, e->gen, (size_t)(x - e->e));
     return x;
 }
 
@@ -94,7 +92,7 @@ float kp_compression_estimator_get(kp_compression_estimator *e, const char *topi
 }
 
 float kp_compression_estimator_get_h(kp_compression_estimator *e, const char *topic,
-                                     kp_codec codec, kp_est_hint *hint) {
+                                     kp_codec codec, kp_hint *hint) {
     est_entry *x = get_h(e, topic, hint);
     if (!x || !codec_ok(codec))
         return 1.0f;
@@ -107,7 +105,7 @@ float kp_compression_estimator_update(kp_compression_estimator *e, const char *t
 }
 
 float kp_compression_estimator_update_h(kp_compression_estimator *e, const char *topic,
-                                        kp_codec codec, float observed, kp_est_hint *hint) {
+                                        kp_codec codec, float observed, kp_hint *hint) {
     est_entry *x = get_h(e, topic, hint);
     if (!x || !codec_ok(codec))
         return 1.0f;

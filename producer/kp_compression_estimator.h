@@ -22,8 +22,8 @@
  * Memory: owns copies of the topic names; topics kept in insertion order
  * (no hash iteration).
  *
- * Lookups are by topic name; the _h calls take a kp_est_hint, the
- * caller's cache of where the topic's entry sits (index + the table's
+ * Lookups are by topic name; the _h calls take a kp_hint (kp_hint.h),
+ * the caller's cache of where the topic's entry sits (index + the table's
  * generation, which only remove changes), and skip the name lookup on a
  * hit. A hint belongs to one estimator.
  */
@@ -36,6 +36,7 @@
 
 #include "kp_compress.h" /* kp_codec */
 #include "kp_err.h"
+#include "kp_hint.h"
 
 #define KP_COMPRESSION_RATIO_IMPROVING_STEP 0.005f
 #define KP_COMPRESSION_RATIO_DETERIORATE_STEP 0.05f
@@ -43,10 +44,6 @@
 
 typedef struct kp_compression_estimator kp_compression_estimator;
 
-typedef struct kp_est_hint {
-    uint32_t gen; /* 0: unknown */
-    uint32_t ix;
-} kp_est_hint;
 
 kp_compression_estimator *kp_compression_estimator_new(void);
 void kp_compression_estimator_destroy(kp_compression_estimator *e); /* NULL ok */
@@ -56,12 +53,12 @@ void kp_compression_estimator_destroy(kp_compression_estimator *e); /* NULL ok *
 float kp_compression_estimator_get(kp_compression_estimator *e, const char *topic,
                                    kp_codec codec);
 float kp_compression_estimator_get_h(kp_compression_estimator *e, const char *topic,
-                                     kp_codec codec, kp_est_hint *hint);
+                                     kp_codec codec, kp_hint *hint);
 /* updateEstimation: returns the new estimate. */
 float kp_compression_estimator_update(kp_compression_estimator *e, const char *topic,
                                       kp_codec codec, float observed);
 float kp_compression_estimator_update_h(kp_compression_estimator *e, const char *topic,
-                                        kp_codec codec, float observed, kp_est_hint *hint);
+                                        kp_codec codec, float observed, kp_hint *hint);
 /* setEstimation. */
 void kp_compression_estimator_set(kp_compression_estimator *e, const char *topic,
                                   kp_codec codec, float ratio);

@@ -24,6 +24,7 @@
 #define KP_HINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct kp_hint {

@@ -196,16 +196,16 @@ static bool kp_h_pid(void *ctx, int64_t *pid, int16_t *epoch) {
     *epoch = pe.epoch;
     return pe.producer_id != KP_NO_PRODUCER_ID;
 }
-static bool kp_h_unresolved(void *ctx, const char *t, int32_t p, kp_txn_hint *h) {
+static bool kp_h_unresolved(void *ctx, const char *t, int32_t p, kp_hint *h) {
     return kp_txn_has_unresolved_sequence_h(ctx, t, p, h);
 }
-static int32_t kp_h_first_seq(void *ctx, const char *t, int32_t p, kp_txn_hint *h) {
+static int32_t kp_h_first_seq(void *ctx, const char *t, int32_t p, kp_hint *h) {
     return kp_txn_first_in_flight_sequence_h(ctx, t, p, h);
 }
-static int32_t kp_h_seq(void *ctx, const char *t, int32_t p, kp_txn_hint *h) {
+static int32_t kp_h_seq(void *ctx, const char *t, int32_t p, kp_hint *h) {
     return kp_txn_sequence_number_h(ctx, t, p, h);
 }
-static void kp_h_inc(void *ctx, const char *t, int32_t p, int32_t n, kp_txn_hint *h) {
+static void kp_h_inc(void *ctx, const char *t, int32_t p, int32_t n, kp_hint *h) {
     kp_txn_increment_sequence_number_h(ctx, t, p, n, h);
 }
 static void kp_h_add(void *ctx, kp_batch *b) {

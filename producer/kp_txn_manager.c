@@ -72,7 +72,7 @@ struct kp_txn_manager {
     kp_pid_epoch pe;
     kp_tm_part *parts;
     int nparts, cap;
-    uint32_t parts_gen;       /* generation of parts[] (kp_txn_hint), from 1;
+    uint32_t parts_gen;       /* generation of parts[] (kp_hint), from 1;
                                * bumped when the table is dropped */
     int last_part;            /* index of the last kp_tm_find hit, -1 none:
                                * a batch's calls come in runs on one partition */
@@ -270,16 +270,14 @@ static kp_tm_part *kp_tm_find(kp_txn_manager *tm, const char *topic, int32_t par
  * up and fills the hint in. Entries are never removed one by one, so an
  * index of this generation still names the same (topic, partition). */
 static kp_tm_part *kp_tm_find_h(kp_txn_manager *tm, const char *topic, int32_t partition, bool create,
-                                kp_txn_hint *h) {
-    if (h && h->gen == tm->parts_gen && h->ix >= 0 && h->ix < tm->nparts) {
+                                kp_hint *h) {
+    if (kp_hint_hit(h, tm->parts_gen, (size_t)tm->nparts)) {
         assert(tm->parts[h->ix].partition == partition);
         return &tm->parts[h->ix];
     }
     kp_tm_part *p = kp_tm_find(tm, topic, partition, create);
-    if (p && h) {
-        h->gen = tm->parts_gen;
-        h->ix = (int32_t)(p - tm->parts);
-    }
+    if (p)
+        kp_hint_set(h, tm->parts_gen, (size_t)(p - tm->parts));
     return p;
 }
 
@@ -345,7 +343,7 @@ int32_t kp_txn_sequence_number(kp_txn_manager *tm, const char *topic, int32_t pa
 }
 
 int32_t kp_txn_sequence_number_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                 kp_txn_hint *hint) {
+                                 kp_hint *hint) {
     kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
     if (!p->has_next_sequence) {
         p->has_next_sequence = true;
@@ -360,7 +358,7 @@ void kp_txn_increment_sequence_number(kp_txn_manager *tm, const char *topic, int
 }
 
 void kp_txn_increment_sequence_number_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                        int32_t increment, kp_txn_hint *hint) {
+                                        int32_t increment, kp_hint *hint) {
     kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
     assert(p->has_next_sequence);
     p->next_sequence = kp_sequence_increment(p->next_sequence, increment);
@@ -377,7 +375,7 @@ void kp_txn_maybe_update_last_acked_sequence(kp_txn_manager *tm, const char *top
 
 void kp_txn_maybe_update_last_acked_sequence_h(kp_txn_manager *tm, const char *topic,
                                                int32_t partition, int32_t sequence,
-                                               kp_txn_hint *hint) {
+                                               kp_hint *hint) {
     kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
     if (sequence > p->last_acked_sequence)
         p->last_acked_sequence = sequence;
@@ -443,7 +441,7 @@ int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, i
 }
 
 int32_t kp_txn_first_in_flight_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                          kp_txn_hint *hint) {
+                                          kp_hint *hint) {
     kp_tm_part *p = kp_tm_find_h(tm, topic, partition, false, hint);
     if (!p || p->ninflight == 0)
         return KP_NO_SEQUENCE;
@@ -555,7 +553,7 @@ bool kp_txn_has_unresolved_sequence(kp_txn_manager *tm, const char *topic, int32
 }
 
 bool kp_txn_has_unresolved_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                      kp_txn_hint *hint) {
+                                      kp_hint *hint) {
     kp_tm_part *p = kp_tm_find_h(tm, topic, partition, false, hint);
     return p && p->unresolved;
 }

@@ -33,7 +33,7 @@
  * never by pointer — and kept in an array in first-use order, so nothing
  * depends on addresses. Entries are only ever appended, and the whole
  * table is dropped at once (reset_producer_id), which bumps its
- * generation: so a kp_txn_hint (kp_batch.h) — an index plus the
+ * generation: so a kp_hint (kp_hint.h) — an index plus the
  * generation it was taken in — names the same entry for as long as the
  * generation holds, and the _h calls below and the calls taking a batch
  * (through the batch's own hint) skip the lookup by name on a hit. In-flight batches per partition are kept sorted by
@@ -61,7 +61,7 @@
 #include "kp_err.h"
 #include "kp_record_batch.h" /* KP_NO_PRODUCER_ID, KP_NO_PRODUCER_EPOCH, KP_NO_SEQUENCE */
 
-#include "kp_batch.h" /* kp_batch, kp_txn_hint */
+#include "kp_batch.h" /* kp_batch, kp_hint */
 
 typedef struct kp_pid_epoch {
     int64_t producer_id;   /* KP_NO_PRODUCER_ID if none */
@@ -119,17 +119,17 @@ void kp_txn_reset_producer_id(kp_txn_manager *tm, const char *why);
 int32_t kp_txn_sequence_number(kp_txn_manager *tm, const char *topic, int32_t partition);
 /* The same with a lookup cache for (topic, partition) (NULL: none). */
 int32_t kp_txn_sequence_number_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                 kp_txn_hint *hint);
+                                 kp_hint *hint);
 void kp_txn_increment_sequence_number(kp_txn_manager *tm, const char *topic, int32_t partition,
                                       int32_t increment);
 void kp_txn_increment_sequence_number_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                        int32_t increment, kp_txn_hint *hint);
+                                        int32_t increment, kp_hint *hint);
 bool kp_txn_is_next_sequence(kp_txn_manager *tm, const char *topic, int32_t partition, int32_t sequence);
 void kp_txn_maybe_update_last_acked_sequence(kp_txn_manager *tm, const char *topic, int32_t partition,
                                              int32_t sequence);
 void kp_txn_maybe_update_last_acked_sequence_h(kp_txn_manager *tm, const char *topic,
                                                int32_t partition, int32_t sequence,
-                                               kp_txn_hint *hint);
+                                               kp_hint *hint);
 int32_t kp_txn_last_acked_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
 int64_t kp_txn_last_acked_offset(kp_txn_manager *tm, const char *topic, int32_t partition);
 /* updateLastAckedOffset: base_offset -1 (no offset) leaves it. */
@@ -141,7 +141,7 @@ void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const struct kp_batch *b)
 /* KP_NO_SEQUENCE when none tracked. */
 int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
 int32_t kp_txn_first_in_flight_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                          kp_txn_hint *hint);
+                                          kp_hint *hint);
 struct kp_batch *kp_txn_next_batch_by_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
 bool kp_txn_has_in_flight_batches(kp_txn_manager *tm, const char *topic, int32_t partition);
 int kp_txn_in_flight_batch_count(kp_txn_manager *tm, const char *topic, int32_t partition);
@@ -160,7 +160,7 @@ void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const struc
 bool kp_txn_has_unresolved_sequences(const kp_txn_manager *tm);
 bool kp_txn_has_unresolved_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
 bool kp_txn_has_unresolved_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,
-                                      kp_txn_hint *hint);
+                                      kp_hint *hint);
 void kp_txn_mark_sequence_unresolved(kp_txn_manager *tm, const char *topic, int32_t partition);
 /* shouldResetProducerStateAfterResolvingSequences: drops partitions that
  * resolved (the next sequence follows the last acked one) and returns true

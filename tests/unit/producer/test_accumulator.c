@@ -970,22 +970,22 @@ static bool tm_pid(void *ctx, int64_t *pid, int16_t *epoch) {
     *epoch = tm->epoch;
     return tm->pid >= 0;
 }
-static bool tm_unresolved(void *ctx, const char *t, int32_t p, kp_txn_hint *h) {
+static bool tm_unresolved(void *ctx, const char *t, int32_t p, kp_hint *h) {
     (void)t;
     (void)h;
     return ((fake_tm *)ctx)->unresolved[p];
 }
-static int32_t tm_first(void *ctx, const char *t, int32_t p, kp_txn_hint *h) {
+static int32_t tm_first(void *ctx, const char *t, int32_t p, kp_hint *h) {
     (void)t;
     (void)h;
     return ((fake_tm *)ctx)->first_in_flight[p];
 }
-static int32_t tm_seq(void *ctx, const char *t, int32_t p, kp_txn_hint *h) {
+static int32_t tm_seq(void *ctx, const char *t, int32_t p, kp_hint *h) {
     (void)t;
     (void)h;
     return ((fake_tm *)ctx)->next_seq[p];
 }
-static void tm_inc(void *ctx, const char *t, int32_t p, int32_t n, kp_txn_hint *h) {
+static void tm_inc(void *ctx, const char *t, int32_t p, int32_t n, kp_hint *h) {
     (void)t;
     (void)h;
     ((fake_tm *)ctx)->next_seq[p] += n;

@@ -409,7 +409,7 @@ static void estimator_moves_up_fast_and_down_slowly(void **state) {
 static void estimator_hint_goes_stale_on_remove(void **state) {
     (void)state;
     kp_compression_estimator *e = kp_compression_estimator_new();
-    kp_est_hint h = { 0, 0 };
+    kp_hint h = { 0, 0 };
     assert_true(kp_compression_estimator_get_h(e, "a", KP_CODEC_LZ4, &h) == 1.0f);
     assert_true(h.gen != 0);
     kp_compression_estimator_set(e, "a", KP_CODEC_LZ4, 2.0f);

@@ -125,13 +125,13 @@ static void t_sequences_start_at_zero_and_wrap(void **s) {
     rm(f);
 }
 
-/* A kp_txn_hint skips the lookup by name while the table's generation
+/* A kp_hint skips the lookup by name while the table's generation
  * holds; once reset_producer_id drops the table, an old hint (whose index
  * now names another partition) must not be trusted. */
 static void t_hints_survive_appends_and_go_stale_on_reset(void **s) {
     (void)s;
     tfix *f = mk();
-    kp_txn_hint h = { 0, 0 };
+    kp_hint h = { 0, 0 };
     assert_int_equal(kp_txn_sequence_number_h(f->tm, "a", 0, &h), 0);
     assert_true(h.gen != 0);
     kp_txn_increment_sequence_number_h(f->tm, "a", 0, 3, &h);
