@@ -621,8 +621,10 @@ static void request_update_for_new_topics(kp_metadata *md, int64_t now, const ch
     md_emit(md, KP_EV_METADATA_UPDATE_REQUESTED, now, NULL, md->version, why);
 }
 
-static void md_add(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
-    md_topic *t = kp_hint_hit(hint, md->topics_gen, md->nt) ? &md->topics[hint->ix] : md_find(md, topic);
+/* md_add past its hint: by name, or a new topic. Out of line: the send
+ * path's call (kp_metadata_add_h with a good hint) stays a few loads. */
+static void __attribute__((noinline)) md_add(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
+    md_topic *t = md_find(md, topic);
     if (t) {
         kp_hint_set(hint, md->topics_gen, (size_t)(t - md->topics));
         t->expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE;
@@ -644,6 +646,10 @@ void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now) {
 }
 
 void kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
+    if (kp_hint_hit(hint, md->topics_gen, md->nt)) {
+        md->topics[hint->ix].expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE;
+        return;
+    }
     md_add(md, topic, now, hint);
 }
 

@@ -52,6 +52,10 @@ typedef struct kp_p_topic {
     kp_hint part_hint;              /* kp_partitioner_partition_in */
     uint64_t ct_gen;                /* ct is of the cluster of this generation (0: none) */
     const kp_cluster_topic *ct;     /* may be NULL: not in that cluster */
+    /* of ct, for the send's first metadata check: its partition count
+     * (-1: unknown) and whether it carries INVALID_TOPIC_EXCEPTION */
+    int32_t ct_count;
+    bool ct_invalid;
 } kp_p_topic;
 
 #define KP_ICB_SLAB 1024
@@ -485,6 +489,8 @@ static const kp_cluster_topic *kp_p_topic_ct(kp_producer *p, kp_p_topic *t) {
     if (t->ct_gen != gen) {
         t->ct = kp_cluster_topic_find(cl, t->name);
         t->ct_gen = gen;
+        t->ct_count = kp_cluster_topic_partition_count(t->ct);
+        t->ct_invalid = kp_cluster_topic_has_error(t->ct, KP_ERR_INVALID_TOPIC_EXCEPTION);
     }
     return t->ct;
 }
@@ -547,8 +553,10 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint8_t kscratch[16], vscratch[16];
     kp_slice key, value;
-    kp_err e = kp_serialize(&p->ks, rec->topic, &rec->key, kscratch, sizeof kscratch, &key, errbuf, n);
-    if (e == KP_ERR_NONE)
+    kp_err e = KP_ERR_NONE;
+    if (!kp_serialize_as_is(&p->ks, &rec->key, &key))
+        e = kp_serialize(&p->ks, rec->topic, &rec->key, kscratch, sizeof kscratch, &key, errbuf, n);
+    if (e == KP_ERR_NONE && !kp_serialize_as_is(&p->vs, &rec->value, &value))
         e = kp_serialize(&p->vs, rec->topic, &rec->value, vscratch, sizeof vscratch, &value, errbuf, n);
     if (e != KP_ERR_NONE) {
         *err = e;
@@ -804,8 +812,13 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
     }
     /* waitOnMetadata */
     kp_metadata_add_h(p->md, rec->topic, now, &t->md_hint);
-    const kp_cluster_topic *ct;
-    kp_md_state ms = kp_p_check_metadata(p, rec, t, now, now, true, &ct, err, errbuf, n);
+    const kp_cluster_topic *ct = kp_p_topic_ct(p, t);
+    /* the common answer of waitOnMetadata's first check without the
+     * general one: a valid topic with a known count and the partition,
+     * if given, in range (kp_p_check_metadata says READY then too) */
+    kp_md_state ms = !t->ct_invalid && t->ct_count >= 0 && rec->partition < t->ct_count
+                         ? KP_MD_READY
+                         : kp_p_check_metadata(p, rec, t, now, now, true, &ct, err, errbuf, n);
     if (ms == KP_MD_FAIL) {
         kp_p_record_api_error(p, rec->topic, *err, now);
         kp_interceptors_on_send_error(p->ic, rec, rec->partition, *err, now);

@@ -20,6 +20,7 @@
 #ifndef KP_SERIALIZER_H
 #define KP_SERIALIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,5 +71,23 @@ const char *kp_serializer_class_name(kp_serializer_kind kind); /* Java class nam
  * built-ins. KP_ERR__SERIALIZATION (message in errbuf) on a type mismatch. */
 kp_err kp_serialize(const kp_serializer *s, const char *topic, const kp_datum *d,
                     uint8_t *scratch, size_t cap, kp_slice *out, char *errbuf, size_t n);
+/* kp_serialize's cases that take no work, inline for the send path: a
+ * built-in serializer given a null datum, or the bytes/string serializer
+ * given bytes or a string (passed through as they are). True with *out
+ * set, exactly as kp_serialize would; false: call kp_serialize. */
+static inline bool kp_serialize_as_is(const kp_serializer *s, const kp_datum *d, kp_slice *out) {
+    if (s->fn)
+        return false;
+    if (d->kind == KP_DATUM_NULL) {
+        *out = KP_SLICE_NULL;
+        return true;
+    }
+    if ((s->kind == KP_SERIALIZER_BYTES || s->kind == KP_SERIALIZER_STRING) &&
+        (d->kind == KP_DATUM_BYTES || d->kind == KP_DATUM_STRING)) {
+        *out = (kp_slice){ d->ptr, d->len };
+        return true;
+    }
+    return false;
+}
 
 #endif

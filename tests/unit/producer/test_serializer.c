@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -124,6 +125,47 @@ static void serializer_user_hook_replaces_the_builtin(void **state) {
     assert_int_equal(calls, 2);
 }
 
+/* kp_serialize_as_is (the send path's inline case) answers only where
+ * kp_serialize does no work, and then with kp_serialize's very slice: for
+ * every serializer kind, datum kind and a user hook. Where it declines,
+ * kp_serialize must be asked (a user hook, a number, or a type error). */
+static void serializer_as_is_agrees_with_serialize(void **state) {
+    (void)state;
+    static const uint8_t raw[2] = { 7, 9 };
+    kp_datum data[] = { kp_datum_null(), kp_datum_bytes(raw, 2), kp_datum_str("abc"), kp_datum_bytes(raw, 0),
+                        kp_datum_int(5), kp_datum_long(6) };
+    kp_serializer_kind kinds[] = { KP_SERIALIZER_BYTES, KP_SERIALIZER_STRING, KP_SERIALIZER_INT,
+                                   KP_SERIALIZER_LONG };
+    int calls = 0, as_is = 0;
+    for (int hook = 0; hook < 2; hook++) {
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            for (size_t i = 0; i < sizeof data / sizeof data[0]; i++) {
+                kp_serializer s;
+                kp_serializer_init(&s, kinds[k], "value.serializer");
+                if (hook)
+                    kp_serializer_set_user(&s, upper_hook, &calls);
+                kp_slice fast = { (const uint8_t *)"x", 99 };
+                bool took = kp_serialize_as_is(&s, &data[i], &fast);
+                bool plain = !hook && (data[i].kind == KP_DATUM_NULL ||
+                                       ((kinds[k] == KP_SERIALIZER_BYTES || kinds[k] == KP_SERIALIZER_STRING) &&
+                                        (data[i].kind == KP_DATUM_BYTES || data[i].kind == KP_DATUM_STRING)));
+                assert_int_equal(took, plain);
+                if (!took)
+                    continue;
+                as_is++;
+                int before = calls;
+                kp_slice slow;
+                assert_int_equal(kp_serialize(&s, "t", &data[i], scratch, sizeof scratch, &slow, err, sizeof err),
+                                 KP_ERR_NONE);
+                assert_int_equal(calls, before);
+                assert_ptr_equal(fast.ptr, slow.ptr);
+                assert_int_equal(fast.len, slow.len);
+            }
+        }
+    }
+    assert_int_equal(as_is, 4 * 1 + 2 * 3); /* null for every kind; bytes/string x 3 data for two kinds */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serializer_string_and_bytes_are_zero_copy),
@@ -131,6 +173,7 @@ int main(void) {
         cmocka_unit_test(serializer_null_is_null_for_every_kind),
         cmocka_unit_test(serializer_type_mismatch_names_both_classes),
         cmocka_unit_test(serializer_user_hook_replaces_the_builtin),
+        cmocka_unit_test(serializer_as_is_agrees_with_serialize),
     };
     return cmocka_run_group_tests_name("serializer", tests, NULL, NULL);
 }
