@@ -152,21 +152,32 @@ bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, k
     return kp_batch_has_room_kvh(b, timestamp, kp_record_kvh_size(key, value, headers, header_count));
 }
 
-bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
-    if (b->appends_aborted || kp_batch_is_full(b))
-        return false;
-    int64_t ts_delta = b->record_count ? timestamp - b->first_timestamp : 0;
-    size_t rec = kp_record_size_kvh(ts_delta, b->record_count, kvh);
-    /* physical room in the builder's buffer (61 + record bytes so far, as
-     * kp_batch_builder_uncompressed_bytes counts): never tighter than the
-     * estimate for codec none (capacity >= the record upper bound); for a
-     * codec, the staging cap */
-    size_t physical = b->codec == KP_CODEC_NONE ? b->capacity : b->staging_capacity;
+/* hasRoomFor for a record of size rec */
+static bool has_room_for_size(const kp_batch *b, size_t physical, size_t rec) {
     if (KP_BATCH_HEADER_SIZE + b->uncompressed + rec > physical)
         return false;
     if (b->record_count == 0)
         return true; /* "always allow at least one record" */
     return (int64_t)b->capacity >= estimated_bytes_written(b) + (int64_t)rec;
+}
+
+bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
+    if (b->appends_aborted || kp_batch_is_full(b))
+        return false;
+    /* physical room in the builder's buffer (61 + record bytes so far, as
+     * kp_batch_builder_uncompressed_bytes counts): never tighter than the
+     * estimate for codec none (capacity >= the record upper bound); for a
+     * codec, the staging cap */
+    size_t physical = b->codec == KP_CODEC_NONE ? b->capacity : b->staging_capacity;
+    /* The record's exact size (DefaultRecord.sizeInBytes) is at most
+     * MAX_RECORD_OVERHEAD + kvh, and both limits only ever admit a smaller
+     * record more easily: when that bound fits, the exact size does, and
+     * the answer is the same without computing it. Only a record near the
+     * end of the batch needs the exact size. */
+    if (kvh <= INT32_MAX && has_room_for_size(b, physical, KP_RECORD_MAX_OVERHEAD + kvh))
+        return true;
+    int64_t ts_delta = b->record_count ? timestamp - b->first_timestamp : 0;
+    return has_room_for_size(b, physical, kp_record_size_kvh(ts_delta, b->record_count, kvh));
 }
 
 /* ------------------------------------------------------------------ */

@@ -299,6 +299,48 @@ static void batch_room_and_full_without_compression(void **state) {
     kp_batch_destroy(b);
 }
 
+/* hasRoomFor decides from the record's exact size (DefaultRecord.
+ * sizeInBytes: its timestamp and offset deltas' varint lengths count);
+ * kp_batch_has_room_kvh answers most records from an upper bound of that
+ * size and must agree with the exact rule everywhere, also at the end of
+ * a batch and for timestamp deltas from one to ten varint bytes. */
+static void batch_room_agrees_with_the_exact_record_size(void **state) {
+    (void)state;
+    static uint8_t val[400];
+    uint64_t x = 88172645463325252ULL;
+    int answered = 0, refused = 0;
+    size_t caps[] = { 200, 1024, 4096 };
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        kp_batch *b = make(caps[c], KP_CODEC_NONE, 0, NULL, NULL);
+        int64_t first_ts = -1;
+        for (int i = 0; i < 3000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int32_t vlen = (int32_t)(x % 300);
+            int shift = (int)((x >> 20) % 60);
+            int64_t ts = (int64_t)((x >> 8) & ((1ULL << shift) - 1)) - (int64_t)((x >> 40) % 1000);
+            kp_slice v = { val, vlen };
+            size_t kvh = kp_record_kvh_size(KP_SLICE_NULL, v, NULL, 0);
+            int32_t n = kp_batch_record_count(b);
+            int64_t delta = n ? ts - first_ts : 0;
+            size_t rec = kp_record_size_kvh(delta, n, kvh);
+            bool want = !kp_batch_is_full(b) && (int64_t)kp_batch_estimated_size(b) + (int64_t)rec <= (int64_t)caps[c];
+            assert_int_equal(kp_batch_has_room_kvh(b, ts, kvh), want);
+            if (want) {
+                assert_true(kp_batch_try_append_kvh(b, ts, KP_SLICE_NULL, v, NULL, 0, kvh, NULL, NULL, 0, NULL));
+                if (n == 0)
+                    first_ts = ts;
+                answered++;
+            } else {
+                refused++;
+                kp_batch_destroy(b);
+                b = make(caps[c], KP_CODEC_NONE, 0, NULL, NULL);
+            }
+        }
+        kp_batch_destroy(b);
+    }
+    assert_true(answered > 1000 && refused > 100);
+}
+
 /* The _kvh append path (the record sized once by the producer) decides
  * room and writes bytes exactly as the plain one: the same boundary as
  * above, the same max record size, byte-identical batches. */
@@ -746,6 +788,7 @@ int main(void) {
         cmocka_unit_test(batch_delivery_timeout_boundary),
         cmocka_unit_test(batch_room_and_full_without_compression),
         cmocka_unit_test(batch_kvh_append_matches_plain_append),
+        cmocka_unit_test(batch_room_agrees_with_the_exact_record_size),
         cmocka_unit_test(batch_compressed_estimate_uses_the_ratio),
         cmocka_unit_test(estimator_moves_up_fast_and_down_slowly),
         cmocka_unit_test(batch_reenqueue_and_drain_bookkeeping),
