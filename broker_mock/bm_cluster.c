@@ -327,6 +327,8 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         pp->leader = -1;
         pp->fold_max_ts = INT64_MIN;
         pp->reject_err = KP_ERR_NONE;
+        for (int32_t k = 0; k < BM_TXN_WAITS; k++)
+            pp->txw[k].pid = -1;
         pp->rep = calloc((size_t)rf, sizeof(bm_replica));
         if (!pp->rep) {
             for (int32_t q = 0; q < p; q++)
@@ -735,10 +737,23 @@ static bool bm_log_push(bm_replica *r, bm_batch *b) {
     return true;
 }
 
+static size_t bm_log_find(const bm_replica *r, int64_t off);
+
+/* The settle walk's progress (bm_settle) no longer holds: the leader's
+ * log is another one, or batches left the front of the logs unevenly. */
+static void bm_settle_forget(bm_partition *p) {
+    for (int32_t r = 0; r < p->nrep; r++)
+        p->rep[r].same_n = 0;
+    for (int32_t k = 0; k < BM_TXN_WAITS; k++)
+        p->txw[k].pid = -1;
+}
+
 static void bm_replica_truncate_to(bm_cluster *c, bm_partition *p, bm_replica *r, size_t keep,
                                    const char *why) {
     if (keep >= r->n)
         return;
+    if (r->same_n > keep)
+        r->same_n = keep;
     int64_t removed = 0;
     for (size_t i = keep; i < r->n; i++) {
         removed += r->log[i]->count;
@@ -798,6 +813,7 @@ static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
  * the leader-side state and truncates live followers that diverged. */
 static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const char *why) {
     int32_t old = bm__leader_id(p);
+    bm_settle_forget(p);
     p->leader = idx;
     p->leader_epoch++;
     bm_ack_gen_bump(c);
@@ -974,6 +990,7 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
     if (offset > p->hw)
         return KP_ERR_OFFSET_OUT_OF_RANGE;
     p->log_start = offset;
+    bm_settle_forget(p);
     if (c->settle_fn && p->settled < offset)
         p->settled = offset; /* gone before they settled: never handed out */
     for (int32_t ri = 0; ri < p->nrep; ri++) {
@@ -986,6 +1003,8 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
         if (r->leo < offset)
             r->leo = offset;
     }
+    /* the settled batches left: the same in every log */
+    p->settled_n = bm_log_find(&p->rep[0], p->settled);
     /* ProducerStateManager.truncateHead: forget producers whose last
      * written offset is gone, and aborted ranges that ended below. */
     size_t w = 0;
@@ -1706,8 +1725,6 @@ kp_time_us bm_cluster_poll(bm_cluster *c, kp_time_us now) {
 /* Verification                                                          */
 /* ==================================================================== */
 
-static size_t bm_log_find(const bm_replica *r, int64_t off);
-
 const char *bm_cluster_verify(const bm_cluster *c) {
     for (int32_t t = 0; t < c->ntopics; t++)
         for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
@@ -1753,8 +1770,18 @@ const char *bm_cluster_verify(const bm_cluster *c) {
                     if (rp->log[i] != l->log[i])
                         return "live follower log not a prefix of the leader's";
             }
+            for (int32_t r = 0; r < p->nrep; r++) {
+                const bm_replica *rp = &p->rep[r];
+                if (rp->same_n > rp->n || rp->same_n > l->n)
+                    return "settle walk progress past a log's end";
+                for (size_t i = 0; i < rp->same_n; i++)
+                    if (rp->log[i] != l->log[i])
+                        return "settle walk progress past where a log differs from the leader's";
+            }
             if (c->settle_fn) {
                 size_t ls = bm_log_find(l, p->settled);
+                if (p->settled_n != ls)
+                    return "settled batch count out of step with the settled offset";
                 for (int32_t r = 0; r < p->nrep; r++) {
                     const bm_replica *rp = &p->rep[r];
                     if (bm_log_find(rp, p->settled) != ls)
@@ -1906,38 +1933,91 @@ static void bm_fold_drop(bm_cluster *c, bm_partition *p, size_t k) {
         r->log += k;
         r->head += k;
         r->n -= k;
+        /* the walk that settled them went past them in every follower's
+         * log (the leader's same_n is 0 since it leads) */
+        assert(ri == p->leader ? r->same_n == 0 : r->same_n >= k);
+        if (ri != p->leader)
+            r->same_n -= k;
     }
     p->settled_n -= k;
+}
+
+/* The outcome (BM_TXN_COMMITTED / ABORTED) of the transactional data batch
+ * l->log[i], from the first marker of its producer after it among the
+ * batches below `bound`; 0 when there is none yet. The search takes up
+ * where the last one for the same transaction stopped (p->txw), so a
+ * transaction of m batches that stays open through m calls, then settles
+ * batch by batch, costs O(m) in all, not O(m^2). */
+static __attribute__((noinline)) int bm_settle_txn_outcome(bm_cluster *c, bm_partition *p,
+                                                          const bm_replica *l, size_t i,
+                                                          size_t bound) {
+    const bm_batch *b = l->log[i];
+    int64_t off = b->base_offset, end = l->log[bound - 1]->last_offset + 1;
+    bm_txn_wait *tw = NULL;
+    for (int32_t k = 0; k < BM_TXN_WAITS; k++)
+        if (p->txw[k].pid == b->pid && p->txw[k].from <= off && off < p->txw[k].to) {
+            tw = &p->txw[k];
+            break;
+        }
+    size_t j = i + 1;
+    if (tw) {
+        if (tw->outcome) /* its marker, if already below the bound */
+            return tw->to < end ? tw->outcome : 0;
+        size_t at = bm_log_find(l, tw->to); /* the batch at `to`: not looked at */
+        if (at > j)
+            j = at;
+    } else {
+        tw = &p->txw[p->txw_next];
+        p->txw_next = p->txw_next + 1 == BM_TXN_WAITS ? 0 : p->txw_next + 1;
+        *tw = (bm_txn_wait){ .pid = b->pid, .from = off, .to = off + 1, .outcome = 0 };
+    }
+    for (; j < bound; j++) {
+        const bm_batch *m = l->log[j];
+        c->settle_steps++;
+        if (m->ctrl_type >= 0 && m->pid == b->pid) {
+            tw->to = m->base_offset;
+            tw->outcome = m->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
+            return tw->outcome;
+        }
+    }
+    tw->to = end;
+    return 0;
 }
 
 /* Hands out what became settled on p (bm_cluster_set_settler): the batches
  * after p->settled that every replica's log holds (the same pointers: a
  * batch is created once, so equal pointers mean an equal prefix), up to the
- * first transactional data batch whose marker is not among them. */
+ * first transactional data batch whose marker is not among them. Each
+ * replica's walk starts where its log is known to equal the leader's
+ * (bm_replica.same_n), so batches waiting behind an open transaction are
+ * compared once, not at every call. */
 static void bm_settle(bm_cluster *c, bm_partition *p) {
     if (!c->settle_fn || p->leader < 0)
         return;
     bm_replica *l = &p->rep[p->leader];
-    /* the batches below `settled`: the hint unless a deletion moved them */
-    size_t a = p->settled_n;
-    if (a > l->n || (a > 0 && l->log[a - 1]->last_offset >= p->settled) ||
-        (a < l->n && l->log[a]->last_offset < p->settled))
-        a = p->settled_n = bm_log_find(l, p->settled);
+    size_t a = p->settled_n; /* the batches below `settled`, in every log */
+    /* the replica that lagged last holds nothing unsettled (the common
+     * case after an append): nothing settles */
+    if (p->rep[p->settle_lag].n <= a && p->settle_lag != p->leader)
+        return;
     size_t bound = l->n;
     /* every replica holds the settled batches at the same indices (they
      * share the leader's prefix from the same log start). The replica that
      * lagged last time first: it bounds the others' walk (a broker down
      * for long must not make every call walk the rest); each replica once,
      * in turn from there */
-    const bm_replica *rep = p->rep;
+    bm_replica *rep = p->rep;
     for (int32_t i = 0, n = p->nrep, ri = p->settle_lag; i < n && bound > a;
          i++, ri = ri + 1 == n ? 0 : ri + 1) {
-        const bm_replica *r = &rep[ri];
+        bm_replica *r = &rep[ri];
         if (r == l)
             continue;
-        size_t k = a, end = r->n < bound ? r->n : bound;
+        size_t end = r->n < bound ? r->n : bound;
+        size_t k = r->same_n > a ? (r->same_n < end ? r->same_n : end) : a, k0 = k;
         while (k < end && r->log[k] == l->log[k])
             k++;
+        c->settle_steps += k - k0;
+        r->same_n = k; /* below where it was only when the bound is */
         if (k < bound) {
             p->settle_lag = ri;
             bound = k;
@@ -1955,12 +2035,9 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
         if (b->ctrl_type >= 0) {
             txs = b->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
         } else if (b->attributes & BM_ATTR_TRANSACTIONAL) {
-            size_t j = i + 1;
-            while (j < bound && !(l->log[j]->ctrl_type >= 0 && l->log[j]->pid == b->pid))
-                j++;
-            if (j == bound)
+            txs = bm_settle_txn_outcome(c, p, l, i, bound);
+            if (!txs)
                 break; /* its outcome is not settled yet */
-            txs = l->log[j]->ctrl_type == 1 ? BM_TXN_COMMITTED : BM_TXN_ABORTED;
         }
         int64_t skip = p->settled > b->base_offset ? p->settled - b->base_offset : 0;
         bm_settled_batch sb = {

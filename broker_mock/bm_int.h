@@ -30,7 +30,9 @@
  *     leader's; the leader is in the ISR;
  *   - hw <= leo of every ISR member when there is a leader;
  *   - with a settle hook: the batches below `settled` are the same in
- *     every replica's log (none can be truncated away any more);
+ *     every replica's log (none can be truncated away any more), settled_n
+ *     of them; a replica's log[0 .. same_n) is the leader's (the settle
+ *     walk's progress);
  *   - producer entries are sorted by pid, unique, hold <= 5 batch metadata;
  *   - open transactions are sorted by first offset.
  */
@@ -119,6 +121,10 @@ typedef struct bm_replica {
     kp_time_us last_caught_up_us;
     kp_time_us last_fetch_us;
     int64_t last_fetch_leader_leo;
+    /* with a settle hook: log[0 .. same_n) are known to be the leader's
+     * log[0 .. same_n) (the settle walk's progress; a lower bound, cut by
+     * truncation, a leader change, deletion and the fold) */
+    size_t same_n;
 } bm_replica;
 
 #define BM_PRODUCER_WINDOW 5 /* ProducerStateEntry.NumBatchesToRetain */
@@ -160,6 +166,17 @@ typedef struct bm_fold_txn {
     bool marker;
 } bm_fold_txn;
 
+/* The settle walk's progress on one transaction (bm_settle): no marker
+ * of pid in the leader's log after the batch at `from` and before `to`;
+ * `outcome` (BM_TXN_COMMITTED / ABORTED) when the marker at `to` is its
+ * first after `from`, else 0. pid -1: unused. */
+typedef struct bm_txn_wait {
+    int64_t pid;
+    int64_t from, to;
+    int outcome;
+} bm_txn_wait;
+#define BM_TXN_WAITS 4 /* transactions followed at once per partition */
+
 typedef struct bm_txn_range {
     int64_t pid;
     int64_t first_offset;
@@ -180,8 +197,11 @@ typedef struct bm_partition {
     /* with a settle hook: records below this offset were handed to it
      * (every replica's log holds them; see bm_cluster_set_settler) */
     int64_t settled;
-    size_t settled_n;                 /* batches below it (a hint, checked) */
+    size_t settled_n;                 /* batches below it, in every replica's log */
     int32_t settle_lag;               /* the replica that bounded it last */
+    bm_txn_wait txw[BM_TXN_WAITS];    /* open transactions' markers, as far
+                                       * as looked for (cleared with same_n) */
+    int32_t txw_next;                 /* the entry to reuse next */
     /* the folded prefix (bm_int.h header): batches below fold_off are in
      * no log; the replay of those at or after log_start is fold[] (sorted
      * by pid) and fold_txn[] (offset order) */
@@ -289,6 +309,9 @@ struct bm_cluster {
      * that found nothing done at generation G finds nothing done again
      * until the generation moves or its deadline passes. */
     uint64_t ack_gen;
+    /* Batches the settle walks compared or looked at, for tests (each walk
+     * takes up where the last stopped, so it grows with the batches). */
+    uint64_t settle_steps;
     /* Freed batch blocks of size sizeof(bm_batch) + BM_POOL_TAIL, linked
      * through their dig field, at most BM_POOL_MAX (none under ASan, so a
      * use after free is still caught). */

@@ -938,6 +938,73 @@ static void a_transactional_batch_settles_with_its_marker(void **state) {
     bmt_free(w);
 }
 
+typedef struct txn_settled {
+    int64_t records, committed, aborted, markers;
+    int64_t next; /* the next offset expected: settled in offset order */
+    bool in_order;
+} txn_settled;
+
+static void txn_settle_cb(void *ctx, const bm_settled_batch *b) {
+    txn_settled *s = ctx;
+    s->in_order = s->in_order && b->base_offset == s->next;
+    s->next = b->base_offset + b->count;
+    s->records += b->count;
+    if (b->control)
+        s->markers++;
+    else if (b->txn_state == BM_TXN_COMMITTED)
+        s->committed += b->count;
+    else if (b->txn_state == BM_TXN_ABORTED)
+        s->aborted += b->count;
+}
+
+/* Two long transactions, interleaved with each other and with plain
+ * batches, stay open while every batch after their first reaches every
+ * replica (each append and each replication tick runs the settle walk),
+ * then end (one commits, one aborts). Each walk takes up where the last
+ * stopped: the batches compared and looked at grow with the batches (about
+ * 4 per batch), not with their square (a walk that starts from the first
+ * open batch at every call makes 45 million steps here, ~10,000 per
+ * batch), and every batch settles once, in order, with its outcome. */
+static void a_long_open_transaction_costs_the_settle_walk_linear_time(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    dig_calls calls = { 0 };
+    txn_settled set = { .in_order = true };
+    bm_cluster_set_digester(w->c, test_digester, &calls);
+    bm_cluster_set_settler(w->c, txn_settle_cb, &set);
+    static uint8_t buf[1 << 12];
+    const int32_t m = 2000; /* batches of each transaction */
+    int32_t plain = 0;
+    for (int32_t s = 0; s < m; s++) {
+        for (int64_t pid = 7; pid <= 8; pid++) {
+            size_t n = bmt_batch(buf, sizeof buf, pid, 0, s, 1, true, 8);
+            bm_produce_result r;
+            bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+            assert_int_equal(r.err, KP_ERR_NONE);
+        }
+        if (s % 3 == 0) {
+            assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+            plain++;
+        }
+        bmt_advance(w, 1 * MS);
+    }
+    bmt_advance(w, 10 * MS);
+    assert_int_equal(set.records, 0); /* the first batch is open: nothing settles */
+    bm_partition *p = bm__partition(w->c, "t", 0);
+    assert_true(bm__write_marker(w->c, p, 8, 0, false));
+    assert_true(bm__write_marker(w->c, p, 7, 0, true));
+    bmt_advance(w, 10 * MS);
+    bmt_verify(w);
+    assert_true(set.in_order);
+    assert_int_equal(set.records, 2 * m + plain + 2);
+    assert_int_equal(set.committed, m);
+    assert_int_equal(set.aborted, m);
+    assert_int_equal(set.markers, 2);
+    int64_t batches = 2 * (int64_t)m + plain + 2;
+    assert_true(w->c->settle_steps <= (uint64_t)(20 * batches));
+    bmt_free(w);
+}
+
 /* ---- the folded prefix (settled batches dropped, bm_int.h) ------------ */
 
 static void same_producer_state(const bm_partition *a, const bm_partition *b) {
@@ -1220,6 +1287,7 @@ int main(void) {
         cmocka_unit_test(settled_batch_blocks_are_reused_with_their_own_digests),
         cmocka_unit_test(settle_bound_counts_every_replica_of_four),
         cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
+        cmocka_unit_test(a_long_open_transaction_costs_the_settle_walk_linear_time),
         cmocka_unit_test(settled_batches_are_folded_and_the_window_survives_a_leader_change),
         cmocka_unit_test(a_one_replica_batch_folds_within_its_append),
         cmocka_unit_test(a_folded_log_gives_the_producer_state_of_the_whole_log),
