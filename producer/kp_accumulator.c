@@ -165,7 +165,7 @@ static void emit_batch(const kp_accumulator *acc, int kind, int64_t now, const k
         ev.partition = b->partition;
         ev.batch_id = b->id;
         ev.record_count = b->record_count;
-        ev.bytes = kp_batch_estimated_size(b);
+        ev.bytes = b->closed ? b->records.len : (int32_t)kp_batch__est_written(b); /* kp_batch_estimated_size */
         ev.base_sequence = b->base_sequence;
         ev.attempt = b->attempts;
         ev.producer_id = b->producer_id;

@@ -95,6 +95,7 @@ struct kp_producer {
     kp_buffer_pool *pool;
     kp_accumulator *acc;
     kp_txn_manager *tm;
+    bool transactional;       /* tm with a transactional.id (fixed at creation) */
     kp_txn_hooks hooks;       /* borrowed by the accumulator */
     kp_record_wrap wrap;      /* borrowed by the accumulator (not with bug.KAFKA-8325) */
     kp_metrics *metrics;
@@ -285,7 +286,8 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
         kp_accumulator_set_record_wrap(p->acc, &p->wrap);
     }
     if (p->tm) {
-        kp_txn_hooks h = { p->tm, kp_txn_is_transactional(p->tm), kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
+        p->transactional = kp_txn_is_transactional(p->tm);
+        kp_txn_hooks h = { p->tm, p->transactional, kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
                            kp_h_seq, kp_h_inc, kp_h_add, kp_h_has_inflight };
         p->hooks = h;
         kp_accumulator_set_txn_hooks(p->acc, &p->hooks);
@@ -597,7 +599,7 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
             return KP_SEND_ERROR;
         }
     }
-    if (p->tm && kp_txn_is_transactional(p->tm)) {
+    if (p->transactional) {
         /* maybeAddPartitionToTransaction (failIfNotReadyForSend first):
          * a KafkaException / IllegalStateException, thrown by send */
         e = kp_txn_maybe_add_partition_to_transaction(p->tm, rec->topic, partition, errbuf, n);
@@ -626,8 +628,13 @@ static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record
         rcb = kp_p_record_done;
         rctx = c;
     }
+    /* the waiter of a send that is not blocked is idle: zero from the
+     * blocked send that last used it (kp_p_blocked_free) or from creation,
+     * written by the pool only when it queues it (and the send then
+     * blocks); a cancelled one (out of memory just after queuing) is
+     * FAILED and is made idle again here */
     kp_pool_waiter *w = &p->blk.waiter;
-    if (!blk)
+    if (!blk && w->state != KP_WAITER_IDLE)
         kp_pool_waiter_init(w, NULL, NULL);
     kp_append_result res;
     kp_append_status st = kp_accumulator_append_t(p->acc, t->at, partition, timestamp, key, value, rec->headers,
