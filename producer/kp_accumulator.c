@@ -13,6 +13,10 @@
  *              time. Iterations (ready, expired, abort) walk this array.
  *   incomplete doubly-linked list of every batch not yet deallocated, in
  *              creation order (Java's IncompleteBatches set).
+ *   head_created_lb  no deque head was created before it: lowered by the
+ *              deque operations whenever a batch becomes a head, exact
+ *              after each expiry walk; the sender skips the walks while
+ *              it (and its own bound for in-flight heads) is young.
  *   recycling  free lists of batch structs (with their thunk columns) and
  *              of staging buffers, so steady-state appends never malloc.
  *              A batch's staging *capacity* (what bounds its records, so
@@ -121,6 +125,10 @@ struct kp_accumulator {
     bool closed;
     int flushes_in_progress;
     int64_t next_batch_expiry_ms;
+    /* No deque head was created before this (INT64_MAX: no head seen):
+     * lowered whenever a batch becomes a deque's head, set exactly by each
+     * expiry walk (kp_accumulator_head_created_lb). */
+    int64_t head_created_lb;
     /* result storage */
     int32_t *ready_nodes;
     size_t ready_cap;
@@ -209,6 +217,7 @@ kp_accumulator *kp_accumulator_new(const kp_config *cfg, kp_buffer_pool *pool,
     acc->estimator = kp_compression_estimator_new();
     acc->next_batch_id = 1;
     acc->next_batch_expiry_ms = INT64_MAX;
+    acc->head_created_lb = INT64_MAX;
     kp_dbuf_init(&acc->scratch, 0);
     if (!acc->estimator) {
         free(acc);
@@ -382,20 +391,28 @@ static acc_part *get_or_create_part(kp_accumulator *acc, const char *topic, int3
 /* Deque and incomplete-set primitives                                  */
 /* ------------------------------------------------------------------ */
 
-static void dq_push_back(acc_part *p, kp_batch *b) {
+/* b became a deque's head */
+static void dq_new_head(kp_accumulator *acc, const kp_batch *b) {
+    if (b->created_ms < acc->head_created_lb)
+        acc->head_created_lb = b->created_ms;
+}
+
+static void dq_push_back(kp_accumulator *acc, acc_part *p, kp_batch *b) {
     b->dq_prev = p->tail;
     b->dq_next = NULL;
-    if (p->tail)
+    if (p->tail) {
         p->tail->dq_next = b;
-    else
+    } else {
         p->head = b;
+        dq_new_head(acc, b);
+    }
     p->tail = b;
     p->count++;
     b->in_deque = true;
     b->part = p;
 }
 
-static void dq_push_front(acc_part *p, kp_batch *b) {
+static void dq_push_front(kp_accumulator *acc, acc_part *p, kp_batch *b) {
     b->dq_next = p->head;
     b->dq_prev = NULL;
     if (p->head)
@@ -403,19 +420,20 @@ static void dq_push_front(acc_part *p, kp_batch *b) {
     else
         p->tail = b;
     p->head = b;
+    dq_new_head(acc, b);
     p->count++;
     b->in_deque = true;
     b->part = p;
 }
 
 /* inserts b before `at` (at NULL: at the back) */
-static void dq_insert_before(acc_part *p, kp_batch *at, kp_batch *b) {
+static void dq_insert_before(kp_accumulator *acc, acc_part *p, kp_batch *at, kp_batch *b) {
     if (!at) {
-        dq_push_back(p, b);
+        dq_push_back(acc, p, b);
         return;
     }
     if (at == p->head) {
-        dq_push_front(p, b);
+        dq_push_front(acc, p, b);
         return;
     }
     b->dq_prev = at->dq_prev;
@@ -427,13 +445,16 @@ static void dq_insert_before(acc_part *p, kp_batch *at, kp_batch *b) {
     b->part = p;
 }
 
-static void dq_remove(acc_part *p, kp_batch *b) {
+static void dq_remove(kp_accumulator *acc, acc_part *p, kp_batch *b) {
     if (!b->in_deque)
         return;
-    if (b->dq_prev)
+    if (b->dq_prev) {
         b->dq_prev->dq_next = b->dq_next;
-    else
+    } else {
         p->head = b->dq_next;
+        if (p->head)
+            dq_new_head(acc, p->head);
+    }
     if (b->dq_next)
         b->dq_next->dq_prev = b->dq_prev;
     else
@@ -791,7 +812,7 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
         put_err(errbuf, errbuf_len, "a new batch refused its first record");
         return KP_APPEND_ERROR;
     }
-    dq_push_back(p, b);
+    dq_push_back(acc, p, b);
     inc_add(acc, b);
     acc->stats.batches_created++;
     acc->stats.appends++;
@@ -987,7 +1008,7 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
         if (should_stop_drain(acc, first, p))
             break;
         const kp_txn_hooks *t = acc->txn;
-        dq_remove(p, first);
+        dq_remove(acc, p, first);
         if (t && !kp_batch_has_sequence(first)) {
             /* "If the batch already has an assigned sequence, then we should
              * not change the producer id and sequence number" */
@@ -1018,7 +1039,7 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
         size += kp_batch_records(first).len;
         kp_batch_drained(first, now);
         if (!push_drained(acc, ndrained, first)) {
-            dq_push_front(p, first); /* cannot hand it out now: back where it was */
+            dq_push_front(acc, p, first); /* cannot hand it out now: back where it was */
             break;
         }
         taken++;
@@ -1098,6 +1119,7 @@ int64_t kp_accumulator_delivery_timeout_ms(const kp_accumulator *acc) {
 
 size_t kp_accumulator_expired_batches(kp_accumulator *acc, int64_t now, kp_batch *const **out) {
     size_t n = 0;
+    int64_t lb = INT64_MAX; /* the heads left, exactly */
     for (size_t i = 0; i < acc->nparts; i++) {
         acc_part *p = acc->parts[i];
         /* expire the batches in the order of sending */
@@ -1112,7 +1134,7 @@ size_t kp_accumulator_expired_batches(kp_accumulator *acc, int64_t now, kp_batch
             if (kp_batch_has_reached_delivery_timeout(b, acc->delivery_timeout_ms, now)) {
                 if (!grow((void **)&acc->expired, &acc->expired_cap, n + 1, sizeof *acc->expired))
                     break;
-                dq_remove(p, b);
+                dq_remove(acc, p, b);
                 kp_batch_abort_record_appends(b);
                 acc->expired[n++] = b;
                 acc->stats.expired++;
@@ -1122,9 +1144,16 @@ size_t kp_accumulator_expired_batches(kp_accumulator *acc, int64_t now, kp_batch
                 break;
             }
         }
+        if (p->head && p->head->created_ms < lb)
+            lb = p->head->created_ms;
     }
+    acc->head_created_lb = lb;
     *out = acc->expired;
     return n;
+}
+
+int64_t kp_accumulator_head_created_lb(const kp_accumulator *acc) {
+    return acc->head_created_lb;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1150,9 +1179,9 @@ static const char *insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp
         kp_batch *at = first;
         while (at && kp_batch_has_sequence(at) && at->base_sequence < b->base_sequence)
             at = at->dq_next;
-        dq_insert_before(p, at, b);
+        dq_insert_before(acc, p, at, b);
     } else {
-        dq_push_front(p, b);
+        dq_push_front(acc, p, b);
     }
     return warning;
 }
@@ -1167,9 +1196,9 @@ void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
         warning = insert_in_sequence_order(acc, p, b);
     else
 #ifdef KP_MUTANT_REENQUEUE_BACK /* mutant (tests/mutants): a retried batch goes behind the newer ones */
-        dq_push_back(p, b);
+        dq_push_back(acc, p, b);
 #else
-        dq_push_front(p, b);
+        dq_push_front(acc, p, b);
 #endif
     acc->stats.reenqueued++;
     emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->attempts, warning);
@@ -1216,9 +1245,9 @@ int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64
             if (kp_batch_has_sequence(b))
                 insert_in_sequence_order(acc, p, b);
             else
-                dq_push_front(p, b);
+                dq_push_front(acc, p, b);
         } else {
-            dq_push_front(p, b);
+            dq_push_front(acc, p, b);
         }
     }
     free(pieces);
@@ -1272,7 +1301,7 @@ void kp_accumulator_deallocate(kp_accumulator *acc, kp_batch *b) {
     }
     inc_remove(acc, b);
     if (b->in_deque)
-        dq_remove((acc_part *)b->part, b);
+        dq_remove(acc, (acc_part *)b->part, b);
     if (b->is_split_batch) {
         /* split batches are allocated outside the buffer pool */
         acc->stats.thunk_growths += b->thunk_growths;
@@ -1362,7 +1391,7 @@ void kp_accumulator_abort_batches(kp_accumulator *acc, kp_err err, const char *e
         kp_batch *next = b->inc_next;
         bool queued = b->in_deque;
         if (queued)
-            dq_remove((acc_part *)b->part, b);
+            dq_remove(acc, (acc_part *)b->part, b);
         kp_batch_abort_record_appends(b);
         kp_batch_abort(b, err ? err : KP_ERR__ABORTED, errmsg);
         if (queued) {
@@ -1395,7 +1424,7 @@ void kp_accumulator_abort_undrained_batches(kp_accumulator *acc, kp_err err, con
         kp_batch *next = b->inc_next;
         bool abort_it = acc->txn ? !kp_batch_has_sequence(b) : !b->closed;
         if (abort_it && b->in_deque) {
-            dq_remove((acc_part *)b->part, b);
+            dq_remove(acc, (acc_part *)b->part, b);
             kp_batch_abort_record_appends(b);
             kp_batch_abort(b, err ? err : KP_ERR__ABORTED, errmsg);
             kp_accumulator_deallocate(acc, b);
@@ -1446,6 +1475,9 @@ bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {
         }
         if (prev != p->tail || c != p->count)
             FAIL("%s-%d: count %zu != %zu or tail", p->topic, p->partition, c, p->count);
+        if (p->head && p->head->created_ms < acc->head_created_lb)
+            FAIL("%s-%d: head created at %" PRId64 " before the bound %" PRId64 ": expiry would skip it",
+                 p->topic, p->partition, p->head->created_ms, acc->head_created_lb);
     }
     return true;
 #undef FAIL

@@ -244,6 +244,11 @@ void kp_accumulator_maybe_update_next_batch_expiry_time(kp_accumulator *acc,
 /* The same for a batch created at created_ms. */
 void kp_accumulator_maybe_update_next_batch_expiry_time_ms(kp_accumulator *acc, int64_t created_ms);
 int64_t kp_accumulator_next_expiry_time_ms(const kp_accumulator *acc);
+/* A lower bound of the creation times of the deques' head batches
+ * (INT64_MAX: no head since the last expiry walk): lowered whenever a
+ * batch becomes a head, exact after kp_accumulator_expired_batches. While
+ * now - bound < delivery.timeout.ms no queued batch can expire. */
+int64_t kp_accumulator_head_created_lb(const kp_accumulator *acc);
 int64_t kp_accumulator_delivery_timeout_ms(const kp_accumulator *acc);
 
 /* RecordAccumulator.reenqueue: attempts++, lastAttempt = now, to the FRONT

@@ -39,9 +39,12 @@ typedef struct kp_sinflight {
 } kp_sinflight;
 
 /* Called whenever batches[0] may have changed (a batch's created_ms never
- * does), so the expiry walk reads the head's age without a call. */
-static void kp_s_head_changed(kp_sinflight *f) {
+ * does), so the expiry walk reads the head's age without a call; *lb is
+ * the sender's bound on every head's creation time (inflight_lb). */
+static void kp_s_head_changed(kp_sinflight *f, int64_t *lb) {
     f->head_created = f->n > 0 ? kp_batch_created_ms(f->batches[0]) : INT64_MAX;
+    if (f->head_created < *lb)
+        *lb = f->head_created;
 }
 
 struct kp_sender {
@@ -65,6 +68,11 @@ struct kp_sender {
     /* bookkeeping */
     kp_sinflight *inflight;
     int ninflight, inflight_cap;
+    /* No in-flight head was created before this (INT64_MAX: none seen):
+     * lowered by kp_s_head_changed, set exactly by each expiry walk. With
+     * the accumulator's bound it lets a run skip both expiry walks while
+     * nothing can have reached delivery.timeout.ms (kp_s_expire). */
+    int64_t inflight_lb;
     kp_sreq **reqs;           /* every request record ever made (for free) */
     int nreqs, reqs_cap;
     kp_sreq *free_reqs;
@@ -142,7 +150,7 @@ static void kp_s_add_inflight(kp_sender *s, kp_batch *b) {
     }
     f->batches[f->n++] = b;
     if (f->n == 1)
-        kp_s_head_changed(f);
+        kp_s_head_changed(f, &s->inflight_lb);
 }
 
 /* Sender.maybeRemoveFromInflightBatches */
@@ -155,7 +163,7 @@ static void kp_s_remove_inflight(kp_sender *s, const kp_batch *b) {
             memmove(&f->batches[i], &f->batches[i + 1], (size_t)(f->n - i - 1) * sizeof f->batches[0]);
             f->n--;
             if (i == 0)
-                kp_s_head_changed(f);
+                kp_s_head_changed(f, &s->inflight_lb);
             return;
         }
 }
@@ -655,8 +663,30 @@ static void kp_s_send_produce_request(kp_sender *s, int32_t node, kp_batch *cons
 /* ------------------------------------------------------------------ */
 
 /* Sender.getExpiredInflightBatches + accumulator.expiredBatches, then
- * failBatch for each (TimeoutException). */
-static void kp_s_expire(kp_sender *s, int64_t now) {
+ * failBatch for each (TimeoutException). Both walk only heads, and each
+ * head is young (not expired) while now - its creation < dt: when the
+ * sender's and the accumulator's bounds on the heads' creation times say
+ * every head is young, the walks could expire nothing and would only
+ * compute the next expiry time (min over heads + dt), which is then at
+ * least bound + dt. Returns false when it skipped them that way (*lb =
+ * the bound; the accumulator's next expiry time is then not computed:
+ * kp_s_send_producer_data calls again with force when it needs it),
+ * true when the next expiry time is exact. */
+static void kp_s_expire_walk(kp_sender *s, int64_t now);
+
+static inline bool kp_s_expire(kp_sender *s, int64_t now, bool force, int64_t *lb) {
+    if (!force) {
+        int64_t acc_lb = kp_accumulator_head_created_lb(s->acc);
+        *lb = acc_lb < s->inflight_lb ? acc_lb : s->inflight_lb;
+        if (*lb != INT64_MAX && now - *lb < kp_accumulator_delivery_timeout_ms(s->acc))
+            return false;
+    }
+    kp_s_expire_walk(s, now);
+    return true;
+}
+
+/* the walks themselves (kept out of line: a big frame) */
+static void kp_s_expire_walk(kp_sender *s, int64_t now) {
     int64_t dt = kp_accumulator_delivery_timeout_ms(s->acc);
     kp_accumulator_reset_next_batch_expiry_time(s->acc);
     /* in flight first (Java collects them first and appends) — collected
@@ -682,7 +712,7 @@ static void kp_s_expire(kp_sender *s, int64_t now) {
             if (kp_batch_has_reached_delivery_timeout(b, dt, now)) {
                 memmove(&f->batches[0], &f->batches[1], (size_t)(f->n - 1) * sizeof f->batches[0]);
                 f->n--;
-                kp_s_head_changed(f);
+                kp_s_head_changed(f, &s->inflight_lb);
                 expired_inflight[nexp++] = b;
             } else {
                 kp_accumulator_maybe_update_next_batch_expiry_time(s->acc, b);
@@ -692,6 +722,10 @@ static void kp_s_expire(kp_sender *s, int64_t now) {
     }
     if (young_min != INT64_MAX)
         kp_accumulator_maybe_update_next_batch_expiry_time_ms(s->acc, young_min);
+    s->inflight_lb = INT64_MAX; /* the heads left, exactly */
+    for (int i = 0; i < s->ninflight; i++)
+        if (s->inflight[i].n > 0 && s->inflight[i].head_created < s->inflight_lb)
+            s->inflight_lb = s->inflight[i].head_created;
     kp_batch *const *queued = NULL;
     size_t nq = kp_accumulator_expired_batches(s->acc, now, &queued);
     /* copy: failBatch may call into the accumulator */
@@ -765,7 +799,8 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
     /* the drain result is only valid until the next drain: expiry does
      * not drain, so it stays valid through the sends below */
     s->sending = &dr;
-    kp_s_expire(s, now);
+    int64_t head_lb = INT64_MAX;
+    bool expiry_exact = kp_s_expire(s, now, false, &head_lb);
 
     if (s->metrics) {
         for (size_t i = 0; i < dr.node_count; i++) {
@@ -784,7 +819,17 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
 
     int64_t poll_timeout = rr.next_ready_check_delay_ms < not_ready_timeout ? rr.next_ready_check_delay_ms
                                                                            : not_ready_timeout;
-    int64_t next_expiry = kp_accumulator_next_expiry_time_ms(s->acc);
+    /* Skipped walks leave the next expiry time unknown but at least
+     * head_lb + dt (INT64_MAX when that overflows: maybeUpdate skips such
+     * times): it can only matter when that is sooner than the timeout so
+     * far, and only when no node is ready (the timeout is 0 then). Nothing
+     * can have expired since the call above (same now). */
+    if (!expiry_exact && nready == 0) {
+        int64_t dt = kp_accumulator_delivery_timeout_ms(s->acc);
+        if (head_lb <= INT64_MAX - dt && head_lb + dt - now < poll_timeout)
+            expiry_exact = kp_s_expire(s, now, true, &head_lb);
+    }
+    int64_t next_expiry = expiry_exact ? kp_accumulator_next_expiry_time_ms(s->acc) : INT64_MAX;
     if (next_expiry != INT64_MAX && next_expiry - now < poll_timeout)
         poll_timeout = next_expiry - now;
     if (poll_timeout < 0)
@@ -921,7 +966,7 @@ static void kp_s_maybe_abort_batches(kp_sender *s, kp_err err) {
             s->reqs[i]->nbatches = 0;
     for (int i = 0; i < s->ninflight; i++) {
         s->inflight[i].n = 0;
-        kp_s_head_changed(&s->inflight[i]);
+        kp_s_head_changed(&s->inflight[i], &s->inflight_lb);
     }
     if (s->tm)
         kp_txn_forget_in_flight_batches(s->tm);
@@ -1086,7 +1131,7 @@ static void kp_s_finish(kp_sender *s, int64_t now) {
     /* anything still listed in flight is gone now */
     for (int i = 0; i < s->ninflight; i++) {
         s->inflight[i].n = 0;
-        kp_s_head_changed(&s->inflight[i]);
+        kp_s_head_changed(&s->inflight[i], &s->inflight_lb);
     }
     s->closed = true;
     kp_event ev;
@@ -1145,6 +1190,7 @@ kp_sender *kp_sender_new(const kp_sender_deps *d) {
     s->max_request_size = d->cfg->max_request_size;
     s->request_timeout_ms = d->cfg->request_timeout_ms;
     s->retry_backoff_ms = d->cfg->retry_backoff_ms;
+    s->inflight_lb = INT64_MAX;
     s->running = true;
     if (s->metrics) {
         kp_metrics_gauges g = { kp_s_gauge_inflight, kp_s_gauge_md, s };

@@ -21,8 +21,11 @@
  *   2. sendProducerData: ready -> unknown leaders request a metadata
  *      update -> drop nodes the client is not ready for -> drain -> record
  *      in-flight batches -> mute partitions (max.in.flight = 1) -> expire
- *      queued and in-flight batches at delivery.timeout.ms -> metrics ->
- *      poll timeout -> one ProduceRequest per node;
+ *      queued and in-flight batches at delivery.timeout.ms (both walks
+ *      skipped while a lower bound on the heads' creation times says no
+ *      head can have expired; the next expiry time is then computed only
+ *      if it could shorten the poll timeout) -> metrics -> poll timeout ->
+ *      one ProduceRequest per node;
  *   3. client.poll.
  *
  * It returns how long the driver may wait before calling it again (0 when

@@ -533,6 +533,43 @@ static void acc_expiry_takes_heads_past_delivery_timeout(void **state) {
     teardown(f);
 }
 
+/* The bound on the heads' creation times that lets the sender skip the
+ * expiry walks: exact after a walk, lowered when an older batch comes back
+ * to the front (a retry), so that batch still expires on time. */
+static void acc_head_bound_follows_a_retried_batch_to_the_front(void **state) {
+    (void)state;
+    fx *f = setup(ONE, 1 << 20, 0, KP_CODEC_NONE, false); /* one record per batch */
+    f->cfg.delivery_timeout_ms = 1000;
+    kp_accumulator_destroy(f->acc);
+    f->acc = kp_accumulator_new(&f->cfg, f->pool, &f->obs);
+    kp_cluster *cl = fx_cluster(1, T, 1, NULL);
+    assert_int_equal(kp_accumulator_head_created_lb(f->acc), INT64_MAX);
+    app1b(f, 0, 0);
+    assert_int_equal(kp_accumulator_head_created_lb(f->acc), 0);
+    kp_drain_result d = drain(f, cl, NODE0, 1, 1 << 20, 0);
+    assert_int_equal(d.batch_count, 1);
+    kp_batch *a = d.nodes[0].batches[0];
+    app1b(f, 0, 300);
+    kp_batch *const *exp;
+    kp_accumulator_reset_next_batch_expiry_time(f->acc);
+    assert_int_equal(kp_accumulator_expired_batches(f->acc, 400, &exp), 0);
+    assert_int_equal(kp_accumulator_head_created_lb(f->acc), 300); /* exact: the head left */
+    kp_accumulator_reenqueue(f->acc, a, 400);
+    assert_ptr_equal(kp_accumulator_queued_batch(f->acc, T, 0, 0), a);
+    assert_int_equal(kp_accumulator_head_created_lb(f->acc), 0);
+    check(f);
+    kp_accumulator_reset_next_batch_expiry_time(f->acc);
+    size_t n = kp_accumulator_expired_batches(f->acc, 1000, &exp);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(exp[0], a);
+    assert_int_equal(kp_accumulator_head_created_lb(f->acc), 300);
+    assert_true(kp_batch_done(a, -1, -1, KP_ERR__TIMED_OUT, "expired", NULL));
+    kp_accumulator_deallocate(f->acc, a);
+    kp_accumulator_abort_incomplete_batches(f->acc, KP_ERR__CLOSED, NULL);
+    kp_cluster_destroy(cl);
+    teardown(f);
+}
+
 /* testMutedPartitions + unmute with throttle time */
 static void acc_muted_partition_is_neither_ready_nor_drained(void **state) {
     (void)state;
@@ -1403,6 +1440,7 @@ int main(void) {
         cmocka_unit_test(acc_linger_holds_a_partial_batch),
         cmocka_unit_test(acc_next_ready_check_delay_is_the_minimum),
         cmocka_unit_test(acc_reenqueued_batch_backs_off),
+        cmocka_unit_test(acc_head_bound_follows_a_retried_batch_to_the_front),
         cmocka_unit_test(acc_flush_makes_ready_and_tracks_completion),
         cmocka_unit_test(acc_abort_incomplete_batches_fires_every_callback),
         cmocka_unit_test(acc_abort_undrained_leaves_in_flight_batches),
