@@ -23,6 +23,12 @@
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Gather writes (kp_nc_flush_gather): at most this many referenced byte
+ * runs per frame (more are copied), and runs shorter than MIN bytes are
+ * copied (an iov piece costs more than copying a small batch). */
+#define KP_NC_GATHER_RUNS 64
+#define KP_NC_GATHER_MIN 256
+
 /* One in-flight request (Java NetworkClient.InFlightRequest). */
 typedef struct kp_nc_req {
     int32_t corr;
@@ -112,6 +118,12 @@ struct kp_netclient {
      * has a consumed prefix, and walk_at is their minimum, so the walk
      * would find nothing to do. */
     bool walk_dirty;
+    /* The gather list of the frame being sent (kp_nc_do_send): batch
+     * bytes a Produce encoder referenced (kp_wr_bytes_ref) instead of
+     * copying. Used within one kp_nc_do_send only: by its return the
+     * frame is written out or joined into the connection's buffer. */
+    kp_wr_run gather_runs[KP_NC_GATHER_RUNS];
+    kp_wr_gather gather;
 };
 
 static const char *const kp_status_names[] = {
@@ -480,8 +492,65 @@ static bool kp_nc_write_frame(kp_writer *w, const kp_nc_frame_ctx *f) {
     kp_wr_cstring(w, f->client_id);
     if (f->encode && !f->encode(f->encode_ctx, w, f->version))
         return false;
-    kp_wr_patch_i32(w, size_at, (int32_t)(w->len - size_at - 4));
+    kp_wr_patch_i32(w, size_at, (int32_t)(kp_wr_total(w) - size_at - 4));
     return true;
+}
+
+/* A writer into buf[0, cap) with the netclient's gather list (emptied)
+ * attached when g is not NULL. */
+static void kp_nc_wr_init(kp_writer *w, void *buf, size_t cap, kp_wr_gather *g) {
+    kp_wr_init(w, buf, cap);
+    if (g) {
+        g->n = 0;
+        g->bytes = 0;
+        w->gather = g;
+    }
+}
+
+/* Joins a gathered frame in place: out[0, inl) holds the bytes written,
+ * the runs of g go between them; afterwards out[0, inl + g->bytes) is the
+ * whole frame (out has room for it). The written pieces move right, last
+ * first, then each run is copied into its gap. */
+static void kp_nc_join(uint8_t *out, size_t inl, const kp_wr_gather *g) {
+    size_t shift = g->bytes, end = inl;
+    for (int i = g->n - 1; i >= 0; i--) {
+        size_t at = g->runs[i].at;
+        memmove(out + at + shift, out + at, end - at);
+        shift -= g->runs[i].len;
+        memcpy(out + at + shift, g->runs[i].ptr, g->runs[i].len);
+        end = at;
+    }
+}
+
+/* kp_nc_flush for a gathered frame of `need` bytes (inl of them in c->out,
+ * the rest in g's runs; c->out has room for need): one gather write. What
+ * the transport did not take is joined into c->out, so nothing refers to
+ * the runs' memory after the return; from there on it is kp_nc_flush's
+ * loop, with the same calls and results as for a contiguous frame. */
+static bool kp_nc_flush_gather(kp_netclient *nc, kp_nc_conn *c, size_t inl, size_t need,
+                               const kp_wr_gather *g) {
+    kp_iov iov[2 * KP_NC_GATHER_RUNS + 1];
+    int k = 0;
+    size_t at = 0;
+    for (int i = 0; i < g->n; i++) {
+        if (g->runs[i].at > at)
+            iov[k++] = (kp_iov){ c->out + at, g->runs[i].at - at };
+        iov[k++] = (kp_iov){ g->runs[i].ptr, g->runs[i].len };
+        at = g->runs[i].at;
+    }
+    if (inl > at)
+        iov[k++] = (kp_iov){ c->out + at, inl - at };
+    ssize_t n = nc->env.transport.sendv(nc->env.transport.ctx, c->conn, iov, k);
+    if (n == (ssize_t)need)
+        return true; /* all written: out_len stays 0 */
+    kp_nc_join(c->out, inl, g);
+    c->out_len = need;
+    c->out_off = n > 0 ? (size_t)n : 0;
+    if (n < 0)
+        return false;
+    if (n == 0)
+        return true;
+    return kp_nc_flush(nc, c);
 }
 
 /* NetworkClient.doSend once the version is known: frames the request into
@@ -493,20 +562,29 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     /* Straight into the output buffer's free room (the buffer keeps the
      * size of the largest frame so far, so this nearly always fits); when
      * it did not, the writer still counted the size: grow, write again.
-     * Bytes past out_len count only once out_len moves. */
+     * Bytes past out_len count only once out_len moves. With a gather
+     * write in the transport and no frame pending, large byte fields
+     * (Produce's batches) are not copied into the buffer but sent from
+     * where they lie (kp_nc_flush_gather); the buffer still gets room for
+     * the whole frame, for the part a short write leaves. */
+    kp_wr_gather *g = nc->env.transport.sendv && c->out_len == 0 ? &nc->gather : NULL;
     kp_writer w;
-    kp_wr_init(&w, c->out ? c->out + c->out_len : NULL, c->out_cap - c->out_len);
-    if (!kp_nc_write_frame(&w, &f) || w.len > KP_NC_MAX_FRAME)
+    kp_nc_wr_init(&w, c->out ? c->out + c->out_len : NULL, c->out_cap - c->out_len, g);
+    if (!kp_nc_write_frame(&w, &f) || kp_wr_total(&w) > KP_NC_MAX_FRAME)
         return -1;
-    size_t need = w.len;
+    size_t inl = w.len, need = kp_wr_total(&w);
     if (!w.buf || w.err) {
         if (!kp_nc_reserve(&c->out, &c->out_cap, c->out_len + need))
             return -1;
-        kp_wr_init(&w, c->out + c->out_len, need);
-        if (!kp_nc_write_frame(&w, &f) || w.err || w.len != need)
+        kp_nc_wr_init(&w, c->out + c->out_len, inl, g);
+        if (!kp_nc_write_frame(&w, &f) || w.err || w.len != inl || kp_wr_total(&w) != need)
             return -1;
+    } else if (need > inl && !kp_nc_reserve(&c->out, &c->out_cap, need)) {
+        return -1; /* realloc keeps the bytes written (out_len is 0) */
     }
-    c->out_len += need;
+    bool gathered = g && g->n > 0;
+    if (!gathered)
+        c->out_len += need;
     nc->next_corr = nc->next_corr == INT32_MAX ? 0 : nc->next_corr + 1;
     int idx = (c->head + c->count) % nc->max_in_flight;
     kp_nc_req *q = &c->ring[idx];
@@ -525,7 +603,7 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     kp_nc_note_deadline(nc, now + timeout_ms + 1);
     kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
                "NetworkClient.doSend");
-    if (!kp_nc_flush(nc, c))
+    if (!(gathered ? kp_nc_flush_gather(nc, c, inl, need, g) : kp_nc_flush(nc, c)))
         c->pending_close = true; /* touched above */
     return f.corr;
 }
@@ -878,6 +956,8 @@ kp_netclient *kp_netclient_new(const kp_netclient_opts *o, const kp_env *env) {
     nc->max_in_flight = o->max_in_flight;
     nc->walk_at = INT64_MIN; /* nothing known yet: walk */
     nc->walk_dirty = true;
+    nc->gather = (kp_wr_gather){ .runs = nc->gather_runs, .cap = KP_NC_GATHER_RUNS,
+                                 .min = KP_NC_GATHER_MIN };
     nc->reconnect_backoff_ms = o->reconnect_backoff_ms;
     nc->reconnect_backoff_max_ms = o->reconnect_backoff_max_ms;
     double base = o->reconnect_backoff_ms > 1 ? (double)o->reconnect_backoff_ms : 1.0;

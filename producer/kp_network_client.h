@@ -51,6 +51,14 @@
  * rings (max.in.flight entries per node) and node host strings. A response
  * body passed to a callback is borrowed for the duration of the callback.
  * The metadata updater and env are borrowed and must outlive the client.
+ * Byte fields an encoder hands over with kp_wr_bytes_ref (the sender's
+ * batches) are borrowed during kp_netclient_send only: with a transport
+ * that has sendv the frame goes out as one gather write of the header
+ * parts (in the output buffer) and those bytes (where they lie), and
+ * whatever the transport did not take is joined into the output buffer
+ * before the call returns. So a partly written frame never refers to a
+ * batch, and an expiry, abort or producer-state rewrite of a batch
+ * afterwards cannot change the bytes still to go.
  *
  * Invariants: per node, in-flight correlation ids are increasing from the
  * oldest to the newest; count <= max_in_flight; a node is READY only with
@@ -111,7 +119,12 @@ typedef void kp_request_done_cb(void *ctx, const kp_client_response *resp);
 /* Writes the request body for `version` into w: once, or twice when the
  * first write did not fit (the writer then only counted the size) or was
  * a sizing pass (NULL buffer). Must write the same bytes each time.
- * false = cannot encode. */
+ * false = cannot encode. Byte fields written with kp_wr_bytes_ref may be
+ * gathered (the writer then lists them instead of copying them) when the
+ * transport offers a gather write: their memory is read until
+ * kp_netclient_send returns, and not after (what the transport did not
+ * take by then is copied into the connection's buffer), so it must stay
+ * unchanged during that call only. */
 typedef bool kp_request_encode_fn(void *ctx, kp_writer *w, int16_t version);
 
 /* Java MetadataUpdater: the client asks it for nodes and lets it send

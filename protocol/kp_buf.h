@@ -20,6 +20,9 @@
  *
  * Memory: neither type owns memory. Strings and byte fields returned by the
  * reader point into the reader's input (zero copy) and live as long as it.
+ * A writer given a gather list (kp_wr_bytes_ref) leaves large byte fields
+ * where they are and lists them instead; the caller then sends or copies
+ * the pieces in order while those bytes are still unchanged.
  *
  * Encoding (Kafka protocol guide): integers big-endian; "varint"/"varlong"
  * are zigzag-encoded then unsigned LEB128 (7 bits, low group first, 0x80 =
@@ -99,11 +102,32 @@ static inline kp_reader kp_rd_sub(kp_reader *r, size_t n);
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
+/* A gather list (kp_wr_bytes_ref): byte runs the writer did not copy.
+ * Run i belongs right after the first runs[i].at bytes of the writer's
+ * own output (`at` never decreases), so the whole output is buf[0, at0),
+ * run 0, buf[at0, at1), run 1, ..., buf[at_last, len). Memory: the caller
+ * owns the array and the bytes the runs point to; those bytes must stay
+ * as they are until the gathered output has been used (written out or
+ * copied). The writer only appends entries. */
+typedef struct kp_wr_run {
+    size_t at;
+    const uint8_t *ptr;
+    size_t len;
+} kp_wr_run;
+
+typedef struct kp_wr_gather {
+    kp_wr_run *runs;
+    int n, cap;    /* runs used, room in the array */
+    size_t bytes;  /* sum of the runs' lengths */
+    size_t min;    /* runs shorter than this are copied as usual */
+} kp_wr_gather;
+
 typedef struct kp_writer {
     uint8_t *buf;  /* may be NULL for a sizing pass */
     size_t len;    /* bytes written (or that would have been) */
     size_t cap;
     kp_err err;    /* KP_ERR__NOMEM once len passed cap */
+    kp_wr_gather *gather; /* NULL (kp_wr_init): kp_wr_bytes_ref copies */
 } kp_writer;
 
 static inline void kp_wr_init(kp_writer *w, void *buf, size_t cap);
@@ -123,6 +147,14 @@ static inline void kp_wr_raw(kp_writer *w, const void *p, size_t n);
 static inline void kp_wr_string(kp_writer *w, kp_slice s);
 void kp_wr_cstring(kp_writer *w, const char *s); /* NULL -> null string */
 static inline void kp_wr_bytes(kp_writer *w, kp_slice b);
+/* kp_wr_bytes, except that with a gather list attached (w->gather) and
+ * room in it, bytes of at least gather->min are not copied: the length
+ * prefix is written and the bytes become a run of the list (the output is
+ * then len + gather->bytes long: kp_wr_total). Without one it is
+ * kp_wr_bytes. */
+static inline void kp_wr_bytes_ref(kp_writer *w, kp_slice b);
+/* The whole output: bytes written plus the gathered runs. */
+static inline size_t kp_wr_total(const kp_writer *w);
 static inline void kp_wr_array_len(kp_writer *w, int32_t n);
 
 /* Reserve 4 bytes for an int32 filled in later (e.g. a length prefix);
@@ -309,6 +341,7 @@ static inline void kp_wr_init(kp_writer *w, void *buf, size_t cap) {
     w->len = 0;
     w->cap = buf ? cap : 0;
     w->err = KP_ERR_NONE;
+    w->gather = NULL;
 }
 
 /* Where n bytes go, or NULL when sizing or out of room (len still grows).
@@ -381,6 +414,21 @@ static inline void kp_wr_bytes(kp_writer *w, kp_slice b) {
     }
     kp_wr_i32(w, b.len);
     kp_wr_raw(w, b.ptr, (size_t)b.len);
+}
+
+static inline void kp_wr_bytes_ref(kp_writer *w, kp_slice b) {
+    kp_wr_gather *g = w->gather;
+    if (!g || b.len < 0 || (size_t)b.len < g->min || g->n == g->cap) {
+        kp_wr_bytes(w, b);
+        return;
+    }
+    kp_wr_i32(w, b.len);
+    g->runs[g->n++] = (kp_wr_run){ w->len, b.ptr, (size_t)b.len };
+    g->bytes += (size_t)b.len;
+}
+
+static inline size_t kp_wr_total(const kp_writer *w) {
+    return w->len + (w->gather ? w->gather->bytes : 0);
 }
 
 static inline void kp_wr_array_len(kp_writer *w, int32_t n) {

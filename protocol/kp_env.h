@@ -94,6 +94,12 @@ typedef enum kp_conn_event {
 
 typedef void kp_conn_cb(void *cb_ctx, kp_conn *conn, kp_conn_event ev, kp_err err);
 
+/* One piece of a gather write (kp_transport.sendv). */
+typedef struct kp_iov {
+    const void *ptr;
+    size_t len;
+} kp_iov;
+
 typedef struct kp_transport {
     /* Starts a non-blocking connect to host:port. Never blocks; returns a
      * handle in CONNECTING state (or CLOSED when refused at once, in which
@@ -105,6 +111,11 @@ typedef struct kp_transport {
      * -1 when the connection is closed. Bytes accepted are delivered in
      * order unless the connection dies. */
     ssize_t (*send)(void *ctx, kp_conn *conn, const void *buf, size_t len);
+    /* Optional (NULL: not offered; use send). Exactly send() of the
+     * concatenation of iov[0..n): the same return value, the same bytes
+     * accepted and the same events, without the caller joining the
+     * pieces first. The pieces are read during the call only. */
+    ssize_t (*sendv)(void *ctx, kp_conn *conn, const kp_iov *iov, int n);
     /* Moves up to cap received bytes into buf; returns the count, 0 when
      * nothing is there now, -1 when closed and nothing is left. */
     ssize_t (*recv)(void *ctx, kp_conn *conn, void *buf, size_t cap);

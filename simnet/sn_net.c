@@ -123,9 +123,7 @@ static inline sn__dir *sn__rx(kp_conn *ep) { return ep->rx; }
 /* Rings                                                               */
 /* ------------------------------------------------------------------ */
 
-static bool sn__ring_reserve(sn__ring *r, size_t need) {
-    if (r->len + need <= r->cap)
-        return true;
+static bool sn__ring_grow(sn__ring *r, size_t need) {
     size_t cap = r->cap ? r->cap : 1024;
     while (cap < r->len + need)
         cap *= 2;
@@ -142,6 +140,10 @@ static bool sn__ring_reserve(sn__ring *r, size_t need) {
     r->cap = cap;
     r->head = 0;
     return true;
+}
+
+static inline bool sn__ring_reserve(sn__ring *r, size_t need) {
+    return r->len + need <= r->cap || sn__ring_grow(r, need);
 }
 
 bool sn__ring_push(sn__ring *r, const void *data, size_t n) {
@@ -939,9 +941,15 @@ static kp_conn *sn__connect(void *ctx, const char *host, int port, kp_conn_cb *c
     return &c->ep[0];
 }
 
-ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
+/* A send's bookkeeping before any byte moves: how many of len bytes the
+ * endpoint takes now (0..len; -1 when closed). *push is set when those
+ * bytes are to go into the ring (false when they vanish: a reset is on
+ * its way). */
+static inline __attribute__((always_inline)) ssize_t sn__send_take(kp_conn *ep, size_t len,
+                                                                   bool *push) {
     sn__check(ep);
     assert(!ep->released);
+    *push = false;
     sn__conn *c = ep->conn;
     if (ep->state == KP_CONN_CLOSED)
         return -1;
@@ -956,13 +964,50 @@ ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
         return 0;
     if (dir->fin) /* cannot happen: the user closed it */
         return -1;
-    if (c->phase == PH_DEAD) /* a reset is on its way to us: bytes vanish */
-        return (ssize_t)n;
-    if (!sn__ring_push(&dir->bytes, buf, n))
-        return 0;
+    *push = c->phase != PH_DEAD; /* else a reset is on its way to us: bytes vanish */
+    return (ssize_t)n;
+}
+
+/* After n bytes went into the ring: the send event and the chunks. */
+static inline void sn__send_done(kp_conn *ep, size_t n) {
+    sn__conn *c = ep->conn;
     sn__emit_conn(c, SN_EV_SEND, ep->side, (int64_t)n, KP_ERR_NONE);
     sn__cut(c, ep->side, n, false);
-    return (ssize_t)n;
+}
+
+ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
+    bool push;
+    ssize_t n = sn__send_take(ep, len, &push);
+    if (!push)
+        return n;
+    if (!sn__ring_push(&ep->conn->dir[ep->side].bytes, buf, (size_t)n))
+        return 0;
+    sn__send_done(ep, (size_t)n);
+    return n;
+}
+
+/* send() of the concatenation of iov[0..niov): the pieces go into the
+ * ring one after the other (one copy per byte, as for one buffer), then
+ * one send event and one cut of the whole. */
+ssize_t sn_conn_sendv(kp_conn *ep, const kp_iov *iov, int niov) {
+    size_t len = 0;
+    for (int i = 0; i < niov; i++)
+        len += iov[i].len;
+    bool push;
+    ssize_t n = sn__send_take(ep, len, &push);
+    if (!push)
+        return n;
+    sn__ring *r = &ep->conn->dir[ep->side].bytes;
+    if (!sn__ring_reserve(r, (size_t)n))
+        return 0;
+    size_t left = (size_t)n;
+    for (int i = 0; i < niov && left; i++) {
+        size_t k = iov[i].len < left ? iov[i].len : left;
+        sn__ring_push(r, iov[i].ptr, k); /* room reserved: cannot fail */
+        left -= k;
+    }
+    sn__send_done(ep, (size_t)n);
+    return n;
 }
 
 /* The reader took n bytes (n may be 0): step over them and, when its
@@ -1142,6 +1187,10 @@ static ssize_t sn__op_send(void *ctx, kp_conn *c, const void *buf, size_t len) {
     (void)ctx;
     return sn_conn_send(c, buf, len);
 }
+static ssize_t sn__op_sendv(void *ctx, kp_conn *c, const kp_iov *iov, int n) {
+    (void)ctx;
+    return sn_conn_sendv(c, iov, n);
+}
 static ssize_t sn__op_recv(void *ctx, kp_conn *c, void *buf, size_t cap) {
     (void)ctx;
     return sn_conn_recv(c, buf, cap);
@@ -1169,6 +1218,7 @@ kp_transport sn_transport(sn_world *w, sn_node *from) {
         .close = sn__op_close,
         .state = sn__op_state,
         .pending = sn__op_pending,
+        .sendv = sn__op_sendv,
         .ctx = from,
     };
 }

@@ -145,6 +145,10 @@ kp_transport sn_transport(sn_world *w, sn_node *from);
  * start); send/recv on a CLOSED connection return -1 (recv first hands out
  * bytes that arrived before a FIN). */
 ssize_t sn_conn_send(kp_conn *c, const void *buf, size_t len);
+/* The gather form (kp_transport.sendv): sn_conn_send of the pieces'
+ * concatenation, copied into the ring piece by piece (same bytes, one send
+ * event, one set of chunks). */
+ssize_t sn_conn_sendv(kp_conn *c, const kp_iov *iov, int n);
 ssize_t sn_conn_recv(kp_conn *c, void *buf, size_t cap);
 /* Zero-copy read: the longest contiguous run of unread bytes, in place
  * (NULL and *len 0 when nothing is unread; unread bytes that wrap around

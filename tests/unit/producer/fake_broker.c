@@ -85,6 +85,7 @@ struct fb_world {
     size_t recv_chunk;
     int recv_calls;       /* transport recv() calls, for fb_recv_calls */
     size_t send_window;   /* bytes accepted per fb_writable (SIZE_MAX: all) */
+    int sendv_calls;      /* transport sendv() calls, for fb_sendv_calls */
     int32_t message_max_bytes;
     bool idem_checks;
     int16_t init_pid_err;
@@ -602,6 +603,29 @@ static ssize_t fb_t_send(void *ctx, kp_conn *c, const void *buf, size_t len) {
     return (ssize_t)len;
 }
 
+/* The gather write: send of the pieces joined (what simnet's does). */
+static ssize_t fb_t_sendv(void *ctx, kp_conn *c, const kp_iov *iov, int n) {
+    fb_world *w = ctx;
+    w->sendv_calls++;
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].len;
+    uint8_t *joined = malloc(len ? len : 1);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        if (iov[i].len)
+            memcpy(joined + at, iov[i].ptr, iov[i].len);
+        at += iov[i].len;
+    }
+    ssize_t r = fb_t_send(ctx, c, joined, len);
+    free(joined);
+    return r;
+}
+
+int fb_sendv_calls(const fb_world *w) {
+    return w->sendv_calls;
+}
+
 static ssize_t fb_t_recv(void *ctx, kp_conn *c, void *buf, size_t cap) {
     fb_world *w = ctx;
     w->recv_calls++;
@@ -645,6 +669,7 @@ kp_env fb_env(fb_world *w, const kp_observer *obs) {
     e.clock.ctx = w;
     e.transport.connect = fb_t_connect;
     e.transport.send = fb_t_send;
+    e.transport.sendv = fb_t_sendv;
     e.transport.recv = fb_t_recv;
     e.transport.close = fb_t_close;
     e.transport.state = fb_t_state;

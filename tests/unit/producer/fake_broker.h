@@ -81,6 +81,9 @@ void fb_complete_connect(fb_world *w, int32_t node);
 void fb_set_api_max(fb_world *w, int32_t node, int16_t api_key, int16_t max); /* -1 removes */
 void fb_set_recv_chunk(fb_world *w, size_t max_bytes);          /* partial reads */
 int fb_recv_calls(const fb_world *w);   /* transport recv() calls so far */
+/* The env's transport offers sendv (send of the joined pieces); calls so
+ * far. A test that wants the plain send path clears env.transport.sendv. */
+int fb_sendv_calls(const fb_world *w);
 void fb_set_throttle(fb_world *w, int32_t node, int32_t throttle_ms);
 void fb_set_message_max_bytes(fb_world *w, int32_t max);        /* MESSAGE_TOO_LARGE above */
 void fb_set_idempotence_checks(fb_world *w, bool on);           /* default on */

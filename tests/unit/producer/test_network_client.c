@@ -18,6 +18,7 @@
 #include "kp_events.h"
 #include "kp_network_client.h"
 #include "kp_proto.h"
+#include "kp_record_batch.h"
 
 typedef struct fix {
     fb_world *w;
@@ -253,6 +254,109 @@ static void t_frame_written_in_place_or_after_growing(void **s) {
     assert_false(f->last.disconnected);
     assert_int_equal(kp_netclient_status(f->nc, 0), KP_NODE_READY);
     rm(f);
+}
+
+/* Gather writes: a Produce body whose batch goes in with kp_wr_bytes_ref
+ * is sent from where the batch lies (one sendv); a write the transport
+ * takes only in part is joined into the connection's buffer before
+ * kp_netclient_send returns, so the batch memory may change right after
+ * (an expiry frees it, a rewrite changes it) and the broker still gets the
+ * bytes of the moment of the send. Without sendv the frame is copied. */
+typedef struct gather_body {
+    uint8_t batch[8192];
+    kp_slice bytes;
+} gather_body;
+
+static bool enc_produce_ref(void *ctx, kp_writer *w, int16_t v) {
+    (void)v;
+    gather_body *b = ctx;
+    kp_wr_cstring(w, NULL); /* transactional id */
+    kp_wr_i16(w, 1);        /* acks */
+    kp_wr_i32(w, 30000);
+    kp_wr_array_len(w, 1);
+    kp_wr_cstring(w, "t");
+    kp_wr_array_len(w, 1);
+    kp_wr_i32(w, 0);
+    kp_wr_bytes_ref(w, b->bytes);
+    return true;
+}
+
+static void gather_batch(gather_body *b) {
+    kp_batch_builder bb;
+    kp_batch_builder_init(&bb, b->batch, sizeof b->batch, KP_CODEC_NONE, false);
+    for (int i = 0; i < 40; i++) {
+        char v[101];
+        snprintf(v, sizeof v, "value-%02d-%091d", i, 0);
+        assert_int_equal(kp_batch_builder_append(&bb, 1000 + i, KP_SLICE_NULL, kp_slice_str(v), NULL, 0),
+                         KP_ERR_NONE);
+    }
+    assert_int_equal(kp_batch_builder_close(&bb, NULL, 0, &b->bytes), KP_ERR_NONE);
+    assert_true(b->bytes.len > 4000);
+}
+
+static void gather_check_log(fix *f) {
+    assert_int_equal(fb_log_len(f->w, "t", 0), 40);
+    for (int i = 0; i < 40; i++) {
+        char v[101];
+        snprintf(v, sizeof v, "value-%02d-%091d", i, 0);
+        assert_string_equal(fb_log_value(f->w, "t", 0, i), v);
+    }
+}
+
+static void t_gather_write_sends_batches_in_place(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    fb_add_topic(f->w, "t", 1);
+    connect_ready(f, 0);
+    gather_body *b = calloc(1, sizeof *b);
+    gather_batch(b);
+    int before = fb_sendv_calls(f->w);
+    int32_t c = kp_netclient_send(f->nc, 0, KP_API_PRODUCE, 3, 7, enc_produce_ref, b, true, 30000, on_done, f,
+                                  now(f));
+    assert_true(c >= 0);
+    assert_int_equal(fb_sendv_calls(f->w), before + 1);
+    kp_netclient_poll(f->nc, 100, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_false(f->last.disconnected);
+    gather_check_log(f);
+    free(b);
+    rm(f);
+}
+
+static void t_gather_write_cut_short_is_joined_before_return(void **s) {
+    (void)s;
+    for (int plain = 0; plain < 2; plain++) {
+        fix *f = mk(5, 50, 1000);
+        if (plain) { /* a transport without sendv: the frame is copied */
+            kp_netclient_destroy(f->nc);
+            f->env.transport.sendv = NULL;
+            kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
+            f->nc = kp_netclient_new(&o, &f->env);
+            kp_netclient_set_updater(f->nc, &st_ops, f);
+        }
+        fb_add_topic(f->w, "t", 1);
+        connect_ready(f, 0);
+        gather_body *b = calloc(1, sizeof *b);
+        gather_batch(b);
+        fb_set_send_window(f->w, 100); /* the header and a little of the batch */
+        int before = fb_sendv_calls(f->w);
+        int32_t c = kp_netclient_send(f->nc, 0, KP_API_PRODUCE, 3, 7, enc_produce_ref, b, true, 30000, on_done,
+                                      f, now(f));
+        assert_true(c >= 0);
+        assert_int_equal(fb_sendv_calls(f->w), before + (plain ? 0 : 1));
+        memset(b->batch, 0xee, sizeof b->batch); /* the batch is gone */
+        fb_set_send_window(f->w, SIZE_MAX);
+        for (int i = 0; i < 10 && f->ndone == 0; i++) {
+            fb_writable(f->w, 0);
+            kp_netclient_poll(f->nc, 0, now(f));
+        }
+        assert_int_equal(f->ndone, 1);
+        assert_int_equal(f->last.correlation_id, c);
+        assert_false(f->last.disconnected);
+        gather_check_log(f);
+        free(b);
+        rm(f);
+    }
 }
 
 static void t_correlation_ids_increase(void **s) {
@@ -952,6 +1056,8 @@ int main(void) {
         cmocka_unit_test(t_request_response_round_trip),
         cmocka_unit_test(t_poll_skips_idle_connections),
         cmocka_unit_test(t_send_after_idle_polls_is_flushed_and_timed),
+        cmocka_unit_test(t_gather_write_sends_batches_in_place),
+        cmocka_unit_test(t_gather_write_cut_short_is_joined_before_return),
         cmocka_unit_test(t_correlation_ids_increase),
         cmocka_unit_test(t_frame_written_in_place_or_after_growing),
         cmocka_unit_test(t_partial_reads_reassemble_frames),

@@ -40,6 +40,47 @@ static const vec varlongs_only[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* kp_wr_bytes_ref: without a gather list it is kp_wr_bytes; with one,
+ * fields of at least `min` bytes are listed (length prefix written, bytes
+ * not copied, kp_wr_total counts them), shorter ones, nulls and fields past
+ * the list's room are copied. */
+static void buf_bytes_ref_gathers_large_fields(void **state) {
+    (void)state;
+    uint8_t big[300], small[10];
+    memset(big, 0xb1, sizeof big);
+    memset(small, 0x5a, sizeof small);
+    uint8_t plain[512], out[512];
+    kp_writer w;
+    kp_wr_init(&w, plain, sizeof plain);
+    kp_wr_bytes_ref(&w, (kp_slice){ big, (int32_t)sizeof big });
+    kp_wr_bytes_ref(&w, (kp_slice){ small, (int32_t)sizeof small });
+    assert_int_equal(w.len, 4 + 300 + 4 + 10);
+    assert_int_equal(kp_wr_total(&w), w.len);
+    assert_memory_equal(plain + 4, big, 300);
+
+    kp_wr_run runs[1];
+    kp_wr_gather g = { .runs = runs, .cap = 1, .min = 256 };
+    kp_wr_init(&w, out, sizeof out);
+    w.gather = &g;
+    kp_wr_i16(&w, 7);
+    kp_wr_bytes_ref(&w, (kp_slice){ big, (int32_t)sizeof big });   /* listed */
+    kp_wr_bytes_ref(&w, (kp_slice){ small, (int32_t)sizeof small }); /* short: copied */
+    kp_wr_bytes_ref(&w, KP_SLICE_NULL);                              /* null: -1 */
+    kp_wr_bytes_ref(&w, (kp_slice){ big, (int32_t)sizeof big });   /* list full: copied */
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.bytes, 300);
+    assert_int_equal(runs[0].at, 2 + 4);
+    assert_ptr_equal(runs[0].ptr, big);
+    assert_int_equal(runs[0].len, 300);
+    assert_int_equal(w.len, 2 + 4 + (4 + 10) + 4 + (4 + 300));
+    assert_int_equal(kp_wr_total(&w), w.len + 300);
+    assert_int_equal(kp_be32_get(out + 2), 300);
+    assert_int_equal(kp_be32_get(out + 6), 10);
+    assert_memory_equal(out + 10, small, 10);
+    assert_int_equal((int32_t)kp_be32_get(out + 20), -1);
+    assert_memory_equal(out + 28, big, 300);
+}
+
 static void buf_varint_vectors_encode_and_decode(void **state) {
     (void)state;
     for (size_t i = 0; i < N(varints); i++) {
@@ -358,6 +399,7 @@ static void buf_zigzag_round_trip_edges(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_bytes_ref_gathers_large_fields),
         cmocka_unit_test(buf_varint_vectors_encode_and_decode),
         cmocka_unit_test(buf_varlong_vectors_encode_and_decode),
         cmocka_unit_test(buf_varint_sixth_byte_is_malformed),

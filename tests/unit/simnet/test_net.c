@@ -367,6 +367,39 @@ static void send_buffer_bounds_and_writable(void **state) {
     net_free(n);
 }
 
+/* sendv is send of the pieces' concatenation: the same count taken at
+ * the send buffer's bound, the same bytes in order, and the transport op
+ * is offered. */
+static void sendv_is_send_of_the_concatenation(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, true);
+    assert_non_null(n->tr.sendv);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    enum { A = 5, B = 100000, C = 60000 }; /* 160,005 bytes: past 131,072 */
+    uint8_t *src = malloc(A + B + C);
+    for (size_t i = 0; i < A + B + C; i++)
+        src[i] = tk_byte(7, i);
+    kp_iov iov[4] = { { src, A }, { src + A, 0 }, { src + A, B }, { src + A + B, C } };
+    tk_in_call = 1;
+    assert_int_equal(n->tr.sendv(n->tr.ctx, c, iov, 4), 131072); /* send.buffer.bytes */
+    assert_int_equal(sn_conn_sendv(c, iov, 4), 0);                /* full: nothing more */
+    tk_in_call = 0;
+    sn_world_run_until(n->w, 6000);
+    assert_int_equal(n->cp.writable, 1);
+    assert_int_equal(n->sp[0].got_len, 131072);
+    tk_in_call = 1;
+    kp_iov rest = { src + 131072, A + B + C - 131072 };
+    assert_int_equal(sn_conn_sendv(c, &rest, 1), A + B + C - 131072);
+    tk_in_call = 0;
+    sn_world_run_until(n->w, 8000);
+    assert_int_equal(n->sp[0].got_len, A + B + C);
+    assert_memory_equal(n->sp[0].got, src, A + B + C);
+    assert_int_equal(n->cp.reentered, 0);
+    free(src);
+    net_free(n);
+}
+
 static void receive_window_holds_bytes_until_read(void **state) {
     (void)state;
     net *n = net_new((sn_link_cfg){ .latency_us = 1000, .max_chunk = 1000, .min_chunk = 1000 }, false);
@@ -688,6 +721,7 @@ int main(void) {
         cmocka_unit_test(latency_and_bandwidth_arithmetic),
         cmocka_unit_test(jitter_never_reorders_chunks),
         cmocka_unit_test(send_buffer_bounds_and_writable),
+        cmocka_unit_test(sendv_is_send_of_the_concatenation),
         cmocka_unit_test(receive_window_holds_bytes_until_read),
         cmocka_unit_test(peek_and_consume_read_in_place_across_the_ring_end),
         cmocka_unit_test(consume_opens_the_window_like_recv),
