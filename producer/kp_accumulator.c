@@ -161,8 +161,11 @@ static kp_time_us ev_time(int64_t now_ms) {
     return now_ms * 1000;
 }
 
-static void emit_batch(const kp_accumulator *acc, int kind, int64_t now, const kp_batch *b,
-                       int32_t node, int64_t value, const char *detail) {
+/* inline: the append path emits one to three of these per record, and
+ * ready/drain one per batch */
+static inline __attribute__((always_inline)) void emit_batch(const kp_accumulator *acc, int kind, int64_t now,
+                                                              const kp_batch *b, int32_t node, int64_t value,
+                                                              const char *detail) {
     if (!acc->obs || !acc->obs->on_event)
         return;
     kp_event ev;

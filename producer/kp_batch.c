@@ -161,7 +161,10 @@ static bool has_room_for_size(const kp_batch *b, size_t physical, size_t rec) {
     return (int64_t)b->capacity >= estimated_bytes_written(b) + (int64_t)rec;
 }
 
-bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
+/* kp_batch_has_room_kvh's body, inline in the append path (one call for
+ * the whole append of a record) */
+static inline __attribute__((always_inline)) bool has_room_kvh(const kp_batch *b, int64_t timestamp,
+                                                              size_t kvh) {
     if (b->appends_aborted || kp_batch_is_full(b))
         return false;
     /* physical room in the builder's buffer (61 + record bytes so far, as
@@ -178,6 +181,10 @@ bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
         return true;
     int64_t ts_delta = b->record_count ? timestamp - b->first_timestamp : 0;
     return has_room_for_size(b, physical, kp_record_size_kvh(ts_delta, b->record_count, kvh));
+}
+
+bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
+    return has_room_kvh(b, timestamp, kvh);
 }
 
 /* ------------------------------------------------------------------ */
@@ -298,10 +305,12 @@ static inline kp__thunk thunk_at(const kp_batch *b, int32_t i) {
     };
 }
 
-/* kvh: kp_record_kvh_size of the record (computed once by the caller). */
-static bool append_record(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
-                          const kp_header *headers, int header_count, size_t kvh,
-                          const kp__thunk *thunk) {
+/* kvh: kp_record_kvh_size of the record (computed once by the caller).
+ * Inline: the append path makes one call per record, not three. */
+static inline __attribute__((always_inline)) bool append_record(kp_batch *b, int64_t timestamp, kp_slice key,
+                                                               kp_slice value, const kp_header *headers,
+                                                               int header_count, size_t kvh,
+                                                               const kp__thunk *thunk) {
     if (!prepare_thunk(b, thunk))
         return false;
     if (kp_batch_builder_append_kvh(&b->builder, timestamp, key, value, headers, header_count, kvh))
@@ -328,7 +337,7 @@ bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice 
 bool kp_batch_try_append_kvh(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
                              const kp_header *headers, int header_count, size_t kvh,
                              kp_record_cb *cb, void *cb_ctx, int64_t now, int32_t *relative_offset) {
-    if (!kp_batch_has_room_kvh(b, timestamp, kvh))
+    if (!has_room_kvh(b, timestamp, kvh))
         return false;
     kp__thunk t = {
         .cb = cb,

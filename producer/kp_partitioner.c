@@ -88,8 +88,9 @@ static int32_t random_int(kp_partitioner *p) {
     return (int32_t)kp_rng_u32(p->rng);
 }
 
-static void emit(const kp_partitioner *p, int64_t now, const char *topic, int32_t partition,
-                 const char *how) {
+/* inline: once per keyless or keyed send */
+static inline __attribute__((always_inline)) void emit(const kp_partitioner *p, int64_t now, const char *topic,
+                                                        int32_t partition, const char *how) {
     if (!p->obs || !p->obs->on_event)
         return;
     kp_event ev;

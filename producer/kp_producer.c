@@ -156,8 +156,12 @@ static int64_t kp_p_now(const kp_producer *p) {
     return kp_clock_now_ms(&p->env.clock);
 }
 
-static void kp_p_emit(kp_producer *p, int kind, const char *topic, int32_t partition, kp_err err,
-                      int64_t value, const char *detail) {
+/* Inline (always_inline here and below): the send and completion paths
+ * run once per record, and a call with this many arguments costs about
+ * what the work does. */
+static inline __attribute__((always_inline)) void kp_p_emit(kp_producer *p, int kind, const char *topic,
+                                                            int32_t partition, kp_err err, int64_t value,
+                                                            const char *detail) {
     kp_event ev;
     kp_event_init(&ev, kind, kp_clock_now_us(&p->env.clock));
     ev.topic = topic;
@@ -382,7 +386,8 @@ static void kp_p_icb_put(kp_producer *p, kp_icb *c) {
 
 /* InterceptorCallback.onCompletion: interceptors.onAcknowledgement, the
  * callback event; the caller then calls the user's callback. */
-static void kp_p_record_ack(kp_producer *p, const kp_record_metadata *md, kp_err err, const char *msg) {
+static inline __attribute__((always_inline)) void kp_p_record_ack(kp_producer *p, const kp_record_metadata *md,
+                                                                  kp_err err, const char *msg) {
     int64_t now = kp_p_now(p);
     kp_interceptors_on_ack(p->ic, md, err, now);
     kp_event ev;
@@ -548,9 +553,9 @@ static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record 
  * (memory). For a blocked send (blk true) the serialized bytes are kept in
  * the blocked state. t: the record's topic; ct: it in the current
  * cluster, as kp_p_check_metadata found it just before. */
-static kp_send_status kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t,
-                                        const kp_cluster_topic *ct, kp_record_cb *cb, void *cb_ctx, int64_t begin,
-                                        bool blk, kp_err *err, char *errbuf, size_t n) {
+static inline __attribute__((always_inline)) kp_send_status
+kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, const kp_cluster_topic *ct,
+                  kp_record_cb *cb, void *cb_ctx, int64_t begin, bool blk, kp_err *err, char *errbuf, size_t n) {
     int64_t now = kp_p_now(p);
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint8_t kscratch[16], vscratch[16];
