@@ -470,6 +470,7 @@ static bm_producer *bm_producer_get(bm_partition *p, int64_t pid) {
 static void bm_producer_set_epoch(bm_producer *e, int16_t epoch) {
     if (e->epoch != epoch) {
         e->nb = 0;
+        e->head = 0;
         e->epoch = epoch;
     }
 }
@@ -485,14 +486,38 @@ static int32_t bm_batch_last_seq(const bm_batch *b) {
     return bm_seq_add(b->base_seq, (int32_t)(b->last_offset - b->base_offset));
 }
 
-/* ProducerStateEntry.addBatch: the window keeps the last 5. */
+/* ProducerStateEntry.addBatch: the window keeps the last 5 (a ring: the
+ * newest takes the oldest's slot once it is full). */
 static void bm_producer_push(bm_producer *e, const bm_batch *b) {
-    if (e->nb == BM_PRODUCER_WINDOW) {
-        memmove(&e->b[0], &e->b[1], (BM_PRODUCER_WINDOW - 1) * sizeof e->b[0]);
-        e->nb--;
+    int32_t at = e->head + e->nb;
+    e->b[at >= BM_PRODUCER_WINDOW ? at - BM_PRODUCER_WINDOW : at] =
+        (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset, b->last_offset,
+                         b->max_timestamp };
+    if (e->nb < BM_PRODUCER_WINDOW)
+        e->nb++;
+    else
+        e->head = (int16_t)(e->head + 1 == BM_PRODUCER_WINDOW ? 0 : e->head + 1);
+}
+
+/* ProducerAppendInfo.append of one stored batch to its producer's entry:
+ * the epoch, the window, the open transaction. Returns the first offset
+ * of the transaction a marker ended (-1: none); *opened when a data batch
+ * opened one. The leader's state (bm_state_apply) and the fold
+ * (bm_fold_apply) add what they keep beside the entry from these two. */
+static inline int64_t bm_producer_apply(bm_producer *e, const bm_batch *b, bool *opened) {
+    bm_producer_set_epoch(e, b->epoch);
+    *opened = false;
+    if (b->ctrl_type >= 0) {
+        int64_t first = e->txn_first_offset;
+        e->txn_first_offset = -1;
+        return first;
     }
-    e->b[e->nb++] = (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset,
-                                     b->last_offset, b->max_timestamp };
+    bm_producer_push(e, b);
+    if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0) {
+        e->txn_first_offset = b->base_offset;
+        *opened = true;
+    }
+    return -1;
 }
 
 static bool bm_txn_range_push(bm_txn_range **arr, size_t *n, size_t *cap, bm_txn_range r) {
@@ -521,23 +546,16 @@ static void bm_state_apply(bm_partition *p, const bm_batch *b) {
     bm_producer *e = bm_producer_get(p, b->pid);
     if (!e)
         return;
-    if (b->ctrl_type >= 0) {
-        bm_producer_set_epoch(e, b->epoch);
-        if (e->txn_first_offset >= 0) {
-            if (b->ctrl_type == 0)
-                bm_txn_range_push(&p->aborted, &p->naborted, &p->capaborted,
-                                  (bm_txn_range){ b->pid, e->txn_first_offset, b->base_offset });
-            bm_open_remove(p, b->pid);
-            e->txn_first_offset = -1;
-        }
-        return;
-    }
-    bm_producer_set_epoch(e, b->epoch);
-    bm_producer_push(e, b);
-    if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0) {
-        e->txn_first_offset = b->base_offset;
+    bool opened;
+    int64_t ended = bm_producer_apply(e, b, &opened);
+    if (opened)
         bm_txn_range_push(&p->open, &p->nopen, &p->capopen,
                           (bm_txn_range){ b->pid, b->base_offset, -1 });
+    if (ended >= 0) {
+        if (b->ctrl_type == 0)
+            bm_txn_range_push(&p->aborted, &p->naborted, &p->capaborted,
+                              (bm_txn_range){ b->pid, ended, b->base_offset });
+        bm_open_remove(p, b->pid);
     }
 }
 
@@ -568,9 +586,9 @@ static bm_fold_producer *bm_fold_get(bm_partition *p, int64_t pid) {
     return f;
 }
 
-/* Folds one settled batch (txs: its final BM_TXN_* state): what
- * bm_state_apply does to a producer entry, done to its fold, and the
- * batches of aborted transactions kept as offsets. False when out of
+/* Folds one settled batch (txs: its final BM_TXN_* state): its producer's
+ * entry takes the update the leader's takes (bm_producer_apply), and the
+ * batches of aborted transactions are kept as offsets. False when out of
  * memory (nothing changed then). */
 static bool bm_fold_apply(bm_partition *p, const bm_batch *b, int txs) {
     if (b->pid >= 0) {
@@ -587,30 +605,13 @@ static bool bm_fold_apply(bm_partition *p, const bm_batch *b, int txs) {
         p->fold_max_ts = b->max_timestamp;
     if (!f)
         return true;
-    bm_producer *e = &f->st;
-    bool aborted = b->ctrl_type >= 0 ? b->ctrl_type == 0 && e->txn_first_offset >= 0
-                                     : (b->attributes & BM_ATTR_TRANSACTIONAL) && txs == BM_TXN_ABORTED;
-    if (aborted) {
+    f->last_offset = b->last_offset;
+    bool opened;
+    int64_t ended = bm_producer_apply(&f->st, b, &opened);
+    if (b->ctrl_type >= 0 ? b->ctrl_type == 0 && ended >= 0
+                          : (b->attributes & BM_ATTR_TRANSACTIONAL) && txs == BM_TXN_ABORTED)
         p->fold_txn[p->nfold_txn++] =
             (bm_fold_txn){ b->pid, b->base_offset, b->last_offset, b->ctrl_type >= 0 };
-    }
-    f->last_offset = b->last_offset;
-    bm_producer_set_epoch(e, b->epoch);
-    if (b->ctrl_type >= 0) {
-        e->txn_first_offset = -1;
-        return true;
-    }
-    /* the window as a ring from f->head: no moves per batch */
-    int32_t at = f->head + e->nb;
-    e->b[at >= BM_PRODUCER_WINDOW ? at - BM_PRODUCER_WINDOW : at] =
-        (bm_batch_meta){ b->base_seq, bm_batch_last_seq(b), b->base_offset, b->last_offset,
-                         b->max_timestamp };
-    if (e->nb < BM_PRODUCER_WINDOW)
-        e->nb++;
-    else
-        f->head = f->head + 1 == BM_PRODUCER_WINDOW ? 0 : f->head + 1;
-    if ((b->attributes & BM_ATTR_TRANSACTIONAL) && e->txn_first_offset < 0)
-        e->txn_first_offset = b->base_offset;
     return true;
 }
 
@@ -636,8 +637,7 @@ static void bm_fold_restore(bm_partition *p) {
         e->epoch = f->st.epoch;
         e->txn_first_offset = -1;
         for (int32_t k = 0; k < f->st.nb; k++) {
-            int32_t at = f->head + k;
-            const bm_batch_meta *m = &f->st.b[at >= BM_PRODUCER_WINDOW ? at - BM_PRODUCER_WINDOW : at];
+            const bm_batch_meta *m = bm__producer_meta(&f->st, k);
             if (m->last_offset >= start)
                 e->b[e->nb++] = *m;
         }
@@ -691,7 +691,7 @@ static kp_err bm_state_check(const bm_partition *p, int64_t pid, int16_t epoch, 
                                    : KP_ERR_UNKNOWN_PRODUCER_ID;
         return KP_ERR_NONE;
     }
-    int32_t last = (e && e->nb > 0) ? e->b[e->nb - 1].last_seq : -1;
+    int32_t last = (e && e->nb > 0) ? bm__producer_meta(e, e->nb - 1)->last_seq : -1;
     if (last == -1 && first_seq != 0)
         return KP_ERR_UNKNOWN_PRODUCER_ID;
     bool in_seq = (int64_t)first_seq == (int64_t)last + 1 || (first_seq == 0 && last == INT32_MAX);
@@ -707,6 +707,8 @@ static const bm_batch_meta *bm_state_duplicate(const bm_partition *p, int64_t pi
 #endif
     if (!e || e->epoch != epoch)
         return NULL;
+    /* the window is b[0 .. nb) in some order (head is 0 until it is full);
+     * its sequence ranges are distinct (each batch appended in sequence) */
     for (int32_t i = 0; i < e->nb; i++)
         if (e->b[i].first_seq == first_seq && e->b[i].last_seq == last_seq)
             return &e->b[i];
@@ -1010,7 +1012,7 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
     size_t w = 0;
     for (size_t i = 0; i < p->nprod; i++) {
         bm_producer *e = &p->prod[i];
-        int64_t last = e->nb > 0 ? e->b[e->nb - 1].last_offset : -1;
+        int64_t last = e->nb > 0 ? bm__producer_meta(e, e->nb - 1)->last_offset : -1;
         if (last >= offset || e->txn_first_offset >= 0)
             p->prod[w++] = *e;
     }
@@ -1795,7 +1797,9 @@ const char *bm_cluster_verify(const bm_cluster *c) {
                 if (p->prod[i - 1].pid >= p->prod[i].pid)
                     return "producer table not sorted";
             for (size_t i = 0; i < p->nprod; i++)
-                if (p->prod[i].nb > BM_PRODUCER_WINDOW)
+                if (p->prod[i].nb > BM_PRODUCER_WINDOW || p->prod[i].head < 0 ||
+                    p->prod[i].head >= BM_PRODUCER_WINDOW ||
+                    (p->prod[i].head > 0 && p->prod[i].nb < BM_PRODUCER_WINDOW))
                     return "producer window larger than 5";
             for (size_t i = 1; i < p->nopen; i++)
                 if (p->open[i - 1].first_offset > p->open[i].first_offset)

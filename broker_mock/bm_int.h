@@ -135,13 +135,25 @@ typedef struct bm_batch_meta {
     int64_t timestamp;
 } bm_batch_meta;
 
+/* One producer id's state (ProducerStateEntry): b is a ring, the oldest
+ * of the nb batches held at head (bm__producer_meta), so adding a batch
+ * moves none; head is 0 until the ring is full, so b[0 .. nb) are the
+ * batches held. The leader's table (bm_partition.prod) and the fold's
+ * (bm_fold_producer) are kept by the same update (bm_producer_apply). */
 typedef struct bm_producer {
     int64_t pid;
     int16_t epoch;
-    int32_t nb;                       /* batch metadata held, oldest first */
+    int16_t head;                     /* the oldest's slot in b */
+    int32_t nb;                       /* batch metadata held */
     bm_batch_meta b[BM_PRODUCER_WINDOW];
     int64_t txn_first_offset;         /* -1: no open transaction */
 } bm_producer;
+
+/* The k-th oldest batch of e's window (0 <= k < e->nb). */
+static inline const bm_batch_meta *bm__producer_meta(const bm_producer *e, int32_t k) {
+    int32_t at = e->head + k;
+    return &e->b[at >= BM_PRODUCER_WINDOW ? at - BM_PRODUCER_WINDOW : at];
+}
 
 /* The fold of a producer id: the state a replay of the folded batches
  * (from the log start) gives it, plus the last offset of its last folded
@@ -150,8 +162,7 @@ typedef struct bm_producer {
  * the replay txn_first_offset is -1 again; it is the open transaction's
  * first offset only while folding. */
 typedef struct bm_fold_producer {
-    bm_producer st;       /* st.b is a ring: the oldest of st.nb at head */
-    int32_t head;
+    bm_producer st;
     int64_t last_offset;
 } bm_fold_producer;
 

@@ -1016,11 +1016,12 @@ static void same_producer_state(const bm_partition *a, const bm_partition *b) {
         assert_int_equal(x->nb, y->nb);
         assert_int_equal(x->txn_first_offset, y->txn_first_offset);
         for (int32_t k = 0; k < x->nb; k++) {
-            assert_int_equal(x->b[k].first_seq, y->b[k].first_seq);
-            assert_int_equal(x->b[k].last_seq, y->b[k].last_seq);
-            assert_int_equal(x->b[k].first_offset, y->b[k].first_offset);
-            assert_int_equal(x->b[k].last_offset, y->b[k].last_offset);
-            assert_int_equal(x->b[k].timestamp, y->b[k].timestamp);
+            const bm_batch_meta *xm = bm__producer_meta(x, k), *ym = bm__producer_meta(y, k);
+            assert_int_equal(xm->first_seq, ym->first_seq);
+            assert_int_equal(xm->last_seq, ym->last_seq);
+            assert_int_equal(xm->first_offset, ym->first_offset);
+            assert_int_equal(xm->last_offset, ym->last_offset);
+            assert_int_equal(xm->timestamp, ym->timestamp);
         }
     }
     assert_int_equal(a->nopen, b->nopen);
