@@ -748,6 +748,7 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
 
 const char *kp_batch_topic(const kp_batch *b) { return b->topic; }
 kp_hint *kp_batch_txn_hint(kp_batch *b) { return &b->txn_hint; }
+void **kp_batch_sender_req(kp_batch *b) { return &b->sender_req; }
 int32_t kp_batch_partition(const kp_batch *b) { return b->partition; }
 int64_t kp_batch_id(const kp_batch *b) { return b->id; }
 int32_t kp_batch_record_count(const kp_batch *b) { return b->record_count; }

@@ -79,6 +79,12 @@ typedef struct kp_batch kp_batch;
  * its topic and partition never change). */
 kp_hint *kp_batch_txn_hint(kp_batch *b);
 
+/* A slot the sender keeps in each batch, NULL when the batch is made (and
+ * when its struct is recycled): the last request that carried the batch
+ * (a kp_sreq, opaque here; the sender checks that it still does before
+ * trusting it). */
+void **kp_batch_sender_req(kp_batch *b);
+
 /* RecordMetadata, as a record's callback sees it. */
 typedef struct kp_record_metadata {
     const char *topic;

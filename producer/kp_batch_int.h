@@ -52,6 +52,7 @@ struct kp_batch {
     int32_t partition;
     kp_hint txn_hint;     /* the transaction manager's lookup cache */
     kp_hint est_hint;     /* the compression estimator's lookup cache */
+    void *sender_req;     /* the sender's slot (kp_batch_sender_req) */
     int64_t id;
     int64_t flush_origin;
     kp_codec codec;

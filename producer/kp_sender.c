@@ -116,12 +116,16 @@ static bool kp_s_same_topic(const char *a, const char *b) {
     return a == b || strcmp(a, b) == 0;
 }
 
-static kp_sinflight *kp_s_inflight_for(kp_sender *s, const char *topic, int32_t partition, bool create) {
+static kp_sinflight *kp_s_inflight_find(kp_sender *s, const char *topic, int32_t partition) {
     for (int i = 0; i < s->ninflight; i++)
         if (s->inflight[i].partition == partition && kp_s_same_topic(s->inflight[i].topic, topic))
             return &s->inflight[i];
-    if (!create)
-        return NULL;
+    return NULL;
+}
+
+/* a partition's first in-flight batch: a new list (kept out of line) */
+static __attribute__((noinline)) kp_sinflight *kp_s_inflight_new(kp_sender *s, const char *topic,
+                                                                 int32_t partition) {
     if (s->ninflight == s->inflight_cap) {
         int ncap = s->inflight_cap ? s->inflight_cap * 2 : 16;
         kp_sinflight *p = realloc(s->inflight, (size_t)ncap * sizeof *p);
@@ -139,7 +143,11 @@ static kp_sinflight *kp_s_inflight_for(kp_sender *s, const char *topic, int32_t 
 
 /* Sender.addToInflightBatches */
 static void kp_s_add_inflight(kp_sender *s, kp_batch *b) {
-    kp_sinflight *f = kp_s_inflight_for(s, kp_batch_topic(b), kp_batch_partition(b), true);
+    const char *topic = kp_batch_topic(b);
+    int32_t partition = kp_batch_partition(b);
+    kp_sinflight *f = kp_s_inflight_find(s, topic, partition);
+    if (!f)
+        f = kp_s_inflight_new(s, topic, partition);
     if (f->n == f->cap) {
         int ncap = f->cap ? f->cap * 2 : 8;
         kp_batch **p = realloc(f->batches, (size_t)ncap * sizeof *p);
@@ -154,8 +162,8 @@ static void kp_s_add_inflight(kp_sender *s, kp_batch *b) {
 }
 
 /* Sender.maybeRemoveFromInflightBatches */
-static void kp_s_remove_inflight(kp_sender *s, const kp_batch *b) {
-    kp_sinflight *f = kp_s_inflight_for(s, kp_batch_topic(b), kp_batch_partition(b), false);
+static void kp_s_remove_inflight(kp_sender *s, kp_batch *b) {
+    kp_sinflight *f = kp_s_inflight_find(s, kp_batch_topic(b), kp_batch_partition(b));
     if (!f)
         return;
     for (int i = 0; i < f->n; i++)
@@ -170,20 +178,22 @@ static void kp_s_remove_inflight(kp_sender *s, const kp_batch *b) {
 
 /* Is the batch carried by a request still in flight? Such a batch may be
  * failed (expired) but not freed until its request completes. */
-static bool kp_s_in_live_request(const kp_sender *s, const kp_batch *b) {
+static bool kp_s_in_live_request(const kp_sender *s, kp_batch *b) {
     if (s->sending) /* Java sends an expired drained batch all the same */
         for (size_t i = 0; i < s->sending->node_count; i++)
             for (size_t j = 0; j < s->sending->nodes[i].count; j++)
                 if (s->sending->nodes[i].batches[j] == b)
                     return true;
-    for (int i = 0; i < s->nreqs; i++) {
-        const kp_sreq *r = s->reqs[i];
-        if (!r->live)
-            continue;
-        for (int j = 0; j < r->nbatches; j++)
-            if (r->batches[j] == b)
-                return true;
-    }
+    /* A batch is in at most one live request, the last one that took it
+     * (it is drained again only after that request's answer, which ends
+     * the request's life first): its slot names that request, which may
+     * since have ended or been reused for other batches. */
+    const kp_sreq *r = *kp_batch_sender_req(b);
+    if (!r || !r->live)
+        return false;
+    for (int j = 0; j < r->nbatches; j++)
+        if (r->batches[j] == b)
+            return true;
     return false;
 }
 
@@ -237,6 +247,7 @@ static bool kp_s_req_add(kp_sreq *r, kp_batch *b) {
         r->cap = ncap;
     }
     r->batches[r->nbatches++] = b;
+    *kp_batch_sender_req(b) = r;
     return true;
 }
 
@@ -576,6 +587,24 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
     kp_wr_cstring(w, tid);
     kp_wr_i16(w, s->acks);
     kp_wr_i32(w, (int32_t)s->request_timeout_ms);
+    /* the common case: every batch of one topic (the same interned name) */
+    const char *topic0 = r->nbatches > 0 ? kp_batch_topic(r->batches[0]) : NULL;
+    bool one_topic = topic0 != NULL;
+    for (int i = 1; i < r->nbatches && one_topic; i++)
+        one_topic = kp_batch_topic(r->batches[i]) == topic0;
+    if (one_topic) {
+        kp_wr_array_len(w, 1);
+        kp_wr_cstring(w, topic0);
+        kp_wr_array_len(w, r->nbatches);
+        for (int j = 0; j < r->nbatches; j++) {
+            kp_wr_i32(w, kp_batch_partition(r->batches[j]));
+            kp_slice rec = kp_batch_records(r->batches[j]);
+            if (rec.len < 0)
+                return false;
+            kp_wr_bytes(w, rec);
+        }
+        return true;
+    }
     /* count distinct topics, first-seen order */
     int32_t ntopics = 0;
     for (int i = 0; i < r->nbatches; i++) {
