@@ -237,6 +237,7 @@ struct sc_checker {
     sc_txn_range *unknown;      /* transactions of unknown outcome */
     size_t nunknown, capunknown;
     bool finished;
+    bool general;               /* sc_checker_general_only: no fast paths */
 };
 
 static void sc_violation(sc_checker *ck, sc_invariant inv, const char *fmt, ...)
@@ -311,6 +312,10 @@ void sc_checker_free(sc_checker *ck) {
     free(ck->unknown);
     free(ck->prods);
     free(ck);
+}
+
+void sc_checker_general_only(sc_checker *ck) {
+    ck->general = true;
 }
 
 void sc_checker_disable(sc_checker *ck, sc_invariant inv) {
@@ -427,7 +432,8 @@ static inline int sc_digits8(uint64_t w, uint64_t *val) {
  * (callgrind, throughput workload, 20,000 records, one parse per record in
  * the broker's digest): 2.52M Ir before, as a loop with four tests per
  * digit. */
-bool sc_value_parse(kp_slice value, int *producer, int64_t *seq) {
+static inline __attribute__((always_inline)) bool sc_value_parse_in(kp_slice value, int *producer,
+                                                                     int64_t *seq) {
     if (value.len <= 0)
         return false;
     const uint8_t *p = value.ptr, *end = value.ptr + value.len;
@@ -464,6 +470,10 @@ bool sc_value_parse(kp_slice value, int *producer, int64_t *seq) {
     *producer = (int)a;
     *seq = b;
     return true;
+}
+
+bool sc_value_parse(kp_slice value, int *producer, int64_t *seq) {
+    return sc_value_parse_in(value, producer, seq);
 }
 
 /* kv_hash is the CRC32C (Kafka's checksum: kp_crc32c) of the 8-byte
@@ -717,12 +727,36 @@ static int sc_settle_kind(sc_checker *ck, const sc_prod *pr, const sc_rec *r) {
                                                                   : SC_SETTLE_WAIT;
 }
 
+/* The window left the block below base: it is freed (one kept spare). */
+static void sc_leave_block(sc_prod *pr) {
+    sc_rec **slot = &pr->blk[((pr->base >> SC_BLK_SHIFT) - 1) & (pr->nblk - 1)];
+    if (!pr->spare)
+        pr->spare = *slot;
+    else
+        free(*slot);
+    *slot = NULL;
+}
+
+/* The bottom record has left the window (as a count or an exception). */
+static inline void sc_base_next(sc_prod *pr) {
+    pr->base++;
+    if (!(pr->base & (SC_BLK - 1)))
+        sc_leave_block(pr);
+}
+
 /* Moves the completed records at the bottom of p's window out: clean ones
  * to a count, the others to the exceptions. A transactional producer's
  * records stay (their outcome and read_committed view come at the end). */
 static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
     while (pr->base < pr->n) {
         sc_rec *r = sc_win(pr, pr->base);
+        if ((r->state & ~SC_REC_RETURNED) == SC_REC_CLEAN_BITS && r->err == KP_ERR_NONE &&
+            !(r->txn & (SC_TXN_MASK | SC_EARLY_ONE | SC_EARLY_MORE))) {
+            /* sc_settle_kind's first case, the common one, without the call */
+            pr->nclean++;
+            sc_base_next(pr);
+            continue;
+        }
         if (!sc_rec_ncb(r) && !(r->state & SC_REC_SYNC_FAILED))
             return;
         int kind = sc_settle_kind(ck, pr, r);
@@ -732,15 +766,7 @@ static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
             pr->nclean++;
         else
             sc_exc_put(pr, pr->base, r);
-        pr->base++;
-        if (!(pr->base & (SC_BLK - 1))) { /* the window left a block */
-            sc_rec **slot = &pr->blk[((pr->base >> SC_BLK_SHIFT) - 1) & (pr->nblk - 1)];
-            if (!pr->spare)
-                pr->spare = *slot;
-            else
-                free(*slot);
-            *slot = NULL;
-        }
+        sc_base_next(pr);
     }
 }
 
@@ -853,8 +879,60 @@ static void sc_early_resolve(sc_checker *ck, int p, int64_t seq, sc_rec *r, int3
     r->txn &= (uint8_t)~(SC_EARLY_ONE | SC_EARLY_MORE);
 }
 
-void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
-                            int64_t offset, kp_err err, kp_time_us now) {
+static __attribute__((noinline)) void sc_latency_violation(sc_checker *ck, const sc_prod *pr, int p, int64_t seq,
+                                                            kp_err err, kp_time_us lat) {
+    sc_violation(ck, SC_INV_DELIVERY_TIMEOUT, "producer %d record %" PRId64
+                 ": callback (%s) %.3f ms after send, delivery.timeout.ms=%" PRId64,
+                 p, seq, kp_err_name(err), lat / 1000.0, pr->info.delivery_timeout_ms);
+}
+
+/* The delivery_timeout_bound check of one callback (lat: send returned ->
+ * callback). */
+static inline void sc_check_latency(sc_checker *ck, const sc_prod *pr, int p, int64_t seq, kp_err err,
+                                    kp_time_us lat) {
+    if (lat > ck->counts.max_latency_us)
+        ck->counts.max_latency_us = lat;
+    ck->res[SC_INV_DELIVERY_TIMEOUT].checked++;
+    int64_t bound_us = (pr->info.delivery_timeout_ms + pr->info.timeout_slack_ms) * 1000;
+    if (pr->info.delivery_timeout_ms > 0 && lat > bound_us)
+        sc_latency_violation(ck, pr, p, seq, err, lat);
+}
+
+/* The common callback, taken without the general path's steps: a record
+ * in a non-transactional producer's window, already found in a log once
+ * (before its callback) at exactly the position the callback acknowledges
+ * without error, before close. The general path would find no violation,
+ * resolve the early position (AT_OFFSET), fill the callback's fields
+ * (topic and partition are those of the early position already, the
+ * offset replaces the send time) and move the window's bottom on; this
+ * does the same. */
+static inline bool sc_callback_fast(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
+                                    int64_t offset, kp_err err, kp_time_us now) {
+    if (p < 0 || p >= ck->np || err != KP_ERR_NONE)
+        return false;
+    sc_prod *pr = &ck->prods[p];
+    if (seq < pr->base || seq >= pr->n || pr->closed || pr->info.transactional)
+        return false;
+    sc_rec *r = sc_win(pr, seq);
+    if ((r->state & ~SC_REC_RETURNED) != (SC_REC_SENT | SC_REC_IN_LOG) ||
+        r->txn != (SC_EARLY_ONE | SC_KV_SHORT) || offset < 0 || (uint64_t)offset != r->kv_hash ||
+        r->topic != topic || r->partition != partition)
+        return false;
+    kp_time_us lat = now - sc_rec_when(r);
+    r->state |= SC_REC_AT_OFFSET | (1u << SC_REC_NCB_SHIFT);
+    r->txn = SC_KV_SHORT;
+    sc_rec_set_when(r, offset);
+    ck->counts.acked++;
+    sc_check_latency(ck, pr, p, seq, err, lat);
+    if (seq == pr->base)
+        sc_advance_slow(ck, pr);
+    return true;
+}
+
+/* Every other callback: the general path. */
+static __attribute__((noinline)) void sc_callback_slow(sc_checker *ck, int p, int64_t seq, int32_t topic,
+                                                       int32_t partition, int64_t offset, kp_err err,
+                                                       kp_time_us now) {
     bool clean;
     sc_rec *r = sc_find(ck, p, seq, &clean);
     if (!r && !clean) {
@@ -896,16 +974,14 @@ void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, i
         ck->counts.failed++;
         sc_count_err(ck, err);
     }
-    if (lat > ck->counts.max_latency_us)
-        ck->counts.max_latency_us = lat;
-    sc_inv_result *dt = &ck->res[SC_INV_DELIVERY_TIMEOUT];
-    dt->checked++;
-    int64_t bound_us = (pr->info.delivery_timeout_ms + pr->info.timeout_slack_ms) * 1000;
-    if (pr->info.delivery_timeout_ms > 0 && lat > bound_us)
-        sc_violation(ck, SC_INV_DELIVERY_TIMEOUT, "producer %d record %" PRId64
-                     ": callback (%s) %.3f ms after send, delivery.timeout.ms=%" PRId64,
-                     p, seq, kp_err_name(err), lat / 1000.0, pr->info.delivery_timeout_ms);
+    sc_check_latency(ck, pr, p, seq, err, lat);
     sc_advance(ck, p);
+}
+
+void sc_checker_on_callback(sc_checker *ck, int p, int64_t seq, int32_t topic, int32_t partition,
+                            int64_t offset, kp_err err, kp_time_us now) {
+    if (ck->general || !sc_callback_fast(ck, p, seq, topic, partition, offset, err, now))
+        sc_callback_slow(ck, p, seq, topic, partition, offset, err, now);
 }
 
 void sc_checker_on_flush_begin(sc_checker *ck, int p, int64_t upto, kp_time_us now) {
@@ -1029,7 +1105,7 @@ void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out) {
     uint64_t id = 0;
     /* an identity that does not fit the packing names no sent record
      * (producers are few, sequences below 2^40): foreign either way */
-    if (sc_value_parse(value, &p, &seq) && p >= 0 && p < (1 << 23) && seq >= 0 &&
+    if (sc_value_parse_in(value, &p, &seq) && p >= 0 && p < (1 << 23) && seq >= 0 &&
         seq < ((int64_t)1 << SC_ID_SEQ_BITS))
         id = (uint64_t)(p + 1) << SC_ID_SEQ_BITS | (uint64_t)seq;
     out->id_lo = (uint32_t)id;
@@ -1039,6 +1115,43 @@ void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out) {
 
 static void sc_log_scan_one(sc_checker *ck, sc_part *sp, int64_t offset, const sc_log_digest *d,
                             bool committed_view);
+
+/* The common log record, taken without sc_log_scan_one's general steps: a
+ * record of a non-transactional producer, in its window, seen in no log
+ * and with no callback yet, with the key and value it was sent with, after
+ * every record of its producer this partition showed so far, at an offset
+ * the record's fields can hold (sp->topic must fit its byte: the caller
+ * checks). The general path would find it clean of every anomaly, count
+ * the order and duplicate checks, and remember the position for its
+ * callback; this does exactly that. The bottom of the window cannot move
+ * (the record has no callback), so no advance. */
+static inline bool sc_log_scan_fast(sc_checker *ck, sc_part *sp, int64_t offset, const sc_log_digest *d) {
+    uint64_t id = (uint64_t)d->id_hi << 32 | d->id_lo;
+    int p = (int)(id >> SC_ID_SEQ_BITS) - 1;
+    int64_t seq = (int64_t)(id & (((uint64_t)1 << SC_ID_SEQ_BITS) - 1));
+    if (p < 0 || p >= ck->np || offset < 0 || offset > UINT32_MAX)
+        return false;
+    sc_prod *pr = &ck->prods[p];
+    if (seq < pr->base || seq >= pr->n || pr->info.transactional || seq <= sp->max_seq[p])
+        return false;
+    sc_rec *r = sc_win(pr, seq);
+    if (r->txn || (r->state & ~SC_REC_RETURNED) != SC_REC_SENT || r->kv_hash != d->kv_hash)
+        return false;
+    if (offset >= sp->fed_end)
+        sp->fed_end = offset + 1;
+    ck->counts.log_records++;
+    r->state |= SC_REC_IN_LOG;
+    sp->max_seq[p] = seq;
+    if (pr->info.idempotent || pr->info.max_in_flight == 1)
+        ck->res[SC_INV_PER_PARTITION_ORDER].checked++;
+    if (pr->info.idempotent)
+        ck->res[SC_INV_NO_DUPLICATES].checked++;
+    r->txn = SC_EARLY_ONE | SC_KV_SHORT;
+    r->kv_hash = (uint32_t)offset;
+    r->topic = (int8_t)sp->topic;
+    r->partition = sp->partition;
+    return true;
+}
 
 void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            kp_slice key, kp_slice value) {
@@ -1061,10 +1174,13 @@ void sc_checker_log_digests(sc_checker *ck, int32_t topic, int32_t partition, in
                             const void *digests, int32_t n, bool committed_view) {
     sc_part *sp = sc_part_get(ck, topic, partition);
     const unsigned char *at = digests;
+    bool early_fits = sp->topic >= -1 && sp->topic <= INT8_MAX && !ck->general;
     for (int32_t i = 0; i < n; i++) {
         sc_log_digest d;
         memcpy(&d, at + (size_t)i * sizeof d, sizeof d);
-        sc_log_scan_one(ck, sp, first_offset + i, &d, committed_view);
+        int64_t offset = first_offset + i;
+        if (!(early_fits && sc_log_scan_fast(ck, sp, offset, &d)))
+            sc_log_scan_one(ck, sp, offset, &d, committed_view);
     }
 }
 

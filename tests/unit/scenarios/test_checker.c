@@ -779,6 +779,180 @@ static void many_callbacks_are_all_counted(void **state) {
     sc_checker_free(ck);
 }
 
+
+/* ---- the fast paths judge as the general ones ---------------------------- */
+
+static uint64_t fp_rng;
+static uint32_t fp_next(void) {
+    fp_rng = fp_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(fp_rng >> 33);
+}
+static bool fp_chance(int per_mille) {
+    return fp_next() % 1000 < (uint32_t)per_mille;
+}
+
+#define FP_NP 2
+#define FP_NREC 6000 /* per producer: the window crosses a 4,096-record block */
+#define FP_NPART 3
+
+typedef struct fp_rec {
+    uint32_t kv;
+    int part;
+    int64_t off;   /* first offset in its partition's log, -1 none */
+    bool cb, failed;
+} fp_rec;
+
+typedef struct fp_log {
+    sc_log_digest d[4 * FP_NREC];
+    int64_t n, fed;
+} fp_log;
+
+/* Both checkers get the same calls; b judges by the general paths only. */
+static void fp_both_feed(sc_checker *a, sc_checker *b, int part, fp_log *lg, int64_t k) {
+    if (lg->fed + k > lg->n)
+        k = lg->n - lg->fed;
+    if (k <= 0)
+        return;
+    sc_checker_log_digests(a, 0, part, lg->fed, &lg->d[lg->fed], (int32_t)k, true);
+    sc_checker_log_digests(b, 0, part, lg->fed, &lg->d[lg->fed], (int32_t)k, true);
+    lg->fed += k;
+}
+
+static void fp_both_callback(sc_checker *a, sc_checker *b, int p, int64_t seq, int part, int64_t off, kp_err err,
+                             kp_time_us now) {
+    sc_checker_on_callback(a, p, seq, 0, part, off, err, now);
+    sc_checker_on_callback(b, p, seq, 0, part, off, err, now);
+}
+
+static void fp_same_results(const sc_checker *a, const sc_checker *b) {
+    for (int i = 0; i < SC_INV_COUNT; i++) {
+        const sc_inv_result *x = sc_checker_result(a, (sc_invariant)i), *y = sc_checker_result(b, (sc_invariant)i);
+        assert_int_equal(x->checked, y->checked);
+        assert_int_equal(x->violations, y->violations);
+        assert_int_equal(x->nfirst, y->nfirst);
+        for (int k = 0; k < x->nfirst; k++)
+            assert_string_equal(x->first[k], y->first[k]);
+        assert_int_equal(x->passed, y->passed);
+    }
+    for (int i = 0; i < SC_ANOM_COUNT; i++)
+        assert_int_equal(sc_checker_anomaly_count(a, (sc_anomaly)i), sc_checker_anomaly_count(b, (sc_anomaly)i));
+    sc_counts x = sc_checker_counts(a), y = sc_checker_counts(b);
+    assert_memory_equal(&x, &y, sizeof x);
+    for (int e = -128; e < 128; e++)
+        assert_int_equal(sc_checker_error_count(a, (kp_err)e), sc_checker_error_count(b, (kp_err)e));
+}
+
+/* Random histories (records logged before and after their callbacks, in
+ * and out of order, twice, changed, foreign ones, wrong offsets and
+ * partitions, errors, synchronous failures, second callbacks, late
+ * callbacks, a delivery timeout) give the same verdicts, messages and
+ * counts with the fast paths as with the general paths alone; and most
+ * records did take the fast paths (the common case is there). */
+static void fast_paths_judge_as_the_general_ones(void **state) {
+    (void)state;
+    static fp_rec recs[FP_NP][FP_NREC];
+    static fp_log logs[FP_NPART];
+    for (uint64_t round = 0; round < 6; round++) {
+        fp_rng = 0x5eed0000 + round;
+        sc_producer_info info[FP_NP] = { info_idem(), info_plain() };
+        info[1].max_in_flight = round % 2 ? 1 : 5; /* order promised or not */
+        info[0].delivery_timeout_ms = 50;
+        sc_checker *a = sc_checker_new(FP_NP, info), *b = sc_checker_new(FP_NP, info);
+        sc_checker_general_only(b);
+        memset(recs, 0, sizeof recs);
+        memset(logs, 0, sizeof logs);
+        int64_t nsent[FP_NP] = { 0 }, ncb[FP_NP] = { 0 };
+        kp_time_us now = 0;
+        while (nsent[0] < FP_NREC || nsent[1] < FP_NREC) {
+            now += 1000;
+            int p = (int)(fp_next() % FP_NP);
+            /* send a few */
+            for (int k = (int)(fp_next() % 4); k > 0 && nsent[p] < FP_NREC; k--) {
+                fp_rec *r = &recs[p][nsent[p]];
+                r->kv = fp_next();
+                r->part = (int)(fp_next() % FP_NPART);
+                r->off = -1;
+                sc_checker_on_send(a, p, nsent[p], r->kv, now);
+                sc_checker_on_send(b, p, nsent[p], r->kv, now);
+                if (fp_chance(5)) {
+                    r->failed = true;
+                    sc_checker_on_send_failed(a, p, nsent[p], KP_ERR__RECORD_TOO_LARGE);
+                    sc_checker_on_send_failed(b, p, nsent[p], KP_ERR__RECORD_TOO_LARGE);
+                }
+                nsent[p]++;
+            }
+            /* append the oldest unlogged records (sometimes out of order,
+             * twice, changed, or a foreign record between them) */
+            int64_t lo = nsent[p] > 40 ? nsent[p] - 40 : 0;
+            for (int64_t q = lo; q < nsent[p]; q++) {
+                fp_rec *r = &recs[p][q];
+                if (r->failed || (r->off >= 0 && !fp_chance(5)) || fp_chance(100))
+                    continue;
+                int64_t at = q;
+                if (fp_chance(20) && q + 1 < nsent[p]) /* its successor first */
+                    at = q + 1;
+                fp_rec *ar = &recs[p][at];
+                fp_log *lg = &logs[ar->part];
+                if (lg->n >= 4 * FP_NREC - 2)
+                    continue;
+                if (fp_chance(15)) {
+                    lg->d[lg->n++] = (sc_log_digest){ 0, 0, fp_next() };
+                }
+                uint64_t id = (uint64_t)(p + 1) << 40 | (uint64_t)at;
+                uint32_t kv = fp_chance(10) ? ar->kv ^ 1 : ar->kv;
+                if (ar->off < 0)
+                    ar->off = lg->n;
+                lg->d[lg->n++] = (sc_log_digest){ (uint32_t)id, (uint32_t)(id >> 32), kv };
+            }
+            /* settle some of a partition's log */
+            if (fp_chance(600)) {
+                int part = (int)(fp_next() % FP_NPART);
+                fp_both_feed(a, b, part, &logs[part], 1 + (int64_t)(fp_next() % 12));
+            }
+            /* callbacks, mostly in order */
+            for (int k = (int)(fp_next() % 5); k > 0 && ncb[p] < nsent[p]; k--) {
+                int64_t q = ncb[p]++;
+                fp_rec *r = &recs[p][q];
+                if (r->failed || fp_chance(5))
+                    continue; /* none (a missing callback) */
+                int part = fp_chance(10) ? (r->part + 1) % FP_NPART : r->part;
+                int64_t off = fp_chance(15) ? r->off + 1 : r->off;
+                kp_err err = fp_chance(15) ? KP_ERR_NOT_LEADER_FOR_PARTITION : KP_ERR_NONE;
+                if (err != KP_ERR_NONE || off < 0)
+                    off = -1;
+                kp_time_us t = fp_chance(3) ? now + 60000 : now; /* late: past delivery.timeout.ms */
+                fp_both_callback(a, b, p, q, part, off, err, t);
+                r->cb = true;
+                if (fp_chance(3))
+                    fp_both_callback(a, b, p, q, part, off, KP_ERR_NONE, t); /* a second one */
+            }
+        }
+        for (int part = 0; part < FP_NPART; part++)
+            fp_both_feed(a, b, part, &logs[part], 4 * FP_NREC);
+        for (int p = 0; p < FP_NP; p++)
+            for (int64_t q = ncb[p]; q < nsent[p]; q++)
+                if (!recs[p][q].failed)
+                    fp_both_callback(a, b, p, q, recs[p][q].part, recs[p][q].off, KP_ERR_NONE, now);
+        for (int p = 0; p < FP_NP; p++) {
+            sc_checker_on_closed(a, p, now);
+            sc_checker_on_closed(b, p, now);
+        }
+        sc_checker_finish(a);
+        sc_checker_finish(b);
+        fp_same_results(a, b);
+        /* the histories did break things, and were mostly clean */
+        assert_true(sc_checker_result(a, SC_INV_ACKED_IN_LOG)->violations > 0);
+        assert_true(sc_checker_result(a, SC_INV_NO_DUPLICATES)->violations > 0);
+        assert_true(sc_checker_result(a, SC_INV_PER_PARTITION_ORDER)->violations > 0);
+        assert_true(sc_checker_result(a, SC_INV_ONE_CALLBACK)->violations > 0);
+        assert_true(sc_checker_result(a, SC_INV_DELIVERY_TIMEOUT)->violations > 0);
+        assert_true(sc_checker_counts(a).log_foreign > 0);
+        assert_true(sc_checker_counts(a).acked > FP_NREC);
+        sc_checker_free(a);
+        sc_checker_free(b);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(identity_round_trips),
@@ -810,6 +984,7 @@ int main(void) {
         cmocka_unit_test(value_parse_matches_its_definition),
         cmocka_unit_test(digest_keeps_wide_times_and_offsets),
         cmocka_unit_test(many_callbacks_are_all_counted),
+        cmocka_unit_test(fast_paths_judge_as_the_general_ones),
     };
     return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
 }
