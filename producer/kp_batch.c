@@ -44,49 +44,6 @@ size_t kp_batch_staging_size(kp_codec codec, size_t capacity, float ratio) {
     return KP_BATCH_HEADER_SIZE + bound + 64;
 }
 
-void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
-    kp__thunks thunks = b->thunks;
-    memset(b, 0, sizeof *b);
-    /* the columns stay allocated; which are in use is per batch */
-    b->thunks = (kp__thunks){ .ctx = thunks.ctx, .cb = thunks.cb, .ts = thunks.ts,
-                              .key_size = thunks.key_size, .value_size = thunks.value_size,
-                              .cap = thunks.cap };
-    b->topic = p->topic;
-    b->partition = p->partition;
-    b->id = p->batch_id;
-    b->flush_origin = p->flush_origin ? p->flush_origin : p->batch_id;
-    b->codec = p->codec;
-    b->obs = p->obs;
-    b->clock = p->clock;
-    b->wrap = p->wrap;
-    b->estimator = p->estimator;
-    b->buffer = p->buffer;
-    b->capacity = p->capacity;
-    b->is_split_batch = p->is_split_batch;
-    b->created_ms = b->last_attempt_ms = b->last_append_ms = p->now_ms;
-    b->drained_ms = 0;
-    b->producer_id = KP_NO_PRODUCER_ID;
-    b->producer_epoch = KP_NO_PRODUCER_EPOCH;
-    b->base_sequence = KP_NO_SEQUENCE;
-    b->final_state = KP_BATCH_OPEN;
-    b->records = KP_SLICE_NULL;
-    b->actual_ratio = 1.0;
-    /* ProducerBatch constructor: recordsBuilder.setEstimatedCompressionRatio */
-    b->est_hint = p->est_hint;
-    if (p->has_est_ratio)
-        b->est_ratio = p->est_ratio;
-    else
-        b->est_ratio = p->estimator ? kp_compression_estimator_get_h(p->estimator, p->topic, p->codec, &b->est_hint)
-                                    : 1.0f;
-    if (p->codec == KP_CODEC_NONE) {
-        kp_batch_builder_init(&b->builder, p->buffer, p->capacity, KP_CODEC_NONE, false);
-    } else {
-        b->staging = p->staging;
-        b->staging_capacity = p->staging_capacity;
-        kp_batch_builder_init(&b->builder, p->staging, p->staging_capacity, p->codec, false);
-    }
-}
-
 kp_batch *kp_batch_new(const kp_batch_params *p) {
     kp_batch *b = calloc(1, sizeof *b);
     if (!b)

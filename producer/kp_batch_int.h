@@ -128,8 +128,50 @@ static inline int64_t kp_batch__waited_ms(const kp_batch *b, int64_t now) {
     return w > 0 ? w : 0;
 }
 
-/* (Re)initialises b for params p, keeping its thunk columns. */
-void kp_batch__init(kp_batch *b, const kp_batch_params *p);
+/* (Re)initialises b for params p, keeping its thunk columns (which are in
+ * use is per batch). Inline, one assignment of the whole struct: a new
+ * batch per record is the quiet producer's common case, and memset plus
+ * field stores plus the call cost twice this. */
+static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
+    kp__thunks th = b->thunks;
+    bool none = p->codec == KP_CODEC_NONE;
+    *b = (kp_batch){
+        .topic = p->topic,
+        .partition = p->partition,
+        .id = p->batch_id,
+        .flush_origin = p->flush_origin ? p->flush_origin : p->batch_id,
+        .codec = p->codec,
+        .obs = p->obs,
+        .clock = p->clock,
+        .wrap = p->wrap,
+        .estimator = p->estimator,
+        .buffer = p->buffer,
+        .capacity = p->capacity,
+        .staging = none ? NULL : p->staging,
+        .staging_capacity = none ? 0 : p->staging_capacity,
+        .is_split_batch = p->is_split_batch,
+        .created_ms = p->now_ms,
+        .last_attempt_ms = p->now_ms,
+        .last_append_ms = p->now_ms,
+        .producer_id = KP_NO_PRODUCER_ID,
+        .producer_epoch = KP_NO_PRODUCER_EPOCH,
+        .base_sequence = KP_NO_SEQUENCE,
+        .final_state = KP_BATCH_OPEN,
+        .records = KP_SLICE_NULL,
+        .actual_ratio = 1.0,
+        /* ProducerBatch constructor: setEstimatedCompressionRatio */
+        .est_hint = p->est_hint,
+        .est_ratio = p->has_est_ratio ? p->est_ratio : 1.0f,
+        .thunks = { .ctx = th.ctx, .cb = th.cb, .ts = th.ts, .key_size = th.key_size,
+                    .value_size = th.value_size, .cap = th.cap },
+    };
+    if (!p->has_est_ratio && p->estimator)
+        b->est_ratio = kp_compression_estimator_get_h(p->estimator, p->topic, p->codec, &b->est_hint);
+    if (none)
+        kp_batch_builder_init(&b->builder, p->buffer, p->capacity, KP_CODEC_NONE, false);
+    else
+        kp_batch_builder_init(&b->builder, p->staging, p->staging_capacity, p->codec, false);
+}
 
 /* A fresh struct's thunk columns (ctx: KP__THUNKS_INITIAL entries);
  * false when out of memory. */

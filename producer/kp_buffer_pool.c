@@ -132,7 +132,7 @@ void kp_pool_waiter_message(const kp_pool_waiter *w, char *buf, size_t n) {
 
 /* One Java signal to the first waiter, repeated while waiters complete and
  * memory is left over. */
-static void serve(kp_buffer_pool *p) {
+static void serve_queue(kp_buffer_pool *p) {
     while (p->head) {
         kp_pool_waiter *w = p->head;
         if (!memory_left(p))
@@ -178,6 +178,13 @@ static void serve(kp_buffer_pool *p) {
         if (w->on_done)
             w->on_done(w->ctx, w);
     }
+}
+
+/* serve_queue when anyone waits: an allocation or a deallocation with
+ * nobody queued (the common case) costs no call */
+static inline void serve(kp_buffer_pool *p) {
+    if (p->head)
+        serve_queue(p);
 }
 
 kp_pool_status kp_buffer_pool_allocate(kp_buffer_pool *p, size_t size, int64_t now,
