@@ -886,9 +886,10 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
         int64_t waited = kp_batch__waited_ms(b, now);
         bool backing_off = b->attempts > 0 && waited < acc->retry_backoff_ms;
         int64_t time_to_wait = backing_off ? acc->retry_backoff_ms : acc->linger_ms;
-        bool full = p->count > 1 || kp_batch__is_full(b);
-        bool expired = waited >= time_to_wait;
-        bool sendable = full || expired || exhausted || acc->closed || flushing;
+        /* full || expired || exhausted || closed || flushing, the cheap
+         * tests first (all are pure) */
+        bool sendable = waited >= time_to_wait || exhausted || acc->closed || flushing || p->count > 1 ||
+                        kp_batch__is_full(b);
         if (sendable && !backing_off) {
             if (grow((void **)&acc->ready_nodes, &acc->ready_cap, nready + 1,
                      sizeof *acc->ready_nodes))
@@ -1056,7 +1057,13 @@ void kp_accumulator_drain(kp_accumulator *acc, const kp_cluster *cl, const int32
                           kp_drain_result *out) {
     size_t ndrained = 0;
     size_t nn = 0;
-    if (!grow((void **)&acc->drained_nodes, &acc->drained_nodes_cap, node_count ? node_count : 1,
+    if (node_count == 0) { /* nothing ready: most runs */
+        out->nodes = acc->drained_nodes;
+        out->node_count = 0;
+        out->batch_count = 0;
+        return;
+    }
+    if (!grow((void **)&acc->drained_nodes, &acc->drained_nodes_cap, node_count,
               sizeof *acc->drained_nodes)) {
         out->nodes = NULL;
         out->node_count = 0;

@@ -73,9 +73,11 @@ typedef struct kp_nc_conn {
      * the ring or last_active_ms sets dl_stale (kp_nc_touch). */
     int64_t dl;
     bool dl_stale;
-    /* quiet implies "locally idle" (see kp_nc_locally_idle); any change to
-     * the state it reads clears it (kp_nc_touch), as does the poll once it
-     * handled the connection. False only costs the full test. */
+    /* quiet implies a transport handle, a status other than DISCONNECTED
+     * and "locally idle" (see kp_nc_locally_idle), and is only ever set
+     * when the transport has the pending op; any change to the state it
+     * reads clears it (kp_nc_touch), as does the poll once it handled the
+     * connection. False only costs the full test. */
     bool quiet;
 } kp_nc_conn;
 
@@ -817,15 +819,20 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     bool (*pending)(void *, kp_conn *) = nc->env.transport.pending;
     for (int i = 0; i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
-        if (c->status == KP_NODE_DISCONNECTED || !c->conn)
-            continue;
         /* An idle connection: nothing to write, no acks=0 send to
          * complete, no whole frame buffered, no close due, and the
          * transport says it is CONNECTED with nothing to read. Every step
-         * below would do nothing for it, so it is skipped. */
-        if (pending && (c->quiet || (c->quiet = kp_nc_locally_idle(nc, c))) &&
-            !pending(nc->env.transport.ctx, c->conn))
-            continue;
+         * below would do nothing for it, so it is skipped. A quiet one is
+         * neither DISCONNECTED nor without its transport handle. */
+        if (c->quiet) {
+            if (!pending(nc->env.transport.ctx, c->conn))
+                continue;
+        } else {
+            if (c->status == KP_NODE_DISCONNECTED || !c->conn)
+                continue;
+            if (pending && (c->quiet = kp_nc_locally_idle(nc, c)) && !pending(nc->env.transport.ctx, c->conn))
+                continue;
+        }
         c->quiet = false; /* what follows may change what the test read */
         kp_conn_state st = nc->env.transport.state(nc->env.transport.ctx, c->conn);
         if (st == KP_CONN_CONNECTING)
@@ -1225,7 +1232,8 @@ bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
             bad = "DISCONNECTED with a connection or requests in flight";
         else if (c->out_off > c->out_len || c->in_off > c->in_len)
             bad = "buffer offsets past their lengths";
-        else if (c->quiet && c->status != KP_NODE_DISCONNECTED && c->conn && !kp_nc_locally_idle(nc, c))
+        else if (c->quiet && (c->status == KP_NODE_DISCONNECTED || !c->conn || !nc->env.transport.pending ||
+                              !kp_nc_locally_idle(nc, c)))
             bad = "marked quiet but not idle: poll would skip it";
         else if (!nc->walk_dirty && (c->dl_stale || c->in_off > 0))
             bad = "touched without walk_dirty: poll would skip its closing walk";

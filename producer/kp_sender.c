@@ -512,14 +512,24 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
             int64_t throttle_until = resp->received_ms + m.throttle_time_ms;
             for (int32_t t = 0; t < m.topic_count; t++) {
                 const kp_produce_topic_response *tr = &m.topics[t];
+                /* batches of one topic share its interned name: compare
+                 * the answer's name once per name */
+                const char *cmp_topic = NULL;
+                bool cmp_eq = false;
                 for (int32_t p = 0; p < tr->partition_count; p++) {
                     const kp_produce_partition_response *pp = &tr->partitions[p];
                     for (int i = 0; i < r->nbatches; i++) {
                         kp_batch *b = r->batches[i];
                         if (!b) /* answered already: may be freed */
                             continue;
+                        if (kp_batch_partition(b) != pp->partition)
+                            continue;
                         const char *topic = kp_batch_topic(b);
-                        if (kp_batch_partition(b) != pp->partition || !kp_slice_eq_str(tr->topic, topic))
+                        if (topic != cmp_topic) {
+                            cmp_topic = topic;
+                            cmp_eq = kp_slice_eq_str(tr->topic, topic);
+                        }
+                        if (!cmp_eq)
                             continue;
                         kp_part_resp one = { (kp_err)pp->error_code, pp->base_offset, pp->log_append_time,
                                              pp->log_start_offset };
