@@ -1476,18 +1476,9 @@ bool bm_cluster_acks_check(const bm_cluster *c, const char *topic, int32_t parti
     return bm__acks_check_part(c, p, required_offset, leader_epoch, err);
 }
 
-bool bm__acks_check_part(const bm_cluster *c, const bm_partition *p, int64_t required_offset,
-                         int32_t leader_epoch, kp_err *err) {
-    if (p->leader_epoch != leader_epoch || p->leader < 0) {
-        *err = KP_ERR_NOT_LEADER_FOR_PARTITION;
-        return true;
-    }
-    if (p->hw >= required_offset) {
-        *err = bm__isr_size(p) >= bm__min_isr(c, p->topic)
-                   ? KP_ERR_NONE : KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
-        return true;
-    }
-    return false;
+kp_err bm__acks_done_err(const bm_cluster *c, const bm_partition *p) {
+    return bm__isr_size(p) >= bm__min_isr(c, p->topic) ? KP_ERR_NONE
+                                                       : KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
 }
 
 /* ==================================================================== */

@@ -372,29 +372,21 @@ static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
         bm_wait_part *wp = &w->parts[k];
         if (!wp->pending)
             continue;
-        /* the common answer, "not yet", without the by-name lookup: the
-         * exact negation of bm_cluster_acks_check's completions (same
-         * partition, same leader epoch, a leader, HW short of the batch) */
+        /* the partition by name once (partitions live as long as the
+         * cluster), then bm_cluster_acks_check's test on it */
         if (!wp->part)
             wp->part = bm__partition(conn->c, wp->topic, wp->partition);
-        const bm_partition *p = wp->part;
-        if (p && p->leader_epoch == wp->leader_epoch && p->leader >= 0 &&
-            p->hw < wp->required_offset) {
+        kp_err e = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        if (wp->part &&
+            !bm__acks_check_part(conn->c, wp->part, wp->required_offset, wp->leader_epoch, &e)) {
             waiting = true;
             continue;
         }
-        kp_err e;
-        if (p ? bm__acks_check_part(conn->c, p, wp->required_offset, wp->leader_epoch, &e)
-              : bm_cluster_acks_check(conn->c, wp->topic, wp->partition, wp->required_offset,
-                                      wp->leader_epoch, &e)) {
-            wp->pending = false;
-            wp->err = e;
-            if (e != KP_ERR_NONE) {
-                wp->base_offset = -1;
-                bm_err_event(conn, wp->topic, wp->partition, e, "acks=all completion");
-            }
-        } else {
-            waiting = true;
+        wp->pending = false;
+        wp->err = e;
+        if (e != KP_ERR_NONE) {
+            wp->base_offset = -1;
+            bm_err_event(conn, wp->topic, wp->partition, e, "acks=all completion");
         }
     }
     if (waiting && now < conn->wait_deadline_us) {
