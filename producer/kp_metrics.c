@@ -167,7 +167,20 @@ static kp_topic_stats *kp_m_topic(kp_metrics *m, const char *topic, bool create)
 
 void kp_metrics_record_batch(kp_metrics *m, const char *topic, int32_t records, int64_t bytes,
                              double ratio, int64_t queue_time_ms, int32_t max_record_size, int64_t now) {
-    kp_topic_stats *t = kp_m_topic(m, topic, true); /* maybeRegisterTopicMetrics */
+    kp_metrics_record_batch_h(m, topic, NULL, records, bytes, ratio, queue_time_ms, max_record_size, now);
+}
+
+/* The topic table only ever appends: one generation (1) for its life. */
+void kp_metrics_record_batch_h(kp_metrics *m, const char *topic, kp_hint *hint, int32_t records, int64_t bytes,
+                               double ratio, int64_t queue_time_ms, int32_t max_record_size, int64_t now) {
+    kp_topic_stats *t;
+    if (kp_hint_hit(hint, 1, (size_t)m->ntopics)) {
+        t = &m->topics[hint->ix];
+    } else {
+        t = kp_m_topic(m, topic, true); /* maybeRegisterTopicMetrics */
+        if (t)
+            kp_hint_set(hint, 1, (size_t)(t - m->topics));
+    }
     if (t) {
         kp_stat_record(&t->records, records, now);
         kp_stat_record(&t->bytes, (double)bytes, now);

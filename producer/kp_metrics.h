@@ -37,6 +37,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kp_hint.h"
+
 typedef struct kp_metrics kp_metrics;
 
 /* Gauges are read through this callback (the sender supplies it). */
@@ -54,6 +56,11 @@ void kp_metrics_set_gauges(kp_metrics *m, const kp_metrics_gauges *g);
 void kp_metrics_record_batch(kp_metrics *m, const char *topic, int32_t records, int64_t bytes,
                              double compression_ratio, int64_t queue_time_ms,
                              int32_t max_record_size, int64_t now_ms);
+/* The same with a hint (kp_hint.h) for topic's entry, kept by a caller
+ * that names the same topic again and again (NULL: none). */
+void kp_metrics_record_batch_h(kp_metrics *m, const char *topic, kp_hint *topic_hint, int32_t records,
+                               int64_t bytes, double compression_ratio, int64_t queue_time_ms,
+                               int32_t max_record_size, int64_t now_ms);
 /* ... and once per node request with the records it carries. */
 void kp_metrics_record_request(kp_metrics *m, int32_t records, int64_t now_ms);
 void kp_metrics_record_retries(kp_metrics *m, const char *topic, int32_t count, int64_t now_ms);

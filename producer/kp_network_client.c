@@ -91,6 +91,7 @@ typedef struct kp_nc_done {
 struct kp_netclient {
     kp_env env;
     char *client_id;
+    kp_slice client_id_s;           /* client_id as every frame writes it */
     int max_in_flight;
     int64_t reconnect_backoff_ms, reconnect_backoff_max_ms;
     double reconnect_backoff_max_exp;
@@ -479,7 +480,7 @@ static int16_t kp_nc_pick_version(const kp_netclient *nc, const kp_nc_conn *c, i
 }
 
 typedef struct kp_nc_frame_ctx {
-    const char *client_id;
+    kp_slice client_id;
     int16_t api_key, version;
     int32_t corr;
     kp_request_encode_fn *encode;
@@ -491,7 +492,7 @@ static bool kp_nc_write_frame(kp_writer *w, const kp_nc_frame_ctx *f) {
     kp_wr_i16(w, f->api_key);
     kp_wr_i16(w, f->version);
     kp_wr_i32(w, f->corr);
-    kp_wr_cstring(w, f->client_id);
+    kp_wr_string(w, f->client_id);
     if (f->encode && !f->encode(f->encode_ctx, w, f->version))
         return false;
     kp_wr_patch_i32(w, size_at, (int32_t)(kp_wr_total(w) - size_at - 4));
@@ -560,7 +561,7 @@ static bool kp_nc_flush_gather(kp_netclient *nc, kp_nc_conn *c, size_t inl, size
 static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, int16_t version,
                              kp_request_encode_fn *encode, void *encode_ctx, bool expect_response,
                              int64_t timeout_ms, kp_request_done_cb *done, void *done_ctx, int64_t now) {
-    kp_nc_frame_ctx f = { nc->client_id, api_key, version, nc->next_corr, encode, encode_ctx };
+    kp_nc_frame_ctx f = { nc->client_id_s, api_key, version, nc->next_corr, encode, encode_ctx };
     /* Straight into the output buffer's free room (the buffer keeps the
      * size of the largest frame so far, so this nearly always fits); when
      * it did not, the writer still counted the size: grow, write again.
@@ -960,6 +961,7 @@ kp_netclient *kp_netclient_new(const kp_netclient_opts *o, const kp_env *env) {
         free(nc);
         return NULL;
     }
+    nc->client_id_s = kp_slice_str(nc->client_id);
     nc->max_in_flight = o->max_in_flight;
     nc->walk_at = INT64_MIN; /* nothing known yet: walk */
     nc->walk_dirty = true;

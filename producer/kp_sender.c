@@ -78,6 +78,14 @@ struct kp_sender {
     kp_sreq *free_reqs;
     kp_arena *arena;
     const kp_drain_result *sending; /* drained this round, requests not built yet */
+    /* Caches keyed by a batch's topic pointer, the accumulator's interned
+     * copy (never written, alive as long as the accumulator: the same
+     * address is the same name): the metrics' entry of the last topic
+     * recorded, and the last topic's name as the encoder writes it. */
+    const char *m_topic;
+    kp_hint m_hint;
+    const char *enc_topic;
+    kp_slice enc_topic_s;
     kp_sender_stats stats;
 };
 
@@ -603,8 +611,12 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
     for (int i = 1; i < r->nbatches && one_topic; i++)
         one_topic = kp_batch_topic(r->batches[i]) == topic0;
     if (one_topic) {
+        if (topic0 != s->enc_topic) {
+            s->enc_topic = topic0;
+            s->enc_topic_s = kp_slice_str(topic0);
+        }
         kp_wr_array_len(w, 1);
-        kp_wr_cstring(w, topic0);
+        kp_wr_string(w, s->enc_topic_s);
         kp_wr_array_len(w, r->nbatches);
         for (int j = 0; j < r->nbatches; j++) {
             kp_wr_i32(w, kp_batch_partition(r->batches[j]));
@@ -846,7 +858,12 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
             int32_t records = 0;
             for (size_t j = 0; j < dr.nodes[i].count; j++) {
                 kp_batch *b = dr.nodes[i].batches[j];
-                kp_metrics_record_batch(s->metrics, kp_batch_topic(b), kp_batch_record_count(b),
+                const char *topic = kp_batch_topic(b);
+                if (topic != s->m_topic) {
+                    s->m_topic = topic;
+                    s->m_hint = KP_HINT_NONE;
+                }
+                kp_metrics_record_batch_h(s->metrics, topic, &s->m_hint, kp_batch_record_count(b),
                                         kp_batch_estimated_size(b), kp_batch_compression_ratio(b),
                                         kp_batch_queue_time_ms(b), kp_batch_max_record_size(b), now);
                 records += kp_batch_record_count(b);

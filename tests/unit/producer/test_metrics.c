@@ -114,6 +114,29 @@ static void t_totals_are_cumulative(void **s) {
     kp_metrics_destroy(m);
 }
 
+/* record_batch_h: the hint is filled in with the topic's entry and then
+ * names it (each topic its own); the numbers are those of the plain call. */
+static void t_batch_hint_names_the_topic_entry(void **s) {
+    (void)s;
+    kp_metrics *m = kp_metrics_new();
+    kp_hint ha = KP_HINT_NONE, hb = KP_HINT_NONE;
+    kp_metrics_record_batch_h(m, "a", &ha, 1, 10, 1, 0, 1, 0);
+    kp_metrics_record_batch_h(m, "b", &hb, 2, 20, 1, 0, 1, 0);
+    assert_int_equal(ha.gen, 1);
+    assert_int_equal(ha.ix, 0);
+    assert_int_equal(hb.gen, 1);
+    assert_int_equal(hb.ix, 1);
+    for (int i = 0; i < 3; i++) {
+        kp_metrics_record_batch_h(m, "a", &ha, 1, 10, 1, 0, 1, 0);
+        kp_metrics_record_batch_h(m, "b", &hb, 2, 20, 1, 0, 1, 0);
+    }
+    kp_metrics_record_batch(m, "a", 1, 10, 1, 0, 1, 0);
+    assert_true(get(m, "record-send-total", "a", 0) == 5);
+    assert_true(get(m, "record-send-total", "b", 0) == 8);
+    assert_true(get(m, "byte-total", "b", 0) == 80);
+    kp_metrics_destroy(m);
+}
+
 static void t_topic_metrics_only_after_registration(void **s) {
     (void)s;
     kp_metrics *m = kp_metrics_new();
@@ -172,6 +195,7 @@ int main(void) {
         cmocka_unit_test(t_samples_expire_after_two_windows),
         cmocka_unit_test(t_totals_are_cumulative),
         cmocka_unit_test(t_topic_metrics_only_after_registration),
+        cmocka_unit_test(t_batch_hint_names_the_topic_entry),
         cmocka_unit_test(t_gauges),
         cmocka_unit_test(t_throttle_time),
         cmocka_unit_test(t_dump_lists_every_name),
