@@ -172,15 +172,15 @@ static inline __attribute__((always_inline)) void emit_batch(const kp_accumulato
     kp_event_init(&ev, kind, ev_time(now));
     ev.node = node;
     if (b) {
-        ev.topic = b->topic;
-        ev.partition = b->partition;
-        ev.batch_id = b->id;
-        ev.record_count = b->record_count;
+        ev.topic = b->h.topic;
+        ev.partition = b->h.partition;
+        ev.batch_id = b->h.id;
+        ev.record_count = b->h.record_count;
         ev.bytes = b->closed ? b->records.len : (int32_t)kp_batch__est_written(b); /* kp_batch_estimated_size */
-        ev.base_sequence = b->base_sequence;
-        ev.attempt = b->attempts;
-        ev.producer_id = b->producer_id;
-        ev.producer_epoch = b->producer_epoch;
+        ev.base_sequence = b->h.base_sequence;
+        ev.attempt = b->h.attempts;
+        ev.producer_id = b->h.producer_id;
+        ev.producer_epoch = b->h.producer_epoch;
     }
     ev.value = value;
     ev.detail = detail;
@@ -884,7 +884,7 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
         if (!b)
             continue;
         int64_t waited = kp_batch__waited_ms(b, now);
-        bool backing_off = b->attempts > 0 && waited < acc->retry_backoff_ms;
+        bool backing_off = b->h.attempts > 0 && waited < acc->retry_backoff_ms;
         int64_t time_to_wait = backing_off ? acc->retry_backoff_ms : acc->linger_ms;
         /* full || expired || exhausted || closed || flushing, the cheap
          * tests first (all are pure) */
@@ -940,7 +940,7 @@ static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, 
                                   ? t->first_in_flight_sequence(t->ctx, p->topic, p->partition, &p->txn_hint)
                                   : KP_NO_SEQUENCE;
     if (first_in_flight != KP_NO_SEQUENCE && kp_batch_has_sequence(first) &&
-        first->base_sequence != first_in_flight)
+        first->h.base_sequence != first_in_flight)
         return true;
     return false;
 }
@@ -1002,7 +1002,7 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
         if (!first)
             continue;
         /* Only drain the batch if it is not during backoff period. */
-        bool backoff = first->attempts > 0 && kp_batch__waited_ms(first, now) < acc->retry_backoff_ms;
+        bool backoff = first->h.attempts > 0 && kp_batch__waited_ms(first, now) < acc->retry_backoff_ms;
         if (backoff)
             continue;
         if (size + kp_batch_estimated_size(first) > max_size && taken > 0) {
@@ -1024,9 +1024,9 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
                               : 0;
             kp_batch_assign_producer_state(first, pid, epoch, seq, t->is_transactional);
             if (t->increment_sequence_number)
-                t->increment_sequence_number(t->ctx, p->topic, p->partition, first->record_count,
+                t->increment_sequence_number(t->ctx, p->topic, p->partition, first->h.record_count,
                                              &p->txn_hint);
-            first->txn_hint = p->txn_hint; /* same manager, same partition */
+            first->h.txn_hint = p->txn_hint; /* same manager, same partition */
             if (t->add_in_flight_batch)
                 t->add_in_flight_batch(t->ctx, first);
         }
@@ -1185,9 +1185,9 @@ static const char *insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp
     if (t->has_in_flight_batches && !t->has_in_flight_batches(t->ctx, p->topic, p->partition))
         warning = "re-enqueued batch not tracked as in flight";
     kp_batch *first = p->head;
-    if (first && kp_batch_has_sequence(first) && first->base_sequence < b->base_sequence) {
+    if (first && kp_batch_has_sequence(first) && first->h.base_sequence < b->h.base_sequence) {
         kp_batch *at = first;
-        while (at && kp_batch_has_sequence(at) && at->base_sequence < b->base_sequence)
+        while (at && kp_batch_has_sequence(at) && at->h.base_sequence < b->h.base_sequence)
             at = at->dq_next;
         dq_insert_before(acc, p, at, b);
     } else {
@@ -1198,7 +1198,7 @@ static const char *insert_in_sequence_order(kp_accumulator *acc, acc_part *p, kp
 
 void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
     kp_batch_reenqueued(b, now);
-    acc_part *p = b->part ? (acc_part *)b->part : get_or_create_part(acc, b->topic, b->partition);
+    acc_part *p = b->part ? (acc_part *)b->part : get_or_create_part(acc, b->h.topic, b->h.partition);
     if (!p)
         return;
     const char *warning = NULL;
@@ -1211,7 +1211,7 @@ void kp_accumulator_reenqueue(kp_accumulator *acc, kp_batch *b, int64_t now) {
         dq_push_front(acc, p, b);
 #endif
     acc->stats.reenqueued++;
-    emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->attempts, warning);
+    emit_batch(acc, KP_EV_BATCH_REENQUEUED, now, b, -1, b->h.attempts, warning);
 }
 
 int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64_t now,
@@ -1220,8 +1220,8 @@ int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64
     /* Reset the estimated compression ratio to the initial value or the big
      * batch compression ratio, whichever is bigger. */
     float r = (float)kp_batch_compression_ratio(big);
-    kp_compression_estimator_set(acc->estimator, big->topic, big->codec, r > 1.0f ? r : 1.0f);
-    size_t max_out = (size_t)(big->record_count > 0 ? big->record_count : 1);
+    kp_compression_estimator_set(acc->estimator, big->h.topic, big->codec, r > 1.0f ? r : 1.0f);
+    size_t max_out = (size_t)(big->h.record_count > 0 ? big->h.record_count : 1);
     kp_batch **pieces = malloc(max_out * sizeof *pieces);
     if (!pieces) {
         *err = KP_ERR__NOMEM;
@@ -1243,7 +1243,7 @@ int kp_accumulator_split_and_reenqueue(kp_accumulator *acc, kp_batch *big, int64
         free(pieces);
         return -1;
     }
-    acc_part *p = big->part ? (acc_part *)big->part : get_or_create_part(acc, big->topic, big->partition);
+    acc_part *p = big->part ? (acc_part *)big->part : get_or_create_part(acc, big->h.topic, big->h.partition);
     for (int i = n - 1; i >= 0; i--) {
         kp_batch *b = pieces[i];
         b->part = p;
@@ -1338,7 +1338,7 @@ uint64_t kp_accumulator_begin_flush(kp_accumulator *acc, int64_t now) {
 bool kp_accumulator_flush_completed(const kp_accumulator *acc, uint64_t token,
                                     bool count_split_pieces) {
     for (const kp_batch *b = acc->inc_head; b; b = b->inc_next) {
-        int64_t key = count_split_pieces ? b->flush_origin : b->id;
+        int64_t key = count_split_pieces ? b->flush_origin : b->h.id;
         if ((uint64_t)key <= token)
             return false;
     }
@@ -1461,7 +1461,7 @@ bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {
     size_t inc = 0;
     for (const kp_batch *b = acc->inc_head; b; b = b->inc_next) {
         if (!b->in_incomplete)
-            FAIL("batch %" PRId64 " in the incomplete list without the flag", b->id);
+            FAIL("batch %" PRId64 " in the incomplete list without the flag", b->h.id);
         if (++inc > acc->incomplete)
             FAIL("incomplete list longer than its count %zu", acc->incomplete);
     }
@@ -1475,12 +1475,12 @@ bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {
             c++;
             if (b->dq_prev != prev)
                 FAIL("%s-%d: broken back link", p->topic, p->partition);
-            if (b->part != p || b->partition != p->partition || strcmp(b->topic, p->topic))
-                FAIL("%s-%d: batch %" PRId64 " of another partition", p->topic, p->partition, b->id);
+            if (b->part != p || b->h.partition != p->partition || strcmp(b->h.topic, p->topic))
+                FAIL("%s-%d: batch %" PRId64 " of another partition", p->topic, p->partition, b->h.id);
             if (!b->in_deque || !b->in_incomplete)
-                FAIL("%s-%d: batch %" PRId64 " flags", p->topic, p->partition, b->id);
+                FAIL("%s-%d: batch %" PRId64 " flags", p->topic, p->partition, b->h.id);
             if (kp_batch_is_done(b))
-                FAIL("%s-%d: done batch %" PRId64 " still queued", p->topic, p->partition, b->id);
+                FAIL("%s-%d: done batch %" PRId64 " still queued", p->topic, p->partition, b->h.id);
             prev = b;
         }
         if (prev != p->tail || c != p->count)

@@ -113,7 +113,7 @@ bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, k
 static bool has_room_for_size(const kp_batch *b, size_t physical, size_t rec) {
     if (KP_BATCH_HEADER_SIZE + b->uncompressed + rec > physical)
         return false;
-    if (b->record_count == 0)
+    if (b->h.record_count == 0)
         return true; /* "always allow at least one record" */
     return (int64_t)b->capacity >= estimated_bytes_written(b) + (int64_t)rec;
 }
@@ -136,8 +136,8 @@ static inline __attribute__((always_inline)) bool has_room_kvh(const kp_batch *b
      * end of the batch needs the exact size. */
     if (kvh <= INT32_MAX && has_room_for_size(b, physical, KP_RECORD_MAX_OVERHEAD + kvh))
         return true;
-    int64_t ts_delta = b->record_count ? timestamp - b->first_timestamp : 0;
-    return has_room_for_size(b, physical, kp_record_size_kvh(ts_delta, b->record_count, kvh));
+    int64_t ts_delta = b->h.record_count ? timestamp - b->first_timestamp : 0;
+    return has_room_for_size(b, physical, kp_record_size_kvh(ts_delta, b->h.record_count, kvh));
 }
 
 bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
@@ -152,7 +152,7 @@ bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
  * leaves cap as it was: every column still holds at least cap entries. */
 static bool ensure_thunk(kp_batch *b) {
     kp__thunks *t = &b->thunks;
-    if ((uint32_t)b->record_count < t->cap)
+    if ((uint32_t)b->h.record_count < t->cap)
         return true;
     /* x2 up to KP__THUNKS_DOUBLE_MAX, then +1/4: the accumulator recycles
      * a struct with its columns, so each converges to the largest batch
@@ -192,7 +192,7 @@ static bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
     if (!ensure_thunk(b))
         return false;
     kp__thunks *t = &b->thunks;
-    int32_t n = b->record_count;
+    int32_t n = b->h.record_count;
     if (n == 0)
         return true;
     if (th->cb == t->cb0 && th->timestamp == t->ts0 && th->key_size == t->ksz0 && th->value_size == t->vsz0)
@@ -227,7 +227,7 @@ static bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
  * room); allocates nothing. */
 static void store_thunk(kp_batch *b, const kp__thunk *th) {
     kp__thunks *t = &b->thunks;
-    int32_t i = b->record_count;
+    int32_t i = b->h.record_count;
     if (i == 0) {
         t->cb0 = th->cb;
         t->ts0 = th->timestamp;
@@ -272,14 +272,14 @@ static inline __attribute__((always_inline)) bool append_record(kp_batch *b, int
         return false;
     if (kp_batch_builder_append_kvh(&b->builder, timestamp, key, value, headers, header_count, kvh))
         return false;
-    if (b->record_count == 0)
+    if (b->h.record_count == 0)
         b->first_timestamp = timestamp;
     b->uncompressed = kp_batch_builder_uncompressed_bytes(&b->builder) - KP_BATCH_HEADER_SIZE;
     int32_t ub = kp_record_size_upper_bound_kvh(kvh);
     if (ub > b->max_record_size)
         b->max_record_size = ub;
     store_thunk(b, thunk);
-    b->record_count++;
+    b->h.record_count++;
     return true;
 }
 
@@ -303,7 +303,7 @@ bool kp_batch_try_append_kvh(kp_batch *b, int64_t timestamp, kp_slice key, kp_sl
         .key_size = key.len,
         .value_size = value.len,
     };
-    int32_t index = b->record_count;
+    int32_t index = b->h.record_count;
     if (!append_record(b, timestamp, key, value, headers, header_count, kvh, &t))
         return false;
     b->last_append_ms = now;
@@ -336,7 +336,7 @@ static void write_producer_state(kp_batch *b) {
     else
         p[KP_BATCH_ATTRIBUTES_OFFSET + 1] &= (uint8_t)~KP_BATCH_ATTR_TRANSACTIONAL;
     /* rewrites pid/epoch/sequence and recomputes the CRC over [21, end) */
-    kp_batch_set_producer_state(p, len, b->producer_id, b->producer_epoch, b->base_sequence);
+    kp_batch_set_producer_state(p, len, b->h.producer_id, b->h.producer_epoch, b->h.base_sequence);
 }
 
 /* MemoryRecordsBuilder.close's bytes: the records (compressed with a
@@ -388,7 +388,7 @@ static kp_err build_records(kp_batch *b, kp_dbuf *scratch) {
 
 kp_err kp_batch_seal(kp_batch *b, kp_dbuf *scratch) {
     if (b->closed || b->built || !b->closed_for_appends || b->appends_aborted ||
-        b->record_count == 0 || b->codec == KP_CODEC_NONE)
+        b->h.record_count == 0 || b->codec == KP_CODEC_NONE)
         return KP_ERR_NONE;
     return build_records(b, scratch);
 }
@@ -396,17 +396,17 @@ kp_err kp_batch_seal(kp_batch *b, kp_dbuf *scratch) {
 kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
     if (b->closed)
         return KP_ERR_NONE;
-    if (b->appends_aborted || b->record_count == 0)
+    if (b->appends_aborted || b->h.record_count == 0)
         return KP_ERR__STATE;
     b->closed_for_appends = true;
-    bool has_state = b->producer_id != KP_NO_PRODUCER_ID || b->transactional;
+    bool has_state = b->h.producer_id != KP_NO_PRODUCER_ID || b->transactional;
     bool state_written = false;
     if (!b->built) {
         /* the producer state goes into the header at close, so the batch
          * is checksummed once (write_producer_state's bytes, one CRC) */
         if (has_state)
-            kp_batch_builder_set_producer_state(&b->builder, b->producer_id, b->producer_epoch,
-                                                b->base_sequence, b->transactional);
+            kp_batch_builder_set_producer_state(&b->builder, b->h.producer_id, b->h.producer_epoch,
+                                                b->h.base_sequence, b->transactional);
         kp_err e = build_records(b, scratch);
         if (e)
             return e;
@@ -417,7 +417,7 @@ kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
     if (has_state && !state_written)
         write_producer_state(b); /* built earlier (a sealed compressed batch) */
     if (b->estimator)
-        kp_compression_estimator_update_h(b->estimator, b->topic, b->codec, (float)b->actual_ratio,
+        kp_compression_estimator_update_h(b->estimator, b->h.topic, b->codec, (float)b->actual_ratio,
                                           &b->est_hint);
     b->reopened = false;
     return KP_ERR_NONE;
@@ -433,9 +433,9 @@ kp_slice kp_batch_records(const kp_batch *b) {
 
 void kp_batch_assign_producer_state(kp_batch *b, int64_t producer_id, int16_t epoch,
                                     int32_t base_sequence, bool transactional) {
-    b->producer_id = producer_id;
-    b->producer_epoch = epoch;
-    b->base_sequence = base_sequence;
+    b->h.producer_id = producer_id;
+    b->h.producer_epoch = epoch;
+    b->h.base_sequence = base_sequence;
     b->transactional = transactional;
     if (b->closed)
         write_producer_state(b);
@@ -460,28 +460,28 @@ static void emit_done(const kp_batch *b, int kind, int64_t base_offset, kp_err e
         return;
     kp_event ev;
     kp_event_init(&ev, kind, b->clock ? kp_clock_now_us(b->clock) : -1);
-    ev.topic = b->topic;
-    ev.partition = b->partition;
-    ev.batch_id = b->id;
-    ev.record_count = b->record_count;
+    ev.topic = b->h.topic;
+    ev.partition = b->h.partition;
+    ev.batch_id = b->h.id;
+    ev.record_count = b->h.record_count;
     ev.offset = base_offset;
     ev.err = err;
-    ev.base_sequence = b->base_sequence;
-    ev.attempt = b->attempts;
+    ev.base_sequence = b->h.base_sequence;
+    ev.attempt = b->h.attempts;
     kp_observer_emit(b->obs, &ev);
 }
 
 /* completeFutureAndFireCallbacks */
 static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_err err,
                  const char *errmsg) {
-    for (int32_t i = 0; i < b->record_count; i++) {
+    for (int32_t i = 0; i < b->h.record_count; i++) {
         kp__thunk th = thunk_at(b, i);
         const kp__thunk *t = &th;
         if (!t->cb && !b->wrap)
             continue;
         kp_record_metadata md = {
-            .topic = b->topic,
-            .partition = b->partition,
+            .topic = b->h.topic,
+            .partition = b->h.partition,
             /* Java's long addition wraps; a broker's base offset near
              * INT64_MAX must not be signed overflow (UB) here */
             .offset = (err || base_offset < 0) ? -1 : (int64_t)((uint64_t)base_offset + (uint64_t)i),
@@ -489,7 +489,7 @@ static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_e
             .serialized_key_size = t->key_size,
             .serialized_value_size = t->value_size,
             .relative_offset = i,
-            .batch_id = b->id,
+            .batch_id = b->h.id,
         };
         const char *msg = err ? (errmsg ? errmsg : kp_err_desc(err)) : NULL;
         if (b->wrap)
@@ -548,11 +548,11 @@ static kp_batch *new_piece(const kp_batch *big, kp_slice key, kp_slice value,
                            const kp_header *h, int nh, size_t split_size, int64_t id) {
     size_t ub = (size_t)kp_record_size_upper_bound(key, value, h, nh);
     size_t cap = ub > split_size ? ub : split_size;
-    float ratio = big->estimator ? kp_compression_estimator_get(big->estimator, big->topic, big->codec)
+    float ratio = big->estimator ? kp_compression_estimator_get(big->estimator, big->h.topic, big->codec)
                                  : 1.0f;
     kp_batch_params p = {
-        .topic = big->topic,
-        .partition = big->partition,
+        .topic = big->h.topic,
+        .partition = big->h.partition,
         .batch_id = id,
         .buffer = malloc(cap),
         .capacity = cap,
@@ -585,7 +585,7 @@ static kp_batch *new_piece(const kp_batch *big, kp_slice key, kp_slice value,
 int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
                    int64_t *next_batch_id, kp_batch **out, size_t max_out, kp_err *err) {
     *err = KP_ERR_NONE;
-    if (!b->closed || b->record_count == 0) {
+    if (!b->closed || b->h.record_count == 0) {
         *err = KP_ERR__STATE; /* "Cannot split an empty producer batch." */
         return -1;
     }
@@ -606,7 +606,7 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
     int32_t i = 0;
     kp_record r;
     while (!e && kp_record_iter_next(&it, &r)) {
-        if (i >= b->record_count) {
+        if (i >= b->h.record_count) {
             e = KP_ERR__BAD_MSG;
             break;
         }
@@ -654,7 +654,7 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
     }
     if (!e && it.err)
         e = it.err;
-    if (!e && i != b->record_count)
+    if (!e && i != b->h.record_count)
         e = KP_ERR__BAD_MSG;
     if (!e && cur) {
         if (count == max_out)
@@ -683,12 +683,12 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
         out[k]->closed_for_appends = true;
     /* pieces inherit the sequence range when the big batch had one */
     if (kp_batch_has_sequence(b)) {
-        int32_t seq = b->base_sequence;
+        int32_t seq = b->h.base_sequence;
         for (size_t k = 0; k < count; k++) {
-            kp_batch_assign_producer_state(out[k], b->producer_id, b->producer_epoch, seq,
+            kp_batch_assign_producer_state(out[k], b->h.producer_id, b->h.producer_epoch, seq,
                                            b->transactional);
 #ifndef KP_MUTANT_SPLIT_KEEPS_SEQUENCE /* mutant (tests/mutants): every piece keeps the big batch's base sequence */
-            seq = kp_sequence_increment(seq, out[k]->record_count);
+            seq = kp_sequence_increment(seq, out[k]->h.record_count);
 #endif
         }
     }
@@ -703,17 +703,10 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
 /* Bookkeeping                                                          */
 /* ------------------------------------------------------------------ */
 
-const char *kp_batch_topic(const kp_batch *b) { return b->topic; }
-kp_hint *kp_batch_txn_hint(kp_batch *b) { return &b->txn_hint; }
-void **kp_batch_sender_req(kp_batch *b) { return &b->sender_req; }
-int32_t kp_batch_partition(const kp_batch *b) { return b->partition; }
-int64_t kp_batch_id(const kp_batch *b) { return b->id; }
-int32_t kp_batch_record_count(const kp_batch *b) { return b->record_count; }
 int32_t kp_batch_max_record_size(const kp_batch *b) { return b->max_record_size; }
 kp_codec kp_batch_compression(const kp_batch *b) { return b->codec; }
 bool kp_batch_is_compressed(const kp_batch *b) { return b->codec != KP_CODEC_NONE; }
 bool kp_batch_is_split_batch(const kp_batch *b) { return b->is_split_batch; }
-int32_t kp_batch_attempts(const kp_batch *b) { return b->attempts; }
 int64_t kp_batch_created_ms(const kp_batch *b) { return b->created_ms; }
 int64_t kp_batch_last_attempt_ms(const kp_batch *b) { return b->last_attempt_ms; }
 int64_t kp_batch_last_append_ms(const kp_batch *b) { return b->last_append_ms; }
@@ -727,7 +720,7 @@ int64_t kp_batch_waited_ms(const kp_batch *b, int64_t now) {
 int64_t kp_batch_queue_time_ms(const kp_batch *b) { return b->drained_ms - b->created_ms; }
 
 void kp_batch_reenqueued(kp_batch *b, int64_t now) {
-    b->attempts++;
+    b->h.attempts++;
     int64_t t = b->last_append_ms > now ? b->last_append_ms : now;
     b->last_attempt_ms = t;
     b->last_append_ms = t;
@@ -739,10 +732,6 @@ void kp_batch_drained(kp_batch *b, int64_t now) {
         b->drained_ms = now;
 }
 
-int64_t kp_batch_producer_id(const kp_batch *b) { return b->producer_id; }
-int16_t kp_batch_producer_epoch(const kp_batch *b) { return b->producer_epoch; }
-int32_t kp_batch_base_sequence(const kp_batch *b) { return b->base_sequence; }
-bool kp_batch_has_sequence(const kp_batch *b) { return b->base_sequence != KP_NO_SEQUENCE; }
 bool kp_batch_transactional(const kp_batch *b) { return b->transactional; }
 double kp_batch_compression_ratio(const kp_batch *b) { return b->actual_ratio; }
 float kp_batch_estimated_ratio(const kp_batch *b) { return b->est_ratio; }

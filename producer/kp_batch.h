@@ -53,6 +53,11 @@
  *               write_limit <= estimate)
  * write_limit is the pooled buffer's capacity.
  *
+ * Layout: the struct is private (kp_batch_int.h) except its head
+ * (kp_batch_head below: identity, record count, producer state,
+ * attempts), which every batch begins with so that those getters are
+ * inline; outside kp_batch.c and the accumulator it is read-only.
+ *
  * Memory: a kp_batch is owned by the accumulator (or by the test that made
  * it with kp_batch_new, which frees it with kp_batch_destroy). It borrows
  * its topic string (interned by the accumulator), its pooled buffer (given
@@ -75,15 +80,46 @@
 
 typedef struct kp_batch kp_batch;
 
+/* The fields the stages read per batch (the sender, the transaction
+ * manager, the events), grouped as the first member of every kp_batch so
+ * that their getters below are inline: a call per read cost more than the
+ * read, some 40 reads per batch. Written only by kp_batch.c and the
+ * accumulator; everyone else reads them through the getters. */
+typedef struct kp_batch_head {
+    const char *topic;        /* interned by the accumulator */
+    int32_t partition;
+    int32_t record_count;
+    int64_t id;               /* producer-unique */
+    int64_t producer_id;      /* KP_NO_PRODUCER_ID until assigned */
+    int16_t producer_epoch;
+    int32_t base_sequence;    /* KP_NO_SEQUENCE until assigned */
+    int32_t attempts;
+    kp_hint txn_hint;         /* the transaction manager's lookup cache */
+    void *sender_req;         /* the sender's slot (kp_batch_sender_req) */
+} kp_batch_head;
+
+/* A kp_batch begins with its head (C11 6.7.2.1: a pointer to a struct,
+ * converted, points to its first member). */
+static inline kp_batch_head *kp_batch__head(kp_batch *b) {
+    return (kp_batch_head *)(void *)b;
+}
+static inline const kp_batch_head *kp_batch__chead(const kp_batch *b) {
+    return (const kp_batch_head *)(const void *)b;
+}
+
 /* The batch's own hint into the transaction manager's table (kp_hint.h;
  * its topic and partition never change). */
-kp_hint *kp_batch_txn_hint(kp_batch *b);
+static inline kp_hint *kp_batch_txn_hint(kp_batch *b) {
+    return &kp_batch__head(b)->txn_hint;
+}
 
 /* A slot the sender keeps in each batch, NULL when the batch is made (and
  * when its struct is recycled): the last request that carried the batch
  * (a kp_sreq, opaque here; the sender checks that it still does before
  * trusting it). */
-void **kp_batch_sender_req(kp_batch *b);
+static inline void **kp_batch_sender_req(kp_batch *b) {
+    return &kp_batch__head(b)->sender_req;
+}
 
 /* RecordMetadata, as a record's callback sees it. */
 typedef struct kp_record_metadata {
@@ -268,15 +304,15 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
 /* Bookkeeping (ProducerBatch fields)                                   */
 /* ------------------------------------------------------------------ */
 
-const char *kp_batch_topic(const kp_batch *b);
-int32_t kp_batch_partition(const kp_batch *b);
-int64_t kp_batch_id(const kp_batch *b);
-int32_t kp_batch_record_count(const kp_batch *b);
+static inline const char *kp_batch_topic(const kp_batch *b) { return kp_batch__chead(b)->topic; }
+static inline int32_t kp_batch_partition(const kp_batch *b) { return kp_batch__chead(b)->partition; }
+static inline int64_t kp_batch_id(const kp_batch *b) { return kp_batch__chead(b)->id; }
+static inline int32_t kp_batch_record_count(const kp_batch *b) { return kp_batch__chead(b)->record_count; }
 int32_t kp_batch_max_record_size(const kp_batch *b);
 kp_codec kp_batch_compression(const kp_batch *b);
 bool kp_batch_is_compressed(const kp_batch *b);
 bool kp_batch_is_split_batch(const kp_batch *b);
-int32_t kp_batch_attempts(const kp_batch *b);
+static inline int32_t kp_batch_attempts(const kp_batch *b) { return kp_batch__chead(b)->attempts; }
 int64_t kp_batch_created_ms(const kp_batch *b);
 int64_t kp_batch_last_attempt_ms(const kp_batch *b);
 int64_t kp_batch_last_append_ms(const kp_batch *b);
@@ -289,10 +325,12 @@ int64_t kp_batch_queue_time_ms(const kp_batch *b);
 void kp_batch_reenqueued(kp_batch *b, int64_t now);
 /* drained(now): drainedMs = max(drainedMs, now). */
 void kp_batch_drained(kp_batch *b, int64_t now);
-int64_t kp_batch_producer_id(const kp_batch *b);
-int16_t kp_batch_producer_epoch(const kp_batch *b);
-int32_t kp_batch_base_sequence(const kp_batch *b);
-bool kp_batch_has_sequence(const kp_batch *b);
+static inline int64_t kp_batch_producer_id(const kp_batch *b) { return kp_batch__chead(b)->producer_id; }
+static inline int16_t kp_batch_producer_epoch(const kp_batch *b) { return kp_batch__chead(b)->producer_epoch; }
+static inline int32_t kp_batch_base_sequence(const kp_batch *b) { return kp_batch__chead(b)->base_sequence; }
+static inline bool kp_batch_has_sequence(const kp_batch *b) {
+    return kp_batch__chead(b)->base_sequence != KP_NO_SEQUENCE;
+}
 bool kp_batch_transactional(const kp_batch *b);
 /* compressionRatio(): actual compressed/uncompressed record bytes after
  * close (1.0 before and for codec none). */

@@ -47,13 +47,12 @@ typedef struct kp__thunks {
 #define KP__THUNKS_DOUBLE_MAX 256 /* then the columns grow by a quarter */
 
 struct kp_batch {
+    /* first (kp_batch.h): topic, partition, record_count, id, producer
+     * id / epoch / base sequence, attempts, the transaction manager's
+     * hint and the sender's slot */
+    kp_batch_head h;
     /* identity */
-    const char *topic;
-    int32_t partition;
-    kp_hint txn_hint;     /* the transaction manager's lookup cache */
     kp_hint est_hint;     /* the compression estimator's lookup cache */
-    void *sender_req;     /* the sender's slot (kp_batch_sender_req) */
-    int64_t id;
     int64_t flush_origin;
     kp_codec codec;
     const kp_observer *obs;
@@ -73,7 +72,6 @@ struct kp_batch {
     double actual_ratio;
     size_t uncompressed;      /* record bytes, header excluded */
     int64_t first_timestamp;
-    int32_t record_count;
     int32_t max_record_size;
     bool closed_for_appends;
     bool appends_aborted;
@@ -84,16 +82,12 @@ struct kp_batch {
     double built_ratio;
     kp_slice records;
     /* producer state */
-    int64_t producer_id;
-    int16_t producer_epoch;
-    int32_t base_sequence;
     bool transactional;
     bool reopened;
     /* lifecycle */
     kp_batch_state final_state;
     bool was_split;
     bool is_split_batch;
-    int32_t attempts;
     int64_t created_ms, last_attempt_ms, last_append_ms, drained_ms;
     bool retry;
     /* thunks */
@@ -120,7 +114,7 @@ static inline int64_t kp_batch__est_written(const kp_batch *b) {
 static inline bool kp_batch__is_full(const kp_batch *b) {
     if (b->closed_for_appends || b->closed)
         return true;
-    return b->record_count > 0 && (int64_t)b->capacity <= kp_batch__est_written(b);
+    return b->h.record_count > 0 && (int64_t)b->capacity <= kp_batch__est_written(b);
 }
 
 static inline int64_t kp_batch__waited_ms(const kp_batch *b, int64_t now) {
@@ -136,9 +130,9 @@ static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
     kp__thunks th = b->thunks;
     bool none = p->codec == KP_CODEC_NONE;
     *b = (kp_batch){
-        .topic = p->topic,
-        .partition = p->partition,
-        .id = p->batch_id,
+        .h = { .topic = p->topic, .partition = p->partition, .id = p->batch_id,
+               .producer_id = KP_NO_PRODUCER_ID, .producer_epoch = KP_NO_PRODUCER_EPOCH,
+               .base_sequence = KP_NO_SEQUENCE },
         .flush_origin = p->flush_origin ? p->flush_origin : p->batch_id,
         .codec = p->codec,
         .obs = p->obs,
@@ -153,9 +147,6 @@ static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
         .created_ms = p->now_ms,
         .last_attempt_ms = p->now_ms,
         .last_append_ms = p->now_ms,
-        .producer_id = KP_NO_PRODUCER_ID,
-        .producer_epoch = KP_NO_PRODUCER_EPOCH,
-        .base_sequence = KP_NO_SEQUENCE,
         .final_state = KP_BATCH_OPEN,
         .records = KP_SLICE_NULL,
         .actual_ratio = 1.0,
