@@ -29,6 +29,66 @@ static void bm_ack_gen_bump(bm_cluster *c) {
     c->ack_gen++;
 }
 
+static inline bool bm_broker_fetches(const bm_cluster *c, int32_t id);
+
+/* The last_caught_up_us of p's followers that are still what the last
+ * full ISR-shrink scan saw (caught up, in the ISR) is the time of the
+ * last poll: every poll since saw them so (bm_isr_shrink). Written into
+ * them before anything reads it or they change. */
+static void bm_caught_up_sync(const bm_cluster *c, bm_partition *p) {
+    if (!p->caught_up_any)
+        return;
+    p->caught_up_any = false;
+    for (int32_t r = 0; r < p->nrep; r++) {
+        bm_replica *rp = &p->rep[r];
+        if (rp->caught_up && rp->last_caught_up_us < c->shrink_poll_us)
+            rp->last_caught_up_us = c->shrink_poll_us;
+        rp->caught_up = false;
+    }
+}
+
+/* A replica of p changes (other than by the leader's append): its log or
+ * LEO, the ISR, the leader, a broker. The next poll scans again. */
+static void bm_repl_changed(bm_cluster *c, bm_partition *p) {
+    bm_caught_up_sync(c, p);
+    c->isr_clean = false;
+    c->pend_clean = false;
+}
+
+/* Every partition changes (a broker went down or up, fetching paused). */
+static void bm_repl_changed_all(bm_cluster *c) {
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++)
+            bm_repl_changed(c, &c->topics[t].parts[pi]);
+}
+
+/* The leader of p appended a batch: its caught-up followers fall behind
+ * (their last_caught_up_us stops at the last poll, their earliest shrink
+ * is from then) and replication has work if one of them fetches. */
+static void bm_leader_appended(bm_cluster *c, bm_partition *p) {
+    if (p->caught_up_any) {
+        p->caught_up_any = false;
+        int64_t max_us = c->conf.replica_lag_time_max_ms * 1000;
+        for (int32_t r = 0; r < p->nrep; r++) {
+            bm_replica *rp = &p->rep[r];
+            if (!rp->caught_up)
+                continue;
+            rp->caught_up = false;
+            if (rp->last_caught_up_us < c->shrink_poll_us)
+                rp->last_caught_up_us = c->shrink_poll_us;
+            bm__min_deadline(&c->isr_next, rp->last_caught_up_us + max_us + 1);
+        }
+    }
+    /* nothing was pending: every active follower was caught up and in the
+     * ISR, so now those of p are behind */
+    if (c->pend_clean && !c->pending)
+        for (int32_t r = 0; r < p->nrep; r++)
+            if (r != p->leader && bm_broker_fetches(c, p->rep[r].broker)) {
+                c->pending = true;
+                break;
+            }
+}
+
 void bm__wakeup(bm_cluster *c) {
     if (c->env.wakeup)
         c->env.wakeup(c->env.wakeup_ctx);
@@ -346,6 +406,7 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         }
     }
     c->ntopics++;
+    c->isr_clean = c->pend_clean = false;
     /* Topic pointers of partitions moved with the realloc: refresh all. */
     for (int32_t i = 0; i < c->ntopics; i++)
         for (int32_t p = 0; p < c->topics[i].npart; p++)
@@ -754,6 +815,7 @@ static void bm_replica_truncate_to(bm_cluster *c, bm_partition *p, bm_replica *r
                                    const char *why) {
     if (keep >= r->n)
         return;
+    bm_repl_changed(c, p);
     if (r->same_n > keep)
         r->same_n = keep;
     int64_t removed = 0;
@@ -806,6 +868,7 @@ static void bm_hw_update(bm_cluster *c, bm_partition *p) {
 static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
     if (r->in_isr == in)
         return;
+    bm_repl_changed(c, p);
     r->in_isr = in;
     bm_part_event(c, p, in ? BM_EV_ISR_EXPAND : BM_EV_ISR_SHRINK, r->broker, -1,
                   bm__isr_size(p), NULL);
@@ -815,6 +878,7 @@ static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
  * the leader-side state and truncates live followers that diverged. */
 static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const char *why) {
     int32_t old = bm__leader_id(p);
+    bm_repl_changed(c, p);
     bm_settle_forget(p);
     p->leader = idx;
     p->leader_epoch++;
@@ -872,6 +936,7 @@ kp_err bm_cluster_crash_broker(bm_cluster *c, int32_t id) {
         return KP_ERR__STATE;
     c->now = bm__now(c);
     c->brokers[id].up = false;
+    bm_repl_changed_all(c);
     kp_event ev = bm__ev(c, BM_EV_BROKER_DOWN, id);
     bm__emit(c, &ev);
     for (size_t i = c->nconns; i-- > 0;)
@@ -916,6 +981,7 @@ kp_err bm_cluster_restart_broker(bm_cluster *c, int32_t id) {
         return KP_ERR__STATE;
     c->now = bm__now(c);
     c->brokers[id].up = true;
+    bm_repl_changed_all(c);
     kp_event ev = bm__ev(c, BM_EV_BROKER_UP, id);
     bm__emit(c, &ev);
     for (int32_t t = 0; t < c->ntopics; t++)
@@ -992,6 +1058,7 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
     if (offset > p->hw)
         return KP_ERR_OFFSET_OUT_OF_RANGE;
     p->log_start = offset;
+    bm_repl_changed(c, p);
     bm_settle_forget(p);
     if (c->settle_fn && p->settled < offset)
         p->settled = offset; /* gone before they settled: never handed out */
@@ -1057,6 +1124,7 @@ kp_err bm_cluster_pause_follower(bm_cluster *c, int32_t id, bool paused) {
     if (id < 0 || id >= c->conf.brokers)
         return KP_ERR__INVALID_ARG;
     c->brokers[id].follower_paused = paused;
+    bm_repl_changed_all(c);
     bm__wakeup(c);
     return KP_ERR_NONE;
 }
@@ -1437,6 +1505,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                         "out of memory", out);
         return;
     }
+    bm_leader_appended(c, p);
     bm_state_apply(p, b);
     kp_event ev = bm__ev(c, BM_EV_APPEND, broker);
     /* the topic's own name (the same bytes as `topic`, which found p):
@@ -1545,6 +1614,7 @@ bool bm__write_marker(bm_cluster *c, bm_partition *p, int64_t pid, int16_t epoch
         free(b);
         return false;
     }
+    bm_leader_appended(c, p);
     bm_state_apply(p, b);
     kp_event ev = bm__ev(c, BM_EV_TXN_MARKER, l->broker);
     ev.topic = p->topic->name;
@@ -1606,6 +1676,7 @@ static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
             int32_t li = p->leader;
             if (li < 0 || !bm_broker_up(c, p->rep[li].broker))
                 continue;
+            bm_repl_changed(c, p); /* the fetches read and write last_caught_up_us */
             for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
                 if (r != li && bm_broker_fetches(c, p->rep[r].broker)) /* active */
                     bm_follower_fetch(c, p, &p->rep[r], now);
@@ -1615,10 +1686,18 @@ static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
 }
 
 /* Partition.maybeShrinkIsr; returns the next time a shrink could happen.
- * Runs at every poll (a caught-up follower's last_caught_up_us is the time
- * of the last poll that saw it caught up), so the loop is kept tight: the
- * leader's LEO is read once per partition. */
+ * A caught-up follower's last_caught_up_us is the time of the last poll
+ * that saw it caught up. A full scan marks the caught-up followers
+ * (bm_replica.caught_up) and finds the earliest shrink; while no replica
+ * changes but by the leaders' appends (c->isr_clean), a poll before that
+ * time would find the same: it only notes its time (c->shrink_poll_us),
+ * which the marked followers take when they stop being caught up. */
 static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
+    if (c->isr_clean && now < c->isr_next) {
+        c->shrink_poll_us = now;
+        return c->isr_next;
+    }
+    c->isr_clean = true; /* a shrink below makes it false again */
     kp_time_us next = BM_TIME_NEVER;
     int64_t max_us = c->conf.replica_lag_time_max_ms * 1000;
     for (int32_t t = 0; t < c->ntopics; t++) {
@@ -1626,6 +1705,7 @@ static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
         for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
             bm_partition *p = &parts[pi];
             int32_t li = p->leader;
+            bm_caught_up_sync(c, p);
             if (li < 0)
                 continue;
             bm_replica *rep = p->rep;
@@ -1638,6 +1718,8 @@ static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
                 if (rp->leo >= leader_leo) {
                     if (now > rp->last_caught_up_us)
                         rp->last_caught_up_us = now;
+                    rp->caught_up = true;
+                    p->caught_up_any = true;
                     continue;
                 }
                 if (now - rp->last_caught_up_us > max_us) {
@@ -1651,14 +1733,20 @@ static kp_time_us bm_isr_shrink(bm_cluster *c, kp_time_us now) {
                 bm_hw_update(c, p);
         }
     }
+    c->isr_next = next;
+    c->shrink_poll_us = now;
     return next;
 }
 
 /* Is any active follower (bm_broker_fetches) behind its leader or out of
- * the ISR (so a replication tick is needed)? Runs at every poll: the
- * leader's LEO is read once per partition, the broker's state only for a
- * follower that is behind. */
-static bool bm_replication_pending(const bm_cluster *c) {
+ * the ISR (so a replication tick is needed)? Asked at every poll; the
+ * answer is kept while no replica changes (c->pend_clean), and a leader's
+ * append can only make it true (bm_leader_appended). */
+static bool bm_replication_pending(bm_cluster *c) {
+    if (c->pend_clean)
+        return c->pending;
+    c->pend_clean = true;
+    c->pending = false;
     for (int32_t t = 0; t < c->ntopics; t++) {
         const bm_partition *parts = c->topics[t].parts;
         for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
@@ -1670,8 +1758,10 @@ static bool bm_replication_pending(const bm_cluster *c) {
             int64_t leader_leo = rep[li].leo;
             for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
                 if ((rep[r].leo < leader_leo || !rep[r].in_isr) && r != li &&
-                    bm_broker_fetches(c, rep[r].broker))
+                    bm_broker_fetches(c, rep[r].broker)) {
+                    c->pending = true;
                     return true;
+                }
         }
     }
     return false;

@@ -121,6 +121,11 @@ typedef struct bm_replica {
     kp_time_us last_caught_up_us;
     kp_time_us last_fetch_us;
     int64_t last_fetch_leader_leo;
+    /* a caught-up ISR follower at the last full ISR-shrink scan, not
+     * changed since but by the leader's appends: the polls that skip the
+     * scan (bm_isr_shrink) leave its last_caught_up_us behind, raised when
+     * it stops being one (bm_caught_up_sync, bm_leader_appended) */
+    bool caught_up;
     /* with a settle hook: log[0 .. same_n) are known to be the leader's
      * log[0 .. same_n) (the settle walk's progress; a lower bound, cut by
      * truncation, a leader change, deletion and the fold) */
@@ -213,6 +218,7 @@ typedef struct bm_partition {
     bm_txn_wait txw[BM_TXN_WAITS];    /* open transactions' markers, as far
                                        * as looked for (cleared with same_n) */
     int32_t txw_next;                 /* the entry to reuse next */
+    bool caught_up_any;               /* some replica's caught_up */
     /* the folded prefix (bm_int.h header): batches below fold_off are in
      * no log; the replay of those at or after log_start is fold[] (sorted
      * by pid) and fold_txn[] (offset order) */
@@ -325,6 +331,16 @@ struct bm_cluster {
      * whole loop for the polls between two HW moves (quiet-hour: without
      * it +0.45M Ir in 20,000 records, per partition no better). */
     uint64_t ack_gen;
+    /* What the poll may skip (bm_isr_shrink, bm_replication_pending):
+     * isr_clean while no replica changed since the last full ISR-shrink
+     * scan but by leader appends (bm_repl_changed), whose earliest shrink
+     * is isr_next (lowered by those appends); pend_clean while `pending`
+     * (an active follower behind or out of the ISR) holds. shrink_poll_us:
+     * the last poll's shrink phase, the last_caught_up_us a caught-up
+     * follower has as of then. */
+    bool isr_clean, pend_clean, pending;
+    kp_time_us isr_next;
+    kp_time_us shrink_poll_us;
     /* Batches the settle walks compared or looked at, for tests (each walk
      * takes up where the last stopped, so it grows with the batches). */
     uint64_t settle_steps;

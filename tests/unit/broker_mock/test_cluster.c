@@ -135,6 +135,37 @@ static void isr_shrinks_after_lag_time_max_and_expands_when_caught_up(void **sta
     bmt_free(w);
 }
 
+/* A follower's last caught-up time is the last poll that saw it caught up,
+ * however many polls in a row found nothing changed (they skip the ISR
+ * scan, bm_isr_shrink): it leaves the ISR replica.lag.time.max.ms after
+ * the last of them, not after the scan that first saw it so. */
+static void a_caught_up_follower_counts_from_the_last_poll_that_saw_it(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS); /* both followers caught up */
+    assert_int_equal(bm_cluster_pause_follower(w->c, 2, true), KP_ERR_NONE);
+    bmt_poll(w);
+    for (int k = 0; k < 3; k++) { /* polls with nothing changed */
+        w->now += 1000 * MS;
+        assert_true(bm_cluster_poll(w->c, w->now) == BM_TIME_NEVER);
+    }
+    kp_time_us last_seen = w->now;
+    w->now += 500 * MS;
+    assert_int_equal(bmt_produce(w, 0, "t", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 5 * MS); /* follower 1 catches up, 2 is paused */
+    kp_time_us due = last_seen + 10000 * MS + 1;
+    assert_true(bm_cluster_poll(w->c, w->now) == due);
+    w->now = due - 1;
+    bmt_poll(w);
+    assert_int_equal(info(w, "t", 0).nisr, 3);
+    w->now = due;
+    bmt_poll(w);
+    assert_int_equal(info(w, "t", 0).nisr, 2);
+    assert_int_equal(bmt_last(w, BM_EV_ISR_SHRINK)->node, 2);
+    bmt_free(w);
+}
+
 static void lagging_follower_with_replica_lag_leaves_isr(void **state) {
     (void)state;
     bmt_world *w = world3(1);
@@ -1264,6 +1295,7 @@ int main(void) {
         cmocka_unit_test(topic_names_stay_put_and_events_carry_them),
         cmocka_unit_test(followers_replicate_on_the_clock_and_hw_follows),
         cmocka_unit_test(isr_shrinks_after_lag_time_max_and_expands_when_caught_up),
+        cmocka_unit_test(a_caught_up_follower_counts_from_the_last_poll_that_saw_it),
         cmocka_unit_test(lagging_follower_with_replica_lag_leaves_isr),
         cmocka_unit_test(acks_all_waits_until_the_isr_has_the_batch),
         cmocka_unit_test(min_insync_replicas_rejects_before_append_and_after),
