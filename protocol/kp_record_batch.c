@@ -540,8 +540,9 @@ static inline kp_slice kp_body_lenfield(kp_body *b, bool null_ok) {
     return s;
 }
 
-/* DefaultRecord.readFrom */
-bool kp_record_iter_next(kp_record_iter *it, kp_record *r) {
+/* DefaultRecord.readFrom (the inline kp_record_iter_next in the header
+ * takes the common shape first) */
+bool kp_record_iter_next_slow(kp_record_iter *it, kp_record *r) {
     if (it->err)
         return false;
     /* it->rd has no error here: its only failing read sets it->err too */

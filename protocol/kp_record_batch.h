@@ -314,7 +314,96 @@ kp_err kp_record_iter_init_crc_checked(kp_record_iter *it, const uint8_t *batch,
  * strictly increasing within [0, lastOffsetDelta], at most recordCount
  * records, and at the end exactly recordCount records and no trailing
  * bytes. */
-bool kp_record_iter_next(kp_record_iter *it, kp_record *r);
+static inline bool kp_record_iter_next(kp_record_iter *it, kp_record *r);
+/* The general decoder behind it: every record shape and every error. */
+bool kp_record_iter_next_slow(kp_record_iter *it, kp_record *r);
+
+/* kp_record_iter_next takes the common record inline: a record of at
+ * least 7 bytes whose varints are one or two bytes each, no headers, a
+ * key and a value that are null or lie inside the record, offset delta in
+ * order. Anything else, any doubt and every error go to
+ * kp_record_iter_next_slow from the same state (the inline part changes
+ * nothing until it has accepted the whole record), so the results and
+ * errors are the general decoder's. Measured (callgrind, throughput
+ * workload, the broker's validation walk): ~174 instructions per record
+ * through the general decoder alone. */
+
+/* A varint of one or two bytes at *pp (two bytes must be readable there);
+ * false (nothing moved) for a longer one. */
+static inline __attribute__((always_inline)) bool kp_rec__uv12(const uint8_t **pp, uint32_t *v) {
+    const uint8_t *p = *pp;
+    if (!(p[0] & 0x80)) {
+        *v = p[0];
+        *pp = p + 1;
+        return true;
+    }
+    if (p[1] & 0x80)
+        return false;
+    *v = (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+    *pp = p + 2;
+    return true;
+}
+
+static inline __attribute__((always_inline)) bool kp_record_iter_next(kp_record_iter *it,
+                                                                     kp_record *r) {
+    const uint8_t *p = it->rd.p, *end = it->rd.end;
+    uint32_t u, ts, od, kl, vl;
+    if (it->err || it->index == it->hdr.record_count || end - p < 2 || !kp_rec__uv12(&p, &u))
+        return kp_record_iter_next_slow(it, r);
+    int32_t len = kp_unzigzag32(u);
+    /* 7 bytes: attributes and up to two bytes each of the timestamp
+     * delta, offset delta and key length, read below without more checks */
+    if (len < 7 || (size_t)len > (size_t)(end - p))
+        return kp_record_iter_next_slow(it, r);
+    const uint8_t *be = p + len;
+    int8_t attributes = (int8_t)*p++;
+    if (!kp_rec__uv12(&p, &ts) || !kp_rec__uv12(&p, &od) || !kp_rec__uv12(&p, &kl))
+        return kp_record_iter_next_slow(it, r);
+    /* the key, then at least two bytes: the value length (one or two
+     * bytes, readable) and the header count */
+    int32_t kn = kp_unzigzag32(kl);
+    kp_slice key = KP_SLICE_NULL;
+    if (kn >= 0) {
+        if ((size_t)kn + 2 > (size_t)(be - p))
+            return kp_record_iter_next_slow(it, r);
+        key = (kp_slice){ p, kn };
+        p += kn;
+    } else if (kn != -1 || be - p < 2) {
+        return kp_record_iter_next_slow(it, r);
+    }
+    if (!kp_rec__uv12(&p, &vl))
+        return kp_record_iter_next_slow(it, r);
+    /* the value, then exactly one byte: a header count of 0 */
+    int32_t vn = kp_unzigzag32(vl);
+    kp_slice value = KP_SLICE_NULL;
+    size_t vbytes = 0;
+    if (vn >= 0) {
+        value = (kp_slice){ p, vn };
+        vbytes = (size_t)vn;
+    } else if (vn != -1) {
+        return kp_record_iter_next_slow(it, r);
+    }
+    if (p > be || vbytes + 1 != (size_t)(be - p) || p[vbytes] != 0)
+        return kp_record_iter_next_slow(it, r);
+    int32_t offset_delta = kp_unzigzag32(od);
+    if (offset_delta <= it->prev_offset_delta || offset_delta > it->hdr.last_offset_delta)
+        return kp_record_iter_next_slow(it, r);
+    it->rd.p = be;
+    it->prev_offset_delta = offset_delta;
+    r->attributes = attributes;
+    r->key = key;
+    r->value = value;
+    r->header_count = 0;
+    r->headers_raw = (kp_slice){ be, 0 };
+    r->offset_delta = offset_delta;
+    r->offset = (int64_t)((uint64_t)it->hdr.base_offset + (uint64_t)(int64_t)offset_delta);
+    if (kp_batch_is_log_append_time(&it->hdr))
+        r->timestamp = it->hdr.max_timestamp;
+    else
+        r->timestamp = (int64_t)((uint64_t)it->hdr.first_timestamp + (uint64_t)kp_unzigzag64(ts));
+    it->index++;
+    return true;
+}
 
 /* Headers of a record returned by the iterator. */
 typedef struct kp_header_iter {

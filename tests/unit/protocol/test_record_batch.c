@@ -117,6 +117,78 @@ static void batch_builder_producer_state_before_close(void **state) {
     assert_bytes_hex(build_with_state(buf, sizeof buf, false, -1, -1, -1, false), VEC_PLAIN);
 }
 
+/* The inline kp_record_iter_next (common shapes) against the general
+ * decoder kp_record_iter_next_slow: batches of random shapes (null and
+ * empty keys and values, values long enough for 2- and 3-byte lengths,
+ * headers, offset deltas past 63) and then one byte of the records part
+ * changed at random; both iterators must return the same records, the
+ * same end and the same error. */
+static bool same_record(const kp_record *a, const kp_record *b) {
+    return a->attributes == b->attributes && a->timestamp == b->timestamp &&
+           a->offset_delta == b->offset_delta && a->offset == b->offset &&
+           a->key.ptr == b->key.ptr && a->key.len == b->key.len && a->value.ptr == b->value.ptr &&
+           a->value.len == b->value.len && a->header_count == b->header_count &&
+           a->headers_raw.ptr == b->headers_raw.ptr && a->headers_raw.len == b->headers_raw.len;
+}
+
+static void batch_inline_iterator_matches_the_general_one(void **state) {
+    (void)state;
+    enum { CAP = 70000 };
+    uint8_t *buf = malloc(CAP), *vbuf = malloc(CAP);
+    memset(vbuf, 'v', CAP);
+    kp_rng rng = kp_rng_stream(11, "iter-inline");
+    int fast_records = 0;
+    for (int round = 0; round < 400; round++) {
+        kp_batch_builder b;
+        kp_batch_builder_init(&b, buf, CAP, KP_CODEC_NONE, false);
+        int n = 1 + (int)kp_rng_below(&rng, round % 4 == 0 ? 150 : 6);
+        for (int i = 0; i < n; i++) {
+            uint64_t shape = kp_rng_below(&rng, 10);
+            int32_t vlen = shape < 6 ? (int32_t)kp_rng_below(&rng, 120)
+                         : shape < 8 ? 60 + (int32_t)kp_rng_below(&rng, 8200) /* 2- and 3-byte lengths */
+                                     : -1;
+            kp_slice key = kp_rng_below(&rng, 3) == 0 ? KP_SLICE_NULL
+                                                      : (kp_slice){ vbuf, (int32_t)kp_rng_below(&rng, 20) };
+            kp_header h[2] = { { S("h"), S("x") }, { S("hh"), KP_SLICE_NULL } };
+            int nh = kp_rng_below(&rng, 8) == 0 ? 1 + (int)kp_rng_below(&rng, 2) : 0;
+            kp_slice value = vlen < 0 ? KP_SLICE_NULL : (kp_slice){ vbuf, vlen };
+            if (kp_batch_builder_append(&b, 1000 + (int64_t)kp_rng_below(&rng, 300000), key, value, h, nh))
+                break;
+        }
+        kp_slice out;
+        assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), KP_ERR_NONE);
+        for (int corrupt = 0; corrupt < 2; corrupt++) {
+            if (corrupt) {
+                size_t at = 61 + (size_t)kp_rng_below(&rng, (uint64_t)out.len - 61);
+                buf[at] = (uint8_t)kp_rng_below(&rng, 256);
+                kp_batch_update_crc(buf, (size_t)out.len);
+            }
+            kp_record_iter fast, slow;
+            kp_err e1 = kp_record_iter_init(&fast, buf, (size_t)out.len, NULL);
+            kp_err e2 = kp_record_iter_init(&slow, buf, (size_t)out.len, NULL);
+            assert_int_equal(e1, e2);
+            for (;;) {
+                kp_record a, c;
+                memset(&a, 0x5c, sizeof a);
+                memset(&c, 0x5c, sizeof c);
+                bool got_a = kp_record_iter_next(&fast, &a);
+                bool got_c = kp_record_iter_next_slow(&slow, &c);
+                assert_int_equal(got_a, got_c);
+                if (!got_a)
+                    break;
+                assert_true(same_record(&a, &c));
+                fast_records += a.header_count == 0;
+            }
+            assert_int_equal(fast.err, slow.err);
+            assert_int_equal(fast.index, slow.index);
+            assert_ptr_equal(fast.rd.p, slow.rd.p);
+        }
+    }
+    assert_true(fast_records > 1000);
+    free(buf);
+    free(vbuf);
+}
+
 static void batch_two_records_vector_byte_for_byte(void **state) {
     (void)state;
     uint8_t buf[256];
@@ -887,6 +959,7 @@ int main(void) {
         cmocka_unit_test(batch_transactional_vector_byte_for_byte),
         cmocka_unit_test(batch_two_records_vector_byte_for_byte),
         cmocka_unit_test(batch_builder_producer_state_before_close),
+        cmocka_unit_test(batch_inline_iterator_matches_the_general_one),
         cmocka_unit_test(batch_vectors_decode),
         cmocka_unit_test(record_size_15_then_16_bytes_from_offset_delta_64),
         cmocka_unit_test(record_size_matches_kp_buf_varint_sizes),
