@@ -474,6 +474,30 @@ static void emit_done(const kp_batch *b, int kind, int64_t base_offset, kp_err e
 /* completeFutureAndFireCallbacks */
 static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_err err,
                  const char *errmsg) {
+    const kp__thunks *ts = &b->thunks;
+    if (b->wrap && !ts->any_each) {
+        /* the common batch: every record completes through the wrap with
+         * the batch's one callback, timestamp and sizes; only the ctx and
+         * the record's place change from one record to the next */
+        const char *msg = err ? (errmsg ? errmsg : kp_err_desc(err)) : NULL;
+        kp_record_metadata md = {
+            .topic = b->h.topic,
+            .partition = b->h.partition,
+            .offset = -1,
+            .timestamp = err ? -1 : (log_append_time != -1 ? log_append_time : ts->ts0),
+            .serialized_key_size = ts->ksz0,
+            .serialized_value_size = ts->vsz0,
+            .batch_id = b->h.id,
+        };
+        bool offsets = !err && base_offset >= 0;
+        for (int32_t i = 0; i < b->h.record_count; i++) {
+            if (offsets) /* Java's long addition wraps (see below) */
+                md.offset = (int64_t)((uint64_t)base_offset + (uint64_t)i);
+            md.relative_offset = i;
+            b->wrap->fn(b->wrap->ctx, ts->cb0, ts->ctx[i], &md, err, msg);
+        }
+        return;
+    }
     for (int32_t i = 0; i < b->h.record_count; i++) {
         kp__thunk th = thunk_at(b, i);
         const kp__thunk *t = &th;

@@ -243,6 +243,80 @@ static void batch_records_complete_through_the_wrap(void **state) {
     kp_batch_destroy(b);
 }
 
+/* The common batch (one callback, timestamp and key/value sizes for all
+ * its records) completes through the wrap with each record's full
+ * metadata: its own ctx, offset base + index (-1 without a base offset or
+ * on error), CreateTime or the broker's LogAppendTime (-1 on error), the
+ * shared sizes, the batch's topic, partition and id, the error message. */
+typedef struct md_log {
+    int n;
+    void *ctx[3];
+    kp_record_metadata md[3];
+    kp_err err[3];
+    const char *msg[3];
+} md_log;
+
+static void wrap_md(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md, kp_err err,
+                    const char *msg) {
+    md_log *l = wrap_ctx;
+    assert_ptr_equal(cb, fx_record_cb);
+    l->ctx[l->n] = cb_ctx;
+    l->md[l->n] = *md;
+    l->err[l->n] = err;
+    l->msg[l->n] = msg;
+    l->n++;
+}
+
+static void batch_shared_thunks_complete_with_each_records_metadata(void **state) {
+    (void)state;
+    fx_cb rec = { 0 };
+    fx_cb_ctx c[3] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 } };
+    struct {
+        int64_t base, log_append;
+        kp_err err;
+        const char *errmsg;
+    } cases[] = {
+        { 500, -1, KP_ERR_NONE, NULL },
+        { 500, 777, KP_ERR_NONE, NULL },
+        { -1, -1, KP_ERR_NONE, NULL },
+        { 500, -1, KP_ERR_REQUEST_TIMED_OUT, "gone" },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        md_log log = { 0 };
+        kp_record_wrap wrap = { wrap_md, &log };
+        kp_batch_params p = { .topic = "tt", .partition = 4, .batch_id = 31, .buffer = pool_buf,
+                              .capacity = 1024, .codec = KP_CODEC_NONE, .wrap = &wrap };
+        kp_batch *b = kp_batch_new(&p);
+        for (int i = 0; i < 3; i++)
+            assert_true(kp_batch_try_append(b, 42, fx_s("key"), fx_s("value"), NULL, 0, fx_record_cb, &c[i], 0,
+                                            NULL));
+        assert_true(kp_batch_done(b, cases[k].base, cases[k].log_append, cases[k].err, cases[k].errmsg, NULL));
+        assert_int_equal(log.n, 3);
+        for (int i = 0; i < 3; i++) {
+            const kp_record_metadata *md = &log.md[i];
+            assert_ptr_equal(log.ctx[i], &c[i]);
+            assert_string_equal(md->topic, "tt");
+            assert_int_equal(md->partition, 4);
+            assert_int_equal(md->batch_id, 31);
+            assert_int_equal(md->relative_offset, i);
+            assert_int_equal(md->serialized_key_size, 3);
+            assert_int_equal(md->serialized_value_size, 5);
+            assert_int_equal(log.err[i], cases[k].err);
+            if (cases[k].err) {
+                assert_int_equal(md->offset, -1);
+                assert_int_equal(md->timestamp, -1);
+                assert_string_equal(log.msg[i], "gone");
+            } else {
+                assert_int_equal(md->offset, cases[k].base < 0 ? -1 : cases[k].base + i);
+                assert_int_equal(md->timestamp, cases[k].log_append != -1 ? cases[k].log_append : 42);
+                assert_null(log.msg[i]);
+            }
+        }
+        kp_batch_destroy(b);
+    }
+    assert_int_equal(rec.count, 0);
+}
+
 static void batch_abort_fires_callbacks_with_the_error(void **state) {
     (void)state;
     fx_events ev = { 0 };
@@ -782,6 +856,7 @@ int main(void) {
         cmocka_unit_test(batch_producer_state_before_and_after_close),
         cmocka_unit_test(batch_callbacks_fire_once_with_base_plus_index),
         cmocka_unit_test(batch_records_complete_through_the_wrap),
+        cmocka_unit_test(batch_shared_thunks_complete_with_each_records_metadata),
         cmocka_unit_test(batch_log_append_time_replaces_create_time),
         cmocka_unit_test(batch_cannot_complete_twice),
         cmocka_unit_test(batch_abort_fires_callbacks_with_the_error),
