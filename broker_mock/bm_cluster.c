@@ -258,14 +258,24 @@ const bm_config *bm_cluster_config(const bm_cluster *c) {
     return &c->conf;
 }
 
+/* What bm_hw_update does changed (it settles, it folds): every partition
+ * takes it at its next replication tick. */
+static void bm_hw_dirty_all(bm_cluster *c) {
+    for (int32_t t = 0; t < c->ntopics; t++)
+        for (int32_t pi = 0; pi < c->topics[t].npart; pi++)
+            c->topics[t].parts[pi].hw_dirty = true;
+}
+
 void bm_cluster_set_digester(bm_cluster *c, bm_digest_fn *fn, void *ctx) {
     c->digest_fn = fn;
     c->digest_ctx = fn ? ctx : NULL;
+    bm_hw_dirty_all(c);
 }
 
 void bm_cluster_set_settler(bm_cluster *c, bm_settle_fn *fn, void *ctx) {
     c->settle_fn = fn;
     c->settle_ctx = fn ? ctx : NULL;
+    bm_hw_dirty_all(c);
 }
 
 /* ==================================================================== */
@@ -386,6 +396,7 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         pp->id = p;
         pp->leader = -1;
         pp->fold_max_ts = INT64_MIN;
+        pp->hw_dirty = true;
         pp->reject_err = KP_ERR_NONE;
         for (int32_t k = 0; k < BM_TXN_WAITS; k++)
             pp->txw[k].pid = -1;
@@ -816,6 +827,7 @@ static void bm_replica_truncate_to(bm_cluster *c, bm_partition *p, bm_replica *r
     if (keep >= r->n)
         return;
     bm_repl_changed(c, p);
+    p->hw_dirty = true;
     if (r->same_n > keep)
         r->same_n = keep;
     int64_t removed = 0;
@@ -850,6 +862,7 @@ static void bm_hw_update(bm_cluster *c, bm_partition *p) {
     bm_replica *l = bm__leader_rep(p);
     if (!l)
         return;
+    p->hw_dirty = false;
     bm_settle(c, p);
     int64_t hw = l->leo;
     for (int32_t r = 0; r < p->nrep; r++)
@@ -869,6 +882,7 @@ static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
     if (r->in_isr == in)
         return;
     bm_repl_changed(c, p);
+    p->hw_dirty = true;
     r->in_isr = in;
     bm_part_event(c, p, in ? BM_EV_ISR_EXPAND : BM_EV_ISR_SHRINK, r->broker, -1,
                   bm__isr_size(p), NULL);
@@ -880,6 +894,7 @@ static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const cha
     int32_t old = bm__leader_id(p);
     bm_repl_changed(c, p);
     bm_settle_forget(p);
+    p->hw_dirty = true;
     p->leader = idx;
     p->leader_epoch++;
     bm_ack_gen_bump(c);
@@ -1059,6 +1074,7 @@ kp_err bm_cluster_delete_records(bm_cluster *c, const char *topic, int32_t parti
         return KP_ERR_OFFSET_OUT_OF_RANGE;
     p->log_start = offset;
     bm_repl_changed(c, p);
+    p->hw_dirty = true;
     bm_settle_forget(p);
     if (c->settle_fn && p->settled < offset)
         p->settled = offset; /* gone before they settled: never handed out */
@@ -1373,7 +1389,8 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
         if (e == KP_ERR_NONE && c->digest_fn) {
             /* the same walk digests every record for a digested log */
             void *arr = c->digests;
-            if (!bm__grow(&arr, &c->capdigests, (size_t)count, sizeof(bm_digest)))
+            if ((size_t)count > c->capdigests &&
+                !bm__grow(&arr, &c->capdigests, (size_t)count, sizeof(bm_digest)))
                 e = KP_ERR__NOMEM;
             c->digests = arr;
             kp_record r;
@@ -1458,9 +1475,8 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                         "out of memory", out);
         return;
     }
-    bool pooled = b->pooled;
-    memset(b, 0, sizeof *b);
-    b->pooled = pooled;
+    /* every field is set below (pooled by bm_batch_alloc) */
+    b->refs = 0;
     bm_digest *dig = NULL;
     if (digested) {
         dig = (bm_digest *)(void *)b->bytes;
@@ -1652,6 +1668,7 @@ static void bm_follower_fetch(bm_cluster *c, bm_partition *p, bm_replica *r, kp_
         if (!bm_log_push(r, b))
             break;
         moved = true;
+        p->hw_dirty = true;
     }
     if (moved)
         bm_part_event(c, p, BM_EV_REPLICATE, r->broker, r->leo, -1, NULL);
@@ -1680,7 +1697,8 @@ static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
             for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
                 if (r != li && bm_broker_fetches(c, p->rep[r].broker)) /* active */
                     bm_follower_fetch(c, p, &p->rep[r], now);
-            bm_hw_update(c, p);
+            if (p->hw_dirty) /* else it would change nothing */
+                bm_hw_update(c, p);
         }
     }
 }

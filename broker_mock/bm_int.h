@@ -219,6 +219,9 @@ typedef struct bm_partition {
                                        * as looked for (cleared with same_n) */
     int32_t txw_next;                 /* the entry to reuse next */
     bool caught_up_any;               /* some replica's caught_up */
+    /* a log, the ISR, the leader or the log start changed since the last
+     * bm_hw_update (which a repeat would not change otherwise) */
+    bool hw_dirty;
     /* the folded prefix (bm_int.h header): batches below fold_off are in
      * no log; the replay of those at or after log_start is fold[] (sorted
      * by pid) and fold_txn[] (offset order) */
