@@ -176,7 +176,8 @@ static void kp_s_remove_inflight(kp_sender *s, kp_batch *b) {
         return;
     for (int i = 0; i < f->n; i++)
         if (f->batches[i] == b) {
-            memmove(&f->batches[i], &f->batches[i + 1], (size_t)(f->n - i - 1) * sizeof f->batches[0]);
+            for (int j = i + 1; j < f->n; j++) /* a few entries: no memmove call */
+                f->batches[j - 1] = f->batches[j];
             f->n--;
             if (i == 0)
                 kp_s_head_changed(f, &s->inflight_lb);
@@ -832,8 +833,9 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
         }
     }
 
-    kp_drain_result dr;
-    kp_accumulator_drain(s->acc, cl, ready, nready, s->max_request_size, now, &dr);
+    kp_drain_result dr = { NULL, 0, 0 }; /* what drain gives for no node */
+    if (nready > 0)
+        kp_accumulator_drain(s->acc, cl, ready, nready, s->max_request_size, now, &dr);
     for (size_t i = 0; i < dr.node_count; i++)
         for (size_t j = 0; j < dr.nodes[i].count; j++)
             kp_s_add_inflight(s, dr.nodes[i].batches[j]);
