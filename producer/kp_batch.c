@@ -110,7 +110,7 @@ bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, k
 }
 
 /* hasRoomFor for a record of size rec */
-static bool has_room_for_size(const kp_batch *b, size_t physical, size_t rec) {
+static inline bool has_room_for_size(const kp_batch *b, size_t physical, size_t rec) {
     if (KP_BATCH_HEADER_SIZE + b->uncompressed + rec > physical)
         return false;
     if (b->h.record_count == 0)
@@ -188,7 +188,7 @@ static bool ensure_thunk(kp_batch *b) {
  * filled with the shared value for the records so far. Allocation happens
  * here, before the record is written, so a failure leaves the batch as it
  * was. */
-static bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
+static __attribute__((noinline)) bool prepare_thunk_slow(kp_batch *b, const kp__thunk *th) {
     if (!ensure_thunk(b))
         return false;
     kp__thunks *t = &b->thunks;
@@ -223,9 +223,22 @@ static bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
     return true;
 }
 
+/* prepare_thunk_slow's answer for the common record, inline: room in the
+ * columns and nothing that differs from the batch's shared values (or the
+ * first record), so nothing to allocate or spread. */
+static inline bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
+    const kp__thunks *t = &b->thunks;
+    int32_t n = b->h.record_count;
+    if ((uint32_t)n < t->cap &&
+        (n == 0 || (th->cb == t->cb0 && th->timestamp == t->ts0 && th->key_size == t->ksz0 &&
+                    th->value_size == t->vsz0)))
+        return true;
+    return prepare_thunk_slow(b, th);
+}
+
 /* Stores thunk th as record number record_count's (prepare_thunk made
  * room); allocates nothing. */
-static void store_thunk(kp_batch *b, const kp__thunk *th) {
+static inline void store_thunk(kp_batch *b, const kp__thunk *th) {
     kp__thunks *t = &b->thunks;
     int32_t i = b->h.record_count;
     if (i == 0) {
