@@ -624,7 +624,7 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
             kp_slice rec = kp_batch_records(r->batches[j]);
             if (rec.len < 0)
                 return false;
-            kp_wr_bytes(w, rec);
+            kp_wr_bytes_ref(w, rec); /* gathered: see kp_netclient_send */
         }
         return true;
     }
