@@ -1803,10 +1803,16 @@ kp_time_us bm_cluster_poll(bm_cluster *c, kp_time_us now) {
     bm__txn_poll(c, &deadline);
     /* 4. connections (a poll may close and remove one); one with no
      * request in progress and no unread input (its own or held for it by
-     * a keeping carrier) has nothing to do */
+     * a keeping carrier) has nothing to do, one whose acks=all wait would
+     * find nothing done only its deadline to give */
     for (size_t i = 0; i < c->nconns;) {
         bm_conn *conn = c->conns[i];
         if (!conn->busy && conn->in_off == conn->in_len && !conn->kept_len) {
+            i++;
+            continue;
+        }
+        if (bm__conn_waits_unchanged(conn, bm__now(c))) { /* its poll's whole effect */
+            bm__min_deadline(&deadline, conn->wait_deadline_us);
             i++;
             continue;
         }

@@ -363,7 +363,7 @@ static void bm_produce_resume(bm_conn *conn, kp_time_us now) {
     bm_wait *w = conn->wait;
     /* nothing a wait checks has moved since it last found a partition
      * still waiting: it would find the same, before its deadline */
-    if (w->seen_gen == conn->c->ack_gen + 1 && now < conn->wait_deadline_us)
+    if (bm__conn_waits_unchanged(conn, now))
         return;
     w->seen_gen = 0;
     uint64_t gen = conn->c->ack_gen;
