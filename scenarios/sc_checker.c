@@ -1116,15 +1116,23 @@ void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out) {
 static void sc_log_scan_one(sc_checker *ck, sc_part *sp, int64_t offset, const sc_log_digest *d,
                             bool committed_view);
 
-/* The common log record, taken without sc_log_scan_one's general steps: a
- * record of a non-transactional producer, in its window, seen in no log
- * and with no callback yet, with the key and value it was sent with, after
- * every record of its producer this partition showed so far, at an offset
- * the record's fields can hold (sp->topic must fit its byte: the caller
- * checks). The general path would find it clean of every anomaly, count
- * the order and duplicate checks, and remember the position for its
- * callback; this does exactly that. The bottom of the window cannot move
- * (the record has no callback), so no advance. */
+/* The common log records, taken without sc_log_scan_one's general steps:
+ * a run of the next (at most n) digests, from offset on, each a record of
+ * the same non-transactional producer, in its window, seen in no log, with
+ * the key and value it was sent with, after every record of its producer
+ * this partition showed so far, at an offset the record's fields can hold
+ * (sp->topic must fit its byte: the caller checks), and either with no
+ * callback yet or with one callback that acknowledged this very position
+ * without error. The general path would find each clean of every anomaly,
+ * count the order and duplicate checks, and remember the position for the
+ * callback to come, or mark the record at its offset and, at the window's
+ * bottom, move the window on; this does exactly that, with the producer's
+ * window and the partition's highest sequence in locals for the run (a
+ * batch is one producer's records in order). Returns how many digests it
+ * took (0: the first is not such a record). */
+/* The common log record alone (a batch of one record, the quiet
+ * workloads' kind): sc_log_scan_run's first case for one digest, without
+ * the run's set-up. */
 static inline bool sc_log_scan_fast(sc_checker *ck, sc_part *sp, int64_t offset, const sc_log_digest *d) {
     uint64_t id = (uint64_t)d->id_hi << 32 | d->id_lo;
     int p = (int)(id >> SC_ID_SEQ_BITS) - 1;
@@ -1153,6 +1161,74 @@ static inline bool sc_log_scan_fast(sc_checker *ck, sc_part *sp, int64_t offset,
     return true;
 }
 
+static __attribute__((noinline)) int64_t sc_run_advance(sc_checker *ck, sc_prod *pr, sc_part *sp, int64_t off) {
+    if (off >= sp->fed_end)
+        sp->fed_end = off + 1;
+    sc_advance_slow(ck, pr);
+    return pr->base;
+}
+
+static __attribute__((noinline)) int32_t sc_log_scan_run(sc_checker *ck, sc_part *sp, int64_t offset,
+                                                         const unsigned char *at, int32_t n) {
+    sc_log_digest d;
+    memcpy(&d, at, sizeof d);
+    uint64_t id = (uint64_t)d.id_hi << 32 | d.id_lo;
+    int p = (int)(id >> SC_ID_SEQ_BITS) - 1;
+    if (p < 0 || p >= ck->np || offset < 0)
+        return 0;
+    sc_prod *pr = &ck->prods[p];
+    if (pr->info.transactional)
+        return 0;
+    const uint64_t pid = (uint64_t)(p + 1) << SC_ID_SEQ_BITS;
+    int64_t base = pr->base;
+    const int64_t end = pr->n;
+    sc_rec *const *blk = pr->blk;
+    const int64_t mask = pr->nblk - 1;
+    const int8_t topic = (int8_t)sp->topic;
+    const int32_t partition = sp->partition;
+    int64_t max_seq = sp->max_seq[p];
+    int32_t k = 0;
+    for (; k < n; k++) {
+        memcpy(&d, at + (size_t)k * sizeof d, sizeof d);
+        id = (uint64_t)d.id_hi << 32 | d.id_lo;
+        int64_t seq = (int64_t)(id - pid);
+        int64_t off = offset + k;
+        /* id - pid < 2^40 when id is p's (p + 1 in the bits above) */
+        if ((uint64_t)seq >> SC_ID_SEQ_BITS || seq < base || seq >= end || seq <= max_seq || off > UINT32_MAX)
+            break;
+        sc_rec *r = &blk[(seq >> SC_BLK_SHIFT) & mask][seq & (SC_BLK - 1)];
+        if (r->txn || r->kv_hash != d.kv_hash)
+            break;
+        unsigned st = r->state & ~SC_REC_RETURNED;
+        if (st == SC_REC_SENT) { /* before its callback: the early position */
+            r->state |= SC_REC_IN_LOG;
+            r->txn = SC_EARLY_ONE | SC_KV_SHORT;
+            r->kv_hash = (uint32_t)off;
+            r->topic = topic;
+            r->partition = partition;
+        } else if (st == (SC_REC_SENT | (1u << SC_REC_NCB_SHIFT)) && r->err == KP_ERR_NONE &&
+                   sc_rec_when(r) == off && r->topic == topic && r->partition == partition) {
+            /* after its one callback, at the position it acknowledged */
+            r->state |= SC_REC_IN_LOG | SC_REC_AT_OFFSET;
+            if (seq == pr->base) /* the window's bottom is done: move on, as the general path */
+                base = sc_run_advance(ck, pr, sp, off);
+        } else
+            break;
+        max_seq = seq;
+    }
+    if (!k)
+        return 0;
+    sp->max_seq[p] = max_seq;
+    if (offset + k > sp->fed_end)
+        sp->fed_end = offset + k;
+    ck->counts.log_records += k;
+    if (pr->info.idempotent || pr->info.max_in_flight == 1)
+        ck->res[SC_INV_PER_PARTITION_ORDER].checked += k;
+    if (pr->info.idempotent)
+        ck->res[SC_INV_NO_DUPLICATES].checked += k;
+    return k;
+}
+
 void sc_checker_log_record(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            kp_slice key, kp_slice value) {
     sc_checker_log_record_txn(ck, topic, partition, offset, key, value, true);
@@ -1175,12 +1251,23 @@ void sc_checker_log_digests(sc_checker *ck, int32_t topic, int32_t partition, in
     sc_part *sp = sc_part_get(ck, topic, partition);
     const unsigned char *at = digests;
     bool early_fits = sp->topic >= -1 && sp->topic <= INT8_MAX && !ck->general;
-    for (int32_t i = 0; i < n; i++) {
+    if (n == 1 && early_fits) { /* one record: no run to set up */
+        sc_log_digest d;
+        memcpy(&d, at, sizeof d);
+        if (!sc_log_scan_fast(ck, sp, first_offset, &d))
+            sc_log_scan_one(ck, sp, first_offset, &d, committed_view);
+        return;
+    }
+    for (int32_t i = 0; i < n;) {
+        if (early_fits) {
+            i += sc_log_scan_run(ck, sp, first_offset + i, at + (size_t)i * sizeof(sc_log_digest), n - i);
+            if (i == n)
+                break;
+        }
         sc_log_digest d;
         memcpy(&d, at + (size_t)i * sizeof d, sizeof d);
-        int64_t offset = first_offset + i;
-        if (!(early_fits && sc_log_scan_fast(ck, sp, offset, &d)))
-            sc_log_scan_one(ck, sp, offset, &d, committed_view);
+        sc_log_scan_one(ck, sp, first_offset + i, &d, committed_view);
+        i++;
     }
 }
 
