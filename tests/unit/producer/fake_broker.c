@@ -86,6 +86,7 @@ struct fb_world {
     int recv_calls;       /* transport recv() calls, for fb_recv_calls */
     size_t send_window;   /* bytes accepted per fb_writable (SIZE_MAX: all) */
     int sendv_calls;      /* transport sendv() calls, for fb_sendv_calls */
+    int sendv_gathered;   /* ... of them with more than one piece */
     int32_t message_max_bytes;
     bool idem_checks;
     int16_t init_pid_err;
@@ -607,6 +608,7 @@ static ssize_t fb_t_send(void *ctx, kp_conn *c, const void *buf, size_t len) {
 static ssize_t fb_t_sendv(void *ctx, kp_conn *c, const kp_iov *iov, int n) {
     fb_world *w = ctx;
     w->sendv_calls++;
+    w->sendv_gathered += n > 1;
     size_t len = 0;
     for (int i = 0; i < n; i++)
         len += iov[i].len;
@@ -624,6 +626,10 @@ static ssize_t fb_t_sendv(void *ctx, kp_conn *c, const kp_iov *iov, int n) {
 
 int fb_sendv_calls(const fb_world *w) {
     return w->sendv_calls;
+}
+
+int fb_sendv_gathered(const fb_world *w) {
+    return w->sendv_gathered;
 }
 
 static ssize_t fb_t_recv(void *ctx, kp_conn *c, void *buf, size_t cap) {

@@ -84,6 +84,9 @@ int fb_recv_calls(const fb_world *w);   /* transport recv() calls so far */
 /* The env's transport offers sendv (send of the joined pieces); calls so
  * far. A test that wants the plain send path clears env.transport.sendv. */
 int fb_sendv_calls(const fb_world *w);
+/* sendv calls with more than one piece: frames sent with bytes gathered
+ * from where they lie (the producer's batches). */
+int fb_sendv_gathered(const fb_world *w);
 void fb_set_throttle(fb_world *w, int32_t node, int32_t throttle_ms);
 void fb_set_message_max_bytes(fb_world *w, int32_t max);        /* MESSAGE_TOO_LARGE above */
 void fb_set_idempotence_checks(fb_world *w, bool on);           /* default on */

@@ -71,6 +71,33 @@ static void t_retry_then_success(void **s) {
     ph_free(h);
 }
 
+/* Every Produce request goes out as one gather write whose batch is not
+ * copied into the frame (kp_wr_bytes_ref in the encoder): with batches
+ * over the gather threshold (256 bytes), each request is a sendv of more
+ * than one piece. */
+static void t_produce_batches_are_gathered_not_copied(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 2, NULL);
+    warm(h, 0); /* metadata and connection; its small batch is copied */
+    warm(h, 1);
+    int reqs0 = produce_reqs(h), gathered0 = fb_sendv_gathered(h->w);
+    char value[400];
+    memset(value, 'g', sizeof value - 1);
+    value[sizeof value - 1] = 0;
+    for (int i = 0; i < 6; i++) {
+        int id;
+        kp_err err;
+        ph_send_value(h, i % 2, value, &id, &err);
+    }
+    assert_true(ph_run_until_acked(h, 5000));
+    assert_int_equal(ph_callbacks_ok(h), 8);
+    assert_true(produce_reqs(h) > reqs0);
+    assert_int_equal(fb_sendv_gathered(h->w) - gathered0, produce_reqs(h) - reqs0);
+    assert_int_equal(fb_log_len(h->w, "t", 0) + fb_log_len(h->w, "t", 1), 8);
+    assert_string_equal(fb_log_value(h->w, "t", 1, 3), value);
+    ph_free(h);
+}
+
 static void t_retry_waits_retry_backoff(void **s) {
     (void)s;
     const char *set[] = { "retry.backoff.ms=250", NULL };
@@ -1142,6 +1169,7 @@ static void t_expired_batches_in_multiple_partitions(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_retry_then_success),
+        cmocka_unit_test(t_produce_batches_are_gathered_not_copied),
         cmocka_unit_test(t_retry_waits_retry_backoff),
         cmocka_unit_test(t_retries_exhausted),
         cmocka_unit_test(t_non_retriable_error_fails_at_once),
