@@ -506,6 +506,9 @@ kp_err bm_cluster_partition_info(const bm_cluster *c, const char *topic, int32_t
 /* ==================================================================== */
 
 static bm_producer *bm_producer_find(const bm_partition *p, int64_t pid) {
+    size_t h = p->prod_hint; /* the last one asked for, mostly asked again */
+    if (h < p->nprod && p->prod[h].pid == pid)
+        return &p->prod[h];
     size_t lo = 0, hi = p->nprod;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -519,8 +522,10 @@ static bm_producer *bm_producer_find(const bm_partition *p, int64_t pid) {
 
 static bm_producer *bm_producer_get(bm_partition *p, int64_t pid) {
     bm_producer *e = bm_producer_find(p, pid);
-    if (e)
+    if (e) {
+        p->prod_hint = (size_t)(e - p->prod);
         return e;
+    }
     void *arr = p->prod;
     if (!bm__grow(&arr, &p->capprod, p->nprod + 1, sizeof(bm_producer)))
         return NULL;
@@ -530,6 +535,7 @@ static bm_producer *bm_producer_get(bm_partition *p, int64_t pid) {
         at++;
     memmove(&p->prod[at + 1], &p->prod[at], (p->nprod - at) * sizeof(bm_producer));
     p->nprod++;
+    p->prod_hint = at;
     e = &p->prod[at];
     memset(e, 0, sizeof *e);
     e->pid = pid;
@@ -634,6 +640,8 @@ static void bm_state_apply(bm_partition *p, const bm_batch *b) {
 /* ---- the folded prefix (bm_int.h) ----------------------------------- */
 
 static bm_fold_producer *bm_fold_get(bm_partition *p, int64_t pid) {
+    if (p->fold_hint < p->nfold && p->fold[p->fold_hint].st.pid == pid)
+        return &p->fold[p->fold_hint]; /* the last one folded */
     size_t lo = 0, hi = p->nfold;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -642,6 +650,7 @@ static bm_fold_producer *bm_fold_get(bm_partition *p, int64_t pid) {
         else
             hi = mid;
     }
+    p->fold_hint = lo;
     if (lo < p->nfold && p->fold[lo].st.pid == pid)
         return &p->fold[lo];
     void *arr = p->fold;

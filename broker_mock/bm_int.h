@@ -230,11 +230,13 @@ typedef struct bm_partition {
     bool fold_stuck;                  /* out of memory once: fold no more */
     bm_fold_producer *fold;
     size_t nfold, capfold;
+    size_t fold_hint;                 /* fold[] index last folded into (checked) */
     bm_fold_txn *fold_txn;
     size_t nfold_txn, capfold_txn;
     /* leader-side state, rebuilt from the leader's log on leader change */
     bm_producer *prod;
     size_t nprod, capprod;
+    size_t prod_hint;                 /* prod[] index last updated (checked) */
     bm_txn_range *open;
     size_t nopen, capopen;
     bm_txn_range *aborted;
