@@ -503,6 +503,11 @@ static void fire(kp_batch *b, int64_t base_offset, int64_t log_append_time, kp_e
             .batch_id = b->h.id,
         };
         bool offsets = !err && base_offset >= 0;
+        if (b->wrap->run && b->h.record_count > 1) { /* one record: a call either way */
+            b->wrap->run(b->wrap->ctx, ts->cb0, ts->ctx, b->h.record_count, offsets ? base_offset : -1, &md, err,
+                         msg);
+            return;
+        }
         for (int32_t i = 0; i < b->h.record_count; i++) {
             if (offsets) /* Java's long addition wraps (see below) */
                 md.offset = (int64_t)((uint64_t)base_offset + (uint64_t)i);

@@ -144,9 +144,19 @@ typedef void kp_record_cb(void *ctx, const kp_record_metadata *md, kp_err err,
  * per producer, so a record carries no wrapper object of its own. */
 typedef void kp_record_wrap_fn(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md,
                                kp_err err, const char *errmsg);
+/* Optional, for a batch whose records share one callback (and timestamp
+ * and sizes: the common batch): its n records in order, record i with
+ * context ctxs[i], md->offset = base_offset + i (-1 for every record when
+ * base_offset < 0) and md->relative_offset = i written before its turn;
+ * every other field of md is the batch's. Must do exactly what n calls of
+ * fn would; saves a call per record. */
+typedef void kp_record_wrap_run_fn(void *wrap_ctx, kp_record_cb *cb, void *const *ctxs, int32_t n,
+                                   int64_t base_offset, kp_record_metadata *md, kp_err err,
+                                   const char *errmsg);
 typedef struct kp_record_wrap {
     kp_record_wrap_fn *fn;
     void *ctx;
+    kp_record_wrap_run_fn *run; /* NULL: fn per record */
 } kp_record_wrap;
 
 /* ProducerBatch.FinalState */

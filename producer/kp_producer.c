@@ -25,7 +25,9 @@
 
 /* InterceptorCallback. Normally one per producer: every batch completes
  * its records through p->wrap, which gets each record's own callback and
- * context (kp_p_record_wrapped), so a record costs its batch thunk only.
+ * context (kp_p_record_wrapped; a batch whose records share a callback,
+ * all of them in one call, kp_p_records_wrapped), so a record costs its
+ * batch thunk only.
  * With bug.KAFKA-8325 a record's callback can fire twice and only the
  * first may count, so there each record gets this object (its `fired`
  * flag), recycled through a free list (slabs of 1024: no malloc per record
@@ -230,6 +232,8 @@ static bool kp_h_has_inflight(void *ctx, const char *t, int32_t p) {
 
 static void kp_p_record_wrapped(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md,
                                 kp_err err, const char *msg);
+static void kp_p_records_wrapped(void *wrap_ctx, kp_record_cb *cb, void *const *ctxs, int32_t n, int64_t base_offset,
+                                 kp_record_metadata *md, kp_err err, const char *msg);
 
 kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *err, char *errbuf,
                              size_t errbuf_len) {
@@ -286,7 +290,7 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
     }
     kp_accumulator_set_clock(p->acc, &p->env.clock);
     if (!p->cfg.bug_kafka_8325) {
-        p->wrap = (kp_record_wrap){ kp_p_record_wrapped, p };
+        p->wrap = (kp_record_wrap){ kp_p_record_wrapped, p, kp_p_records_wrapped };
         kp_accumulator_set_record_wrap(p->acc, &p->wrap);
     }
     if (p->tm) {
@@ -409,6 +413,23 @@ static void kp_p_record_wrapped(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, 
     p->pending_records--;
     if (cb)
         cb(cb_ctx, md, err, msg);
+}
+
+/* The same for a run of records with one callback (kp_record_wrap_run_fn):
+ * the loop here, so a record costs no call of its own before the
+ * application's. */
+static void kp_p_records_wrapped(void *wrap_ctx, kp_record_cb *cb, void *const *ctxs, int32_t n, int64_t base_offset,
+                                 kp_record_metadata *md, kp_err err, const char *msg) {
+    kp_producer *p = wrap_ctx;
+    for (int32_t i = 0; i < n; i++) {
+        /* Java's long addition wraps: no signed overflow near INT64_MAX */
+        md->offset = base_offset < 0 ? -1 : (int64_t)((uint64_t)base_offset + (uint64_t)i);
+        md->relative_offset = i;
+        kp_p_record_ack(p, md, err, msg);
+        p->pending_records--;
+        if (cb)
+            cb(ctxs[i], md, err, msg);
+    }
 }
 
 /* The per-record InterceptorCallback of bug.KAFKA-8325 mode. */

@@ -222,7 +222,7 @@ static void batch_records_complete_through_the_wrap(void **state) {
     fx_cb rec = { 0 };
     fx_cb_ctx c1 = { &rec, 1 }, c2 = { &rec, 2 };
     wrap_log log = { 0 };
-    kp_record_wrap wrap = { wrap_record, &log };
+    kp_record_wrap wrap = { wrap_record, &log, NULL };
     kp_batch_params p = { .topic = "t", .partition = 0, .batch_id = 1, .buffer = pool_buf,
                           .capacity = 1024, .codec = KP_CODEC_NONE, .wrap = &wrap };
     kp_batch *b = kp_batch_new(&p);
@@ -283,7 +283,7 @@ static void batch_shared_thunks_complete_with_each_records_metadata(void **state
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         md_log log = { 0 };
-        kp_record_wrap wrap = { wrap_md, &log };
+        kp_record_wrap wrap = { wrap_md, &log, NULL };
         kp_batch_params p = { .topic = "tt", .partition = 4, .batch_id = 31, .buffer = pool_buf,
                               .capacity = 1024, .codec = KP_CODEC_NONE, .wrap = &wrap };
         kp_batch *b = kp_batch_new(&p);
@@ -314,6 +314,88 @@ static void batch_shared_thunks_complete_with_each_records_metadata(void **state
         }
         kp_batch_destroy(b);
     }
+    assert_int_equal(rec.count, 0);
+}
+
+/* A wrap with a run function gets a common batch of several records in
+ * one call: the shared callback, the ctx column in append order, the base
+ * offset (-1 when the records get none) and the batch's metadata; a batch
+ * of one record, or one whose records differ, still goes record by
+ * record through fn. */
+typedef struct run_log {
+    int runs, fns;
+    kp_record_cb *cb;
+    void *ctxs[4];
+    int32_t n;
+    int64_t base;
+    kp_record_metadata md;
+    kp_err err;
+} run_log;
+
+static void run_fn(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md, kp_err err,
+                   const char *msg) {
+    (void)cb, (void)cb_ctx, (void)md, (void)err, (void)msg;
+    ((run_log *)wrap_ctx)->fns++;
+}
+
+static void run_run(void *wrap_ctx, kp_record_cb *cb, void *const *ctxs, int32_t n, int64_t base_offset,
+                    kp_record_metadata *md, kp_err err, const char *msg) {
+    (void)msg;
+    run_log *l = wrap_ctx;
+    l->runs++;
+    l->cb = cb;
+    l->n = n;
+    for (int32_t i = 0; i < n && i < 4; i++)
+        l->ctxs[i] = ctxs[i];
+    l->base = base_offset;
+    l->md = *md;
+    l->err = err;
+}
+
+static void batch_common_batch_completes_through_the_wraps_run(void **state) {
+    (void)state;
+    fx_cb rec = { 0 };
+    fx_cb_ctx c[3] = { { &rec, 0 }, { &rec, 1 }, { &rec, 2 } };
+    int64_t bases[] = { 900, -1 };
+    kp_err errs[] = { KP_ERR_NONE, KP_ERR_NONE, KP_ERR_NOT_LEADER_FOR_PARTITION };
+    for (int k = 0; k < 3; k++) {
+        run_log log = { 0 };
+        kp_record_wrap wrap = { run_fn, &log, run_run };
+        kp_batch_params p = { .topic = "t", .partition = 2, .batch_id = 8, .buffer = pool_buf,
+                              .capacity = 1024, .codec = KP_CODEC_NONE, .wrap = &wrap };
+        kp_batch *b = kp_batch_new(&p);
+        for (int i = 0; i < 3; i++)
+            assert_true(kp_batch_try_append(b, 5, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c[i], 0, NULL));
+        assert_true(kp_batch_done(b, bases[k % 2], -1, errs[k], errs[k] ? "x" : NULL, NULL));
+        assert_int_equal(log.runs, 1);
+        assert_int_equal(log.fns, 0);
+        assert_ptr_equal(log.cb, fx_record_cb);
+        assert_int_equal(log.n, 3);
+        for (int i = 0; i < 3; i++)
+            assert_ptr_equal(log.ctxs[i], &c[i]);
+        assert_int_equal(log.base, errs[k] ? -1 : bases[k % 2]);
+        assert_int_equal(log.err, errs[k]);
+        assert_int_equal(log.md.partition, 2);
+        assert_int_equal(log.md.batch_id, 8);
+        assert_int_equal(log.md.timestamp, errs[k] ? -1 : 5);
+        kp_batch_destroy(b);
+    }
+    /* one record; records with different callbacks: fn per record */
+    run_log log = { 0 };
+    kp_record_wrap wrap = { run_fn, &log, run_run };
+    kp_batch_params p = { .topic = "t", .partition = 2, .batch_id = 8, .buffer = pool_buf,
+                          .capacity = 1024, .codec = KP_CODEC_NONE, .wrap = &wrap };
+    kp_batch *b = kp_batch_new(&p);
+    assert_true(kp_batch_try_append(b, 5, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c[0], 0, NULL));
+    assert_true(kp_batch_done(b, 1, -1, KP_ERR_NONE, NULL, NULL));
+    kp_batch_destroy(b);
+    b = kp_batch_new(&p);
+    assert_true(kp_batch_try_append(b, 5, fx_s("k"), fx_s("v"), NULL, 0, fx_record_cb, &c[0], 0, NULL));
+    assert_true(kp_batch_try_append(b, 5, fx_s("k"), fx_s("v"), NULL, 0, NULL, NULL, 0, NULL));
+    assert_true(kp_batch_done(b, 1, -1, KP_ERR_NONE, NULL, NULL));
+    kp_batch_destroy(b);
+    assert_int_equal(log.runs, 0);
+    assert_int_equal(log.fns, 3);
     assert_int_equal(rec.count, 0);
 }
 
@@ -857,6 +939,7 @@ int main(void) {
         cmocka_unit_test(batch_callbacks_fire_once_with_base_plus_index),
         cmocka_unit_test(batch_records_complete_through_the_wrap),
         cmocka_unit_test(batch_shared_thunks_complete_with_each_records_metadata),
+        cmocka_unit_test(batch_common_batch_completes_through_the_wraps_run),
         cmocka_unit_test(batch_log_append_time_replaces_create_time),
         cmocka_unit_test(batch_cannot_complete_twice),
         cmocka_unit_test(batch_abort_fires_callbacks_with_the_error),
