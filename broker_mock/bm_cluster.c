@@ -310,10 +310,7 @@ bm_replica *bm__leader_rep(const bm_partition *p) {
 }
 
 int32_t bm__isr_size(const bm_partition *p) {
-    int32_t n = 0;
-    for (int32_t r = 0; r < p->nrep; r++)
-        n += p->rep[r].in_isr;
-    return n;
+    return p->nisr;
 }
 
 /* Topic.validate in 2.1: 1..249 chars of [a-zA-Z0-9._-], not "." or "..". */
@@ -412,6 +409,7 @@ static kp_err bm_create_topic_n(bm_cluster *c, const char *name, size_t len,
         for (int32_t r = 0; r < rf; r++) {
             pp->rep[r].broker = (p + r) % c->conf.brokers;
             pp->rep[r].in_isr = bm_broker_up(c, pp->rep[r].broker);
+            pp->nisr += pp->rep[r].in_isr;
             pp->rep[r].last_caught_up_us = bm__now(c);
             pp->rep[r].last_fetch_us = bm__now(c);
         }
@@ -893,6 +891,7 @@ static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
     bm_repl_changed(c, p);
     p->hw_dirty = true;
     r->in_isr = in;
+    p->nisr += in ? 1 : -1;
     bm_part_event(c, p, in ? BM_EV_ISR_EXPAND : BM_EV_ISR_SHRINK, r->broker, -1,
                   bm__isr_size(p), NULL);
 }
@@ -913,7 +912,10 @@ static void bm_leader_set(bm_cluster *c, bm_partition *p, int32_t idx, const cha
     if (idx < 0)
         return;
     bm_replica *l = &p->rep[idx];
-    l->in_isr = true;
+    if (!l->in_isr) {
+        l->in_isr = true;
+        p->nisr++;
+    }
     for (int32_t r = 0; r < p->nrep; r++)
         if (r != idx && bm_broker_up(c, p->rep[r].broker))
             bm_replica_reconcile(c, p, &p->rep[r]);
@@ -1845,6 +1847,11 @@ const char *bm_cluster_verify(const bm_cluster *c) {
     for (int32_t t = 0; t < c->ntopics; t++)
         for (int32_t pi = 0; pi < c->topics[t].npart; pi++) {
             const bm_partition *p = &c->topics[t].parts[pi];
+            int32_t nisr = 0;
+            for (int32_t r = 0; r < p->nrep; r++)
+                nisr += p->rep[r].in_isr;
+            if (nisr != p->nisr)
+                return "ISR size out of step with the ISR";
             for (int32_t r = 0; r < p->nrep; r++) {
                 const bm_replica *rp = &p->rep[r];
                 for (size_t i = 0; i < rp->n; i++) {

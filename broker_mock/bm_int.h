@@ -207,6 +207,7 @@ typedef struct bm_partition {
     bm_replica *rep;
     int32_t nrep;
     int32_t leader;                   /* index into rep, -1 none */
+    int32_t nisr;                     /* replicas with in_isr (bm__isr_size) */
     int32_t leader_epoch;
     int64_t hw;
     int64_t log_start;
