@@ -189,6 +189,81 @@ static void batch_inline_iterator_matches_the_general_one(void **state) {
     free(vbuf);
 }
 
+/* The builder's record bytes against DefaultRecord.writeTo written out
+ * with kp_buf's own varint writers, across the shapes where the builder's
+ * common-record path hands over to the general one: timestamp deltas
+ * around 63/64 (one- and two-byte varints) and negative, offset deltas past
+ * 63 and 8,191, keys of 63/64 bytes, values around 8,191/8,192 bytes of
+ * body, nulls, headers. */
+static size_t ref_record(uint8_t *out, size_t cap, int64_t tsd, int32_t od, kp_slice key,
+                         kp_slice value, const kp_header *h, int nh) {
+    uint8_t body[20000];
+    kp_writer w;
+    kp_wr_init(&w, body, sizeof body);
+    kp_wr_i8(&w, 0);
+    kp_wr_varlong(&w, tsd);
+    kp_wr_varint(&w, od);
+    kp_wr_varint(&w, key.len);
+    if (key.len > 0)
+        kp_wr_raw(&w, key.ptr, (size_t)key.len);
+    kp_wr_varint(&w, value.len);
+    if (value.len > 0)
+        kp_wr_raw(&w, value.ptr, (size_t)value.len);
+    kp_wr_varint(&w, nh);
+    for (int i = 0; i < nh; i++) {
+        kp_wr_varint(&w, h[i].key.len);
+        kp_wr_raw(&w, h[i].key.ptr, (size_t)h[i].key.len);
+        kp_wr_varint(&w, h[i].value.len);
+        if (h[i].value.len > 0)
+            kp_wr_raw(&w, h[i].value.ptr, (size_t)h[i].value.len);
+    }
+    assert_int_equal(w.err, KP_ERR_NONE);
+    kp_writer o;
+    kp_wr_init(&o, out, cap);
+    kp_wr_varint(&o, (int32_t)w.len);
+    kp_wr_raw(&o, body, w.len);
+    assert_int_equal(o.err, KP_ERR_NONE);
+    return o.len;
+}
+
+static void batch_builder_bytes_match_a_reference_encoder(void **state) {
+    (void)state;
+    enum { CAP = 1 << 20 };
+    uint8_t *buf = malloc(CAP), *ref = malloc(CAP), *data = malloc(20000);
+    memset(data, 'k', 20000);
+    kp_rng rng = kp_rng_stream(5, "builder-ref");
+    static const int64_t tss[] = { 0, 1, 63, 64, 65, -1, -64, -65, 8191, 100000 };
+    static const int32_t klens[] = { -1, 0, 1, 62, 63, 64, 200 };
+    static const int32_t vlens[] = { -1, 0, 1, 50, 63, 64, 4000, 4090, 4100, 8180, 8200, 12000 };
+    kp_header hs[2] = { { S("h1"), S("v") }, { S("h2"), KP_SLICE_NULL } };
+    for (int round = 0; round < 6; round++) {
+        kp_batch_builder b;
+        kp_batch_builder_init(&b, buf, CAP, KP_CODEC_NONE, false);
+        size_t rlen = 0;
+        int64_t first = 1000000;
+        int n = round < 3 ? 120 : 9000; /* offset deltas past 63 and past 8,191 */
+        for (int i = 0; i < n; i++) {
+            int64_t tsd = i == 0 ? 0 : tss[kp_rng_below(&rng, 10)];
+            kp_slice key = { data, klens[kp_rng_below(&rng, 7)] };
+            kp_slice value = { data, n > 200  ? (int32_t)kp_rng_below(&rng, 40)
+                                     : i % 2 ? i % 100 /* bodies around 63/64 bytes */
+                                             : vlens[kp_rng_below(&rng, 12)] };
+            if (key.len < 0)
+                key = KP_SLICE_NULL;
+            if (value.len < 0)
+                value = KP_SLICE_NULL;
+            int nh = kp_rng_below(&rng, 6) == 0 ? 1 + (int)kp_rng_below(&rng, 2) : 0;
+            assert_int_equal(kp_batch_builder_append(&b, first + tsd, key, value, hs, nh), KP_ERR_NONE);
+            rlen += ref_record(ref + rlen, CAP - rlen, tsd, i, key, value, hs, nh);
+        }
+        assert_int_equal(kp_batch_builder_uncompressed_bytes(&b), KP_BATCH_HEADER_SIZE + rlen);
+        assert_memory_equal(buf + KP_BATCH_HEADER_SIZE, ref, rlen);
+    }
+    free(buf);
+    free(ref);
+    free(data);
+}
+
 static void batch_two_records_vector_byte_for_byte(void **state) {
     (void)state;
     uint8_t buf[256];
@@ -960,6 +1035,7 @@ int main(void) {
         cmocka_unit_test(batch_two_records_vector_byte_for_byte),
         cmocka_unit_test(batch_builder_producer_state_before_close),
         cmocka_unit_test(batch_inline_iterator_matches_the_general_one),
+        cmocka_unit_test(batch_builder_bytes_match_a_reference_encoder),
         cmocka_unit_test(batch_vectors_decode),
         cmocka_unit_test(record_size_15_then_16_bytes_from_offset_delta_64),
         cmocka_unit_test(record_size_matches_kp_buf_varint_sizes),
