@@ -101,15 +101,22 @@ static inline __attribute__((always_inline)) void emit(const kp_partitioner *p, 
     kp_observer_emit(p->obs, &ev);
 }
 
+void kp_part_view_of(kp_part_view *v, const kp_cluster *cl, const kp_cluster_topic *ct) {
+    v->cl = cl;
+    v->ct = ct;
+    v->count = kp_cluster_topic_partition_count(ct);
+    v->navail = kp_cluster_topic_available_partitions(cl, ct, &v->avail);
+}
+
 /* StickyPartitionCache.nextPartition */
-static int32_t sticky_next(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
-                           const char *topic, topic_state *st, int32_t prev, bool *ok) {
+static int32_t sticky_next(kp_partitioner *p, const kp_part_view *v, const char *topic, topic_state *st,
+                           int32_t prev, bool *ok) {
     *ok = true;
     if (st && st->value != prev)
         return st->value;
-    const kp_partition_info *const *avail;
-    size_t navail = kp_cluster_topic_available_partitions(cl, ct, &avail);
-    int32_t np = kp_cluster_topic_partition_count(ct);
+    const kp_partition_info *const *avail = v->avail;
+    size_t navail = v->navail;
+    int32_t np = v->count;
     int32_t part;
     if (navail < 1) {
         part = kp_to_positive(random_int(p)) % np;
@@ -138,13 +145,20 @@ int32_t kp_partitioner_partition(kp_partitioner *p, const kp_cluster *cl, const 
 int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, const kp_cluster_topic *ct,
                                     const char *topic, kp_hint *hint, int32_t explicit_partition, kp_slice key,
                                     int64_t now, kp_err *err) {
+    kp_part_view v;
+    kp_part_view_of(&v, cl, ct);
+    return kp_partitioner_partition_v(p, &v, topic, hint, explicit_partition, key, now, err);
+}
+
+int32_t kp_partitioner_partition_v(kp_partitioner *p, const kp_part_view *v, const char *topic, kp_hint *hint,
+                                   int32_t explicit_partition, kp_slice key, int64_t now, kp_err *err) {
     if (err)
         *err = KP_ERR_NONE;
     if (explicit_partition >= 0) {
         emit(p, now, topic, explicit_partition, "explicit");
         return explicit_partition;
     }
-    int32_t np = kp_cluster_topic_partition_count(ct);
+    int32_t np = v->count;
     if (np <= 0) {
         if (err)
             *err = KP_ERR__NOENT;
@@ -158,7 +172,7 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
     topic_state *st = find_h(p, topic, hint);
     if (p->kind == KP_PARTITIONER_STICKY) {
         bool ok;
-        int32_t part = st ? st->value : sticky_next(p, cl, ct, topic, NULL, -1, &ok);
+        int32_t part = st ? st->value : sticky_next(p, v, topic, NULL, -1, &ok);
         if (!st && !ok) {
             if (err)
                 *err = KP_ERR__NOMEM;
@@ -179,11 +193,9 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
     }
     int32_t next = st->value;
     st->value = (int32_t)((uint32_t)st->value + 1u); /* AtomicInteger wraps */
-    const kp_partition_info *const *avail;
-    size_t navail = kp_cluster_topic_available_partitions(cl, ct, &avail);
     int32_t part;
-    if (navail > 0)
-        part = avail[(size_t)kp_to_positive(next) % navail]->partition;
+    if (v->navail > 0)
+        part = v->avail[(size_t)kp_to_positive(next) % v->navail]->partition;
     else
         part = kp_to_positive(next) % np;
     emit(p, now, topic, part, "round-robin");
@@ -194,12 +206,13 @@ int32_t kp_partitioner_on_new_batch(kp_partitioner *p, const kp_cluster *cl, con
                                     int32_t prev_partition, int64_t now) {
     if (p->kind != KP_PARTITIONER_STICKY)
         return -1;
-    const kp_cluster_topic *ct = kp_cluster_topic_find(cl, topic);
-    if (kp_cluster_topic_partition_count(ct) <= 0)
+    kp_part_view v;
+    kp_part_view_of(&v, cl, kp_cluster_topic_find(cl, topic));
+    if (v.count <= 0)
         return -1;
     topic_state *st = find(p, topic);
     bool ok;
-    int32_t part = sticky_next(p, cl, ct, topic, st, prev_partition, &ok);
+    int32_t part = sticky_next(p, &v, topic, st, prev_partition, &ok);
     if (!ok)
         return -1;
     emit(p, now, topic, part, "sticky-switch");

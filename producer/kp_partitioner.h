@@ -58,6 +58,24 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
                                     const char *topic, kp_hint *hint, int32_t explicit_partition, kp_slice key,
                                     int64_t now, kp_err *err);
 
+/* A topic as one cluster shows it to the partitioner: its partition
+ * count and the partitions that have a leader (kp_part_view_of). A
+ * cluster never changes once it is current, so a caller may keep a view
+ * per topic for as long as the cluster's generation holds (the producer
+ * does) and partition through it without asking the cluster again. The
+ * view borrows from cl. */
+typedef struct kp_part_view {
+    const kp_cluster *cl;
+    const kp_cluster_topic *ct;               /* NULL: the topic is unknown in cl */
+    int32_t count;                            /* kp_cluster_topic_partition_count */
+    const kp_partition_info *const *avail;    /* kp_cluster_topic_available_partitions */
+    size_t navail;
+} kp_part_view;
+void kp_part_view_of(kp_part_view *v, const kp_cluster *cl, const kp_cluster_topic *ct);
+/* kp_partitioner_partition_in through a view of the topic. */
+int32_t kp_partitioner_partition_v(kp_partitioner *p, const kp_part_view *v, const char *topic, kp_hint *hint,
+                                   int32_t explicit_partition, kp_slice key, int64_t now, kp_err *err);
+
 /* Sticky: a batch was created for prev_partition of topic; switch the
  * topic's sticky partition if it is prev_partition (StickyPartitionCache
  * .nextPartition). Returns the new sticky partition (or the unchanged one);

@@ -52,11 +52,12 @@ typedef struct kp_p_topic {
     const char *name;               /* kp_acc_topic_name(at) */
     kp_hint md_hint;                /* kp_metadata_add_h */
     kp_hint part_hint;              /* kp_partitioner_partition_in */
-    uint64_t ct_gen;                /* ct is of the cluster of this generation (0: none) */
-    const kp_cluster_topic *ct;     /* may be NULL: not in that cluster */
-    /* of ct, for the send's first metadata check: its partition count
-     * (-1: unknown) and whether it carries INVALID_TOPIC_EXCEPTION */
-    int32_t ct_count;
+    /* the topic in the cluster of generation ct_gen (0: none yet), as the
+     * partitioner sees it (view.ct may be NULL: not in that cluster;
+     * view.count -1: count unknown), and whether it carries
+     * INVALID_TOPIC_EXCEPTION there (for waitOnMetadata's first check) */
+    uint64_t ct_gen;
+    kp_part_view view;
     bool ct_invalid;
 } kp_p_topic;
 
@@ -515,12 +516,12 @@ static const kp_cluster_topic *kp_p_topic_ct(kp_producer *p, kp_p_topic *t) {
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint64_t gen = kp_cluster_generation(cl);
     if (t->ct_gen != gen) {
-        t->ct = kp_cluster_topic_find(cl, t->name);
+        const kp_cluster_topic *ct = kp_cluster_topic_find(cl, t->name);
         t->ct_gen = gen;
-        t->ct_count = kp_cluster_topic_partition_count(t->ct);
-        t->ct_invalid = kp_cluster_topic_has_error(t->ct, KP_ERR_INVALID_TOPIC_EXCEPTION);
+        kp_part_view_of(&t->view, cl, ct);
+        t->ct_invalid = kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION);
     }
-    return t->ct;
+    return t->view.ct;
 }
 
 typedef enum kp_md_state { KP_MD_READY, KP_MD_WAIT, KP_MD_FAIL } kp_md_state;
@@ -572,11 +573,11 @@ static kp_md_state kp_p_check_metadata(kp_producer *p, const kp_producer_record 
 /* The part of doSend after waitOnMetadata: serialize, partition,
  * ensureValidRecordSize, append, wakeup. Returns OK, ERROR or BLOCKED
  * (memory). For a blocked send (blk true) the serialized bytes are kept in
- * the blocked state. t: the record's topic; ct: it in the current
- * cluster, as kp_p_check_metadata found it just before. */
+ * the blocked state. t: the record's topic, its view of the current
+ * cluster refreshed just before (kp_p_topic_ct). */
 static inline __attribute__((always_inline)) kp_send_status
-kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, const kp_cluster_topic *ct,
-                  kp_record_cb *cb, void *cb_ctx, int64_t begin, bool blk, kp_err *err, char *errbuf, size_t n) {
+kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, kp_record_cb *cb, void *cb_ctx,
+                  int64_t begin, bool blk, kp_err *err, char *errbuf, size_t n) {
     int64_t now = kp_p_now(p);
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint8_t kscratch[16], vscratch[16];
@@ -591,7 +592,7 @@ kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, 
         return KP_SEND_ERROR;
     }
     int32_t partition =
-        kp_partitioner_partition_in(p->part, cl, ct, rec->topic, &t->part_hint, rec->partition, key, now, &e);
+        kp_partitioner_partition_v(p->part, &t->view, rec->topic, &t->part_hint, rec->partition, key, now, &e);
     if (partition < 0) {
         *err = e;
         snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -618,7 +619,7 @@ kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, 
          * Java blocks in the second append, after the switch.) */
         kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
         partition =
-            kp_partitioner_partition_in(p->part, cl, ct, rec->topic, &t->part_hint, rec->partition, key, now, &e);
+            kp_partitioner_partition_v(p->part, &t->view, rec->topic, &t->part_hint, rec->partition, key, now, &e);
         if (partition < 0) {
             *err = e;
             snprintf(errbuf, n, "no partition for topic %s (%s)", rec->topic, kp_err_name(e));
@@ -849,7 +850,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
     /* the common answer of waitOnMetadata's first check without the
      * general one: a valid topic with a known count and the partition,
      * if given, in range (kp_p_check_metadata says READY then too) */
-    kp_md_state ms = !t->ct_invalid && t->ct_count >= 0 && rec->partition < t->ct_count
+    kp_md_state ms = !t->ct_invalid && t->view.count >= 0 && rec->partition < t->view.count
                          ? KP_MD_READY
                          : kp_p_check_metadata(p, rec, t, now, now, true, &ct, err, errbuf, n);
     if (ms == KP_MD_FAIL) {
@@ -878,7 +879,7 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         kp_p_wake_sender(p);
         return KP_SEND_BLOCKED;
     }
-    kp_send_status st = kp_p_do_send_rest(p, rec, t, ct, cb, cb_ctx, now, false, err, errbuf, n);
+    kp_send_status st = kp_p_do_send_rest(p, rec, t, cb, cb_ctx, now, false, err, errbuf, n);
     if (st == KP_SEND_ERROR) {
         kp_p_record_api_error(p, rec->topic, *err, now);
         kp_interceptors_on_send_error(p->ic, rec, rec->partition, *err, now);
@@ -949,10 +950,10 @@ static bool kp_p_resume_blocked(kp_producer *p, int64_t now) {
     kp_blk_what was = p->blk.what;
     if (was == KP_BLK_MEMORY) {
         t = &p->topics[p->blk.topic_ix];
-        ct = kp_p_topic_ct(p, t);
+        kp_p_topic_ct(p, t); /* its view of the cluster now current */
     }
     p->blk.what = KP_BLK_NONE;
-    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, t, ct, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
+    kp_send_status st = kp_p_do_send_rest(p, &p->blk.rec, t, p->blk.cb, p->blk.cb_ctx, p->blk.begin_ms,
                                           was == KP_BLK_MEMORY, &err, msg, sizeof msg);
     p->blk.what = was;
     if (st == KP_SEND_OK) {

@@ -543,6 +543,42 @@ static void t_close_from_callback_is_force_close(void **s) {
     ph_free(h);
 }
 
+/* A keyless record goes round-robin over the partitions that have a
+ * leader in the current cluster. The producer keeps each topic's view of
+ * the cluster (count, partitions with a leader) only while that cluster
+ * is current: after an update that leaves partition 1 without a leader,
+ * records go to 0 and 2 only; after one that gives it a leader again, to
+ * all three. */
+static void t_keyless_records_follow_the_current_clusters_leaders(void **s) {
+    (void)s;
+    const char *set[] = { "metadata.max.age.ms=50", "linger.ms=0", NULL };
+    ph *h = ph_new(3, 3, set);
+    int id, seen[3] = { 0 };
+    ph_send(h, -1, NULL, &id);
+    assert_true(ph_run_until_acked(h, 3000));
+    fb_set_leader(h->w, "t", 1, -1);
+    ph_run_for(h, 300); /* a refresh (max age 50) sees partition 1 leaderless */
+    for (int i = 0; i < 6; i++) {
+        ph_send(h, -1, NULL, &id);
+        assert_true(ph_run_until_acked(h, 3000));
+        assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+        seen[ph_cb_of(h, id)->partition]++;
+    }
+    assert_int_equal(seen[1], 0);
+    assert_int_equal(seen[0], 3);
+    assert_int_equal(seen[2], 3);
+    fb_set_leader(h->w, "t", 1, 1);
+    ph_run_for(h, 300);
+    for (int i = 0; i < 6; i++) {
+        ph_send(h, -1, NULL, &id);
+        assert_true(ph_run_until_acked(h, 3000));
+        seen[ph_cb_of(h, id)->partition]++;
+    }
+    assert_int_equal(seen[1], 2);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
 /* A run with connects, retries, a split, a disconnect and a leader move. */
 static uint64_t busy_run(int64_t linger_ms) {
     char l[64];
@@ -605,6 +641,7 @@ int main(void) {
         cmocka_unit_test(t_graceful_close_still_refreshes_metadata),
         cmocka_unit_test(t_close_from_callback_is_force_close),
         cmocka_unit_test(t_same_inputs_same_trace),
+        cmocka_unit_test(t_keyless_records_follow_the_current_clusters_leaders),
     };
     return cmocka_run_group_tests_name("producer", tests, NULL, NULL);
 }
