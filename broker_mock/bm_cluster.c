@@ -146,7 +146,7 @@ static void bm_batch_unref(bm_cluster *c, bm_batch *b) {
         bm_batch_release(c, b);
 }
 
-static void bm_part_event(const bm_cluster *c, const bm_partition *p, int kind,
+static inline void bm_part_event(const bm_cluster *c, const bm_partition *p, int kind,
                           int32_t node, int64_t offset, int64_t value, const char *detail) {
     kp_event ev = bm__ev(c, kind, node);
     ev.topic = p->topic->name;
@@ -798,7 +798,7 @@ static const bm_batch_meta *bm_state_duplicate(const bm_partition *p, int64_t pi
 /* Logs                                                                  */
 /* ==================================================================== */
 
-static bool bm_log_push(bm_replica *r, bm_batch *b) {
+static inline bool bm_log_push(bm_replica *r, bm_batch *b) {
     if (r->head + r->n == r->cap) {
         if (r->head > 0 && r->head >= r->n) {
             memmove(r->mem, r->log, r->n * sizeof(bm_batch *));
@@ -1693,7 +1693,8 @@ static void bm_follower_fetch(bm_cluster *c, bm_partition *p, bm_replica *r, kp_
 /* An active follower: a replica of a partition that has a leader, not the
  * leader, on a broker for which this is true (up, fetching not paused). */
 static inline bool bm_broker_fetches(const bm_cluster *c, int32_t id) {
-    return bm_broker_up(c, id) && !c->brokers[id].follower_paused;
+    /* a replica's broker: an id below conf.brokers, set at creation */
+    return c->brokers[id].up && !c->brokers[id].follower_paused;
 }
 
 static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
@@ -1702,7 +1703,7 @@ static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
         for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
             bm_partition *p = &parts[pi];
             int32_t li = p->leader;
-            if (li < 0 || !bm_broker_up(c, p->rep[li].broker))
+            if (li < 0 || !c->brokers[p->rep[li].broker].up) /* a replica's broker */
                 continue;
             bm_repl_changed(c, p); /* the fetches read and write last_caught_up_us */
             for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
