@@ -781,45 +781,52 @@ static inline void sc_advance(sc_checker *ck, int p) {
 
 /* ---- history ------------------------------------------------------------ */
 
-void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now) {
-    assert(p >= 0 && p < ck->np);
-    sc_prod *pr = &ck->prods[p];
-    assert(seq == pr->n && "sends are numbered densely in order");
-    if (!(pr->n & (SC_BLK - 1))) { /* the first record of a new block */
-        int64_t lo = pr->base >> SC_BLK_SHIFT, b = pr->n >> SC_BLK_SHIFT;
-        if (b - lo + 1 > pr->nblk) {
-            int64_t ncap = pr->nblk ? pr->nblk * 2 : 4;
-            sc_rec **nb = calloc((size_t)ncap, sizeof *nb);
-            if (!nb)
-                abort(); /* the checker cannot judge without its history */
-            for (int64_t k = lo; k < b; k++)
-                nb[k & (ncap - 1)] = pr->blk[k & (pr->nblk - 1)];
-            free(pr->blk);
-            pr->blk = nb;
-            pr->nblk = ncap;
-        }
-        sc_rec *blk = pr->spare ? pr->spare : malloc((size_t)SC_BLK * sizeof *blk);
-        if (!blk)
-            abort();
-        pr->spare = NULL;
-        pr->blk[b & (pr->nblk - 1)] = blk;
+/* The first record of a new block (n is a multiple of SC_BLK): the block,
+ * the ring of block pointers and the short hashes grown as needed (the
+ * short hashes' capacity is a multiple of SC_BLK too, so they are full
+ * only here). */
+static __attribute__((noinline)) void sc_send_grow(sc_prod *pr) {
+    int64_t lo = pr->base >> SC_BLK_SHIFT, b = pr->n >> SC_BLK_SHIFT;
+    if (b - lo + 1 > pr->nblk) {
+        int64_t ncap = pr->nblk ? pr->nblk * 2 : 4;
+        sc_rec **nb = calloc((size_t)ncap, sizeof *nb);
+        if (!nb)
+            abort(); /* the checker cannot judge without its history */
+        for (int64_t k = lo; k < b; k++)
+            nb[k & (ncap - 1)] = pr->blk[k & (pr->nblk - 1)];
+        free(pr->blk);
+        pr->blk = nb;
+        pr->nblk = ncap;
     }
+    sc_rec *blk = pr->spare ? pr->spare : malloc((size_t)SC_BLK * sizeof *blk);
+    if (!blk)
+        abort();
+    pr->spare = NULL;
+    pr->blk[b & (pr->nblk - 1)] = blk;
     if (pr->n == pr->kvcap) {
-        int64_t ncap = pr->kvcap ? pr->kvcap * 2 : 4096;
+        int64_t ncap = pr->kvcap ? pr->kvcap * 2 : SC_BLK;
         uint8_t *nk = realloc(pr->kv8, (size_t)ncap);
         if (!nk)
             abort();
         pr->kv8 = nk;
         pr->kvcap = ncap;
     }
+}
+
+void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now) {
+    assert(p >= 0 && p < ck->np);
+    sc_prod *pr = &ck->prods[p];
+    assert(seq == pr->n && "sends are numbered densely in order");
+    (void)seq;
+    if (!(pr->n & (SC_BLK - 1)))
+        sc_send_grow(pr);
     pr->kv8[pr->n] = sc_kv8(kv_hash);
-    sc_rec *r = sc_win(pr, pr->n++);
-    memset(r, 0, sizeof *r);
-    r->partition = -1;
-    r->topic = -1;
-    sc_rec_set_when(r, now);
-    r->kv_hash = kv_hash;
-    r->state = SC_REC_SENT;
+    *sc_win(pr, pr->n++) = (sc_rec){ .when_lo = (uint32_t)(uint64_t)now,
+                                     .when_hi = (uint32_t)((uint64_t)now >> 32),
+                                     .kv_hash = kv_hash,
+                                     .partition = -1,
+                                     .topic = -1,
+                                     .state = SC_REC_SENT };
     ck->counts.sent++;
 }
 
