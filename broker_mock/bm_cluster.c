@@ -885,6 +885,16 @@ static void bm_hw_update(bm_cluster *c, bm_partition *p) {
     }
 }
 
+/* bm_hw_update after the leader of p appended a batch, when it can change
+ * something: with nothing changed before (hw_dirty clear: the HW is the
+ * least LEO of the ISR, and what every replica holds is settled), a batch
+ * the leader alone holds moves neither while a follower is in the ISR
+ * (its LEO is at most the leader's old end) and another replica exists. */
+static inline void bm_hw_after_append(bm_cluster *c, bm_partition *p) {
+    if (p->hw_dirty || p->nisr == 1 || p->nrep == 1)
+        bm_hw_update(c, p);
+}
+
 static void bm_isr_set(bm_cluster *c, bm_partition *p, bm_replica *r, bool in) {
     if (r->in_isr == in)
         return;
@@ -1548,7 +1558,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
     ev.value = (attrs & BM_ATTR_TRANSACTIONAL) ? 1 : 0;
     bm__emit(c, &ev);
     int64_t base_offset = b->base_offset, last_offset = b->last_offset;
-    bm_hw_update(c, p); /* may settle b and fold it away (one replica): b is gone */
+    bm_hw_after_append(c, p); /* may settle b and fold it away (one replica): b is gone */
     out->err = KP_ERR_NONE;
     out->base_offset = base_offset;
     out->log_start_offset = p->log_start;
@@ -1651,7 +1661,7 @@ bool bm__write_marker(bm_cluster *c, bm_partition *p, int64_t pid, int16_t epoch
     ev.producer_epoch = epoch;
     ev.value = commit;
     bm__emit(c, &ev);
-    bm_hw_update(c, p);
+    bm_hw_after_append(c, p);
     return true;
 }
 
@@ -1882,6 +1892,14 @@ const char *bm_cluster_verify(const bm_cluster *c) {
                     return "aborted transaction index not in offset order";
             if (p->hw > l->leo)
                 return "high watermark above the leader's log end";
+            if (!p->hw_dirty) { /* what bm_hw_after_append counts on */
+                int64_t least = l->leo;
+                for (int32_t r = 0; r < p->nrep; r++)
+                    if (p->rep[r].in_isr && p->rep[r].leo < least)
+                        least = p->rep[r].leo;
+                if (p->hw != least)
+                    return "high watermark not the least LEO of the ISR while nothing changed";
+            }
             for (int32_t r = 0; r < p->nrep; r++) {
                 const bm_replica *rp = &p->rep[r];
                 if (r == p->leader || !bm_broker_up(c, rp->broker))
