@@ -922,6 +922,8 @@ static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, 
     const kp_txn_hooks *t = acc->txn;
     if (!t)
         return false;
+    if (t->stop_drain) /* the same four questions in one call */
+        return t->stop_drain(t->ctx, first, p->topic, p->partition, &p->txn_hint);
     /* if (!transactionManager.isSendToPartitionAllowed(tp)) return true; */
     if (t->send_allowed && !t->send_allowed(t->ctx, p->topic, p->partition))
         return true;
@@ -1013,7 +1015,11 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
             break;
         const kp_txn_hooks *t = acc->txn;
         dq_remove(acc, p, first);
-        if (t && !kp_batch_has_sequence(first)) {
+        if (t && !kp_batch_has_sequence(first) && t->drain_assign) {
+            /* the steps below in one call */
+            t->drain_assign(t->ctx, first, p->topic, p->partition, &p->txn_hint);
+            first->h.txn_hint = p->txn_hint;
+        } else if (t && !kp_batch_has_sequence(first)) {
             /* "If the batch already has an assigned sequence, then we should
              * not change the producer id and sequence number" */
             int64_t pid = KP_NO_PRODUCER_ID;

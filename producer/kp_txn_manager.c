@@ -403,9 +403,7 @@ void kp_txn_update_last_acked_offset(kp_txn_manager *tm, const kp_batch *b, int6
 
 /* ---- in-flight batches ---------------------------------------------- */
 
-void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
-    assert(kp_batch_has_sequence(b));
-    kp_tm_part *p = kp_tm_find_b(tm, b, true);
+static void kp_tm_add_in_flight(kp_tm_part *p, kp_batch *b) {
     if (p->ninflight == p->cap) {
         int ncap = p->cap ? p->cap * 2 : 8;
         kp_batch **q = realloc(p->inflight, (size_t)ncap * sizeof *q);
@@ -422,6 +420,11 @@ void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
     }
     p->inflight[i] = b;
     p->ninflight++;
+}
+
+void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
+    assert(kp_batch_has_sequence(b));
+    kp_tm_add_in_flight(kp_tm_find_b(tm, b, true), b);
 }
 
 void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const kp_batch *b) {
@@ -537,6 +540,37 @@ static void kp_tm_start_sequences_at_beginning(kp_txn_manager *tm, kp_tm_part *p
     p->has_next_sequence = true;
     p->next_sequence = seq;
     p->last_acked_sequence = -1;
+}
+
+/* ---- the drain's questions, fused ------------------------------------ */
+
+bool kp_txn_should_stop_drain_h(kp_txn_manager *tm, const kp_batch *first, const char *topic,
+                                int32_t partition, kp_hint *hint) {
+    if (!kp_txn_is_send_to_partition_allowed(tm, topic, partition))
+        return true;
+    if (tm->pe.producer_id == KP_NO_PRODUCER_ID)
+        return true;
+    /* hasUnresolvedSequence / firstInFlightSequence of an unknown
+     * partition: false / NO_SEQUENCE, so it does not stop */
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, false, hint);
+    if (!p)
+        return false;
+    if (!kp_batch_has_sequence(first))
+        return p->unresolved;
+    return p->ninflight > 0 && kp_batch_base_sequence(first) != kp_batch_base_sequence(p->inflight[0]);
+}
+
+void kp_txn_drain_assign_h(kp_txn_manager *tm, kp_batch *b, const char *topic, int32_t partition,
+                           kp_hint *hint) {
+    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
+    if (!p->has_next_sequence) { /* sequenceNumber(tp) of a new partition */
+        p->has_next_sequence = true;
+        p->next_sequence = 0;
+    }
+    kp_batch_assign_producer_state(b, tm->pe.producer_id, tm->pe.epoch, p->next_sequence,
+                                   kp_txn_is_transactional(tm));
+    p->next_sequence = kp_sequence_increment(p->next_sequence, kp_batch_record_count(b));
+    kp_tm_add_in_flight(p, b);
 }
 
 /* ---- unresolved sequences ------------------------------------------- */

@@ -188,6 +188,73 @@ static void t_in_flight_batches_ordered_by_sequence(void **s) {
     rm(f);
 }
 
+/* shouldStopDrainBatchesForPartition's manager part, call by call as the
+ * accumulator asks it without the fused hook. */
+static bool ref_stop(kp_txn_manager *tm, const kp_batch *b) {
+    const char *t = kp_batch_topic(b);
+    int32_t p = kp_batch_partition(b);
+    if (!kp_txn_is_send_to_partition_allowed(tm, t, p))
+        return true;
+    if (kp_txn_producer_id_and_epoch(tm).producer_id == KP_NO_PRODUCER_ID)
+        return true;
+    if (!kp_batch_has_sequence(b) && kp_txn_has_unresolved_sequence(tm, t, p))
+        return true;
+    int32_t fi = kp_txn_first_in_flight_sequence(tm, t, p);
+    return fi != KP_NO_SEQUENCE && kp_batch_has_sequence(b) && kp_batch_base_sequence(b) != fi;
+}
+
+static bool fused_stop(kp_txn_manager *tm, const kp_batch *b, kp_hint *h) {
+    bool r = kp_txn_should_stop_drain_h(tm, b, kp_batch_topic(b), kp_batch_partition(b), h);
+    assert_int_equal(r, ref_stop(tm, b));
+    return r;
+}
+
+/* The drain's fused questions and steps answer as the single calls do, in
+ * every state the drain can meet. */
+static void t_fused_drain_calls_match_single_calls(void **s) {
+    (void)s;
+    tfix *f = mk();
+    kp_hint h0 = { 0, 0 }, h1 = { 0, 0 };
+    kp_batch *a = batch(f, 0, 2);
+    assert_true(fused_stop(f->tm, a, &h0)); /* no producer id yet */
+    set_pid(f, 9);
+    assert_false(fused_stop(f->tm, a, &h0)); /* unknown partition */
+    kp_txn_drain_assign_h(f->tm, a, "t", 0, &h0);
+    kp_batch *b = batch(f, 0, 3);
+    assert_false(fused_stop(f->tm, b, &h0));
+    kp_txn_drain_assign_h(f->tm, b, "t", 0, &h0);
+    kp_batch *c = drain(f, batch(f, 0, 1)); /* the single calls, same table */
+    assert_int_equal(kp_batch_base_sequence(a), 0);
+    assert_int_equal(kp_batch_base_sequence(b), 2);
+    assert_int_equal(kp_batch_base_sequence(c), 5);
+    assert_int_equal(kp_batch_producer_id(b), 9);
+    assert_int_equal(kp_txn_sequence_number(f->tm, "t", 0), 6);
+    assert_int_equal(kp_txn_in_flight_batch_count(f->tm, "t", 0), 3);
+    assert_ptr_equal(kp_txn_next_batch_by_sequence(f->tm, "t", 0), a);
+    assert_true(kp_txn_verify(f->tm));
+    /* a retried batch: goes only if it is the first in flight */
+    assert_false(fused_stop(f->tm, a, &h0));
+    assert_true(fused_stop(f->tm, b, &h0));
+    kp_txn_remove_in_flight_batch(f->tm, a);
+    assert_false(fused_stop(f->tm, b, &h0));
+    assert_true(fused_stop(f->tm, c, &h0));
+    /* unresolved: a new batch waits, a sequenced one does not */
+    kp_txn_mark_sequence_unresolved(f->tm, "t", 0);
+    kp_batch *d = batch(f, 0, 1);
+    assert_true(fused_stop(f->tm, d, &h0));
+    assert_false(fused_stop(f->tm, b, &h0));
+    kp_batch *e = batch(f, 1, 1); /* another partition, its own hint */
+    assert_false(fused_stop(f->tm, e, &h1));
+    kp_txn_drain_assign_h(f->tm, e, "t", 1, &h1);
+    assert_int_equal(kp_batch_base_sequence(e), 0);
+    assert_int_equal(kp_txn_first_in_flight_sequence(f->tm, "t", 1), 0);
+    /* fatal: nothing goes */
+    kp_txn_transition_to_fatal_error(f->tm, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_true(fused_stop(f->tm, b, &h0));
+    assert_true(fused_stop(f->tm, d, &h0));
+    rm(f);
+}
+
 static void t_last_acked_sequence_only_grows(void **s) {
     (void)s;
     tfix *f = mk();
@@ -1145,6 +1212,7 @@ int main(void) {
         cmocka_unit_test(t_hints_survive_appends_and_go_stale_on_reset),
         cmocka_unit_test(t_producer_id_and_epoch),
         cmocka_unit_test(t_in_flight_batches_ordered_by_sequence),
+        cmocka_unit_test(t_fused_drain_calls_match_single_calls),
         cmocka_unit_test(t_last_acked_sequence_only_grows),
         cmocka_unit_test(t_last_acked_offset),
         cmocka_unit_test(t_adjust_sequences_after_failed_batch),
