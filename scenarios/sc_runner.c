@@ -381,6 +381,15 @@ static __attribute__((noinline)) void sc_on_event_slow(sc_world *w, const sc_obs
      * save work: the digest is the same either way. */
     if (ev->topic && w->cluster && w->digest_topics < bm_cluster_topic_count(w->cluster))
         sc_pin_cluster_topics(w);
+    /* A connection event's detail ("app>broker-1"): simnet keeps it, at
+     * one address, until sn_world_destroy (sn_net.h's PROMISE), after the
+     * run's sc_digest_unpin_all. Pinned on first sight, the net events of
+     * every request take the common path (~2 per record in the quiet hour
+     * were hashing it here). Fault details, formatted per event, are not
+     * stable and stay unpinned. */
+    if (ev->kind >= KP_EV_BASE_NET && ev->detail && w->net && w->digest.npins < SC_DIGEST_PINS &&
+        sn_detail_is_stable(w->net, ev->detail))
+        sc_digest_pin(&w->digest, ev->detail);
     sc_digest_event_slow(&w->digest, ev, now);
     sc_observe_rest(w, o, ev, now);
 }

@@ -112,6 +112,10 @@ struct sn_world {
     int64_t sndbuf, rcvbuf;   /* defaults for new nodes */
     sn__conn *conn_head, *conn_tail;
     uint64_t next_conn_id;
+    /* connection event details, one per distinct text, kept until
+     * sn__net_destroy (sn_detail_is_stable) */
+    char **labels;
+    int n_labels, cap_labels;
 
     sn__chaos *chaos;         /* list of chaos runs (sn_chaos.c) */
     struct sn__planned *planned; /* scheduled faults not yet applied (sn_fault.c) */

@@ -106,7 +106,8 @@ struct sn__conn {
     sn__conn *prev, *next;
     sn_node *node[2];    /* client node, server node (NULL: unknown address) */
     char *host;
-    char *label[2];      /* event detail seen from each side, "me>peer" */
+    const char *label[2]; /* event detail seen from each side, "me>peer":
+                           * interned in the world (sn__label_intern) */
     int port;
     int phase;
     bool held;
@@ -294,18 +295,47 @@ const char *sn__pair_name(char *buf, size_t cap, const sn_node *a, const sn_node
     return buf;
 }
 
+/* The world's copy of the text s: one heap string per distinct text,
+ * freed by sn__net_destroy only (the promise of sn_detail_is_stable).
+ * Connections between the same endpoints share it. NULL on no memory. */
+static const char *sn__label_intern(sn_world *w, const char *s) {
+    for (int i = 0; i < w->n_labels; i++)
+        if (!strcmp(w->labels[i], s))
+            return w->labels[i];
+    if (w->n_labels == w->cap_labels) {
+        int cap = w->cap_labels ? w->cap_labels * 2 : 8;
+        char **v = realloc(w->labels, (size_t)cap * sizeof *v);
+        if (!v)
+            return NULL;
+        w->labels = v;
+        w->cap_labels = cap;
+    }
+    char *copy = strdup(s);
+    if (copy)
+        w->labels[w->n_labels++] = copy;
+    return copy;
+}
+
+bool sn_detail_is_stable(const sn_world *w, const char *s) {
+    for (int i = 0; i < w->n_labels; i++)
+        if (w->labels[i] == s)
+            return true;
+    return false;
+}
+
 /* The detail of the connection's events seen from `side`: "me>peer", or
  * "me>host:port" for an address that names no node (at most 191 chars).
  * Formatted once when the connection is made (the nodes and the address
- * never change), not per event. NULL on no memory. */
-static char *sn__conn_label(const sn__conn *c, int side) {
+ * never change), not per event, and interned in the world. NULL on no
+ * memory. */
+static const char *sn__conn_label(sn_world *w, const sn__conn *c, int side) {
     char buf[192];
     const sn_node *me = c->node[side], *peer = c->node[1 - side];
     if (peer)
         sn__pair_name(buf, sizeof buf, me, peer);
     else
         snprintf(buf, sizeof buf, "%s>%s:%d", me ? me->name : "*", c->host, c->port);
-    return strdup(buf);
+    return sn__label_intern(w, buf);
 }
 
 /* A connection event seen from endpoint `side`. */
@@ -593,8 +623,6 @@ static void sn__conn_free(sn__conn *c) {
         c->next->prev = c->prev;
     else
         w->conn_tail = c->prev;
-    free(c->label[0]);
-    free(c->label[1]);
     free(c->host);
     free(c);
 }
@@ -892,11 +920,9 @@ static kp_conn *sn__connect(void *ctx, const char *host, int port, kp_conn_cb *c
     c->port = port;
     c->node[0] = from;
     c->node[1] = sn__resolve(w, host, port);
-    c->label[0] = sn__conn_label(c, 0);
-    c->label[1] = sn__conn_label(c, 1);
+    c->label[0] = sn__conn_label(w, c, 0);
+    c->label[1] = sn__conn_label(w, c, 1);
     if (!c->label[0] || !c->label[1]) {
-        free(c->label[0]);
-        free(c->label[1]);
         free(c->host);
         free(c);
         return NULL;
@@ -1429,6 +1455,11 @@ void sn__net_destroy(sn_world *w) {
         free(n->name);
         free(n);
     }
+    for (int i = 0; i < w->n_labels; i++)
+        free(w->labels[i]);
+    free(w->labels);
+    w->labels = NULL;
+    w->n_labels = w->cap_labels = 0;
     free(w->nodes);
     free(w->links);
     w->nodes = NULL;

@@ -76,12 +76,21 @@
  *               is told by the runner, not by simnet.
  *   slow link   sn_set_link at any time: applies to chunks cut afterwards.
  *
- * Memory: nodes belong to the world. Each connection allocates one struct,
- * its two event details ("a>b", formatted once at connect, not per event)
+ * Memory: nodes belong to the world. Each connection allocates one struct
  * and its byte rings (grown by doubling, per connection, never per byte); it
  * is freed at the next event step after both of its exposed endpoints are
  * closed by their users, or by sn_world_destroy. A kp_conn handle stays valid
- * until its user closes it.
+ * until its user closes it. A connection's two event details ("a>b",
+ * formatted once at connect, not per event) belong to the world: one copy
+ * per distinct text, shared by every connection with the same ends, freed
+ * only by sn_world_destroy.
+ *
+ * PROMISE (sn_detail_is_stable): the detail string of every connection
+ * event (CONNECT, ACCEPT, CONNECTED, REFUSED, SEND, DELIVER, HELD, STALL,
+ * DROP, WINDOW_FULL, PEER_CLOSED, CLOSE, RESET) keeps its address and its
+ * bytes from the event until sn_world_destroy, so an observer may key a
+ * cache on its address (the runner's digest pins them). Fault events'
+ * details are formatted per event into a buffer that dies with the event.
  *
  * Determinism: nodes, listeners and connections live in arrays/lists in
  * creation order; every random draw (jitter, chunk size) comes from a stream
@@ -114,6 +123,11 @@ sn_node *sn_node_add(sn_world *w, const char *name);
 sn_node *sn_node_find(sn_world *w, const char *name);
 int32_t sn_node_id(const sn_node *n);
 const char *sn_node_name(const sn_node *n);
+/* True when s (an event's detail) is one of w's connection event details:
+ * its address and bytes then stay the same until sn_world_destroy (the
+ * PROMISE above). A walk over the distinct details (about two per pair of
+ * nodes that ever connected): for an observer's slow path, not per event. */
+bool sn_detail_is_stable(const sn_world *w, const char *s);
 bool sn_node_is_up(const sn_node *n);
 int sn_node_count(const sn_world *w);
 sn_node *sn_node_at(sn_world *w, int id);

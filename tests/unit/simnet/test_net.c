@@ -234,6 +234,69 @@ static void connection_events_name_both_ends_with_one_string_per_side(void **sta
     free(d);
 }
 
+/* sn_net.h's PROMISE: a connection event's detail keeps its address and
+ * bytes until sn_world_destroy, past the connection's own end; the next
+ * connection between the same ends reuses it; a fault's detail is not
+ * stable. */
+static void connection_details_outlive_their_connection(void **state) {
+    (void)state;
+    detail_log *d = calloc(1, sizeof *d);
+    sn_world *w = sn_world_new(5, (kp_observer){ .on_event = detail_log_on_event, .ctx = d });
+    sn_node *cli = sn_node_add(w, "producer-1");
+    sn_node *srv = sn_node_add(w, "broker-0");
+    kp_transport tr = sn_transport(w, cli);
+    probe sp[2] = { 0 }, cp, cp2;
+    tk_server server = { .probes = sp, .max = 2, .auto_read = true, .w = w, .tr = tr };
+    assert_true(sn_node_listen(srv, NULL, 9092, tk_accept, &server));
+    probe_init(&cp, w, tr);
+    tk_in_call = 1;
+    cp.c = tr.connect(tr.ctx, "broker-0", 9092, probe_cb, &cp);
+    tk_in_call = 0;
+    sn_world_run_until(w, 10000);
+    assert_true(d->n >= 3); /* connect, accept, connected */
+    const char *mine = d->ptr[0], *theirs = NULL;
+    for (int i = 0; i < d->n; i++)
+        if (d->node[i] == sn_node_id(srv))
+            theirs = d->ptr[i];
+    assert_non_null(theirs);
+    assert_true(sn_detail_is_stable(w, mine));
+    assert_true(sn_detail_is_stable(w, theirs));
+    /* a fault's detail is formatted per event */
+    int before = d->n;
+    sn_fault_disconnect(w, cli, srv);
+    assert_true(d->n > before);
+    assert_int_equal(d->kind[before], SN_EV_DISCONNECT);
+    assert_false(sn_detail_is_stable(w, d->ptr[before]));
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", mine);
+    assert_false(sn_detail_is_stable(w, copy)); /* same text, other address */
+    /* both ends closed by their users: the connection is freed */
+    sn_conn_close(cp.c);
+    sn_conn_close(sp[0].c);
+    sn_world_run_until(w, 20000);
+    assert_true(sn_world_verify(w));
+    assert_string_equal(mine, "producer-1>broker-0");
+    assert_string_equal(theirs, "broker-0>producer-1");
+    assert_true(sn_detail_is_stable(w, mine));
+    /* a new connection between the same ends: the same two strings */
+    before = d->n;
+    probe_init(&cp2, w, tr);
+    tk_in_call = 1;
+    cp2.c = tr.connect(tr.ctx, "broker-0", 9092, probe_cb, &cp2);
+    tk_in_call = 0;
+    sn_world_run_until(w, 30000);
+    assert_true(d->n >= before + 3);
+    for (int i = before; i < d->n; i++)
+        assert_ptr_equal(d->ptr[i], d->node[i] == sn_node_id(cli) ? mine : theirs);
+    sn_conn_close(cp2.c);
+    probe_free(&cp2);
+    probe_free(&cp);
+    probe_free(&sp[0]);
+    probe_free(&sp[1]);
+    sn_world_destroy(w);
+    free(d);
+}
+
 static void stream_chunks_reassemble_byte_exact_both_ways(void **state) {
     (void)state;
     sn_link_cfg link = { .latency_us = 2000, .jitter_us = 1500, .bandwidth_bps = 80000000,
@@ -717,6 +780,7 @@ int main(void) {
         cmocka_unit_test(connect_to_unknown_host_is_refused_over_default_link),
         cmocka_unit_test(listen_refuses_taken_address),
         cmocka_unit_test(connection_events_name_both_ends_with_one_string_per_side),
+        cmocka_unit_test(connection_details_outlive_their_connection),
         cmocka_unit_test(stream_chunks_reassemble_byte_exact_both_ways),
         cmocka_unit_test(latency_and_bandwidth_arithmetic),
         cmocka_unit_test(jitter_never_reorders_chunks),
