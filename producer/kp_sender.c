@@ -310,14 +310,10 @@ static void kp_s_fail_batch(kp_sender *s, kp_batch *b, int64_t base_offset, int6
 
 /* Sender.completeBatch(batch, response): success. */
 static void kp_s_complete_ok(kp_sender *s, kp_batch *b, int64_t base_offset, int64_t log_append_time) {
-    if (s->tm) {
-        if (kp_txn_has_producer_id_and_epoch(s->tm, kp_batch_producer_id(b), kp_batch_producer_epoch(b)))
-            kp_txn_maybe_update_last_acked_sequence_h(s->tm, kp_batch_topic(b), kp_batch_partition(b),
-                                                      kp_batch_base_sequence(b) + kp_batch_record_count(b) - 1,
-                                                      kp_batch_txn_hint(b));
-        kp_txn_update_last_acked_offset(s->tm, b, base_offset);
-        kp_txn_remove_in_flight_batch(s->tm, b);
-    }
+    /* hasProducerIdAndEpoch -> maybeUpdateLastAckedSequence,
+     * updateLastAckedOffset, removeInFlightBatch: one call */
+    if (s->tm)
+        kp_txn_batch_acked(s->tm, b, base_offset);
     if (kp_batch_done(b, base_offset, log_append_time, KP_ERR_NONE, NULL, NULL)) {
         kp_s_remove_inflight(s, b);
         kp_s_release(s, b);

@@ -427,16 +427,41 @@ void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
     kp_tm_add_in_flight(kp_tm_find_b(tm, b, true), b);
 }
 
-void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const kp_batch *b) {
-    kp_tm_part *p = kp_tm_find_b(tm, b, false);
-    if (!p)
-        return;
+static void kp_tm_remove_in_flight(kp_tm_part *p, const kp_batch *b) {
     for (int i = 0; i < p->ninflight; i++)
         if (p->inflight[i] == b) {
-            memmove(&p->inflight[i], &p->inflight[i + 1], (size_t)(p->ninflight - i - 1) * sizeof p->inflight[0]);
+            for (int j = i + 1; j < p->ninflight; j++) /* a few entries: no memmove call */
+                p->inflight[j - 1] = p->inflight[j];
             p->ninflight--;
             return;
         }
+}
+
+void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const kp_batch *b) {
+    kp_tm_part *p = kp_tm_find_b(tm, b, false);
+    if (p)
+        kp_tm_remove_in_flight(p, b);
+}
+
+void kp_txn_batch_acked(kp_txn_manager *tm, kp_batch *b, int64_t base_offset) {
+    bool same = kp_txn_has_producer_id_and_epoch(tm, kp_batch_producer_id(b), kp_batch_producer_epoch(b));
+    /* maybeUpdateLastAckedSequence and updateLastAckedOffset (an offset)
+     * create the entry; removeInFlightBatch alone does not */
+    kp_tm_part *p = kp_tm_find_b(tm, b, same || base_offset != -1);
+    if (!p)
+        return;
+    if (same) {
+        int32_t seq = kp_batch_base_sequence(b) + kp_batch_record_count(b) - 1;
+        if (seq > p->last_acked_sequence)
+            p->last_acked_sequence = seq;
+    }
+    if (base_offset != -1) {
+        /* wraps like Java's long (as kp_txn_update_last_acked_offset) */
+        int64_t last = (int64_t)((uint64_t)base_offset + (uint64_t)kp_batch_record_count(b) - 1u);
+        if (last > p->last_acked_offset)
+            p->last_acked_offset = last;
+    }
+    kp_tm_remove_in_flight(p, b);
 }
 
 int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, int32_t partition) {

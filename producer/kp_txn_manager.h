@@ -138,6 +138,11 @@ void kp_txn_update_last_acked_offset(kp_txn_manager *tm, const struct kp_batch *
 /* ---- in-flight batches ------------------------------------------------- */
 void kp_txn_add_in_flight_batch(kp_txn_manager *tm, struct kp_batch *b);
 void kp_txn_remove_in_flight_batch(kp_txn_manager *tm, const struct kp_batch *b);
+/* completeBatch's manager steps for a batch acknowledged without error,
+ * in Java's order and with one lookup: maybeUpdateLastAckedSequence(tp,
+ * baseSequence + recordCount - 1) if hasProducerIdAndEpoch(batch's),
+ * updateLastAckedOffset(base_offset), removeInFlightBatch. */
+void kp_txn_batch_acked(kp_txn_manager *tm, struct kp_batch *b, int64_t base_offset);
 /* KP_NO_SEQUENCE when none tracked. */
 int32_t kp_txn_first_in_flight_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);
 int32_t kp_txn_first_in_flight_sequence_h(kp_txn_manager *tm, const char *topic, int32_t partition,

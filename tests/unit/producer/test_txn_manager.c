@@ -255,6 +255,63 @@ static void t_fused_drain_calls_match_single_calls(void **s) {
     rm(f);
 }
 
+/* completeBatch's steps, one by one (as before kp_txn_batch_acked). */
+static void ref_acked(kp_txn_manager *tm, kp_batch *b, int64_t base_offset) {
+    if (kp_txn_has_producer_id_and_epoch(tm, kp_batch_producer_id(b), kp_batch_producer_epoch(b)))
+        kp_txn_maybe_update_last_acked_sequence(tm, kp_batch_topic(b), kp_batch_partition(b),
+                                                kp_batch_base_sequence(b) + kp_batch_record_count(b) - 1);
+    kp_txn_update_last_acked_offset(tm, b, base_offset);
+    kp_txn_remove_in_flight_batch(tm, b);
+}
+
+static void same_state(kp_txn_manager *a, kp_txn_manager *b, int32_t partition) {
+    assert_int_equal(kp_txn_last_acked_sequence(a, "t", partition), kp_txn_last_acked_sequence(b, "t", partition));
+    assert_int_equal(kp_txn_last_acked_offset(a, "t", partition), kp_txn_last_acked_offset(b, "t", partition));
+    assert_int_equal(kp_txn_in_flight_batch_count(a, "t", partition), kp_txn_in_flight_batch_count(b, "t", partition));
+    assert_int_equal(kp_txn_first_in_flight_sequence(a, "t", partition),
+                     kp_txn_first_in_flight_sequence(b, "t", partition));
+}
+
+/* kp_txn_batch_acked leaves the manager as completeBatch's three calls do:
+ * acknowledged out of order, without an offset, after an epoch change, and
+ * for a partition the manager dropped. */
+static void t_batch_acked_matches_single_calls(void **s) {
+    (void)s;
+    tfix *f = mk(), *g = mk();
+    set_pid(f, 5);
+    set_pid(g, 5);
+    kp_batch *fa = drain(f, batch(f, 0, 2)), *ga = drain(g, batch(g, 0, 2));
+    kp_batch *fb = drain(f, batch(f, 0, 3)), *gb = drain(g, batch(g, 0, 3));
+    kp_batch *fc = drain(f, batch(f, 0, 1)), *gc = drain(g, batch(g, 0, 1));
+    kp_txn_batch_acked(f->tm, fb, 100); /* the middle one first */
+    ref_acked(g->tm, gb, 100);
+    same_state(f->tm, g->tm, 0);
+    assert_int_equal(kp_txn_last_acked_sequence(f->tm, "t", 0), 4);
+    assert_int_equal(kp_txn_last_acked_offset(f->tm, "t", 0), 102);
+    assert_int_equal(kp_txn_in_flight_batch_count(f->tm, "t", 0), 2);
+    kp_txn_batch_acked(f->tm, fa, -1); /* acks=0: no offset */
+    ref_acked(g->tm, ga, -1);
+    same_state(f->tm, g->tm, 0);
+    set_pid(f, 6); /* a new producer id: the sequence is not taken */
+    set_pid(g, 6);
+    kp_txn_batch_acked(f->tm, fc, 200);
+    ref_acked(g->tm, gc, 200);
+    same_state(f->tm, g->tm, 0);
+    assert_int_equal(kp_txn_last_acked_sequence(f->tm, "t", 0), 4);
+    assert_int_equal(kp_txn_last_acked_offset(f->tm, "t", 0), 200);
+    /* the table dropped: without an offset nothing is created */
+    kp_batch *fd = drain(f, batch(f, 1, 1)), *gd = drain(g, batch(g, 1, 1));
+    kp_txn_reset_producer_id(f->tm, "test");
+    kp_txn_reset_producer_id(g->tm, "test");
+    kp_txn_batch_acked(f->tm, fd, -1);
+    ref_acked(g->tm, gd, -1);
+    same_state(f->tm, g->tm, 1);
+    assert_int_equal(kp_txn_sequence_number(f->tm, "t", 1), kp_txn_sequence_number(g->tm, "t", 1));
+    assert_true(kp_txn_verify(f->tm));
+    rm(f);
+    rm(g);
+}
+
 static void t_last_acked_sequence_only_grows(void **s) {
     (void)s;
     tfix *f = mk();
@@ -1213,6 +1270,7 @@ int main(void) {
         cmocka_unit_test(t_producer_id_and_epoch),
         cmocka_unit_test(t_in_flight_batches_ordered_by_sequence),
         cmocka_unit_test(t_fused_drain_calls_match_single_calls),
+        cmocka_unit_test(t_batch_acked_matches_single_calls),
         cmocka_unit_test(t_last_acked_sequence_only_grows),
         cmocka_unit_test(t_last_acked_offset),
         cmocka_unit_test(t_adjust_sequences_after_failed_batch),
