@@ -123,12 +123,15 @@ static inline int64_t kp_batch__waited_ms(const kp_batch *b, int64_t now) {
 }
 
 /* (Re)initialises b for params p, keeping its thunk columns (which are in
- * use is per batch). Inline, one assignment of the whole struct: a new
- * batch per record is the quiet producer's common case, and memset plus
- * field stores plus the call cost twice this. */
+ * use is per batch). Inline, one assignment of the whole struct, the
+ * builder's fields included (what kp_batch_builder_init sets; a call
+ * would zero them again): a new batch per record is the quiet producer's common
+ * case, and memset plus field stores plus the call cost twice this. */
 static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
     kp__thunks th = b->thunks;
     bool none = p->codec == KP_CODEC_NONE;
+    uint8_t *bbuf = none ? p->buffer : p->staging;
+    size_t bcap = none ? p->capacity : p->staging_capacity;
     *b = (kp_batch){
         .h = { .topic = p->topic, .partition = p->partition, .id = p->batch_id,
                .producer_id = KP_NO_PRODUCER_ID, .producer_epoch = KP_NO_PRODUCER_EPOCH,
@@ -155,13 +158,14 @@ static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
         .est_ratio = p->has_est_ratio ? p->est_ratio : 1.0f,
         .thunks = { .ctx = th.ctx, .cb = th.cb, .ts = th.ts, .key_size = th.key_size,
                     .value_size = th.value_size, .cap = th.cap },
+        /* kp_batch_builder_init(on buffer (none) or staging (codec)),
+         * written here: the call zeroed it a second time */
+        .builder = { .buf = bbuf, .cap = bbuf ? bcap : 0, .len = KP_BATCH_HEADER_SIZE, .codec = p->codec,
+                     .first_timestamp = -1, .max_timestamp = -1, .producer_id = KP_NO_PRODUCER_ID,
+                     .producer_epoch = KP_NO_PRODUCER_EPOCH, .base_sequence = KP_NO_SEQUENCE },
     };
     if (!p->has_est_ratio && p->estimator)
         b->est_ratio = kp_compression_estimator_get_h(p->estimator, p->topic, p->codec, &b->est_hint);
-    if (none)
-        kp_batch_builder_init(&b->builder, p->buffer, p->capacity, KP_CODEC_NONE, false);
-    else
-        kp_batch_builder_init(&b->builder, p->staging, p->staging_capacity, p->codec, false);
 }
 
 /* A fresh struct's thunk columns (ctx: KP__THUNKS_INITIAL entries);
