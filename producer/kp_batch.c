@@ -287,7 +287,8 @@ static inline __attribute__((always_inline)) bool append_record(kp_batch *b, int
         return false;
     if (b->h.record_count == 0)
         b->first_timestamp = timestamp;
-    b->uncompressed = kp_batch_builder_uncompressed_bytes(&b->builder) - KP_BATCH_HEADER_SIZE;
+    /* kp_batch_builder_uncompressed_bytes(&b->builder) - 61, without the call */
+    b->uncompressed = b->builder.records_len;
     int32_t ub = kp_record_size_upper_bound_kvh(kvh);
     if (ub > b->max_record_size)
         b->max_record_size = ub;
