@@ -183,6 +183,23 @@ static inline int64_t kp_unzigzag64(uint64_t v) {
     return (int64_t)((v >> 1) ^ (~(v & 1) + 1));
 }
 
+/* The stores: one swapped store each on a little-endian host (byte by
+ * byte, the compiler merges them only when it can prove nothing between
+ * them aliases the bytes: not so among a struct's fields read in turn). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline void kp_be16_put(uint8_t *p, uint16_t v) {
+    v = __builtin_bswap16(v);
+    memcpy(p, &v, 2);
+}
+static inline void kp_be32_put(uint8_t *p, uint32_t v) {
+    v = __builtin_bswap32(v);
+    memcpy(p, &v, 4);
+}
+static inline void kp_be64_put(uint8_t *p, uint64_t v) {
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+}
+#else
 static inline void kp_be16_put(uint8_t *p, uint16_t v) {
     p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v;
 }
@@ -193,6 +210,7 @@ static inline void kp_be32_put(uint8_t *p, uint32_t v) {
 static inline void kp_be64_put(uint8_t *p, uint64_t v) {
     kp_be32_put(p, (uint32_t)(v >> 32)); kp_be32_put(p + 4, (uint32_t)v);
 }
+#endif
 static inline uint16_t kp_be16_get(const uint8_t *p) {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
