@@ -132,8 +132,55 @@ kp_err kp_produce_request_decode(kp_reader *r, int16_t version, kp_arena *a, kp_
     return KP_ERR_NONE;
 }
 
+/* The response in one store pass when the writer has the room for all of
+ * it (the broker's case: a reused buffer): the size first (false when a
+ * field the generic path asserts on is out of range), then the bytes with
+ * no per-field room test. The same bytes as kp_produce_response_encode's
+ * generic path (tests/unit/protocol/test_msg_produce.c compares them). */
+static bool kp_produce__response_direct(kp_writer *w, int16_t version, const kp_produce_response *m) {
+    const size_t psize = 4 + 2 + 8 + 8 + (version >= 5 ? 8 : 0);
+    if (!w->buf || m->topic_count < 0)
+        return false;
+    size_t need = 4 + 4;
+    for (int32_t i = 0; i < m->topic_count; i++) {
+        const kp_produce_topic_response *t = &m->topics[i];
+        if (t->topic.len < 0 || t->topic.len > INT16_MAX || t->partition_count < 0)
+            return false;
+        need += 2 + (size_t)t->topic.len + 4 + (size_t)t->partition_count * psize;
+    }
+    if (w->len > w->cap || need > w->cap - w->len)
+        return false;
+    uint8_t *p = w->buf + w->len;
+    w->len += need;
+    kp_be32_put(p, (uint32_t)m->topic_count);
+    p += 4;
+    for (int32_t i = 0; i < m->topic_count; i++) {
+        const kp_produce_topic_response *t = &m->topics[i];
+        kp_be16_put(p, (uint16_t)t->topic.len);
+        if (t->topic.len)
+            memcpy(p + 2, t->topic.ptr, (size_t)t->topic.len);
+        p += 2 + (size_t)t->topic.len;
+        kp_be32_put(p, (uint32_t)t->partition_count);
+        p += 4;
+        for (int32_t j = 0; j < t->partition_count; j++) {
+            const kp_produce_partition_response *pr = &t->partitions[j];
+            kp_be32_put(p, (uint32_t)pr->partition);
+            kp_be16_put(p + 4, (uint16_t)pr->error_code);
+            kp_be64_put(p + 6, (uint64_t)pr->base_offset);
+            kp_be64_put(p + 14, (uint64_t)pr->log_append_time);
+            if (version >= 5)
+                kp_be64_put(p + 22, (uint64_t)pr->log_start_offset);
+            p += psize;
+        }
+    }
+    kp_be32_put(p, (uint32_t)m->throttle_time_ms);
+    return true;
+}
+
 void kp_produce_response_encode(kp_writer *w, int16_t version, const kp_produce_response *m) {
     assert(kp__version_ok(version, KP_PRODUCE_MIN_VERSION, KP_PRODUCE_MAX_VERSION));
+    if (kp_produce__response_direct(w, version, m))
+        return;
     kp__wr_count(w, m->topic_count, false);
     for (int32_t i = 0; i < m->topic_count; i++) {
         const kp_produce_topic_response *t = &m->topics[i];
