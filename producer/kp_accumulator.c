@@ -635,7 +635,7 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
     if (!last)
         return false;
     int32_t rel;
-    if (!kp_batch_try_append_kvh(last, ts, key, value, h, nh, kvh, cb, ctx, now, &rel)) {
+    if (!kp_batch__try_append_kvh(last, ts, key, value, h, nh, kvh, cb, ctx, now, &rel)) {
         if (!last->closed_for_appends)
             emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "no room for the next record");
         kp_batch_close_for_appends(last);
@@ -670,7 +670,7 @@ bool kp_accumulator_would_start_new_batch(const kp_accumulator *acc, const char 
 static bool would_start_new_batch(const acc_part *p, int64_t timestamp, size_t kvh) {
     if (!p || !p->tail)
         return true;
-    return !kp_batch_has_room_kvh(p->tail, timestamp, kvh);
+    return !kp_batch__has_room_kvh(p->tail, timestamp, kvh);
 }
 
 bool kp_accumulator_would_start_new_batch_kvh(const kp_accumulator *acc, const char *topic,
@@ -814,7 +814,7 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
     kp_batch__init(b, &bp);
     b->staging_alloc = staging_alloc;
     int32_t rel = 0;
-    if (!kp_batch_try_append_kvh(b, timestamp, key, value, headers, header_count, kvh, cb, cb_ctx,
+    if (!kp_batch__try_append_kvh(b, timestamp, key, value, headers, header_count, kvh, cb, cb_ctx,
                                  now, &rel)) {
         /* cannot happen: a new batch always takes its first record */
         release_staging(acc, b);

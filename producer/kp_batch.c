@@ -109,39 +109,9 @@ bool kp_batch_has_room_for(const kp_batch *b, int64_t timestamp, kp_slice key, k
     return kp_batch_has_room_kvh(b, timestamp, kp_record_kvh_size(key, value, headers, header_count));
 }
 
-/* hasRoomFor for a record of size rec */
-static inline bool has_room_for_size(const kp_batch *b, size_t physical, size_t rec) {
-    if (KP_BATCH_HEADER_SIZE + b->uncompressed + rec > physical)
-        return false;
-    if (b->h.record_count == 0)
-        return true; /* "always allow at least one record" */
-    return (int64_t)b->capacity >= estimated_bytes_written(b) + (int64_t)rec;
-}
-
-/* kp_batch_has_room_kvh's body, inline in the append path (one call for
- * the whole append of a record) */
-static inline __attribute__((always_inline)) bool has_room_kvh(const kp_batch *b, int64_t timestamp,
-                                                              size_t kvh) {
-    if (b->appends_aborted || kp_batch_is_full(b))
-        return false;
-    /* physical room in the builder's buffer (61 + record bytes so far, as
-     * kp_batch_builder_uncompressed_bytes counts): never tighter than the
-     * estimate for codec none (capacity >= the record upper bound); for a
-     * codec, the staging cap */
-    size_t physical = b->codec == KP_CODEC_NONE ? b->capacity : b->staging_capacity;
-    /* The record's exact size (DefaultRecord.sizeInBytes) is at most
-     * MAX_RECORD_OVERHEAD + kvh, and both limits only ever admit a smaller
-     * record more easily: when that bound fits, the exact size does, and
-     * the answer is the same without computing it. Only a record near the
-     * end of the batch needs the exact size. */
-    if (kvh <= INT32_MAX && has_room_for_size(b, physical, KP_RECORD_MAX_OVERHEAD + kvh))
-        return true;
-    int64_t ts_delta = b->h.record_count ? timestamp - b->first_timestamp : 0;
-    return has_room_for_size(b, physical, kp_record_size_kvh(ts_delta, b->h.record_count, kvh));
-}
 
 bool kp_batch_has_room_kvh(const kp_batch *b, int64_t timestamp, size_t kvh) {
-    return has_room_kvh(b, timestamp, kvh);
+    return kp_batch__has_room_kvh(b, timestamp, kvh);
 }
 
 /* ------------------------------------------------------------------ */
@@ -183,12 +153,12 @@ static bool ensure_thunk(kp_batch *b) {
     return true;
 }
 
-/* Before record number record_count gets thunk th: every field in which
- * it differs from the batch's shared value gets its per-record column,
- * filled with the shared value for the records so far. Allocation happens
- * here, before the record is written, so a failure leaves the batch as it
- * was. */
-static __attribute__((noinline)) bool prepare_thunk_slow(kp_batch *b, const kp__thunk *th) {
+/* (kp_batch_int.h) Before record number record_count gets thunk th:
+ * every field in which it differs from the batch's shared value gets its
+ * per-record column, filled with the shared value for the records so far.
+ * Allocation happens here, before the record is written, so a failure
+ * leaves the batch as it was. */
+__attribute__((noinline)) bool kp_batch__prepare_thunk_slow(kp_batch *b, const kp__thunk *th) {
     if (!ensure_thunk(b))
         return false;
     kp__thunks *t = &b->thunks;
@@ -223,42 +193,6 @@ static __attribute__((noinline)) bool prepare_thunk_slow(kp_batch *b, const kp__
     return true;
 }
 
-/* prepare_thunk_slow's answer for the common record, inline: room in the
- * columns and nothing that differs from the batch's shared values (or the
- * first record), so nothing to allocate or spread. */
-static inline bool prepare_thunk(kp_batch *b, const kp__thunk *th) {
-    const kp__thunks *t = &b->thunks;
-    int32_t n = b->h.record_count;
-    if ((uint32_t)n < t->cap &&
-        (n == 0 || (th->cb == t->cb0 && th->timestamp == t->ts0 && th->key_size == t->ksz0 &&
-                    th->value_size == t->vsz0)))
-        return true;
-    return prepare_thunk_slow(b, th);
-}
-
-/* Stores thunk th as record number record_count's (prepare_thunk made
- * room); allocates nothing. */
-static inline void store_thunk(kp_batch *b, const kp__thunk *th) {
-    kp__thunks *t = &b->thunks;
-    int32_t i = b->h.record_count;
-    if (i == 0) {
-        t->cb0 = th->cb;
-        t->ts0 = th->timestamp;
-        t->ksz0 = th->key_size;
-        t->vsz0 = th->value_size;
-    }
-    t->ctx[i] = th->ctx;
-    if (!t->any_each)
-        return;
-    if (t->cb_each)
-        t->cb[i] = th->cb;
-    if (t->ts_each)
-        t->ts[i] = th->timestamp;
-    if (t->ksz_each)
-        t->key_size[i] = th->key_size;
-    if (t->vsz_each)
-        t->value_size[i] = th->value_size;
-}
 
 /* Record number i's thunk. */
 static inline kp__thunk thunk_at(const kp_batch *b, int32_t i) {
@@ -275,27 +209,6 @@ static inline kp__thunk thunk_at(const kp_batch *b, int32_t i) {
     };
 }
 
-/* kvh: kp_record_kvh_size of the record (computed once by the caller).
- * Inline: the append path makes one call per record, not three. */
-static inline __attribute__((always_inline)) bool append_record(kp_batch *b, int64_t timestamp, kp_slice key,
-                                                               kp_slice value, const kp_header *headers,
-                                                               int header_count, size_t kvh,
-                                                               const kp__thunk *thunk) {
-    if (!prepare_thunk(b, thunk))
-        return false;
-    if (kp_batch_builder_append_kvh(&b->builder, timestamp, key, value, headers, header_count, kvh))
-        return false;
-    if (b->h.record_count == 0)
-        b->first_timestamp = timestamp;
-    /* kp_batch_builder_uncompressed_bytes(&b->builder) - 61, without the call */
-    b->uncompressed = b->builder.records_len;
-    int32_t ub = kp_record_size_upper_bound_kvh(kvh);
-    if (ub > b->max_record_size)
-        b->max_record_size = ub;
-    store_thunk(b, thunk);
-    b->h.record_count++;
-    return true;
-}
 
 bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
                          const kp_header *headers, int header_count, kp_record_cb *cb,
@@ -305,25 +218,12 @@ bool kp_batch_try_append(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice 
                                    now, relative_offset);
 }
 
+
 bool kp_batch_try_append_kvh(kp_batch *b, int64_t timestamp, kp_slice key, kp_slice value,
                              const kp_header *headers, int header_count, size_t kvh,
                              kp_record_cb *cb, void *cb_ctx, int64_t now, int32_t *relative_offset) {
-    if (!has_room_kvh(b, timestamp, kvh))
-        return false;
-    kp__thunk t = {
-        .cb = cb,
-        .ctx = cb_ctx,
-        .timestamp = timestamp,
-        .key_size = key.len,
-        .value_size = value.len,
-    };
-    int32_t index = b->h.record_count;
-    if (!append_record(b, timestamp, key, value, headers, header_count, kvh, &t))
-        return false;
-    b->last_append_ms = now;
-    if (relative_offset)
-        *relative_offset = index;
-    return true;
+    return kp_batch__try_append_kvh(b, timestamp, key, value, headers, header_count, kvh, cb, cb_ctx, now,
+                                    relative_offset);
 }
 
 void kp_batch_close_for_appends(kp_batch *b) {
@@ -688,7 +588,7 @@ int kp_batch_split(kp_batch *b, size_t split_batch_size, kp_dbuf *scratch,
             }
         }
         /* tryAppendForSplit: a new batch can always host its first record */
-        if (!append_record(cur, r.timestamp, r.key, r.value, hdrs, nh, kvh, t)) {
+        if (!kp_batch__append_record(cur, r.timestamp, r.key, r.value, hdrs, nh, kvh, t)) {
             e = KP_ERR__NOMEM;
             break;
         }
