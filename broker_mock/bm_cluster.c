@@ -244,6 +244,9 @@ void bm_cluster_destroy(bm_cluster *c) {
     for (size_t i = 0; i < c->nquota; i++)
         free(c->quota[i].client_id);
     free(c->quota);
+    for (size_t i = 0; i < c->nclient_ids; i++)
+        free(c->client_ids[i].s);
+    free(c->client_ids);
     kp_dbuf_free(&c->scratch);
     free(c->digests);
     while (c->batch_pool) {
@@ -455,6 +458,13 @@ kp_err bm_cluster_create_topic_with(bm_cluster *c, const char *topic, int32_t pa
 
 kp_err bm__auto_create(bm_cluster *c, const char *topic, size_t len) {
     return bm_create_topic_n(c, topic, len, c->conf.num_partitions, 0, true, NULL);
+}
+
+bool bm_cluster_detail_is_stable(const bm_cluster *c, const char *s) {
+    for (size_t i = 0; i < c->nclient_ids; i++)
+        if (c->client_ids[i].s == s)
+            return true;
+    return false;
 }
 
 int32_t bm_cluster_topic_count(const bm_cluster *c) {

@@ -245,6 +245,13 @@ typedef struct bm_partition_info {
  * the events about a partition (replication, high watermark, ...) carry
  * this pointer as their topic. */
 int32_t bm_cluster_topic_count(const bm_cluster *c);
+/* True when s (an event's detail) is one of the cluster's client ids: the
+ * REQUEST event's detail is the cluster's copy of the request's client id
+ * (one per distinct id), which keeps its address and bytes until
+ * bm_cluster_destroy, so an observer may key a cache on its address (the
+ * runner's digest pins it). A walk over the distinct ids: for an
+ * observer's slow path, not per event. */
+bool bm_cluster_detail_is_stable(const bm_cluster *c, const char *s);
 const char *bm_cluster_topic_name(const bm_cluster *c, int32_t index);
 /* Partitions of a topic, -1 if unknown. */
 int32_t bm_cluster_partition_count(const bm_cluster *c, const char *topic);

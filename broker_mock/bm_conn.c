@@ -189,6 +189,45 @@ static void bm_conn_write_current(bm_conn *conn, kp_time_us now) {
 /* Requests                                                              */
 /* ==================================================================== */
 
+/* The REQUEST event's detail for a client id of len bytes (already cut
+ * to what the event shows): the cluster's copy, one per distinct id, kept
+ * until bm_cluster_destroy (bm_cluster_detail_is_stable), so that the
+ * runner's digest finds it by address instead of hashing a stack copy per
+ * request. The connection remembers its last id (a producer sends one id
+ * on every request). NULL on no memory. */
+static const char *bm__client_id(bm_conn *conn, const uint8_t *id, size_t len) {
+    bm_cluster *c = conn->c;
+    if (conn->client_id) {
+        const struct bm_client_id *k = &c->client_ids[conn->client_id - 1];
+        if (k->len == len && (!len || !memcmp(k->s, id, len)))
+            return k->s;
+    }
+    for (size_t i = 0; i < c->nclient_ids; i++) {
+        const struct bm_client_id *k = &c->client_ids[i];
+        if (k->len == len && (!len || !memcmp(k->s, id, len))) {
+            conn->client_id = i + 1;
+            return k->s;
+        }
+    }
+    if (c->nclient_ids == c->capclient_ids) {
+        size_t cap = c->capclient_ids ? c->capclient_ids * 2 : 4;
+        struct bm_client_id *v = realloc(c->client_ids, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        c->client_ids = v;
+        c->capclient_ids = cap;
+    }
+    char *s = malloc(len + 1);
+    if (!s)
+        return NULL;
+    if (len)
+        memcpy(s, id, len);
+    s[len] = 0;
+    c->client_ids[c->nclient_ids++] = (struct bm_client_id){ s, len };
+    conn->client_id = c->nclient_ids;
+    return s;
+}
+
 /* Returns false if the connection was closed (and freed). */
 static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) {
     bm_cluster *c = conn->c;
@@ -265,15 +304,18 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
     size_t cl = req.hdr.client_id.len > 0 ? (size_t)req.hdr.client_id.len : 0;
     if (cl >= sizeof client_id)
         cl = sizeof client_id - 1;
-    if (cl)
-        memcpy(client_id, req.hdr.client_id.ptr, cl);
-    client_id[cl] = 0;
     kp_event ev = bm__ev(c, BM_EV_REQUEST, conn->broker);
     ev.api_key = req.hdr.api_key;
     ev.correlation_id = req.hdr.correlation_id;
     ev.value = req.hdr.api_version;
     ev.bytes = (int64_t)len;
-    ev.detail = client_id;
+    ev.detail = bm__client_id(conn, req.hdr.client_id.ptr, cl);
+    if (!ev.detail) { /* no memory for the cluster's copy: a local one */
+        if (cl)
+            memcpy(client_id, req.hdr.client_id.ptr, cl);
+        client_id[cl] = 0;
+        ev.detail = client_id;
+    }
     bm__emit(c, &ev);
 
     kp_err injected = KP_ERR_NONE;

@@ -7,6 +7,7 @@
  *
  *   KIND                 FIELDS
  *   REQUEST        200   node, api_key, correlation_id, value=api_version, bytes, detail=client_id
+ *                        (the cluster's copy, kept until bm_cluster_destroy)
  *   RESPONSE       201   node, api_key, correlation_id, bytes, value=delay us
  *   APPEND         202   node, topic, partition, offset=base, record_count, producer_id,
  *                        producer_epoch, base_sequence, bytes, value=1 if transactional

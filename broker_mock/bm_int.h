@@ -317,6 +317,14 @@ struct bm_cluster {
     size_t nrules, caprules;
     bm_quota_client *quota;
     size_t nquota, capquota;
+    /* the REQUEST events' details: each distinct client id (as shown:
+     * at most 127 bytes) once, kept until bm_cluster_destroy
+     * (bm_cluster_detail_is_stable) */
+    struct bm_client_id {
+        char *s;
+        size_t len;
+    } *client_ids;
+    size_t nclient_ids, capclient_ids;
     kp_dbuf scratch;            /* decompression for record validation */
     bm_digest_fn *digest_fn;    /* digested logs (bm_cluster_set_digester) */
     void *digest_ctx;
@@ -526,6 +534,9 @@ struct bm_conn {
     bm_wait *wait;
     kp_time_us mute_until_us; /* quota throttle: read no request before */
     int64_t nreq, nresp;
+    /* the client id of this connection's last request: 1 + its index in
+     * c->client_ids, 0 before the first */
+    size_t client_id;
 };
 
 /* ---- bm_handlers.c: one handler per API --------------------------------- */

@@ -390,6 +390,12 @@ static __attribute__((noinline)) void sc_on_event_slow(sc_world *w, const sc_obs
     if (ev->kind >= KP_EV_BASE_NET && ev->detail && w->net && w->digest.npins < SC_DIGEST_PINS &&
         sn_detail_is_stable(w->net, ev->detail))
         sc_digest_pin(&w->digest, ev->detail);
+    /* A REQUEST event's detail (the client id "app"): the cluster's copy,
+     * kept until bm_cluster_destroy (bm_cluster_detail_is_stable), after
+     * the run's sc_digest_unpin_all; one per request was hashed here. */
+    else if (ev->kind >= KP_EV_BASE_BROKER && ev->kind < KP_EV_BASE_NET && ev->detail && w->cluster &&
+             w->digest.npins < SC_DIGEST_PINS && bm_cluster_detail_is_stable(w->cluster, ev->detail))
+        sc_digest_pin(&w->digest, ev->detail);
     sc_digest_event_slow(&w->digest, ev, now);
     sc_observe_rest(w, o, ev, now);
 }

@@ -36,6 +36,7 @@ static void bmt_on_event(void *ctx, const kp_event *ev) {
     e->api_key = (int16_t)ev->api_key;
     if (ev->detail)
         snprintf(e->detail, sizeof e->detail, "%s", ev->detail);
+    e->detail_ptr = ev->detail;
 }
 
 bmt_world *bmt_new(const bm_config *conf) {

@@ -30,6 +30,8 @@ typedef struct bmt_event {
     int16_t api_key;
     bool watched_topic; /* its topic is the very pointer w->watch_topic */
     char detail[160];
+    const char *detail_ptr; /* the event's detail pointer (compare only:
+                             * it may be gone after the event) */
 } bmt_event;
 
 typedef struct bmt_world {

@@ -48,6 +48,59 @@ static void api_versions_byte_at_a_time(void **state) {
     bmt_free(w);
 }
 
+/* An ApiVersions request with the given client id, fed whole. */
+static void api_versions_as(bmt_client *cl, const char *client_id, int32_t corr) {
+    kp_request_header h = { KP_API_API_VERSIONS, 2, corr, kp_slice_str(client_id) };
+    uint8_t buf[256];
+    kp_writer wr;
+    kp_wr_init(&wr, buf, sizeof buf);
+    kp_request_frame_encode(&wr, &h, &no_body);
+    assert_int_equal(wr.err, KP_ERR_NONE);
+    bmt_feed(cl, buf, wr.len, 0);
+}
+
+/* bm_cluster_detail_is_stable: a REQUEST event's detail is the cluster's
+ * copy of the client id, one per distinct id, shared by connections and
+ * kept after they close. */
+static void request_detail_is_the_clusters_copy_of_the_client_id(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *a = bmt_client_open(w, 0), *b = bmt_client_open(w, 1);
+    api_versions_as(a, "app", 1);
+    const bmt_event *e = bmt_last(w, BM_EV_REQUEST);
+    assert_non_null(e);
+    assert_string_equal(e->detail, "app");
+    const char *app = e->detail_ptr;
+    assert_true(bm_cluster_detail_is_stable(w->c, app));
+    char copy[8];
+    snprintf(copy, sizeof copy, "%s", app);
+    assert_false(bm_cluster_detail_is_stable(w->c, copy));
+    api_versions_as(b, "app", 2);
+    assert_ptr_equal(bmt_last(w, BM_EV_REQUEST)->detail_ptr, app);
+    /* another id: its own copy; back to the first: the first's */
+    api_versions_as(b, "other", 3);
+    e = bmt_last(w, BM_EV_REQUEST);
+    assert_string_equal(e->detail, "other");
+    assert_ptr_not_equal(e->detail_ptr, app);
+    assert_true(bm_cluster_detail_is_stable(w->c, e->detail_ptr));
+    api_versions_as(b, "", 4); /* an empty id: "" (not NULL) as before */
+    e = bmt_last(w, BM_EV_REQUEST);
+    assert_non_null(e->detail_ptr);
+    assert_string_equal(e->detail, "");
+    for (int i = 0; i < 6; i++) /* more ids than the table first holds */
+        api_versions_as(b, (const char *[]){ "c0", "c1", "c2", "c3", "c4", "c5" }[i], 10 + i);
+    api_versions_as(b, "app", 5);
+    assert_ptr_equal(bmt_last(w, BM_EV_REQUEST)->detail_ptr, app);
+    /* the connection that made it closes: the copy stays */
+    bmt_client_free(a);
+    api_versions_as(b, "app", 6);
+    assert_ptr_equal(bmt_last(w, BM_EV_REQUEST)->detail_ptr, app);
+    assert_string_equal(app, "app");
+    assert_true(bm_cluster_detail_is_stable(w->c, app));
+    bmt_client_free(b);
+    bmt_free(w);
+}
+
 static void several_frames_in_one_feed_answer_in_order(void **state) {
     (void)state;
     bmt_world *w = bmt_new(NULL);
@@ -667,6 +720,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(api_versions_byte_at_a_time),
         cmocka_unit_test(several_frames_in_one_feed_answer_in_order),
+        cmocka_unit_test(request_detail_is_the_clusters_copy_of_the_client_id),
         cmocka_unit_test(api_versions_v3_gets_v0_unsupported_version_with_ranges),
         cmocka_unit_test(malformed_frames_close_only_that_connection),
         cmocka_unit_test(a_100mib_announcement_costs_nothing_until_bytes_arrive),
