@@ -931,8 +931,6 @@ static bool should_stop_drain(const kp_accumulator *acc, const kp_batch *first, 
     const kp_txn_hooks *t = acc->txn;
     if (!t)
         return false;
-    if (t->stop_drain) /* the same four questions in one call */
-        return t->stop_drain(t->ctx, first, p->topic, p->partition, &p->txn_hint);
     /* if (!transactionManager.isSendToPartitionAllowed(tp)) return true; */
     if (t->send_allowed && !t->send_allowed(t->ctx, p->topic, p->partition))
         return true;
@@ -1020,30 +1018,36 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
             /* a single batch larger than the request size still goes alone */
             break;
         }
-        if (should_stop_drain(acc, first, p))
-            break;
         const kp_txn_hooks *t = acc->txn;
-        dq_remove(acc, p, first);
-        if (t && !kp_batch_has_sequence(first) && t->drain_assign) {
-            /* the steps below in one call */
-            t->drain_assign(t->ctx, first, p->topic, p->partition, &p->txn_hint);
-            first->h.txn_hint = p->txn_hint;
-        } else if (t && !kp_batch_has_sequence(first)) {
-            /* "If the batch already has an assigned sequence, then we should
-             * not change the producer id and sequence number" */
-            int64_t pid = KP_NO_PRODUCER_ID;
-            int16_t epoch = KP_NO_PRODUCER_EPOCH;
-            t->producer_id_and_epoch(t->ctx, &pid, &epoch);
-            int32_t seq = t->sequence_number
-                              ? t->sequence_number(t->ctx, p->topic, p->partition, &p->txn_hint)
-                              : 0;
-            kp_batch_assign_producer_state(first, pid, epoch, seq, t->is_transactional);
-            if (t->increment_sequence_number)
-                t->increment_sequence_number(t->ctx, p->topic, p->partition, first->h.record_count,
-                                             &p->txn_hint);
-            first->h.txn_hint = p->txn_hint; /* same manager, same partition */
-            if (t->add_in_flight_batch)
-                t->add_in_flight_batch(t->ctx, first);
+        if (t && t->drain_take) {
+            /* should_stop_drain and the producer state below in one call */
+            bool fresh = !kp_batch_has_sequence(first);
+            if (t->drain_take(t->ctx, first, p->topic, p->partition, &p->txn_hint))
+                break;
+            dq_remove(acc, p, first);
+            if (fresh)
+                first->h.txn_hint = p->txn_hint;
+        } else {
+            if (should_stop_drain(acc, first, p))
+                break;
+            dq_remove(acc, p, first);
+            if (t && !kp_batch_has_sequence(first)) {
+                /* "If the batch already has an assigned sequence, then we
+                 * should not change the producer id and sequence number" */
+                int64_t pid = KP_NO_PRODUCER_ID;
+                int16_t epoch = KP_NO_PRODUCER_EPOCH;
+                t->producer_id_and_epoch(t->ctx, &pid, &epoch);
+                int32_t seq = t->sequence_number
+                                  ? t->sequence_number(t->ctx, p->topic, p->partition, &p->txn_hint)
+                                  : 0;
+                kp_batch_assign_producer_state(first, pid, epoch, seq, t->is_transactional);
+                if (t->increment_sequence_number)
+                    t->increment_sequence_number(t->ctx, p->topic, p->partition, first->h.record_count,
+                                                 &p->txn_hint);
+                first->h.txn_hint = p->txn_hint; /* same manager, same partition */
+                if (t->add_in_flight_batch)
+                    t->add_in_flight_batch(t->ctx, first);
+            }
         }
         kp_err ce = kp_batch_close(first, &acc->scratch);
         if (!first->is_split_batch && first->staging_capacity && !first->records_in_staging)

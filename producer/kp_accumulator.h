@@ -88,17 +88,16 @@ typedef struct kp_txn_hooks {
     void (*add_in_flight_batch)(void *ctx, kp_batch *b);
     /* nextBatchBySequence(tp) != null (reenqueue sanity check) */
     bool (*has_in_flight_batches)(void *ctx, const char *topic, int32_t partition);
-    /* Optional, both or neither (NULL: the single calls above). The drain's
-     * calls fused for a manager that answers them from one table entry:
-     * stop_drain is shouldStopDrainBatchesForPartition's manager part
+    /* Optional (NULL: the single calls above). The drain's calls for the
+     * deque's first batch fused, for a manager that answers them from one
+     * table entry: shouldStopDrainBatchesForPartition's manager part
      * (send_allowed, producer_id_and_epoch's validity, then
-     * has_unresolved_sequence for a first batch without sequence or
-     * first_in_flight_sequence for one with, in that order); drain_assign,
-     * for a batch without sequence, setProducerState(producerIdAndEpoch(),
-     * sequenceNumber(tp)) + incrementSequenceNumber + addInFlightBatch. */
-    bool (*stop_drain)(void *ctx, const kp_batch *first, const char *topic, int32_t partition,
-                       kp_hint *hint);
-    void (*drain_assign)(void *ctx, kp_batch *b, const char *topic, int32_t partition, kp_hint *hint);
+     * has_unresolved_sequence for a batch without sequence or
+     * first_in_flight_sequence for one with, in that order): true = stop,
+     * nothing changed. Otherwise, for a batch without sequence,
+     * setProducerState(producerIdAndEpoch(), sequenceNumber(tp)) +
+     * incrementSequenceNumber + addInFlightBatch, and false. */
+    bool (*drain_take)(void *ctx, kp_batch *first, const char *topic, int32_t partition, kp_hint *hint);
 } kp_txn_hooks;
 
 /* cfg (borrowed): batch.size, linger.ms, retry.backoff.ms,

@@ -226,11 +226,8 @@ static void kp_h_add(void *ctx, kp_batch *b) {
 static bool kp_h_has_inflight(void *ctx, const char *t, int32_t p) {
     return kp_txn_has_in_flight_batches(ctx, t, p);
 }
-static bool kp_h_stop_drain(void *ctx, const kp_batch *b, const char *t, int32_t p, kp_hint *h) {
-    return kp_txn_should_stop_drain_h(ctx, b, t, p, h);
-}
-static void kp_h_drain_assign(void *ctx, kp_batch *b, const char *t, int32_t p, kp_hint *h) {
-    kp_txn_drain_assign_h(ctx, b, t, p, h);
+static bool kp_h_drain_take(void *ctx, kp_batch *b, const char *t, int32_t p, kp_hint *h) {
+    return kp_txn_drain_take_h(ctx, b, t, p, h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -304,7 +301,7 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
         p->transactional = kp_txn_is_transactional(p->tm);
         kp_txn_hooks h = { p->tm, p->transactional, kp_h_send_allowed, kp_h_pid, kp_h_unresolved, kp_h_first_seq,
                            kp_h_seq, kp_h_inc, kp_h_add, kp_h_has_inflight,
-                           kp_h_stop_drain, kp_h_drain_assign };
+                           kp_h_drain_take };
         p->hooks = h;
         kp_accumulator_set_txn_hooks(p->acc, &p->hooks);
     }

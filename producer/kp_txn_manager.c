@@ -569,8 +569,8 @@ static void kp_tm_start_sequences_at_beginning(kp_txn_manager *tm, kp_tm_part *p
 
 /* ---- the drain's questions, fused ------------------------------------ */
 
-bool kp_txn_should_stop_drain_h(kp_txn_manager *tm, const kp_batch *first, const char *topic,
-                                int32_t partition, kp_hint *hint) {
+bool kp_txn_drain_take_h(kp_txn_manager *tm, kp_batch *b, const char *topic, int32_t partition,
+                         kp_hint *hint) {
     if (!kp_txn_is_send_to_partition_allowed(tm, topic, partition))
         return true;
     if (tm->pe.producer_id == KP_NO_PRODUCER_ID)
@@ -578,16 +578,12 @@ bool kp_txn_should_stop_drain_h(kp_txn_manager *tm, const kp_batch *first, const
     /* hasUnresolvedSequence / firstInFlightSequence of an unknown
      * partition: false / NO_SEQUENCE, so it does not stop */
     kp_tm_part *p = kp_tm_find_h(tm, topic, partition, false, hint);
-    if (!p)
-        return false;
-    if (!kp_batch_has_sequence(first))
-        return p->unresolved;
-    return p->ninflight > 0 && kp_batch_base_sequence(first) != kp_batch_base_sequence(p->inflight[0]);
-}
-
-void kp_txn_drain_assign_h(kp_txn_manager *tm, kp_batch *b, const char *topic, int32_t partition,
-                           kp_hint *hint) {
-    kp_tm_part *p = kp_tm_find_h(tm, topic, partition, true, hint);
+    if (kp_batch_has_sequence(b)) /* sent before: keeps its producer state */
+        return p && p->ninflight > 0 && kp_batch_base_sequence(b) != kp_batch_base_sequence(p->inflight[0]);
+    if (p && p->unresolved)
+        return true;
+    if (!p) /* sequenceNumber(tp) creates the entry */
+        p = kp_tm_find_h(tm, topic, partition, true, hint);
     if (!p->has_next_sequence) { /* sequenceNumber(tp) of a new partition */
         p->has_next_sequence = true;
         p->next_sequence = 0;
@@ -596,6 +592,7 @@ void kp_txn_drain_assign_h(kp_txn_manager *tm, kp_batch *b, const char *topic, i
                                    kp_txn_is_transactional(tm));
     p->next_sequence = kp_sequence_increment(p->next_sequence, kp_batch_record_count(b));
     kp_tm_add_in_flight(p, b);
+    return false;
 }
 
 /* ---- unresolved sequences ------------------------------------------- */

@@ -161,20 +161,20 @@ void kp_txn_forget_in_flight_batches(kp_txn_manager *tm);
  * FATAL_ERROR with KP_ERR__STATE. */
 void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const struct kp_batch *b);
 
-/* ---- the drain's questions, fused ------------------------------------ */
-/* RecordAccumulator.shouldStopDrainBatchesForPartition's manager part, in
- * Java's order: !isSendToPartitionAllowed(tp), !producerIdAndEpoch().isValid(),
- * (!first.hasSequence() && hasUnresolvedSequence(tp)), and (first.hasSequence()
- * && firstInFlightSequence(tp) not NO_SEQUENCE and != first.baseSequence()).
- * Same answer as those calls one by one, with one table lookup. */
-bool kp_txn_should_stop_drain_h(kp_txn_manager *tm, const struct kp_batch *first, const char *topic,
-                                int32_t partition, kp_hint *hint);
-/* The drain's steps for a batch without sequence, in Java's order:
- * setProducerState(producerIdAndEpoch(), sequenceNumber(tp), isTransactional()),
- * incrementSequenceNumber(tp, recordCount), addInFlightBatch(batch); one
- * lookup. Leaves the batch's own txn hint to the caller. */
-void kp_txn_drain_assign_h(kp_txn_manager *tm, struct kp_batch *b, const char *topic, int32_t partition,
-                           kp_hint *hint);
+/* ---- the drain's questions and steps, fused ---------------------------- */
+/* What RecordAccumulator.drainBatchesForOneNode asks and does of the
+ * manager for the deque's first batch, in Java's order, with one table
+ * lookup. First shouldStopDrainBatchesForPartition's manager part:
+ * !isSendToPartitionAllowed(tp), !producerIdAndEpoch().isValid(),
+ * (!first.hasSequence() && hasUnresolvedSequence(tp)), (first.hasSequence()
+ * && firstInFlightSequence(tp) not NO_SEQUENCE and != first.baseSequence());
+ * if any holds, returns true and changes nothing. Otherwise, for a batch
+ * without sequence: setProducerState(producerIdAndEpoch(), sequenceNumber(tp),
+ * isTransactional()), incrementSequenceNumber(tp, recordCount),
+ * addInFlightBatch(batch); returns false. Leaves the batch's own txn hint
+ * to the caller. */
+bool kp_txn_drain_take_h(kp_txn_manager *tm, struct kp_batch *first, const char *topic, int32_t partition,
+                         kp_hint *hint);
 
 /* ---- unresolved sequences ---------------------------------------------- */
 bool kp_txn_has_unresolved_sequences(const kp_txn_manager *tm);

@@ -203,26 +203,42 @@ static bool ref_stop(kp_txn_manager *tm, const kp_batch *b) {
     return fi != KP_NO_SEQUENCE && kp_batch_has_sequence(b) && kp_batch_base_sequence(b) != fi;
 }
 
-static bool fused_stop(kp_txn_manager *tm, const kp_batch *b, kp_hint *h) {
-    bool r = kp_txn_should_stop_drain_h(tm, b, kp_batch_topic(b), kp_batch_partition(b), h);
-    assert_int_equal(r, ref_stop(tm, b));
+/* kp_txn_drain_take_h, checked against the single calls: the same stop
+ * answer, and when it goes, a batch without sequence gets the producer
+ * state and sequence the single calls would give it and is in flight. */
+static bool take(kp_txn_manager *tm, kp_batch *b, kp_hint *h) {
+    bool stop = ref_stop(tm, b);
+    bool fresh = !kp_batch_has_sequence(b);
+    const char *t = kp_batch_topic(b);
+    int32_t p = kp_batch_partition(b);
+    int32_t seq = fresh && !stop ? kp_txn_sequence_number(tm, t, p) : kp_batch_base_sequence(b);
+    int n = kp_txn_in_flight_batch_count(tm, t, p);
+    bool r = kp_txn_drain_take_h(tm, b, t, p, h);
+    assert_int_equal(r, stop);
+    assert_int_equal(kp_batch_base_sequence(b), seq);
+    if (fresh && !stop) {
+        assert_int_equal(kp_batch_producer_id(b), kp_txn_producer_id_and_epoch(tm).producer_id);
+        assert_int_equal(kp_txn_sequence_number(tm, t, p), seq + kp_batch_record_count(b));
+        assert_int_equal(kp_txn_in_flight_batch_count(tm, t, p), n + 1);
+    } else {
+        assert_int_equal(kp_txn_in_flight_batch_count(tm, t, p), n);
+    }
     return r;
 }
 
-/* The drain's fused questions and steps answer as the single calls do, in
- * every state the drain can meet. */
+/* The drain's fused questions and steps answer and act as the single calls
+ * do, in every state the drain can meet. */
 static void t_fused_drain_calls_match_single_calls(void **s) {
     (void)s;
     tfix *f = mk();
     kp_hint h0 = { 0, 0 }, h1 = { 0, 0 };
     kp_batch *a = batch(f, 0, 2);
-    assert_true(fused_stop(f->tm, a, &h0)); /* no producer id yet */
+    assert_true(take(f->tm, a, &h0)); /* no producer id yet */
+    assert_false(kp_batch_has_sequence(a));
     set_pid(f, 9);
-    assert_false(fused_stop(f->tm, a, &h0)); /* unknown partition */
-    kp_txn_drain_assign_h(f->tm, a, "t", 0, &h0);
+    assert_false(take(f->tm, a, &h0)); /* unknown partition: goes, seq 0 */
     kp_batch *b = batch(f, 0, 3);
-    assert_false(fused_stop(f->tm, b, &h0));
-    kp_txn_drain_assign_h(f->tm, b, "t", 0, &h0);
+    assert_false(take(f->tm, b, &h0));
     kp_batch *c = drain(f, batch(f, 0, 1)); /* the single calls, same table */
     assert_int_equal(kp_batch_base_sequence(a), 0);
     assert_int_equal(kp_batch_base_sequence(b), 2);
@@ -232,26 +248,26 @@ static void t_fused_drain_calls_match_single_calls(void **s) {
     assert_int_equal(kp_txn_in_flight_batch_count(f->tm, "t", 0), 3);
     assert_ptr_equal(kp_txn_next_batch_by_sequence(f->tm, "t", 0), a);
     assert_true(kp_txn_verify(f->tm));
-    /* a retried batch: goes only if it is the first in flight */
-    assert_false(fused_stop(f->tm, a, &h0));
-    assert_true(fused_stop(f->tm, b, &h0));
+    /* a retried batch: goes only if it is the first in flight, unchanged */
+    assert_false(take(f->tm, a, &h0));
+    assert_true(take(f->tm, b, &h0));
     kp_txn_remove_in_flight_batch(f->tm, a);
-    assert_false(fused_stop(f->tm, b, &h0));
-    assert_true(fused_stop(f->tm, c, &h0));
+    assert_false(take(f->tm, b, &h0));
+    assert_true(take(f->tm, c, &h0));
     /* unresolved: a new batch waits, a sequenced one does not */
     kp_txn_mark_sequence_unresolved(f->tm, "t", 0);
     kp_batch *d = batch(f, 0, 1);
-    assert_true(fused_stop(f->tm, d, &h0));
-    assert_false(fused_stop(f->tm, b, &h0));
+    assert_true(take(f->tm, d, &h0));
+    assert_false(kp_batch_has_sequence(d));
+    assert_false(take(f->tm, b, &h0));
     kp_batch *e = batch(f, 1, 1); /* another partition, its own hint */
-    assert_false(fused_stop(f->tm, e, &h1));
-    kp_txn_drain_assign_h(f->tm, e, "t", 1, &h1);
+    assert_false(take(f->tm, e, &h1));
     assert_int_equal(kp_batch_base_sequence(e), 0);
     assert_int_equal(kp_txn_first_in_flight_sequence(f->tm, "t", 1), 0);
     /* fatal: nothing goes */
     kp_txn_transition_to_fatal_error(f->tm, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
-    assert_true(fused_stop(f->tm, b, &h0));
-    assert_true(fused_stop(f->tm, d, &h0));
+    assert_true(take(f->tm, b, &h0));
+    assert_true(take(f->tm, d, &h0));
     rm(f);
 }
 
