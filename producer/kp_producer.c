@@ -397,10 +397,11 @@ static void kp_p_icb_put(kp_producer *p, kp_icb *c) {
  * callback event; the caller then calls the user's callback. */
 static inline __attribute__((always_inline)) void kp_p_record_ack(kp_producer *p, const kp_record_metadata *md,
                                                                   kp_err err, const char *msg) {
-    int64_t now = kp_p_now(p);
-    kp_interceptors_on_ack(p->ic, md, err, now);
+    /* one clock read for both: the acknowledgement's ms and the event's us */
+    kp_time_us now_us = kp_clock_now_us(&p->env.clock);
+    kp_interceptors_on_ack(p->ic, md, err, now_us / 1000);
     kp_event ev;
-    kp_event_init(&ev, KP_EV_CALLBACK, kp_clock_now_us(&p->env.clock));
+    kp_event_init(&ev, KP_EV_CALLBACK, now_us);
     ev.topic = md->topic;
     ev.partition = md->partition;
     ev.offset = md->offset;
@@ -583,7 +584,6 @@ static inline __attribute__((always_inline)) kp_send_status
 kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, kp_record_cb *cb, void *cb_ctx,
                   int64_t begin, bool blk, kp_err *err, char *errbuf, size_t n) {
     int64_t now = kp_p_now(p);
-    const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint8_t kscratch[16], vscratch[16];
     kp_slice key, value;
     kp_err e = KP_ERR_NONE;
@@ -621,7 +621,7 @@ kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, 
          * record is partitioned again and appended there, so a linger
          * window fills one batch. (Not again when a blocked send resumes:
          * Java blocks in the second append, after the switch.) */
-        kp_partitioner_on_new_batch(p->part, cl, rec->topic, partition, now);
+        kp_partitioner_on_new_batch(p->part, kp_metadata_fetch(p->md), rec->topic, partition, now);
         partition =
             kp_partitioner_partition_v(p->part, &t->view, rec->topic, &t->part_hint, rec->partition, key, now, &e);
         if (partition < 0) {
