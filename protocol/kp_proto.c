@@ -97,6 +97,23 @@ void kp_request_header_encode(kp_writer *w, const kp_request_header *h) {
 }
 
 kp_err kp_request_header_decode(kp_reader *r, kp_request_header *out) {
+    /* Every request the broker reads: the whole header present and well
+     * formed (a null or an in-range client id) in one test; anything else
+     * (a short or bad header, a reader already failed) through the readers,
+     * whose checks and verdicts are the same. */
+    const uint8_t *p = r->p;
+    size_t left = (size_t)(r->end - p);
+    if (!r->err && left >= 10) {
+        int32_t cl = (int16_t)kp_be16_get(p + 8);
+        if (cl == -1 || (cl >= 0 && (size_t)cl <= left - 10)) {
+            out->api_key = (int16_t)kp_be16_get(p);
+            out->api_version = (int16_t)kp_be16_get(p + 2);
+            out->correlation_id = (int32_t)kp_be32_get(p + 4);
+            out->client_id = cl < 0 ? KP_SLICE_NULL : (kp_slice){ p + 10, cl };
+            r->p = p + 10 + (cl < 0 ? 0 : (size_t)cl);
+            return KP_ERR_NONE;
+        }
+    }
     out->api_key = kp_rd_i16(r);
     out->api_version = kp_rd_i16(r);
     out->correlation_id = kp_rd_i32(r);
