@@ -517,15 +517,19 @@ static kp_p_topic *kp_p_topic_of(kp_producer *p, const char *name) {
 /* The topic in the current cluster (NULL: not there), looked up once per
  * cluster: a cluster never changes once it is current (a new one has a
  * new, process-unique generation). */
-static const kp_cluster_topic *kp_p_topic_ct(kp_producer *p, kp_p_topic *t) {
+static __attribute__((noinline)) void kp_p_topic_ct_refresh(kp_p_topic *t, const kp_cluster *cl, uint64_t gen) {
+    const kp_cluster_topic *ct = kp_cluster_topic_find(cl, t->name);
+    t->ct_gen = gen;
+    kp_part_view_of(&t->view, cl, ct);
+    t->ct_invalid = kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION);
+}
+
+/* Inline: every send asks it; only a new cluster takes the refresh. */
+static inline const kp_cluster_topic *kp_p_topic_ct(kp_producer *p, kp_p_topic *t) {
     const kp_cluster *cl = kp_metadata_fetch(p->md);
     uint64_t gen = kp_cluster_generation(cl);
-    if (t->ct_gen != gen) {
-        const kp_cluster_topic *ct = kp_cluster_topic_find(cl, t->name);
-        t->ct_gen = gen;
-        kp_part_view_of(&t->view, cl, ct);
-        t->ct_invalid = kp_cluster_topic_has_error(ct, KP_ERR_INVALID_TOPIC_EXCEPTION);
-    }
+    if (t->ct_gen != gen)
+        kp_p_topic_ct_refresh(t, cl, gen);
     return t->view.ct;
 }
 
