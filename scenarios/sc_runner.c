@@ -942,6 +942,19 @@ static bool sc_app_finished(const sc_prod *pr, kp_time_us now) {
     return false;
 }
 
+/* llround(x) for x >= 0, without the libm call (~27 Ir per record in the
+ * quiet hour): trunc(x), plus one when the fraction is at least one half.
+ * Exact: trunc(x) is a double, and x - trunc(x) is representable (it
+ * needs no more significant bits than x), so the comparison sees the true
+ * fraction, as llround does. x at or above 2^62 (never in a scenario)
+ * still goes to llround. */
+static inline int64_t sc_round_nonneg(double x) {
+    if (!(x < 0x1p62))
+        return (int64_t)llround(x);
+    int64_t t = (int64_t)x;
+    return t + (x - (double)t >= 0.5);
+}
+
 /* The application actor: sends what is due, then sleeps until the next
  * send, a flush completion or an unblock. */
 static void sc_app_fire(void *ctx, sn_world *net) {
@@ -974,7 +987,7 @@ static void sc_app_fire(void *ctx, sn_world *net) {
             /* once per record (the actor wakes at `due` and looks again) */
             if (pr->due_seq != pr->next_seq) {
                 pr->due_seq = pr->next_seq;
-                pr->due_us = pr->start_us + (kp_time_us)llround((double)pr->next_seq * pr->interval_us);
+                pr->due_us = pr->start_us + sc_round_nonneg((double)pr->next_seq * pr->interval_us);
             }
             due = pr->due_us;
         }
