@@ -517,9 +517,19 @@ static inline uint32_t sc_kv_ld32(const uint8_t *p) {
 /* The raw CRC register (no pre/post inversion) over p[0..n). */
 __attribute__((target("sse4.2"))) static inline uint64_t sc_kv_crc_bytes(uint64_t c, const uint8_t *p,
                                                                          size_t n) {
-    for (; n >= 16; n -= 16, p += 16) {
+    /* 32 bytes a step: a 100-byte value is three steps and a word, the
+     * loop's own count, add and branch paid three times instead of six */
+    for (; n >= 32; n -= 32, p += 32) {
         c = _mm_crc32_u64(c, sc_kv_ld64(p));
         c = _mm_crc32_u64(c, sc_kv_ld64(p + 8));
+        c = _mm_crc32_u64(c, sc_kv_ld64(p + 16));
+        c = _mm_crc32_u64(c, sc_kv_ld64(p + 24));
+    }
+    if (n >= 16) {
+        c = _mm_crc32_u64(c, sc_kv_ld64(p));
+        c = _mm_crc32_u64(c, sc_kv_ld64(p + 8));
+        p += 16;
+        n -= 16;
     }
     if (n >= 8) {
         c = _mm_crc32_u64(c, sc_kv_ld64(p));

@@ -690,7 +690,7 @@ static void kv_hash_sees_every_byte_and_the_boundary(void **state) {
  * 32-bit words, -1 for null) || key || value: fixed vectors (computed with
  * a bitwise CRC32C outside this code base), the table fallback gives the
  * same values, and every length 0..80 takes the instruction path's tails
- * (16-, 8-, 4-, 1-byte steps) to the same value as kp_crc32c over the
+ * (32-, 16-, 8-, 4-, 1-byte steps) to the same value as kp_crc32c over the
  * concatenated bytes. */
 static void kv_hash_is_crc32c_of_lengths_key_value(void **state) {
     (void)state;
