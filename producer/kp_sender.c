@@ -1129,7 +1129,8 @@ static int64_t kp_s_client_poll(kp_sender *s, int64_t timeout, int64_t now) {
 
 /* Sender.run(now) */
 static int64_t kp_s_run(kp_sender *s, int64_t now) {
-    if (s->tm) {
+    /* every step below a no-op for an idempotent producer at rest: one test */
+    if (s->tm && !kp_txn_sender_idle(s->tm)) {
         if (kp_txn_should_reset_producer_state_after_resolving_sequences(s->tm)) {
             kp_txn_reset_producer_id(s->tm, "Sender.run: unresolved sequences cannot be resolved");
             s->stats.producer_id_resets++;

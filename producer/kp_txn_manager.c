@@ -595,6 +595,11 @@ bool kp_txn_drain_take_h(kp_txn_manager *tm, kp_batch *b, const char *topic, int
     return false;
 }
 
+bool kp_txn_sender_idle(const kp_txn_manager *tm) {
+    return tm->transactional_id == NULL && !tm->maybe_unresolved && tm->pe.producer_id != KP_NO_PRODUCER_ID &&
+           tm->state != KP_TXN_FATAL_ERROR && tm->state != KP_TXN_ABORTABLE_ERROR;
+}
+
 /* ---- unresolved sequences ------------------------------------------- */
 
 bool kp_txn_has_unresolved_sequences(const kp_txn_manager *tm) {

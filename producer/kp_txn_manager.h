@@ -176,6 +176,14 @@ void kp_txn_adjust_sequences_due_to_failed_batch(kp_txn_manager *tm, const struc
 bool kp_txn_drain_take_h(kp_txn_manager *tm, struct kp_batch *first, const char *topic, int32_t partition,
                          kp_hint *hint);
 
+/* Sender.run's manager part has nothing to do: an idempotent-only manager
+ * with a producer id, no error, and no partition that may be unresolved.
+ * Then shouldResetProducerStateAfterResolvingSequences is false,
+ * maybeWaitForProducerId returns at once, and neither the fatal / no
+ * producer id branch nor the abortable one is taken: the sender may go
+ * straight to sendProducerData. */
+bool kp_txn_sender_idle(const kp_txn_manager *tm);
+
 /* ---- unresolved sequences ---------------------------------------------- */
 bool kp_txn_has_unresolved_sequences(const kp_txn_manager *tm);
 bool kp_txn_has_unresolved_sequence(kp_txn_manager *tm, const char *topic, int32_t partition);

@@ -328,6 +328,39 @@ static void t_batch_acked_matches_single_calls(void **s) {
     rm(g);
 }
 
+/* kp_txn_sender_idle holds exactly when every manager step of Sender.run
+ * is a no-op: an idempotent producer with an id, no error, nothing that
+ * may be unresolved. */
+static void t_sender_idle_only_at_rest(void **s) {
+    (void)s;
+    tfix *f = mk();
+    assert_false(kp_txn_sender_idle(f->tm)); /* no producer id: InitProducerId to send */
+    set_pid(f, 3);
+    assert_true(kp_txn_sender_idle(f->tm));
+    kp_batch *a = drain(f, batch(f, 0, 1));
+    assert_true(kp_txn_sender_idle(f->tm)); /* batches in flight change nothing */
+    kp_txn_remove_in_flight_batch(f->tm, a);
+    kp_txn_mark_sequence_unresolved(f->tm, "t", 0);
+    assert_false(kp_txn_sender_idle(f->tm)); /* the resolve walk has work */
+    kp_txn_maybe_update_last_acked_sequence(f->tm, "t", 0, 0); /* acked after all */
+    assert_false(kp_txn_should_reset_producer_state_after_resolving_sequences(f->tm));
+    assert_true(kp_txn_sender_idle(f->tm)); /* resolved */
+    kp_txn_reset_producer_id(f->tm, "test");
+    assert_false(kp_txn_sender_idle(f->tm));
+    set_pid(f, 4);
+    assert_true(kp_txn_sender_idle(f->tm));
+    kp_txn_transition_to_fatal_error(f->tm, KP_ERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_false(kp_txn_sender_idle(f->tm));
+    rm(f);
+    fb_world *w = fb_new();
+    kp_env env = fb_env(w, NULL);
+    kp_txn_manager *tm = kp_txn_manager_new("tx", 60000, 100, &env);
+    kp_txn_set_producer_id_and_epoch(tm, (kp_pid_epoch){ 5, 0 });
+    assert_false(kp_txn_sender_idle(tm)); /* transactional: its requests to send */
+    kp_txn_manager_destroy(tm);
+    fb_free(w);
+}
+
 static void t_last_acked_sequence_only_grows(void **s) {
     (void)s;
     tfix *f = mk();
@@ -1287,6 +1320,7 @@ int main(void) {
         cmocka_unit_test(t_in_flight_batches_ordered_by_sequence),
         cmocka_unit_test(t_fused_drain_calls_match_single_calls),
         cmocka_unit_test(t_batch_acked_matches_single_calls),
+        cmocka_unit_test(t_sender_idle_only_at_rest),
         cmocka_unit_test(t_last_acked_sequence_only_grows),
         cmocka_unit_test(t_last_acked_offset),
         cmocka_unit_test(t_adjust_sequences_after_failed_batch),
