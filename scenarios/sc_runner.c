@@ -174,6 +174,7 @@ struct sc_world {
     sc_prod *prods;
     int nprods;
     int nclosed;             /* producers whose close() completed */
+    bool all_closed;         /* nclosed >= nprods: the run's gate for sc_all_closed */
     sc_checker *checker;
     /* the settle hook's last topic: cluster name -> index into topics[] */
     const char *settle_name;
@@ -674,8 +675,8 @@ static void sc_record_cb(void *ctx, const kp_record_metadata *md, kp_err err, co
 static void sc_closed_cb(void *ctx) {
     sc_prod *pr = ctx;
     sc_world *w = pr->w;
-    if (!pr->closed)
-        w->nclosed++;
+    if (!pr->closed && ++w->nclosed >= w->nprods)
+        w->all_closed = true;
     pr->closed = true;
     sc_checker_on_closed(w->checker, pr->idx, sc_now(w));
     bool whole = kp_producer_pool_is_whole(pr->p);
@@ -2050,7 +2051,10 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
 
     /* ---- run -------------------------------------------------------- */
     int64_t limit_ms = opts->time_limit_ms > 0 ? opts->time_limit_ms : w->s->time_limit_ms;
-    bool done = sn_world_run(w->net, sc_all_closed, w, limit_ms * 1000);
+    /* sc_all_closed is false while a producer is open: asked only once
+     * all_closed is set, not as a call before every step */
+    w->all_closed = w->nclosed >= w->nprods;
+    bool done = sn_world_run_gated(w->net, &w->all_closed, sc_all_closed, w, limit_ms * 1000);
     res->timed_out = !done;
     res->sim_end_us = sn_now(w->net);
 

@@ -322,10 +322,14 @@ void sn_world_run_until(sn_world *w, kp_time_us t) {
         w->head.now = t;
 }
 
-bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us limit) {
+/* The loop of sn_world_run and sn_world_run_gated (gate NULL: done is
+ * asked before every step). */
+static inline __attribute__((always_inline)) bool sn__run(sn_world *w, const bool *gate,
+                                                          bool (*done)(void *ctx), void *ctx,
+                                                          kp_time_us limit) {
     assert(!w->live);
     for (;;) {
-        if (done && done(ctx))
+        if (done && (!gate || *gate) && done(ctx))
             return true;
         bool in_fifo;
         const sn__hent *e = sn__first(w, &in_fifo);
@@ -338,4 +342,13 @@ bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us li
         }
         sn__run_first(w, e, in_fifo);
     }
+}
+
+bool sn_world_run(sn_world *w, bool (*done)(void *ctx), void *ctx, kp_time_us limit) {
+    return sn__run(w, NULL, done, ctx, limit);
+}
+
+bool sn_world_run_gated(sn_world *w, const bool *gate, bool (*done)(void *ctx), void *ctx,
+                        kp_time_us limit) {
+    return sn__run(w, gate, done, ctx, limit);
 }

@@ -384,6 +384,47 @@ static void periodic_fire(void *ctx, sn_world *w) {
 }
 static bool fired_five(void *ctx) { return ((periodic *)ctx)->fired >= 5; }
 
+typedef struct gated {
+    periodic p;
+    bool gate;
+    int asked;
+} gated;
+static void gated_fire(void *ctx, sn_world *w) {
+    gated *g = ctx;
+    periodic_fire(&g->p, w);
+    if (g->p.fired == 3)
+        g->gate = true;
+}
+static bool gated_done(void *ctx) {
+    gated *g = ctx;
+    g->asked++;
+    return g->p.fired >= 2;
+}
+
+/* sn_world_run_gated asks done only while the gate is set: done already
+ * holds after the second event, but the run goes on until the third sets
+ * the gate, then stops before the next step. A gate that stays down runs
+ * to the limit without asking. */
+static void run_gated_asks_done_only_through_the_gate(void **state) {
+    (void)state;
+    sn_world *w = new_world(1);
+    gated g = { .gate = false };
+    sn_timer_init(&g.p.t, gated_fire, &g);
+    sn_timer_schedule(w, &g.p.t, 10);
+    assert_true(sn_world_run_gated(w, &g.gate, gated_done, &g, 1000000));
+    assert_int_equal(g.p.fired, 3);
+    assert_int_equal(g.asked, 1);
+    assert_int_equal(sn_now(w), 30);
+    g.gate = false;
+    g.asked = 0;
+    assert_false(sn_world_run_gated(w, &g.gate, gated_done, &g, 75));
+    assert_int_equal(g.asked, 0);
+    assert_int_equal(g.p.fired, 7); /* 40 .. 70 */
+    assert_int_equal(sn_now(w), 75);
+    sn_timer_cancel(w, &g.p.t);
+    sn_world_destroy(w);
+}
+
 static void run_stops_at_done_or_limit(void **state) {
     (void)state;
     sn_world *w = new_world(1);
@@ -472,6 +513,7 @@ int main(void) {
         cmocka_unit_test(run_until_includes_boundary_and_sets_now),
         cmocka_unit_test(clock_reads_the_world_time_directly),
         cmocka_unit_test(run_stops_at_done_or_limit),
+        cmocka_unit_test(run_gated_asks_done_only_through_the_gate),
         cmocka_unit_test(callback_may_free_its_timer),
         cmocka_unit_test(rng_streams_are_independent),
     };
