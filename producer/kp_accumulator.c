@@ -764,12 +764,15 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
         /* we don't have an in-progress record batch: allocate a new one */
         int32_t ub = kp_record_size_upper_bound_kvh(kvh);
         size = (size_t)(ub > acc->batch_size ? ub : acc->batch_size);
-        kp_pool_status st = kp_buffer_pool_allocate(acc->pool, size, now, max_block_ms, waiter,
-                                                    &buffer, err, errbuf, errbuf_len);
-        if (st == KP_POOL_WOULD_BLOCK)
-            return KP_APPEND_WOULD_BLOCK;
-        if (st == KP_POOL_ERROR)
-            return KP_APPEND_ERROR;
+        buffer = kp_buffer_pool_take_pooled(acc->pool, size);
+        if (!buffer) {
+            kp_pool_status st = kp_buffer_pool_allocate(acc->pool, size, now, max_block_ms, waiter,
+                                                        &buffer, err, errbuf, errbuf_len);
+            if (st == KP_POOL_WOULD_BLOCK)
+                return KP_APPEND_WOULD_BLOCK;
+            if (st == KP_POOL_ERROR)
+                return KP_APPEND_ERROR;
+        }
         /* the Java code re-checks `closed` and tryAppend here: nothing can
          * have changed in between on a single thread */
     }

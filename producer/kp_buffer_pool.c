@@ -187,6 +187,16 @@ static inline void serve(kp_buffer_pool *p) {
         serve_queue(p);
 }
 
+uint8_t *kp_buffer_pool_take_pooled(kp_buffer_pool *p, size_t size) {
+    if (size != p->poolable_size || p->free_count == 0 || (int64_t)size > p->total_memory)
+        return NULL;
+    /* kp_buffer_pool_allocate's "free buffer of the right size" case */
+    uint8_t *buf = p->free_list[--p->free_count];
+    p->allocated += (int64_t)size;
+    serve(p);
+    return buf;
+}
+
 kp_pool_status kp_buffer_pool_allocate(kp_buffer_pool *p, size_t size, int64_t now,
                                        int64_t max_block_ms, kp_pool_waiter *w, uint8_t **out,
                                        kp_err *err, char *errbuf, size_t n) {

@@ -114,6 +114,13 @@ kp_pool_status kp_buffer_pool_allocate(kp_buffer_pool *pool, size_t size,
                                        kp_pool_waiter *w, uint8_t **out,
                                        kp_err *err, char *errbuf, size_t n);
 
+/* kp_buffer_pool_allocate's first case alone, for the accumulator's new
+ * batch: a pooled buffer when size is the poolable size and one is free
+ * (exactly what allocate would return and account, waiters served the
+ * same), else NULL with nothing changed (then call allocate). Two
+ * arguments instead of nine: the common new batch's allocation. */
+uint8_t *kp_buffer_pool_take_pooled(kp_buffer_pool *pool, size_t size);
+
 /* A SERVED waiter's buffer; the waiter becomes IDLE. NULL if not served. */
 uint8_t *kp_pool_waiter_take_buffer(kp_pool_waiter *w);
 

@@ -71,6 +71,34 @@ static void pool_simple_allocate_and_pooling(void **state) {
     kp_buffer_pool_destroy(p);
 }
 
+/* kp_buffer_pool_take_pooled: allocate's pooled case and nothing else */
+static void pool_take_pooled_only_a_free_poolable_buffer(void **state) {
+    (void)state;
+    kp_buffer_pool *p = kp_buffer_pool_new(4 * 1024, 1024, NULL);
+    /* nothing pooled yet, or not the poolable size: NULL, nothing changed */
+    assert_null(kp_buffer_pool_take_pooled(p, 1024));
+    assert_int_equal(kp_buffer_pool_available_memory(p), 4096);
+    uint8_t *b1 = alloc_now(p, 1024);
+    kp_buffer_pool_deallocate(p, b1, 1024);
+    assert_int_equal(kp_buffer_pool_free_count(p), 1);
+    assert_null(kp_buffer_pool_take_pooled(p, 1000));
+    assert_int_equal(kp_buffer_pool_free_count(p), 1);
+    /* the pooled buffer, accounted as allocate accounts it */
+    uint64_t mallocs = kp_buffer_pool_mallocs(p);
+    uint8_t *b2 = kp_buffer_pool_take_pooled(p, 1024);
+    assert_ptr_equal(b2, b1);
+    assert_int_equal(kp_buffer_pool_free_count(p), 0);
+    assert_int_equal(kp_buffer_pool_available_memory(p), 3072);
+    assert_int_equal(kp_buffer_pool_allocated_bytes(p), 1024);
+    assert_int_equal(kp_buffer_pool_mallocs(p), mallocs);
+    assert_consistent(p);
+    /* the free list is empty again: NULL */
+    assert_null(kp_buffer_pool_take_pooled(p, 1024));
+    kp_buffer_pool_deallocate(p, b2, 1024);
+    assert_true(kp_buffer_pool_is_whole(p));
+    kp_buffer_pool_destroy(p);
+}
+
 /* BufferPoolTest.testCantAllocateMoreMemoryThanWeHave */
 static void pool_refuses_more_than_total(void **state) {
     (void)state;
@@ -361,6 +389,7 @@ static void pool_stays_consistent_under_churn(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pool_simple_allocate_and_pooling),
+        cmocka_unit_test(pool_take_pooled_only_a_free_poolable_buffer),
         cmocka_unit_test(pool_refuses_more_than_total),
         cmocka_unit_test(pool_waiter_is_served_by_deallocate),
         cmocka_unit_test(pool_waiter_times_out_and_returns_memory),
