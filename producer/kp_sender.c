@@ -81,7 +81,8 @@ struct kp_sender {
     /* Caches keyed by a batch's topic pointer, the accumulator's interned
      * copy (never written, alive as long as the accumulator: the same
      * address is the same name): the metrics' entry of the last topic
-     * recorded, and the last topic's name as the encoder writes it. */
+     * recorded, and the last topic's name as the encoder writes it (the
+     * response handler compares answers' topics with it too). */
     const char *m_topic;
     kp_hint m_hint;
     const char *enc_topic;
@@ -532,7 +533,14 @@ static void kp_s_handle_produce_response(void *ctx, const kp_client_response *re
                         const char *topic = kp_batch_topic(b);
                         if (topic != cmp_topic) {
                             cmp_topic = topic;
-                            cmp_eq = kp_slice_eq_str(tr->topic, topic);
+                            /* the encoder's cached name when it is that
+                             * topic (its length known: no strlen) */
+                            if (topic == s->enc_topic)
+                                cmp_eq = tr->topic.len == s->enc_topic_s.len &&
+                                         (tr->topic.len <= 0 ||
+                                          memcmp(tr->topic.ptr, s->enc_topic_s.ptr, (size_t)tr->topic.len) == 0);
+                            else
+                                cmp_eq = kp_slice_eq_str(tr->topic, topic);
                         }
                         if (!cmp_eq)
                             continue;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kp_events.h"
+#include "kp_msg_produce.h"
 #include "kp_proto.h"
 #include "prod_harness.h"
 
@@ -375,6 +376,50 @@ static void t_malformed_produce_response_says_why_and_retries(void **s) {
     assert_true(ph_run_until_acked(h, 2000));
     assert_int_equal(h->bad_answers, 1);
     assert_true(h->bad_answer_err < 0); /* a local decode error, not a Kafka code */
+    assert_int_equal(stats(h).retries, 1);
+    assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
+    assert_true(ph_each_once(h));
+    ph_free(h);
+}
+
+/* An answer naming another topic of the same length ("u" for "t") does
+ * not answer the batch (the handler compares with the encoder's cached
+ * name when it can): the batch is missing from the response, retried, and
+ * acknowledged once. */
+static void t_answer_for_another_topic_leaves_the_batch_unanswered(void **s) {
+    (void)s;
+    ph *h = ph_new(1, 1, NULL);
+    warm(h, 0);
+    fb_hold(h->w, 0, true);
+    int id, r0 = produce_reqs(h);
+    ph_send(h, 0, NULL, &id);
+    ph_run_for(h, 20);
+    assert_int_equal(produce_reqs(h), r0 + 1);
+    const fb_req *q = NULL;
+    for (int i = fb_nreqs(h->w) - 1; i >= 0 && !q; i--)
+        if (fb_req_at(h->w, i)->api_key == KP_API_PRODUCE)
+            q = fb_req_at(h->w, i);
+    assert_non_null(q);
+    kp_produce_partition_response pr = { 0 };
+    pr.partition = 0;
+    pr.base_offset = 0;
+    pr.log_append_time = -1;
+    pr.log_start_offset = 0;
+    kp_produce_topic_response tr = { kp_slice_str("u"), 1, &pr };
+    kp_produce_response m = { 1, &tr, 0 };
+    uint8_t frame[256];
+    kp_writer w;
+    kp_wr_init(&w, frame + 8, sizeof frame - 8);
+    kp_produce_response_encode(&w, q->api_version, &m);
+    assert_false(w.err);
+    uint32_t size = (uint32_t)(kp_wr_total(&w) + 4);
+    int32_t corr = q->corr;
+    const uint8_t head[8] = { (uint8_t)(size >> 24), (uint8_t)(size >> 16), (uint8_t)(size >> 8), (uint8_t)size,
+                              (uint8_t)(corr >> 24), (uint8_t)(corr >> 16), (uint8_t)(corr >> 8), (uint8_t)corr };
+    memcpy(frame, head, sizeof head);
+    fb_hold(h->w, 0, false);
+    fb_push_raw(h->w, 0, frame, 8 + kp_wr_total(&w));
+    assert_true(ph_run_until_acked(h, 2000));
     assert_int_equal(stats(h).retries, 1);
     assert_int_equal(ph_cb_of(h, id)->err, KP_ERR_NONE);
     assert_true(ph_each_once(h));
@@ -1184,6 +1229,7 @@ int main(void) {
         cmocka_unit_test(t_in_flight_heads_expire_each_on_time),
         cmocka_unit_test(t_no_retry_after_delivery_timeout),
         cmocka_unit_test(t_malformed_produce_response_says_why_and_retries),
+        cmocka_unit_test(t_answer_for_another_topic_leaves_the_batch_unanswered),
         cmocka_unit_test(t_max_in_flight_one_mutes_partition),
         cmocka_unit_test(t_ordering_with_retries_max_in_flight_one),
         cmocka_unit_test(t_reordering_without_idempotence_at_five),
