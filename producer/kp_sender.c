@@ -601,6 +601,17 @@ typedef struct kp_s_enc {
     kp_sreq *r;
 } kp_s_enc;
 
+/* One partition's entry of a Produce request: its number and its batch's
+ * bytes, gathered by reference (see kp_netclient_send). */
+static inline bool kp_s_write_partition(kp_writer *w, const kp_batch *b) {
+    kp_wr_i32(w, kp_batch_partition(b));
+    kp_slice rec = kp_batch_records(b);
+    if (rec.len < 0)
+        return false;
+    kp_wr_bytes_ref(w, rec);
+    return true;
+}
+
 static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
     (void)version;
     kp_s_enc *e = ctx;
@@ -624,11 +635,8 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
         kp_wr_string(w, s->enc_topic_s);
         kp_wr_array_len(w, r->nbatches);
         for (int j = 0; j < r->nbatches; j++) {
-            kp_wr_i32(w, kp_batch_partition(r->batches[j]));
-            kp_slice rec = kp_batch_records(r->batches[j]);
-            if (rec.len < 0)
+            if (!kp_s_write_partition(w, r->batches[j]))
                 return false;
-            kp_wr_bytes_ref(w, rec); /* gathered: see kp_netclient_send */
         }
         return true;
     }
@@ -656,11 +664,8 @@ static bool kp_s_encode_produce(void *ctx, kp_writer *w, int16_t version) {
         for (int j = i; j < r->nbatches; j++) {
             if (!kp_s_same_topic(kp_batch_topic(r->batches[j]), topic))
                 continue;
-            kp_wr_i32(w, kp_batch_partition(r->batches[j]));
-            kp_slice rec = kp_batch_records(r->batches[j]);
-            if (rec.len < 0)
+            if (!kp_s_write_partition(w, r->batches[j]))
                 return false;
-            kp_wr_bytes_ref(w, rec); /* gathered: see kp_netclient_send */
         }
     }
     return true;

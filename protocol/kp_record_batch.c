@@ -210,6 +210,19 @@ static inline size_t kp_rb_append_common(kp_batch_builder *b, uint64_t zt, kp_sl
     return n;
 }
 
+/* A record of n bytes with timestamp_ms was written at b->len: count it. */
+static inline void kp_rb_appended(kp_batch_builder *b, int64_t timestamp_ms, size_t n) {
+    if (b->count == 0) {
+        b->first_timestamp = timestamp_ms;
+        b->max_timestamp = timestamp_ms;
+    } else if (timestamp_ms > b->max_timestamp) {
+        b->max_timestamp = timestamp_ms;
+    }
+    b->count++;
+    b->len += n;
+    b->records_len += n;
+}
+
 kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
                                    kp_slice value, const kp_header *h, int nh, size_t kvh) {
     int64_t tsd0 = kp_ts_delta(b, timestamp_ms);
@@ -218,15 +231,7 @@ kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp
     if (n0) {
         if (e)
             return e;
-        if (b->count == 0) {
-            b->first_timestamp = timestamp_ms;
-            b->max_timestamp = timestamp_ms;
-        } else if (timestamp_ms > b->max_timestamp) {
-            b->max_timestamp = timestamp_ms;
-        }
-        b->count++;
-        b->len += n0;
-        b->records_len += n0;
+        kp_rb_appended(b, timestamp_ms, n0);
         return KP_ERR_NONE;
     }
     if (b->closed)
@@ -263,15 +268,7 @@ kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp
     if ((size_t)(p - start) != n)
         return KP_ERR__STATE; /* size and write disagree: a bug here */
 
-    if (b->count == 0) {
-        b->first_timestamp = timestamp_ms;
-        b->max_timestamp = timestamp_ms;
-    } else if (timestamp_ms > b->max_timestamp) {
-        b->max_timestamp = timestamp_ms;
-    }
-    b->count++;
-    b->len += n;
-    b->records_len += n;
+    kp_rb_appended(b, timestamp_ms, n);
     return KP_ERR_NONE;
 }
 
