@@ -690,18 +690,6 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic, i
                                        int64_t max_block_ms, kp_pool_waiter *waiter,
                                        kp_append_result *res, kp_err *err, char *errbuf,
                                        size_t errbuf_len) {
-    return kp_accumulator_append_kvh(acc, topic, partition, timestamp, key, value, headers, header_count,
-                                     kp_record_kvh_size(key, value, headers, header_count), cb, cb_ctx,
-                                     now, max_block_ms, waiter, res, err, errbuf, errbuf_len);
-}
-
-kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topic, int32_t partition,
-                                           int64_t timestamp, kp_slice key, kp_slice value,
-                                           const kp_header *headers, int header_count, size_t kvh,
-                                           kp_record_cb *cb, void *cb_ctx, int64_t now,
-                                           int64_t max_block_ms, kp_pool_waiter *waiter,
-                                           kp_append_result *res, kp_err *err, char *errbuf,
-                                           size_t errbuf_len) {
     kp_acc_topic *t = kp_accumulator_topic(acc, topic);
     if (!t) {
         memset(res, 0, sizeof *res);
@@ -709,8 +697,9 @@ kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topi
         put_err(errbuf, errbuf_len, "out of memory");
         return KP_APPEND_ERROR;
     }
-    return kp_accumulator_append_t(acc, t, partition, timestamp, key, value, headers, header_count, kvh, cb,
-                                   cb_ctx, now, max_block_ms, waiter, res, err, errbuf, errbuf_len);
+    return kp_accumulator_append_t(acc, t, partition, timestamp, key, value, headers, header_count,
+                                   kp_record_kvh_size(key, value, headers, header_count), cb, cb_ctx,
+                                   now, max_block_ms, waiter, res, err, errbuf, errbuf_len);
 }
 
 kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topic, int32_t partition,

@@ -166,19 +166,10 @@ kp_append_status kp_accumulator_append(kp_accumulator *acc, const char *topic,
                                        int64_t now, int64_t max_block_ms,
                                        kp_pool_waiter *waiter, kp_append_result *res,
                                        kp_err *err, char *errbuf, size_t errbuf_len);
-/* The same with kvh = kp_record_kvh_size(key, value, headers,
- * header_count), computed once by the caller (kp_producer_send sizes each
- * record once for its size check and passes it along). */
-kp_append_status kp_accumulator_append_kvh(kp_accumulator *acc, const char *topic,
-                                           int32_t partition, int64_t timestamp,
-                                           kp_slice key, kp_slice value,
-                                           const kp_header *headers, int header_count,
-                                           size_t kvh, kp_record_cb *cb, void *cb_ctx,
-                                           int64_t now, int64_t max_block_ms,
-                                           kp_pool_waiter *waiter, kp_append_result *res,
-                                           kp_err *err, char *errbuf, size_t errbuf_len);
-/* The same for a resolved topic (kp_accumulator_topic): the send path's
- * append, which finds the partition's deque by index. */
+/* The same for a resolved topic (kp_accumulator_topic), with kvh =
+ * kp_record_kvh_size(key, value, headers, header_count) computed once by
+ * the caller (kp_producer_send sizes each record once for its size check):
+ * the send path's append, which finds the partition's deque by index. */
 kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topic,
                                          int32_t partition, int64_t timestamp,
                                          kp_slice key, kp_slice value,
