@@ -209,6 +209,8 @@ static const char *bm__client_id(bm_conn *conn, const uint8_t *id, size_t len) {
             return k->s;
         }
     }
+    if (c->nclient_ids == BM_CLIENT_IDS_MAX)
+        return NULL; /* the caller shows a copy of its own */
     if (c->nclient_ids == c->capclient_ids) {
         size_t cap = c->capclient_ids ? c->capclient_ids * 2 : 4;
         struct bm_client_id *v = realloc(c->client_ids, cap * sizeof *v);
@@ -310,7 +312,7 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
     ev.value = req.hdr.api_version;
     ev.bytes = (int64_t)len;
     ev.detail = bm__client_id(conn, req.hdr.client_id.ptr, cl);
-    if (!ev.detail) { /* no memory for the cluster's copy: a local one */
+    if (!ev.detail) { /* no cluster copy (table full, no memory): a local one */
         if (cl)
             memcpy(client_id, req.hdr.client_id.ptr, cl);
         client_id[cl] = 0;

@@ -319,7 +319,11 @@ struct bm_cluster {
     size_t nquota, capquota;
     /* the REQUEST events' details: each distinct client id (as shown:
      * at most 127 bytes) once, kept until bm_cluster_destroy
-     * (bm_cluster_detail_is_stable) */
+     * (bm_cluster_detail_is_stable); at most BM_CLIENT_IDS_MAX of them,
+     * so a live peer sending a new id per request cannot grow the
+     * broker's memory or the per-request scan: further ids are shown
+     * from a per-request copy (not stable) */
+#define BM_CLIENT_IDS_MAX 64
     struct bm_client_id {
         char *s;
         size_t len;

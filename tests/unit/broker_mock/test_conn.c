@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bm_testutil.h"
+#include "bm_int.h" /* the client-id table's bound and count */
 
 #define MS 1000
 
@@ -98,6 +99,32 @@ static void request_detail_is_the_clusters_copy_of_the_client_id(void **state) {
     assert_string_equal(app, "app");
     assert_true(bm_cluster_detail_is_stable(w->c, app));
     bmt_client_free(b);
+    bmt_free(w);
+}
+
+/* A peer cycling client ids (a hostile live client) fills the cluster's
+ * table up to its bound; later ids are still shown, from a copy of their
+ * own, and the ids already kept stay stable. */
+static void client_id_table_is_bounded(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bmt_client *a = bmt_client_open(w, 0);
+    api_versions_as(a, "app", 1);
+    const char *app = bmt_last(w, BM_EV_REQUEST)->detail_ptr;
+    char id[16];
+    for (int i = 0; i < 3 * BM_CLIENT_IDS_MAX; i++) {
+        snprintf(id, sizeof id, "id-%d", i);
+        api_versions_as(a, id, 10 + i);
+        const bmt_event *e = bmt_last(w, BM_EV_REQUEST);
+        assert_string_equal(e->detail, id);
+        assert_true(w->c->nclient_ids <= BM_CLIENT_IDS_MAX);
+        /* the first BM_CLIENT_IDS_MAX - 1 new ids fit beside "app" */
+        assert_int_equal(bm_cluster_detail_is_stable(w->c, e->detail_ptr), i < BM_CLIENT_IDS_MAX - 1);
+    }
+    assert_int_equal(w->c->nclient_ids, BM_CLIENT_IDS_MAX);
+    api_versions_as(a, "app", 5000);
+    assert_ptr_equal(bmt_last(w, BM_EV_REQUEST)->detail_ptr, app);
+    bmt_client_free(a);
     bmt_free(w);
 }
 
@@ -721,6 +748,7 @@ int main(void) {
         cmocka_unit_test(api_versions_byte_at_a_time),
         cmocka_unit_test(several_frames_in_one_feed_answer_in_order),
         cmocka_unit_test(request_detail_is_the_clusters_copy_of_the_client_id),
+        cmocka_unit_test(client_id_table_is_bounded),
         cmocka_unit_test(api_versions_v3_gets_v0_unsupported_version_with_ranges),
         cmocka_unit_test(malformed_frames_close_only_that_connection),
         cmocka_unit_test(a_100mib_announcement_costs_nothing_until_bytes_arrive),
