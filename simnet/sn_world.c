@@ -208,8 +208,6 @@ void sn_timer_init(sn_timer *t, void (*fn)(void *ctx, sn_world *w), void *ctx) {
     t->ctx = ctx;
 }
 
-bool sn_timer_pending(const sn_timer *t) { return t->heap_index != 0; }
-
 void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
     assert(t->fn);
     if (at < w->head.now)

@@ -101,7 +101,9 @@ void sn_timer_init(sn_timer *t, void (*fn)(void *ctx, sn_world *w), void *ctx);
 void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at);
 /* Cancels a pending timer; no-op when it is not pending. */
 void sn_timer_cancel(sn_world *w, sn_timer *t);
-bool sn_timer_pending(const sn_timer *t);
+/* Inline: asked ~70,000 times in the quiet hour's 20,000 records (the
+ * runner's wakeups, every connection post), a call of ~9 Ir for one load. */
+static inline bool sn_timer_pending(const sn_timer *t) { return t->heap_index != 0; }
 
 /* ---- running --------------------------------------------------------- */
 
