@@ -199,7 +199,9 @@ typedef struct sc_log_digest {
     uint32_t kv_hash;
 } sc_log_digest;
 
-void sc_log_digest_of(kp_slice key, kp_slice value, sc_log_digest *out);
+/* Writes the digest's 12 bytes (the sc_log_digest layout) at out, any
+ * alignment (the broker's bm_digest is such a place). */
+void sc_log_digest_of(kp_slice key, kp_slice value, void *out);
 /* sc_checker_log_record_txn for a record known by its digest. */
 void sc_checker_log_digest(sc_checker *ck, int32_t topic, int32_t partition, int64_t offset,
                            const sc_log_digest *d, bool committed_view);
