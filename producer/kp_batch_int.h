@@ -171,9 +171,10 @@ static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
 
 /* ------------------------------------------------------------------ */
 /* The append path (kp_batch_try_append_kvh), inline here so that the   */
-/* accumulator's per-record append makes no call into kp_batch.c but    */
-/* the builder's (the struct call with eleven arguments cost about what */
-/* the work does).                                                       */
+/* accumulator's per-record append makes no call into kp_batch.c (the   */
+/* struct call with eleven arguments cost about what the work does);    */
+/* the builder's append of a common record is inline too               */
+/* (kp_record_batch.h).                                                 */
 /* ------------------------------------------------------------------ */
 
 bool kp_batch__prepare_thunk_slow(kp_batch *b, const kp__thunk *th);

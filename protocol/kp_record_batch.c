@@ -152,65 +152,8 @@ kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_sli
                                        kp_rb_kvh_size(key, value, h, nh));
 }
 
-/* MemoryRecordsBuilder.appendWithOffset -> DefaultRecord.writeTo */
-/* A varint of a value below 2^14 (one or two bytes). */
-static inline uint8_t *kp_rb_put_leb14(uint8_t *p, uint32_t v) {
-    if (v < 0x80) {
-        *p = (uint8_t)v;
-        return p + 1;
-    }
-    p[0] = (uint8_t)(v | 0x80);
-    p[1] = (uint8_t)(v >> 7);
-    return p + 2;
-}
-
-/* The common record of append_kvh: no headers, a timestamp delta whose
- * varint is one byte, offset delta below 8,192, a key of at most 63 bytes
- * (or null), key/value/header part below 4,096 bytes (so the body is
- * below 8,192: a length of one or two bytes). Every size is then one
- * comparison and every varint one or two stores; the bytes are those of
- * the general path below (the same encoding). Returns the record's size,
- * 0 when it does not apply (the general path decides, errors included). */
-static inline size_t kp_rb_append_common(kp_batch_builder *b, uint64_t zt, kp_slice key,
-                                         kp_slice value, int nh, size_t kvh, kp_err *err) {
-    if (nh != 0 || b->closed || zt >= 0x80 || b->count >= 0x2000 || kvh >= 0x1000 ||
-        key.len >= 0x40)
-        return 0;
-    uint32_t zc = (uint32_t)b->count << 1; /* zigzag of a count >= 0 */
-    size_t body = 2 + (zc < 0x80 ? 1 : 2) + kvh;
-    size_t n = (body < 0x40 ? 1 : 2) + body;
-    if (b->len > b->cap || n > b->cap - b->len) {
-        *err = KP_ERR__NOMEM;
-        return n;
-    }
-    uint8_t *start = b->buf + b->len, *p = start;
-    p = kp_rb_put_leb14(p, (uint32_t)body << 1);
-    *p++ = 0; /* record attributes: unused */
-    *p++ = (uint8_t)zt;
-    p = kp_rb_put_leb14(p, zc);
-    if (key.len < 0) {
-        *p++ = 1; /* zigzag(-1) */
-    } else {
-        *p++ = (uint8_t)(key.len << 1);
-        if (key.len)
-            memcpy(p, key.ptr, (size_t)key.len);
-        p += key.len;
-    }
-    if (value.len < 0) {
-        *p++ = 1;
-    } else {
-        p = kp_rb_put_leb14(p, (uint32_t)value.len << 1); /* value.len <= kvh < 4,096 */
-        if (value.len)
-            memcpy(p, value.ptr, (size_t)value.len);
-        p += value.len;
-    }
-    *p++ = 0; /* no headers */
-    assert((size_t)(p - start) == n);
-    *err = (size_t)(p - start) == n ? KP_ERR_NONE : KP_ERR__STATE; /* kvh disagrees: a bug */
-    return n;
-}
-
-/* A record of n bytes with timestamp_ms was written at b->len: count it. */
+/* A record of n bytes with timestamp_ms was written at b->len: count it
+ * (the inline common path in kp_record_batch.h does the same). */
 static inline void kp_rb_appended(kp_batch_builder *b, int64_t timestamp_ms, size_t n) {
     if (b->count == 0) {
         b->first_timestamp = timestamp_ms;
@@ -223,17 +166,11 @@ static inline void kp_rb_appended(kp_batch_builder *b, int64_t timestamp_ms, siz
     b->records_len += n;
 }
 
-kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
-                                   kp_slice value, const kp_header *h, int nh, size_t kvh) {
-    int64_t tsd0 = kp_ts_delta(b, timestamp_ms);
-    kp_err e;
-    size_t n0 = kp_rb_append_common(b, kp_zigzag64(tsd0), key, value, nh, kvh, &e);
-    if (n0) {
-        if (e)
-            return e;
-        kp_rb_appended(b, timestamp_ms, n0);
-        return KP_ERR_NONE;
-    }
+/* MemoryRecordsBuilder.appendWithOffset -> DefaultRecord.writeTo, for any
+ * record (kp_batch_builder_append_kvh writes the common one inline and
+ * calls this for the rest). */
+kp_err kp_batch_builder_append_kvh_general(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
+                                           kp_slice value, const kp_header *h, int nh, size_t kvh) {
     if (b->closed)
         return KP_ERR__STATE;
     if (nh < 0 || (nh > 0 && !h) || b->count == INT32_MAX)

@@ -52,9 +52,11 @@
 #ifndef KP_RECORD_BATCH_H
 #define KP_RECORD_BATCH_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kp_buf.h"
 #include "kp_compress.h" /* kp_codec, kp_dbuf */
@@ -152,9 +154,16 @@ kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_sli
                                kp_slice value, const kp_header *h, int nh);
 /* The same with kvh = kp_record_kvh_size(key, value, h, nh), computed by
  * the caller (a different value is a caller bug: the record would be
- * written with a wrong length; the write's own size check asserts). */
-kp_err kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
-                                   kp_slice value, const kp_header *h, int nh, size_t kvh);
+ * written with a wrong length; the write's own size check asserts).
+ * Inline below: the common record is written here, every other one (and
+ * every error) by kp_batch_builder_append_kvh_general. */
+static inline __attribute__((always_inline)) kp_err
+kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key, kp_slice value,
+                            const kp_header *h, int nh, size_t kvh);
+/* The append of any record (the general encoder; the same bytes as the
+ * inline path for the records that one takes). */
+kp_err kp_batch_builder_append_kvh_general(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key,
+                                           kp_slice value, const kp_header *h, int nh, size_t kvh);
 
 int32_t kp_batch_builder_count(const kp_batch_builder *b);
 /* 61 + the uncompressed record bytes so far. */
@@ -457,5 +466,78 @@ kp_err kp_control_batch_build(uint8_t *buf, size_t cap, kp_control_type type,
  * does, reading the fields it knows. */
 kp_err kp_control_record_parse(const kp_record *r, kp_control_type *type,
                                int32_t *coordinator_epoch);
+
+/* ------------------------------------------------------------------ */
+/* The builder's per-record append, inline                               */
+/* ------------------------------------------------------------------ */
+
+/* A varint of a value below 2^14 (one or two bytes). */
+static inline uint8_t *kp_rb_put_leb14(uint8_t *p, uint32_t v) {
+    if (v < 0x80) {
+        *p = (uint8_t)v;
+        return p + 1;
+    }
+    p[0] = (uint8_t)(v | 0x80);
+    p[1] = (uint8_t)(v >> 7);
+    return p + 2;
+}
+
+/* The common record: no headers, a timestamp delta whose varint is one
+ * byte, offset delta below 8,192, a key of at most 63 bytes (or null),
+ * key/value/header part below 4,096 bytes (so the body is below 8,192: a
+ * length of one or two bytes), and room for it. Every size is then one
+ * comparison and every varint one or two stores; the bytes are those of
+ * kp_batch_builder_append_kvh_general (the same encoding), which takes
+ * every other record and every error. Inline: a producer appends each
+ * record through here, and the call with seven arguments cost a fifth of
+ * the work. */
+static inline __attribute__((always_inline)) kp_err
+kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice key, kp_slice value,
+                            const kp_header *h, int nh, size_t kvh) {
+    int64_t tsd = b->count == 0 ? 0 : (int64_t)((uint64_t)timestamp_ms - (uint64_t)b->first_timestamp);
+    uint64_t zt = kp_zigzag64(tsd);
+    if (nh != 0 || b->closed || zt >= 0x80 || b->count >= 0x2000 || kvh >= 0x1000 || key.len >= 0x40)
+        return kp_batch_builder_append_kvh_general(b, timestamp_ms, key, value, h, nh, kvh);
+    uint32_t zc = (uint32_t)b->count << 1; /* zigzag of a count >= 0 */
+    size_t body = 2 + (zc < 0x80 ? 1 : 2) + kvh;
+    size_t n = (body < 0x40 ? 1 : 2) + body;
+    if (b->len > b->cap || n > b->cap - b->len)
+        return KP_ERR__NOMEM;
+    uint8_t *start = b->buf + b->len, *p = start;
+    p = kp_rb_put_leb14(p, (uint32_t)body << 1);
+    *p++ = 0; /* record attributes: unused */
+    *p++ = (uint8_t)zt;
+    p = kp_rb_put_leb14(p, zc);
+    if (key.len < 0) {
+        *p++ = 1; /* zigzag(-1) */
+    } else {
+        *p++ = (uint8_t)(key.len << 1);
+        if (key.len)
+            memcpy(p, key.ptr, (size_t)key.len);
+        p += key.len;
+    }
+    if (value.len < 0) {
+        *p++ = 1;
+    } else {
+        p = kp_rb_put_leb14(p, (uint32_t)value.len << 1); /* value.len <= kvh < 4,096 */
+        if (value.len)
+            memcpy(p, value.ptr, (size_t)value.len);
+        p += value.len;
+    }
+    *p++ = 0; /* no headers */
+    assert((size_t)(p - start) == n);
+    if ((size_t)(p - start) != n)
+        return KP_ERR__STATE; /* kvh disagrees with key and value: a caller bug */
+    if (b->count == 0) {
+        b->first_timestamp = timestamp_ms;
+        b->max_timestamp = timestamp_ms;
+    } else if (timestamp_ms > b->max_timestamp) {
+        b->max_timestamp = timestamp_ms;
+    }
+    b->count++;
+    b->len += n;
+    b->records_len += n;
+    return KP_ERR_NONE;
+}
 
 #endif

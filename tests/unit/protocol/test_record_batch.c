@@ -446,6 +446,59 @@ static void record_sizes_from_kvh_match_the_full_functions(void **state) {
     assert_int_equal(kp_batch_builder_count(&b), 0);
 }
 
+/* The inline append (kp_batch_builder_append_kvh) writes the common record
+ * itself: its bytes, lengths and timestamps are the general encoder's for
+ * every record on both sides of each of its limits (key 63/64 bytes,
+ * kvh 4,095/4,096, offset delta 63/64 and 8,191/8,192, timestamp delta
+ * -64/63/64, headers), and a record that no longer fits is refused by both
+ * with nothing written. */
+static void builder_inline_append_writes_the_general_encoders_bytes(void **state) {
+    (void)state;
+    static uint8_t big[5000];
+    memset(big, 'y', sizeof big);
+    kp_header h[1] = { { S("h"), S("v") } };
+    const kp_slice keys[] = { KP_SLICE_NULL, S(""), { big, 63 }, { big, 64 } };
+    const kp_slice vals[] = { KP_SLICE_NULL, S(""), { big, 57 }, { big, 58 }, { big, 100 }, { big, 4000 } };
+    const int64_t tsds[] = { 0, 63, 64, -64, -65, 5 };
+    static uint8_t a[1 << 21], g[1 << 21];
+    for (size_t ki = 0; ki < sizeof keys / sizeof keys[0]; ki++)
+        for (size_t vi = 0; vi < sizeof vals / sizeof vals[0]; vi++)
+            for (int nh = 0; nh <= 1; nh++) {
+                kp_batch_builder ba, bg;
+                kp_batch_builder_init(&ba, a, sizeof a, KP_CODEC_NONE, false);
+                kp_batch_builder_init(&bg, g, sizeof g, KP_CODEC_NONE, false);
+                size_t kvh = kp_record_kvh_size(keys[ki], vals[vi], h, nh);
+                int records = vals[vi].len > 1000 ? 70 : 8200; /* offset deltas past 64 / 8,192 */
+                for (int r = 0; r < records; r++) {
+                    int64_t ts = 1000 + tsds[r % 6];
+                    assert_int_equal(kp_batch_builder_append_kvh(&ba, ts, keys[ki], vals[vi], h, nh, kvh), 0);
+                    assert_int_equal(
+                        kp_batch_builder_append_kvh_general(&bg, ts, keys[ki], vals[vi], h, nh, kvh), 0);
+                }
+                assert_int_equal(kp_batch_builder_count(&ba), records);
+                assert_int_equal(kp_batch_builder_uncompressed_bytes(&ba), kp_batch_builder_uncompressed_bytes(&bg));
+                assert_memory_equal(a + 61, g + 61, kp_batch_builder_uncompressed_bytes(&ba) - 61);
+                kp_slice oa, og;
+                assert_int_equal(kp_batch_builder_close(&ba, NULL, 0, &oa), KP_ERR_NONE);
+                assert_int_equal(kp_batch_builder_close(&bg, NULL, 0, &og), KP_ERR_NONE);
+                assert_int_equal(oa.len, og.len);
+                assert_memory_equal(a, g, (size_t)oa.len);
+            }
+    /* full: both refuse the record and write nothing */
+    uint8_t small[200], small_g[200];
+    kp_batch_builder ba, bg;
+    kp_batch_builder_init(&ba, small, sizeof small, KP_CODEC_NONE, false);
+    kp_batch_builder_init(&bg, small_g, sizeof small_g, KP_CODEC_NONE, false);
+    kp_slice v = { big, 100 };
+    size_t kvh = kp_record_kvh_size(KP_SLICE_NULL, v, NULL, 0);
+    assert_int_equal(kp_batch_builder_append_kvh(&ba, 1, KP_SLICE_NULL, v, NULL, 0, kvh), 0);
+    assert_int_equal(kp_batch_builder_append_kvh(&ba, 1, KP_SLICE_NULL, v, NULL, 0, kvh), KP_ERR__NOMEM);
+    assert_int_equal(kp_batch_builder_append_kvh_general(&bg, 1, KP_SLICE_NULL, v, NULL, 0, kvh), 0);
+    assert_int_equal(kp_batch_builder_append_kvh_general(&bg, 1, KP_SLICE_NULL, v, NULL, 0, kvh), KP_ERR__NOMEM);
+    assert_int_equal(kp_batch_builder_count(&ba), 1);
+    assert_int_equal(kp_batch_builder_uncompressed_bytes(&ba), kp_batch_builder_uncompressed_bytes(&bg));
+}
+
 /* ---- sequences (DefaultRecordBatchTest) -------------------------------------- */
 
 static void sequence_increment_wraps(void **state) {
@@ -1042,6 +1095,7 @@ int main(void) {
         cmocka_unit_test(record_size_upper_bound_93),
         cmocka_unit_test(record_size_with_headers_matches_builder),
         cmocka_unit_test(record_sizes_from_kvh_match_the_full_functions),
+        cmocka_unit_test(builder_inline_append_writes_the_general_encoders_bytes),
         cmocka_unit_test(sequence_increment_wraps),
         cmocka_unit_test(builder_nomem_writes_nothing_and_has_room_agrees),
         cmocka_unit_test(builder_states_and_bad_arguments),
