@@ -121,6 +121,19 @@ struct kp_netclient {
      * has a consumed prefix, and walk_at is their minimum, so the walk
      * would find nothing to do. */
     bool walk_dirty;
+    /* The transport's generation (kp_transport.generation) read at the
+     * start of the last poll (gen_valid: a poll has read it). While it
+     * reads the same, no quiet connection can have become pending since
+     * that poll found it not pending (or skipped it the same way), so the
+     * poll skips asking the transport about it. */
+    uint64_t gen_seen;
+    bool gen_valid;
+    /* Every connection was quiet, or DISCONNECTED or without a handle
+     * (which the poll's loop skips too), when the last poll's loop ended;
+     * cleared by kp_nc_touch, the only way out of both. With an unchanged
+     * generation the loop would then skip every connection: it is not
+     * walked at all. (A connection added to the table is DISCONNECTED.) */
+    bool loop_idle;
     /* The gather list of the frame being sent (kp_nc_do_send): batch
      * bytes a Produce encoder referenced (kp_wr_bytes_ref) instead of
      * copying. Used within one kp_nc_do_send only: by its return the
@@ -187,6 +200,7 @@ static void kp_nc_touch(kp_netclient *nc, kp_nc_conn *c) {
     c->dl_stale = true;
     c->quiet = false;
     nc->walk_dirty = true;
+    nc->loop_idle = false;
 }
 
 static kp_nc_conn *kp_nc_get(kp_netclient *nc, const kp_node *node) {
@@ -818,7 +832,18 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     int nnewly = 0;
     /* "selector.poll": output, input, completed receives */
     bool (*pending)(void *, kp_conn *) = nc->env.transport.pending;
-    for (int i = 0; i < nc->nconns; i++) {
+    /* the generation before any question: a change from here on shows
+     * in the next poll's read */
+    bool same_gen = false;
+    if (nc->env.transport.generation) {
+        uint64_t g = nc->env.transport.generation(nc->env.transport.ctx);
+        same_gen = nc->gen_valid && g == nc->gen_seen;
+        nc->gen_seen = g;
+        nc->gen_valid = true;
+    }
+    bool skip_loop = same_gen && nc->loop_idle;
+    bool loop_idle = true;
+    for (int i = 0; !skip_loop && i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
         /* An idle connection: nothing to write, no acks=0 send to
          * complete, no whole frame buffered, no close due, and the
@@ -826,7 +851,7 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
          * below would do nothing for it, so it is skipped. A quiet one is
          * neither DISCONNECTED nor without its transport handle. */
         if (c->quiet) {
-            if (!pending(nc->env.transport.ctx, c->conn))
+            if (same_gen || !pending(nc->env.transport.ctx, c->conn))
                 continue;
         } else {
             if (c->status == KP_NODE_DISCONNECTED || !c->conn)
@@ -835,6 +860,7 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
                 continue;
         }
         c->quiet = false; /* what follows may change what the test read */
+        loop_idle = false;
         kp_conn_state st = nc->env.transport.state(nc->env.transport.ctx, c->conn);
         if (st == KP_CONN_CONNECTING)
             continue;
@@ -857,6 +883,8 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
             any_disconnect = true;
         }
     }
+    if (!skip_loop)
+        nc->loop_idle = loop_idle;
     /* handleConnections + handleInitiateApiVersionRequests */
     for (int k = 0; k < nnewly; k++) {
         kp_nc_conn *c = nc->conns[newly[k]];
@@ -1237,6 +1265,8 @@ bool kp_netclient_verify(const kp_netclient *nc, char *why, size_t n) {
         else if (c->quiet && (c->status == KP_NODE_DISCONNECTED || !c->conn || !nc->env.transport.pending ||
                               !kp_nc_locally_idle(nc, c)))
             bad = "marked quiet but not idle: poll would skip it";
+        else if (nc->loop_idle && !c->quiet && c->status != KP_NODE_DISCONNECTED && c->conn)
+            bad = "loop_idle with a connection neither quiet nor skipped: poll would skip it";
         else if (!nc->walk_dirty && (c->dl_stale || c->in_off > 0))
             bad = "touched without walk_dirty: poll would skip its closing walk";
         for (int j = 1; !bad && j < c->count; j++) {

@@ -70,7 +70,8 @@
  * the in-flight total is the sum of the connections' counts. A connection
  * marked quiet is locally idle (nothing to write, no whole frame buffered,
  * no acks=0 send to complete, no close due); poll then asks only the
- * transport's pending op. poll's closing walk runs only when a connection
+ * transport's pending op, and not even that while the transport's
+ * generation op reads what it read at the previous poll. poll's closing walk runs only when a connection
  * changed since the last one (else the earliest deadline stands).
  */
 #ifndef KP_NETWORK_CLIENT_H

@@ -132,6 +132,14 @@ typedef struct kp_transport {
      * wait, with a READABLE event). True when bytes wait, when the state
      * is anything but CONNECTED, or when the transport cannot tell. */
     bool (*pending)(void *ctx, kp_conn *conn);
+    /* Optional (NULL: not offered; only with pending). A counter over every
+     * connection made through this transport (this ctx): it changes
+     * whenever pending() of one of them may have turned from false to true
+     * (bytes arrived, the state changed). Two equal reads mean no such
+     * change happened in between, so a poller that found a connection not
+     * pending after the first read may take it as still not pending
+     * without asking again. Does no I/O and changes nothing. */
+    uint64_t (*generation)(void *ctx);
     void *ctx;
 } kp_transport;
 

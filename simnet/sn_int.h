@@ -70,6 +70,9 @@ struct sn_node {
     bool up;
     int64_t sndbuf, rcvbuf;
     uint64_t connects;        /* connects made from here (rng stream names) */
+    uint64_t rx_gen;          /* bumped by every event posted to one of this
+                               * node's endpoints (sn__post): the transport's
+                               * generation op */
     sn__listener *listeners;
     int n_listeners, cap_listeners;
 };

@@ -556,6 +556,12 @@ static kp_conn *sn__check(kp_conn *ep) {
 
 /* Posts an event for the endpoint's user; it runs from the notify timer. */
 static void sn__post(kp_conn *ep, unsigned bit, kp_err err) {
+    /* Every change that can turn sn_conn_pending from false to true (bytes
+     * landing, a FIN, a reset, a refused or completed connect) posts here:
+     * the owner's generation moves first (kp_transport.generation). */
+    sn_node *owner = ep->conn->node[ep->side];
+    if (owner)
+        owner->rx_gen++;
     if (!ep->exposed || ep->released)
         return;
     ep->pending |= bit;
@@ -794,7 +800,9 @@ static void sn__deliver_fire(void *ctx, sn_world *w) {
         sn__drop_head(dir, ch.len);
     } else {
         if ((int64_t)dir->rcv_len >= rx->rcvbuf) {
-            dir->stalled_window = true;
+            dir->stalled_window = true; /* pending now: the generation moves */
+            if (c->node[1 - d])
+                c->node[1 - d]->rx_gen++;
             sn__emit_conn(c, SN_EV_WINDOW_FULL, 1 - d, (int64_t)dir->rcv_len, KP_ERR_NONE);
             return;
         }
@@ -1233,6 +1241,9 @@ static bool sn__op_pending(void *ctx, kp_conn *c) {
     (void)ctx;
     return sn_conn_pending(c);
 }
+static uint64_t sn__op_generation(void *ctx) {
+    return ((const sn_node *)ctx)->rx_gen;
+}
 
 kp_transport sn_transport(sn_world *w, sn_node *from) {
     assert(from && from->w == w);
@@ -1244,6 +1255,7 @@ kp_transport sn_transport(sn_world *w, sn_node *from) {
         .close = sn__op_close,
         .state = sn__op_state,
         .pending = sn__op_pending,
+        .generation = sn__op_generation,
         .sendv = sn__op_sendv,
         .ctx = from,
     };

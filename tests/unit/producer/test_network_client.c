@@ -234,6 +234,81 @@ static void t_poll_skips_idle_connections(void **s) {
     rm(f);
 }
 
+/* A transport with the generation op (a counter this test moves by hand)
+ * in front of the fake broker's: counts the pending questions. */
+typedef struct gen_tr {
+    kp_transport inner;
+    uint64_t gen;
+    int pending_calls;
+} gen_tr;
+static gen_tr g_tr;
+static bool gen_pending(void *ctx, kp_conn *c) {
+    gen_tr *g = ctx;
+    g->pending_calls++;
+    return g->inner.pending(g->inner.ctx, c);
+}
+static uint64_t gen_generation(void *ctx) { return ((gen_tr *)ctx)->gen; }
+#define GEN_FWD(ret, name, params, args) \
+    static ret gen_##name params { gen_tr *g = ctx; return g->inner.name args; }
+GEN_FWD(kp_conn *, connect, (void *ctx, const char *h, int p, kp_conn_cb *cb, void *cc), (g->inner.ctx, h, p, cb, cc))
+GEN_FWD(ssize_t, send, (void *ctx, kp_conn *c, const void *b, size_t n), (g->inner.ctx, c, b, n))
+GEN_FWD(ssize_t, sendv, (void *ctx, kp_conn *c, const kp_iov *v, int n), (g->inner.ctx, c, v, n))
+GEN_FWD(ssize_t, recv, (void *ctx, kp_conn *c, void *b, size_t n), (g->inner.ctx, c, b, n))
+GEN_FWD(kp_conn_state, state, (void *ctx, kp_conn *c), (g->inner.ctx, c))
+static void gen_close(void *ctx, kp_conn *c) {
+    gen_tr *g = ctx;
+    g->inner.close(g->inner.ctx, c);
+}
+
+/* While the transport's generation reads the same, poll takes its quiet
+ * connections as still quiet without asking the pending op; once it
+ * moves, they are asked again and a waiting response is read. */
+static void t_poll_trusts_an_unchanged_generation(void **s) {
+    (void)s;
+    fix *f = calloc(1, sizeof *f);
+    f->w = fb_new();
+    fb_add_node(f->w, 0);
+    fb_add_node(f->w, 1);
+    fb_set_now_ms(f->w, 1000);
+    f->env = fb_env(f->w, NULL);
+    f->env.observer = (kp_observer){ on_event, f };
+    g_tr = (gen_tr){ .inner = f->env.transport };
+    f->env.transport = (kp_transport){ gen_connect, gen_send, gen_sendv, gen_recv, gen_close, gen_state,
+                                       gen_pending, gen_generation, &g_tr };
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
+    f->nc = kp_netclient_new(&o, &f->env);
+    f->nodes[0] = (kp_node){ 0, "b0", 9000, NULL };
+    f->nodes[1] = (kp_node){ 1, "b1", 9001, NULL };
+    f->nnodes = 2;
+    kp_netclient_set_updater(f->nc, &st_ops, f);
+    connect_ready(f, 0);
+    connect_ready(f, 1);
+    for (int i = 0; i < 3; i++) /* both quiet now */
+        kp_netclient_poll(f->nc, 0, now(f));
+    int asked = g_tr.pending_calls;
+    for (int i = 0; i < 5; i++)
+        kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(g_tr.pending_calls, asked); /* same generation: no question */
+    g_tr.gen++;
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(g_tr.pending_calls, asked + 2); /* moved: both asked once */
+    fb_hold(f->w, 0, true);
+    int32_t c1 = send_md(f, 0);
+    kp_netclient_poll(f->nc, 0, now(f)); /* written; the answer is held */
+    kp_netclient_poll(f->nc, 0, now(f)); /* quiet again, waiting */
+    asked = g_tr.pending_calls;
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(g_tr.pending_calls, asked);
+    assert_int_equal(fb_release(f->w, 0, 1), 1);
+    g_tr.gen++; /* the answer is there: the transport's counter moves */
+    kp_netclient_poll(f->nc, 0, now(f));
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->last.correlation_id, c1);
+    char why[128] = "";
+    assert_true(kp_netclient_verify(f->nc, why, sizeof why));
+    rm(f);
+}
+
 static void t_frame_written_in_place_or_after_growing(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
@@ -1055,6 +1130,7 @@ int main(void) {
         cmocka_unit_test(t_version_is_min_of_client_and_broker),
         cmocka_unit_test(t_request_response_round_trip),
         cmocka_unit_test(t_poll_skips_idle_connections),
+        cmocka_unit_test(t_poll_trusts_an_unchanged_generation),
         cmocka_unit_test(t_send_after_idle_polls_is_flushed_and_timed),
         cmocka_unit_test(t_gather_write_sends_batches_in_place),
         cmocka_unit_test(t_gather_write_cut_short_is_joined_before_return),

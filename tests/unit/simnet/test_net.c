@@ -773,6 +773,56 @@ static void pending_op_says_whether_recv_would_find_anything(void **state) {
     net_free(n);
 }
 
+/* The transport's generation op: the client node's counter moves whenever
+ * one of its endpoints may have become pending (connect completed, bytes
+ * landed, a FIN or a reset), before the READABLE notification runs, and
+ * stays put while nothing arrives for it (its own sends, bytes landing at
+ * the other node, reads that empty the buffer). Equal reads therefore
+ * vouch for every "not pending" answer given after the first. */
+static void generation_moves_whenever_pending_may_turn_true(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    assert_non_null(n->tr.generation);
+    kp_transport str = sn_transport(n->w, n->srv);
+    uint64_t g = n->tr.generation(n->tr.ctx);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    assert_false(n->tr.pending(n->tr.ctx, c));
+    assert_true(n->tr.generation(n->tr.ctx) != g); /* the connect completed */
+    g = n->tr.generation(n->tr.ctx);
+    probe *s = &n->sp[0];
+    uint64_t sg = str.generation(str.ctx);
+    /* our own send, its arrival at the broker: nothing for this node */
+    assert_int_equal(n->tr.send(n->tr.ctx, c, "hello", 5), 5);
+    sn_world_run_until(n->w, 7000);
+    assert_int_equal(sn_conn_readable(s->c), 5);
+    assert_int_equal(n->tr.generation(n->tr.ctx), g);
+    assert_true(str.generation(str.ctx) != sg); /* the broker node's moved */
+    /* bytes landing here move it in the step they land */
+    assert_int_equal(sn_conn_send(s->c, "abc", 3), 3);
+    int steps = 0;
+    while (sn_conn_readable(c) == 0 && steps++ < 100) {
+        assert_false(n->tr.pending(n->tr.ctx, c));
+        assert_int_equal(n->tr.generation(n->tr.ctx), g);
+        assert_true(sn_world_step(n->w));
+    }
+    assert_true(n->tr.pending(n->tr.ctx, c));
+    assert_true(n->tr.generation(n->tr.ctx) != g);
+    g = n->tr.generation(n->tr.ctx);
+    char b[16];
+    assert_int_equal(n->tr.recv(n->tr.ctx, c, b, sizeof b), 3);
+    assert_false(n->tr.pending(n->tr.ctx, c));
+    sn_world_run_until(n->w, 9000);
+    assert_int_equal(n->tr.generation(n->tr.ctx), g);
+    /* the peer's FIN */
+    sn_conn_close(s->c);
+    sn_world_run_until(n->w, 12000);
+    assert_true(n->tr.pending(n->tr.ctx, c));
+    assert_true(n->tr.generation(n->tr.ctx) != g);
+    n->tr.close(n->tr.ctx, c);
+    net_free(n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connect_takes_one_round_trip),
@@ -792,6 +842,7 @@ int main(void) {
         cmocka_unit_test(keep_reads_like_consume_and_holds_the_bytes_until_released),
         cmocka_unit_test(close_delivers_pending_bytes_then_closed),
         cmocka_unit_test(pending_op_says_whether_recv_would_find_anything),
+        cmocka_unit_test(generation_moves_whenever_pending_may_turn_true),
         cmocka_unit_test(server_may_send_on_accept_and_close_at_once),
         cmocka_unit_test(closing_a_connect_in_progress_resets_accepted_server),
         cmocka_unit_test(event_names_cover_every_kind),
