@@ -132,6 +132,15 @@ static bool ensure_thunk(kp_batch *b) {
     uint32_t nc = !t->cap                            ? KP__THUNKS_INITIAL
                   : t->cap < KP__THUNKS_DOUBLE_MAX ? t->cap * 2
                                                      : t->cap + t->cap / 4;
+    /* and at least to the count the batch will hold if its records stay
+     * the size of those so far (estimated bytes against capacity, as
+     * isFull counts them, plus an eighth): a fresh struct's columns grow
+     * once for a batch of like records, not four or five times (16 -> 256
+     * for 100-byte records in 16 KiB); never beyond what the capacity
+     * holds at the smallest record */
+    uint32_t want = kp_batch__thunks_expected(b);
+    if (want > nc)
+        nc = want;
     /* an unallocated column stays so */
 #define KP__GROW(col)                                                    \
     do {                                                                 \

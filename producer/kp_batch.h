@@ -35,8 +35,10 @@
  * record still completes through its own callback and ctx. The record
  * itself is referenced by its index (= offset delta) in the batch; its
  * bytes live in the batch buffer, so no per-record allocation exists. The
- * columns belong to the batch struct, start at 16 entries and double
- * when full up to 256, then grow by a quarter; the accumulator recycles batch structs with their columns, so a
+ * columns belong to the batch struct and start at 16 entries; a growth
+ * doubles them up to 256, then adds a quarter, and goes at least to the
+ * count the batch will hold at the size of its records so far (plus an
+ * eighth: one growth for a batch of like records); the accumulator recycles batch structs with their columns, so a
  * warmed-up producer appends without malloc (kp_batch_thunk_growths counts
  * the reallocs, tests assert it stays 0 after warm-up). With a record wrap
  * (kp_batch_params.wrap: the producer's InterceptorCallback) the thunk's

@@ -169,6 +169,26 @@ static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
         b->est_ratio = kp_compression_estimator_get_h(p->estimator, p->topic, p->codec, &b->est_hint);
 }
 
+/* The records a batch will hold when those to come are the size of those
+ * so far (estimated bytes, as kp_batch__is_full counts them), plus an
+ * eighth; 0 without records. At most what its capacity holds at the
+ * smallest record (7 bytes: one per field), so a batch of tiny first
+ * records cannot ask for more than that. */
+static inline uint32_t kp_batch__thunks_expected(const kp_batch *b) {
+    int64_t n = b->h.record_count;
+    int64_t so_far = kp_batch__est_written(b) - KP_BATCH_HEADER_SIZE;
+    int64_t room = (int64_t)b->capacity - KP_BATCH_HEADER_SIZE;
+    if (n <= 0 || so_far <= 0 || room <= 0)
+        return 0;
+    int64_t avg = so_far / n > 0 ? so_far / n : 1;
+    int64_t want = room / avg + 1;
+    want += want / 8 + 1;
+    int64_t max = room / 7 + 1;
+    if (want > max)
+        want = max;
+    return want > INT32_MAX ? (uint32_t)INT32_MAX : (uint32_t)want;
+}
+
 /* ------------------------------------------------------------------ */
 /* The append path (kp_batch_try_append_kvh), inline here so that the   */
 /* accumulator's per-record append makes no call into kp_batch.c (the   */
