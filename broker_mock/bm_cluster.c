@@ -1387,19 +1387,37 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                         "batch larger than message.max.bytes", out);
         return;
     }
-    if (kp_crc32c(0, rec + 21, len - 21) != kp_be32_get(rec + 17)) {
+    uint32_t crc = kp_be32_get(rec + 17);
+    if (kp_crc32c(0, rec + 21, len - 21) != crc) {
         bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version,
                         "CRC mismatch", out);
         return;
     }
-    int64_t base_offset_in = (int64_t)kp_be64_get(rec);
-    int16_t attrs = (int16_t)kp_be16_get(rec + 21);
-    int32_t last_delta = (int32_t)kp_be32_get(rec + 23);
-    int64_t max_ts = (int64_t)kp_be64_get(rec + 35);
-    int64_t pid = (int64_t)kp_be64_get(rec + 43);
-    int16_t epoch = (int16_t)kp_be16_get(rec + 51);
-    int32_t base_seq = (int32_t)kp_be32_get(rec + 53);
-    int32_t count = (int32_t)kp_be32_get(rec + 57);
+    /* the header's fields, read once: the checks below and the record
+     * walk's (kp_record_iter_init_parsed) take them from here */
+    const kp_batch_header h = {
+        .base_offset = (int64_t)kp_be64_get(rec),
+        .batch_length = blen,
+        .partition_leader_epoch = (int32_t)kp_be32_get(rec + 12),
+        .magic = 2,
+        .crc = crc,
+        .attributes = (int16_t)kp_be16_get(rec + 21),
+        .last_offset_delta = (int32_t)kp_be32_get(rec + 23),
+        .first_timestamp = (int64_t)kp_be64_get(rec + 27),
+        .max_timestamp = (int64_t)kp_be64_get(rec + 35),
+        .producer_id = (int64_t)kp_be64_get(rec + 43),
+        .producer_epoch = (int16_t)kp_be16_get(rec + 51),
+        .base_sequence = (int32_t)kp_be32_get(rec + 53),
+        .record_count = (int32_t)kp_be32_get(rec + 57),
+    };
+    int64_t base_offset_in = h.base_offset;
+    int16_t attrs = h.attributes;
+    int32_t last_delta = h.last_offset_delta;
+    int64_t max_ts = h.max_timestamp;
+    int64_t pid = h.producer_id;
+    int16_t epoch = h.producer_epoch;
+    int32_t base_seq = h.base_sequence;
+    int32_t count = h.record_count;
     const char *bad = NULL;
     if (base_offset_in != 0)
         bad = "baseOffset of a client batch must be 0";
@@ -1416,7 +1434,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
          * batch is compressed), offset deltas in order, exactly
          * recordCount records. The scratch buffer is reused. */
         kp_record_iter it;
-        kp_err e = kp_record_iter_init_crc_checked(&it, rec, len, &c->scratch); /* CRC: above */
+        kp_err e = kp_record_iter_init_parsed(&it, rec, len, &h, &c->scratch); /* CRC: above */
         if (e == KP_ERR_NONE && c->digest_fn) {
             /* the same walk digests every record for a digested log */
             void *arr = c->digests;

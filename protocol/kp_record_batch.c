@@ -304,6 +304,8 @@ void kp_batch_set_partition_leader_epoch(uint8_t *batch, int32_t epoch) {
 
 /* ---- parsing --------------------------------------------------------------- */
 
+static kp_err kp_batch_header_check(const kp_batch_header *h, size_t len, size_t *total);
+
 kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, size_t *total) {
     memset(h, 0, sizeof *h);
     *total = 0;
@@ -327,7 +329,12 @@ kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, s
     h->producer_epoch = (int16_t)kp_be16_get(p + 51);
     h->base_sequence = (int32_t)kp_be32_get(p + 53);
     h->record_count = (int32_t)kp_be32_get(p + 57);
+    return kp_batch_header_check(h, len, total);
+}
 
+/* kp_batch_parse_header's checks after its reads, on the fields read from
+ * a batch with len bytes available. */
+static kp_err kp_batch_header_check(const kp_batch_header *h, size_t len, size_t *total) {
     if (h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD ||
         h->batch_length > INT32_MAX - KP_BATCH_LOG_OVERHEAD) /* total must fit a kp_slice */
         return KP_ERR__BAD_MSG;
@@ -381,20 +388,10 @@ static kp_err kp_iter_fail(kp_record_iter *it, kp_err err) {
 }
 
 static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, size_t total,
-                                   kp_dbuf *scratch, bool check_crc);
+                                   kp_dbuf *scratch);
 
 kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t total,
                            kp_dbuf *scratch) {
-    return kp_record_iter_start(it, batch, total, scratch, true);
-}
-
-kp_err kp_record_iter_init_crc_checked(kp_record_iter *it, const uint8_t *batch, size_t total,
-                                       kp_dbuf *scratch) {
-    return kp_record_iter_start(it, batch, total, scratch, false);
-}
-
-static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, size_t total,
-                                   kp_dbuf *scratch, bool check_crc) {
     memset(it, 0, sizeof *it);
     it->prev_offset_delta = -1;
     kp_rd_init(&it->rd, NULL, 0);
@@ -404,9 +401,35 @@ static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, siz
         return kp_iter_fail(it, err);
     if (t != total)
         return kp_iter_fail(it, KP_ERR__BAD_MSG);
-    err = check_crc ? kp_batch_verify_crc(batch, total) : KP_ERR_NONE;
+    err = kp_batch_verify_crc(batch, total);
     if (err)
         return kp_iter_fail(it, err);
+    return kp_record_iter_start(it, batch, total, scratch);
+}
+
+kp_err kp_record_iter_init_parsed(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                  const kp_batch_header *h, kp_dbuf *scratch) {
+    it->hdr = *h;
+    it->index = 0;
+    it->prev_offset_delta = -1;
+    it->err = KP_ERR_NONE;
+    kp_rd_init(&it->rd, NULL, 0);
+    size_t t = 0;
+    kp_err err = h->magic != KP_BATCH_MAGIC
+                     ? (h->magic == 0 || h->magic == 1 ? KP_ERR__UNSUPPORTED : KP_ERR__BAD_MSG)
+                     : kp_batch_header_check(h, total, &t);
+    if (err)
+        return kp_iter_fail(it, err);
+    if (t != total)
+        return kp_iter_fail(it, KP_ERR__BAD_MSG);
+    return kp_record_iter_start(it, batch, total, scratch);
+}
+
+/* The records after a header in it->hdr that parsed to exactly `total`
+ * bytes (it->rd empty, it->err clear): decompressed into scratch when the
+ * batch is compressed. */
+static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                   kp_dbuf *scratch) {
     const uint8_t *records = batch + KP_BATCH_HEADER_SIZE;
     size_t rlen = total - KP_BATCH_HEADER_SIZE;
     kp_codec codec = kp_batch_codec(&it->hdr);
@@ -414,7 +437,7 @@ static kp_err kp_record_iter_start(kp_record_iter *it, const uint8_t *batch, siz
         if (!scratch)
             return kp_iter_fail(it, KP_ERR__INVALID_ARG);
         kp_dbuf_reset(scratch);
-        err = kp_decompress(codec, records, rlen, scratch);
+        kp_err err = kp_decompress(codec, records, rlen, scratch);
         if (err)
             return kp_iter_fail(it, err);
         records = scratch->ptr;

@@ -311,11 +311,16 @@ typedef struct kp_record_iter {
  * it->err is set too and kp_record_iter_next returns false. */
 kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t total,
                            kp_dbuf *scratch);
-/* The same for a caller that has just checked the batch's CRC itself (the
- * broker's validation: a CRC mismatch is its own error there): the CRC is
- * not computed a second time; everything else is as above. */
-kp_err kp_record_iter_init_crc_checked(kp_record_iter *it, const uint8_t *batch, size_t total,
-                                       kp_dbuf *scratch);
+/* The same for a caller that has read the header's fields itself and
+ * checked the CRC (the broker's validation: a CRC mismatch is its own
+ * error there, and it reads the fields before it walks the records): *h
+ * holds every field of batch[0..total)'s header as kp_batch_parse_header
+ * reads them (total >= KP_BATCH_HEADER_SIZE). The fields are not read a
+ * second time nor the CRC computed; kp_batch_parse_header's checks on
+ * them (magic, lengths against total, codec, counts) are made, with its
+ * errors, and the rest is as above. */
+kp_err kp_record_iter_init_parsed(kp_record_iter *it, const uint8_t *batch, size_t total,
+                                  const kp_batch_header *h, kp_dbuf *scratch);
 
 /* Next record, or false at the end or on an error (it->err says which).
  * Validates every length (key, value, header key/value, the record length

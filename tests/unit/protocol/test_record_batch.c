@@ -628,25 +628,96 @@ static void batch_corrupted_crc_detected(void **state) {
     assert_int_equal(kp_batch_verify_crc(buf, n), KP_ERR__CRC);
 }
 
-/* kp_record_iter_init_crc_checked leaves the CRC to its caller (the
- * broker checks it first, for its own error): a batch whose stored CRC is
- * wrong still iterates there, while kp_record_iter_init refuses it; every
- * other check stays (a truncated batch is refused by both). */
-static void iter_init_crc_checked_skips_only_the_crc(void **state) {
+/* The header's fields as a caller that read them itself has them (the
+ * broker's validation): big-endian reads, no checks. */
+static kp_batch_header fields_of(const uint8_t *p) {
+    kp_batch_header h = {
+        .base_offset = (int64_t)kp_be64_get(p),
+        .batch_length = (int32_t)kp_be32_get(p + 8),
+        .partition_leader_epoch = (int32_t)kp_be32_get(p + 12),
+        .magic = (int8_t)p[16],
+        .crc = kp_be32_get(p + 17),
+        .attributes = (int16_t)kp_be16_get(p + 21),
+        .last_offset_delta = (int32_t)kp_be32_get(p + 23),
+        .first_timestamp = (int64_t)kp_be64_get(p + 27),
+        .max_timestamp = (int64_t)kp_be64_get(p + 35),
+        .producer_id = (int64_t)kp_be64_get(p + 43),
+        .producer_epoch = (int16_t)kp_be16_get(p + 51),
+        .base_sequence = (int32_t)kp_be32_get(p + 53),
+        .record_count = (int32_t)kp_be32_get(p + 57),
+    };
+    return h;
+}
+
+/* kp_record_iter_init_parsed takes the header's fields from its caller
+ * and leaves the CRC to it (the broker reads and checks both first): a
+ * batch whose stored CRC is wrong still iterates there, record for record
+ * as kp_record_iter_init gives it once the CRC is right, while
+ * kp_record_iter_init refuses it; every check kp_batch_parse_header makes
+ * on the fields stays, with kp_record_iter_init's error. */
+static void iter_init_parsed_skips_only_the_reads_and_the_crc(void **state) {
     (void)state;
-    uint8_t buf[256];
+    uint8_t buf[256], good[256];
     size_t n = unhex(VEC_TWO, buf, sizeof buf);
+    memcpy(good, buf, n);
     buf[17] ^= 0x80; /* the stored CRC */
-    kp_record_iter it;
+    kp_record_iter it, ref;
     assert_int_equal(kp_record_iter_init(&it, buf, n, NULL), KP_ERR__CRC);
-    assert_int_equal(kp_record_iter_init_crc_checked(&it, buf, n, NULL), KP_ERR_NONE);
-    kp_record r;
+    kp_batch_header h = fields_of(buf);
+    assert_int_equal(kp_record_iter_init_parsed(&it, buf, n, &h, NULL), KP_ERR_NONE);
+    assert_int_equal(kp_record_iter_init(&ref, good, n, NULL), KP_ERR_NONE);
+    kp_record r, q;
     int got = 0;
-    while (kp_record_iter_next(&it, &r))
+    while (kp_record_iter_next(&it, &r)) {
+        assert_true(kp_record_iter_next(&ref, &q));
+        assert_int_equal(r.offset, q.offset);
+        assert_int_equal(r.timestamp, q.timestamp);
+        assert_int_equal(r.key.len, q.key.len);
+        assert_int_equal(r.value.len, q.value.len);
+        assert_memory_equal(r.value.ptr, buf + (q.value.ptr - good), (size_t)q.value.len);
         got++;
+    }
+    assert_false(kp_record_iter_next(&ref, &q));
     assert_int_equal(it.err, KP_ERR_NONE);
     assert_int_equal(got, it.hdr.record_count);
-    assert_int_not_equal(kp_record_iter_init_crc_checked(&it, buf, n - 1, NULL), KP_ERR_NONE);
+    assert_true(got > 0);
+
+    /* each field check, against kp_record_iter_init on the same bytes
+     * (CRC made right) */
+    static const struct { size_t at; int width; int64_t v; } muts[] = {
+        { 16, 1, 1 },     /* magic 1: unsupported */
+        { 16, 1, 3 },     /* magic 3: malformed */
+        { 8, 4, 10 },     /* batchLength below a header */
+        { 8, 4, -1 },
+        { 22, 1, 7 },     /* codec 7 */
+        { 57, 4, -1 },    /* recordCount < 0 */
+        { 57, 4, 1000 },  /* more records than bytes for them */
+        { 23, 4, -5 },    /* lastOffsetDelta < recordCount - 1 */
+    };
+    for (size_t i = 0; i < sizeof muts / sizeof muts[0]; i++) {
+        uint8_t m[256];
+        memcpy(m, good, n);
+        if (muts[i].width == 1)
+            m[muts[i].at] = (uint8_t)muts[i].v;
+        else
+            kp_be32_put(m + muts[i].at, (uint32_t)muts[i].v);
+        kp_batch_update_crc(m, n);
+        kp_err want = kp_record_iter_init(&ref, m, n, NULL);
+        assert_int_not_equal(want, KP_ERR_NONE);
+        h = fields_of(m);
+        assert_int_equal(kp_record_iter_init_parsed(&it, m, n, &h, NULL), want);
+        assert_false(kp_record_iter_next(&it, &r));
+    }
+    /* a total other than the header's: refused as by kp_record_iter_init */
+    h = fields_of(good);
+    assert_int_equal(kp_record_iter_init_parsed(&it, good, n - 1, &h, NULL),
+                     kp_record_iter_init(&ref, good, n - 1, NULL));
+    assert_false(kp_record_iter_next(&it, &r));
+    uint8_t longer[257];
+    memcpy(longer, good, n);
+    longer[n] = 0;
+    assert_int_equal(kp_record_iter_init_parsed(&it, longer, n + 1, &h, NULL),
+                     kp_record_iter_init(&ref, longer, n + 1, NULL));
     assert_false(kp_record_iter_next(&it, &r));
 }
 
@@ -1102,7 +1173,7 @@ int main(void) {
         cmocka_unit_test(builder_timestamps_first_and_max),
         cmocka_unit_test(batch_rewrites_outside_crc_keep_it_valid),
         cmocka_unit_test(batch_corrupted_crc_detected),
-        cmocka_unit_test(iter_init_crc_checked_skips_only_the_crc),
+        cmocka_unit_test(iter_init_parsed_skips_only_the_reads_and_the_crc),
         cmocka_unit_test(batch_every_truncation_rejected),
         cmocka_unit_test(batch_record_level_malformations),
         cmocka_unit_test(batch_compressed_count_mismatch),
