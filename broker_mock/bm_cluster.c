@@ -1735,21 +1735,76 @@ static inline bool bm_broker_fetches(const bm_cluster *c, int32_t id) {
     return c->brokers[id].up && !c->brokers[id].follower_paused;
 }
 
+/* What the full ISR-shrink scan (bm_isr_shrink) and the replication-
+ * pending scan (bm_replication_pending) do with p at `now`, but the
+ * shrink: the caught-up ISR followers marked, the earliest shrink into
+ * *next, *pending set when an active follower is behind or out of the
+ * ISR. False when a follower of the ISR is due to shrink: the full scan
+ * must run then, with its events (the marks made are the ones it makes
+ * again). */
+static bool bm_isr_look(bm_cluster *c, bm_partition *p, kp_time_us now, int64_t max_us,
+                        kp_time_us *next, bool *pending) {
+    int32_t li = p->leader;
+    bm_replica *rep = p->rep;
+    int64_t leader_leo = rep[li].leo;
+    for (int32_t r = 0, nrep = p->nrep; r < nrep; r++) {
+        bm_replica *rp = &rep[r];
+        if (r == li)
+            continue;
+        if (rp->leo >= leader_leo && rp->in_isr) {
+            if (now > rp->last_caught_up_us)
+                rp->last_caught_up_us = now;
+            rp->caught_up = true;
+            p->caught_up_any = true;
+            continue;
+        }
+        if (bm_broker_fetches(c, rp->broker))
+            *pending = true;
+        if (!rp->in_isr)
+            continue;
+        if (now - rp->last_caught_up_us > max_us)
+            return false;
+        bm__min_deadline(next, rp->last_caught_up_us + max_us + 1);
+    }
+    return true;
+}
+
+/* The fetches of every active follower, then each partition's HW. The
+ * tick changes every partition it fetches for, so the poll's ISR-shrink
+ * and replication-pending scans would both run in full after it; since
+ * nothing but a partition's own fetches and HW update changes its
+ * replicas here (the settle hook must not call into the cluster), each
+ * partition is looked at as they would look at it right after its own
+ * update (bm_isr_look), and their answers are left for them (isr_clean,
+ * pend_clean) unless a follower is due to shrink. */
 static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
+    int64_t max_us = c->conf.replica_lag_time_max_ms * 1000;
+    kp_time_us next = BM_TIME_NEVER;
+    bool exact = true, pending = false;
     for (int32_t t = 0; t < c->ntopics; t++) {
         bm_partition *parts = c->topics[t].parts;
         for (int32_t pi = 0, np = c->topics[t].npart; pi < np; pi++) {
             bm_partition *p = &parts[pi];
             int32_t li = p->leader;
-            if (li < 0 || !c->brokers[p->rep[li].broker].up) /* a replica's broker */
+            bm_caught_up_sync(c, p); /* the fetches read and write last_caught_up_us */
+            if (li < 0)
                 continue;
-            bm_repl_changed(c, p); /* the fetches read and write last_caught_up_us */
-            for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
-                if (r != li && bm_broker_fetches(c, p->rep[r].broker)) /* active */
-                    bm_follower_fetch(c, p, &p->rep[r], now);
-            if (p->hw_dirty) /* else it would change nothing */
-                bm_hw_update(c, p);
+            if (c->brokers[p->rep[li].broker].up) { /* a replica's broker */
+                for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
+                    if (r != li && bm_broker_fetches(c, p->rep[r].broker)) /* active */
+                        bm_follower_fetch(c, p, &p->rep[r], now);
+                if (p->hw_dirty) /* else it would change nothing */
+                    bm_hw_update(c, p);
+            }
+            if (exact && !bm_isr_look(c, p, now, max_us, &next, &pending))
+                exact = false;
         }
+    }
+    c->isr_clean = c->pend_clean = exact;
+    if (exact) {
+        c->isr_next = next;
+        c->shrink_poll_us = now;
+        c->pending = pending;
     }
 }
 

@@ -166,6 +166,54 @@ static void a_caught_up_follower_counts_from_the_last_poll_that_saw_it(void **st
     bmt_free(w);
 }
 
+/* The replication tick looks at each partition as the ISR-shrink scan
+ * would right after it (bm_isr_look) and leaves the scan nothing to do
+ * unless a follower is due to leave the ISR: then the full scan runs, so
+ * the shrink comes after every fetch of that tick, of later partitions
+ * too, at the tick's time, and the next deadline is the full scan's. */
+static void a_shrink_due_at_a_tick_comes_after_all_its_fetches(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    assert_int_equal(bm_cluster_create_topic(w->c, "u", 2, 3), KP_ERR_NONE);
+    bm_partition_info p0 = info(w, "u", 0), p1 = info(w, "u", 1);
+    assert_int_equal(p0.leader, 0);
+    assert_int_equal(p1.leader, 1);
+    /* broker 2 stops fetching once the partition's followers have nothing
+     * to fetch; the last poll before the append is at 4,999 us, so its
+     * replica of u-0 is due to shrink at 4,999 + 10 s + 1 = 10,005,000 us,
+     * a tick's time (5,000 us interval) */
+    assert_int_equal(bm_cluster_pause_follower(w->c, 2, true), KP_ERR_NONE);
+    w->now = 4999;
+    bmt_poll(w);
+    assert_int_equal(bmt_produce(w, 0, "u", 0, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    bmt_advance(w, 10001 * MS - 4999); /* follower 1 fetched u-0 long ago */
+    assert_int_equal(w->now, 10001 * MS);
+    assert_int_equal(info(w, "u", 0).nisr, 3);
+    /* an append on u-1 makes a tick at 10,005,000 us, when u-0's replica
+     * on broker 2 is due */
+    assert_int_equal(bmt_produce(w, 1, "u", 1, 1, -1, -1, -1, 1).err, KP_ERR_NONE);
+    assert_true(bm_cluster_poll(w->c, w->now) == 10005 * MS);
+    size_t before = w->nev;
+    w->now = 10005 * MS;
+    /* next: u-1's replica on broker 2, behind since the append at 10,001 ms */
+    assert_true(bm_cluster_poll(w->c, w->now) == 10001 * MS + 10000 * MS + 1);
+    bmt_verify(w);
+    ssize_t rep = -1, shrink = -1;
+    for (size_t i = before; i < w->nev; i++) {
+        if (w->ev[i].kind == BM_EV_REPLICATE && w->ev[i].partition == 1)
+            rep = (ssize_t)i;
+        if (w->ev[i].kind == BM_EV_ISR_SHRINK)
+            shrink = (ssize_t)i;
+    }
+    assert_true(rep >= 0); /* u-1 fetched by broker 0 in this tick */
+    assert_true(shrink > rep);
+    assert_int_equal(w->ev[shrink].partition, 0);
+    assert_int_equal(w->ev[shrink].node, 2);
+    assert_int_equal(info(w, "u", 0).nisr, 2);
+    assert_int_equal(info(w, "u", 0).high_watermark, 1);
+    bmt_free(w);
+}
+
 static void lagging_follower_with_replica_lag_leaves_isr(void **state) {
     (void)state;
     bmt_world *w = world3(1);
@@ -1295,6 +1343,7 @@ int main(void) {
         cmocka_unit_test(topic_names_stay_put_and_events_carry_them),
         cmocka_unit_test(followers_replicate_on_the_clock_and_hw_follows),
         cmocka_unit_test(isr_shrinks_after_lag_time_max_and_expands_when_caught_up),
+        cmocka_unit_test(a_shrink_due_at_a_tick_comes_after_all_its_fetches),
         cmocka_unit_test(a_caught_up_follower_counts_from_the_last_poll_that_saw_it),
         cmocka_unit_test(lagging_follower_with_replica_lag_leaves_isr),
         cmocka_unit_test(acks_all_waits_until_the_isr_has_the_batch),
