@@ -15,24 +15,12 @@
 
 /* ---- sizes ---------------------------------------------------------------- */
 
-/* Varint sizes and writes inline here: the out-of-line kp_buf calls were
- * ~8% of a throughput run (callgrind). They give the same bytes as
- * kp_varint_size / kp_wr_varint. The key/value/header part of a record's
+/* Varint writes inline here (the sizes in kp_record_batch.h): the
+ * out-of-line kp_buf calls were ~8% of a throughput run (callgrind). They
+ * give the same bytes as kp_varint_size / kp_wr_varint. The key/value/header part of a record's
  * size (kvh) is the costly part; the producer computes it once per record
  * (kp_record_kvh_size) and passes it to the *_kvh functions, which add
  * only the varints that depend on the record's place in the batch. */
-static inline size_t kp_rb_leb_size(uint64_t v) {
-    /* one byte per started group of seven significant bits: with b of
-     * them (v | 1: zero takes one byte too), ceil(b / 7) = (9 b + 64) / 64
-     * for b in 1..64, without a division */
-    unsigned b = 64u - (unsigned)__builtin_clzll(v | 1);
-    return (9u * b + 64u) / 64u;
-}
-
-static inline size_t kp_rb_varint_size(int32_t v) {
-    return kp_rb_leb_size(kp_zigzag32(v));
-}
-
 static inline uint8_t *kp_rb_put_leb(uint8_t *p, uint64_t v) {
     while (v >= 0x80) {
         *p++ = (uint8_t)(v | 0x80);
@@ -51,21 +39,17 @@ static inline uint8_t *kp_rb_put_lenfield(uint8_t *p, kp_slice s) {
     return p + s.len;
 }
 
-static inline size_t kp_lenfield_size(kp_slice s) {
-    return s.len < 0 ? 1 : kp_rb_varint_size(s.len) + (size_t)s.len;
-}
-
 /* Key, value and headers part shared by the exact size and the upper
  * bound (DefaultRecord.sizeOf(keySize, valueSize, headers)). */
 static inline size_t kp_rb_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
-    size_t n = kp_lenfield_size(key) + kp_lenfield_size(value);
+    size_t n = kp_rb_lenfield_size(key) + kp_rb_lenfield_size(value);
     n += kp_rb_varint_size(nh);
     for (int i = 0; i < nh; i++)
-        n += kp_lenfield_size(h[i].key) + kp_lenfield_size(h[i].value);
+        n += kp_rb_lenfield_size(h[i].key) + kp_rb_lenfield_size(h[i].value);
     return n;
 }
 
-size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+size_t kp_record_kvh_size_general(kp_slice key, kp_slice value, const kp_header *h, int nh) {
     return kp_rb_kvh_size(key, value, h, nh);
 }
 

@@ -109,7 +109,10 @@ int32_t kp_record_size_upper_bound(kp_slice key, kp_slice value, const kp_header
  * producer computes once per record and passes to the *_kvh variants
  * below, which give the same results as the functions above without
  * walking key, value and headers again. */
-size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh);
+static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh);
+/* kp_record_kvh_size of any record (the inline one takes a record
+ * without headers itself) */
+size_t kp_record_kvh_size_general(kp_slice key, kp_slice value, const kp_header *h, int nh);
 size_t kp_record_size_kvh(int64_t timestamp_delta, int32_t offset_delta, size_t kvh);
 static inline int32_t kp_record_size_upper_bound_kvh(size_t kvh) {
     size_t n = KP_BATCH_HEADER_SIZE + KP_RECORD_MAX_OVERHEAD + kvh;
@@ -471,6 +474,37 @@ kp_err kp_control_batch_build(uint8_t *buf, size_t cap, kp_control_type type,
  * does, reading the fields it knows. */
 kp_err kp_control_record_parse(const kp_record *r, kp_control_type *type,
                                int32_t *coordinator_epoch);
+
+/* ------------------------------------------------------------------ */
+/* Varint sizes and the key/value part of a record's size, inline        */
+/* ------------------------------------------------------------------ */
+
+/* The size of v as an unsigned varint: one byte per started group of
+ * seven significant bits; with b of them (v | 1: zero takes one byte
+ * too), ceil(b / 7) = (9 b + 64) / 64 for b in 1..64, without a division.
+ * The same as kp_varint_size / kp_varlong_size of the zigzagged value. */
+static inline size_t kp_rb_leb_size(uint64_t v) {
+    unsigned b = 64u - (unsigned)__builtin_clzll(v | 1);
+    return (9u * b + 64u) / 64u;
+}
+
+static inline size_t kp_rb_varint_size(int32_t v) {
+    return kp_rb_leb_size(kp_zigzag32(v));
+}
+
+/* A length-prefixed field's size (len -1: null, the length alone). */
+static inline size_t kp_rb_lenfield_size(kp_slice s) {
+    return s.len < 0 ? 1 : kp_rb_varint_size(s.len) + (size_t)s.len;
+}
+
+/* Inline: a producer sizes each record once, here, for a record without
+ * headers (the count's one byte); kp_record_kvh_size_general walks
+ * headers. */
+static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+    if (nh != 0)
+        return kp_record_kvh_size_general(key, value, h, nh);
+    return kp_rb_lenfield_size(key) + kp_rb_lenfield_size(value) + 1;
+}
 
 /* ------------------------------------------------------------------ */
 /* The builder's per-record append, inline                               */

@@ -413,6 +413,8 @@ static void record_sizes_from_kvh_match_the_full_functions(void **state) {
         for (size_t vi = 0; vi < sizeof vals / sizeof vals[0]; vi++)
             for (int nh = 0; nh <= 2; nh++) {
                 size_t kvh = kp_record_kvh_size(keys[ki], vals[vi], h, nh);
+                /* the inline size (no headers) is the general walk's */
+                assert_int_equal(kvh, kp_record_kvh_size_general(keys[ki], vals[vi], h, nh));
                 assert_int_equal(kp_record_size_upper_bound_kvh(kvh),
                                  kp_record_size_upper_bound(keys[ki], vals[vi], h, nh));
                 for (size_t ti = 0; ti < sizeof tsds / sizeof tsds[0]; ti++)
