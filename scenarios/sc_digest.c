@@ -1,7 +1,9 @@
 /*
- * sc_digest.c — the run digest's string hashing and its read-only-memory
- * cache (see sc_digest.h for what the digest covers and why the cache is
- * safe).
+ * sc_digest.c — the run digest's string hashing, its read-only-memory
+ * cache and its portable AES round (see sc_digest.h for what the digest
+ * covers, the function, and why the cache is safe). The S-box is computed
+ * before main (a constructor: no thread ever races on it) from its
+ * definition, the inverse in GF(2^8) followed by the affine map.
  */
 #include "sc_digest.h"
 
@@ -39,9 +41,11 @@ static int sc_digest_phdr_cb(struct dl_phdr_info *info, size_t size, void *ctx) 
     return 1; /* the executable only */
 }
 
-void sc_digest_init(sc_digest *d) {
+static void sc_digest__init(sc_digest *d, bool hw) {
     memset(d, 0, sizeof *d);
-    d->value = KP_FNV1A64_INIT;
+    d->st[0] = KP_FNV1A64_INIT;
+    d->st[1] = SC_DIGEST_K;
+    d->hw = hw;
     dl_iterate_phdr(sc_digest_phdr_cb, d);
     if (d->nro > 0) {
         uintptr_t lo = d->ro[0].lo, hi = d->ro[0].hi;
@@ -54,6 +58,109 @@ void sc_digest_init(sc_digest *d) {
         d->ro_lo = lo;
         d->ro_len = hi - lo;
     }
+}
+
+static bool sc_digest__have_aesni(void) {
+#if SC_DIGEST_AESNI
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("aes");
+#else
+    return false;
+#endif
+}
+
+void sc_digest_init(sc_digest *d) {
+    sc_digest__init(d, sc_digest__have_aesni());
+}
+
+void sc_digest_init_portable(sc_digest *d) {
+    sc_digest__init(d, false);
+}
+
+/* ---- the AES round, portable ------------------------------------------------- */
+
+static uint8_t sc_digest_sbox[256];
+
+/* Multiplication by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1. */
+static uint8_t sc_digest__xtime(uint8_t a) {
+    return (uint8_t)(a << 1 ^ (a & 0x80 ? 0x1b : 0));
+}
+
+__attribute__((constructor)) static void sc_digest_sbox_ctor(void) {
+    /* powers of the generator 3 give every non-zero element and, read
+     * backwards, its inverse: 3^i * 3^(255-i) = 1 */
+    uint8_t pow3[255];
+    uint8_t x = 1;
+    for (int i = 0; i < 255; i++) {
+        pow3[i] = x;
+        x = (uint8_t)(x ^ sc_digest__xtime(x)); /* x * 3 */
+    }
+    sc_digest_sbox[0] = 0x63;
+    for (int i = 0; i < 255; i++) {
+        uint8_t inv = pow3[(255 - i) % 255];
+        uint8_t b = inv;
+        for (int r = 1; r <= 4; r++)
+            b ^= (uint8_t)(inv << r | inv >> (8 - r));
+        sc_digest_sbox[pow3[i]] = (uint8_t)(b ^ 0x63);
+    }
+}
+
+void sc_digest_aes_round(uint8_t s[16], const uint8_t key[16]) {
+    /* byte 4c + r is row r of column c; ShiftRows moves row r left by r
+     * columns, SubBytes goes with it */
+    uint8_t t[16];
+    for (int c = 0; c < 4; c++)
+        for (int r = 0; r < 4; r++)
+            t[4 * c + r] = sc_digest_sbox[s[4 * ((c + r) & 3) + r]];
+    for (int c = 0; c < 4; c++) {
+        uint8_t *a = &t[4 * c];
+        uint8_t all = (uint8_t)(a[0] ^ a[1] ^ a[2] ^ a[3]);
+        uint8_t a0 = a[0];
+        /* b_r = 2 a_r + 3 a_(r+1) + a_(r+2) + a_(r+3) = a_r + all + 2 (a_r + a_(r+1)) */
+        s[4 * c + 0] = (uint8_t)(a[0] ^ all ^ sc_digest__xtime((uint8_t)(a[0] ^ a[1])) ^ key[4 * c + 0]);
+        s[4 * c + 1] = (uint8_t)(a[1] ^ all ^ sc_digest__xtime((uint8_t)(a[1] ^ a[2])) ^ key[4 * c + 1]);
+        s[4 * c + 2] = (uint8_t)(a[2] ^ all ^ sc_digest__xtime((uint8_t)(a[2] ^ a[3])) ^ key[4 * c + 2]);
+        s[4 * c + 3] = (uint8_t)(a[3] ^ all ^ sc_digest__xtime((uint8_t)(a[3] ^ a0)) ^ key[4 * c + 3]);
+    }
+}
+
+static void sc_digest__put(uint8_t *b, uint64_t lo, uint64_t hi) {
+    for (int i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(lo >> (8 * i));
+        b[8 + i] = (uint8_t)(hi >> (8 * i));
+    }
+}
+
+static void sc_digest__absorb(uint8_t s[16], uint64_t lo, uint64_t hi) {
+    uint8_t k[16];
+    sc_digest__put(k, lo, hi);
+    sc_digest_aes_round(s, k);
+}
+
+void sc_digest__mix_portable(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
+                             uint64_t detail_h) {
+    uint8_t s[16];
+    sc_digest__put(s, d->st[0], d->st[1]);
+    sc_digest__absorb(s, sc_digest_pair(ev->kind, ev->node), (uint64_t)time_us);
+    sc_digest__absorb(s, topic_h, sc_digest_pair(ev->partition, ev->producer_epoch));
+    sc_digest__absorb(s, (uint64_t)ev->batch_id, sc_digest_pair(ev->base_sequence, ev->record_count));
+    sc_digest__absorb(s, (uint64_t)ev->bytes, sc_digest_pair(ev->correlation_id, ev->api_key));
+    sc_digest__absorb(s, sc_digest_pair(ev->err, ev->attempt), (uint64_t)ev->offset);
+    sc_digest__absorb(s, (uint64_t)ev->producer_id, (uint64_t)ev->value);
+    sc_digest__absorb(s, detail_h, 0);
+    d->st[0] = sc_le64(s);
+    d->st[1] = sc_le64(s + 8);
+}
+
+uint64_t sc_digest_value(const sc_digest *d) {
+    /* two rounds with constant keys spread the last blocks over every byte
+     * before the fold (the same on both paths: the state's bytes are
+     * little-endian on the hardware one) */
+    uint8_t s[16];
+    sc_digest__put(s, d->st[0], d->st[1]);
+    sc_digest__absorb(s, SC_DIGEST_K, SC_DIGEST_K2);
+    sc_digest__absorb(s, SC_DIGEST_K2, SC_DIGEST_K);
+    return sc_le64(s) ^ sc_le64(s + 8);
 }
 
 /* ---- content hash ------------------------------------------------------------ */

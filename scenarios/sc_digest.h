@@ -8,18 +8,34 @@
  * with, and the CONTENT of the topic and detail strings (never a pointer:
  * addresses differ run to run). The value is compared run against run,
  * never against a stored constant, so the function may change between
- * versions; within one build it depends on nothing but the events.
+ * versions; within one build it depends on nothing but the events, and it
+ * is the same on every host (the AES-NI path and the portable one give the
+ * same value: a unit test runs both).
  *
- * The hot path (every event of a run goes through it; callgrind, 20,000
- * records of the throughput workload = 101,000 events):
- *   - two independent lanes, so the multiplications overlap instead of
- *     forming one chain: lane a takes the 32-bit pairs and the topic,
- *     lane b the 64-bit fields and the detail; each word h = (h ^ w) * K,
- *     a fold h ^= h >> 29 after each group; only the last step,
- *     digest = fold((digest ^ e) * K), depends on earlier events.
+ * The function (since session 5; before, two multiply lanes per event,
+ * ~47 instructions of mixing): a 128-bit state absorbs each event as seven
+ * 16-byte blocks, one AES round per block with the block as the round key,
+ *     state = AESENC(state, block)  = MixColumns(SubBytes(ShiftRows(state))) ^ block
+ * where block k holds two 64-bit words, the first in bytes 0..7, each
+ * little-endian:
+ *     0: (kind | node << 32, time)   1: (topic's hash, partition | epoch << 32)
+ *     2: (batch_id, base_sequence | record_count << 32)
+ *     3: (bytes, correlation_id | api_key << 32)
+ *     4: (err | attempt << 32, offset)   5: (producer_id, value)
+ *     6: (detail's hash, 0)
+ * (32-bit fields as their two's-complement bits). For a fixed state the
+ * round is a bijection of the block and for a fixed block one of the
+ * state, so a change in any one field changes the state, and no later
+ * event can undo it but by a collision of the 128-bit state. The value
+ * read (sc_digest_value) is two more rounds with constant keys (full
+ * diffusion of the last event's blocks) folded to 64 bits. On x86-64 with
+ * AES-NI (cpuid, at init) a block is one `aesenc` and blocks 2..5 are the
+ * event's own bytes (kp_event's layout: static asserts below), so an event
+ * costs ~20 instructions of mixing; elsewhere a table-driven round written
+ * from FIPS-197 gives the same bytes, ~20 times slower.
  *   - a string is hashed once into a 64-bit content hash (length, then
  *     eight bytes at a time with little-endian loads, so the value does not
- *     depend on the host), and that hash goes into the lane as one word.
+ *     depend on the host), and that hash goes into its block as one word.
  *   - strings in read-only memory (the executable's non-writable PT_LOAD
  *     segments: string literals, which most details are — "doSend",
  *     "sticky", "Sender.sendProduceRequest") cannot change while the
@@ -53,6 +69,13 @@
 
 #include "kp_env.h"
 
+#if defined(__x86_64__) && !defined(SC_DIGEST_NO_AESNI)
+#define SC_DIGEST_AESNI 1
+#include <emmintrin.h>
+#else
+#define SC_DIGEST_AESNI 0
+#endif
+
 #define SC_DIGEST_K 0x9e3779b97f4a7c15ULL
 #define SC_DIGEST_K2 0xc2b2ae3d27d4eb4fULL
 #define SC_DIGEST_CACHE 512   /* entries of the address -> hash cache (2 x 256 sets) */
@@ -60,7 +83,8 @@
 #define SC_DIGEST_PINS 16     /* pinned strings remembered */
 
 typedef struct sc_digest {
-    uint64_t value;           /* the digest so far */
+    uint64_t st[2];           /* the state: bytes 0..7 little-endian in st[0], 8..15 in st[1] */
+    bool hw;                  /* AES-NI rounds (else the portable ones; same values) */
     /* read-only memory: [ro_lo, ro_lo + ro_len) bounds every range */
     uintptr_t ro_lo, ro_len;
     int nro;
@@ -85,8 +109,20 @@ typedef struct sc_digest {
 } sc_digest;
 
 /* Starts an empty digest and finds the read-only ranges of the running
- * executable (dl_iterate_phdr). */
+ * executable (dl_iterate_phdr); takes the AES-NI path when the CPU has it. */
 void sc_digest_init(sc_digest *d);
+/* sc_digest_init, on the portable path whatever the CPU (tests: both paths
+ * must give the same values). */
+void sc_digest_init_portable(sc_digest *d);
+
+/* The digest of the events folded in so far (does not change the state:
+ * more events may follow). */
+uint64_t sc_digest_value(const sc_digest *d);
+
+/* One AES encryption round (AESENC: ShiftRows, SubBytes, MixColumns, then
+ * the round key XORed in) on 16 bytes in place, portable; the tests check
+ * it against FIPS-197 and against the instruction. */
+void sc_digest_aes_round(uint8_t s[16], const uint8_t key[16]);
 
 /* Declares that s (NUL-terminated) keeps its address and its bytes until
  * sc_digest_unpin_all: it is then hashed once and found by address, like a
@@ -165,10 +201,6 @@ static inline uint64_t sc_digest_word(uint64_t h, uint64_t v) {
     return (h ^ v) * SC_DIGEST_K;
 }
 
-static inline uint64_t sc_digest_word2(uint64_t h, uint64_t v) {
-    return (h ^ v) * SC_DIGEST_K2;
-}
-
 static inline uint64_t sc_digest_fold(uint64_t h) {
     return h ^ (h >> 29);
 }
@@ -178,45 +210,67 @@ static inline uint64_t sc_digest_pair(int64_t lo, int64_t hi) {
     return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
 }
 
-/* Two 32-bit fields that sit next to each other in kp_event, read as one
- * 64-bit word (the first in the low half on every host). */
-#define SC_DIGEST_ADJACENT(f, g)                                                                  \
-    _Static_assert(offsetof(kp_event, g) == offsetof(kp_event, f) + 4 && sizeof(((kp_event *)0)->f) == 4 && \
-                       sizeof(((kp_event *)0)->g) == 4,                                           \
-                   #f " and " #g " are adjacent 32-bit fields of kp_event")
-SC_DIGEST_ADJACENT(base_sequence, record_count);
-SC_DIGEST_ADJACENT(correlation_id, api_key);
-SC_DIGEST_ADJACENT(err, attempt);
+/* The AES-NI path reads blocks 2..5 (and block 0's first word, block 1's
+ * second) straight from the event: on a little-endian host these bytes
+ * are exactly the blocks' words. */
+#define SC_DIGEST_AT(f, off) _Static_assert(offsetof(kp_event, f) == (off), #f " sits where the digest reads it")
+SC_DIGEST_AT(kind, 0);
+SC_DIGEST_AT(node, 4);
+SC_DIGEST_AT(partition, 24);
+SC_DIGEST_AT(producer_epoch, 28);
+SC_DIGEST_AT(batch_id, 32);
+SC_DIGEST_AT(base_sequence, 40);
+SC_DIGEST_AT(record_count, 44);
+SC_DIGEST_AT(bytes, 48);
+SC_DIGEST_AT(correlation_id, 56);
+SC_DIGEST_AT(api_key, 60);
+SC_DIGEST_AT(err, 64);
+SC_DIGEST_AT(attempt, 68);
+SC_DIGEST_AT(offset, 72);
+SC_DIGEST_AT(producer_id, 80);
+SC_DIGEST_AT(value, 88);
+_Static_assert(sizeof(int) == 4 && sizeof(kp_err) == 4, "kind and err are 32-bit fields");
 
-static inline uint64_t sc_digest_adjacent(const void *first) {
-    uint64_t w;
-    memcpy(&w, first, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = w << 32 | w >> 32;
-#endif
-    return w;
+/* The portable half of sc_digest__mix (out of line). */
+void sc_digest__mix_portable(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
+                             uint64_t detail_h);
+
+#if SC_DIGEST_AESNI
+/* One AESENC round (inline assembly: no target attribute needed, so it
+ * inlines into any caller; it runs only when d->hw said the CPU has it). */
+static inline __m128i sc_digest__aesenc(__m128i s, __m128i key) {
+    __asm__("aesenc %1, %0" : "+x"(s) : "x"(key));
+    return s;
 }
+
+static inline void sc_digest__mix_hw(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
+                                     uint64_t detail_h) {
+    const char *p = (const char *)ev;
+    __m128i s = _mm_loadu_si128((const __m128i *)d->st);
+    s = sc_digest__aesenc(s, _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)p),
+                                                _mm_cvtsi64_si128((long long)time_us)));
+    s = sc_digest__aesenc(s, _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(_mm_cvtsi64_si128((long long)topic_h)),
+                                                           (const double *)(p + 24))));
+    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 32)));
+    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 48)));
+    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 64)));
+    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 80)));
+    s = sc_digest__aesenc(s, _mm_cvtsi64_si128((long long)detail_h));
+    _mm_storeu_si128((__m128i *)d->st, s);
+}
+#endif
 
 /* The mixing half of sc_digest_event: folds one event in, its topic and
  * detail given as their contributions (sc_digest_str of each). */
 static inline void sc_digest__mix(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
                                   uint64_t detail_h) {
-    uint64_t a = SC_DIGEST_K2, b = SC_DIGEST_K;
-    a = sc_digest_word(a, sc_digest_pair(ev->kind, ev->node));
-    b = sc_digest_word2(b, (uint64_t)time_us);
-    a = sc_digest_word(a, sc_digest_pair(ev->partition, ev->producer_epoch));
-    b = sc_digest_word2(b, (uint64_t)ev->batch_id);
-    a = sc_digest_word(a, sc_digest_adjacent(&ev->base_sequence)); /* + record_count */
-    b = sc_digest_word2(b, (uint64_t)ev->bytes);
-    a = sc_digest_word(a, sc_digest_adjacent(&ev->correlation_id)); /* + api_key */
-    b = sc_digest_word2(b, (uint64_t)ev->offset);
-    a = sc_digest_word(a, sc_digest_adjacent(&ev->err)); /* + attempt */
-    b = sc_digest_word2(b, (uint64_t)ev->producer_id);
-    a = sc_digest_fold(sc_digest_word(a, topic_h));
-    b = sc_digest_word2(b, (uint64_t)ev->value);
-    b = sc_digest_fold(sc_digest_word2(b, detail_h));
-    uint64_t e = a ^ (b << 32 | b >> 32);
-    d->value = sc_digest_fold(sc_digest_word(d->value, e));
+#if SC_DIGEST_AESNI
+    if (d->hw) {
+        sc_digest__mix_hw(d, ev, time_us, topic_h, detail_h);
+        return;
+    }
+#endif
+    sc_digest__mix_portable(d, ev, time_us, topic_h, detail_h);
 }
 
 /* Folds one event in; `time_us` replaces ev->time_us (the runner stamps
@@ -227,19 +281,24 @@ static inline void sc_digest_event(sc_digest *d, const kp_event *ev, kp_time_us 
 }
 
 /* sc_digest_event without a call on its common path: when the event's
- * topic and detail are both NULL or cached it folds the event in and
- * returns true; otherwise it changes nothing and returns false, and the
+ * topic and detail are both NULL or cached (and the digest is on its
+ * AES-NI path) it folds the event in and returns true; otherwise it changes nothing and returns false, and the
  * caller passes the event to sc_digest_event_slow. The split lets a hot
  * caller (the runner's observer, on every event of a run) keep its common
  * path free of calls, so the compiler need not save registers for it:
  * 14 of its ~105 instructions per event went to that prologue and
  * epilogue. Either path adds the same value. */
 static inline bool sc_digest_event_try(sc_digest *d, const kp_event *ev, kp_time_us time_us) {
+#if SC_DIGEST_AESNI
     uint64_t th, dh;
-    if (!sc_digest__known(d, ev->topic, &th) || !sc_digest__known(d, ev->detail, &dh))
+    if (!d->hw || !sc_digest__known(d, ev->topic, &th) || !sc_digest__known(d, ev->detail, &dh))
         return false;
-    sc_digest__mix(d, ev, time_us, th, dh);
+    sc_digest__mix_hw(d, ev, time_us, th, dh);
     return true;
+#else
+    (void)d, (void)ev, (void)time_us;
+    return false;
+#endif
 }
 
 /* sc_digest_event, out of line (for the events sc_digest_event_try

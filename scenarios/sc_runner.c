@@ -2062,7 +2062,7 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
     sc_checker_finish(w->checker);
     sc_counts counts = sc_checker_counts(w->checker);
     res->events = w->events;
-    res->digest = w->digest.value;
+    res->digest = sc_digest_value(&w->digest);
     res->sent = counts.sent;
     res->acked = counts.acked;
     res->failed = counts.failed;
