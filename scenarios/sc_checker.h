@@ -145,6 +145,14 @@ uint32_t sc_kv_hash(kp_slice key, kp_slice value);
 /* The same value computed with the table CRC on any CPU (what sc_kv_hash
  * falls back to without SSE4.2; tests compare the two). */
 uint32_t sc_kv_hash_sw(kp_slice key, kp_slice value);
+/* sc_kv_hash hashes the value's bytes after its first SC_KV_HEAD first
+ * (their CRC32C: sc_kv_hash_rest, 0 for a shorter value), then its head,
+ * the key and the lengths: sc_kv_hash(key, value) ==
+ * sc_kv_hash_from(sc_kv_hash_rest(value), key, value), so a sender whose
+ * values share their rest computes it once (sc_valgen_rest). */
+#define SC_KV_HEAD 16
+uint32_t sc_kv_hash_rest(kp_slice value);
+uint32_t sc_kv_hash_from(uint32_t rest, kp_slice key, kp_slice value);
 
 /* A send was issued. seq must be the next sequence number of producer p
  * (0, 1, 2 ...). kv_hash = sc_kv_hash(key, value) of what was sent. */

@@ -868,7 +868,8 @@ static bool sc_app_send_one(sc_prod *pr) {
     else if (wl->has_value_size_min && wl->has_value_size_max)
         size = (size_t)kp_rng_range(&pr->rng, wl->value_size_min, wl->value_size_max);
     size_t vlen;
-    const char *vbytes = sc_valgen_next(&pr->valgen, pr->idx, seq, size, &vlen);
+    uint32_t rest;
+    const char *vbytes = sc_valgen_next_rest(&pr->valgen, pr->idx, seq, size, &vlen, &rest);
 
     /* "key-K": the workload's keys, formatted by hand (this ran snprintf
      * per record) */
@@ -892,7 +893,8 @@ static bool sc_app_send_one(sc_prod *pr) {
     rec->key = key.len < 0 ? kp_datum_null() : (kp_datum){ pr->key_kind, key.ptr, key.len, 0 };
     rec->value = (kp_datum){ pr->value_kind, value.ptr, value.len, 0 };
 
-    sc_checker_on_send(w->checker, pr->idx, seq, sc_kv_hash(key, value), now);
+    uint32_t kv_hash = sc_kv_hash_from(rest, key, value);
+    sc_checker_on_send(w->checker, pr->idx, seq, kv_hash, now);
     pr->next_seq++;
     kp_err err = KP_ERR_NONE;
     char errbuf[256];

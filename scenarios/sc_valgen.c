@@ -5,6 +5,7 @@
 #include "sc_valgen.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,4 +166,20 @@ const char *sc_valgen_next_slow(sc_valgen *g, int producer, int64_t seq, size_t 
     sc_valgen_letters(g->buf, h, n, sc_k15[g->seq_mod]);
     *len = n;
     return g->buf;
+}
+
+/* v: the value just returned, n its length. */
+uint32_t sc_valgen_rest_slow(sc_valgen *g, const char *v, size_t n) {
+    _Static_assert(SC_KV_HEAD == 16, "sc_valgen_next_rest's test names the head's length");
+    unsigned m = g->seq_mod;
+    bool image = g->seq >= 0 && g->img && v == g->img + m * g->stride && g->head_len <= SC_KV_HEAD &&
+                 n <= SC_VALGEN_IMAGE_MAX;
+    if (image && g->rest_len[m] == n)
+        return g->rest[m];
+    uint32_t r = sc_kv_hash_rest((kp_slice){ (const uint8_t *)v, (int32_t)n });
+    if (image) {
+        g->rest[m] = r;
+        g->rest_len[m] = (uint32_t)n;
+    }
+    return r;
 }

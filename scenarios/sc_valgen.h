@@ -19,6 +19,11 @@
  *   - values longer than SC_VALGEN_IMAGE_MAX (26 images would be too much
  *     memory) are written in one buffer: the head, then the padding copied
  *     from the letter cycle.
+ *   - the checker's hash of a value starts with the CRC of its bytes after
+ *     the first 16 (sc_kv_hash_rest), the same for every value of image m
+ *     and length n whose head is at most 16 bytes: kept per image
+ *     (sc_valgen_next_rest), so a send hashes 16 bytes of its value, not
+ *     100 (callgrind, throughput, 20,000 records: 51.61M -> 51.03M Ir).
  * Any other seq (a jump, a new producer number) rebuilds the head, so the
  * bytes never depend on the order of calls; a unit test compares them with
  * sc_value_format for every seq of long runs, across digit-count changes,
@@ -55,6 +60,8 @@ typedef struct sc_valgen {
     size_t head_len;     /* length of "P:SEQ " */
     size_t digits_at;    /* where SEQ's digits start in head */
     unsigned seq_mod;    /* seq % 26 */
+    uint32_t rest[26];   /* sc_kv_hash_rest of image m's value of rest_len[m] bytes */
+    uint32_t rest_len[26]; /* 0: none kept */
 } sc_valgen;
 
 void sc_valgen_init(sc_valgen *g);
@@ -72,29 +79,59 @@ const char *sc_valgen_next_slow(sc_valgen *g, int producer, int64_t seq, size_t 
  * over the image (a head is 4..31 bytes: two overlapping copies of 4, 8
  * or 16 bytes). Anything else is sc_valgen_next_slow, the same
  * bytes. */
+/* The common case's stores: the last digit up, the head over image m. */
+static inline const char *sc_valgen__take(sc_valgen *g, int64_t seq, unsigned m, size_t h, size_t n, size_t *len) {
+    g->head[h - 2]++;
+    g->seq = seq;
+    g->seq_mod = m;
+    char *v = g->img + m * g->stride;
+    if (h >= 16) {
+        memcpy(v, g->head, 16);
+        memcpy(v + h - 16, g->head + h - 16, 16);
+    } else if (h >= 8) {
+        memcpy(v, g->head, 8);
+        memcpy(v + h - 8, g->head + h - 8, 8);
+    } else {
+        memcpy(v, g->head, 4);
+        memcpy(v + h - 4, g->head + h - 4, 4);
+    }
+    *len = n;
+    return v;
+}
+
 static inline const char *sc_valgen_next(sc_valgen *g, int producer, int64_t seq, size_t size, size_t *len) {
     size_t h = g->head_len, n = size > h ? size : h;
     unsigned m = g->seq_mod + 1 == 26 ? 0 : g->seq_mod + 1;
     if (producer == g->producer && g->seq >= 0 && seq - 1 == g->seq && n <= g->stride &&
+        g->head[h - 2] != '9' && g->img_head[m] == h)
+        return sc_valgen__take(g, seq, m, h, n, len);
+    return sc_valgen_next_slow(g, producer, seq, size, len);
+}
+
+/* sc_valgen_next, and in *rest sc_kv_hash_rest (sc_checker.h) of the
+ * value: the CRC of its bytes after the first SC_KV_HEAD, which for a value
+ * written in image m with a head of at most SC_KV_HEAD bytes are the
+ * image's letters alone, a function of (m, n). It is kept per image for
+ * the last length asked, so the sender hashes only a value's head per
+ * record; any other value's rest is hashed. */
+uint32_t sc_valgen_rest_slow(sc_valgen *g, const char *v, size_t n);
+static inline const char *sc_valgen_next_rest(sc_valgen *g, int producer, int64_t seq, size_t size, size_t *len,
+                                              uint32_t *rest) {
+    size_t h = g->head_len, n = size > h ? size : h;
+    unsigned m = g->seq_mod + 1 == 26 ? 0 : g->seq_mod + 1;
+    if (producer == g->producer && g->seq >= 0 && seq - 1 == g->seq && n <= g->stride &&
         g->head[h - 2] != '9' && g->img_head[m] == h) {
-        g->head[h - 2]++;
-        g->seq = seq;
-        g->seq_mod = m;
-        char *v = g->img + m * g->stride;
-        if (h >= 16) {
-            memcpy(v, g->head, 16);
-            memcpy(v + h - 16, g->head + h - 16, 16);
-        } else if (h >= 8) {
-            memcpy(v, g->head, 8);
-            memcpy(v + h - 8, g->head + h - 8, 8);
-        } else {
-            memcpy(v, g->head, 4);
-            memcpy(v + h - 4, g->head + h - 4, 4);
+        if (h <= 16 /* SC_KV_HEAD */ && g->rest_len[m] == n) {
+            *rest = g->rest[m];
+            return sc_valgen__take(g, seq, m, h, n, len);
         }
-        *len = n;
+        const char *v = sc_valgen__take(g, seq, m, h, n, len);
+        *rest = sc_valgen_rest_slow(g, v, n);
         return v;
     }
-    return sc_valgen_next_slow(g, producer, seq, size, len);
+    const char *v = sc_valgen_next_slow(g, producer, seq, size, len);
+    *rest = sc_valgen_rest_slow(g, v, *len);
+    return v;
 }
 
 #endif
