@@ -19,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Topics of a Produce request whose shape bm_handle_produce keeps on the
+ * stack (a producer's request names each topic once; most name one). */
+#define BM_FEW_TOPICS 4
+
 /* A topic name from a slice, bounded, NUL-terminated into buf. False if
  * it does not fit (then no topic can have that name). */
 static bool bm_name(kp_slice s, char *buf, size_t cap) {
@@ -42,12 +46,15 @@ static void bm_err_event(bm_conn *conn, const char *topic, int32_t partition, kp
 }
 
 /* Copies the topic/partition structure of a request into a bm_wait: one
- * zeroed block, struct | parts | topic_name | topic_first | names, each
- * part aligned for what follows it. The block is the connection's
- * wait_mem, grown when too small and freed with the connection: a
- * connection has at most one request in progress, so at most one wait,
- * and a new one is only built once the last is done with (conn->wait is
- * NULL) — no allocation per request. */
+ * zeroed block, struct | parts | topic_name | topic_first | names
+ * [| resp_topics | resp_parts for a Produce], each part aligned for what
+ * follows it. The block is the connection's wait_mem, grown when too
+ * small and freed with the connection: a connection has at most one
+ * request in progress, so at most one wait, and a new one is only built
+ * once the last is done with (conn->wait is NULL) — no allocation per
+ * request. A Produce wait also carries its response's topic and
+ * partition arrays, the topics named and the partitions pointed to here,
+ * so that bm_produce_respond only copies the results in. */
 static bm_wait *bm_wait_new(bm_conn *conn, int16_t api_key, int32_t ntopics,
                             const kp_slice *topics, const int32_t *parts_per_topic) {
     size_t names = 0;
@@ -65,6 +72,14 @@ static bm_wait *bm_wait_new(bm_conn *conn, int16_t api_key, int32_t ntopics,
     size_t tfirst_at = tname_at + ((size_t)ntopics + 1) * sizeof(const char *);
     size_t names_at = tfirst_at + ((size_t)ntopics + 1) * sizeof(int32_t);
     size_t need = names_at + names + 1;
+    bool produce = api_key == KP_API_PRODUCE;
+    size_t rtopics_at = 0, rparts_at = 0;
+    if (produce) {
+        rtopics_at = (need + 15) & ~(size_t)15;
+        rparts_at = rtopics_at + ((size_t)ntopics + 1) * sizeof(kp_produce_topic_response);
+        rparts_at = (rparts_at + 15) & ~(size_t)15;
+        need = rparts_at + ((size_t)nparts + 1) * sizeof(kp_produce_partition_response);
+    }
     if (need > conn->wait_cap) {
         size_t cap = need < 512 ? 512 : need;
         free(conn->wait_mem);
@@ -84,6 +99,10 @@ static bm_wait *bm_wait_new(bm_conn *conn, int16_t api_key, int32_t ntopics,
     w->topic_name = (const char **)(block + tname_at);
     w->topic_first = (int32_t *)(block + tfirst_at);
     w->names = (char *)(block + names_at);
+    if (produce) {
+        w->resp_topics = (kp_produce_topic_response *)(block + rtopics_at);
+        w->resp_parts = (kp_produce_partition_response *)(block + rparts_at);
+    }
     size_t off = 0;
     int32_t k = 0;
     for (int32_t t = 0; t < ntopics; t++) {
@@ -95,6 +114,12 @@ static bm_wait *bm_wait_new(bm_conn *conn, int16_t api_key, int32_t ntopics,
         off += l + 1;
         w->topic_first[t] = k;
         w->topic_name[t] = name;
+        if (produce) /* the name as the broker uses it: up to a NUL in it */
+            w->resp_topics[t] = (kp_produce_topic_response){
+                .topic = kp_slice_str(name),
+                .partition_count = parts_per_topic[t],
+                .partitions = w->resp_parts + k,
+            };
         for (int32_t p = 0; p < parts_per_topic[t]; p++)
             w->parts[k++].topic = name;
     }
@@ -222,35 +247,24 @@ static bool bm_handle_metadata(bm_conn *conn, const kp_request *req, kp_err inje
 /* Produce                                                               */
 /* ==================================================================== */
 
+/* The response from the wait's results, in the arrays bm_wait_new laid
+ * out for it (no allocation; the request's arena is left alone). */
 static bool bm_produce_respond(bm_conn *conn, bm_wait *w) {
-    kp_arena *a = conn->arena;
-    kp_arena_reset(a);
-    kp_produce_response r;
-    memset(&r, 0, sizeof r);
-    r.throttle_time_ms = w->throttle_ms;
-    r.topic_count = w->ntopics;
-    r.topics = kp_arena_calloc(a, (size_t)w->ntopics + 1, sizeof(kp_produce_topic_response));
-    if (!r.topics)
-        return false;
-    for (int32_t t = 0; t < w->ntopics; t++) {
-        int32_t first = w->topic_first[t], last = w->topic_first[t + 1];
-        kp_produce_topic_response *tr = &r.topics[t];
-        tr->topic = kp_slice_str(w->topic_name[t]);
-        tr->partition_count = last - first;
-        tr->partitions = kp_arena_calloc(a, (size_t)(last - first) + 1,
-                                         sizeof(kp_produce_partition_response));
-        if (!tr->partitions)
-            return false;
-        for (int32_t k = first; k < last; k++) {
-            const bm_wait_part *wp = &w->parts[k];
-            kp_produce_partition_response *pr = &tr->partitions[k - first];
-            pr->partition = wp->partition;
-            pr->error_code = (int16_t)wp->err;
-            pr->base_offset = wp->base_offset;
-            pr->log_append_time = wp->log_append_time;
-            pr->log_start_offset = wp->log_start_offset;
-        }
+    for (int32_t k = 0; k < w->nparts; k++) {
+        const bm_wait_part *wp = &w->parts[k];
+        w->resp_parts[k] = (kp_produce_partition_response){
+            .partition = wp->partition,
+            .error_code = (int16_t)wp->err,
+            .base_offset = wp->base_offset,
+            .log_append_time = wp->log_append_time,
+            .log_start_offset = wp->log_start_offset,
+        };
     }
+    kp_produce_response r = {
+        .topic_count = w->ntopics,
+        .topics = w->resp_topics,
+        .throttle_time_ms = w->throttle_ms,
+    };
     return bm__conn_set_response(conn, KP_API_PRODUCE, conn->api_version, &r);
 }
 
@@ -260,8 +274,13 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
     const kp_produce_request *m = &req->body.produce;
     kp_time_us now = bm__now(c);
     int32_t nt = m->topic_count > 0 ? m->topic_count : 0;
-    kp_slice *names = kp_arena_calloc(conn->arena, (size_t)nt + 1, sizeof(kp_slice));
-    int32_t *counts = kp_arena_calloc(conn->arena, (size_t)nt + 1, sizeof(int32_t));
+    /* the request's shape for bm_wait_new: on the stack for the usual
+     * handful of topics, else in the request's arena */
+    kp_slice names_few[BM_FEW_TOPICS] = { { 0 } };
+    int32_t counts_few[BM_FEW_TOPICS] = { 0 };
+    bool few = nt <= BM_FEW_TOPICS;
+    kp_slice *names = few ? names_few : kp_arena_calloc(conn->arena, (size_t)nt, sizeof(kp_slice));
+    int32_t *counts = few ? counts_few : kp_arena_calloc(conn->arena, (size_t)nt, sizeof(int32_t));
     if (!names || !counts)
         return false;
     for (int32_t t = 0; t < nt; t++) {

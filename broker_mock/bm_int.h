@@ -507,6 +507,10 @@ typedef struct bm_wait {
     int32_t min_bytes, max_bytes;
     int8_t isolation;
     char *names;
+    /* Produce: the response's topics (named, pointing into resp_parts)
+     * and partitions, laid out by bm_wait_new in the same block */
+    kp_produce_topic_response *resp_topics;
+    kp_produce_partition_response *resp_parts;
 } bm_wait;
 
 /* Kafka's SocketServer mutes a channel while one request is in progress,

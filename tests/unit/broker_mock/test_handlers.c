@@ -357,6 +357,72 @@ static void produce_request_partitions_found_per_topic(void **state) {
     bmt_free(w);
 }
 
+/* A Produce response names its topics in request order, each as the
+ * broker reads the name (up to a NUL byte in it), with its partitions'
+ * results in request order, however many topics there are (the handler
+ * keeps a few on the stack, more in the request's arena) and whatever the
+ * connection's previous request was (the wait's block is reused). */
+static void produce_response_echoes_every_topic_in_order(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    assert_int_equal(bm_cluster_create_topic(w->c, "t", 2, 3), KP_ERR_NONE);
+    assert_int_equal(bm_cluster_create_topic(w->c, "u", 1, 1), KP_ERR_NONE);
+    bmt_client *cl = bmt_client_open(w, 0); /* leads t-0 and u-0, not t-1 */
+    static uint8_t batch[8192];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 4);
+    kp_slice rec = { batch, (int32_t)n };
+    kp_produce_partition_data t01[2] = { { 0, rec }, { 1, rec } };
+    kp_produce_partition_data one[1] = { { 0, rec } };
+    kp_produce_partition_data none[1] = { { 0, rec } };
+    static const uint8_t nul_name[] = { 'u', 0, 'x' };
+    kp_produce_topic_data td[7] = {
+        { kp_slice_str("nope1"), 1, none },
+        { kp_slice_str("t"), 2, t01 },
+        { kp_slice_str("nope2"), 1, none },
+        { kp_slice_str("u"), 1, one },
+        { kp_slice_str("nope3"), 1, none },
+        { { nul_name, 3 }, 1, one }, /* read as "u" */
+        { kp_slice_str("nope4"), 0, NULL },
+    };
+    for (int round = 0; round < 2; round++) {
+        int32_t nt = round == 0 ? 7 : 1;
+        kp_produce_request pr = { KP_SLICE_NULL, 1, 30000, nt, round == 0 ? td : &td[3] };
+        bmt_send(cl, KP_API_PRODUCE, 7, 1 + round, &pr, 0);
+        kp_response resp;
+        assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp)); /* acks=1: at once */
+        assert_int_equal(resp.hdr.correlation_id, 1 + round);
+        const kp_produce_response *r = &resp.body.produce;
+        assert_int_equal(r->topic_count, nt);
+        for (int32_t t = 0; t < nt; t++) {
+            const kp_produce_topic_data *q = round == 0 ? &td[t] : &td[3];
+            const char *want = q->topic.ptr == nul_name ? "u" : (const char *)q->topic.ptr;
+            assert_int_equal(r->topics[t].topic.len, (int32_t)strlen(want));
+            assert_memory_equal(r->topics[t].topic.ptr, want, strlen(want));
+            assert_int_equal(r->topics[t].partition_count, q->partition_count);
+            for (int32_t k = 0; k < q->partition_count; k++)
+                assert_int_equal(r->topics[t].partitions[k].partition, q->partitions[k].partition);
+        }
+        if (round == 0) {
+            const kp_produce_topic_response *rt = r->topics;
+            assert_int_equal(rt[0].partitions[0].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+            assert_int_equal(rt[1].partitions[0].error_code, KP_ERR_NONE);
+            assert_int_equal(rt[1].partitions[0].base_offset, 0);
+            assert_int_equal(rt[1].partitions[1].error_code, KP_ERR_NOT_LEADER_FOR_PARTITION);
+            assert_int_equal(rt[1].partitions[1].base_offset, -1);
+            assert_int_equal(rt[3].partitions[0].error_code, KP_ERR_NONE);
+            assert_int_equal(rt[3].partitions[0].base_offset, 0);
+            assert_int_equal(rt[5].partitions[0].error_code, KP_ERR_NONE);
+            assert_int_equal(rt[5].partitions[0].base_offset, 2);
+            assert_int_equal(rt[5].partitions[0].log_start_offset, 0);
+        } else {
+            assert_int_equal(r->topics[0].partitions[0].error_code, KP_ERR_NONE);
+            assert_int_equal(r->topics[0].partitions[0].base_offset, 4);
+        }
+    }
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void digest_only(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
     (void)ctx;
     out->w[0] = (uint32_t)key.len;
@@ -542,6 +608,7 @@ int main(void) {
         cmocka_unit_test(coordinator_aborts_a_transaction_past_its_timeout),
         cmocka_unit_test(coordinator_request_errors),
         cmocka_unit_test(produce_request_partitions_found_per_topic),
+        cmocka_unit_test(produce_response_echoes_every_topic_in_order),
         cmocka_unit_test(fetch_honours_the_high_watermark_and_long_polls),
         cmocka_unit_test(digested_logs_serve_offsets_and_txn_state_but_no_fetch),
         cmocka_unit_test(list_offsets_by_time_over_a_folded_prefix),
