@@ -17,6 +17,11 @@
  *              deque operations whenever a batch becomes a head, exact
  *              after each expiry walk; the sender skips the walks while
  *              it (and its own bound for in-flight heads) is young.
+ *   rq_*       ready()'s shortcut: after a walk that found nothing ready,
+ *              the answer stands (no walk) until the earliest time a
+ *              deque's answer changes, as long as the deques change only
+ *              by new batches of empty deques (noted by the append); every
+ *              other deque operation, mute and filling append clears it.
  *   recycling  free lists of batch structs (with their thunk columns) and
  *              of staging buffers, so steady-state appends never malloc.
  *              A batch's staging *capacity* (what bounds its records, so
@@ -129,6 +134,21 @@ struct kp_accumulator {
      * lowered whenever a batch becomes a deque's head, set exactly by each
      * expiry walk (kp_accumulator_head_created_lb). */
     int64_t head_created_lb;
+    /* ready()'s shortcut. rq_ok: since ready()'s last full walk (at
+     * rq_since or earlier, cluster generation rq_gen), which found no node
+     * ready and no leader unknown, the deques changed only by new batches
+     * appended to empty deques (rq_note_new_head); every other change to a
+     * deque, a mute or unmute, and an append that fills a batch or closes
+     * it clear it. Then, for now in [rq_since, rq_until) with the same
+     * generation, the pool not exhausted and neither closed nor flushing,
+     * no deque is sendable, and the walk would give no node and a next
+     * check delay of rq_next - now (INT64_MAX when rq_next is): rq_next is
+     * the earliest time a waiting head's answer changes (its last attempt
+     * + linger.ms, or + retry.backoff.ms while it backs off), rq_until the
+     * earlier of that and a muted deque's unmute time. */
+    bool rq_ok;
+    uint64_t rq_gen;
+    int64_t rq_since, rq_until, rq_next;
     /* result storage */
     int32_t *ready_nodes;
     size_t ready_cap;
@@ -408,6 +428,7 @@ static void dq_new_head(kp_accumulator *acc, const kp_batch *b) {
 }
 
 static void dq_push_back(kp_accumulator *acc, acc_part *p, kp_batch *b) {
+    acc->rq_ok = false; /* a new head may be noted again: rq_note_new_head */
     b->dq_prev = p->tail;
     b->dq_next = NULL;
     if (p->tail) {
@@ -423,6 +444,7 @@ static void dq_push_back(kp_accumulator *acc, acc_part *p, kp_batch *b) {
 }
 
 static void dq_push_front(kp_accumulator *acc, acc_part *p, kp_batch *b) {
+    acc->rq_ok = false;
     b->dq_next = p->head;
     b->dq_prev = NULL;
     if (p->head)
@@ -446,6 +468,7 @@ static void dq_insert_before(kp_accumulator *acc, acc_part *p, kp_batch *at, kp_
         dq_push_front(acc, p, b);
         return;
     }
+    acc->rq_ok = false;
     b->dq_prev = at->dq_prev;
     b->dq_next = at;
     at->dq_prev->dq_next = b;
@@ -458,6 +481,7 @@ static void dq_insert_before(kp_accumulator *acc, acc_part *p, kp_batch *at, kp_
 static void dq_remove(kp_accumulator *acc, acc_part *p, kp_batch *b) {
     if (!b->in_deque)
         return;
+    acc->rq_ok = false;
     if (b->dq_prev) {
         b->dq_prev->dq_next = b->dq_next;
     } else {
@@ -627,6 +651,25 @@ static void put_err(char *errbuf, size_t n, const char *msg) {
         snprintf(errbuf, n, "%s", msg);
 }
 
+/* A new batch b became the only one of p's deque while ready()'s shortcut
+ * held (dq_push_back has cleared it): it holds again when b's deque
+ * answers as the walk would, at a time known now. */
+static void rq_note_new_head(kp_accumulator *acc, const acc_part *p, const kp_batch *b) {
+    if (p->count != 1 || p->leader_gen != acc->rq_gen || p->leader == KP_NO_LEADER ||
+        p->muted_until > acc->rq_since || b->h.attempts > 0 || kp_batch__is_full(b))
+        return;
+    int64_t la = b->last_attempt_ms, wait = acc->linger_ms; /* not retried: lingers */
+    if (la > INT64_MAX - wait || la >= acc->rq_until)
+        return;
+    if (la + wait < acc->rq_next)
+        acc->rq_next = la + wait;
+    if (la + wait < acc->rq_until)
+        acc->rq_until = la + wait;
+    if (la > acc->rq_since)
+        acc->rq_since = la; /* the walk's arithmetic needs now >= la */
+    acc->rq_ok = true;
+}
+
 /* RecordAccumulator.tryAppend: into the last batch of the deque. */
 static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_slice key,
                             kp_slice value, const kp_header *h, int nh, size_t kvh,
@@ -639,6 +682,7 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
         if (!last->closed_for_appends)
             emit_batch(acc, KP_EV_BATCH_FULL, now, last, -1, -1, "no room for the next record");
         kp_batch_close_for_appends(last);
+        acc->rq_ok = false; /* full now */
         /* its bytes now (a codec failure is left to close, at drain) */
         if (!last->is_split_batch && kp_batch_seal(last, &acc->scratch) == KP_ERR_NONE &&
             last->built && !last->records_in_staging)
@@ -647,6 +691,8 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
     }
     /* isFull once: nothing between the two uses changes the batch */
     bool full = kp_batch__is_full(last);
+    if (full)
+        acc->rq_ok = false;
     res->batch = last;
     res->relative_offset = rel;
     res->batch_is_full = p->count > 1 || full;
@@ -816,7 +862,10 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
         put_err(errbuf, errbuf_len, "a new batch refused its first record");
         return KP_APPEND_ERROR;
     }
+    bool rq_was_ok = acc->rq_ok;
     dq_push_back(acc, p, b);
+    if (rq_was_ok)
+        rq_note_new_head(acc, p, b);
     inc_add(acc, b);
     acc->stats.batches_created++;
     acc->stats.appends++;
@@ -851,6 +900,20 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
     bool exhausted = kp_buffer_pool_queued(acc->pool) > 0;
     bool flushing = acc->flushes_in_progress > 0;
     uint64_t gen = kp_cluster_generation(cl);
+    if (acc->rq_ok && gen == acc->rq_gen && now >= acc->rq_since && now < acc->rq_until && !exhausted &&
+        !flushing && !acc->closed) {
+        /* what the walk would find (see rq_ok) */
+        out->ready_nodes = acc->ready_nodes;
+        out->ready_count = 0;
+        out->next_ready_check_delay_ms = acc->rq_next == INT64_MAX ? INT64_MAX : acc->rq_next - now;
+        out->unknown_leader_topics = acc->unknown;
+        out->unknown_leader_count = 0;
+        return;
+    }
+    /* the shortcut's bounds, kept by the walk below: the earliest unmute
+     * of a muted deque, and whether every head's last attempt is past */
+    int64_t unmute_min = INT64_MAX;
+    bool la_past = true;
     for (size_t i = 0; i < acc->nparts; i++) {
         acc_part *p = acc->parts[i];
         /* An empty deque is skipped whatever its leader (Java looks the
@@ -879,11 +942,14 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
         for (size_t k = 0; k < nready; k++)
             if (acc->ready_nodes[k] == leader)
                 already = true;
-        if (already || part_muted(p, now))
+        if (already)
             continue;
+        if (part_muted(p, now)) {
+            if (p->muted_until < unmute_min)
+                unmute_min = p->muted_until;
+            continue;
+        }
         kp_batch *b = p->head;
-        if (!b)
-            continue;
         int64_t waited = kp_batch__waited_ms(b, now);
         bool backing_off = b->h.attempts > 0 && waited < acc->retry_backoff_ms;
         int64_t time_to_wait = backing_off ? acc->retry_backoff_ms : acc->linger_ms;
@@ -901,7 +967,20 @@ void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now
                 left = 0;
             if (left < next_delay)
                 next_delay = left;
+            la_past &= b->last_attempt_ms <= now;
         }
+    }
+    /* the shortcut holds from here when nothing was ready and every
+     * answer's change is ahead at a known time: with now >= every head's
+     * last attempt, each waiting deque's left is (its change time - now) */
+    acc->stats.ready_walks++;
+    acc->rq_ok = nready == 0 && nunknown == 0 && la_past && !exhausted && !flushing && !acc->closed &&
+                 (next_delay == INT64_MAX || next_delay <= INT64_MAX - now);
+    if (acc->rq_ok) {
+        acc->rq_gen = gen;
+        acc->rq_since = now;
+        acc->rq_next = next_delay == INT64_MAX ? INT64_MAX : now + next_delay;
+        acc->rq_until = unmute_min < acc->rq_next ? unmute_min : acc->rq_next;
     }
     if (nready > 1)
         qsort(acc->ready_nodes, nready, sizeof *acc->ready_nodes, cmp_i32);
@@ -1287,6 +1366,7 @@ void kp_accumulator_mute_partition(kp_accumulator *acc, const char *topic, int32
     if (!p)
         return;
     p->muted_until = INT64_MAX;
+    acc->rq_ok = false;
     emit_part(acc, KP_EV_PARTITION_MUTED, now, p, -1);
 }
 
@@ -1296,6 +1376,7 @@ void kp_accumulator_unmute_partition(kp_accumulator *acc, const char *topic, int
     if (!p)
         return;
     p->muted_until = throttle_until_ms;
+    acc->rq_ok = false;
     emit_part(acc, KP_EV_PARTITION_UNMUTED, now, p, throttle_until_ms);
 }
 
@@ -1499,6 +1580,26 @@ bool kp_accumulator_verify(const kp_accumulator *acc, char *why, size_t n) {
         if (p->head && p->head->created_ms < acc->head_created_lb)
             FAIL("%s-%d: head created at %" PRId64 " before the bound %" PRId64 ": expiry would skip it",
                  p->topic, p->partition, p->head->created_ms, acc->head_created_lb);
+        /* ready()'s shortcut: every non-empty deque answers "not yet, until
+         * rq_until or later" the way the walk would reach it */
+        const kp_batch *h = p->head;
+        if (acc->rq_ok && h) {
+            if (p->leader_gen != acc->rq_gen || p->leader == KP_NO_LEADER)
+                FAIL("%s-%d: ready shortcut with a leader not looked up", p->topic, p->partition);
+            if (p->muted_until > acc->rq_since) {
+                if (p->muted_until < acc->rq_until)
+                    FAIL("%s-%d: ready shortcut past an unmute", p->topic, p->partition);
+                continue;
+            }
+            bool boff = h->h.attempts > 0 && acc->rq_since - h->last_attempt_ms < acc->retry_backoff_ms;
+            int64_t wait = boff ? acc->retry_backoff_ms : acc->linger_ms;
+            if (h->last_attempt_ms > acc->rq_since || h->last_attempt_ms + wait < acc->rq_next ||
+                acc->rq_next < acc->rq_until)
+                FAIL("%s-%d: ready shortcut until %" PRId64 " past the head's change", p->topic, p->partition,
+                     acc->rq_until);
+            if (!boff && (p->count > 1 || kp_batch__is_full(h)))
+                FAIL("%s-%d: ready shortcut with a sendable deque", p->topic, p->partition);
+        }
     }
     return true;
 #undef FAIL

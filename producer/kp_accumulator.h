@@ -198,7 +198,11 @@ typedef struct kp_ready_result {
  * < retry.backoff.ms). Muted partitions and partitions of an already-ready
  * leader are skipped. Unknown leader with batches queued -> the topic is
  * reported. next_ready_check_delay = min over not-ready heads of the time
- * left to linger / backoff. Emits KP_EV_READY per ready node. */
+ * left to linger / backoff. Emits KP_EV_READY per ready node. A call
+ * after one that found no node ready and no unknown leader answers without
+ * walking the deques while none changed but by new batches of empty deques
+ * and none of their answers can have changed yet (stats.ready_walks counts
+ * the walks). */
 void kp_accumulator_ready(kp_accumulator *acc, const kp_cluster *cl, int64_t now,
                           kp_ready_result *out);
 
@@ -364,6 +368,8 @@ typedef struct kp_accumulator_stats {
     uint64_t expired;
     uint64_t reenqueued;
     uint64_t splits;
+    uint64_t ready_walks;        /* ready() calls that walked the deques (the
+                                  * others' answer was known: no change since) */
 } kp_accumulator_stats;
 void kp_accumulator_stats_get(const kp_accumulator *acc, kp_accumulator_stats *out);
 

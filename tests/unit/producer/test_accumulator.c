@@ -570,6 +570,117 @@ static void acc_head_bound_follows_a_retried_batch_to_the_front(void **state) {
     teardown(f);
 }
 
+static uint64_t walks(const fx *f) {
+    kp_accumulator_stats st;
+    kp_accumulator_stats_get(f->acc, &st);
+    return st.ready_walks;
+}
+
+/* ready() after a call that found nothing ready answers without walking
+ * while the deques only gained new heads (lingering batches of empty
+ * deques), with the delay a walk computes; a deque's answer changing
+ * (linger over, a batch filled, a second batch, an unmute time reached,
+ * a retried head backing off) or any other deque change makes it walk. */
+static void acc_ready_answers_unchanged_deques_without_walking(void **state) {
+    (void)state;
+    fx *f = setup(1024, 1 << 20, 5, KP_CODEC_NONE, false);
+    const int32_t leaders[] = { 0, 1, 0 };
+    kp_cluster *cl = fx_cluster(2, T, 3, leaders);
+    /* every deque used once: their leaders are known (a deque's first
+     * batch makes ready() walk, for the lookup) */
+    for (int32_t p = 0; p < 3; p++)
+        app1(f, p, 0);
+    assert_int_equal(ready(f, cl, 5).ready_count, 2);
+    kp_drain_result d = drain(f, cl, NODES01, 2, 1 << 20, 5);
+    assert_int_equal(d.batch_count, 3);
+    complete_all(f, &d, 0);
+    app1(f, 0, 100);
+    kp_ready_result r = ready(f, cl, 100);
+    assert_int_equal(r.ready_count, 0);
+    assert_int_equal(r.next_ready_check_delay_ms, 5);
+    uint64_t w = walks(f);
+    app1(f, 1, 102); /* a new head of an empty deque: ready at 107 */
+    r = ready(f, cl, 103);
+    assert_int_equal(walks(f), w); /* no walk */
+    assert_int_equal(r.ready_count, 0);
+    assert_int_equal(r.next_ready_check_delay_ms, 2);
+    check(f);
+    app1(f, 0, 103); /* into p0's lingering batch: not full, nothing changes */
+    r = ready(f, cl, 104);
+    assert_int_equal(walks(f), w);
+    assert_int_equal(r.next_ready_check_delay_ms, 1);
+    r = ready(f, cl, 105); /* p0's linger is over: walks, node 0 ready */
+    assert_int_equal(walks(f), w + 1);
+    assert_int_equal(r.ready_count, 1);
+    assert_int_equal(r.ready_nodes[0], 0);
+    d = drain(f, cl, NODE0, 1, 1 << 20, 105);
+    assert_int_equal(d.batch_count, 1);
+    complete_all(f, &d, 0);
+    r = ready(f, cl, 105); /* a drain changed the deques: walks */
+    assert_int_equal(walks(f), w + 2);
+    assert_int_equal(r.ready_count, 0);
+    assert_int_equal(r.next_ready_check_delay_ms, 2);
+    /* a batch filled by appends (a new head first) makes its leader ready
+     * at once; until then the answer stands */
+    kp_append_result a = app1(f, 2, 106);
+    r = ready(f, cl, 106);
+    assert_int_equal(walks(f), w + 2);
+    assert_int_equal(r.next_ready_check_delay_ms, 1); /* p1 at 107 */
+    while (!a.batch_is_full) {
+        a = app1(f, 2, 106);
+        r = ready(f, cl, 106);
+        assert_int_equal(walks(f), w + 2 + a.batch_is_full);
+        assert_int_equal(r.ready_count, a.batch_is_full);
+    }
+    assert_int_equal(r.ready_nodes[0], 0);
+    d = drain(f, cl, NODE0, 1, 1 << 20, 106);
+    assert_int_equal(d.batch_count, 1);
+    complete_all(f, &d, 0);
+    d = drain(f, cl, NODE0, 1, 1 << 20, 106); /* the record that did not fit */
+    assert_int_equal(d.batch_count, 1);
+    complete_all(f, &d, 0);
+    /* a muted deque gives no delay, and the answer holds until its unmute */
+    r = ready(f, cl, 106);
+    assert_int_equal(r.next_ready_check_delay_ms, 1); /* p1 at 107 */
+    kp_accumulator_mute_partition(f->acc, T, 1, 106);
+    kp_accumulator_unmute_partition(f->acc, T, 1, 140, 106); /* throttled until 140 */
+    w = walks(f);
+    r = ready(f, cl, 106);
+    assert_int_equal(walks(f), w + 1);
+    assert_int_equal(r.ready_count, 0);
+    assert_int_equal(r.next_ready_check_delay_ms, INT64_MAX);
+    r = ready(f, cl, 120);
+    assert_int_equal(walks(f), w + 1);
+    assert_int_equal(r.next_ready_check_delay_ms, INT64_MAX);
+    check(f);
+    app1(f, 0, 130); /* lingers until 135 */
+    r = ready(f, cl, 131);
+    assert_int_equal(walks(f), w + 1);
+    assert_int_equal(r.next_ready_check_delay_ms, 4);
+    r = ready(f, cl, 140); /* both: p0 lingered, p1 unmuted */
+    assert_int_equal(walks(f), w + 2);
+    assert_int_equal(r.ready_count, 2);
+    d = drain(f, cl, NODES01, 2, 1 << 20, 140);
+    assert_int_equal(d.batch_count, 2);
+    /* a retried head backs off: re-enqueued (a deque change) it is
+     * walked, and then waits retry.backoff.ms, not linger.ms */
+    kp_batch *rb = d.nodes[0].batches[0];
+    for (size_t i = 1; i < d.node_count; i++)
+        complete_all(f, &(kp_drain_result){ &d.nodes[i], 1, d.nodes[i].count }, 0);
+    kp_accumulator_reenqueue(f->acc, rb, 141);
+    r = ready(f, cl, 141);
+    assert_int_equal(walks(f), w + 3);
+    assert_int_equal(r.next_ready_check_delay_ms, 100);
+    app1(f, 2, 150); /* p2 (node 0 too) lingers until 55 */
+    r = ready(f, cl, 152);
+    assert_int_equal(walks(f), w + 3);
+    assert_int_equal(r.next_ready_check_delay_ms, 3);
+    check(f);
+    kp_cluster_destroy(cl);
+    kp_accumulator_abort_incomplete_batches(f->acc, KP_ERR__CLOSED, NULL);
+    teardown(f);
+}
+
 /* testMutedPartitions + unmute with throttle time */
 static void acc_muted_partition_is_neither_ready_nor_drained(void **state) {
     (void)state;
@@ -1433,6 +1544,7 @@ static void acc_callback_may_append_again(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
+        cmocka_unit_test(acc_ready_answers_unchanged_deques_without_walking),
         cmocka_unit_test(acc_ready_asks_each_new_cluster_for_the_leader),
         cmocka_unit_test(acc_topic_name_is_one_stable_copy),
         cmocka_unit_test(acc_topic_handle_reaches_the_deques_by_name),
