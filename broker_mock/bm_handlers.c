@@ -291,6 +291,7 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
     if (!w)
         return false;
     int64_t bytes = 0;
+    uint64_t gen0 = c->ack_gen; /* see the acks=all wait below */
     bool any_pending = false, any_error = false;
     kp_err first_err = KP_ERR_NONE;
     for (int32_t t = 0; t < nt; t++) {
@@ -368,9 +369,17 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
     }
     if (any_pending) {
         /* bm_conn's pump resumes the wait right after this returns (at
-         * the same time, nothing in between): the first check is there */
+         * the same time, nothing in between): the first check is there.
+         * Each pending partition was waiting when its append answered
+         * (leader and epoch as asked, HW below the batch's end); when
+         * nothing a check reads has moved since (ack_gen), that check
+         * would find them all still waiting: it is marked done as the
+         * resume marks it (seen_gen), and the resume skips it before its
+         * deadline (bm__conn_waits_unchanged). */
         conn->wait = w;
         conn->wait_deadline_us = now + (kp_time_us)(m->timeout_ms > 0 ? m->timeout_ms : 0) * 1000;
+        if (c->ack_gen == gen0)
+            w->seen_gen = gen0 + 1;
         return true;
     }
     bool ok = bm_produce_respond(conn, w);

@@ -511,6 +511,58 @@ static void acks_all_times_out_with_request_timed_out(void **state) {
     bmt_free(w);
 }
 
+/* The handler marks an acks=all wait as checked when its appends moved
+ * nothing a check reads (the pump's first resume would find every
+ * partition still waiting): with timeout_ms = 0 the deadline is now, so
+ * it still times out at once; an append in the same request that moves
+ * an HW (a one-replica topic) leaves it unmarked, and the partition that
+ * waits is answered once replicated, like a marked one. */
+static void acks_all_first_check_at_the_request(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    bm_cluster_create_topic(w->c, "t", 1, 3);
+    bm_cluster_create_topic(w->c, "one", 1, 1);
+    bmt_client *cl = bmt_client_open(w, 0); /* leads t-0 and one-0 */
+    static uint8_t batch[1024];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 1, false, 5);
+    kp_produce_partition_data pd = { 0, { batch, (int32_t)n } };
+    kp_produce_topic_data td[2] = { { kp_slice_str("t"), 1, &pd }, { kp_slice_str("one"), 1, &pd } };
+    kp_response resp;
+    /* timeout 0: answered at once, timed out */
+    kp_produce_request pr = { KP_SLICE_NULL, -1, 0, 1, td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, KP_ERR_REQUEST_TIMED_OUT);
+    bmt_advance(w, 10 * MS);
+    /* nothing moved by the append: marked checked, answered once the
+     * followers have it */
+    pr.timeout_ms = 30000;
+    bmt_send(cl, KP_API_PRODUCE, 7, 2, &pr, 0);
+    assert_non_null(cl->conn->wait);
+    assert_true(cl->conn->wait->seen_gen == w->c->ack_gen + 1);
+    assert_false(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    bmt_advance(w, 10 * MS);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, KP_ERR_NONE);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].base_offset, 1);
+    /* the second append moves one-0's HW (it is its only replica) */
+    pr.topic_count = 2;
+    uint64_t gen = w->c->ack_gen;
+    bmt_send(cl, KP_API_PRODUCE, 7, 3, &pr, 0);
+    assert_true(w->c->ack_gen > gen);
+    assert_non_null(cl->conn->wait);
+    assert_true(cl->conn->wait->seen_gen == w->c->ack_gen + 1); /* by the pump's check */
+    assert_false(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    bmt_advance(w, 10 * MS);
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, KP_ERR_NONE);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].base_offset, 2);
+    assert_int_equal(resp.body.produce.topics[1].partitions[0].error_code, KP_ERR_NONE);
+    assert_int_equal(resp.body.produce.topics[1].partitions[0].base_offset, 0);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void acks_zero_has_no_response_and_errors_close(void **state) {
     (void)state;
     bmt_world *w = bmt_new(NULL);
@@ -759,6 +811,7 @@ int main(void) {
         cmocka_unit_test(acks_all_wait_answers_not_leader_when_the_leader_moves),
         cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),
+        cmocka_unit_test(acks_all_first_check_at_the_request),
         cmocka_unit_test(acks_zero_has_no_response_and_errors_close),
         cmocka_unit_test(injection_fifo_per_broker_and_api_with_delay),
         cmocka_unit_test(produce_quota_answers_at_once_and_mutes_the_channel),
