@@ -83,7 +83,32 @@ static inline void sn__heap_set(sn_world *w, uint32_t i, sn__hent e) {
     e.t->heap_index = i + 1;
 }
 
-static void sn__sift_up(sn_world *w, uint32_t i, sn__hent e) {
+/* The entries are passed as their three fields, not as a 24-byte struct
+ * by value (which went through the stack at every call). */
+static inline __attribute__((always_inline)) void sn__heap_put(sn_world *w, uint32_t i, kp_time_us at,
+                                                              uint64_t seq, sn_timer *t) {
+    w->heap[i] = (sn__hent){ at, seq, t };
+    t->heap_index = i + 1;
+}
+
+/* Sift up an entry whose seq is larger than every other in the heap (a
+ * timer just (re)scheduled: seqs only grow), so only `at` orders it
+ * against the others. */
+static inline __attribute__((always_inline)) void sn__sift_up_newest(sn_world *w, uint32_t i, kp_time_us at,
+                                                                    uint64_t seq, sn_timer *t) {
+    sn__hent *h = w->heap;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!(at < h[p].at))
+            break;
+        sn__heap_set(w, i, h[p]);
+        i = p;
+    }
+    sn__heap_put(w, i, at, seq, t);
+}
+
+static void sn__sift_up(sn_world *w, uint32_t i, kp_time_us at, uint64_t seq, sn_timer *t) {
+    const sn__hent e = { at, seq, t };
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
         if (!sn__before(&e, &w->heap[p]))
@@ -91,10 +116,12 @@ static void sn__sift_up(sn_world *w, uint32_t i, sn__hent e) {
         sn__heap_set(w, i, w->heap[p]);
         i = p;
     }
-    sn__heap_set(w, i, e);
+    sn__heap_put(w, i, at, seq, t);
 }
 
-static void sn__sift_down(sn_world *w, uint32_t i, sn__hent e) {
+static inline __attribute__((always_inline)) void sn__sift_down(sn_world *w, uint32_t i, kp_time_us at,
+                                                               uint64_t seq, sn_timer *t) {
+    const sn__hent e = { at, seq, t };
     uint32_t n = w->heap_len;
     for (;;) {
         uint32_t c = 2 * i + 1;
@@ -107,15 +134,17 @@ static void sn__sift_down(sn_world *w, uint32_t i, sn__hent e) {
         sn__heap_set(w, i, w->heap[c]);
         i = c;
     }
-    sn__heap_set(w, i, e);
+    sn__heap_put(w, i, at, seq, t);
 }
 
-/* Puts e at slot i (vacated or being updated), restoring heap order. */
-static void sn__heap_fix(sn_world *w, uint32_t i, sn__hent e) {
+/* Puts (at, seq, t) at slot i (vacated or being updated), restoring heap
+ * order. */
+static void sn__heap_fix(sn_world *w, uint32_t i, kp_time_us at, uint64_t seq, sn_timer *t) {
+    const sn__hent e = { at, seq, t };
     if (i > 0 && sn__before(&e, &w->heap[(i - 1) / 2]))
-        sn__sift_up(w, i, e);
+        sn__sift_up(w, i, at, seq, t);
     else
-        sn__sift_down(w, i, e);
+        sn__sift_down(w, i, at, seq, t);
 }
 
 static void sn__heap_remove(sn_world *w, uint32_t i) {
@@ -123,39 +152,56 @@ static void sn__heap_remove(sn_world *w, uint32_t i) {
     w->heap_len--;
     if (i == w->heap_len)
         return;
-    sn__heap_fix(w, i, w->heap[w->heap_len]);
+    const sn__hent *last = &w->heap[w->heap_len];
+    sn__heap_fix(w, i, last->at, last->seq, last->t);
+}
+
+/* sn__heap_remove(w, 0), the step's pop: the last entry sifts down from
+ * the root (it cannot go up), inline in the run loop. */
+static inline __attribute__((always_inline)) void sn__heap_pop(sn_world *w) {
+    w->heap[0].t->heap_index = 0;
+    uint32_t n = --w->heap_len;
+    if (!n)
+        return;
+    const sn__hent *last = &w->heap[n];
+    sn__sift_down(w, 0, last->at, last->seq, last->t);
 }
 
 /* ------------------------------------------------------------------ */
 /* FIFO of timers scheduled at now (sn_int.h)                          */
 /* ------------------------------------------------------------------ */
 
-static void sn__fifo_push(sn_world *w, sn__hent e) {
-    if (w->fifo_len == w->fifo_cap) {
-        if (w->fifo_cap && w->fifo_live <= w->fifo_cap / 2) {
-            /* slide the live slots to the front, dropping popped and
-             * cancelled ones: at least half the array comes free, so the
-             * slide is paid for by the pushes that fill it again */
-            uint32_t j = 0;
-            for (uint32_t i = w->fifo_head; i < w->fifo_len; i++)
-                if (w->fifo[i].t) {
-                    w->fifo[j] = w->fifo[i];
-                    w->fifo[j].t->heap_index = SN__IN_FIFO | (j + 1);
-                    j++;
-                }
-            w->fifo_head = 0;
-            w->fifo_len = j;
-        } else {
-            uint32_t cap = w->fifo_cap ? w->fifo_cap * 2 : 64;
-            sn__hent *f = realloc(w->fifo, (size_t)cap * sizeof *f);
-            if (!f)
-                abort(); /* as for the heap */
-            w->fifo = f;
-            w->fifo_cap = cap;
-        }
+/* The FIFO is full: slide or grow it (sn__fifo_push). */
+static __attribute__((noinline)) void sn__fifo_room(sn_world *w) {
+    if (w->fifo_cap && w->fifo_live <= w->fifo_cap / 2) {
+        /* slide the live slots to the front, dropping popped and
+         * cancelled ones: at least half the array comes free, so the
+         * slide is paid for by the pushes that fill it again */
+        uint32_t j = 0;
+        for (uint32_t i = w->fifo_head; i < w->fifo_len; i++)
+            if (w->fifo[i].t) {
+                w->fifo[j] = w->fifo[i];
+                w->fifo[j].t->heap_index = SN__IN_FIFO | (j + 1);
+                j++;
+            }
+        w->fifo_head = 0;
+        w->fifo_len = j;
+    } else {
+        uint32_t cap = w->fifo_cap ? w->fifo_cap * 2 : 64;
+        sn__hent *f = realloc(w->fifo, (size_t)cap * sizeof *f);
+        if (!f)
+            abort(); /* as for the heap */
+        w->fifo = f;
+        w->fifo_cap = cap;
     }
-    w->fifo[w->fifo_len] = e;
-    e.t->heap_index = SN__IN_FIFO | (w->fifo_len + 1);
+}
+
+static inline __attribute__((always_inline)) void sn__fifo_push(sn_world *w, kp_time_us at, uint64_t seq,
+                                                               sn_timer *t) {
+    if (w->fifo_len == w->fifo_cap)
+        sn__fifo_room(w);
+    w->fifo[w->fifo_len] = (sn__hent){ at, seq, t };
+    t->heap_index = SN__IN_FIFO | (w->fifo_len + 1);
     w->fifo_len++;
     w->fifo_live++;
 }
@@ -208,37 +254,60 @@ void sn_timer_init(sn_timer *t, void (*fn)(void *ctx, sn_world *w), void *ctx) {
     t->ctx = ctx;
 }
 
-void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
-    assert(t->fn);
-    if (at < w->head.now)
-        at = w->head.now;
-    t->at = at;
-    t->seq = w->next_seq++;
-    sn__hent e = { at, t->seq, t };
+/* The heap is full: double it. */
+static __attribute__((noinline)) void sn__heap_grow(sn_world *w) {
+    uint32_t cap = w->heap_cap ? w->heap_cap * 2 : 256;
+    sn__hent *h = realloc(w->heap, (size_t)cap * sizeof *h);
+    if (!h)
+        abort(); /* the simulation cannot go on without its queue */
+    w->heap = h;
+    w->heap_cap = cap;
+}
+
+/* sn_timer_schedule of a pending timer (t->at and t->seq already new). */
+static __attribute__((noinline)) void sn__reschedule(sn_world *w, sn_timer *t) {
+    kp_time_us at = t->at;
     if (at == w->head.now) {
         /* after every other entry at now: the FIFO's tail */
-        if (t->heap_index)
-            sn__unqueue(w, t);
-        sn__fifo_push(w, e);
-        return;
-    }
-    if (t->heap_index & SN__IN_FIFO)
         sn__unqueue(w, t);
-    if (t->heap_index) {
-        uint32_t i = t->heap_index - 1;
-        assert(i < w->heap_len && w->heap[i].t == t);
-        sn__heap_fix(w, i, e);
+        sn__fifo_push(w, at, t->seq, t);
         return;
     }
-    if (w->heap_len == w->heap_cap) {
-        uint32_t cap = w->heap_cap ? w->heap_cap * 2 : 256;
-        sn__hent *h = realloc(w->heap, (size_t)cap * sizeof *h);
-        if (!h)
-            abort(); /* the simulation cannot go on without its queue */
-        w->heap = h;
-        w->heap_cap = cap;
+    if (t->heap_index & SN__IN_FIFO) {
+        sn__unqueue(w, t);
+        if (w->heap_len == w->heap_cap)
+            sn__heap_grow(w);
+        sn__sift_up_newest(w, w->heap_len++, at, t->seq, t);
+        return;
     }
-    sn__sift_up(w, w->heap_len++, e);
+    uint32_t i = t->heap_index - 1;
+    assert(i < w->heap_len && w->heap[i].t == t);
+    sn__heap_fix(w, i, at, t->seq, t);
+}
+
+/* The common cases (an idle timer, for now or later) inline: the FIFO's
+ * tail, or a push that sifts up by `at` alone (its seq is the largest).
+ * Measured (callgrind, quiet-hour, 20,000 records, ~122,000 schedules):
+ * the schedule with its sifts was ~11.1M Ir. */
+void sn_timer_schedule(sn_world *w, sn_timer *t, kp_time_us at) {
+    assert(t->fn);
+    kp_time_us now = w->head.now;
+    if (at < now)
+        at = now;
+    uint64_t seq = w->next_seq++;
+    t->at = at;
+    t->seq = seq;
+    if (t->heap_index) {
+        sn__reschedule(w, t);
+        return;
+    }
+    if (at == now) {
+        sn__fifo_push(w, at, seq, t);
+        return;
+    }
+    if (w->heap_len == w->heap_cap)
+        sn__heap_grow(w);
+    sn__sift_up_newest(w, w->heap_len++, at, seq, t);
 }
 
 void sn_timer_cancel(sn_world *w, sn_timer *t) {
@@ -290,12 +359,12 @@ bool sn_world_verify(const sn_world *w) {
 /* ------------------------------------------------------------------ */
 
 /* Runs e, the first entry (sn__first). */
-static inline void sn__run_first(sn_world *w, const sn__hent *e, bool in_fifo) {
+static inline __attribute__((always_inline)) void sn__run_first(sn_world *w, const sn__hent *e, bool in_fifo) {
     sn_timer *t = e->t;
     if (in_fifo)
         sn__fifo_remove(w, w->fifo_head);
     else
-        sn__heap_remove(w, 0);
+        sn__heap_pop(w);
     if (t->at > w->head.now)
         w->head.now = t->at;
     w->events_run++;
