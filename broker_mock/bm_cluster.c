@@ -1393,9 +1393,11 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                         "CRC mismatch", out);
         return;
     }
-    /* the header's fields, read once: the checks below and the record
-     * walk's (kp_record_iter_init_parsed) take them from here */
-    const kp_batch_header h = {
+    /* the header's fields, read once, into the record walk's iterator:
+     * the checks below and kp_record_iter_init_parsed take them there */
+    kp_record_iter it;
+    const kp_batch_header *h = &it.hdr;
+    it.hdr = (kp_batch_header){
         .base_offset = (int64_t)kp_be64_get(rec),
         .batch_length = blen,
         .partition_leader_epoch = (int32_t)kp_be32_get(rec + 12),
@@ -1410,14 +1412,14 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
         .base_sequence = (int32_t)kp_be32_get(rec + 53),
         .record_count = (int32_t)kp_be32_get(rec + 57),
     };
-    int64_t base_offset_in = h.base_offset;
-    int16_t attrs = h.attributes;
-    int32_t last_delta = h.last_offset_delta;
-    int64_t max_ts = h.max_timestamp;
-    int64_t pid = h.producer_id;
-    int16_t epoch = h.producer_epoch;
-    int32_t base_seq = h.base_sequence;
-    int32_t count = h.record_count;
+    int64_t base_offset_in = h->base_offset;
+    int16_t attrs = h->attributes;
+    int32_t last_delta = h->last_offset_delta;
+    int64_t max_ts = h->max_timestamp;
+    int64_t pid = h->producer_id;
+    int16_t epoch = h->producer_epoch;
+    int32_t base_seq = h->base_sequence;
+    int32_t count = h->record_count;
     const char *bad = NULL;
     if (base_offset_in != 0)
         bad = "baseOffset of a client batch must be 0";
@@ -1433,8 +1435,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
         /* LogValidator: every record must parse (decompressed when the
          * batch is compressed), offset deltas in order, exactly
          * recordCount records. The scratch buffer is reused. */
-        kp_record_iter it;
-        kp_err e = kp_record_iter_init_parsed(&it, rec, len, &h, &c->scratch); /* CRC: above */
+        kp_err e = kp_record_iter_init_parsed(&it, rec, len, &c->scratch); /* CRC: above */
         if (e == KP_ERR_NONE && c->digest_fn) {
             /* the same walk digests every record for a digested log */
             void *arr = c->digests;

@@ -288,7 +288,8 @@ void kp_batch_set_partition_leader_epoch(uint8_t *batch, int32_t epoch) {
 
 /* ---- parsing --------------------------------------------------------------- */
 
-static kp_err kp_batch_header_check(const kp_batch_header *h, size_t len, size_t *total);
+static inline __attribute__((always_inline)) kp_err
+kp_batch_header_check(const kp_batch_header *h, size_t len, size_t *total);
 
 kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, size_t *total) {
     memset(h, 0, sizeof *h);
@@ -317,8 +318,10 @@ kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, s
 }
 
 /* kp_batch_parse_header's checks after its reads, on the fields read from
- * a batch with len bytes available. */
-static kp_err kp_batch_header_check(const kp_batch_header *h, size_t len, size_t *total) {
+ * a batch with len bytes available (inline in both callers: a handful of
+ * comparisons, once per batch the broker validates). */
+static inline __attribute__((always_inline)) kp_err
+kp_batch_header_check(const kp_batch_header *h, size_t len, size_t *total) {
     if (h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD ||
         h->batch_length > INT32_MAX - KP_BATCH_LOG_OVERHEAD) /* total must fit a kp_slice */
         return KP_ERR__BAD_MSG;
@@ -392,8 +395,8 @@ kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t tota
 }
 
 kp_err kp_record_iter_init_parsed(kp_record_iter *it, const uint8_t *batch, size_t total,
-                                  const kp_batch_header *h, kp_dbuf *scratch) {
-    it->hdr = *h;
+                                  kp_dbuf *scratch) {
+    const kp_batch_header *h = &it->hdr;
     it->index = 0;
     it->prev_offset_delta = -1;
     it->err = KP_ERR_NONE;
@@ -406,6 +409,10 @@ kp_err kp_record_iter_init_parsed(kp_record_iter *it, const uint8_t *batch, size
         return kp_iter_fail(it, err);
     if (t != total)
         return kp_iter_fail(it, KP_ERR__BAD_MSG);
+    if (kp_batch_codec(h) == KP_CODEC_NONE) { /* kp_record_iter_start's first case */
+        kp_rd_init(&it->rd, batch + KP_BATCH_HEADER_SIZE, total - KP_BATCH_HEADER_SIZE);
+        return KP_ERR_NONE;
+    }
     return kp_record_iter_start(it, batch, total, scratch);
 }
 

@@ -316,14 +316,15 @@ kp_err kp_record_iter_init(kp_record_iter *it, const uint8_t *batch, size_t tota
                            kp_dbuf *scratch);
 /* The same for a caller that has read the header's fields itself and
  * checked the CRC (the broker's validation: a CRC mismatch is its own
- * error there, and it reads the fields before it walks the records): *h
- * holds every field of batch[0..total)'s header as kp_batch_parse_header
- * reads them (total >= KP_BATCH_HEADER_SIZE). The fields are not read a
- * second time nor the CRC computed; kp_batch_parse_header's checks on
- * them (magic, lengths against total, codec, counts) are made, with its
- * errors, and the rest is as above. */
+ * error there, and it reads the fields before it walks the records): it
+ * has written every field of batch[0..total)'s header into it->hdr as
+ * kp_batch_parse_header reads them (total >= KP_BATCH_HEADER_SIZE); the
+ * rest of *it is set here. The fields are not read a second time nor the
+ * CRC computed; kp_batch_parse_header's checks on them (magic, lengths
+ * against total, codec, counts) are made, with its errors, and the rest
+ * is as above. */
 kp_err kp_record_iter_init_parsed(kp_record_iter *it, const uint8_t *batch, size_t total,
-                                  const kp_batch_header *h, kp_dbuf *scratch);
+                                  kp_dbuf *scratch);
 
 /* Next record, or false at the end or on an error (it->err says which).
  * Validates every length (key, value, header key/value, the record length
