@@ -51,6 +51,15 @@ __attribute__((noinline)) static void kp_stat_record_slow(kp_stat *st, double v,
     st->total += v;
 }
 
+/* The record into a current sample in use whose window has not passed. */
+static inline void kp_stat_add(kp_stat *st, double v) {
+    st->s[st->cur].sum += v;
+    st->s[st->cur].count += 1;
+    if (v > st->s[st->cur].max)
+        st->s[st->cur].max = v;
+    st->total += v;
+}
+
 static inline void kp_stat_record(kp_stat *st, double v, int64_t now) {
     /* The common case: the current sample is in use and its window has
      * not passed. Then the purge could only drop the other sample, which
@@ -59,14 +68,15 @@ static inline void kp_stat_record(kp_stat *st, double v, int64_t now) {
      * skipping it here changes no value reported. */
     int64_t age = now - st->s[st->cur].start_ms;
     if (st->s[st->cur].used && age < KP_M_WINDOW_MS && age >= 0) {
-        st->s[st->cur].sum += v;
-        st->s[st->cur].count += 1;
-        if (v > st->s[st->cur].max)
-            st->s[st->cur].max = v;
-        st->total += v;
+        kp_stat_add(st, v);
         return;
     }
     kp_stat_record_slow(st, v, now);
+}
+
+/* When the current sample ends (it is in use: just recorded into) */
+static inline int64_t kp_stat_window_end(const kp_stat *st) {
+    return st->s[st->cur].start_ms + KP_M_WINDOW_MS;
 }
 
 static double kp_stat_avg(kp_stat *st, int64_t now) {
@@ -123,10 +133,23 @@ struct kp_metrics {
     kp_metrics_gauges gauges;
     kp_topic_stats *topics;
     int ntopics, cap;
+    /* The seven statistics of a batch (topics[bw_ix]'s records, bytes and
+     * compression; batch_size, queue_time, compression, record_size) all
+     * have a current sample in use that started at or before bw_since and
+     * whose window lasts until bw_until or later: a batch of that topic
+     * recorded at now in [bw_since, bw_until) takes every statistic's
+     * common case, with no window test. Set by a batch's full record; a
+     * read (which may purge) clears it (bw_ix -1); nothing else changes
+     * these statistics' current samples before their window ends. */
+    int bw_ix;
+    int64_t bw_since, bw_until;
 };
 
 kp_metrics *kp_metrics_new(void) {
-    return calloc(1, sizeof(kp_metrics));
+    kp_metrics *m = calloc(1, sizeof(kp_metrics));
+    if (m)
+        m->bw_ix = -1;
+    return m;
 }
 
 void kp_metrics_destroy(kp_metrics *m) {
@@ -181,6 +204,17 @@ void kp_metrics_record_batch_h(kp_metrics *m, const char *topic, kp_hint *hint, 
         if (t)
             kp_hint_set(hint, 1, (size_t)(t - m->topics));
     }
+    if (t && t - m->topics == m->bw_ix && now >= m->bw_since && now < m->bw_until) {
+        /* every window test below would pass (see bw_ix) */
+        kp_stat_add(&t->records, records);
+        kp_stat_add(&t->bytes, (double)bytes);
+        kp_stat_add(&t->compression, ratio);
+        kp_stat_add(&m->batch_size, (double)bytes);
+        kp_stat_add(&m->queue_time, (double)queue_time_ms);
+        kp_stat_add(&m->compression, ratio);
+        kp_stat_add(&m->record_size, max_record_size);
+        return;
+    }
     if (t) {
         kp_stat_record(&t->records, records, now);
         kp_stat_record(&t->bytes, (double)bytes, now);
@@ -190,6 +224,18 @@ void kp_metrics_record_batch_h(kp_metrics *m, const char *topic, kp_hint *hint, 
     kp_stat_record(&m->queue_time, (double)queue_time_ms, now);
     kp_stat_record(&m->compression, ratio, now);
     kp_stat_record(&m->record_size, max_record_size, now);
+    m->bw_ix = -1;
+    if (t) {
+        const kp_stat *all[7] = { &t->records, &t->bytes, &t->compression, &m->batch_size,
+                                  &m->queue_time, &m->compression, &m->record_size };
+        int64_t until = INT64_MAX;
+        for (int i = 0; i < 7; i++)
+            if (kp_stat_window_end(all[i]) < until)
+                until = kp_stat_window_end(all[i]);
+        m->bw_ix = (int)(t - m->topics);
+        m->bw_since = now;
+        m->bw_until = until;
+    }
 }
 
 void kp_metrics_record_request(kp_metrics *m, int32_t records, int64_t now) {
@@ -256,6 +302,7 @@ static bool kp_m_get_topic(kp_topic_stats *t, const char *name, int64_t now, dou
 }
 
 bool kp_metrics_get(kp_metrics *m, const char *name, const char *topic, int64_t now, double *out) {
+    m->bw_ix = -1; /* reads purge */
     if (topic) {
         kp_topic_stats *t = kp_m_topic(m, topic, false);
         return t && kp_m_get_topic(t, name, now, out);
@@ -292,6 +339,7 @@ bool kp_metrics_get(kp_metrics *m, const char *name, const char *topic, int64_t 
 
 void kp_metrics_dump(kp_metrics *m, FILE *out, int64_t now) {
     double v;
+    m->bw_ix = -1; /* reads purge */
     for (int i = 0; i < KP_M_NNAMES; i++)
         if (kp_metrics_get(m, kp_m_names[i], NULL, now, &v))
             fprintf(out, "producer-metrics %s %.6g\n", kp_m_names[i], v);

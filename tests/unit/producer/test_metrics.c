@@ -150,6 +150,46 @@ static void t_topic_metrics_only_after_registration(void **s) {
 static int g_inflight(void *ctx) { (void)ctx; return 3; }
 static int64_t g_md(void *ctx) { (void)ctx; return 1000; }
 
+/* A batch recorded into windows known current (every statistic's common
+ * case, no window test) lands where a per-statistic record would: the
+ * window that ends at 30 s still rotates, a second topic (whose entry may
+ * move the table) and a read in between change nothing reported. */
+static void t_batches_in_a_known_window_land_where_each_stat_would(void **s) {
+    (void)s;
+    kp_metrics *m = kp_metrics_new();
+    kp_hint ha = KP_HINT_NONE, hb = KP_HINT_NONE;
+    kp_metrics_record_batch_h(m, "a", &ha, 1, 1000, 1.0, 4, 100, 0);
+    kp_metrics_record_batch_h(m, "a", &ha, 3, 3000, 0.5, 8, 300, 100);      /* same window */
+    for (int i = 0; i < 20; i++) {                                        /* topics move */
+        char name[16];
+        snprintf(name, sizeof name, "t%02d", i);
+        kp_metrics_record_batch(m, name, 1, 2000, 1.0, 6, 200, 200);
+    }
+    kp_metrics_record_batch_h(m, "b", &hb, 2, 2000, 1.0, 6, 200, 29999);
+    assert_true(get(m, "batch-size-max", NULL, 29999) == 3000);          /* a read */
+    kp_metrics_record_batch_h(m, "a", &ha, 5, 5000, 0.25, 10, 500, 29999);
+    kp_metrics_record_batch_h(m, "a", &ha, 7, 7000, 0.25, 12, 700, 30000);  /* window ends: rotates */
+    kp_metrics_record_batch_h(m, "b", &hb, 1, 1000, 1.0, 2, 50, 30001);
+    assert_true(get(m, "batch-size-max", NULL, 30001) == 7000);
+    assert_true(get(m, "record-send-total", "a", 30001) == 16);
+    assert_true(get(m, "byte-total", "a", 30001) == 16000);
+    assert_true(get(m, "byte-total", "b", 30001) == 3000);
+    /* at 60 s the first window is gone, the second stays: only what was
+     * recorded from 30 s on */
+    assert_true(get(m, "batch-size-max", NULL, 60000) == 7000);
+    assert_true(get(m, "batch-size-avg", NULL, 60000) == 4000);
+    assert_true(get(m, "record-size-max", NULL, 60000) == 700);
+    assert_true(get(m, "record-queue-time-avg", NULL, 60000) == 7);
+    assert_true(get(m, "compression-rate", "a", 60000) == 0.25);
+    assert_true(get(m, "compression-rate-avg", NULL, 60000) == 0.625);
+    assert_true(get(m, "record-send-rate", "a", 60000) == 7.0 / 30.0);
+    kp_metrics_record_batch_h(m, "a", &ha, 1, 9000, 0.5, 20, 900, 60001); /* after reads */
+    assert_true(get(m, "batch-size-max", NULL, 60001) == 9000);
+    assert_true(get(m, "record-size-max", NULL, 89999) == 900);
+    assert_true(isnan(get(m, "record-size-max", NULL, 120001)));
+    kp_metrics_destroy(m);
+}
+
 static void t_gauges(void **s) {
     (void)s;
     kp_metrics *m = kp_metrics_new();
@@ -196,6 +236,7 @@ int main(void) {
         cmocka_unit_test(t_totals_are_cumulative),
         cmocka_unit_test(t_topic_metrics_only_after_registration),
         cmocka_unit_test(t_batch_hint_names_the_topic_entry),
+        cmocka_unit_test(t_batches_in_a_known_window_land_where_each_stat_would),
         cmocka_unit_test(t_gauges),
         cmocka_unit_test(t_throttle_time),
         cmocka_unit_test(t_dump_lists_every_name),
