@@ -248,7 +248,6 @@ void bm_cluster_destroy(bm_cluster *c) {
         free(c->client_ids[i].s);
     free(c->client_ids);
     kp_dbuf_free(&c->scratch);
-    free(c->digests);
     while (c->batch_pool) {
         bm_batch *b = c->batch_pool;
         c->batch_pool = (bm_batch *)(void *)b->dig;
@@ -1396,22 +1395,20 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
     /* the header's fields, read once, into the record walk's iterator:
      * the checks below and kp_record_iter_init_parsed take them there */
     kp_record_iter it;
-    const kp_batch_header *h = &it.hdr;
-    it.hdr = (kp_batch_header){
-        .base_offset = (int64_t)kp_be64_get(rec),
-        .batch_length = blen,
-        .partition_leader_epoch = (int32_t)kp_be32_get(rec + 12),
-        .magic = 2,
-        .crc = crc,
-        .attributes = (int16_t)kp_be16_get(rec + 21),
-        .last_offset_delta = (int32_t)kp_be32_get(rec + 23),
-        .first_timestamp = (int64_t)kp_be64_get(rec + 27),
-        .max_timestamp = (int64_t)kp_be64_get(rec + 35),
-        .producer_id = (int64_t)kp_be64_get(rec + 43),
-        .producer_epoch = (int16_t)kp_be16_get(rec + 51),
-        .base_sequence = (int32_t)kp_be32_get(rec + 53),
-        .record_count = (int32_t)kp_be32_get(rec + 57),
-    };
+    kp_batch_header *h = &it.hdr; /* every field, one store each */
+    h->base_offset = (int64_t)kp_be64_get(rec);
+    h->batch_length = blen;
+    h->partition_leader_epoch = (int32_t)kp_be32_get(rec + 12);
+    h->magic = 2;
+    h->crc = crc;
+    h->attributes = (int16_t)kp_be16_get(rec + 21);
+    h->last_offset_delta = (int32_t)kp_be32_get(rec + 23);
+    h->first_timestamp = (int64_t)kp_be64_get(rec + 27);
+    h->max_timestamp = (int64_t)kp_be64_get(rec + 35);
+    h->producer_id = (int64_t)kp_be64_get(rec + 43);
+    h->producer_epoch = (int16_t)kp_be16_get(rec + 51);
+    h->base_sequence = (int32_t)kp_be32_get(rec + 53);
+    h->record_count = (int32_t)kp_be32_get(rec + 57);
     int64_t base_offset_in = h->base_offset;
     int16_t attrs = h->attributes;
     int32_t last_delta = h->last_offset_delta;
@@ -1431,18 +1428,21 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
         bad = "idempotent batch without a sequence";
     else if ((attrs & BM_ATTR_TRANSACTIONAL) && pid < 0)
         bad = "transactional batch without a producer id";
+    /* A digested batch's block comes before the walk, which digests each
+     * record straight into it; every way out below gives it back. */
+    bool digested = c->digest_fn != NULL;
+    bm_batch *b = NULL;
     if (!bad) {
         /* LogValidator: every record must parse (decompressed when the
          * batch is compressed), offset deltas in order, exactly
          * recordCount records. The scratch buffer is reused. */
         kp_err e = kp_record_iter_init_parsed(&it, rec, len, &c->scratch); /* CRC: above */
-        if (e == KP_ERR_NONE && c->digest_fn) {
+        if (e == KP_ERR_NONE && digested) {
             /* the same walk digests every record for a digested log */
-            void *arr = c->digests;
-            if ((size_t)count > c->capdigests &&
-                !bm__grow(&arr, &c->capdigests, (size_t)count, sizeof(bm_digest)))
+            b = bm_batch_alloc(c, (size_t)count * sizeof(bm_digest));
+            if (!b)
                 e = KP_ERR__NOMEM;
-            c->digests = arr;
+            bm_digest *dig = b ? (bm_digest *)(void *)b->bytes : NULL;
             kp_record r;
             size_t i = 0;
             while (e == KP_ERR_NONE && kp_record_iter_next(&it, &r)) {
@@ -1450,7 +1450,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                     e = KP_ERR__BAD_MSG;
                     break;
                 }
-                c->digest_fn(c->digest_ctx, r.key, r.value, &c->digests[i++]);
+                c->digest_fn(c->digest_ctx, r.key, r.value, &dig[i++]);
             }
             if (e == KP_ERR_NONE)
                 e = it.err;
@@ -1461,6 +1461,8 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
             e = it.err;
         }
         if (e == KP_ERR__NOMEM) {
+            if (b)
+                bm_batch_release(c, b);
             bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition,
                             api_version, "out of memory", out);
             return;
@@ -1469,6 +1471,8 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
             bad = e == KP_ERR__COMPRESSION ? "records do not decompress" : "malformed records";
     }
     if (bad) {
+        if (b)
+            bm_batch_release(c, b);
         bm_produce_fail(c, p, broker, KP_ERR_CORRUPT_MESSAGE, topic, partition, api_version, bad,
                         out);
         return;
@@ -1500,10 +1504,14 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
             out->leader_epoch = p->leader_epoch;
             if (acks == -1 && p->hw < out->required_offset)
                 out->pending = true;
+            if (b)
+                bm_batch_release(c, b);
             return;
         }
         kp_err e = bm_state_check(p, pid, epoch, base_seq);
         if (e != KP_ERR_NONE) {
+            if (b)
+                bm_batch_release(c, b);
             bm_produce_fail(c, p, broker, e, topic, partition, api_version,
                             e == KP_ERR_INVALID_PRODUCER_EPOCH ? "fenced epoch"
                             : e == KP_ERR_UNKNOWN_PRODUCER_ID  ? "unknown producer id"
@@ -1515,25 +1523,21 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
 
     /* Append: one allocation holding the header and either the bytes or
      * the digests (a digested batch is freed when it settles and folds, so
-     * its digests need no allocation of their own: one malloc per batch). */
-    bool digested = c->digest_fn != NULL;
-    size_t tail = digested ? (size_t)count * sizeof(bm_digest) : len;
-    bm_batch *b = bm_batch_alloc(c, tail);
-    bm_replica *l = bm__leader_rep(p);
-    if (!b) {
+     * its digests need no allocation of their own: one malloc per batch;
+     * a digested one was taken for the walk above). */
+    if (!digested && !(b = bm_batch_alloc(c, len))) {
         bm_produce_fail(c, p, broker, KP_ERR_KAFKA_STORAGE_ERROR, topic, partition, api_version,
                         "out of memory", out);
         return;
     }
+    bm_replica *l = bm__leader_rep(p);
     /* every field is set below (pooled by bm_batch_alloc) */
     b->refs = 0;
     bm_digest *dig = NULL;
-    if (digested) {
+    if (digested)
         dig = (bm_digest *)(void *)b->bytes;
-        memcpy(dig, c->digests, tail);
-    } else {
+    else
         memcpy(b->bytes, rec, len);
-    }
     b->dig = dig;
     b->digested = digested;
     b->len = (uint32_t)len;

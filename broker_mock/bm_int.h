@@ -332,8 +332,6 @@ struct bm_cluster {
     kp_dbuf scratch;            /* decompression for record validation */
     bm_digest_fn *digest_fn;    /* digested logs (bm_cluster_set_digester) */
     void *digest_ctx;
-    bm_digest *digests;         /* the batch being validated, per record */
-    size_t capdigests;
     bm_settle_fn *settle_fn;    /* bm_cluster_set_settler */
     void *settle_ctx;
     bm_conn **conns;            /* open connections, in open order */
