@@ -815,6 +815,38 @@ static void kp_s_expire_walk(kp_sender *s, int64_t now) {
     }
 }
 
+/* only iterations that did something: idle loops stay out of traces */
+static void kp_s_emit_poll_timeout(kp_sender *s, int64_t poll_timeout, size_t batches) {
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, kp_s_now_us(s));
+    ev.value = poll_timeout;
+    ev.record_count = (int32_t)batches;
+    ev.detail = "Sender.sendProducerData";
+    kp_observer_emit(&s->env.observer, &ev);
+}
+
+/* sendProducerData's poll timeout when no node was ready to drain (with
+ * a ready node it is 0): the next ready check, a not-ready node's delay
+ * and the next expiry, at least 0. expiry_exact and head_lb as
+ * kp_s_expire gave them. */
+static inline int64_t kp_s_poll_timeout(kp_sender *s, int64_t now, int64_t ready_delay, int64_t not_ready_timeout,
+                                        bool expiry_exact, int64_t head_lb) {
+    int64_t poll_timeout = ready_delay < not_ready_timeout ? ready_delay : not_ready_timeout;
+    /* Skipped walks leave the next expiry time unknown but at least
+     * head_lb + dt (INT64_MAX when that overflows: maybeUpdate skips such
+     * times): it can only matter when that is sooner than the timeout so
+     * far. Nothing can have expired since the call before (same now). */
+    if (!expiry_exact) {
+        int64_t dt = kp_accumulator_delivery_timeout_ms(s->acc);
+        if (head_lb <= INT64_MAX - dt && head_lb + dt - now < poll_timeout)
+            expiry_exact = kp_s_expire(s, now, true, &head_lb);
+    }
+    int64_t next_expiry = expiry_exact ? kp_accumulator_next_expiry_time_ms(s->acc) : INT64_MAX;
+    if (next_expiry != INT64_MAX && next_expiry - now < poll_timeout)
+        poll_timeout = next_expiry - now;
+    return poll_timeout < 0 ? 0 : poll_timeout;
+}
+
 static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
     const kp_cluster *cl = kp_metadata_fetch(s->md);
     kp_ready_result rr;
@@ -842,9 +874,20 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
         }
     }
 
-    kp_drain_result dr = { NULL, 0, 0 }; /* what drain gives for no node */
-    if (nready > 0)
-        kp_accumulator_drain(s->acc, cl, ready, nready, s->max_request_size, now, &dr);
+    if (nready == 0) {
+        /* nothing to drain (most runs): what follows reduces to the expiry
+         * and the timeout (no batch added, muted, recorded or sent; a
+         * batch failed by the expiry is in no request being built) */
+        int64_t head_lb = INT64_MAX;
+        bool expiry_exact = kp_s_expire(s, now, false, &head_lb);
+        int64_t poll_timeout =
+            kp_s_poll_timeout(s, now, rr.next_ready_check_delay_ms, not_ready_timeout, expiry_exact, head_lb);
+        if (rr.ready_count != 0)
+            kp_s_emit_poll_timeout(s, poll_timeout, 0);
+        return poll_timeout;
+    }
+    kp_drain_result dr;
+    kp_accumulator_drain(s->acc, cl, ready, nready, s->max_request_size, now, &dr);
     for (size_t i = 0; i < dr.node_count; i++)
         for (size_t j = 0; j < dr.nodes[i].count; j++)
             kp_s_add_inflight(s, dr.nodes[i].batches[j]);
@@ -862,7 +905,7 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
      * not drain, so it stays valid through the sends below */
     s->sending = &dr;
     int64_t head_lb = INT64_MAX;
-    bool expiry_exact = kp_s_expire(s, now, false, &head_lb);
+    (void)kp_s_expire(s, now, false, &head_lb); /* the timeout is 0 whatever it finds next */
 
     if (s->metrics) {
         for (size_t i = 0; i < dr.node_count; i++) {
@@ -884,39 +927,15 @@ static int64_t kp_s_send_producer_data(kp_sender *s, int64_t now) {
         }
     }
 
-    int64_t poll_timeout = rr.next_ready_check_delay_ms < not_ready_timeout ? rr.next_ready_check_delay_ms
-                                                                           : not_ready_timeout;
-    /* Skipped walks leave the next expiry time unknown but at least
-     * head_lb + dt (INT64_MAX when that overflows: maybeUpdate skips such
-     * times): it can only matter when that is sooner than the timeout so
-     * far, and only when no node is ready (the timeout is 0 then). Nothing
-     * can have expired since the call above (same now). */
-    if (!expiry_exact && nready == 0) {
-        int64_t dt = kp_accumulator_delivery_timeout_ms(s->acc);
-        if (head_lb <= INT64_MAX - dt && head_lb + dt - now < poll_timeout)
-            expiry_exact = kp_s_expire(s, now, true, &head_lb);
-    }
-    int64_t next_expiry = expiry_exact ? kp_accumulator_next_expiry_time_ms(s->acc) : INT64_MAX;
-    if (next_expiry != INT64_MAX && next_expiry - now < poll_timeout)
-        poll_timeout = next_expiry - now;
-    if (poll_timeout < 0)
-        poll_timeout = 0;
-    if (nready > 0)
-        poll_timeout = 0;
+    /* a node was ready: poll without waiting */
+    int64_t poll_timeout = 0;
 
     for (size_t i = 0; i < dr.node_count; i++)
         kp_s_send_produce_request(s, dr.nodes[i].node, dr.nodes[i].batches, dr.nodes[i].count, now);
     s->sending = NULL;
 
-    if (dr.batch_count > 0 || nready != rr.ready_count) {
-        /* only iterations that did something: idle loops stay out of traces */
-        kp_event ev;
-        kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, kp_s_now_us(s));
-        ev.value = poll_timeout;
-        ev.record_count = (int32_t)dr.batch_count;
-        ev.detail = "Sender.sendProducerData";
-        kp_observer_emit(&s->env.observer, &ev);
-    }
+    if (dr.batch_count > 0 || nready != rr.ready_count)
+        kp_s_emit_poll_timeout(s, poll_timeout, dr.batch_count);
     return poll_timeout;
 }
 
@@ -1132,10 +1151,11 @@ static bool kp_s_maybe_send_transactional_request(kp_sender *s, int64_t now, int
 /* client.poll, returning 0 when it completed something (Java's selector
  * returns early on I/O and the loop goes round at once). */
 static int64_t kp_s_client_poll(kp_sender *s, int64_t timeout, int64_t now) {
-    bool before = kp_netclient_has_in_flight(s->nc);
+    /* fewer in flight after the poll: something completed (then there
+     * were some before, as has_in_flight would have said) */
     int before_n = kp_netclient_in_flight_count(s->nc);
     int64_t sleep = kp_netclient_poll(s->nc, timeout, now);
-    if (before && kp_netclient_in_flight_count(s->nc) < before_n)
+    if (kp_netclient_in_flight_count(s->nc) < before_n)
         return 0;
     return sleep;
 }
