@@ -651,6 +651,22 @@ static void sc_app_schedule(sc_prod *pr, kp_time_us at) {
     sn_timer_schedule(pr->w->net, &pr->app_timer, at < now ? now : at);
 }
 
+/* A record's callback to the checker and the counters, in general. */
+static __attribute__((noinline)) void sc_record_cb_general(sc_world *w, sc_prod *pr, int p, int64_t seq,
+                                                           const kp_record_metadata *md, kp_err err) {
+    /* the producer's own copy of the workload topic is known by address
+     * (it lives, unchanged, as long as the producer); any other name is
+     * looked up */
+    int topic = !md ? pr->topic : md->topic == pr->acc_topic && md->topic ? pr->topic : sc_topic_index(w, md->topic);
+    pr->counters[err == KP_ERR_NONE ? KPSIM__COUNTER__RECORDS_ACKED : KPSIM__COUNTER__RECORDS_FAILED]++;
+    if (err != KP_ERR_NONE && err < -1 && err >= -128) {
+        pr->errors[err + 128]++;
+        w->total_errors[err + 128]++;
+    }
+    sc_checker_on_callback(w->checker, p, seq, topic, md ? md->partition : -1,
+                           md ? md->offset : -1, err, sc_now(w));
+}
+
 static void sc_record_cb(void *ctx, const kp_record_metadata *md, kp_err err, const char *errmsg) {
     (void)errmsg;
     sc_world *w = sc__world;
@@ -659,17 +675,15 @@ static void sc_record_cb(void *ctx, const kp_record_metadata *md, kp_err err, co
     int64_t seq = (int64_t)(tag >> 8);
     assert(w && p < w->nprods);
     sc_prod *pr = &w->prods[p];
-    /* the producer's own copy of the workload topic is known by address
-     * (it lives, unchanged, as long as the producer); any other name is
-     * looked up */
-    int topic = !md ? pr->topic : md->topic == pr->acc_topic && md->topic ? pr->topic : sc_topic_index(w, md->topic);
-    sc_checker_on_callback(w->checker, p, seq, topic, md ? md->partition : -1,
-                           md ? md->offset : -1, err, sc_now(w));
-    pr->counters[err == KP_ERR_NONE ? KPSIM__COUNTER__RECORDS_ACKED : KPSIM__COUNTER__RECORDS_FAILED]++;
-    if (err != KP_ERR_NONE && err < -1 && err >= -128) {
-        pr->errors[err + 128]++;
-        w->total_errors[err + 128]++;
+    /* the common one, an acknowledgement in the workload's topic, with no
+     * call before the checker's (so this frame saves no registers around
+     * calls: ~12 Ir a record) */
+    if (!md || err != KP_ERR_NONE || md->topic != pr->acc_topic || !md->topic) {
+        sc_record_cb_general(w, pr, p, seq, md, err);
+        return;
     }
+    pr->counters[KPSIM__COUNTER__RECORDS_ACKED]++;
+    sc_checker_on_callback(w->checker, p, seq, pr->topic, md->partition, md->offset, KP_ERR_NONE, sc_now(w));
 }
 
 static void sc_closed_cb(void *ctx) {
@@ -1387,12 +1401,15 @@ _Static_assert(sizeof(bm_digest) == sizeof(sc_log_digest), "a broker digest hold
 /* The cluster's settle hook: records whose log positions are final, fed
  * to the checker now. Topics the scenario does not name are not judged
  * (as in the final scan); control batches are not records. */
+static __attribute__((noinline)) void sc_settle_topic(sc_world *w, const char *name) {
+    w->settle_name = name;
+    w->settle_topic = sc_topic_find(w, name);
+}
+
 static void sc_settled_batch(void *ctx, const bm_settled_batch *b) {
     sc_world *w = ctx;
-    if (b->topic != w->settle_name) {
-        w->settle_name = b->topic;
-        w->settle_topic = sc_topic_find(w, b->topic);
-    }
+    if (b->topic != w->settle_name) /* out of line: no call before the checker's in the common case */
+        sc_settle_topic(w, b->topic);
     if (w->settle_topic < 0 || b->control)
         return;
     assert(b->digests && "the runner's cluster digests every data batch");
