@@ -623,14 +623,8 @@ static void bm_open_remove(bm_partition *p, int64_t pid) {
         }
 }
 
-/* ProducerAppendInfo.append without validation: applies one stored batch
- * to the leader-side state (used at append and when rebuilding). */
-static void bm_state_apply(bm_partition *p, const bm_batch *b) {
-    if (b->pid < 0)
-        return;
-    bm_producer *e = bm_producer_get(p, b->pid);
-    if (!e)
-        return;
+/* bm_state_apply to the batch's producer's entry e (found or made). */
+static void bm_state_apply_entry(bm_partition *p, bm_producer *e, const bm_batch *b) {
     bool opened;
     int64_t ended = bm_producer_apply(e, b, &opened);
     if (opened)
@@ -642,6 +636,16 @@ static void bm_state_apply(bm_partition *p, const bm_batch *b) {
                               (bm_txn_range){ b->pid, ended, b->base_offset });
         bm_open_remove(p, b->pid);
     }
+}
+
+/* ProducerAppendInfo.append without validation: applies one stored batch
+ * to the leader-side state (used at append and when rebuilding). */
+static void bm_state_apply(bm_partition *p, const bm_batch *b) {
+    if (b->pid < 0)
+        return;
+    bm_producer *e = bm_producer_get(p, b->pid);
+    if (e)
+        bm_state_apply_entry(p, e, b);
 }
 
 /* ---- the folded prefix (bm_int.h) ----------------------------------- */
@@ -767,9 +771,9 @@ static void bm_state_rebuild(bm_partition *p) {
         bm_state_apply(p, l->log[i]);
 }
 
-/* ProducerAppendInfo.checkProducerEpoch + checkSequence (2.1.1). */
-static kp_err bm_state_check(const bm_partition *p, int64_t pid, int16_t epoch, int32_t first_seq) {
-    const bm_producer *e = bm_producer_find(p, pid);
+/* ProducerAppendInfo.checkProducerEpoch + checkSequence (2.1.1), for the
+ * producer whose entry is e (NULL: none yet). */
+static kp_err bm_state_check(const bm_producer *e, int16_t epoch, int32_t first_seq) {
     int16_t cur_epoch = e ? e->epoch : -1;
     if (epoch < cur_epoch)
         return KP_ERR_INVALID_PRODUCER_EPOCH;
@@ -786,10 +790,10 @@ static kp_err bm_state_check(const bm_partition *p, int64_t pid, int16_t epoch, 
     return in_seq ? KP_ERR_NONE : KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 }
 
-/* ProducerStateEntry.findDuplicateBatch */
-static const bm_batch_meta *bm_state_duplicate(const bm_partition *p, int64_t pid, int16_t epoch,
+/* ProducerStateEntry.findDuplicateBatch, in the producer's entry e (NULL:
+ * none yet). */
+static const bm_batch_meta *bm_state_duplicate(const bm_producer *e, int16_t epoch,
                                                int32_t first_seq, int32_t last_seq) {
-    const bm_producer *e = bm_producer_find(p, pid);
 #ifdef KP_MUTANT_NO_DUP_WINDOW /* mutant (tests/mutants): the 5-batch duplicate window never matches */
     e = NULL;
 #endif
@@ -1477,15 +1481,19 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                         out);
         return;
     }
-    /* Log.analyzeAndValidateProducerState: the duplicate window first. */
+    /* Log.analyzeAndValidateProducerState: the duplicate window first.
+     * The producer's entry is found once for the checks and the append
+     * (nothing in between changes the table). */
+    bm_producer *prod = NULL;
 #ifdef KP_MUTANT_BROKER_IGNORES_SEQUENCE /* mutant (tests/mutants): no duplicate or sequence check at all */
     if (0)
 #else
     if (pid >= 0)
 #endif
     {
+        prod = bm_producer_find(p, pid);
         int32_t last_seq = bm_seq_add(base_seq, last_delta);
-        const bm_batch_meta *dup = bm_state_duplicate(p, pid, epoch, base_seq, last_seq);
+        const bm_batch_meta *dup = bm_state_duplicate(prod, epoch, base_seq, last_seq);
         if (dup) {
             kp_event ev = bm__ev(c, BM_EV_DUPLICATE, broker);
             ev.topic = topic;
@@ -1508,7 +1516,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
                 bm_batch_release(c, b);
             return;
         }
-        kp_err e = bm_state_check(p, pid, epoch, base_seq);
+        kp_err e = bm_state_check(prod, epoch, base_seq);
         if (e != KP_ERR_NONE) {
             if (b)
                 bm_batch_release(c, b);
@@ -1576,7 +1584,12 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
         return;
     }
     bm_leader_appended(c, p);
-    bm_state_apply(p, b);
+    if (prod) {
+        p->prod_hint = (size_t)(prod - p->prod); /* as bm_producer_get */
+        bm_state_apply_entry(p, prod, b);
+    } else {
+        bm_state_apply(p, b);
+    }
     kp_event ev = bm__ev(c, BM_EV_APPEND, broker);
     /* the topic's own name (the same bytes as `topic`, which found p):
      * it never moves, so the runner's digest finds it by address */
