@@ -842,6 +842,19 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
         nc->gen_valid = true;
     }
     bool skip_loop = same_gen && nc->loop_idle;
+    if (skip_loop && !nc->walk_dirty && now < nc->walk_at && nc->ndone == 0) {
+        /* Nothing to do (an idle run's poll): no connection to visit, no
+         * idle or request deadline reached, no completion, the closing
+         * walk would find nothing. The sleep as computed below. */
+        int64_t sleep = timeout_ms;
+        if (metadata_timeout < sleep)
+            sleep = metadata_timeout;
+        if (nc->request_timeout_ms < sleep)
+            sleep = nc->request_timeout_ms;
+        if (nc->walk_at != INT64_MAX && nc->walk_at - now < sleep)
+            sleep = nc->walk_at - now;
+        return sleep < 0 ? 0 : sleep;
+    }
     bool loop_idle = true;
     for (int i = 0; !skip_loop && i < nc->nconns; i++) {
         kp_nc_conn *c = nc->conns[i];
