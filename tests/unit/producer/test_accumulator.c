@@ -164,6 +164,90 @@ static void acc_topic_handle_reaches_the_deques_by_name(void **state) {
     teardown(f);
 }
 
+/* Record by record, kp_accumulator_append_t emits exactly Java's events: a
+ * record the last batch has room for gives APPEND (and BATCH_FULL "full"
+ * when it fills the batch) and nothing else; a record that finds no room
+ * closes that batch with one BATCH_FULL (none when it was closed already)
+ * and starts a new one (BATCH_CREATED, APPEND). Records of varied sizes
+ * over three partitions, and every deque checked after each append. */
+static kp_append_result full_t(fx *f, kp_acc_topic *t, int32_t p, int64_t now, kp_slice v) {
+    kp_append_result r;
+    kp_err e = KP_ERR__STATE;
+    kp_slice k = KP_SLICE_NULL;
+    kp_append_status st = kp_accumulator_append_t(f->acc, t, p, now, k, v, NULL, 0, kp_record_kvh_size(k, v, NULL, 0),
+                                                  fx_record_cb, &f->ctx, now, 1000, NULL, &r, &e, f->err,
+                                                  sizeof f->err);
+    if (st != KP_APPEND_OK)
+        fail_msg("append failed: %d %s", (int)e, f->err);
+    assert_int_equal(e, KP_ERR_NONE);
+    return r;
+}
+
+static void acc_append_into_the_last_batch_emits_javas_events(void **state) {
+    (void)state;
+    fx *f = setup(512, 64 * 1024, 0, KP_CODEC_NONE, false);
+    kp_acc_topic *t = kp_accumulator_topic(f->acc, T);
+    static uint8_t bytes[200];
+    int into_last = 0, new_batches = 0;
+    for (int i = 0; i < 90; i++) {
+        int32_t p = i % 3;
+        kp_slice v = { bytes, 10 + (i * 37) % 150 };
+        size_t kvh = kp_record_kvh_size(KP_SLICE_NULL, v, NULL, 0);
+        size_t nq = kp_accumulator_queued_batches(f->acc, T, p);
+        kp_batch *last = nq ? kp_accumulator_queued_batch(f->acc, T, p, nq - 1) : NULL;
+        bool room = last && kp_batch_has_room_kvh(last, i, kvh);
+        bool was_closed = last && last->closed_for_appends;
+        int app0 = f->ev.count[KP_EV_APPEND], full0 = f->ev.count[KP_EV_BATCH_FULL],
+            new0 = f->ev.count[KP_EV_BATCH_CREATED], tot0 = f->ev.total;
+        kp_append_result r = full_t(f, t, p, i, v);
+        assert_int_equal(f->ev.count[KP_EV_APPEND], app0 + 1);
+        if (room) {
+            into_last++;
+            assert_ptr_equal(r.batch, last);
+            assert_false(r.new_batch_created);
+            int full = kp_batch_is_full(last) ? 1 : 0;
+            assert_int_equal(f->ev.count[KP_EV_BATCH_FULL], full0 + full);
+            assert_int_equal(f->ev.total, tot0 + 1 + full);
+            assert_int_equal(r.batch_is_full, nq > 1 || full);
+        } else {
+            new_batches++;
+            assert_true(r.new_batch_created);
+            assert_ptr_not_equal(r.batch, last);
+            assert_int_equal(f->ev.count[KP_EV_BATCH_CREATED], new0 + 1);
+            int closing = last && !was_closed ? 1 : 0;
+            assert_int_equal(f->ev.count[KP_EV_BATCH_FULL], full0 + closing);
+            if (last)
+                assert_true(last->closed_for_appends);
+            assert_int_equal(kp_accumulator_queued_batches(f->acc, T, p), nq + 1);
+        }
+        check(f);
+    }
+    assert_true(into_last > 40);
+    assert_true(new_batches > 6); /* first batches and full ones */
+    /* closed: even a record some last batch has room for is refused
+     * (append checks `closed` before tryAppend) */
+    kp_slice v1 = { bytes, 1 };
+    size_t kvh1 = kp_record_kvh_size(KP_SLICE_NULL, v1, NULL, 0);
+    int32_t roomy = -1;
+    for (int32_t p = 0; p < 3 && roomy < 0; p++) {
+        size_t nq = kp_accumulator_queued_batches(f->acc, T, p);
+        if (kp_batch_has_room_kvh(kp_accumulator_queued_batch(f->acc, T, p, nq - 1), 100, kvh1))
+            roomy = p;
+    }
+    assert_true(roomy >= 0);
+    kp_accumulator_close(f->acc);
+    int tot = f->ev.total;
+    kp_append_result r;
+    kp_err e;
+    assert_int_equal(kp_accumulator_append_t(f->acc, t, roomy, 100, KP_SLICE_NULL, v1, NULL, 0, kvh1, fx_record_cb,
+                                             &f->ctx, 100, 1000, NULL, &r, &e, f->err, sizeof f->err),
+                     KP_APPEND_ERROR);
+    assert_int_equal(e, KP_ERR__CLOSED);
+    assert_int_equal(f->ev.total, tot);
+    kp_accumulator_abort_undrained_batches(f->acc, KP_ERR__CLOSED, "test over");
+    teardown(f);
+}
+
 /* ready remembers each partition's leader per cluster: a new cluster
  * (even one at the freed one's address) and a cluster sealed after it was
  * first asked are asked again. */
@@ -1548,6 +1632,7 @@ int main(void) {
         cmocka_unit_test(acc_ready_asks_each_new_cluster_for_the_leader),
         cmocka_unit_test(acc_topic_name_is_one_stable_copy),
         cmocka_unit_test(acc_topic_handle_reaches_the_deques_by_name),
+        cmocka_unit_test(acc_append_into_the_last_batch_emits_javas_events),
         cmocka_unit_test(acc_large_record_gets_its_own_buffer),
         cmocka_unit_test(acc_linger_holds_a_partial_batch),
         cmocka_unit_test(acc_next_ready_check_delay_is_the_minimum),
