@@ -1543,6 +1543,10 @@ bool kp_accumulator_is_closed(const kp_accumulator *acc) {
     return acc->closed;
 }
 
+const bool *kp_accumulator_closed_ref(const kp_accumulator *acc) {
+    return &acc->closed;
+}
+
 const char *kp_accumulator_topic_name(const kp_accumulator *acc, const char *topic) {
     const kp_acc_topic *t = topic ? topic_find(acc, topic) : NULL;
     return t ? t->name : NULL;

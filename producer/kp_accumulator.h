@@ -334,6 +334,9 @@ void kp_accumulator_abort_undrained_batches(kp_accumulator *acc, kp_err err,
 /* close(): later appends fail; ready() treats every head as sendable. */
 void kp_accumulator_close(kp_accumulator *acc);
 bool kp_accumulator_is_closed(const kp_accumulator *acc);
+/* kp_accumulator_is_closed's answer in place, valid as long as acc: the
+ * producer reads it on every send without a call. */
+const bool *kp_accumulator_closed_ref(const kp_accumulator *acc);
 
 /* The topic's handle: its entry, made (the name interned) on first use by
  * this call or an append. NULL only when out of memory. */

@@ -159,6 +159,10 @@ int kp_interceptors_count(const kp_interceptors *ic) {
     return ic->n;
 }
 
+const int *kp_interceptors_count_ref(const kp_interceptors *ic) {
+    return &ic->n;
+}
+
 static void report(kp_interceptors *ic, const char *name, const char *topic, int32_t partition,
                    kp_err err, int64_t now) {
     ic->errors++;

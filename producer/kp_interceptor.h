@@ -61,6 +61,10 @@ void kp_interceptors_destroy(kp_interceptors *ic); /* NULL ok */
 /* Appends a user interceptor (ops borrowed, ctx owned only if ops->destroy). */
 kp_err kp_interceptors_add(kp_interceptors *ic, const kp_interceptor_ops *ops, void *ctx);
 int kp_interceptors_count(const kp_interceptors *ic);
+/* The chain's length in place, valid as long as ic (kp_interceptors_add
+ * updates it): the producer reads it on every send and acknowledgement
+ * instead of calling kp_interceptors_count. */
+const int *kp_interceptors_count_ref(const kp_interceptors *ic);
 
 /* ProducerInterceptors.onSend: *out = the intercepted record. */
 void kp_interceptors_on_send(kp_interceptors *ic, const kp_producer_record *in,

@@ -535,6 +535,7 @@ typedef struct md_listener {
 
 struct kp_metadata {
     kp_cluster *cluster;
+    uint64_t cluster_gen; /* cluster->generation, for kp_metadata_generation_ref */
     int32_t version;
     bool need_update;
     int64_t last_refresh_ms;
@@ -581,6 +582,7 @@ kp_metadata *kp_metadata_new(int64_t refresh_backoff_ms, int64_t max_age_ms, boo
         return NULL;
     }
     kp_cluster_seal(md->cluster);
+    md->cluster_gen = md->cluster->generation; /* sealed: final */
     md->refresh_backoff_ms = refresh_backoff_ms;
     md->metadata_expire_ms = max_age_ms;
     md->topic_expiry = topic_expiry;
@@ -601,6 +603,10 @@ void kp_metadata_destroy(kp_metadata *md) {
 
 const kp_cluster *kp_metadata_fetch(const kp_metadata *md) {
     return md->cluster;
+}
+
+const uint64_t *kp_metadata_generation_ref(const kp_metadata *md) {
+    return &md->cluster_gen;
 }
 
 static md_topic *md_find(const kp_metadata *md, const char *topic) {
@@ -771,6 +777,7 @@ bool kp_metadata_update(kp_metadata *md, kp_cluster *cl, int64_t now) {
     }
     kp_cluster_destroy(md->cluster);
     md->cluster = next;
+    md->cluster_gen = next->generation; /* sealed above: final */
     md_emit(md, KP_EV_METADATA_UPDATED, now, NULL, md->version, NULL);
     return true;
 }

@@ -183,6 +183,11 @@ void kp_metadata_destroy(kp_metadata *md); /* NULL ok */
 
 /* Metadata.fetch: the current cluster (borrowed, see above). Never NULL. */
 const kp_cluster *kp_metadata_fetch(const kp_metadata *md);
+/* kp_cluster_generation(kp_metadata_fetch(md)) in place, valid as long as
+ * md and updated with every new current cluster: the producer compares it
+ * with the generation it last resolved a topic in, on every send, without
+ * a call. */
+const uint64_t *kp_metadata_generation_ref(const kp_metadata *md);
 
 /* Metadata.add: use a topic (resets its expiry). A topic new to the set
  * requests an update at once (lastRefresh := 0, needUpdate). now is for

@@ -105,6 +105,12 @@ struct kp_producer {
     kp_sender *sender;
     kp_partitioner *part;
     kp_interceptors *ic;
+    /* fields read on every send or acknowledgement, in place (each valid
+     * as long as its owner): the chain's length, the accumulator's
+     * closed flag, the current cluster's generation */
+    const int *ic_n;
+    const bool *acc_closed;
+    const uint64_t *md_gen;
     kp_serializer ks, vs;
     /* callbacks */
     kp_icb *icb_free;
@@ -292,6 +298,9 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
         kp_producer_destroy(p);
         return NULL;
     }
+    p->ic_n = kp_interceptors_count_ref(p->ic);
+    p->acc_closed = kp_accumulator_closed_ref(p->acc);
+    p->md_gen = kp_metadata_generation_ref(p->md);
     kp_accumulator_set_clock(p->acc, &p->env.clock);
     if (!p->cfg.bug_kafka_8325) {
         p->wrap = (kp_record_wrap){ kp_p_record_wrapped, p, kp_p_records_wrapped };
@@ -399,7 +408,8 @@ static inline __attribute__((always_inline)) void kp_p_record_ack(kp_producer *p
                                                                   kp_err err, const char *msg) {
     /* one clock read for both: the acknowledgement's ms and the event's us */
     kp_time_us now_us = kp_clock_now_us(&p->env.clock);
-    kp_interceptors_on_ack(p->ic, md, err, now_us / 1000);
+    if (*p->ic_n > 0)
+        kp_interceptors_on_ack(p->ic, md, err, now_us / 1000);
     kp_event ev;
     kp_event_init(&ev, KP_EV_CALLBACK, now_us);
     ev.topic = md->topic;
@@ -526,10 +536,9 @@ static __attribute__((noinline)) void kp_p_topic_ct_refresh(kp_p_topic *t, const
 
 /* Inline: every send asks it; only a new cluster takes the refresh. */
 static inline const kp_cluster_topic *kp_p_topic_ct(kp_producer *p, kp_p_topic *t) {
-    const kp_cluster *cl = kp_metadata_fetch(p->md);
-    uint64_t gen = kp_cluster_generation(cl);
+    uint64_t gen = *p->md_gen; /* kp_cluster_generation(kp_metadata_fetch(p->md)) */
     if (t->ct_gen != gen)
-        kp_p_topic_ct_refresh(t, cl, gen);
+        kp_p_topic_ct_refresh(t, kp_metadata_fetch(p->md), gen);
     return t->view.ct;
 }
 
@@ -834,13 +843,13 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
      * without copying it twice through an empty chain) */
     kp_producer_record rec_buf;
     const kp_producer_record *rec = in;
-    if (kp_interceptors_count(p->ic) > 0) {
+    if (*p->ic_n > 0) {
         kp_interceptors_on_send(p->ic, in, &rec_buf, now);
         rec = &rec_buf;
     }
     kp_p_emit(p, KP_EV_SEND, rec->topic, rec->partition, KP_ERR_NONE, -1, "KafkaProducer.send");
     /* doSend: throwIfProducerClosed */
-    if (p->closing || kp_accumulator_is_closed(p->acc)) {
+    if (p->closing || *p->acc_closed) {
         kp_p_seterr(err, errbuf, n, KP_ERR__CLOSED, "Cannot perform operation after producer has been closed");
         kp_p_emit(p, KP_EV_SEND_FAILED, rec->topic, rec->partition, *err, -1, errbuf);
         return KP_SEND_ERROR;

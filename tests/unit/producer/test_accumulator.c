@@ -1162,8 +1162,11 @@ static void acc_closed_accumulator_refuses_appends(void **state) {
     fx *f = setup(1024, 1 << 20, 100000, KP_CODEC_NONE, false);
     kp_cluster *cl = fx_cluster(1, T, 1, NULL);
     app1(f, 0, 0);
+    const bool *closed = kp_accumulator_closed_ref(f->acc); /* the producer's view, read in place */
+    assert_false(*closed);
     kp_accumulator_close(f->acc);
     assert_true(kp_accumulator_is_closed(f->acc));
+    assert_true(*closed);
     assert_int_equal(ready(f, cl, 0).ready_count, 1); /* closing: sendable now */
     kp_append_result r;
     kp_err e;

@@ -94,6 +94,28 @@ static void metadata_time_to_next_update_honours_backoff_and_age(void **state) {
     kp_metadata_destroy(md);
 }
 
+/* kp_metadata_generation_ref reads, in place, the current cluster's
+ * generation: from creation on, new with every cluster that becomes
+ * current, unchanged by an update that is refused. */
+static void metadata_generation_ref_follows_the_current_cluster(void **state) {
+    (void)state;
+    kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
+    const uint64_t *gen = kp_metadata_generation_ref(md);
+    assert_int_equal(*gen, kp_cluster_generation(kp_metadata_fetch(md)));
+    uint64_t g0 = *gen;
+    assert_true(kp_metadata_update(md, one_topic("t", 3), 20));
+    assert_int_equal(*gen, kp_cluster_generation(kp_metadata_fetch(md)));
+    assert_true(*gen != g0);
+    uint64_t g1 = *gen;
+    assert_false(kp_metadata_update(md, kp_cluster_new(), 30)); /* no nodes: ignored */
+    assert_int_equal(*gen, g1);
+    assert_int_equal(*gen, kp_cluster_generation(kp_metadata_fetch(md)));
+    assert_true(kp_metadata_update(md, one_topic("t", 4), 40));
+    assert_int_equal(*gen, kp_cluster_generation(kp_metadata_fetch(md)));
+    assert_true(*gen != g1);
+    kp_metadata_destroy(md);
+}
+
 static void metadata_update_bumps_version_and_clears_need(void **state) {
     (void)state;
     kp_metadata *md = kp_metadata_new(BACKOFF, MAX_AGE, true, NULL);
@@ -423,6 +445,7 @@ int main(void) {
         cmocka_unit_test(cluster_topic_handle_answers_like_the_name),
         cmocka_unit_test(metadata_time_to_next_update_honours_backoff_and_age),
         cmocka_unit_test(metadata_update_bumps_version_and_clears_need),
+        cmocka_unit_test(metadata_generation_ref_follows_the_current_cluster),
         cmocka_unit_test(metadata_failed_update_only_moves_last_refresh),
         cmocka_unit_test(metadata_new_topic_at_time_zero_updates_at_once),
         cmocka_unit_test(metadata_empty_nodes_response_is_a_failed_update),

@@ -454,6 +454,42 @@ static void t_interceptors_see_every_ack(void **s) {
     ph_free(h);
 }
 
+/* An interceptor added to a running producer's chain sees the sends and
+ * acknowledgements from then on (the producer reads the chain's length in
+ * place, kp_interceptors_count_ref, not a copy taken at creation). */
+static int late_sends, late_acks;
+static kp_err late_on_send(void *ctx, const kp_producer_record *in, kp_producer_record *out) {
+    (void)ctx;
+    (void)in;
+    (void)out;
+    late_sends++;
+    return KP_ERR_NONE;
+}
+static kp_err late_on_ack(void *ctx, const kp_record_metadata *md, kp_err err) {
+    (void)ctx;
+    (void)md;
+    (void)err;
+    late_acks++;
+    return KP_ERR_NONE;
+}
+static void t_interceptor_added_later_sees_sends_and_acks(void **s) {
+    (void)s;
+    static const kp_interceptor_ops late = { "late", late_on_send, late_on_ack, NULL };
+    ph *h = ph_new(1, 1, NULL);
+    late_sends = late_acks = 0;
+    int id;
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    assert_int_equal(late_sends + late_acks, 0);
+    assert_int_equal(kp_interceptors_add(kp_producer_interceptors(h->p), &late, NULL), KP_ERR_NONE);
+    ph_send(h, 0, NULL, &id);
+    ph_send(h, 0, NULL, &id);
+    ph_run_until_acked(h, 2000);
+    assert_int_equal(late_sends, 2);
+    assert_int_equal(late_acks, 2);
+    ph_free(h);
+}
+
 static void t_events_name_the_pipeline(void **s) {
     (void)s;
     ph *h = ph_new(1, 1, NULL);
@@ -636,6 +672,7 @@ int main(void) {
         cmocka_unit_test(t_do_send_wakeup_event_once_per_sender_run),
         cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
         cmocka_unit_test(t_interceptors_see_every_ack),
+        cmocka_unit_test(t_interceptor_added_later_sees_sends_and_acks),
         cmocka_unit_test(t_events_name_the_pipeline),
         cmocka_unit_test(t_transactional_calls_need_transactional_id),
         cmocka_unit_test(t_graceful_close_still_refreshes_metadata),
