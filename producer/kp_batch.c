@@ -339,7 +339,10 @@ kp_err kp_batch_close(kp_batch *b, kp_dbuf *scratch) {
     b->closed = true;
     if (has_state && !state_written)
         write_producer_state(b); /* built earlier (a sealed compressed batch) */
-    if (b->estimator)
+    /* CompressionRatioEstimator.updateEstimation. An uncompressed batch's
+     * estimate is never read (its estimated size is exact: no factor, no
+     * staging), so for codec none the update is left out. */
+    if (b->estimator && b->codec != KP_CODEC_NONE)
         kp_compression_estimator_update_h(b->estimator, b->h.topic, b->codec, (float)b->actual_ratio,
                                           &b->est_hint);
     b->reopened = false;

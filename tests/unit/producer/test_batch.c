@@ -530,6 +530,38 @@ static void batch_kvh_append_matches_plain_append(void **state) {
     kp_batch_destroy(b);
 }
 
+/* Closing updates the topic's compression estimate for its codec; an
+ * uncompressed batch's estimate is never read (its size is exact), and
+ * closing one leaves it alone. */
+static void batch_close_updates_the_estimate_of_a_codec_only(void **state) {
+    (void)state;
+    kp_compression_estimator *est = kp_compression_estimator_new();
+    kp_compression_estimator_set(est, "t", KP_CODEC_NONE, 0.5f);
+    kp_compression_estimator_set(est, "t", KP_CODEC_GZIP, 0.5f);
+    kp_dbuf scratch;
+    kp_dbuf_init(&scratch, 0);
+    char value[100];
+    memset(value, 'x', sizeof value);
+    kp_slice v = { (const uint8_t *)value, sizeof value };
+    uint8_t *staging = NULL;
+    kp_batch *b = make(4096, KP_CODEC_NONE, 0, est, &staging);
+    assert_true(kp_batch_try_append(b, 0, KP_SLICE_NULL, v, NULL, 0, NULL, NULL, 0, NULL));
+    assert_int_equal(kp_batch_estimated_size(b), 61 + (int32_t)kp_batch_uncompressed_bytes(b)); /* exact */
+    assert_int_equal(kp_batch_close(b, &scratch), KP_ERR_NONE);
+    assert_true(kp_batch_compression_ratio(b) == 1.0);
+    assert_true(kp_compression_estimator_get(est, "t", KP_CODEC_NONE) == 0.5f); /* untouched */
+    kp_batch_destroy(b);
+    b = make(4096, KP_CODEC_GZIP, 0, est, &staging);
+    assert_true(kp_batch_try_append(b, 0, KP_SLICE_NULL, v, NULL, 0, NULL, NULL, 0, NULL));
+    assert_int_equal(kp_batch_close(b, &scratch), KP_ERR_NONE);
+    assert_true(kp_batch_compression_ratio(b) > 0.0);
+    assert_true(kp_compression_estimator_get(est, "t", KP_CODEC_GZIP) != 0.5f); /* updated */
+    kp_batch_destroy(b);
+    free(staging);
+    kp_dbuf_free(&scratch);
+    kp_compression_estimator_destroy(est);
+}
+
 /* With a codec the size is an estimate: header + raw * ratio * 1.05 */
 static void batch_compressed_estimate_uses_the_ratio(void **state) {
     (void)state;
@@ -976,6 +1008,7 @@ int main(void) {
         cmocka_unit_test(batch_thunk_columns_grow_to_the_expected_count_then_by_a_quarter),
         cmocka_unit_test(batch_mixed_callbacks_each_record_its_own),
         cmocka_unit_test(batch_staging_is_capped_when_the_estimate_collapses),
+        cmocka_unit_test(batch_close_updates_the_estimate_of_a_codec_only),
     };
     return cmocka_run_group_tests_name("batch", tests, NULL, NULL);
 }
