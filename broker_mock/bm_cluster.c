@@ -1447,20 +1447,20 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
             if (!b)
                 e = KP_ERR__NOMEM;
             bm_digest *dig = b ? (bm_digest *)(void *)b->bytes : NULL;
-            kp_record r;
+            kp_slice key, value;
             size_t i = 0;
-            while (e == KP_ERR_NONE && kp_record_iter_next(&it, &r)) {
+            while (e == KP_ERR_NONE && kp_record_iter_next_kv(&it, &key, &value)) {
                 if (i == (size_t)count) { /* the iterator stops at recordCount */
                     e = KP_ERR__BAD_MSG;
                     break;
                 }
-                c->digest_fn(c->digest_ctx, r.key, r.value, &dig[i++]);
+                c->digest_fn(c->digest_ctx, key, value, &dig[i++]);
             }
             if (e == KP_ERR_NONE)
                 e = it.err;
         } else if (e == KP_ERR_NONE) {
-            kp_record r;
-            while (kp_record_iter_next(&it, &r))
+            kp_slice key, value;
+            while (kp_record_iter_next_kv(&it, &key, &value))
                 ;
             e = it.err;
         }

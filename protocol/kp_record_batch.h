@@ -335,6 +335,11 @@ kp_err kp_record_iter_init_parsed(kp_record_iter *it, const uint8_t *batch, size
 static inline bool kp_record_iter_next(kp_record_iter *it, kp_record *r);
 /* The general decoder behind it: every record shape and every error. */
 bool kp_record_iter_next_slow(kp_record_iter *it, kp_record *r);
+/* kp_record_iter_next for a caller that reads only the record's key and
+ * value (the broker's validation walk, which digests them): the same
+ * records, checks and errors, without filling a kp_record for the common
+ * record. */
+static inline bool kp_record_iter_next_kv(kp_record_iter *it, kp_slice *key, kp_slice *value);
 
 /* kp_record_iter_next takes the common record inline: a record of at
  * least 7 bytes whose varints are one or two bytes each, no headers, a
@@ -362,35 +367,39 @@ static inline __attribute__((always_inline)) bool kp_rec__uv12(const uint8_t **p
     return true;
 }
 
-static inline __attribute__((always_inline)) bool kp_record_iter_next(kp_record_iter *it,
-                                                                     kp_record *r) {
+/* The inline part: accepts the common record (see above) and gives its
+ * fields, stepping the iterator past it; false, with nothing moved, for
+ * anything else. */
+static inline __attribute__((always_inline)) bool
+kp_record__next_common(kp_record_iter *it, int8_t *attributes_out, kp_slice *key_out,
+                       kp_slice *value_out, int32_t *offset_delta_out, uint32_t *ts_out) {
     const uint8_t *p = it->rd.p, *end = it->rd.end;
     uint32_t u, ts, od, kl, vl;
     if (it->err || it->index == it->hdr.record_count || end - p < 2 || !kp_rec__uv12(&p, &u))
-        return kp_record_iter_next_slow(it, r);
+        return false;
     int32_t len = kp_unzigzag32(u);
     /* 7 bytes: attributes and up to two bytes each of the timestamp
      * delta, offset delta and key length, read below without more checks */
     if (len < 7 || (size_t)len > (size_t)(end - p))
-        return kp_record_iter_next_slow(it, r);
+        return false;
     const uint8_t *be = p + len;
     int8_t attributes = (int8_t)*p++;
     if (!kp_rec__uv12(&p, &ts) || !kp_rec__uv12(&p, &od) || !kp_rec__uv12(&p, &kl))
-        return kp_record_iter_next_slow(it, r);
+        return false;
     /* the key, then at least two bytes: the value length (one or two
      * bytes, readable) and the header count */
     int32_t kn = kp_unzigzag32(kl);
     kp_slice key = KP_SLICE_NULL;
     if (kn >= 0) {
         if ((size_t)kn + 2 > (size_t)(be - p))
-            return kp_record_iter_next_slow(it, r);
+            return false;
         key = (kp_slice){ p, kn };
         p += kn;
     } else if (kn != -1 || be - p < 2) {
-        return kp_record_iter_next_slow(it, r);
+        return false;
     }
     if (!kp_rec__uv12(&p, &vl))
-        return kp_record_iter_next_slow(it, r);
+        return false;
     /* the value, then exactly one byte: a header count of 0 */
     int32_t vn = kp_unzigzag32(vl);
     kp_slice value = KP_SLICE_NULL;
@@ -399,15 +408,33 @@ static inline __attribute__((always_inline)) bool kp_record_iter_next(kp_record_
         value = (kp_slice){ p, vn };
         vbytes = (size_t)vn;
     } else if (vn != -1) {
-        return kp_record_iter_next_slow(it, r);
+        return false;
     }
     if (p > be || vbytes + 1 != (size_t)(be - p) || p[vbytes] != 0)
-        return kp_record_iter_next_slow(it, r);
+        return false;
     int32_t offset_delta = kp_unzigzag32(od);
     if (offset_delta <= it->prev_offset_delta || offset_delta > it->hdr.last_offset_delta)
-        return kp_record_iter_next_slow(it, r);
+        return false;
     it->rd.p = be;
     it->prev_offset_delta = offset_delta;
+    it->index++;
+    *attributes_out = attributes;
+    *key_out = key;
+    *value_out = value;
+    *offset_delta_out = offset_delta;
+    *ts_out = ts;
+    return true;
+}
+
+static inline __attribute__((always_inline)) bool kp_record_iter_next(kp_record_iter *it,
+                                                                     kp_record *r) {
+    int8_t attributes;
+    kp_slice key, value;
+    int32_t offset_delta;
+    uint32_t ts;
+    if (!kp_record__next_common(it, &attributes, &key, &value, &offset_delta, &ts))
+        return kp_record_iter_next_slow(it, r);
+    const uint8_t *be = it->rd.p;
     r->attributes = attributes;
     r->key = key;
     r->value = value;
@@ -419,7 +446,21 @@ static inline __attribute__((always_inline)) bool kp_record_iter_next(kp_record_
         r->timestamp = it->hdr.max_timestamp;
     else
         r->timestamp = (int64_t)((uint64_t)it->hdr.first_timestamp + (uint64_t)kp_unzigzag64(ts));
-    it->index++;
+    return true;
+}
+
+static inline __attribute__((always_inline)) bool
+kp_record_iter_next_kv(kp_record_iter *it, kp_slice *key, kp_slice *value) {
+    int8_t attributes;
+    int32_t offset_delta;
+    uint32_t ts;
+    if (kp_record__next_common(it, &attributes, key, value, &offset_delta, &ts))
+        return true;
+    kp_record r;
+    if (!kp_record_iter_next_slow(it, &r))
+        return false;
+    *key = r.key;
+    *value = r.value;
     return true;
 }
 

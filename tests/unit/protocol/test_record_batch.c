@@ -131,6 +131,9 @@ static bool same_record(const kp_record *a, const kp_record *b) {
            a->headers_raw.ptr == b->headers_raw.ptr && a->headers_raw.len == b->headers_raw.len;
 }
 
+/* The inline iterator (kp_record_iter_next) and its key/value-only form
+ * (kp_record_iter_next_kv) against the general decoder, record by record
+ * and error by error, over random shapes and random corruptions. */
 static void batch_inline_iterator_matches_the_general_one(void **state) {
     (void)state;
     enum { CAP = 70000 };
@@ -163,25 +166,39 @@ static void batch_inline_iterator_matches_the_general_one(void **state) {
                 buf[at] = (uint8_t)kp_rng_below(&rng, 256);
                 kp_batch_update_crc(buf, (size_t)out.len);
             }
-            kp_record_iter fast, slow;
+            kp_record_iter fast, slow, kv;
             kp_err e1 = kp_record_iter_init(&fast, buf, (size_t)out.len, NULL);
             kp_err e2 = kp_record_iter_init(&slow, buf, (size_t)out.len, NULL);
+            kp_err e3 = kp_record_iter_init(&kv, buf, (size_t)out.len, NULL);
             assert_int_equal(e1, e2);
+            assert_int_equal(e1, e3);
             for (;;) {
                 kp_record a, c;
                 memset(&a, 0x5c, sizeof a);
                 memset(&c, 0x5c, sizeof c);
+                kp_slice key, value;
+                memset(&key, 0x5c, sizeof key);
+                memset(&value, 0x5c, sizeof value);
                 bool got_a = kp_record_iter_next(&fast, &a);
                 bool got_c = kp_record_iter_next_slow(&slow, &c);
+                bool got_kv = kp_record_iter_next_kv(&kv, &key, &value); /* key and value only */
                 assert_int_equal(got_a, got_c);
+                assert_int_equal(got_a, got_kv);
                 if (!got_a)
                     break;
                 assert_true(same_record(&a, &c));
+                assert_ptr_equal(key.ptr, c.key.ptr);
+                assert_int_equal(key.len, c.key.len);
+                assert_ptr_equal(value.ptr, c.value.ptr);
+                assert_int_equal(value.len, c.value.len);
                 fast_records += a.header_count == 0;
             }
             assert_int_equal(fast.err, slow.err);
             assert_int_equal(fast.index, slow.index);
             assert_ptr_equal(fast.rd.p, slow.rd.p);
+            assert_int_equal(kv.err, slow.err);
+            assert_int_equal(kv.index, slow.index);
+            assert_ptr_equal(kv.rd.p, slow.rd.p);
         }
     }
     assert_true(fast_records > 1000);
