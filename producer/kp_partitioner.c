@@ -3,6 +3,7 @@
  */
 #include "kp_partitioner.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +59,8 @@ static topic_state *find(const kp_partitioner *p, const char *topic) {
 #define KP_PART_HINT_GEN 1u
 
 /* find through the caller's hint for topic (NULL: by name) */
-static topic_state *find_h(const kp_partitioner *p, const char *topic, kp_hint *hint) {
+static inline __attribute__((always_inline)) topic_state *find_h(const kp_partitioner *p, const char *topic,
+                                                                kp_hint *hint) {
     if (kp_hint_hit(hint, KP_PART_HINT_GEN, p->n))
         return &p->t[hint->ix];
     topic_state *st = find(p, topic);
@@ -150,6 +152,36 @@ int32_t kp_partitioner_partition_in(kp_partitioner *p, const kp_cluster *cl, con
     return kp_partitioner_partition_v(p, &v, topic, hint, explicit_partition, key, now, err);
 }
 
+/* DefaultPartitioner, no key: the topic's counter (a random start on its
+ * first use), toPositive(counter++) over the available partitions (all
+ * when none is). -1: out of memory. */
+static inline __attribute__((always_inline)) int32_t round_robin(kp_partitioner *p, const kp_part_view *v,
+                                                                 const char *topic, topic_state *st,
+                                                                 kp_hint *hint, int64_t now) {
+    /* DefaultPartitioner.nextValue: counter.getAndIncrement() */
+    if (!st) {
+        st = add(p, topic, random_int(p));
+        if (!st)
+            return -1;
+        kp_hint_set(hint, KP_PART_HINT_GEN, (size_t)(st - p->t));
+    }
+    int32_t next = st->value;
+    st->value = (int32_t)((uint32_t)st->value + 1u); /* AtomicInteger wraps */
+    int32_t part;
+    if (v->navail > 0)
+        part = v->avail[(size_t)kp_to_positive(next) % v->navail]->partition;
+    else
+        part = kp_to_positive(next) % v->count;
+    emit(p, now, topic, part, "round-robin");
+    return part;
+}
+
+int32_t kp_partitioner_round_robin_v(kp_partitioner *p, const kp_part_view *v, const char *topic, kp_hint *hint,
+                                     int64_t now) {
+    assert(p->kind == KP_PARTITIONER_DEFAULT && v->count > 0);
+    return round_robin(p, v, topic, find_h(p, topic, hint), hint, now);
+}
+
 int32_t kp_partitioner_partition_v(kp_partitioner *p, const kp_part_view *v, const char *topic, kp_hint *hint,
                                    int32_t explicit_partition, kp_slice key, int64_t now, kp_err *err) {
     if (err)
@@ -181,24 +213,9 @@ int32_t kp_partitioner_partition_v(kp_partitioner *p, const kp_part_view *v, con
         emit(p, now, topic, part, "sticky");
         return part;
     }
-    /* DefaultPartitioner.nextValue: counter.getAndIncrement() */
-    if (!st) {
-        st = add(p, topic, random_int(p));
-        if (!st) {
-            if (err)
-                *err = KP_ERR__NOMEM;
-            return -1;
-        }
-        kp_hint_set(hint, KP_PART_HINT_GEN, (size_t)(st - p->t));
-    }
-    int32_t next = st->value;
-    st->value = (int32_t)((uint32_t)st->value + 1u); /* AtomicInteger wraps */
-    int32_t part;
-    if (v->navail > 0)
-        part = v->avail[(size_t)kp_to_positive(next) % v->navail]->partition;
-    else
-        part = kp_to_positive(next) % np;
-    emit(p, now, topic, part, "round-robin");
+    int32_t part = round_robin(p, v, topic, st, hint, now);
+    if (part < 0 && err)
+        *err = KP_ERR__NOMEM;
     return part;
 }
 

@@ -76,6 +76,15 @@ void kp_part_view_of(kp_part_view *v, const kp_cluster *cl, const kp_cluster_top
 int32_t kp_partitioner_partition_v(kp_partitioner *p, const kp_part_view *v, const char *topic, kp_hint *hint,
                                    int32_t explicit_partition, kp_slice key, int64_t now, kp_err *err);
 
+/* Case 3 alone (the default partitioner, no key, no explicit partition),
+ * for a view with a known partition count (v->count > 0): what
+ * kp_partitioner_partition_v answers and emits for such a record, without
+ * the other cases' arguments and tests (the producer's keyless send takes
+ * this when its partitioner is the default). -1 only when out of memory
+ * (a topic's first use). */
+int32_t kp_partitioner_round_robin_v(kp_partitioner *p, const kp_part_view *v, const char *topic, kp_hint *hint,
+                                     int64_t now);
+
 /* Sticky: a batch was created for prev_partition of topic; switch the
  * topic's sticky partition if it is prev_partition (StickyPartitionCache
  * .nextPartition). Returns the new sticky partition (or the unchanged one);

@@ -50,6 +50,53 @@ static void partitioner_explicit_partition_wins(void **state) {
     kp_cluster_destroy(cl);
 }
 
+/* kp_partitioner_round_robin_v (the producer's keyless entry) answers and
+ * emits what kp_partitioner_partition_v does for a keyless record: two
+ * partitioners on the same PRNG stream, one asked through each, agree
+ * record by record over two topics (the random start drawn on each
+ * topic's first use, in the same order), with all partitions available,
+ * some, and none (then over all of them), through a hint and without. */
+static void partitioner_round_robin_entry_matches_the_general_one(void **state) {
+    (void)state;
+    int32_t some[7] = { 0, -1, 0, -1, 0, -1, 0 }, none[7] = { -1, -1, -1, -1, -1, -1, -1 };
+    kp_cluster *cls[3] = { fx_cluster(1, "t", 5, NULL), fx_cluster(1, "t", 5, some), fx_cluster(1, "t", 5, none) };
+    kp_cluster *us[3] = { fx_cluster(1, "u", 7, NULL), fx_cluster(1, "u", 7, some), fx_cluster(1, "u", 7, none) };
+    kp_rng ra = kp_rng_stream(3, "producer"), rb = kp_rng_stream(3, "producer");
+    fx_events ea, eb;
+    memset(&ea, 0, sizeof ea);
+    memset(&eb, 0, sizeof eb);
+    kp_observer oa = { fx_on_event, &ea }, ob = { fx_on_event, &eb };
+    kp_partitioner *a = kp_partitioner_new(KP_PARTITIONER_DEFAULT, &ra, &oa);
+    kp_partitioner *b = kp_partitioner_new(KP_PARTITIONER_DEFAULT, &rb, &ob);
+    kp_hint ha[2] = { KP_HINT_NONE, KP_HINT_NONE }, hb[2] = { KP_HINT_NONE, KP_HINT_NONE };
+    for (int i = 0; i < 60; i++) {
+        int k = (i / 20) % 3, ti = i % 2 == 0 || i > 40 ? 0 : 1;
+        const char *topic = ti ? "u" : "t";
+        const kp_cluster *cl = ti ? us[k] : cls[k];
+        kp_part_view v;
+        kp_part_view_of(&v, cl, kp_cluster_topic_find(cl, topic));
+        assert_true(v.count > 0);
+        kp_err err = KP_ERR__STATE;
+        bool hinted = i % 3 != 0;
+        int32_t pa = kp_partitioner_round_robin_v(a, &v, topic, hinted ? &ha[ti] : NULL, i);
+        int32_t pb = kp_partitioner_partition_v(b, &v, topic, hinted ? &hb[ti] : NULL, -1, NOKEY, i, &err);
+        assert_int_equal(err, KP_ERR_NONE);
+        assert_true(pa >= 0 && pa < v.count);
+        assert_int_equal(pa, pb);
+        assert_int_equal(ea.total, eb.total);
+        assert_int_equal(ea.count[KP_EV_PARTITION_CHOSEN], i + 1);
+    }
+    int32_t ca, cb;
+    assert_true(kp_partitioner_peek(a, "u", &ca) && kp_partitioner_peek(b, "u", &cb));
+    assert_int_equal(ca, cb);
+    kp_partitioner_destroy(a);
+    kp_partitioner_destroy(b);
+    for (int k = 0; k < 3; k++) {
+        kp_cluster_destroy(cls[k]);
+        kp_cluster_destroy(us[k]);
+    }
+}
+
 /* A caller's hint (partition_in's `hint`) reaches the same per-topic
  * counter as the name (the same round-robin sequence), and once filled in
  * it alone finds the state: the name passed with it is not read again (a
@@ -226,6 +273,7 @@ int main(void) {
         cmocka_unit_test(partitioner_keyed_uses_murmur2_over_all_partitions),
         cmocka_unit_test(partitioner_explicit_partition_wins),
         cmocka_unit_test(partitioner_hint_shares_the_topic_state),
+        cmocka_unit_test(partitioner_round_robin_entry_matches_the_general_one),
         cmocka_unit_test(partitioner_keyless_round_robin_over_available),
         cmocka_unit_test(partitioner_no_available_partition_falls_back_to_all),
         cmocka_unit_test(partitioner_counter_starts_from_the_prng_stream),
