@@ -148,6 +148,12 @@ struct kp_accumulator {
      * earlier of that and a muted deque's unmute time. */
     bool rq_ok;
     uint64_t rq_gen;
+    /* drain's topic lookup: the cluster's name dt_name (its own copy,
+     * alive and unchanged with the cluster of generation dt_gen) is the
+     * interned topic dt_topic (topics live as long as the accumulator) */
+    const char *dt_name;
+    uint64_t dt_gen;
+    const kp_acc_topic *dt_topic;
     int64_t rq_since, rq_until, rq_next;
     /* result storage */
     int32_t *ready_nodes;
@@ -1055,6 +1061,7 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
     size_t nparts = kp_cluster_partitions_for_node(cl, node, &parts);
     if (nparts == 0)
         return;
+    uint64_t gen = kp_cluster_generation(cl);
     int32_t fallback = 0;
     int32_t *idx = acc->shared_drain_index ? &acc->drain_index : node_drain_index(acc, node);
     if (!idx)
@@ -1074,7 +1081,16 @@ static void drain_node(kp_accumulator *acc, const kp_cluster *cl, int32_t node, 
         if (acc->shared_drain_index)
             *idx = cur; /* this.drainIndex = (this.drainIndex + 1) % parts.size() */
 
-        acc_part *p = find_part(acc, tp->topic, tp->partition);
+        const kp_acc_topic *at = acc->dt_topic;
+        if (tp->topic != acc->dt_name || gen != acc->dt_gen) {
+            at = topic_find(acc, tp->topic);
+            if (at) {
+                acc->dt_name = tp->topic;
+                acc->dt_gen = gen;
+                acc->dt_topic = at;
+            }
+        }
+        acc_part *p = at ? topic_part(acc, at, tp->partition) : NULL;
         /* Only proceed if the partition has no in-flight batches. */
         if (!p || part_muted(p, now))
             continue;

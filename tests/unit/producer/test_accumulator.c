@@ -765,6 +765,29 @@ static void acc_ready_answers_unchanged_deques_without_walking(void **state) {
     teardown(f);
 }
 
+/* drain finds a deque by the cluster's topic name: a later cluster (a new
+ * generation, its names perhaps where the old one's were) is looked up
+ * again, not taken for the topic the old name was. */
+static void acc_drain_looks_topics_up_again_in_a_new_cluster(void **state) {
+    (void)state;
+    fx *f = setup(1024, 1 << 20, 0, KP_CODEC_NONE, false);
+    app(f, "aa", 0, 0, fx_s("k"), fx_s("v"));
+    app(f, "bb", 0, 0, fx_s("k"), fx_s("v"));
+    kp_cluster *cl = fx_cluster(1, "aa", 1, NULL);
+    kp_drain_result d = drain(f, cl, NODE0, 1, 1 << 20, 0);
+    assert_int_equal(d.batch_count, 1);
+    assert_string_equal(kp_batch_topic(d.nodes[0].batches[0]), "aa");
+    complete_all(f, &d, 0);
+    kp_cluster_destroy(cl);
+    cl = fx_cluster(1, "bb", 1, NULL);
+    d = drain(f, cl, NODE0, 1, 1 << 20, 0);
+    assert_int_equal(d.batch_count, 1);
+    assert_string_equal(kp_batch_topic(d.nodes[0].batches[0]), "bb");
+    complete_all(f, &d, 0);
+    kp_cluster_destroy(cl);
+    teardown(f);
+}
+
 /* testMutedPartitions + unmute with throttle time */
 static void acc_muted_partition_is_neither_ready_nor_drained(void **state) {
     (void)state;
@@ -1632,6 +1655,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
         cmocka_unit_test(acc_ready_answers_unchanged_deques_without_walking),
+        cmocka_unit_test(acc_drain_looks_topics_up_again_in_a_new_cluster),
         cmocka_unit_test(acc_ready_asks_each_new_cluster_for_the_leader),
         cmocka_unit_test(acc_topic_name_is_one_stable_copy),
         cmocka_unit_test(acc_topic_handle_reaches_the_deques_by_name),
