@@ -1715,8 +1715,9 @@ bool bm__write_marker(bm_cluster *c, bm_partition *p, int64_t pid, int16_t epoch
 /* Replication and the ISR (ReplicaFetcherThread / Partition 2.1)        */
 /* ==================================================================== */
 
-static void bm_follower_fetch(bm_cluster *c, bm_partition *p, bm_replica *r, kp_time_us now) {
-    bm_replica *l = bm__leader_rep(p);
+/* Follower r of p fetches from p's leader l. */
+static inline void bm_follower_fetch(bm_cluster *c, bm_partition *p, const bm_replica *l,
+                                     bm_replica *r, kp_time_us now) {
     int64_t fetch_offset = r->leo;
     int64_t leader_leo = l->leo;
     /* Replica.updateLogReadResult: caught up now, or as of the previous
@@ -1807,10 +1808,11 @@ static void bm_replication_tick(bm_cluster *c, kp_time_us now) {
             bm_caught_up_sync(c, p); /* the fetches read and write last_caught_up_us */
             if (li < 0)
                 continue;
-            if (c->brokers[p->rep[li].broker].up) { /* a replica's broker */
+            bm_replica *rep = p->rep, *l = &rep[li];
+            if (c->brokers[l->broker].up) { /* a replica's broker */
                 for (int32_t r = 0, nrep = p->nrep; r < nrep; r++)
-                    if (r != li && bm_broker_fetches(c, p->rep[r].broker)) /* active */
-                        bm_follower_fetch(c, p, &p->rep[r], now);
+                    if (r != li && bm_broker_fetches(c, rep[r].broker)) /* active */
+                        bm_follower_fetch(c, p, l, &rep[r], now);
                 if (p->hw_dirty) /* else it would change nothing */
                     bm_hw_update(c, p);
             }
