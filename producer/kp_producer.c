@@ -182,10 +182,15 @@ static inline __attribute__((always_inline)) void kp_p_emit(kp_producer *p, int 
 }
 
 /* Sender.wakeup from the application side; remembers that the sender's
- * next run is due (see woke_sender). */
+ * next run is due (see woke_sender). Sender.wakeup is client.wakeup is
+ * the selector's wakeup: kp_sender_wakeup -> kp_netclient_wakeup -> the
+ * driver's env.wakeup, which the client was given from p->env; called
+ * here directly (as kp_p_waiter_done does), without the two forwarding
+ * calls, on every send that fills or starts a batch. */
 static void kp_p_wake_sender(kp_producer *p) {
     p->woke_sender = true;
-    kp_sender_wakeup(p->sender);
+    if (p->env.wakeup)
+        p->env.wakeup(p->env.wakeup_ctx);
 }
 
 static void kp_p_seterr(kp_err *err, char *errbuf, size_t n, kp_err e, const char *fmt, ...)
