@@ -189,22 +189,26 @@ void sn__ring_free(sn__ring *r) {
     memset(r, 0, sizeof *r);
 }
 
-static bool sn__chunkq_push(sn__chunkq *q, sn__chunk ch) {
-    if (q->len == q->cap) {
-        uint32_t cap = q->cap ? q->cap * 2 : 16;
-        sn__chunk *v = malloc((size_t)cap * sizeof *v);
-        if (!v)
-            return false;
-        for (uint32_t i = 0; i < q->len; i++)
-            v[i] = q->v[(q->head + i) & (q->cap - 1)];
-        free(q->v);
-        q->v = v;
-        q->cap = cap;
-        q->head = 0;
-    }
+/* The queue is full: double it (the simulation cannot go on without its
+ * chunks). */
+static __attribute__((noinline)) void sn__chunkq_grow(sn__chunkq *q) {
+    uint32_t cap = q->cap ? q->cap * 2 : 16;
+    sn__chunk *v = malloc((size_t)cap * sizeof *v);
+    if (!v)
+        abort();
+    for (uint32_t i = 0; i < q->len; i++)
+        v[i] = q->v[(q->head + i) & (q->cap - 1)];
+    free(q->v);
+    q->v = v;
+    q->cap = cap;
+    q->head = 0;
+}
+
+static inline void sn__chunkq_push(sn__chunkq *q, sn__chunk ch) {
+    if (q->len == q->cap)
+        sn__chunkq_grow(q);
     q->v[(q->head + q->len) & (q->cap - 1)] = ch;
     q->len++;
-    return true;
 }
 
 static inline sn__chunk *sn__chunkq_at(sn__chunkq *q, uint32_t i) {
@@ -700,13 +704,15 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
     sn_world *w = c->w;
     sn__dir *dir = &c->dir[d];
     sn__link *l = sn__link_of(w, c->node[d], c->node[1 - d]);
-    sn_link_cfg cfg = sn__cfg(w, l);
+    /* read in place (a copy of the struct was seven loads and stores a
+     * send, kept on the stack across the calls below) */
+    const sn_link_cfg *cfg = l && l->has_cfg ? &l->cfg : &w->default_link;
     bool was_empty = dir->chunks.len == 0;
     while (n > 0) {
         size_t sz = n;
-        if (cfg.max_chunk > 0) {
-            int64_t lo = cfg.min_chunk > 0 ? cfg.min_chunk : 1;
-            int64_t hi = cfg.max_chunk > lo ? cfg.max_chunk : lo;
+        if (cfg->max_chunk > 0) {
+            int64_t lo = cfg->min_chunk > 0 ? cfg->min_chunk : 1;
+            int64_t hi = cfg->max_chunk > lo ? cfg->max_chunk : lo;
             sz = (size_t)kp_rng_range(&dir->rng, lo, hi);
             if (sz > n)
                 sz = n;
@@ -714,30 +720,28 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
         kp_time_us start = w->head.now, ser = 0;
         if (l && l->busy_until > start)
             start = l->busy_until;
-        if (cfg.bandwidth_bps > 0)
-            ser = (kp_time_us)(((int64_t)sz * 8 * 1000000 + cfg.bandwidth_bps - 1) / cfg.bandwidth_bps);
+        if (cfg->bandwidth_bps > 0)
+            ser = (kp_time_us)(((int64_t)sz * 8 * 1000000 + cfg->bandwidth_bps - 1) / cfg->bandwidth_bps);
         if (l)
             l->busy_until = start + ser;
-        kp_time_us at = start + ser + cfg.latency_us;
-        if (cfg.jitter_us > 0)
-            at += kp_rng_range(&dir->rng, 0, cfg.jitter_us);
+        kp_time_us at = start + ser + cfg->latency_us;
+        if (cfg->jitter_us > 0)
+            at += kp_rng_range(&dir->rng, 0, cfg->jitter_us);
         if (at < dir->last_at)
             at = dir->last_at;
         dir->last_at = at;
-        if (!sn__chunkq_push(&dir->chunks, (sn__chunk){ at, (uint32_t)sz, 0 }))
-            abort();
+        sn__chunkq_push(&dir->chunks, (sn__chunk){ at, (uint32_t)sz, 0 });
         n -= sz;
     }
     if (fin) {
-        kp_time_us at = w->head.now + cfg.latency_us;
-        if (cfg.jitter_us > 0)
-            at += kp_rng_range(&dir->rng, 0, cfg.jitter_us);
+        kp_time_us at = w->head.now + cfg->latency_us;
+        if (cfg->jitter_us > 0)
+            at += kp_rng_range(&dir->rng, 0, cfg->jitter_us);
         if (at < dir->last_at)
             at = dir->last_at;
         dir->last_at = at;
         dir->fin = true;
-        if (!sn__chunkq_push(&dir->chunks, (sn__chunk){ at, 0, 1 }))
-            abort();
+        sn__chunkq_push(&dir->chunks, (sn__chunk){ at, 0, 1 });
     }
     if (was_empty && dir->chunks.len && !dir->stalled_part && !dir->stalled_window)
         sn_timer_schedule(w, &dir->deliver, sn__chunkq_at(&dir->chunks, 0)->at);
