@@ -437,17 +437,23 @@ static inline __attribute__((always_inline)) bool sc_value_parse_in(kp_slice val
     if (value.len <= 0)
         return false;
     const uint8_t *p = value.ptr, *end = value.ptr + value.len;
-    const uint8_t *lim = end - p > 9 ? p + 9 : end;
     int64_t a = 0, b = 0;
     const uint8_t *q = p;
-    for (; q < lim; q++) {
-        unsigned d = (unsigned)*q - '0';
-        if (d > 9)
-            break;
-        a = a * 10 + d;
+    if (value.len >= 10 && p[1] == ':' && (unsigned)p[0] - '0' <= 9) {
+        /* one digit of producer (the workloads' kind): no loop */
+        a = p[0] - '0';
+        q = p + 1;
+    } else {
+        const uint8_t *lim = end - p > 9 ? p + 9 : end;
+        for (; q < lim; q++) {
+            unsigned d = (unsigned)*q - '0';
+            if (d > 9)
+                break;
+            a = a * 10 + d;
+        }
+        if (q == p || q >= end || *q != ':')
+            return false;
     }
-    if (q == p || q >= end || *q != ':')
-        return false;
     p = ++q;
     uint64_t v;
     int n;
@@ -457,7 +463,7 @@ static inline __attribute__((always_inline)) bool sc_value_parse_in(kp_slice val
             return false;
         b = (int64_t)v;
     } else {
-        lim = end - p > 18 ? p + 18 : end;
+        const uint8_t *lim = end - p > 18 ? p + 18 : end;
         for (; q < lim; q++) {
             unsigned d = (unsigned)*q - '0';
             if (d > 9)

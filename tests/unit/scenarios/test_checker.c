@@ -90,8 +90,9 @@ static void check_parse(const uint8_t *buf, size_t len) {
 
 /* The eight-digits-at-a-time parse agrees with the digit-by-digit
  * definition: every SEQ length 0..20 at every value length around it,
- * every byte value right after the digits and in place of each digit
- * (bytes next to '0'..'9' and 0xfa..0xff, whose +6 carries, included),
+ * every byte value right after the digits and in place of each digit and
+ * of the ':' (bytes next to '0'..'9' and 0xfa..0xff, whose +6 carries,
+ * included),
  * and formatted values across digit-count changes. */
 static void value_parse_matches_its_definition(void **state) {
     (void)state;
@@ -102,7 +103,6 @@ static void value_parse_matches_its_definition(void **state) {
             for (int i = 0; i < pd; i++)
                 buf[n++] = (uint8_t)('1' + i % 9);
             buf[n++] = ':';
-            size_t at = n;
             for (int i = 0; i < sd; i++)
                 buf[n++] = (uint8_t)('9' - i % 10);
             size_t after = n;
@@ -117,7 +117,10 @@ static void value_parse_matches_its_definition(void **state) {
                 check_parse(buf, after + 1);
             }
             buf[after] = ' ';
-            for (size_t k = at; k < after; k++) {
+            /* every byte in place of each producer digit and of the ':'
+             * (the one-digit producer's own path included), and of each
+             * SEQ digit */
+            for (size_t k = 0; k < after; k++) {
                 uint8_t keep = buf[k];
                 for (int c = 0; c < 256; c++) {
                     buf[k] = (uint8_t)c;
