@@ -848,18 +848,38 @@ static inline void sc_base_next(sc_prod *pr) {
         sc_leave_block(pr);
 }
 
+/* sc_settle_kind's first case: one callback without error, in the log at
+ * its acknowledged offset, no transaction, no early position left. */
+static inline bool sc_rec_plain_clean(const sc_rec *r) {
+    return (r->state & ~SC_REC_RETURNED) == SC_REC_CLEAN_BITS && r->err == KP_ERR_NONE &&
+           !(r->txn & (SC_TXN_MASK | SC_EARLY_ONE | SC_EARLY_MORE));
+}
+
 /* Moves the completed records at the bottom of p's window out: clean ones
  * to a count, the others to the exceptions. A transactional producer's
  * records stay (their outcome and read_committed view come at the end). */
 static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
     while (pr->base < pr->n) {
-        sc_rec *r = sc_win(pr, pr->base);
-        if ((r->state & ~SC_REC_RETURNED) == SC_REC_CLEAN_BITS && r->err == KP_ERR_NONE &&
-            !(r->txn & (SC_TXN_MASK | SC_EARLY_ONE | SC_EARLY_MORE))) {
-            /* sc_settle_kind's first case, the common one, without the call */
-            pr->nclean++;
-            sc_base_next(pr);
-            continue;
+        /* sc_settle_kind's first case, the common one, without the call:
+         * the run of such records from base to the end of its block (or
+         * of the window), walked by pointer */
+        int64_t b = pr->base;
+        sc_rec *r = sc_win(pr, b);
+        if (sc_rec_plain_clean(r)) {
+            int64_t stop = (b | (SC_BLK - 1)) + 1, k = b + 1;
+            if (stop > pr->n)
+                stop = pr->n;
+            for (r++; k < stop && sc_rec_plain_clean(r); k++, r++)
+                ;
+            pr->nclean += k - b;
+            pr->base = k;
+            if (!(k & (SC_BLK - 1))) {
+                sc_leave_block(pr);
+                continue;
+            }
+            if (k == pr->n)
+                return;
+            /* r: the record at the new base, not such a one */
         }
         if (!sc_rec_ncb(r) && !(r->state & SC_REC_SYNC_FAILED))
             return;
@@ -917,13 +937,8 @@ static __attribute__((noinline)) void sc_send_grow(sc_prod *pr) {
     }
 }
 
-void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now) {
-    assert(p >= 0 && p < ck->np);
-    sc_prod *pr = &ck->prods[p];
-    assert(seq == pr->n && "sends are numbered densely in order");
-    (void)seq;
-    if (!(pr->n & (SC_BLK - 1)))
-        sc_send_grow(pr);
+static inline __attribute__((always_inline)) void sc_send_put(sc_checker *ck, sc_prod *pr, uint32_t kv_hash,
+                                                              kp_time_us now) {
     pr->kv8[pr->n] = sc_kv8(kv_hash);
     *sc_win(pr, pr->n++) = (sc_rec){ .when_lo = (uint32_t)(uint64_t)now,
                                      .when_hi = (uint32_t)((uint64_t)now >> 32),
@@ -932,6 +947,27 @@ void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp
                                      .topic = -1,
                                      .state = SC_REC_SENT };
     ck->counts.sent++;
+}
+
+/* A send that opens a block: the growth, then the record. */
+static __attribute__((noinline)) void sc_send_new_block(sc_checker *ck, sc_prod *pr, uint32_t kv_hash,
+                                                        kp_time_us now) {
+    sc_send_grow(pr);
+    sc_send_put(ck, pr, kv_hash, now);
+}
+
+/* (The growth out of line with the record it opens: nothing is live
+ * across a call in the common send, so its frame saves no registers.) */
+void sc_checker_on_send(sc_checker *ck, int p, int64_t seq, uint32_t kv_hash, kp_time_us now) {
+    assert(p >= 0 && p < ck->np);
+    sc_prod *pr = &ck->prods[p];
+    assert(seq == pr->n && "sends are numbered densely in order");
+    (void)seq;
+    if (!(pr->n & (SC_BLK - 1))) {
+        sc_send_new_block(ck, pr, kv_hash, now);
+        return;
+    }
+    sc_send_put(ck, pr, kv_hash, now);
 }
 
 void sc_checker_on_send_returned(sc_checker *ck, int p, int64_t seq, kp_time_us now) {
