@@ -1272,6 +1272,14 @@ __attribute__((target("sse4.2"))) static void sc_log_digest_hw(kp_slice key, kp_
 }
 #endif
 
+sc_log_digest_fn *sc_log_digest_best(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (sc_kv_use_hw())
+        return sc_log_digest_hw;
+#endif
+    return sc_log_digest_of;
+}
+
 void sc_log_digest_of(kp_slice key, kp_slice value, void *out) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (sc_kv_hw > 0) {

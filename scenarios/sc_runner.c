@@ -168,6 +168,7 @@ struct sc_world {
     uint64_t seed;
     sn_world *net;
     bm_cluster *cluster;
+    sc_log_digest_fn *log_digest; /* the cluster's digester's: sc_log_digest_best */
     sn_node **broker_nodes;
     int nbrokers;
     sn_timer broker_timer;
@@ -1420,9 +1421,8 @@ static void sc_settled_batch(void *ctx, const bm_settled_batch *b) {
 
 /* The cluster's digester: the checker's digest of each appended record. */
 static void sc_log_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
-    (void)ctx;
     _Static_assert(sizeof(bm_digest) == sizeof(sc_log_digest), "a bm_digest holds the checker's digest");
-    sc_log_digest_of(key, value, out);
+    ((sc_world *)ctx)->log_digest(key, value, out);
 }
 
 static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
@@ -1452,7 +1452,8 @@ static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
         return sc_build_fail(w, "could not create a cluster of %d brokers", (int)conf.brokers);
     /* the logs keep what the checker's log scan reads, not the records,
      * and hand each record to the checker once it is settled */
-    bm_cluster_set_digester(w->cluster, sc_log_digester, NULL);
+    w->log_digest = sc_log_digest_best();
+    bm_cluster_set_digester(w->cluster, sc_log_digester, w);
     bm_cluster_set_settler(w->cluster, sc_settled_batch, w);
     w->nbrokers = conf.brokers;
     w->broker_nodes = calloc((size_t)w->nbrokers, sizeof *w->broker_nodes);

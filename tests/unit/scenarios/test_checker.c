@@ -247,6 +247,23 @@ static void log_digest_judges_as_the_bytes_do(void **state) {
     sc_log_digest_of(KP_SLICE_NULL, kp_slice_str("hello"), &d);
     assert_true(d.id_lo == 0 && d.id_hi == 0);
     assert_int_equal(d.kv_hash, sc_kv_hash(KP_SLICE_NULL, kp_slice_str("hello")));
+    /* the per-CPU digest function writes the same bytes, any key, any
+     * length (heads short and long, foreign values) */
+    sc_log_digest_fn *best = sc_log_digest_best();
+    assert_non_null(best);
+    for (int64_t seq = 0; seq < 3000; seq += 37)
+        for (size_t len = 0; len < 60; len += 7) {
+            char v[80], k[16];
+            size_t nv = sc_value_format(v, sizeof v, (int)(seq % 13), seq * 1009, len);
+            kp_slice ks = seq % 3 ? (kp_slice){ (const uint8_t *)k, (int32_t)(seq % 11) } : KP_SLICE_NULL;
+            memset(k, 'k', sizeof k);
+            kp_slice vs = { (const uint8_t *)v, (int32_t)nv };
+            unsigned char want[12], got[12];
+            sc_log_digest_of(ks, vs, want);
+            memset(got, 0x55, sizeof got);
+            best(ks, vs, got);
+            assert_memory_equal(got, want, sizeof want);
+        }
 
     for (int by_digest = 0; by_digest <= 2; by_digest++) { /* bytes, one digest, a batch */
         sc_producer_info pi = info_idem();
