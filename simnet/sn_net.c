@@ -558,8 +558,10 @@ static kp_conn *sn__check(kp_conn *ep) {
     return ep;
 }
 
-/* Posts an event for the endpoint's user; it runs from the notify timer. */
-static void sn__post(kp_conn *ep, unsigned bit, kp_err err) {
+/* Posts an event for the endpoint's user; it runs from the notify timer.
+ * (Inline into the delivery, its most frequent caller: ~20,000 posts in
+ * the quiet hour's 20,000 records.) */
+static inline __attribute__((always_inline)) void sn__post_in(kp_conn *ep, unsigned bit, kp_err err) {
     /* Every change that can turn sn_conn_pending from false to true (bytes
      * landing, a FIN, a reset, a refused or completed connect) posts here:
      * the owner's generation moves first (kp_transport.generation). */
@@ -573,6 +575,10 @@ static void sn__post(kp_conn *ep, unsigned bit, kp_err err) {
         ep->pending_err = err;
     if (!sn_timer_pending(&ep->notify))
         sn_timer_schedule(ep->conn->w, &ep->notify, ep->conn->w->head.now);
+}
+
+static void sn__post(kp_conn *ep, unsigned bit, kp_err err) {
+    sn__post_in(ep, bit, err);
 }
 
 static void sn__notify_fire(void *ctx, sn_world *w) {
@@ -750,7 +756,7 @@ static void sn__cut(sn__conn *c, int d, size_t n, bool fin) {
 /* The sender of direction d got room back. Like Linux (sk_stream_wspace),
  * WRITABLE waits until a third of the send buffer is free: a writer that
  * waits for it writes in large pieces instead of refilling byte by byte. */
-static void sn__room(sn__conn *c, int d) {
+static inline void sn__room(sn__conn *c, int d) {
     kp_conn *ep = &c->ep[d];
     if (ep->want_writable && ep->state == KP_CONN_CONNECTED &&
         ep->sndbuf - (int64_t)sn__inflight(&c->dir[d]) >= (ep->sndbuf + 2) / 3) {
@@ -812,7 +818,7 @@ static void sn__deliver_fire(void *ctx, sn_world *w) {
         }
         dir->rcv_len += ch.len; /* arrived: in place, behind the unread bytes */
         sn__emit_conn(c, SN_EV_DELIVER, 1 - d, ch.len, KP_ERR_NONE);
-        sn__post(rx, EVB_READABLE, KP_ERR_NONE);
+        sn__post_in(rx, EVB_READABLE, KP_ERR_NONE);
     }
     sn__chunkq_pop(&dir->chunks);
     sn__room(c, d);
