@@ -155,7 +155,8 @@ bool sn__ring_push(sn__ring *r, const void *data, size_t n) {
     size_t tail = (r->head + r->len) & (r->cap - 1);
     size_t first = r->cap - tail < n ? r->cap - tail : n;
     memcpy(r->buf + tail, data, first);
-    memcpy(r->buf, (const uint8_t *)data + first, n - first);
+    if (n > first) /* across the ring's end (a memcpy of nothing is still a call) */
+        memcpy(r->buf, (const uint8_t *)data + first, n - first);
     r->len += n;
     return true;
 }
@@ -168,7 +169,8 @@ size_t sn__ring_pop(sn__ring *r, void *out, size_t n) {
     if (out) {
         size_t first = r->cap - r->head < n ? r->cap - r->head : n;
         memcpy(out, r->buf + r->head, first);
-        memcpy((uint8_t *)out + first, r->buf, n - first);
+        if (n > first)
+            memcpy((uint8_t *)out + first, r->buf, n - first);
     }
     r->head = (r->head + n) & (r->cap - 1);
     r->len -= n;
@@ -1081,7 +1083,8 @@ ssize_t sn_conn_recv(kp_conn *ep, void *buf, size_t cap) {
         const sn__ring *r = &in->bytes;
         size_t first = r->cap - r->head < n ? r->cap - r->head : n;
         memcpy(buf, r->buf + r->head, first);
-        memcpy((uint8_t *)buf + first, r->buf, n - first);
+        if (n > first)
+            memcpy((uint8_t *)buf + first, r->buf, n - first);
     }
     sn__read_done(ep, n);
     if (n)
