@@ -46,6 +46,7 @@ static void sc_digest__init(sc_digest *d, bool hw) {
     d->st[0] = KP_FNV1A64_INIT;
     d->st[1] = SC_DIGEST_K;
     d->hw = hw;
+    d->cache[0].h = 1; /* set 0's first way: NULL's (sc_digest__known) */
     dl_iterate_phdr(sc_digest_phdr_cb, d);
     if (d->nro > 0) {
         uintptr_t lo = d->ro[0].lo, hi = d->ro[0].hi;
@@ -217,9 +218,13 @@ void sc_digest_unpin_all(sc_digest *d) {
 uint64_t sc_digest__str_slow(sc_digest *d, const char *s) {
     uint64_t h = sc_digest_string_hash(s);
     if (sc_digest_immutable(d, s) || sc_digest__pinned(d, s)) {
-        /* the newest goes first, the older of the set moves to the second way */
+        /* the newest goes first, the older of the set moves to the second
+         * way; in set 0 the first way stays NULL's */
         size_t i = sc_digest__set(s);
-        d->cache[i + 1] = d->cache[i];
+        if (i == 0)
+            i = 1;
+        else
+            d->cache[i + 1] = d->cache[i];
         d->cache[i].s = s;
         d->cache[i].h = h;
         d->stored++;

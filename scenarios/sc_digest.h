@@ -55,7 +55,7 @@
  * Measured on the throughput workload: the observer's string hashing was
  * 7.4M Ir + 2.6M Ir of strlen (20,000 records) before the cache.
  *
- * Memory: sc_digest is a plain value (about 4 KB: the cache), embedded by
+ * Memory: sc_digest is a plain value (about 16 KB: the cache), embedded by
  * its user and initialised with sc_digest_init; nothing is allocated.
  * Not thread-safe: one digest per run.
  */
@@ -78,7 +78,7 @@
 
 #define SC_DIGEST_K 0x9e3779b97f4a7c15ULL
 #define SC_DIGEST_K2 0xc2b2ae3d27d4eb4fULL
-#define SC_DIGEST_CACHE 512   /* entries of the address -> hash cache (2 x 256 sets) */
+#define SC_DIGEST_CACHE 1024  /* entries of the address -> hash cache (2 x 512 sets) */
 #define SC_DIGEST_RO_MAX 8    /* read-only ranges of the executable remembered */
 #define SC_DIGEST_PINS 16     /* pinned strings remembered */
 
@@ -158,19 +158,21 @@ uint64_t sc_digest__str_slow(sc_digest *d, const char *s);
 uint64_t sc_digest__topic_slow(sc_digest *d, const char *s);
 
 /* The cache is two-way set associative: a literal that shares a set with
- * another hot one must not evict it on every event. */
+ * another hot one must not evict it on every event. The set is the
+ * address's low bits (one AND: the probe runs twice per event; a
+ * multiplicative hash of the address cost three more instructions, and
+ * literals sit at addresses as scattered as its output). */
 static inline size_t sc_digest__set(const char *s) {
-    return (size_t)(((uint64_t)(uintptr_t)s * SC_DIGEST_K) >> 56) * 2 % SC_DIGEST_CACHE;
+    return (size_t)((uintptr_t)s & (SC_DIGEST_CACHE / 2 - 1)) * 2;
 }
 
 /* What s contributes when that is known without a call: NULL (1) or a
  * string in the cache (only immutable and pinned strings are ever
- * stored). False otherwise (*h is then unset). */
+ * stored). False otherwise (*h is then unset). NULL needs no test of its
+ * own: it falls in set 0, whose first way is reserved for it, (NULL, 1),
+ * and never given to a string (an empty slot is (NULL, h) too, but only
+ * NULL ever probes set 0 for NULL). */
 static inline bool sc_digest__known(const sc_digest *d, const char *s, uint64_t *h) {
-    if (!s) {
-        *h = 1;
-        return true;
-    }
     size_t i = sc_digest__set(s);
     if (d->cache[i].s == s) {
         *h = d->cache[i].h;
@@ -300,6 +302,18 @@ static inline bool sc_digest_event_try(sc_digest *d, const kp_event *ev, kp_time
     return false;
 #endif
 }
+
+#if SC_DIGEST_AESNI
+/* sc_digest_event_try for a digest known to be on the AES-NI path (d->hw:
+ * the caller chose this function by it), without testing it again. */
+static inline bool sc_digest_event_try_hw(sc_digest *d, const kp_event *ev, kp_time_us time_us) {
+    uint64_t th, dh;
+    if (!sc_digest__known(d, ev->topic, &th) || !sc_digest__known(d, ev->detail, &dh))
+        return false;
+    sc_digest__mix_hw(d, ev, time_us, th, dh);
+    return true;
+}
+#endif
 
 /* sc_digest_event, out of line (for the events sc_digest_event_try
  * declined). */

@@ -449,6 +449,32 @@ static void try_path_matches_the_full_one(void **state) {
     free(heap);
 }
 
+/* NULL is known without hashing whatever the cache holds: strings whose
+ * addresses fall in NULL's set (set 0) never take its slot. */
+static void null_keeps_its_slot(void **state) {
+    (void)state;
+    sc_digest d;
+    sc_digest_init(&d);
+    char *block = aligned_alloc(4096, 4096);
+    assert_non_null(block);
+    for (int i = 0; i < 4; i++) { /* four strings in set 0, pinned: cached */
+        char *s = block + i * 1024;
+        assert_int_equal(sc_digest__set(s), 0);
+        strcpy(s, i % 2 ? "app>broker-1" : "orders");
+        assert_true(sc_digest_pin(&d, s));
+        uint64_t h = 0;
+        assert_true(sc_digest__known(&d, NULL, &h));
+        assert_true(h == 1);
+        assert_true(sc_digest__known(&d, s, &h)); /* the newest is found */
+        assert_true(h == sc_digest_string_hash(s));
+    }
+    sc_digest_unpin_all(&d);
+    uint64_t h = 0;
+    assert_true(sc_digest__known(&d, NULL, &h));
+    assert_true(h == 1);
+    free(block);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_field_counts),
@@ -461,6 +487,7 @@ int main(void) {
         cmocka_unit_test(cache_collisions_do_not_matter),
         cmocka_unit_test(pinned_strings_are_cached_by_address),
         cmocka_unit_test(try_path_matches_the_full_one),
+        cmocka_unit_test(null_keeps_its_slot),
     };
     return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }
