@@ -41,11 +41,11 @@ static int sc_digest_phdr_cb(struct dl_phdr_info *info, size_t size, void *ctx) 
     return 1; /* the executable only */
 }
 
-static void sc_digest__init(sc_digest *d, bool hw) {
+static void sc_digest__init(sc_digest *d, int path) {
     memset(d, 0, sizeof *d);
     d->st[0] = KP_FNV1A64_INIT;
     d->st[1] = SC_DIGEST_K;
-    d->hw = hw;
+    d->path = path;
     d->cache[0].h = 1; /* set 0's first way: NULL's (sc_digest__known) */
     dl_iterate_phdr(sc_digest_phdr_cb, d);
     if (d->nro > 0) {
@@ -61,21 +61,28 @@ static void sc_digest__init(sc_digest *d, bool hw) {
     }
 }
 
-static bool sc_digest__have_aesni(void) {
+/* The fastest path this CPU runs (__builtin_cpu_supports("avx") also
+ * asks the OS: XSAVE enabled for the AVX state). */
+static int sc_digest__best_path(void) {
 #if SC_DIGEST_AESNI
     __builtin_cpu_init();
-    return __builtin_cpu_supports("aes");
+    if (!__builtin_cpu_supports("aes"))
+        return SC_DIGEST_PATH_PORTABLE;
+    return __builtin_cpu_supports("avx") ? SC_DIGEST_PATH_AES_VEX : SC_DIGEST_PATH_AES;
 #else
-    return false;
+    return SC_DIGEST_PATH_PORTABLE;
 #endif
 }
 
 void sc_digest_init(sc_digest *d) {
-    sc_digest__init(d, sc_digest__have_aesni());
+    sc_digest__init(d, sc_digest__best_path());
 }
 
-void sc_digest_init_portable(sc_digest *d) {
-    sc_digest__init(d, false);
+bool sc_digest_init_path(sc_digest *d, int path) {
+    int best = sc_digest__best_path();
+    bool ok = path >= SC_DIGEST_PATH_PORTABLE && path <= best;
+    sc_digest__init(d, ok ? path : best);
+    return ok;
 }
 
 /* ---- the AES round, portable ------------------------------------------------- */
@@ -142,12 +149,12 @@ void sc_digest__mix_portable(sc_digest *d, const kp_event *ev, kp_time_us time_u
                              uint64_t detail_h) {
     uint8_t s[16];
     sc_digest__put(s, d->st[0], d->st[1]);
-    sc_digest__absorb(s, sc_digest_pair(ev->kind, ev->node), (uint64_t)time_us);
-    sc_digest__absorb(s, topic_h, sc_digest_pair(ev->partition, ev->producer_epoch));
+    sc_digest__absorb(s, sc_digest_pair(ev->kind, ev->node), sc_digest_pair(ev->partition, ev->producer_epoch));
     sc_digest__absorb(s, (uint64_t)ev->batch_id, sc_digest_pair(ev->base_sequence, ev->record_count));
     sc_digest__absorb(s, (uint64_t)ev->bytes, sc_digest_pair(ev->correlation_id, ev->api_key));
     sc_digest__absorb(s, sc_digest_pair(ev->err, ev->attempt), (uint64_t)ev->offset);
     sc_digest__absorb(s, (uint64_t)ev->producer_id, (uint64_t)ev->value);
+    sc_digest__absorb(s, (uint64_t)time_us, topic_h);
     sc_digest__absorb(s, detail_h, 0);
     d->st[0] = sc_le64(s);
     d->st[1] = sc_le64(s + 8);

@@ -18,22 +18,25 @@
  *     state = AESENC(state, block)  = MixColumns(SubBytes(ShiftRows(state))) ^ block
  * where block k holds two 64-bit words, the first in bytes 0..7, each
  * little-endian:
- *     0: (kind | node << 32, time)   1: (topic's hash, partition | epoch << 32)
- *     2: (batch_id, base_sequence | record_count << 32)
- *     3: (bytes, correlation_id | api_key << 32)
- *     4: (err | attempt << 32, offset)   5: (producer_id, value)
- *     6: (detail's hash, 0)
+ *     0: (kind | node << 32, partition | producer_epoch << 32)
+ *     1: (batch_id, base_sequence | record_count << 32)
+ *     2: (bytes, correlation_id | api_key << 32)
+ *     3: (err | attempt << 32, offset)   4: (producer_id, value)
+ *     5: (time, topic's hash)            6: (detail's hash, 0)
  * (32-bit fields as their two's-complement bits). For a fixed state the
  * round is a bijection of the block and for a fixed block one of the
  * state, so a change in any one field changes the state, and no later
  * event can undo it but by a collision of the 128-bit state. The value
  * read (sc_digest_value) is two more rounds with constant keys (full
  * diffusion of the last event's blocks) folded to 64 bits. On x86-64 with
- * AES-NI (cpuid, at init) a block is one `aesenc` and blocks 2..5 are the
- * event's own bytes (kp_event's layout: static asserts below), so an event
- * costs ~20 instructions of mixing; elsewhere a table-driven round written
- * from FIPS-197 gives the same bytes, ~20 times slower.
- *   - a string is hashed once into a 64-bit content hash (length, then
+ * AES-NI (cpuid, at init) a block is one `aesenc`, and blocks 0..4 are
+ * the event's first 80 bytes as they are (kp_event's layout: static
+ * asserts below); with AVX too, the VEX form `vaesenc` takes them straight
+ * from memory (the legacy form wants 16-byte aligned operands, so it loads
+ * them first): ~13 instructions of mixing per event, ~18 without AVX.
+ * Elsewhere a table-driven round written from FIPS-197 gives the same
+ * bytes, ~20 times slower.
+ *   - a string is hashed once into a 64-bit content hash (length, then   - a string is hashed once into a 64-bit content hash (length, then
  *     eight bytes at a time with little-endian loads, so the value does not
  *     depend on the host), and that hash goes into its block as one word.
  *   - strings in read-only memory (the executable's non-writable PT_LOAD
@@ -76,6 +79,13 @@
 #define SC_DIGEST_AESNI 0
 #endif
 
+/* How a digest computes its rounds (sc_digest.path), chosen at init. */
+enum {
+    SC_DIGEST_PATH_PORTABLE = 0, /* sc_digest_aes_round */
+    SC_DIGEST_PATH_AES = 1,      /* aesenc, blocks loaded first */
+    SC_DIGEST_PATH_AES_VEX = 2   /* vaesenc, blocks straight from memory (AVX) */
+};
+
 #define SC_DIGEST_K 0x9e3779b97f4a7c15ULL
 #define SC_DIGEST_K2 0xc2b2ae3d27d4eb4fULL
 #define SC_DIGEST_CACHE 1024  /* entries of the address -> hash cache (2 x 512 sets) */
@@ -84,7 +94,7 @@
 
 typedef struct sc_digest {
     uint64_t st[2];           /* the state: bytes 0..7 little-endian in st[0], 8..15 in st[1] */
-    bool hw;                  /* AES-NI rounds (else the portable ones; same values) */
+    int path;                 /* SC_DIGEST_PATH_*: how the rounds are computed (same values) */
     /* read-only memory: [ro_lo, ro_lo + ro_len) bounds every range */
     uintptr_t ro_lo, ro_len;
     int nro;
@@ -109,11 +119,13 @@ typedef struct sc_digest {
 } sc_digest;
 
 /* Starts an empty digest and finds the read-only ranges of the running
- * executable (dl_iterate_phdr); takes the AES-NI path when the CPU has it. */
+ * executable (dl_iterate_phdr); takes the fastest path the CPU has. */
 void sc_digest_init(sc_digest *d);
-/* sc_digest_init, on the portable path whatever the CPU (tests: both paths
- * must give the same values). */
-void sc_digest_init_portable(sc_digest *d);
+/* sc_digest_init on the given path (SC_DIGEST_PATH_*) whatever the CPU
+ * has, for tests (every path must give the same values); false, and the
+ * digest left on the path sc_digest_init would take, when the CPU cannot
+ * run that one. */
+bool sc_digest_init_path(sc_digest *d, int path);
 
 /* The digest of the events folded in so far (does not change the state:
  * more events may follow). */
@@ -212,26 +224,27 @@ static inline uint64_t sc_digest_pair(int64_t lo, int64_t hi) {
     return (uint64_t)(uint32_t)lo | (uint64_t)(uint32_t)hi << 32;
 }
 
-/* The AES-NI path reads blocks 2..5 (and block 0's first word, block 1's
- * second) straight from the event: on a little-endian host these bytes
- * are exactly the blocks' words. */
+#if SC_DIGEST_AESNI
+/* The AES-NI paths read blocks 0..4 straight from the event: on a
+ * little-endian host these bytes are exactly the blocks' words. */
 #define SC_DIGEST_AT(f, off) _Static_assert(offsetof(kp_event, f) == (off), #f " sits where the digest reads it")
 SC_DIGEST_AT(kind, 0);
 SC_DIGEST_AT(node, 4);
-SC_DIGEST_AT(partition, 24);
-SC_DIGEST_AT(producer_epoch, 28);
-SC_DIGEST_AT(batch_id, 32);
-SC_DIGEST_AT(base_sequence, 40);
-SC_DIGEST_AT(record_count, 44);
-SC_DIGEST_AT(bytes, 48);
-SC_DIGEST_AT(correlation_id, 56);
-SC_DIGEST_AT(api_key, 60);
-SC_DIGEST_AT(err, 64);
-SC_DIGEST_AT(attempt, 68);
-SC_DIGEST_AT(offset, 72);
-SC_DIGEST_AT(producer_id, 80);
-SC_DIGEST_AT(value, 88);
+SC_DIGEST_AT(partition, 8);
+SC_DIGEST_AT(producer_epoch, 12);
+SC_DIGEST_AT(batch_id, 16);
+SC_DIGEST_AT(base_sequence, 24);
+SC_DIGEST_AT(record_count, 28);
+SC_DIGEST_AT(bytes, 32);
+SC_DIGEST_AT(correlation_id, 40);
+SC_DIGEST_AT(api_key, 44);
+SC_DIGEST_AT(err, 48);
+SC_DIGEST_AT(attempt, 52);
+SC_DIGEST_AT(offset, 56);
+SC_DIGEST_AT(producer_id, 64);
+SC_DIGEST_AT(value, 72);
 _Static_assert(sizeof(int) == 4 && sizeof(kp_err) == 4, "kind and err are 32-bit fields");
+#endif
 
 /* The portable half of sc_digest__mix (out of line). */
 void sc_digest__mix_portable(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
@@ -239,24 +252,37 @@ void sc_digest__mix_portable(sc_digest *d, const kp_event *ev, kp_time_us time_u
 
 #if SC_DIGEST_AESNI
 /* One AESENC round (inline assembly: no target attribute needed, so it
- * inlines into any caller; it runs only when d->hw said the CPU has it). */
+ * inlines into any caller; it runs only on a path that init chose because
+ * the CPU has it). */
 static inline __m128i sc_digest__aesenc(__m128i s, __m128i key) {
     __asm__("aesenc %1, %0" : "+x"(s) : "x"(key));
     return s;
 }
 
-static inline void sc_digest__mix_hw(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
-                                     uint64_t detail_h) {
+/* The same round with the key read from 16 bytes at p, any alignment
+ * (VEX encoding: AVX). */
+static inline __m128i sc_digest__vaesenc_at(__m128i s, const char *p) {
+    __asm__("vaesenc %1, %0, %0" : "+x"(s) : "m"(*(const char(*)[16])p));
+    return s;
+}
+
+/* Blocks 0..4, from the event's bytes. `vex` is a constant wherever this
+ * is inlined. */
+static inline __attribute__((always_inline)) __m128i sc_digest__absorb_fields(__m128i s, const kp_event *ev,
+                                                                              bool vex) {
     const char *p = (const char *)ev;
-    __m128i s = _mm_loadu_si128((const __m128i *)d->st);
-    s = sc_digest__aesenc(s, _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)p),
-                                                _mm_cvtsi64_si128((long long)time_us)));
-    s = sc_digest__aesenc(s, _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(_mm_cvtsi64_si128((long long)topic_h)),
-                                                           (const double *)(p + 24))));
-    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 32)));
-    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 48)));
-    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 64)));
-    s = sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 80)));
+    for (int k = 0; k < 5; k++)
+        s = vex ? sc_digest__vaesenc_at(s, p + 16 * k)
+                : sc_digest__aesenc(s, _mm_loadu_si128((const __m128i *)(p + 16 * k)));
+    return s;
+}
+
+static inline __attribute__((always_inline)) void sc_digest__mix_hw(sc_digest *d, const kp_event *ev,
+                                                                   kp_time_us time_us, uint64_t topic_h,
+                                                                   uint64_t detail_h, bool vex) {
+    __m128i s = sc_digest__absorb_fields(_mm_loadu_si128((const __m128i *)d->st), ev, vex);
+    s = sc_digest__aesenc(s, _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)time_us),
+                                                _mm_cvtsi64_si128((long long)topic_h)));
     s = sc_digest__aesenc(s, _mm_cvtsi64_si128((long long)detail_h));
     _mm_storeu_si128((__m128i *)d->st, s);
 }
@@ -267,8 +293,12 @@ static inline void sc_digest__mix_hw(sc_digest *d, const kp_event *ev, kp_time_u
 static inline void sc_digest__mix(sc_digest *d, const kp_event *ev, kp_time_us time_us, uint64_t topic_h,
                                   uint64_t detail_h) {
 #if SC_DIGEST_AESNI
-    if (d->hw) {
-        sc_digest__mix_hw(d, ev, time_us, topic_h, detail_h);
+    if (d->path == SC_DIGEST_PATH_AES_VEX) {
+        sc_digest__mix_hw(d, ev, time_us, topic_h, detail_h, true);
+        return;
+    }
+    if (d->path == SC_DIGEST_PATH_AES) {
+        sc_digest__mix_hw(d, ev, time_us, topic_h, detail_h, false);
         return;
     }
 #endif
@@ -283,7 +313,7 @@ static inline void sc_digest_event(sc_digest *d, const kp_event *ev, kp_time_us 
 }
 
 /* sc_digest_event without a call on its common path: when the event's
- * topic and detail are both NULL or cached (and the digest is on its
+ * topic and detail are both NULL or cached (and the digest is on an
  * AES-NI path) it folds the event in and returns true; otherwise it changes nothing and returns false, and the
  * caller passes the event to sc_digest_event_slow. The split lets a hot
  * caller (the runner's observer, on every event of a run) keep its common
@@ -293,9 +323,10 @@ static inline void sc_digest_event(sc_digest *d, const kp_event *ev, kp_time_us 
 static inline bool sc_digest_event_try(sc_digest *d, const kp_event *ev, kp_time_us time_us) {
 #if SC_DIGEST_AESNI
     uint64_t th, dh;
-    if (!d->hw || !sc_digest__known(d, ev->topic, &th) || !sc_digest__known(d, ev->detail, &dh))
+    if (d->path == SC_DIGEST_PATH_PORTABLE || !sc_digest__known(d, ev->topic, &th) ||
+        !sc_digest__known(d, ev->detail, &dh))
         return false;
-    sc_digest__mix_hw(d, ev, time_us, th, dh);
+    sc_digest__mix_hw(d, ev, time_us, th, dh, d->path == SC_DIGEST_PATH_AES_VEX);
     return true;
 #else
     (void)d, (void)ev, (void)time_us;
@@ -304,13 +335,15 @@ static inline bool sc_digest_event_try(sc_digest *d, const kp_event *ev, kp_time
 }
 
 #if SC_DIGEST_AESNI
-/* sc_digest_event_try for a digest known to be on the AES-NI path (d->hw:
- * the caller chose this function by it), without testing it again. */
-static inline bool sc_digest_event_try_hw(sc_digest *d, const kp_event *ev, kp_time_us time_us) {
+/* sc_digest_event_try for a digest known to be on an AES-NI path, `vex`
+ * (a constant) saying which: the caller chose this function by d->path,
+ * so it is not asked per event. */
+static inline __attribute__((always_inline)) bool sc_digest_event_try_hw(sc_digest *d, const kp_event *ev,
+                                                                        kp_time_us time_us, bool vex) {
     uint64_t th, dh;
     if (!sc_digest__known(d, ev->topic, &th) || !sc_digest__known(d, ev->detail, &dh))
         return false;
-    sc_digest__mix_hw(d, ev, time_us, th, dh);
+    sc_digest__mix_hw(d, ev, time_us, th, dh, vex);
     return true;
 }
 #endif

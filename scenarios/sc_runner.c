@@ -402,7 +402,9 @@ static __attribute__((noinline)) void sc_on_event_slow(sc_world *w, const sc_obs
     sc_observe_rest(w, o, ev, now);
 }
 
-static void sc_on_event(void *ctx, const kp_event *ev) {
+/* The observer's work; `path` (a constant wherever this is inlined) is the
+ * digest's SC_DIGEST_PATH_*, or -1 for "ask the digest". */
+static inline __attribute__((always_inline)) void sc_on_event_path(void *ctx, const kp_event *ev, int path) {
     sc_obs *o = ctx;
     sc_world *w = o->w;
     /* Every event is reported synchronously, as it happens; the producer
@@ -412,33 +414,42 @@ static void sc_on_event(void *ctx, const kp_event *ev) {
      * backwards. */
     kp_time_us now = w->net ? sn_now(w->net) : ev->time_us;
     w->events++;
-    if (!sc_digest_event_try(&w->digest, ev, now)) {
+    bool taken;
+#if SC_DIGEST_AESNI
+    if (path == SC_DIGEST_PATH_AES_VEX || path == SC_DIGEST_PATH_AES)
+        taken = sc_digest_event_try_hw(&w->digest, ev, now, path == SC_DIGEST_PATH_AES_VEX);
+    else
+#endif
+        taken = sc_digest_event_try(&w->digest, ev, now);
+    if (!taken) {
         sc_on_event_slow(w, o, ev, now);
         return;
     }
     sc_observe_rest(w, o, ev, now);
 }
 
+static void sc_on_event(void *ctx, const kp_event *ev) {
+    sc_on_event_path(ctx, ev, -1);
+}
+
 #if SC_DIGEST_AESNI
-/* sc_on_event for a run whose digest is on the AES-NI path (the observers
- * are given this one when w->digest.hw): the same work without asking. */
-static void sc_on_event_hw(void *ctx, const kp_event *ev) {
-    sc_obs *o = ctx;
-    sc_world *w = o->w;
-    kp_time_us now = w->net ? sn_now(w->net) : ev->time_us;
-    w->events++;
-    if (!sc_digest_event_try_hw(&w->digest, ev, now)) {
-        sc_on_event_slow(w, o, ev, now);
-        return;
-    }
-    sc_observe_rest(w, o, ev, now);
+/* sc_on_event for a run whose digest is on an AES-NI path (the observers
+ * are given the one for w->digest.path): the same work without asking. */
+static void sc_on_event_aes(void *ctx, const kp_event *ev) {
+    sc_on_event_path(ctx, ev, SC_DIGEST_PATH_AES);
+}
+
+static void sc_on_event_vex(void *ctx, const kp_event *ev) {
+    sc_on_event_path(ctx, ev, SC_DIGEST_PATH_AES_VEX);
 }
 #endif
 
 static kp_observer sc_observer(sc_obs *o) {
 #if SC_DIGEST_AESNI
-    if (o->w->digest.hw)
-        return (kp_observer){ .on_event = sc_on_event_hw, .ctx = o };
+    if (o->w->digest.path == SC_DIGEST_PATH_AES_VEX)
+        return (kp_observer){ .on_event = sc_on_event_vex, .ctx = o };
+    if (o->w->digest.path == SC_DIGEST_PATH_AES)
+        return (kp_observer){ .on_event = sc_on_event_aes, .ctx = o };
 #endif
     return (kp_observer){ .on_event = sc_on_event, .ctx = o };
 }

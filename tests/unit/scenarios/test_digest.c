@@ -38,14 +38,14 @@ static kp_event base_event(void) {
     return ev;
 }
 
-static bool portable; /* digest_of on the portable path */
+static int path = -1; /* digest_of on this SC_DIGEST_PATH_* (-1: sc_digest_init's) */
 
 static uint64_t digest_of(const kp_event *evs, size_t n) {
     sc_digest d;
-    if (portable)
-        sc_digest_init_portable(&d);
-    else
+    if (path < 0)
         sc_digest_init(&d);
+    else
+        assert_true(sc_digest_init_path(&d, path));
     for (size_t i = 0; i < n; i++)
         sc_digest_event(&d, &evs[i], evs[i].time_us);
     return sc_digest_value(&d);
@@ -59,9 +59,9 @@ static char *dup(const char *s) {
     return p;
 }
 
-/* Changing any one field of an event changes the digest (on both paths). */
-static void every_field_counts_on(bool port) {
-    portable = port;
+/* Changing any one field of an event changes the digest (on every path). */
+static void every_field_counts_on(int p) {
+    path = p;
     kp_event ev = base_event();
     uint64_t h0 = digest_of(&ev, 1);
     for (int f = 0; f < 18; f++) {
@@ -93,13 +93,15 @@ static void every_field_counts_on(bool port) {
     two[1].partition = 5;
     kp_event swapped[2] = { two[1], two[0] };
     assert_true(digest_of(two, 2) != digest_of(swapped, 2));
-    portable = false;
+    path = -1;
 }
 
 static void every_field_counts(void **state) {
     (void)state;
-    every_field_counts_on(false);
-    every_field_counts_on(true);
+    sc_digest probe;
+    sc_digest_init(&probe);
+    for (int p = SC_DIGEST_PATH_PORTABLE; p <= probe.path; p++)
+        every_field_counts_on(p);
 }
 
 /* The portable AES round is FIPS-197's: Appendix B, the start of round 1
@@ -129,7 +131,7 @@ static void aes_round_matches_the_instruction(void **state) {
 #if SC_DIGEST_AESNI
     sc_digest probe;
     sc_digest_init(&probe);
-    if (!probe.hw)
+    if (probe.path == SC_DIGEST_PATH_PORTABLE)
         skip();
     uint64_t x = 42;
     for (int i = 0; i < 1000; i++) {
@@ -147,15 +149,21 @@ static void aes_round_matches_the_instruction(void **state) {
 #endif
 }
 
-/* The AES-NI path and the portable one give the same value after every
- * event, whatever the fields hold (negative, wide, NULL or heap strings). */
-static void both_paths_give_the_same_digest(void **state) {
+/* Every path the CPU runs (the portable one, aesenc, vaesenc) gives the
+ * same value after every event, whatever the fields hold (negative, wide,
+ * NULL or heap strings). */
+static void every_path_gives_the_same_digest(void **state) {
     (void)state;
-    sc_digest hw, port;
-    sc_digest_init(&hw);
-    sc_digest_init_portable(&port);
-    assert_false(port.hw);
-    assert_true(sc_digest_value(&hw) == sc_digest_value(&port));
+    sc_digest best;
+    sc_digest_init(&best);
+    sc_digest d[3], direct[3];
+    int n = best.path + 1;
+    for (int p = 0; p < n; p++) {
+        assert_true(sc_digest_init_path(&d[p], p));
+        assert_true(sc_digest_init_path(&direct[p], p));
+        assert_int_equal(d[p].path, p);
+        assert_true(sc_digest_value(&d[p]) == sc_digest_value(&d[0]));
+    }
     static const char *const topics[] = { NULL, "orders", "t-0", "" };
     static const char *const details[] = { NULL, "doSend", "linger expired", "app>broker-1" };
     char *heap = dup("a heap detail");
@@ -180,11 +188,24 @@ static void both_paths_give_the_same_digest(void **state) {
         e.value = (int64_t)splitmix(&x);
         e.detail = i % 5 == 4 ? heap : details[splitmix(&x) % 4];
         kp_time_us now = (kp_time_us)splitmix(&x);
-        if (!sc_digest_event_try(&hw, &e, now))
-            sc_digest_event_slow(&hw, &e, now);
-        assert_false(sc_digest_event_try(&port, &e, now)); /* never on the portable path */
-        sc_digest_event_slow(&port, &e, now);
-        assert_true(sc_digest_value(&hw) == sc_digest_value(&port));
+        for (int p = 0; p < n; p++) {
+            bool taken = sc_digest_event_try(&d[p], &e, now);
+            if (p == SC_DIGEST_PATH_PORTABLE)
+                assert_false(taken); /* the portable path always declines */
+            if (!taken)
+                sc_digest_event_slow(&d[p], &e, now);
+            assert_true(sc_digest_value(&d[p]) == sc_digest_value(&d[0]));
+        }
+#if SC_DIGEST_AESNI
+        /* and the runner's way in, the path given as a constant */
+        for (int p = SC_DIGEST_PATH_AES; p < n; p++) {
+            bool taken = p == SC_DIGEST_PATH_AES_VEX ? sc_digest_event_try_hw(&direct[p], &e, now, true)
+                                                     : sc_digest_event_try_hw(&direct[p], &e, now, false);
+            if (!taken)
+                sc_digest_event_slow(&direct[p], &e, now);
+            assert_true(sc_digest_value(&direct[p]) == sc_digest_value(&d[0]));
+        }
+#endif
     }
     free(heap);
 }
@@ -416,7 +437,7 @@ static void try_path_matches_the_full_one(void **state) {
     kp_event buf = base_event();
     buf.topic = heap; /* neither pinned nor read-only: never cached */
 
-    if (!t.hw)
+    if (t.path == SC_DIGEST_PATH_PORTABLE)
         skip(); /* the portable path declines every event */
     /* NULL strings are known without a call */
     assert_true(sc_digest_event_try(&t, &none, 5));
@@ -480,7 +501,7 @@ int main(void) {
         cmocka_unit_test(every_field_counts),
         cmocka_unit_test(aes_round_is_fips197s),
         cmocka_unit_test(aes_round_matches_the_instruction),
-        cmocka_unit_test(both_paths_give_the_same_digest),
+        cmocka_unit_test(every_path_gives_the_same_digest),
         cmocka_unit_test(strings_by_every_byte),
         cmocka_unit_test(literal_and_copy_are_the_same),
         cmocka_unit_test(rewritten_buffer_changes_the_digest),
