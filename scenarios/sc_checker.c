@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1365,17 +1366,26 @@ static __attribute__((noinline)) int32_t sc_log_scan_run(sc_checker *ck, sc_part
     const int8_t topic = (int8_t)sp->topic;
     const int32_t partition = sp->partition;
     int64_t max_seq = sp->max_seq[p];
+    /* the records whose offset a record's fields can hold (the offset is
+     * checked once here, not per record) */
+    int32_t kn = offset > (int64_t)UINT32_MAX ? 0 : (int64_t)UINT32_MAX - offset + 1 < n ? (int32_t)((int64_t)UINT32_MAX - offset + 1) : n;
     int32_t k = 0;
-    for (; k < n; k++) {
-        memcpy(&d, at + (size_t)k * sizeof d, sizeof d);
-        id = (uint64_t)d.id_hi << 32 | d.id_lo;
+    for (; k < kn; k++) {
+        /* the digest's fields read straight from the batch (sc_log_digest's
+         * layout: id_lo, id_hi, kv_hash) */
+        const unsigned char *dk = at + (size_t)k * sizeof d;
+        uint32_t lo, hi, kvh;
+        memcpy(&lo, dk + offsetof(sc_log_digest, id_lo), 4);
+        memcpy(&hi, dk + offsetof(sc_log_digest, id_hi), 4);
+        memcpy(&kvh, dk + offsetof(sc_log_digest, kv_hash), 4);
+        id = (uint64_t)hi << 32 | lo;
         int64_t seq = (int64_t)(id - pid);
         int64_t off = offset + k;
         /* id - pid < 2^40 when id is p's (p + 1 in the bits above) */
-        if ((uint64_t)seq >> SC_ID_SEQ_BITS || seq < base || seq >= end || seq <= max_seq || off > UINT32_MAX)
+        if ((uint64_t)seq >> SC_ID_SEQ_BITS || seq < base || seq >= end || seq <= max_seq)
             break;
         sc_rec *r = &blk[(seq >> SC_BLK_SHIFT) & mask][seq & (SC_BLK - 1)];
-        if (r->txn || r->kv_hash != d.kv_hash)
+        if (r->txn || r->kv_hash != kvh)
             break;
         unsigned st = r->state & ~SC_REC_RETURNED;
         if (st == SC_REC_SENT) { /* before its callback: the early position */
