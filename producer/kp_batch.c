@@ -385,7 +385,7 @@ static void emit_done(const kp_batch *b, int kind, int64_t base_offset, kp_err e
     if (!b->obs || !b->obs->on_event)
         return;
     kp_event ev;
-    kp_event_init(&ev, kind, b->clock ? kp_clock_now_us(b->clock) : -1);
+    kp_event_init(&ev, kind, -1);
     ev.topic = b->h.topic;
     ev.partition = b->h.partition;
     ev.batch_id = b->h.id;
@@ -394,6 +394,10 @@ static void emit_done(const kp_batch *b, int kind, int64_t base_offset, kp_err e
     ev.err = err;
     ev.base_sequence = b->h.base_sequence;
     ev.attempt = b->h.attempts;
+    /* the clock last: its read may be a call, and then nothing but b is
+     * live across it */
+    if (b->clock)
+        ev.time_us = kp_clock_now_us(b->clock);
     kp_observer_emit(b->obs, &ev);
 }
 

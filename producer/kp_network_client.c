@@ -157,13 +157,16 @@ static int64_t kp_nc_now_us(const kp_netclient *nc) {
 static void kp_nc_emit(kp_netclient *nc, int kind, int32_t node, int32_t corr,
                        int16_t api_key, kp_err err, int64_t value, const char *detail) {
     kp_event ev;
-    kp_event_init(&ev, kind, kp_nc_now_us(nc));
+    kp_event_init(&ev, kind, 0);
     ev.node = node;
     ev.correlation_id = corr;
     ev.api_key = api_key;
     ev.err = err;
     ev.value = value;
     ev.detail = detail;
+    /* the clock last: its read may be a call, and then no argument is
+     * live across it (read first, it kept six registers saved per event) */
+    ev.time_us = kp_nc_now_us(nc);
     kp_observer_emit(&nc->env.observer, &ev);
 }
 

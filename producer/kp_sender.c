@@ -101,7 +101,7 @@ static int64_t kp_s_now_us(const kp_sender *s) {
 static void kp_s_emit_batch(kp_sender *s, int kind, const kp_batch *b, kp_err err, int64_t offset,
                             int32_t node, int32_t corr, int64_t value, const char *detail) {
     kp_event ev;
-    kp_event_init(&ev, kind, kp_s_now_us(s));
+    kp_event_init(&ev, kind, 0);
     ev.topic = kp_batch_topic(b);
     ev.partition = kp_batch_partition(b);
     ev.batch_id = kp_batch_id(b);
@@ -116,6 +116,9 @@ static void kp_s_emit_batch(kp_sender *s, int kind, const kp_batch *b, kp_err er
     ev.correlation_id = corr;
     ev.value = value;
     ev.detail = detail;
+    /* the clock last: its read may be a call, and then no argument is
+     * live across it (read first, it kept six registers saved per event) */
+    ev.time_us = kp_s_now_us(s);
     kp_observer_emit(&s->env.observer, &ev);
 }
 
@@ -818,10 +821,11 @@ static void kp_s_expire_walk(kp_sender *s, int64_t now) {
 /* only iterations that did something: idle loops stay out of traces */
 static void kp_s_emit_poll_timeout(kp_sender *s, int64_t poll_timeout, size_t batches) {
     kp_event ev;
-    kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, kp_s_now_us(s));
+    kp_event_init(&ev, KP_EV_SENDER_POLL_TIMEOUT, 0);
     ev.value = poll_timeout;
     ev.record_count = (int32_t)batches;
     ev.detail = "Sender.sendProducerData";
+    ev.time_us = kp_s_now_us(s); /* last: nothing else live across a clock call */
     kp_observer_emit(&s->env.observer, &ev);
 }
 
