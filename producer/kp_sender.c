@@ -180,8 +180,13 @@ static void kp_s_remove_inflight(kp_sender *s, kp_batch *b) {
         return;
     for (int i = 0; i < f->n; i++)
         if (f->batches[i] == b) {
-            for (int j = i + 1; j < f->n; j++) /* a few entries: no memmove call */
-                f->batches[j - 1] = f->batches[j];
+            /* the rest moves up one, in order; the common case (one
+             * behind) without the memmove call gcc makes of a loop */
+            int last = f->n - 1;
+            if (i + 1 == last)
+                f->batches[i] = f->batches[last];
+            else if (i < last)
+                memmove(&f->batches[i], &f->batches[i + 1], (size_t)(last - i) * sizeof f->batches[0]);
             f->n--;
             if (i == 0)
                 kp_s_head_changed(f, &s->inflight_lb);

@@ -430,8 +430,13 @@ void kp_txn_add_in_flight_batch(kp_txn_manager *tm, kp_batch *b) {
 static void kp_tm_remove_in_flight(kp_tm_part *p, const kp_batch *b) {
     for (int i = 0; i < p->ninflight; i++)
         if (p->inflight[i] == b) {
-            for (int j = i + 1; j < p->ninflight; j++) /* a few entries: no memmove call */
-                p->inflight[j - 1] = p->inflight[j];
+            /* the rest moves up one, in order; the common case (one
+             * behind) without the memmove call gcc makes of a loop */
+            int last = p->ninflight - 1;
+            if (i + 1 == last)
+                p->inflight[i] = p->inflight[last];
+            else if (i < last)
+                memmove(&p->inflight[i], &p->inflight[i + 1], (size_t)(last - i) * sizeof p->inflight[0]);
             p->ninflight--;
             return;
         }
