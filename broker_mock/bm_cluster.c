@@ -2254,7 +2254,32 @@ static void bm_settle(bm_cluster *c, bm_partition *p) {
      * for long must not make every call walk the rest); each replica once,
      * in turn from there */
     bm_replica *rep = p->rep;
-    for (int32_t i = 0, n = p->nrep, ri = p->settle_lag; i < n && bound > a;
+    /* One unsettled batch (the common case: each tick's fetches bring a
+     * partition's new batch to every follower): when every follower holds
+     * it (known equal past it, or the same pointer there), the walk below
+     * would find exactly that, in any order: each follower's same_n
+     * becomes a + 1, a step counted where it compared. */
+    bool walk = true;
+    if (bound == a + 1) {
+        const bm_batch *x = l->log[a];
+        walk = false;
+        for (int32_t ri = 0; ri < p->nrep; ri++) {
+            const bm_replica *r = &rep[ri];
+            if (r != l && !(r->n > a && (r->same_n > a || r->log[a] == x))) {
+                walk = true;
+                break;
+            }
+        }
+        if (!walk)
+            for (int32_t ri = 0; ri < p->nrep; ri++) {
+                bm_replica *r = &rep[ri];
+                if (r == l)
+                    continue;
+                c->settle_steps += r->same_n <= a;
+                r->same_n = a + 1;
+            }
+    }
+    for (int32_t i = 0, n = p->nrep, ri = p->settle_lag; walk && i < n && bound > a;
          i++, ri = ri + 1 == n ? 0 : ri + 1) {
         bm_replica *r = &rep[ri];
         if (r == l)
