@@ -170,12 +170,14 @@ uint64_t sc_digest__str_slow(sc_digest *d, const char *s);
 uint64_t sc_digest__topic_slow(sc_digest *d, const char *s);
 
 /* The cache is two-way set associative: a literal that shares a set with
- * another hot one must not evict it on every event. The set is the
- * address's low bits (one AND: the probe runs twice per event; a
- * multiplicative hash of the address cost three more instructions, and
- * literals sit at addresses as scattered as its output). */
+ * another hot one must not evict it on every event. The set is address
+ * bits 4..12 (a shift and an AND): the bits below would put the pinned
+ * heap strings, 16-byte aligned, in 32 of the 512 sets (two pins then
+ * shared a set, and a hot literal there was never cached); a
+ * multiplicative hash spreads both but costs two instructions more per
+ * string. Literals starting in the same 16 bytes share a set, two ways. */
 static inline size_t sc_digest__set(const char *s) {
-    return (size_t)((uintptr_t)s & (SC_DIGEST_CACHE / 2 - 1)) * 2;
+    return (size_t)((uintptr_t)s >> 4 & (SC_DIGEST_CACHE / 2 - 1)) * 2;
 }
 
 /* What s contributes when that is known without a call: NULL (1) or a

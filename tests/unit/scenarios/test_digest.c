@@ -472,27 +472,88 @@ static void try_path_matches_the_full_one(void **state) {
 
 /* NULL is known without hashing whatever the cache holds: strings whose
  * addresses fall in NULL's set (set 0) never take its slot. */
+/* Addresses in `block` (n bytes, room for 16 bytes at each) whose cache
+ * set is `set`, at most `max` of them, 16 bytes apart at least. */
+static int addresses_in_set(char *block, size_t n, size_t set, char **out, int max) {
+    int k = 0;
+    for (size_t off = 0; off + 16 <= n && k < max; off++)
+        if (sc_digest__set(block + off) == set && (k == 0 || block + off >= out[k - 1] + 16))
+            out[k++] = block + off;
+    return k;
+}
+
 static void null_keeps_its_slot(void **state) {
     (void)state;
     sc_digest d;
     sc_digest_init(&d);
-    char *block = aligned_alloc(4096, 4096);
+    size_t n = 1 << 16;
+    char *block = malloc(n);
     assert_non_null(block);
-    for (int i = 0; i < 4; i++) { /* four strings in set 0, pinned: cached */
-        char *s = block + i * 1024;
-        assert_int_equal(sc_digest__set(s), 0);
+    char *at[4];
+    assert_int_equal(addresses_in_set(block, n, 0, at, 4), 4);
+    for (int i = 0; i < 4; i++) { /* four strings in set 0, pinned */
+        char *s = at[i];
         strcpy(s, i % 2 ? "app>broker-1" : "orders");
         assert_true(sc_digest_pin(&d, s));
         uint64_t h = 0;
         assert_true(sc_digest__known(&d, NULL, &h));
         assert_true(h == 1);
-        assert_true(sc_digest__known(&d, s, &h)); /* the newest is found */
-        assert_true(h == sc_digest_string_hash(s));
+        /* the first pin holds the set's other way; later ones stay out
+         * (a pin is never evicted) */
+        assert_true(sc_digest__known(&d, at[0], &h));
+        assert_true(h == sc_digest_string_hash(at[0]));
+        assert_int_equal(sc_digest__known(&d, s, &h), i == 0);
     }
     sc_digest_unpin_all(&d);
     uint64_t h = 0;
     assert_true(sc_digest__known(&d, NULL, &h));
     assert_true(h == 1);
+    free(block);
+}
+
+/* A pinned string keeps its cache entry whatever literals come through
+ * its set: a pinned topic that lost it would go down the slow path on
+ * every later event (its last-topic strcmp answers before any re-cache). */
+static const char ro_block[1 << 16] = { 'a' }; /* read-only: "a", then "" at every other offset */
+
+static void pins_are_never_evicted(void **state) {
+    (void)state;
+    sc_digest d;
+    sc_digest_init(&d);
+    /* three read-only strings in one set (not set 0: NULL's first way) */
+    const char *lits[3];
+    size_t set = 0;
+    for (size_t off = 1; off < 64 && set == 0; off++)
+        set = sc_digest__set(ro_block + off);
+    int k = 0;
+    for (size_t off = 1; off < sizeof ro_block && k < 3; off++)
+        if (sc_digest__set(ro_block + off) == set)
+            lits[k++] = ro_block + off;
+    assert_int_equal(k, 3);
+    assert_true(sc_digest_immutable(&d, lits[2]));
+    size_t n = 1 << 16;
+    char *block = malloc(n);
+    assert_non_null(block);
+    char *topic;
+    assert_int_equal(addresses_in_set(block, n, set, &topic, 1), 1);
+    strcpy(topic, "orders");
+    assert_true(sc_digest_pin(&d, topic));
+    sc_digest plain;
+    sc_digest_init(&plain);
+    for (int i = 0; i < 12; i++) { /* the three literals of its set, in turn */
+        kp_event e = base_event(), f = base_event();
+        e.topic = topic;
+        e.detail = lits[i % 3];
+        f.topic = "orders";
+        f.detail = e.detail;
+        if (!sc_digest_event_try(&d, &e, i))
+            sc_digest_event_slow(&d, &e, i);
+        sc_digest_event(&plain, &f, i);
+        assert_true(sc_digest_value(&d) == sc_digest_value(&plain));
+        uint64_t h;
+        assert_true(sc_digest__known(&d, topic, &h));
+        assert_true(h == sc_digest_string_hash("orders"));
+    }
     free(block);
 }
 
@@ -509,6 +570,7 @@ int main(void) {
         cmocka_unit_test(pinned_strings_are_cached_by_address),
         cmocka_unit_test(try_path_matches_the_full_one),
         cmocka_unit_test(null_keeps_its_slot),
+        cmocka_unit_test(pins_are_never_evicted),
     };
     return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }
