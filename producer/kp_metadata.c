@@ -629,34 +629,35 @@ static void request_update_for_new_topics(kp_metadata *md, int64_t now, const ch
 
 /* md_add past its hint: by name, or a new topic. Out of line: the send
  * path's call (kp_metadata_add_h with a good hint) stays a few loads. */
-static void __attribute__((noinline)) md_add(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
+static bool __attribute__((noinline)) md_add(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
     md_topic *t = md_find(md, topic);
     if (t) {
         kp_hint_set(hint, md->topics_gen, (size_t)(t - md->topics));
         t->expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE;
-        return;
+        return true;
     }
     if (!grow((void **)&md->topics, &md->tcap, md->nt + 1, sizeof *md->topics))
-        return;
+        return false;
     char *name = strdup(topic);
     if (!name)
-        return;
+        return false;
     kp_hint_set(hint, md->topics_gen, md->nt);
     md->topics[md->nt++] = (md_topic){ .name = name, .expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE };
     md_emit(md, KP_EV_METADATA_TOPIC_ADDED, now, name, -1, NULL);
     request_update_for_new_topics(md, now, "new topic");
+    return true;
 }
 
 void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now) {
     md_add(md, topic, now, NULL);
 }
 
-void kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
+bool kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint) {
     if (kp_hint_hit(hint, md->topics_gen, md->nt)) {
         md->topics[hint->ix].expire_ms = KP_TOPIC_EXPIRY_NEEDS_UPDATE;
-        return;
+        return true;
     }
-    md_add(md, topic, now, hint);
+    return md_add(md, topic, now, hint);
 }
 
 bool kp_metadata_contains_topic(const kp_metadata *md, const char *topic) {
@@ -794,6 +795,7 @@ kp_err kp_metadata_take_auth_error(kp_metadata *md) {
 }
 
 int32_t kp_metadata_version(const kp_metadata *md) { return md->version; }
+const int32_t *kp_metadata_version_ref(const kp_metadata *md) { return &md->version; }
 int64_t kp_metadata_last_refresh(const kp_metadata *md) { return md->last_refresh_ms; }
 int64_t kp_metadata_last_successful_update(const kp_metadata *md) {
     return md->last_successful_refresh_ms;

@@ -196,8 +196,16 @@ void kp_metadata_add(kp_metadata *md, const char *topic, int64_t now);
 /* The same through the caller's hint for that topic (kp_hint.h; NULL:
  * by name): the send path keeps one per topic, so a record's topic is
  * found without a string compare. The set's generation changes only when
- * an update expires topics out of it. */
-void kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint);
+ * an update expires topics out of it. True when the topic is in the set
+ * and marked, false only when out of memory. */
+bool kp_metadata_add_h(kp_metadata *md, const char *topic, int64_t now, kp_hint *hint);
+/* kp_metadata_version in place, valid as long as md. Only a successful
+ * update moves it, and only such an update changes a topic's expiry mark
+ * (KP_TOPIC_EXPIRY_NEEDS_UPDATE -> a time) or drops a topic: a caller that
+ * added a topic at version v need not add it again while the version still
+ * reads v (the add would store the mark the topic already holds). The
+ * producer's send adds its topic once per version this way. */
+const int32_t *kp_metadata_version_ref(const kp_metadata *md);
 bool kp_metadata_contains_topic(const kp_metadata *md, const char *topic);
 /* Topics in the refresh set, in the order first added. */
 size_t kp_metadata_topic_count(const kp_metadata *md);

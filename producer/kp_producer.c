@@ -51,6 +51,7 @@ typedef struct kp_p_topic {
     kp_acc_topic *at;
     const char *name;               /* kp_acc_topic_name(at) */
     kp_hint md_hint;                /* kp_metadata_add_h */
+    int32_t md_added;               /* the metadata version at the last add (-1: none) */
     kp_hint part_hint;              /* kp_partitioner_partition_in */
     /* the topic in the cluster of generation ct_gen (0: none yet), as the
      * partitioner sees it (view.ct may be NULL: not in that cluster;
@@ -111,6 +112,7 @@ struct kp_producer {
     const int *ic_n;
     const bool *acc_closed;
     const uint64_t *md_gen;
+    const int32_t *md_version;
     kp_serializer ks, vs;
     /* callbacks */
     kp_icb *icb_free;
@@ -306,6 +308,7 @@ kp_producer *kp_producer_new(const kp_config *cfg, const kp_env *env, kp_err *er
     p->ic_n = kp_interceptors_count_ref(p->ic);
     p->acc_closed = kp_accumulator_closed_ref(p->acc);
     p->md_gen = kp_metadata_generation_ref(p->md);
+    p->md_version = kp_metadata_version_ref(p->md);
     kp_accumulator_set_clock(p->acc, &p->env.clock);
     if (!p->cfg.bug_kafka_8325) {
         p->wrap = (kp_record_wrap){ kp_p_record_wrapped, p, kp_p_records_wrapped };
@@ -517,7 +520,7 @@ static kp_p_topic *kp_p_topic_of(kp_producer *p, const char *name) {
         /* the accumulator numbers its topics 0, 1, ...: entries of topics
          * made there by other callers are filled in too */
         for (size_t i = p->ntopics; i <= ix; i++)
-            p->topics[i] = (kp_p_topic){ .at = NULL };
+            p->topics[i] = (kp_p_topic){ .at = NULL, .md_added = -1 };
         p->ntopics = ix + 1;
     }
     kp_p_topic *t = &p->topics[ix];
@@ -876,7 +879,11 @@ kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp
         return KP_SEND_ERROR;
     }
     /* waitOnMetadata */
-    kp_metadata_add_h(p->md, rec->topic, now, &t->md_hint);
+    /* (metadata.add: once per metadata version, kp_metadata_version_ref:
+     * until an update moves the version the topic keeps the mark an add
+     * would store) */
+    if (t->md_added != *p->md_version && kp_metadata_add_h(p->md, rec->topic, now, &t->md_hint))
+        t->md_added = *p->md_version;
     const kp_cluster_topic *ct = kp_p_topic_ct(p, t);
     /* the common answer of waitOnMetadata's first check without the
      * general one: a valid topic with a known count and the partition,

@@ -490,6 +490,30 @@ static void t_interceptor_added_later_sees_sends_and_acks(void **s) {
     ph_free(h);
 }
 
+/* metadata.add on every send keeps a topic in the metadata: sent to
+ * every 50 s across several metadata updates (max age 60 s) for twice the
+ * topic expiry (5 min), the topic is never expired, although the send
+ * adds it only once per metadata version (kp_metadata_version_ref: each
+ * update turns the mark into a time, and the next send marks it again);
+ * left alone, it expires. */
+static void t_sends_keep_their_topic_in_the_metadata(void **s) {
+    (void)s;
+    const char *set[] = { "metadata.max.age.ms=60000", NULL };
+    ph *h = ph_new(1, 1, set);
+    int id;
+    int updates0 = h->events[KP_EV_METADATA_UPDATED - 100];
+    for (int i = 0; i < 12; i++) {
+        ph_send(h, 0, NULL, &id);
+        ph_run_for(h, 50000);
+    }
+    assert_true(ph_run_until_acked(h, 2000));
+    assert_true(h->events[KP_EV_METADATA_UPDATED - 100] - updates0 >= 8);
+    assert_int_equal(h->events[KP_EV_METADATA_TOPIC_EXPIRED - 100], 0);
+    ph_run_for(h, 2 * KP_TOPIC_EXPIRY_MS);
+    assert_true(h->events[KP_EV_METADATA_TOPIC_EXPIRED - 100] >= 1);
+    ph_free(h);
+}
+
 static void t_events_name_the_pipeline(void **s) {
     (void)s;
     ph *h = ph_new(1, 1, NULL);
@@ -673,6 +697,7 @@ int main(void) {
         cmocka_unit_test(t_bug_19479_flush_returns_before_split_pieces),
         cmocka_unit_test(t_interceptors_see_every_ack),
         cmocka_unit_test(t_interceptor_added_later_sees_sends_and_acks),
+        cmocka_unit_test(t_sends_keep_their_topic_in_the_metadata),
         cmocka_unit_test(t_events_name_the_pipeline),
         cmocka_unit_test(t_transactional_calls_need_transactional_id),
         cmocka_unit_test(t_graceful_close_still_refreshes_metadata),
