@@ -71,6 +71,10 @@ static const char *sc_harness_kind_name(int kind) {
 
 typedef struct sc_obs {
     sc_world *w;
+    /* what each event kind counts (sc_count_event), indexed by kind: the
+     * producers' table, or all zeros for the cluster, the network and the
+     * harness (set by sc_obs_counting) */
+    const uint8_t *count;
     int producer;           /* -1 for the cluster and the network */
     char component[6][48];  /* producer: app, metadata, accumulator, sender, network, txn */
 } sc_obs;
@@ -273,33 +277,44 @@ static int sc_producer_track(int kind) {
     return 0;     /* application */
 }
 
-/* What a producer event kind counts, by table (kind - KP_EV_BASE_PRODUCER):
- * the low five bits are 1 + the Kpsim__Counter it bumps (0: none),
+/* What a producer event kind counts, by table (indexed by the kind; 512
+ * entries so that any kind & 511 is in it, and only producer kinds are
+ * set): the low five bits are 1 + the Kpsim__Counter it bumps (0: none),
  * SC_CNT_ERR marks the responses whose Kafka error is counted by code,
  * SC_CNT_TIMEOUT the disconnect that is a request timeout when value == 1.
  * Most events count nothing and cost one load here. */
 #define SC_CNT_ERR 0x40
 #define SC_CNT_TIMEOUT 0x80
 #define SC_CNT(c) (1 + (c))
-static const uint8_t sc_count_table[KP_EV_BASE_BROKER - KP_EV_BASE_PRODUCER] = {
-    [KP_EV_BATCH_CREATED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__BATCHES),
-    [KP_EV_PRODUCE_REQUEST - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__REQUESTS),
-    [KP_EV_RETRY - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__RETRIES),
-    [KP_EV_SENDER_SPLIT - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__SPLITS),
-    [KP_EV_METADATA_REQUEST - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__METADATA_REFRESHES),
-    [KP_EV_SENDER_EXPIRED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__EXPIRED),
-    [KP_EV_DISCONNECTED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__DISCONNECTS) | SC_CNT_TIMEOUT,
-    [KP_EV_THROTTLE - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__THROTTLED),
-    [KP_EV_PRODUCER_ID_RESET - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__PRODUCER_ID_RESETS),
-    [KP_EV_SEND_BLOCKED - KP_EV_BASE_PRODUCER] = SC_CNT(KPSIM__COUNTER__BLOCKED_SENDS),
+#define SC_COUNT_KINDS 512
+static const uint8_t sc_count_table[SC_COUNT_KINDS] = {
+    [KP_EV_BATCH_CREATED] = SC_CNT(KPSIM__COUNTER__BATCHES),
+    [KP_EV_PRODUCE_REQUEST] = SC_CNT(KPSIM__COUNTER__REQUESTS),
+    [KP_EV_RETRY] = SC_CNT(KPSIM__COUNTER__RETRIES),
+    [KP_EV_SENDER_SPLIT] = SC_CNT(KPSIM__COUNTER__SPLITS),
+    [KP_EV_METADATA_REQUEST] = SC_CNT(KPSIM__COUNTER__METADATA_REFRESHES),
+    [KP_EV_SENDER_EXPIRED] = SC_CNT(KPSIM__COUNTER__EXPIRED),
+    [KP_EV_DISCONNECTED] = SC_CNT(KPSIM__COUNTER__DISCONNECTS) | SC_CNT_TIMEOUT,
+    [KP_EV_THROTTLE] = SC_CNT(KPSIM__COUNTER__THROTTLED),
+    [KP_EV_PRODUCER_ID_RESET] = SC_CNT(KPSIM__COUNTER__PRODUCER_ID_RESETS),
+    [KP_EV_SEND_BLOCKED] = SC_CNT(KPSIM__COUNTER__BLOCKED_SENDS),
     /* errors the producer met in responses (Kafka codes; local codes are
      * counted from callbacks) */
-    [KP_EV_PRODUCE_RESPONSE - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
-    [KP_EV_METADATA_RESPONSE - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
-    [KP_EV_METADATA_TOPIC_ERROR - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
-    [KP_EV_INIT_PRODUCER_ID - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
-    [KP_EV_TXN_RESPONSE - KP_EV_BASE_PRODUCER] = SC_CNT_ERR,
+    [KP_EV_PRODUCE_RESPONSE] = SC_CNT_ERR,
+    [KP_EV_METADATA_RESPONSE] = SC_CNT_ERR,
+    [KP_EV_METADATA_TOPIC_ERROR] = SC_CNT_ERR,
+    [KP_EV_INIT_PRODUCER_ID] = SC_CNT_ERR,
+    [KP_EV_TXN_RESPONSE] = SC_CNT_ERR,
 };
+/* Every other observer's: nothing counts. */
+static const uint8_t sc_count_none[SC_COUNT_KINDS];
+_Static_assert(SC_EV_LAST < SC_COUNT_KINDS, "every event kind indexes the count tables");
+
+/* Gives o the count table for what it observes (a producer or not). */
+static void sc_obs_counting(sc_obs *o) {
+    o->count = o->producer >= 0 ? sc_count_table : sc_count_none;
+}
+
 _Static_assert(KPSIM__COUNTER__BLOCKED_SENDS < 0x3f && SC_NCOUNTERS <= 0x3f, "counter numbers fit in six bits");
 
 /* The counting half of the observer, for producer events whose table
@@ -360,12 +375,12 @@ static void sc_pin_cluster_topics(sc_world *w) {
 /* What the observer does with an event besides the digest: the
  * producer's counters and the trace. */
 static inline void sc_observe_rest(sc_world *w, const sc_obs *o, const kp_event *ev, kp_time_us now) {
-    if (o->producer >= 0) {
-        unsigned k = (unsigned)(ev->kind - KP_EV_BASE_PRODUCER);
-        unsigned f = k < sizeof sc_count_table ? sc_count_table[k] : 0;
-        if (f)
-            sc_count_event(w, &w->prods[o->producer], ev, f);
-    }
+    /* one load for every event: the table of an observer that is not a
+     * producer's is all zeros (a producer test, a range test and a
+     * subtraction before) */
+    unsigned f = o->count[(unsigned)ev->kind & (SC_COUNT_KINDS - 1)];
+    if (f)
+        sc_count_event(w, &w->prods[o->producer], ev, f);
     if (w->trace)
         sc_trace_event(w, o, ev, now);
 }
@@ -445,6 +460,7 @@ static void sc_on_event_vex(void *ctx, const kp_event *ev) {
 #endif
 
 static kp_observer sc_observer(sc_obs *o) {
+    sc_obs_counting(o);
 #if SC_DIGEST_AESNI
     if (o->w->digest.path == SC_DIGEST_PATH_AES_VEX)
         return (kp_observer){ .on_event = sc_on_event_vex, .ctx = o };
@@ -2048,6 +2064,7 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
     w->net_obs = (sc_obs){ .w = w, .producer = -1 };
     snprintf(w->net_obs.component[0], sizeof w->net_obs.component[0], "network");
     w->harness_obs = (sc_obs){ .w = w, .producer = -1 };
+    sc_obs_counting(&w->harness_obs); /* called directly, not through sc_observer */
     snprintf(w->harness_obs.component[0], sizeof w->harness_obs.component[0], "harness");
     sc_world *saved = sc__world;
     sc__world = w;
