@@ -1260,8 +1260,15 @@ static inline __attribute__((always_inline)) uint64_t sc_log_id_of(kp_slice valu
 }
 
 static inline __attribute__((always_inline)) void sc_log_digest_put(void *out, uint64_t id, uint32_t kv_hash) {
-    sc_log_digest d = { (uint32_t)id, (uint32_t)(id >> 32), kv_hash };
-    memcpy(out, &d, sizeof d);
+    /* each field stored straight to out: a struct built on the stack and
+     * copied was two 32-bit stores read back at once by one 64-bit load,
+     * which cannot be forwarded from them (perf: 36-40% of
+     * sc_log_digest_hw's cycles on that load) */
+    uint32_t lo = (uint32_t)id, hi = (uint32_t)(id >> 32);
+    char *o = out;
+    memcpy(o + offsetof(sc_log_digest, id_lo), &lo, sizeof lo);
+    memcpy(o + offsetof(sc_log_digest, id_hi), &hi, sizeof hi);
+    memcpy(o + offsetof(sc_log_digest, kv_hash), &kv_hash, sizeof kv_hash);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
