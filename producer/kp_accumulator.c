@@ -703,6 +703,7 @@ static bool try_append_last(kp_accumulator *acc, acc_part *p, int64_t ts, kp_sli
     res->relative_offset = rel;
     res->batch_is_full = p->count > 1 || full;
     res->new_batch_created = false;
+    res->wake_sender = res->batch_is_full;
     acc->stats.appends++;
     emit_batch(acc, KP_EV_APPEND, now, last, -1, rel, NULL);
     if (full)
@@ -879,6 +880,7 @@ kp_append_status kp_accumulator_append_t(kp_accumulator *acc, kp_acc_topic *topi
     res->relative_offset = rel;
     res->batch_is_full = p->count > 1 || kp_batch__is_full(b);
     res->new_batch_created = true;
+    res->wake_sender = true;
     emit_batch(acc, KP_EV_BATCH_CREATED, now, b, -1, (int64_t)size, NULL);
     emit_batch(acc, KP_EV_APPEND, now, b, -1, rel, NULL);
     if (kp_batch__is_full(b))

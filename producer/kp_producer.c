@@ -713,7 +713,7 @@ kp_p_do_send_rest(kp_producer *p, const kp_producer_record *rec, kp_p_topic *t, 
         return KP_SEND_BLOCKED;
     }
     p->pending_records++;
-    if (res.batch_is_full || res.new_batch_created) {
+    if (res.wake_sender) { /* batchIsFull || newBatchCreated */
         /* the wakeup itself every time, as Java; its event only when it
          * changes something: the first since the sender last ran */
         if (!p->woke_sender)

@@ -71,11 +71,14 @@ static void teardown(fx *f) {
 static kp_append_result app(fx *f, const char *topic, int32_t p, int64_t now, kp_slice key,
                             kp_slice value) {
     kp_append_result r;
+    memset(&r, 0, sizeof r);
     kp_err e;
     kp_append_status st = kp_accumulator_append(f->acc, topic, p, now, key, value, NULL, 0, fx_record_cb,
                                                 &f->ctx, now, 1000, NULL, &r, &e, f->err, sizeof f->err);
     if (st != KP_APPEND_OK)
         fail_msg("append failed: %d %s", (int)e, f->err);
+    /* the producer's wakeup test, precomputed */
+    assert_int_equal(r.wake_sender, r.batch_is_full || r.new_batch_created);
     return r;
 }
 
@@ -172,6 +175,7 @@ static void acc_topic_handle_reaches_the_deques_by_name(void **state) {
  * over three partitions, and every deque checked after each append. */
 static kp_append_result full_t(fx *f, kp_acc_topic *t, int32_t p, int64_t now, kp_slice v) {
     kp_append_result r;
+    memset(&r, 0, sizeof r);
     kp_err e = KP_ERR__STATE;
     kp_slice k = KP_SLICE_NULL;
     kp_append_status st = kp_accumulator_append_t(f->acc, t, p, now, k, v, NULL, 0, kp_record_kvh_size(k, v, NULL, 0),
@@ -180,6 +184,9 @@ static kp_append_result full_t(fx *f, kp_acc_topic *t, int32_t p, int64_t now, k
     if (st != KP_APPEND_OK)
         fail_msg("append failed: %d %s", (int)e, f->err);
     assert_int_equal(e, KP_ERR_NONE);
+    /* the producer's wakeup test, precomputed, on both paths (into the
+     * last batch, into a new one) */
+    assert_int_equal(r.wake_sender, r.batch_is_full || r.new_batch_created);
     return r;
 }
 
