@@ -79,12 +79,48 @@ const char *sc_valgen_next_slow(sc_valgen *g, int producer, int64_t seq, size_t 
  * over the image (a head is 4..31 bytes: two overlapping copies of 4, 8
  * or 16 bytes). Anything else is sc_valgen_next_slow, the same
  * bytes. */
-/* The common case's stores: the last digit up, the head over image m. */
+/* The common case's stores: the last digit up (it is not '9': no carry),
+ * the head over image m. The digit is bumped in a register, not in memory
+ * first, and a head of at most 16 bytes goes out as the value's first 16
+ * bytes in two 8-byte words (the head's bytes, then the image's own
+ * letters after it): the checker's kv hash reads exactly those two words
+ * next, and a load is forwarded from the store buffer only when one
+ * earlier store covers all of it. The former byte increment read back
+ * at once by a wider load, and the two overlapping head copies under the
+ * hash's loads, each made the load wait for the stores to reach the
+ * cache (perf, throughput 1M records: 46% of sc_app_send_one's samples
+ * on the first, 70% of sc_kv_from_hw's on the second). */
 static inline const char *sc_valgen__take(sc_valgen *g, int64_t seq, unsigned m, size_t h, size_t n, size_t *len) {
-    g->head[h - 2]++;
     g->seq = seq;
     g->seq_mod = m;
     char *v = g->img + m * g->stride;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (h <= 16) {
+        /* words 0 and 1 of the head (its buffer is 32 bytes) and of the
+         * image (stride >= 128): byte i from the head for i < h */
+        uint64_t h0, h1, v0, v1;
+        memcpy(&h0, g->head, 8);
+        memcpy(&h1, g->head + 8, 8);
+        memcpy(&v0, v, 8);
+        memcpy(&v1, v + 8, 8);
+        if (h - 2 < 8)
+            h0 += (uint64_t)1 << (8 * (h - 2));
+        else
+            h1 += (uint64_t)1 << (8 * (h - 10));
+        uint64_t m0 = h >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * h)) - 1;
+        uint64_t m1 = h >= 16 ? ~(uint64_t)0 : h <= 8 ? 0 : ((uint64_t)1 << (8 * (h - 8))) - 1;
+        memcpy(g->head, &h0, 8);
+        memcpy(g->head + 8, &h1, 8);
+        v0 = (v0 & ~m0) | (h0 & m0);
+        v1 = (v1 & ~m1) | (h1 & m1);
+        memcpy(v, &v0, 8);
+        memcpy(v + 8, &v1, 8);
+        *len = n;
+        return v;
+    }
+#endif
+    /* longer heads (a producer number of 8+ digits), big-endian hosts */
+    g->head[h - 2]++;
     if (h >= 16) {
         memcpy(v, g->head, 16);
         memcpy(v + h - 16, g->head + h - 16, 16);
