@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kp_events.h"
 
@@ -39,7 +40,87 @@ struct kp_buffer_pool {
     uint64_t mallocs, waits;
     const kp_observer *obs;
     const kp_clock *clock;
+    /* the slab (kp_buffer_pool.h, "Memory"): slab_cap buffers of
+     * poolable_size bytes from slab_base; slab_used of them carved so far;
+     * slab_spare a stack of carved buffers the pool let go of, linked
+     * through their first bytes. slab_base NULL: no slab, malloc only. */
+    uint8_t *slab_base, *slab_spare;
+    size_t slab_cap, slab_used;
+    void *slab_map;
+    size_t slab_map_len;
 };
+
+/* The slab is left out of sanitizer builds: there every buffer is its own
+ * malloc, so an overrun of one batch's buffer is caught at its end. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KP_POOL_SLAB 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KP_POOL_SLAB 0
+#endif
+#endif
+#ifndef KP_POOL_SLAB
+#define KP_POOL_SLAB 1
+#endif
+
+#define KP_POOL_SLAB_MAX ((size_t)1 << 30) /* address space reserved at most */
+#define KP_POOL_HUGE ((size_t)2 << 20)     /* a transparent huge page */
+
+static void slab_init(kp_buffer_pool *p) {
+#if KP_POOL_SLAB
+    size_t size = p->poolable_size;
+    if (size < sizeof(uint8_t *) || p->total_memory <= 0)
+        return;
+    uint64_t total = (uint64_t)p->total_memory;
+    size_t cap = (size_t)((total < KP_POOL_SLAB_MAX ? total : KP_POOL_SLAB_MAX) / size);
+    if (cap == 0)
+        return;
+    size_t len = cap * size + KP_POOL_HUGE;
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED)
+        return; /* every buffer a malloc, as without the slab */
+    uintptr_t a = ((uintptr_t)map + KP_POOL_HUGE - 1) & ~(uintptr_t)(KP_POOL_HUGE - 1);
+#ifdef MADV_HUGEPAGE
+    (void)madvise((void *)a, cap * size, MADV_HUGEPAGE); /* a hint: refused, 4 KB pages serve */
+#endif
+    p->slab_map = map;
+    p->slab_map_len = len;
+    p->slab_base = (uint8_t *)a;
+    p->slab_cap = cap;
+#else
+    (void)p;
+#endif
+}
+
+static inline bool in_slab(const kp_buffer_pool *p, const uint8_t *b) {
+    return p->slab_base && (uintptr_t)b - (uintptr_t)p->slab_base < p->slab_cap * p->poolable_size;
+}
+
+/* A new buffer of `size` bytes: a poolable one from the slab (a spare one
+ * first, so pages already touched are touched again), anything else, or
+ * a poolable one past the slab, from malloc. NULL when malloc fails. */
+static uint8_t *buf_new(kp_buffer_pool *p, size_t size) {
+    if (size == p->poolable_size && p->slab_base) {
+        uint8_t *b = p->slab_spare;
+        if (b) {
+            memcpy(&p->slab_spare, b, sizeof p->slab_spare);
+            return b;
+        }
+        if (p->slab_used < p->slab_cap)
+            return p->slab_base + p->slab_used++ * size;
+    }
+    return malloc(size ? size : 1);
+}
+
+/* Lets a buffer go: a slab buffer onto the spare stack, else free(). */
+static void buf_free(kp_buffer_pool *p, uint8_t *b) {
+    if (in_slab(p, b)) {
+        memcpy(b, &p->slab_spare, sizeof p->slab_spare);
+        p->slab_spare = b;
+        return;
+    }
+    free(b);
+}
 
 void kp_pool_waiter_init(kp_pool_waiter *w, kp_pool_waiter_fn *on_done, void *ctx) {
     memset(w, 0, sizeof *w);
@@ -58,6 +139,7 @@ kp_buffer_pool *kp_buffer_pool_new(int64_t total_memory, size_t poolable_size,
     p->poolable_size = poolable_size;
     p->non_pooled_available = total_memory;
     p->obs = obs;
+    slab_init(p);
     return p;
 }
 
@@ -70,8 +152,10 @@ void kp_buffer_pool_destroy(kp_buffer_pool *p) {
         return;
     assert(p->head == NULL && "waiters still queued at destroy");
     for (size_t i = 0; i < p->free_count; i++)
-        free(p->free_list[i]);
+        buf_free(p, p->free_list[i]);
     free(p->free_list);
+    if (p->slab_map)
+        munmap(p->slab_map, p->slab_map_len);
     free(p);
 }
 
@@ -105,7 +189,7 @@ static void waiter_unlink(kp_buffer_pool *p, kp_pool_waiter *w) {
  * bytes are non-pooled or the free list is empty. */
 static void free_up(kp_buffer_pool *p, int64_t size) {
     while (p->free_count > 0 && p->non_pooled_available < size) {
-        free(p->free_list[--p->free_count]);
+        buf_free(p, p->free_list[--p->free_count]);
         p->non_pooled_available += (int64_t)p->poolable_size;
     }
 }
@@ -153,7 +237,7 @@ static void serve_queue(kp_buffer_pool *p) {
         if ((int64_t)w->accumulated < size)
             return; /* the head keeps what it has; FIFO: nobody overtakes */
         if (!w->buffer) {
-            w->buffer = malloc(w->size ? w->size : 1);
+            w->buffer = buf_new(p, w->size);
             if (!w->buffer) {
                 /* safeAllocateByteBuffer: give the memory back, fail the waiter */
                 p->reserved -= size;
@@ -224,7 +308,7 @@ kp_pool_status kp_buffer_pool_allocate(kp_buffer_pool *p, size_t size, int64_t n
     if (p->non_pooled_available + free_list_size >= (int64_t)size) {
         free_up(p, (int64_t)size);
         p->non_pooled_available -= (int64_t)size;
-        uint8_t *buf = malloc(size ? size : 1);
+        uint8_t *buf = buf_new(p, size);
         if (!buf) {
             p->non_pooled_available += (int64_t)size;
             if (err)
@@ -283,7 +367,7 @@ void kp_buffer_pool_deallocate(kp_buffer_pool *p, uint8_t *buf, size_t size) {
     assert(p->allocated >= (int64_t)size);
     p->allocated -= (int64_t)size;
 #ifdef KP_MUTANT_POOL_LEAK /* mutant (tests/mutants): a batch.size buffer is freed, its bytes never available again */
-    if (size == p->poolable_size) { free(buf); serve(p); return; }
+    if (size == p->poolable_size) { buf_free(p, buf); serve(p); return; }
 #endif
     if (size == p->poolable_size) {
         if (p->free_count == p->free_cap) {
@@ -291,7 +375,7 @@ void kp_buffer_pool_deallocate(kp_buffer_pool *p, uint8_t *buf, size_t size) {
             uint8_t **nl = realloc(p->free_list, nc * sizeof *nl);
             if (!nl) {
                 /* cannot keep it pooled: count it as non-pooled memory */
-                free(buf);
+                buf_free(p, buf);
                 p->non_pooled_available += (int64_t)size;
                 serve(p);
                 return;
@@ -301,7 +385,7 @@ void kp_buffer_pool_deallocate(kp_buffer_pool *p, uint8_t *buf, size_t size) {
         }
         p->free_list[p->free_count++] = buf;
     } else {
-        free(buf);
+        buf_free(p, buf);
         p->non_pooled_available += (int64_t)size;
     }
     serve(p);
@@ -433,4 +517,8 @@ uint64_t kp_buffer_pool_mallocs(const kp_buffer_pool *p) {
 
 uint64_t kp_buffer_pool_waits(const kp_buffer_pool *p) {
     return p->waits;
+}
+
+size_t kp_buffer_pool_slab_carved(const kp_buffer_pool *p) {
+    return p->slab_base ? p->slab_used : SIZE_MAX;
 }

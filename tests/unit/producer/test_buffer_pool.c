@@ -293,6 +293,72 @@ static void pool_non_poolable_size_frees_up_pooled_buffers(void **state) {
     kp_buffer_pool_destroy(p);
 }
 
+/* The slab (kp_buffer_pool.h, "Memory"): poolable buffers are carved in
+ * order from one region, each a whole poolable_size of its own; a buffer
+ * the pool lets go of (freeUp for a non-poolable request) is the next
+ * one handed out, so the most ever carved is the most ever alive at once;
+ * a non-poolable size never comes from it. A sanitizer build has no slab
+ * (every buffer its own malloc), and this test then checks just that. */
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+static void pool_slab_reuses_what_it_let_go(void **state) {
+    (void)state;
+    kp_buffer_pool *p = kp_buffer_pool_new(8 * 1024, 1024, NULL);
+#ifdef POOL_ASAN
+    assert_true(kp_buffer_pool_slab_carved(p) == SIZE_MAX);
+    kp_buffer_pool_destroy(p);
+    return;
+#endif
+    assert_int_equal(kp_buffer_pool_slab_carved(p), 0);
+    uint8_t *b[8];
+    for (int i = 0; i < 4; i++) {
+        b[i] = alloc_now(p, 1024);
+        memset(b[i], 0x10 + i, 1024);
+    }
+    assert_int_equal(kp_buffer_pool_slab_carved(p), 4);
+    for (int i = 1; i < 4; i++)
+        assert_ptr_equal(b[i], b[0] + 1024 * i); /* carved in order, no overlap */
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 1024; j += 97)
+            assert_int_equal(b[i][j], 0x10 + i);
+    for (int i = 0; i < 4; i++)
+        kp_buffer_pool_deallocate(p, b[i], 1024);
+    /* 4 KB pooled and free, 4 KB never allocated: 6000 bytes lets two
+     * pooled buffers go (non-pooled 4096 -> 5120 -> 6144) */
+    uint8_t *odd = alloc_now(p, 6000);
+    assert_int_equal(kp_buffer_pool_free_count(p), 2);
+    assert_false(odd >= b[0] && odd < b[0] + 8 * 1024); /* a malloc, not the slab */
+    /* the two let go are handed out again before anything new is carved */
+    uint8_t *r[4];
+    for (int i = 0; i < 2; i++)
+        r[i] = alloc_now(p, 1024); /* from the free list */
+    assert_int_equal(kp_buffer_pool_free_count(p), 0);
+    kp_buffer_pool_deallocate(p, odd, 6000);
+    for (int i = 2; i < 4; i++)
+        r[i] = alloc_now(p, 1024); /* new buffers: the two spares */
+    assert_int_equal(kp_buffer_pool_slab_carved(p), 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(r[i] >= b[0] && r[i] < b[0] + 4 * 1024);
+        for (int j = 0; j < i; j++)
+            assert_ptr_not_equal(r[i], r[j]);
+    }
+    /* a fifth live one is carved */
+    uint8_t *fifth = alloc_now(p, 1024);
+    assert_ptr_equal(fifth, b[0] + 4 * 1024);
+    assert_int_equal(kp_buffer_pool_slab_carved(p), 5);
+    assert_consistent(p);
+    for (int i = 0; i < 4; i++)
+        kp_buffer_pool_deallocate(p, r[i], 1024);
+    kp_buffer_pool_deallocate(p, fifth, 1024);
+    assert_true(kp_buffer_pool_is_whole(p));
+    kp_buffer_pool_destroy(p);
+}
+
 static void pool_cancelled_waiter_gives_back_what_it_held(void **state) {
     (void)state;
     kp_buffer_pool *p = kp_buffer_pool_new(300, 100, NULL);
@@ -397,6 +463,7 @@ int main(void) {
         cmocka_unit_test(pool_waiters_are_served_fifo),
         cmocka_unit_test(pool_small_request_may_pass_a_waiting_big_one),
         cmocka_unit_test(pool_non_poolable_size_frees_up_pooled_buffers),
+        cmocka_unit_test(pool_slab_reuses_what_it_let_go),
         cmocka_unit_test(pool_cancelled_waiter_gives_back_what_it_held),
         cmocka_unit_test(pool_stays_consistent_under_churn),
     };
