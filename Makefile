@@ -58,8 +58,8 @@ LDFLAGS_ALL = $(if $(SANITIZER),-fsanitize=$(SANITIZER)) $(EXTRA_LDFLAGS)
 # needs a linker plugin) and with LTO=0. The measured effect is in
 # docs/PERFORMANCE.md.
 CC_IS_GCC := $(shell $(CC) -v 2>&1 | grep -q '^gcc version' && echo 1)
-LTO ?= $(if $(SANITIZER),0,$(if $(CC_IS_GCC),1,0))
-ifeq ($(LTO),1)
+LTO ?= 1
+ifeq ($(LTO)$(CC_IS_GCC)$(SANITIZER),11)
 LTO_CFLAGS  := -flto=auto -ffat-lto-objects
 LTO_LDFLAGS  = -flto=auto -O$(O)
 AR          := gcc-ar
