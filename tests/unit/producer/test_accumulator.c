@@ -1658,6 +1658,43 @@ static void acc_callback_may_append_again(void **state) {
     teardown(f);
 }
 
+/* kp_batch__init on a recycled struct (every byte stale, the thunk
+ * columns kept) leaves exactly the bytes it leaves on a zeroed one: the
+ * written-out zeroing reaches the struct's last word and every field
+ * that is not zero is stored. */
+static void acc_batch_init_resets_a_recycled_struct_whole(void **state) {
+    (void)state;
+    static uint8_t buf[256];
+    void *ctx_col[4];
+    kp_batch_params p = { .topic = "t", .partition = 3, .batch_id = 77, .buffer = buf,
+                          .capacity = sizeof buf, .codec = KP_CODEC_NONE, .now_ms = 1234,
+                          .has_est_ratio = true, .est_ratio = 0.5f };
+    kp_batch *stale = malloc(sizeof *stale);
+    kp_batch *fresh = calloc(1, sizeof *fresh);
+    assert_non_null(stale);
+    assert_non_null(fresh);
+    memset(stale, 0xA5, sizeof *stale);
+    stale->thunks.ctx = fresh->thunks.ctx = ctx_col;
+    stale->thunks.cb = fresh->thunks.cb = NULL;
+    stale->thunks.ts = fresh->thunks.ts = NULL;
+    stale->thunks.key_size = fresh->thunks.key_size = NULL;
+    stale->thunks.value_size = fresh->thunks.value_size = NULL;
+    stale->thunks.cap = fresh->thunks.cap = 4;
+    kp_batch__init(stale, &p);
+    kp_batch__init(fresh, &p);
+    assert_memory_equal(stale, fresh, sizeof *fresh);
+    /* the last word, the first and a few fields by name */
+    assert_false(stale->zombie);
+    assert_null(stale->free_next);
+    assert_int_equal(stale->h.record_count, 0);
+    assert_int_equal(stale->h.partition, 3);
+    assert_int_equal(stale->builder.len, KP_BATCH_HEADER_SIZE);
+    assert_ptr_equal(stale->builder.buf, buf);
+    assert_true(stale->est_ratio == 0.5f);
+    free(stale);
+    free(fresh);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acc_full_batch_makes_its_leader_ready),
@@ -1696,6 +1733,7 @@ int main(void) {
         cmocka_unit_test(acc_append_result_flags_and_events),
         cmocka_unit_test(acc_same_inputs_give_the_same_event_stream),
         cmocka_unit_test(acc_callback_may_append_again),
+        cmocka_unit_test(acc_batch_init_resets_a_recycled_struct_whole),
     };
     return cmocka_run_group_tests_name("accumulator", tests, NULL, NULL);
 }
