@@ -114,12 +114,20 @@ static bm_wait *bm_wait_new(bm_conn *conn, int16_t api_key, int32_t ntopics,
         off += l + 1;
         w->topic_first[t] = k;
         w->topic_name[t] = name;
-        if (produce) /* the name as the broker uses it: up to a NUL in it */
+        if (produce) { /* the name as the broker uses it: up to a NUL in it */
+            /* measured on the request's bytes, not on the copy: strlen's
+             * wide load of bytes stored a moment ago cannot be forwarded
+             * from those narrow stores and waited for them to reach the
+             * cache (1.2-1.8% of the quiet hour's perf samples sat in
+             * that strlen of a 5-byte name) */
+            const char *nul = l ? memchr(topics[t].ptr, 0, l) : NULL;
             w->resp_topics[t] = (kp_produce_topic_response){
-                .topic = kp_slice_str(name),
+                .topic = { (const uint8_t *)name,
+                           (int32_t)(nul ? (size_t)(nul - (const char *)topics[t].ptr) : l) },
                 .partition_count = parts_per_topic[t],
                 .partitions = w->resp_parts + k,
             };
+        }
         for (int32_t p = 0; p < parts_per_topic[t]; p++)
             w->parts[k++].topic = name;
     }
