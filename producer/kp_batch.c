@@ -299,11 +299,18 @@ static kp_err build_records(kp_batch *b, kp_dbuf *scratch) {
             b->records = (kp_slice){ b->buffer, out.len };
             b->records_in_staging = false;
         } else {
-            b->records = out; /* inside the staging buffer */
+            b->records.ptr = out.ptr; /* inside the staging buffer; */
+            b->records.len = out.len; /* by field, as below */
             b->records_in_staging = true;
         }
     } else {
-        b->records = out;
+        /* field by field: kp_batch_builder_close stored out's pointer and
+         * length with two narrow stores a moment ago, and the struct copy
+         * read them back as one 16-byte load, which the store buffer
+         * cannot forward (60% of build_records' perf samples, one batch
+         * per record in the quiet hour, sat on the store after it) */
+        b->records.ptr = out.ptr;
+        b->records.len = out.len;
     }
     b->built = true;
     return KP_ERR_NONE;
