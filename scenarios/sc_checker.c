@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kp_crc32c.h"
 #include "sc_le.h"
@@ -170,8 +171,9 @@ typedef struct sc_prod {
     int64_t base;        /* records below left the window */
     /* the window: blocks of SC_BLK records, block b = seq >> SC_BLK_SHIFT
      * at blk[b & (nblk - 1)]; allocated are those holding a seq in
-     * [base rounded down to a block, n); a block the window left is freed
-     * (one kept spare), so memory follows the records in flight */
+     * [base rounded down to a block, n); a block the window left is kept
+     * as this producer's spare, or given back (sc_blk_drop), so memory
+     * follows the records in flight */
     sc_rec **blk;
     int64_t nblk;        /* a power of two */
     sc_rec *spare;
@@ -239,7 +241,110 @@ struct sc_checker {
     size_t nunknown, capunknown;
     bool finished;
     bool general;               /* sc_checker_general_only: no fast paths */
+    /* the window blocks' slab (sc_blk_new): slab_cap blocks from slab,
+     * slab_used of them carved so far; slab_spare a stack of carved blocks
+     * the windows let go of, linked through their first bytes. slab NULL:
+     * no slab, every block a malloc. nmalloc: blocks from malloc held. */
+    uint8_t *slab;
+    size_t slab_cap, slab_used, nmalloc;
+    bool slab_tried;            /* sc_slab_init ran (the first time needed) */
+    sc_rec *slab_spare;
+    void *slab_map;
+    size_t slab_map_len;
 };
+
+/* ---- window blocks -------------------------------------------------------
+ * A window block is 80 KB (SC_BLK records of 20 bytes), written record by
+ * record as the sends come; a block first touched costs 20 page faults.
+ * While the windows hold fewer than SC_SLAB_SMALL blocks a new one is a
+ * malloc (a short window, as the quiet hour's, is as it always was); past
+ * that they come from one region reserved then (mmap
+ * MAP_NORESERVE: only touched pages are memory) advised MADV_HUGEPAGE
+ * (one fault per 2 MB), so a long window (every record of a run that
+ * does not settle early: the faults workload holds all 100,000) costs far
+ * fewer faults. A slab block the window leaves goes on the checker's
+ * spare stack and is the next one opened: the slab never holds more
+ * blocks than the windows held at once. Past the slab, and in sanitizer
+ * builds (an overrun is caught at the block's own end), a block is a
+ * malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SC_SLAB 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SC_SLAB 0
+#endif
+#endif
+#ifndef SC_SLAB
+#define SC_SLAB 1
+#endif
+
+#define SC_BLK_BYTES ((size_t)SC_BLK * sizeof(sc_rec))
+#define SC_SLAB_SMALL 4                    /* malloc'd blocks held before the slab */
+#define SC_SLAB_MAX ((size_t)1 << 30)      /* address space reserved at most */
+#define SC_SLAB_HUGE ((size_t)2 << 20)     /* a transparent huge page */
+
+static void sc_slab_init(sc_checker *ck) {
+#if SC_SLAB
+    size_t cap = SC_SLAB_MAX / SC_BLK_BYTES;
+    size_t len = cap * SC_BLK_BYTES + SC_SLAB_HUGE;
+    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED)
+        return; /* every block a malloc */
+    uintptr_t a = ((uintptr_t)map + SC_SLAB_HUGE - 1) & ~(uintptr_t)(SC_SLAB_HUGE - 1);
+    ck->slab = (uint8_t *)a;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(ck->slab, cap * SC_BLK_BYTES, MADV_HUGEPAGE); /* a hint: refused, 4 KB pages serve */
+#endif
+    ck->slab_map = map;
+    ck->slab_map_len = len;
+    ck->slab_cap = cap;
+#else
+    (void)ck;
+#endif
+}
+
+static inline bool sc_in_slab(const sc_checker *ck, const sc_rec *b) {
+    return ck->slab && (uintptr_t)b - (uintptr_t)ck->slab < ck->slab_cap * SC_BLK_BYTES;
+}
+
+/* A block for a window: a spare slab block first (its pages already
+ * touched), then a malloc while fewer than SC_SLAB_SMALL are held, then
+ * one carved from the slab, then a malloc. */
+static sc_rec *sc_blk_new(sc_checker *ck) {
+    sc_rec *b = ck->slab_spare;
+    if (b) {
+        memcpy(&ck->slab_spare, (const uint8_t *)b, sizeof ck->slab_spare); /* popped */
+        return b;
+    }
+    if (ck->nmalloc >= SC_SLAB_SMALL) {
+        if (!ck->slab_tried) {
+            ck->slab_tried = true;
+            sc_slab_init(ck);
+        }
+        if (ck->slab_used < ck->slab_cap)
+            return (sc_rec *)(ck->slab + ck->slab_used++ * SC_BLK_BYTES);
+    }
+    b = malloc(SC_BLK_BYTES);
+    if (!b)
+        abort(); /* the checker cannot judge without its history */
+    ck->nmalloc++;
+    return b;
+}
+
+/* Lets a block go: a slab block onto the spare stack, else free(). */
+static void sc_blk_free(sc_checker *ck, sc_rec *b) {
+    if (sc_in_slab(ck, b)) {
+        memcpy((uint8_t *)b, &ck->slab_spare, sizeof ck->slab_spare);
+        ck->slab_spare = b;
+        return;
+    }
+    ck->nmalloc--;
+    free(b);
+}
+
+size_t sc_checker_blocks_carved(const sc_checker *ck) {
+    return ck->slab_used;
+}
 
 static void sc_violation(sc_checker *ck, sc_invariant inv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -295,9 +400,11 @@ void sc_checker_free(sc_checker *ck) {
     for (int i = 0; i < ck->np; i++) {
         sc_prod *pr = &ck->prods[i];
         for (int64_t k = pr->base >> SC_BLK_SHIFT; pr->n > 0 && k <= (pr->n - 1) >> SC_BLK_SHIFT; k++)
-            free(pr->blk[k & (pr->nblk - 1)]);
+            if (pr->blk[k & (pr->nblk - 1)])
+                sc_blk_free(ck, pr->blk[k & (pr->nblk - 1)]);
         free(pr->blk);
-        free(pr->spare);
+        if (pr->spare)
+            sc_blk_free(ck, pr->spare);
         free(ck->prods[i].kv8);
         free(ck->prods[i].exc);
     }
@@ -312,6 +419,8 @@ void sc_checker_free(sc_checker *ck) {
     free(ck->seen);
     free(ck->unknown);
     free(ck->prods);
+    if (ck->slab_map)
+        munmap(ck->slab_map, ck->slab_map_len);
     free(ck);
 }
 
@@ -832,21 +941,22 @@ static int sc_settle_kind(sc_checker *ck, const sc_prod *pr, const sc_rec *r) {
                                                                   : SC_SETTLE_WAIT;
 }
 
-/* The window left the block below base: it is freed (one kept spare). */
-static void sc_leave_block(sc_prod *pr) {
+/* The window left the block below base: it is the producer's spare, or
+ * let go (sc_blk_free) if it has one. */
+static void sc_leave_block(sc_checker *ck, sc_prod *pr) {
     sc_rec **slot = &pr->blk[((pr->base >> SC_BLK_SHIFT) - 1) & (pr->nblk - 1)];
     if (!pr->spare)
         pr->spare = *slot;
     else
-        free(*slot);
+        sc_blk_free(ck, *slot);
     *slot = NULL;
 }
 
 /* The bottom record has left the window (as a count or an exception). */
-static inline void sc_base_next(sc_prod *pr) {
+static inline void sc_base_next(sc_checker *ck, sc_prod *pr) {
     pr->base++;
     if (!(pr->base & (SC_BLK - 1)))
-        sc_leave_block(pr);
+        sc_leave_block(ck, pr);
 }
 
 /* sc_settle_kind's first case: one callback without error, in the log at
@@ -875,7 +985,7 @@ static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
             pr->nclean += k - b;
             pr->base = k;
             if (!(k & (SC_BLK - 1))) {
-                sc_leave_block(pr);
+                sc_leave_block(ck, pr);
                 continue;
             }
             if (k == pr->n)
@@ -891,7 +1001,7 @@ static void sc_advance_slow(sc_checker *ck, sc_prod *pr) {
             pr->nclean++;
         else
             sc_exc_put(pr, pr->base, r);
-        sc_base_next(pr);
+        sc_base_next(ck, pr);
     }
 }
 
@@ -910,7 +1020,7 @@ static inline void sc_advance(sc_checker *ck, int p) {
  * the ring of block pointers and the short hashes grown as needed (the
  * short hashes' capacity is a multiple of SC_BLK too, so they are full
  * only here). */
-static __attribute__((noinline)) void sc_send_grow(sc_prod *pr) {
+static __attribute__((noinline)) void sc_send_grow(sc_checker *ck, sc_prod *pr) {
     int64_t lo = pr->base >> SC_BLK_SHIFT, b = pr->n >> SC_BLK_SHIFT;
     if (b - lo + 1 > pr->nblk) {
         int64_t ncap = pr->nblk ? pr->nblk * 2 : 4;
@@ -923,9 +1033,7 @@ static __attribute__((noinline)) void sc_send_grow(sc_prod *pr) {
         pr->blk = nb;
         pr->nblk = ncap;
     }
-    sc_rec *blk = pr->spare ? pr->spare : malloc((size_t)SC_BLK * sizeof *blk);
-    if (!blk)
-        abort();
+    sc_rec *blk = pr->spare ? pr->spare : sc_blk_new(ck);
     pr->spare = NULL;
     pr->blk[b & (pr->nblk - 1)] = blk;
     if (pr->n == pr->kvcap) {
@@ -953,7 +1061,7 @@ static inline __attribute__((always_inline)) void sc_send_put(sc_checker *ck, sc
 /* A send that opens a block: the growth, then the record. */
 static __attribute__((noinline)) void sc_send_new_block(sc_checker *ck, sc_prod *pr, uint32_t kv_hash,
                                                         kp_time_us now) {
-    sc_send_grow(pr);
+    sc_send_grow(ck, pr);
     sc_send_put(ck, pr, kv_hash, now);
 }
 

@@ -65,6 +65,12 @@
  * time before its callback keeps that position in a side list (~32 bytes)
  * until the callback comes: both grow with such records, not with clean
  * ones.
+ * The window's blocks of 4,096 records are malloc'd while the windows
+ * hold a few; more come from one region the checker reserves, in
+ * transparent huge pages (sc_checker.c "window blocks": fewer page faults
+ * for a long window); such a block a window left is reused first, so the
+ * region never holds more blocks than the windows held at once; past it,
+ * and in sanitizer builds, a block is a malloc.
  * Arrays grow by doubling, never per record; sc_checker_free releases all.
  */
 #ifndef SC_CHECKER_H
@@ -246,6 +252,12 @@ typedef struct sc_counts {
     int64_t max_latency_us;
 } sc_counts;
 sc_counts sc_checker_counts(const sc_checker *ck);
+
+/* How many window blocks (4,096 records each) were carved from the
+ * checker's slab so far (0 in sanitizer builds, which have no slab, and
+ * while the windows held at most 4 blocks at once): a slab block a window
+ * let go of is reused before another is carved (tests). */
+size_t sc_checker_blocks_carved(const sc_checker *ck);
 /* Error counts seen in callbacks, by code: returns count for err. */
 int64_t sc_checker_error_count(const sc_checker *ck, kp_err err);
 
