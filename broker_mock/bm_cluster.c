@@ -296,6 +296,13 @@ int32_t bm__topic_index(const bm_cluster *c, const char *name) {
     return -1;
 }
 
+int32_t bm__topic_index_n(const bm_cluster *c, const uint8_t *name, size_t n) {
+    for (int32_t i = 0; i < c->ntopics; i++)
+        if ((n == 0 || strncmp(c->topics[i].name, (const char *)name, n) == 0) && c->topics[i].name[n] == 0)
+            return i;
+    return -1;
+}
+
 bm_partition *bm__partition(const bm_cluster *c, const char *topic, int32_t partition) {
     bm_topic *t = bm__topic(c, topic);
     if (!t || partition < 0 || partition >= t->npart)

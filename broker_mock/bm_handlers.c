@@ -304,8 +304,11 @@ static bool bm_handle_produce(bm_conn *conn, const kp_request *req, kp_err injec
     kp_err first_err = KP_ERR_NONE;
     for (int32_t t = 0; t < nt; t++) {
         const kp_produce_topic_data *td = &m->topics[t];
-        /* the topic by name once for all its partitions (bm__partition) */
-        bm_topic *topic = counts[t] > 0 ? bm__topic(c, w->parts[w->topic_first[t]].topic) : NULL;
+        /* the topic by name once for all its partitions (bm__partition),
+         * the name up to a NUL in it (the response's length) read in the
+         * request (bm__topic_index_n) */
+        int32_t ti = counts[t] > 0 ? bm__topic_index_n(c, td->topic.ptr, (size_t)w->resp_topics[t].topic.len) : -1;
+        bm_topic *topic = ti < 0 ? NULL : &c->topics[ti];
         for (int32_t p = 0; p < counts[t]; p++) {
             bm_wait_part *wp = &w->parts[w->topic_first[t] + p];
             const kp_produce_partition_data *pd = &td->partitions[p];

@@ -423,6 +423,43 @@ static void produce_response_echoes_every_topic_in_order(void **state) {
     bmt_free(w);
 }
 
+/* The Produce handler finds a topic by the request's name bytes (up to a
+ * NUL): a name that is a prefix of a topic's, or that a topic's is a
+ * prefix of, is no topic; the exact name is, also with a NUL and more
+ * bytes after it. */
+static void produce_topic_lookup_takes_the_whole_name_only(void **state) {
+    (void)state;
+    bmt_world *w = bmt_new(NULL);
+    assert_int_equal(bm_cluster_create_topic(w->c, "ab", 1, 1), KP_ERR_NONE);
+    bmt_client *cl = bmt_client_open(w, 0);
+    static uint8_t batch[8192];
+    size_t n = bmt_batch(batch, sizeof batch, -1, -1, -1, 2, false, 4);
+    kp_slice rec = { batch, (int32_t)n };
+    kp_produce_partition_data one[1] = { { 0, rec } };
+    static const uint8_t nul_name[] = { 'a', 'b', 0, 'c' };
+    kp_produce_topic_data td[4] = {
+        { kp_slice_str("a"), 1, one },
+        { kp_slice_str("abc"), 1, one },
+        { kp_slice_str("ab"), 1, one },
+        { { nul_name, 4 }, 1, one },
+    };
+    kp_produce_request pr = { KP_SLICE_NULL, 1, 30000, 4, td };
+    bmt_send(cl, KP_API_PRODUCE, 7, 1, &pr, 0);
+    kp_response resp;
+    assert_true(bmt_recv(cl, KP_API_PRODUCE, 7, &resp));
+    const kp_produce_response *r = &resp.body.produce;
+    assert_int_equal(r->topic_count, 4);
+    assert_int_equal(r->topics[0].partitions[0].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(r->topics[1].partitions[0].error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(r->topics[2].partitions[0].error_code, KP_ERR_NONE);
+    assert_int_equal(r->topics[2].partitions[0].base_offset, 0);
+    assert_int_equal(r->topics[3].partitions[0].error_code, KP_ERR_NONE);
+    assert_int_equal(r->topics[3].partitions[0].base_offset, 2);
+    assert_int_equal(r->topics[3].topic.len, 2);
+    bmt_client_free(cl);
+    bmt_free(w);
+}
+
 static void digest_only(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
     (void)ctx;
     out->w[0] = (uint32_t)key.len;
@@ -609,6 +646,7 @@ int main(void) {
         cmocka_unit_test(coordinator_request_errors),
         cmocka_unit_test(produce_request_partitions_found_per_topic),
         cmocka_unit_test(produce_response_echoes_every_topic_in_order),
+        cmocka_unit_test(produce_topic_lookup_takes_the_whole_name_only),
         cmocka_unit_test(fetch_honours_the_high_watermark_and_long_polls),
         cmocka_unit_test(digested_logs_serve_offsets_and_txn_state_but_no_fetch),
         cmocka_unit_test(list_offsets_by_time_over_a_folded_prefix),
