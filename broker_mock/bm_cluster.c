@@ -1407,19 +1407,7 @@ void bm__produce(bm_cluster *c, bm_partition *p, int32_t broker, const char *top
      * the checks below and kp_record_iter_init_parsed take them there */
     kp_record_iter it;
     kp_batch_header *h = &it.hdr; /* every field, one store each */
-    h->base_offset = (int64_t)kp_be64_get(rec);
-    h->batch_length = blen;
-    h->partition_leader_epoch = (int32_t)kp_be32_get(rec + 12);
-    h->magic = 2;
-    h->crc = crc;
-    h->attributes = (int16_t)kp_be16_get(rec + 21);
-    h->last_offset_delta = (int32_t)kp_be32_get(rec + 23);
-    h->first_timestamp = (int64_t)kp_be64_get(rec + 27);
-    h->max_timestamp = (int64_t)kp_be64_get(rec + 35);
-    h->producer_id = (int64_t)kp_be64_get(rec + 43);
-    h->producer_epoch = (int16_t)kp_be16_get(rec + 51);
-    h->base_sequence = (int32_t)kp_be32_get(rec + 53);
-    h->record_count = (int32_t)kp_be32_get(rec + 57);
+    kp_batch_header_read(h, rec);
     int64_t base_offset_in = h->base_offset;
     int16_t attrs = h->attributes;
     int32_t last_delta = h->last_offset_delta;

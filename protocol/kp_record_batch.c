@@ -136,19 +136,6 @@ kp_err kp_batch_builder_append(kp_batch_builder *b, int64_t timestamp_ms, kp_sli
                                        kp_rb_kvh_size(key, value, h, nh));
 }
 
-/* A record of n bytes with timestamp_ms was written at b->len: count it
- * (the inline common path in kp_record_batch.h does the same). */
-static inline void kp_rb_appended(kp_batch_builder *b, int64_t timestamp_ms, size_t n) {
-    if (b->count == 0) {
-        b->first_timestamp = timestamp_ms;
-        b->max_timestamp = timestamp_ms;
-    } else if (timestamp_ms > b->max_timestamp) {
-        b->max_timestamp = timestamp_ms;
-    }
-    b->count++;
-    b->len += n;
-    b->records_len += n;
-}
 
 /* MemoryRecordsBuilder.appendWithOffset -> DefaultRecord.writeTo, for any
  * record (kp_batch_builder_append_kvh writes the common one inline and
@@ -301,19 +288,7 @@ kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, s
         return (magic == 0 || magic == 1) ? KP_ERR__UNSUPPORTED : KP_ERR__BAD_MSG;
     if (len < KP_BATCH_HEADER_SIZE)
         return KP_ERR__TRUNCATED;
-    h->base_offset = (int64_t)kp_be64_get(p);
-    h->batch_length = (int32_t)kp_be32_get(p + 8);
-    h->partition_leader_epoch = (int32_t)kp_be32_get(p + 12);
-    h->magic = magic;
-    h->crc = kp_be32_get(p + 17);
-    h->attributes = (int16_t)kp_be16_get(p + 21);
-    h->last_offset_delta = (int32_t)kp_be32_get(p + 23);
-    h->first_timestamp = (int64_t)kp_be64_get(p + 27);
-    h->max_timestamp = (int64_t)kp_be64_get(p + 35);
-    h->producer_id = (int64_t)kp_be64_get(p + 43);
-    h->producer_epoch = (int16_t)kp_be16_get(p + 51);
-    h->base_sequence = (int32_t)kp_be32_get(p + 53);
-    h->record_count = (int32_t)kp_be32_get(p + 57);
+    kp_batch_header_read(h, p);
     return kp_batch_header_check(h, len, total);
 }
 

@@ -254,6 +254,26 @@ typedef struct kp_batch_header {
  * check the CRC. *total = 12 + batchLength. */
 kp_err kp_batch_parse_header(const uint8_t *p, size_t len, kp_batch_header *h, size_t *total);
 
+/* Reads the 61 header bytes at p into h, every field as stored (big
+ * endian) and nothing checked: kp_batch_parse_header's reads, shared with
+ * a caller that has checked the magic and the length itself (the broker's
+ * produce path, which hands h to kp_record_iter_init_parsed). */
+static inline void kp_batch_header_read(kp_batch_header *h, const uint8_t *p) {
+    h->base_offset = (int64_t)kp_be64_get(p);
+    h->batch_length = (int32_t)kp_be32_get(p + 8);
+    h->partition_leader_epoch = (int32_t)kp_be32_get(p + 12);
+    h->magic = (int8_t)p[16];
+    h->crc = kp_be32_get(p + 17);
+    h->attributes = (int16_t)kp_be16_get(p + 21);
+    h->last_offset_delta = (int32_t)kp_be32_get(p + 23);
+    h->first_timestamp = (int64_t)kp_be64_get(p + 27);
+    h->max_timestamp = (int64_t)kp_be64_get(p + 35);
+    h->producer_id = (int64_t)kp_be64_get(p + 43);
+    h->producer_epoch = (int16_t)kp_be16_get(p + 51);
+    h->base_sequence = (int32_t)kp_be32_get(p + 53);
+    h->record_count = (int32_t)kp_be32_get(p + 57);
+}
+
 /* KP_ERR__CRC if the stored CRC is not the CRC32C of batch[21, total);
  * KP_ERR__TRUNCATED if total < 61. */
 kp_err kp_batch_verify_crc(const uint8_t *batch, size_t total);
@@ -563,6 +583,21 @@ static inline uint8_t *kp_rb_put_leb14(uint8_t *p, uint32_t v) {
     return p + 2;
 }
 
+/* A record of n bytes with timestamp_ms was written at b->len: count it
+ * (the builder's one bookkeeping step, for the inline common append below
+ * and the general one in kp_record_batch.c). */
+static inline void kp_rb_appended(kp_batch_builder *b, int64_t timestamp_ms, size_t n) {
+    if (b->count == 0) {
+        b->first_timestamp = timestamp_ms;
+        b->max_timestamp = timestamp_ms;
+    } else if (timestamp_ms > b->max_timestamp) {
+        b->max_timestamp = timestamp_ms;
+    }
+    b->count++;
+    b->len += n;
+    b->records_len += n;
+}
+
 /* The common record: no headers, a timestamp delta whose varint is one
  * byte, offset delta below 8,192, a key of at most 63 bytes (or null),
  * key/value/header part below 4,096 bytes (so the body is below 8,192: a
@@ -609,15 +644,7 @@ kp_batch_builder_append_kvh(kp_batch_builder *b, int64_t timestamp_ms, kp_slice 
     assert((size_t)(p - start) == n);
     if ((size_t)(p - start) != n)
         return KP_ERR__STATE; /* kvh disagrees with key and value: a caller bug */
-    if (b->count == 0) {
-        b->first_timestamp = timestamp_ms;
-        b->max_timestamp = timestamp_ms;
-    } else if (timestamp_ms > b->max_timestamp) {
-        b->max_timestamp = timestamp_ms;
-    }
-    b->count++;
-    b->len += n;
-    b->records_len += n;
+    kp_rb_appended(b, timestamp_ms, n);
     return KP_ERR_NONE;
 }
 
