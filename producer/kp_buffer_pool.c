@@ -23,9 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "kp_events.h"
+#include "kp_slab.h"
 
 struct kp_buffer_pool {
     int64_t total_memory;
@@ -40,86 +40,37 @@ struct kp_buffer_pool {
     uint64_t mallocs, waits;
     const kp_observer *obs;
     const kp_clock *clock;
-    /* the slab (kp_buffer_pool.h, "Memory"): slab_cap buffers of
-     * poolable_size bytes from slab_base; slab_used of them carved so far;
-     * slab_spare a stack of carved buffers the pool let go of, linked
-     * through their first bytes. slab_base NULL: no slab, malloc only. */
-    uint8_t *slab_base, *slab_spare;
-    size_t slab_cap, slab_used;
-    void *slab_map;
-    size_t slab_map_len;
+    kp_slab slab; /* poolable buffers (kp_buffer_pool.h, "Memory"); no base: malloc only */
 };
 
-/* The slab is left out of sanitizer builds: there every buffer is its own
- * malloc, so an overrun of one batch's buffer is caught at its end. */
-#if defined(__SANITIZE_ADDRESS__)
-#define KP_POOL_SLAB 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KP_POOL_SLAB 0
-#endif
-#endif
-#ifndef KP_POOL_SLAB
-#define KP_POOL_SLAB 1
-#endif
-
 #define KP_POOL_SLAB_MAX ((size_t)1 << 30) /* address space reserved at most */
-#define KP_POOL_HUGE ((size_t)2 << 20)     /* a transparent huge page */
 
 static void slab_init(kp_buffer_pool *p) {
-#if KP_POOL_SLAB
-    size_t size = p->poolable_size;
-    if (size < sizeof(uint8_t *) || p->total_memory <= 0)
+    if (p->total_memory <= 0 || p->poolable_size == 0)
         return;
     uint64_t total = (uint64_t)p->total_memory;
-    size_t cap = (size_t)((total < KP_POOL_SLAB_MAX ? total : KP_POOL_SLAB_MAX) / size);
-    if (cap == 0)
-        return;
-    size_t len = cap * size + KP_POOL_HUGE;
-    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (map == MAP_FAILED)
-        return; /* every buffer a malloc, as without the slab */
-    uintptr_t a = ((uintptr_t)map + KP_POOL_HUGE - 1) & ~(uintptr_t)(KP_POOL_HUGE - 1);
-#ifdef MADV_HUGEPAGE
-    (void)madvise((void *)a, cap * size, MADV_HUGEPAGE); /* a hint: refused, 4 KB pages serve */
-#endif
-    p->slab_map = map;
-    p->slab_map_len = len;
-    p->slab_base = (uint8_t *)a;
-    p->slab_cap = cap;
-#else
-    (void)p;
-#endif
-}
-
-static inline bool in_slab(const kp_buffer_pool *p, const uint8_t *b) {
-    return p->slab_base && (uintptr_t)b - (uintptr_t)p->slab_base < p->slab_cap * p->poolable_size;
+    (void)kp_slab_init(&p->slab, p->poolable_size,
+                       (size_t)((total < KP_POOL_SLAB_MAX ? total : KP_POOL_SLAB_MAX) / p->poolable_size));
 }
 
 /* A new buffer of `size` bytes: a poolable one from the slab (a spare one
  * first, so pages already touched are touched again), anything else, or
  * a poolable one past the slab, from malloc. NULL when malloc fails. */
 static uint8_t *buf_new(kp_buffer_pool *p, size_t size) {
-    if (size == p->poolable_size && p->slab_base) {
-        uint8_t *b = p->slab_spare;
-        if (b) {
-            memcpy(&p->slab_spare, b, sizeof p->slab_spare);
+    if (size == p->poolable_size) {
+        uint8_t *b = kp_slab_take(&p->slab);
+        if (b)
             return b;
-        }
-        if (p->slab_used < p->slab_cap)
-            return p->slab_base + p->slab_used++ * size;
     }
     return malloc(size ? size : 1);
 }
 
 /* Lets a buffer go: a slab buffer onto the spare stack, else free(). */
 static void buf_free(kp_buffer_pool *p, uint8_t *b) {
-    if (in_slab(p, b)) {
-        memcpy(b, &p->slab_spare, sizeof p->slab_spare);
-        p->slab_spare = b;
-        return;
-    }
-    free(b);
+    if (kp_slab_holds(&p->slab, b))
+        kp_slab_put(&p->slab, b);
+    else
+        free(b);
 }
 
 void kp_pool_waiter_init(kp_pool_waiter *w, kp_pool_waiter_fn *on_done, void *ctx) {
@@ -154,8 +105,7 @@ void kp_buffer_pool_destroy(kp_buffer_pool *p) {
     for (size_t i = 0; i < p->free_count; i++)
         buf_free(p, p->free_list[i]);
     free(p->free_list);
-    if (p->slab_map)
-        munmap(p->slab_map, p->slab_map_len);
+    kp_slab_destroy(&p->slab);
     free(p);
 }
 
@@ -520,5 +470,5 @@ uint64_t kp_buffer_pool_waits(const kp_buffer_pool *p) {
 }
 
 size_t kp_buffer_pool_slab_carved(const kp_buffer_pool *p) {
-    return p->slab_base ? p->slab_used : SIZE_MAX;
+    return p->slab.base ? p->slab.used : SIZE_MAX;
 }

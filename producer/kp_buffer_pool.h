@@ -38,10 +38,10 @@
  *
  * Memory: the pool creates every buffer (a poolable buffer is reused from
  * the free list, so a warmed-up producer creates none per batch). Buffers
- * of exactly poolable_size come from one slab: address space for
- * total_memory / poolable_size of them (at most 1 GiB) reserved with mmap
- * at kp_buffer_pool_new (MAP_NORESERVE: a page costs memory only once
- * written) and advised for transparent huge pages, carved in order; a
+ * of exactly poolable_size come from one slab (protocol/kp_slab.h):
+ * address space for total_memory / poolable_size of them (at most 1 GiB)
+ * reserved at kp_buffer_pool_new, in transparent huge pages, carved in
+ * order; a
  * poolable buffer the pool lets go of (freeUp, the pooling refused) goes
  * onto a spare stack inside the pool and is the next one carved, so the
  * pages touched stay the pages touched before. The accounting bounds the

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "kp_crc32c.h"
+#include "kp_slab.h"
 #include "sc_le.h"
 
 /* ---- names ------------------------------------------------------------ */
@@ -241,16 +241,11 @@ struct sc_checker {
     size_t nunknown, capunknown;
     bool finished;
     bool general;               /* sc_checker_general_only: no fast paths */
-    /* the window blocks' slab (sc_blk_new): slab_cap blocks from slab,
-     * slab_used of them carved so far; slab_spare a stack of carved blocks
-     * the windows let go of, linked through their first bytes. slab NULL:
-     * no slab, every block a malloc. nmalloc: blocks from malloc held. */
-    uint8_t *slab;
-    size_t slab_cap, slab_used, nmalloc;
-    bool slab_tried;            /* sc_slab_init ran (the first time needed) */
-    sc_rec *slab_spare;
-    void *slab_map;
-    size_t slab_map_len;
+    /* the window blocks' slab (sc_blk_new; no base: every block a
+     * malloc); nmalloc: blocks from malloc held. */
+    kp_slab slab;
+    size_t nmalloc;
+    bool slab_tried;            /* kp_slab_init ran (the first time needed) */
 };
 
 /* ---- window blocks -------------------------------------------------------
@@ -258,71 +253,33 @@ struct sc_checker {
  * record as the sends come; a block first touched costs 20 page faults.
  * While the windows hold fewer than SC_SLAB_SMALL blocks a new one is a
  * malloc (a short window, as the quiet hour's, is as it always was); past
- * that they come from one region reserved then (mmap
- * MAP_NORESERVE: only touched pages are memory) advised MADV_HUGEPAGE
- * (one fault per 2 MB), so a long window (every record of a run that
- * does not settle early: the faults workload holds all 100,000) costs far
- * fewer faults. A slab block the window leaves goes on the checker's
+ * that they come from a kp_slab reserved then (protocol/kp_slab.h: only
+ * touched pages are memory, one fault per 2 MB), so a long window (every
+ * record of a run that does not settle early: the faults workload holds
+ * all 100,000) costs far fewer faults. A slab block the window leaves goes on the checker's
  * spare stack and is the next one opened: the slab never holds more
  * blocks than the windows held at once. Past the slab, and in sanitizer
  * builds (an overrun is caught at the block's own end), a block is a
  * malloc. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SC_SLAB 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SC_SLAB 0
-#endif
-#endif
-#ifndef SC_SLAB
-#define SC_SLAB 1
-#endif
-
 #define SC_BLK_BYTES ((size_t)SC_BLK * sizeof(sc_rec))
 #define SC_SLAB_SMALL 4                    /* malloc'd blocks held before the slab */
 #define SC_SLAB_MAX ((size_t)1 << 30)      /* address space reserved at most */
-#define SC_SLAB_HUGE ((size_t)2 << 20)     /* a transparent huge page */
-
-static void sc_slab_init(sc_checker *ck) {
-#if SC_SLAB
-    size_t cap = SC_SLAB_MAX / SC_BLK_BYTES;
-    size_t len = cap * SC_BLK_BYTES + SC_SLAB_HUGE;
-    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (map == MAP_FAILED)
-        return; /* every block a malloc */
-    uintptr_t a = ((uintptr_t)map + SC_SLAB_HUGE - 1) & ~(uintptr_t)(SC_SLAB_HUGE - 1);
-    ck->slab = (uint8_t *)a;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(ck->slab, cap * SC_BLK_BYTES, MADV_HUGEPAGE); /* a hint: refused, 4 KB pages serve */
-#endif
-    ck->slab_map = map;
-    ck->slab_map_len = len;
-    ck->slab_cap = cap;
-#else
-    (void)ck;
-#endif
-}
-
-static inline bool sc_in_slab(const sc_checker *ck, const sc_rec *b) {
-    return ck->slab && (uintptr_t)b - (uintptr_t)ck->slab < ck->slab_cap * SC_BLK_BYTES;
-}
 
 /* A block for a window: a spare slab block first (its pages already
  * touched), then a malloc while fewer than SC_SLAB_SMALL are held, then
  * one carved from the slab, then a malloc. */
 static sc_rec *sc_blk_new(sc_checker *ck) {
-    sc_rec *b = ck->slab_spare;
-    if (b) {
-        memcpy(&ck->slab_spare, (const uint8_t *)b, sizeof ck->slab_spare); /* popped */
+    sc_rec *b = kp_slab_pop_spare(&ck->slab);
+    if (b)
         return b;
-    }
     if (ck->nmalloc >= SC_SLAB_SMALL) {
         if (!ck->slab_tried) {
             ck->slab_tried = true;
-            sc_slab_init(ck);
+            (void)kp_slab_init(&ck->slab, SC_BLK_BYTES, SC_SLAB_MAX / SC_BLK_BYTES);
         }
-        if (ck->slab_used < ck->slab_cap)
-            return (sc_rec *)(ck->slab + ck->slab_used++ * SC_BLK_BYTES);
+        b = kp_slab_take(&ck->slab);
+        if (b)
+            return b;
     }
     b = malloc(SC_BLK_BYTES);
     if (!b)
@@ -333,9 +290,8 @@ static sc_rec *sc_blk_new(sc_checker *ck) {
 
 /* Lets a block go: a slab block onto the spare stack, else free(). */
 static void sc_blk_free(sc_checker *ck, sc_rec *b) {
-    if (sc_in_slab(ck, b)) {
-        memcpy((uint8_t *)b, &ck->slab_spare, sizeof ck->slab_spare);
-        ck->slab_spare = b;
+    if (kp_slab_holds(&ck->slab, b)) {
+        kp_slab_put(&ck->slab, b);
         return;
     }
     ck->nmalloc--;
@@ -343,7 +299,7 @@ static void sc_blk_free(sc_checker *ck, sc_rec *b) {
 }
 
 size_t sc_checker_blocks_carved(const sc_checker *ck) {
-    return ck->slab_used;
+    return ck->slab.used;
 }
 
 static void sc_violation(sc_checker *ck, sc_invariant inv, const char *fmt, ...)
@@ -419,8 +375,7 @@ void sc_checker_free(sc_checker *ck) {
     free(ck->seen);
     free(ck->unknown);
     free(ck->prods);
-    if (ck->slab_map)
-        munmap(ck->slab_map, ck->slab_map_len);
+    kp_slab_destroy(&ck->slab);
     free(ck);
 }
 
