@@ -45,7 +45,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
             -Wno-unused-parameter -Wvla -Wpointer-arith
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -O$(O) -g $(WARN) -MMD -MP $(PKG_CFLAGS) \
             $(if $(SANITIZER),-fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all) \
-            $(LTO_CFLAGS) -DKP_VERSION_STRING='"$(KP_VERSION)"' $(EXTRA_CFLAGS)
+            $(LTO_CFLAGS) $(PGO_CFLAGS) -DKP_VERSION_STRING='"$(KP_VERSION)"' $(EXTRA_CFLAGS)
 LDFLAGS_ALL = $(if $(SANITIZER),-fsanitize=$(SANITIZER)) $(EXTRA_LDFLAGS)
 
 # ---- link-time optimisation of build/kpsim (gcc) --------------------------
@@ -65,6 +65,31 @@ LTO_LDFLAGS  = -flto=auto -O$(O)
 AR          := gcc-ar
 endif
 LIBS_ALL = $(PKG_LIBS) -lm
+
+# ---- profile-guided build of the benchmark binary (gcc) -------------------
+# `make bench` and `make bench-compare` time $(PGO_BUILD)/kpsim: the same
+# sources built twice by tools/pgo.sh, first instrumented
+# (PGO_PHASE=gen), then, after a training run of the bench workloads at
+# small sizes and of the catalog, with the counts (PGO_PHASE=use). It is
+# checked to print the plain build's run digest for every catalog and
+# bench scenario (tests/bench/pgo_same.sh) and is rebuilt whenever
+# $(BUILD)/kpsim is. PGO=0, another compiler or a sanitizer: the benches
+# time $(BUILD)/kpsim. Effect and reasons in docs/PERFORMANCE.md.
+PGO ?= 1
+PGO_BUILD := $(BUILD)/pgo
+ifeq ($(PGO_PHASE),gen)
+PGO_CFLAGS  := -fprofile-generate -fprofile-update=single
+PGO_LDFLAGS := -fprofile-generate
+endif
+ifeq ($(PGO_PHASE),use)
+PGO_CFLAGS  := -fprofile-use -fprofile-partial-training -Wno-missing-profile
+PGO_LDFLAGS := -fprofile-use -fprofile-partial-training
+endif
+ifeq ($(PGO)$(CC_IS_GCC)$(SANITIZER),11)
+BENCH_KPSIM := $(PGO_BUILD)/kpsim
+else
+BENCH_KPSIM := $(BUILD)/kpsim
+endif
 
 # ---- layers ---------------------------------------------------------------
 LAYERS := protocol simnet broker_mock producer reports scenarios
@@ -121,7 +146,7 @@ $(BUILD)/obj/tools/%.o: tools/%.c | $(PROTO_H)
 KP_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 $(BUILD)/kpsim: $(OBJ_tools) $(call libs_of,tools)
-	$(CC) $(LDFLAGS_ALL) $(LTO_LDFLAGS) -o $@ $(OBJ_tools) $(call libs_of,tools) $(LIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) $(LTO_LDFLAGS) $(PGO_LDFLAGS) -o $@ $(OBJ_tools) $(call libs_of,tools) $(LIBS_ALL)
 
 # ---- unit tests: tests/unit/LAYER/test_*.c, one driver per module ---------
 # Every other .c in tests/unit/LAYER/ is a fake or helper linked into that
@@ -162,7 +187,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(call libs_of,tools)
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
-.PHONY: all run test test-unit test-cli asan fuzz bench bench-compare bench-check clean deps interop-deps interop \
+.PHONY: all run test test-unit test-cli asan fuzz bench bench-compare bench-check pgo clean deps interop-deps interop \
         help tidy deps-check compdb valgrind sweep
 
 all: | deps
@@ -231,9 +256,16 @@ valgrind: | deps
 # workloads in scenarios/bench/; BENCH_FLAGS e.g. "--only throughput").
 BENCH_FLAGS ?=
 bench: | deps
-	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BENCH_BIN)
+	@$(MAKE) --no-print-directory $(BENCH_KPSIM) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
-	$(BUILD)/kpsim bench $(BENCH_FLAGS)
+	$(BENCH_KPSIM) bench $(BENCH_FLAGS)
+
+# `make pgo`: only the profile-guided binary (see PGO above).
+pgo: | deps
+	@$(MAKE) --no-print-directory $(BENCH_KPSIM)
+
+$(PGO_BUILD)/kpsim: $(BUILD)/kpsim
+	@MAKE="$(MAKE)" PGO_MAKEFLAGS="CC=$(CC) O=$(O) LTO=$(LTO)" tools/pgo.sh $(PGO_BUILD) $(BUILD)/kpsim
 
 # `make bench-compare`: the same shapes through librdkafka's in-process
 # mock cluster (tests/bench/rdk_compare.c, the only thing linked against
@@ -244,8 +276,8 @@ $(BUILD)/bench/rdk_compare: tests/bench/rdk_compare.c
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(RDK_LIBS) -lm
 bench-compare: | deps
 	@pkg-config --exists rdkafka 2>/dev/null || { echo "bench-compare: needs librdkafka-dev (make interop-deps)"; exit 2; }
-	@$(MAKE) --no-print-directory $(BUILD)/kpsim $(BUILD)/bench/rdk_compare
-	$(BUILD)/bench/rdk_compare --kpsim $(BUILD)/kpsim
+	@$(MAKE) --no-print-directory $(BENCH_KPSIM) $(BUILD)/bench/rdk_compare
+	$(BUILD)/bench/rdk_compare --kpsim $(BENCH_KPSIM)
 
 # `make bench-check`: callgrind instruction count of workload (a) at a small
 # size against tests/bench/callgrind_baseline.txt; fails above +10%.
@@ -306,6 +338,7 @@ help:
 	@echo "make valgrind   every catalog scenario under valgrind memcheck (errors and leaks fail)"
 	@echo "make bench      micro-benchmarks, then kpsim bench (the workloads in scenarios/bench/)"
 	@echo "make bench-compare  kpsim bench's throughput/faults next to librdkafka's mock cluster, with ratios"
+	@echo "make pgo            the profile-guided build the benches time ($(BUILD)/pgo/kpsim; PGO=0: the plain one)"
 	@echo "make bench-check    callgrind instruction count of a small throughput run vs tests/bench/callgrind_baseline.txt"
 	@echo "make sweep      kpsim sweep over SEEDS (default 1..2000) of the chaos catalog scenarios, JOBS processes"
 	@echo "make interop    kpsim vs librdkafka (mock cluster, consumer, producer, partitioner) and kcat: the table"
