@@ -462,12 +462,37 @@ static bool kp_nc_flush(kp_netclient *nc, kp_nc_conn *c) {
     return true;
 }
 
+/* Makes room for at least KP_NC_READ_ROOM more input bytes. A larger
+ * buffer is a fresh one that gets only the bytes held (in_len), not the
+ * old capacity: realloc copies the whole old block, writing (so faulting
+ * in) pages that no byte was ever read into. Responses are small (a
+ * Produce answer is ~100 bytes), so the buffer stays at its first 16 KB
+ * unless a response or a backlog needs more. */
+#define KP_NC_READ_ROOM 16384
+static bool kp_nc_in_room(kp_nc_conn *c) {
+    size_t need = c->in_len + KP_NC_READ_ROOM;
+    if (need <= c->in_cap)
+        return true;
+    size_t ncap = c->in_cap ? c->in_cap : KP_NC_READ_ROOM;
+    while (ncap < need)
+        ncap *= 2;
+    uint8_t *p = malloc(ncap);
+    if (!p)
+        return false;
+    if (c->in_len)
+        memcpy(p, c->in, c->in_len);
+    free(c->in);
+    c->in = p;
+    c->in_cap = ncap;
+    return true;
+}
+
 /* Reads everything available. Returns false when closed. */
 static bool kp_nc_read(kp_netclient *nc, kp_nc_conn *c) {
     if (nc->env.transport.pending && !nc->env.transport.pending(nc->env.transport.ctx, c->conn))
         return true; /* recv would find nothing */
     for (int rounds = 0; rounds < 1024; rounds++) {
-        if (!kp_nc_reserve(&c->in, &c->in_cap, c->in_len + 65536))
+        if (!kp_nc_in_room(c))
             return false;
         ssize_t n = nc->env.transport.recv(nc->env.transport.ctx, c->conn, c->in + c->in_len,
                                            c->in_cap - c->in_len);
