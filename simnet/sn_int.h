@@ -34,15 +34,21 @@
 #include "sn_world.h"
 
 /* ---- byte ring, grown by doubling (power-of-two capacity) ----------------- */
+#define SN__RING_SPARES 8
+#define SN__RING_SPARE_MIN 4096
+
 typedef struct sn__ring {
     uint8_t *buf;
     size_t cap, head, len;
 } sn__ring;
 
-bool sn__ring_push(sn__ring *r, const void *data, size_t n);
+/* Growth takes a buffer from the world's spares when one is large enough
+ * (sn_world.ring_spare) and gives the old one back to them; so does
+ * sn__ring_free. */
+bool sn__ring_push(sn_world *w, sn__ring *r, const void *data, size_t n);
 size_t sn__ring_pop(sn__ring *r, void *out, size_t n); /* out NULL: discard */
 void sn__ring_truncate(sn__ring *r, size_t keep); /* drops all but the first keep */
-void sn__ring_free(sn__ring *r);
+void sn__ring_free(sn_world *w, sn__ring *r);
 
 /* ---- links ------------------------------------------------------------- */
 typedef struct sn__link {
@@ -119,6 +125,18 @@ struct sn_world {
      * sn__net_destroy (sn_detail_is_stable) */
     char **labels;
     int n_labels, cap_labels;
+
+    /* Byte ring buffers (SN__RING_SPARE_MIN bytes or more) that a ring let
+     * go of, when it grew or its connection was freed: the next ring that
+     * grows takes the smallest one that is large enough instead of a
+     * fresh block, whose pages it would fault in one by one as the ring
+     * fills (a new connection after a reset, or the next connection
+     * growing through the same sizes). At most SN__RING_SPARES, the
+     * largest kept; freed by sn__net_destroy. Contents are garbage; which
+     * block a ring gets changes only where its bytes lie, never what a
+     * reader sees. */
+    struct sn__spare { uint8_t *buf; size_t cap; } ring_spare[SN__RING_SPARES];
+    int n_ring_spare;
 
     sn__chaos *chaos;         /* list of chaos runs (sn_chaos.c) */
     struct sn__planned *planned; /* scheduled faults not yet applied (sn_fault.c) */

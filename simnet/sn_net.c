@@ -23,7 +23,9 @@
  * the in-flight bytes); it goes when the reader has read up to it. The
  * sender's buffer (sndbuf) bounds the in-flight part, the receiver's
  * (rcvbuf) the unread part. Rings grow by doubling, are never allocated
- * per send, and live as long as the connection.
+ * per send, and live as long as the connection; a buffer a ring lets go
+ * of (growing, or freed with its connection) goes to the world's spares,
+ * where the next ring to grow finds it with its pages already in memory.
  *
  * Handshake: c->phase names the message in flight (SYN on dir 0, SYN-ACK or
  * the RST of a refusal on dir 1), carried by c->hs. A message that meets a
@@ -124,11 +126,51 @@ static inline sn__dir *sn__rx(kp_conn *ep) { return ep->rx; }
 /* Rings                                                               */
 /* ------------------------------------------------------------------ */
 
-static bool sn__ring_grow(sn__ring *r, size_t need) {
+/* Gives a ring's old buffer of cap bytes to the world's spares (or frees
+ * it: small, or smaller than every spare when they are full). */
+static void sn__ring_let_go(sn_world *w, uint8_t *buf, size_t cap) {
+    if (!buf)
+        return;
+    if (cap < SN__RING_SPARE_MIN) {
+        free(buf);
+        return;
+    }
+    if (w->n_ring_spare < SN__RING_SPARES) {
+        w->ring_spare[w->n_ring_spare++] = (struct sn__spare){ buf, cap };
+        return;
+    }
+    int min = 0;
+    for (int i = 1; i < SN__RING_SPARES; i++)
+        if (w->ring_spare[i].cap < w->ring_spare[min].cap)
+            min = i;
+    if (w->ring_spare[min].cap >= cap) {
+        free(buf);
+        return;
+    }
+    free(w->ring_spare[min].buf);
+    w->ring_spare[min] = (struct sn__spare){ buf, cap };
+}
+
+/* A buffer of at least *cap bytes: the smallest spare that is large
+ * enough (*cap becomes its size), else a fresh one. */
+static uint8_t *sn__ring_take(sn_world *w, size_t *cap) {
+    int best = -1;
+    for (int i = 0; i < w->n_ring_spare; i++)
+        if (w->ring_spare[i].cap >= *cap && (best < 0 || w->ring_spare[i].cap < w->ring_spare[best].cap))
+            best = i;
+    if (best < 0)
+        return malloc(*cap);
+    uint8_t *b = w->ring_spare[best].buf;
+    *cap = w->ring_spare[best].cap;
+    w->ring_spare[best] = w->ring_spare[--w->n_ring_spare];
+    return b;
+}
+
+static bool sn__ring_grow(sn_world *w, sn__ring *r, size_t need) {
     size_t cap = r->cap ? r->cap : 1024;
     while (cap < r->len + need)
         cap *= 2;
-    uint8_t *b = malloc(cap);
+    uint8_t *b = sn__ring_take(w, &cap);
     if (!b)
         return false;
     if (r->len) {
@@ -136,21 +178,21 @@ static bool sn__ring_grow(sn__ring *r, size_t need) {
         memcpy(b, r->buf + r->head, first);
         memcpy(b + first, r->buf, r->len - first);
     }
-    free(r->buf);
+    sn__ring_let_go(w, r->buf, r->cap);
     r->buf = b;
     r->cap = cap;
     r->head = 0;
     return true;
 }
 
-static inline bool sn__ring_reserve(sn__ring *r, size_t need) {
-    return r->len + need <= r->cap || sn__ring_grow(r, need);
+static inline bool sn__ring_reserve(sn_world *w, sn__ring *r, size_t need) {
+    return r->len + need <= r->cap || sn__ring_grow(w, r, need);
 }
 
-bool sn__ring_push(sn__ring *r, const void *data, size_t n) {
+bool sn__ring_push(sn_world *w, sn__ring *r, const void *data, size_t n) {
     if (!n)
         return true;
-    if (!sn__ring_reserve(r, n))
+    if (!sn__ring_reserve(w, r, n))
         return false;
     size_t tail = (r->head + r->len) & (r->cap - 1);
     size_t first = r->cap - tail < n ? r->cap - tail : n;
@@ -186,8 +228,8 @@ void sn__ring_truncate(sn__ring *r, size_t keep) {
         r->head = 0;
 }
 
-void sn__ring_free(sn__ring *r) {
-    free(r->buf);
+void sn__ring_free(sn_world *w, sn__ring *r) {
+    sn__ring_let_go(w, r->buf, r->cap);
     memset(r, 0, sizeof *r);
 }
 
@@ -630,7 +672,7 @@ static void sn__conn_free(sn__conn *c) {
         sn_timer_cancel(w, &c->ep[i].notify);
         sn_timer_cancel(w, &c->ep[i].reset);
         sn_timer_cancel(w, &c->dir[i].deliver);
-        sn__ring_free(&c->dir[i].bytes);
+        sn__ring_free(w, &c->dir[i].bytes);
         free(c->dir[i].chunks.v);
     }
     if (c->prev)
@@ -1026,7 +1068,7 @@ ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
     ssize_t n = sn__send_take(ep, len, &push);
     if (!push)
         return n;
-    if (!sn__ring_push(&ep->conn->dir[ep->side].bytes, buf, (size_t)n))
+    if (!sn__ring_push(ep->conn->w, &ep->conn->dir[ep->side].bytes, buf, (size_t)n))
         return 0;
     sn__send_done(ep, (size_t)n);
     return n;
@@ -1044,12 +1086,12 @@ ssize_t sn_conn_sendv(kp_conn *ep, const kp_iov *iov, int niov) {
     if (!push)
         return n;
     sn__ring *r = &ep->conn->dir[ep->side].bytes;
-    if (!sn__ring_reserve(r, (size_t)n))
+    if (!sn__ring_reserve(ep->conn->w, r, (size_t)n))
         return 0;
     size_t left = (size_t)n;
     for (int i = 0; i < niov && left; i++) {
         size_t k = iov[i].len < left ? iov[i].len : left;
-        sn__ring_push(r, iov[i].ptr, k); /* room reserved: cannot fail */
+        sn__ring_push(ep->conn->w, r, iov[i].ptr, k); /* room reserved: cannot fail */
         left -= k;
     }
     sn__send_done(ep, (size_t)n);
@@ -1480,6 +1522,9 @@ void sn__net_destroy(sn_world *w) {
         free(n->name);
         free(n);
     }
+    for (int i = 0; i < w->n_ring_spare; i++)
+        free(w->ring_spare[i].buf);
+    w->n_ring_spare = 0;
     for (int i = 0; i < w->n_labels; i++)
         free(w->labels[i]);
     free(w->labels);

@@ -77,7 +77,9 @@
  *   slow link   sn_set_link at any time: applies to chunks cut afterwards.
  *
  * Memory: nodes belong to the world. Each connection allocates one struct
- * and its byte rings (grown by doubling, per connection, never per byte); it
+ * and its byte rings (grown by doubling, per connection, never per byte;
+ * a ring's old buffer is kept by the world for the next ring that grows,
+ * at most eight of them, until sn_world_destroy); it
  * is freed at the next event step after both of its exposed endpoints are
  * closed by their users, or by sn_world_destroy. A kp_conn handle stays valid
  * until its user closes it. A connection's two event details ("a>b",

@@ -666,6 +666,49 @@ static void close_delivers_pending_bytes_then_closed(void **state) {
     net_free(n);
 }
 
+/* A freed connection's ring buffer is kept by the world and the next ring
+ * that grows to its size gets it back (pages already in memory) instead
+ * of a fresh block: the bytes read in place lie where the first
+ * connection's did, although a block of that size was taken from malloc
+ * in between (without the spares it would have been that one). */
+static void a_freed_ring_buffer_is_reused_by_the_next_ring(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    enum { LEN = 20000 }; /* a ring of 32 KB */
+    uint8_t *buf = malloc(LEN);
+    for (size_t i = 0; i < LEN; i++)
+        buf[i] = tk_byte(9, i);
+    const uint8_t *first = NULL;
+    void *hog = NULL;
+    for (int k = 0; k < 2; k++) {
+        kp_conn *c = net_connect(n, "broker-0", 9092);
+        sn_world_run_until(n->w, 10000 * k + 5000);
+        probe *s = &n->sp[k];
+        assert_int_equal(sn_conn_send(c, buf, LEN), LEN);
+        sn_world_run_until(n->w, 10000 * k + 6000);
+        size_t len;
+        const uint8_t *p = sn_conn_peek(s->c, &len);
+        assert_int_equal(len, LEN);
+        assert_memory_equal(p, buf, LEN);
+        if (k == 0)
+            first = p;
+        else
+            assert_ptr_equal(p, first);
+        sn_conn_close(c);
+        n->cp.c = NULL;
+        sn_conn_close(s->c);
+        sn_world_run_until(n->w, 10000 * k + 8000);
+        assert_int_equal(sn_conn_count(n->w), 0);
+        if (k == 0) {
+            hog = malloc(32768); /* where malloc would put the next ring */
+            memset(hog, 0, 32768);
+        }
+    }
+    free(hog);
+    free(buf);
+    net_free(n);
+}
+
 static void server_may_send_on_accept_and_close_at_once(void **state) {
     (void)state;
     net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
@@ -838,6 +881,7 @@ int main(void) {
         cmocka_unit_test(sendv_is_send_of_the_concatenation),
         cmocka_unit_test(receive_window_holds_bytes_until_read),
         cmocka_unit_test(peek_and_consume_read_in_place_across_the_ring_end),
+        cmocka_unit_test(a_freed_ring_buffer_is_reused_by_the_next_ring),
         cmocka_unit_test(consume_opens_the_window_like_recv),
         cmocka_unit_test(keep_reads_like_consume_and_holds_the_bytes_until_released),
         cmocka_unit_test(close_delivers_pending_bytes_then_closed),
