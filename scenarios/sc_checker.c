@@ -1338,23 +1338,31 @@ static inline __attribute__((always_inline)) void sc_log_digest_put(void *out, u
 /* The digest with the CRC instruction: the parse and the hash in one
  * function (the broker asks it once per appended record; through
  * sc_kv_hash it was two more calls, ~20 Ir a record). */
-__attribute__((target("sse4.2"))) static void sc_log_digest_hw(kp_slice key, kp_slice value, void *out) {
+__attribute__((target("sse4.2"))) static void sc_log_digest_hw(void *ctx, kp_slice key, kp_slice value,
+                                                               struct bm_digest *out) {
+    (void)ctx;
     sc_log_digest_put(out, sc_log_id_of(value), sc_kv_hash_hw_in(key, value));
 }
 #endif
+
+/* sc_log_digest_of in the digester's shape (no CRC instruction) */
+static void sc_log_digest_any(void *ctx, kp_slice key, kp_slice value, struct bm_digest *out) {
+    (void)ctx;
+    sc_log_digest_of(key, value, out);
+}
 
 sc_log_digest_fn *sc_log_digest_best(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (sc_kv_use_hw())
         return sc_log_digest_hw;
 #endif
-    return sc_log_digest_of;
+    return sc_log_digest_any;
 }
 
 void sc_log_digest_of(kp_slice key, kp_slice value, void *out) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (sc_kv_hw > 0) {
-        sc_log_digest_hw(key, value, out);
+        sc_log_digest_hw(NULL, key, value, out);
         return;
     }
 #endif

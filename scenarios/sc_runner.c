@@ -172,7 +172,6 @@ struct sc_world {
     uint64_t seed;
     sn_world *net;
     bm_cluster *cluster;
-    sc_log_digest_fn *log_digest; /* the cluster's digester's: sc_log_digest_best */
     sn_node **broker_nodes;
     int nbrokers;
     sn_timer broker_timer;
@@ -1466,12 +1465,6 @@ static void sc_settled_batch(void *ctx, const bm_settled_batch *b) {
                            b->count, visible);
 }
 
-/* The cluster's digester: the checker's digest of each appended record. */
-static void sc_log_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
-    _Static_assert(sizeof(bm_digest) == sizeof(sc_log_digest), "a bm_digest holds the checker's digest");
-    ((sc_world *)ctx)->log_digest(key, value, out);
-}
-
 static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
     const Kpsim__Cluster *cl = w->s->cluster;
     bm_config conf;
@@ -1499,8 +1492,9 @@ static bool sc_build_cluster(sc_world *w, sc_listen_ctx *listen) {
         return sc_build_fail(w, "could not create a cluster of %d brokers", (int)conf.brokers);
     /* the logs keep what the checker's log scan reads, not the records,
      * and hand each record to the checker once it is settled */
-    w->log_digest = sc_log_digest_best();
-    bm_cluster_set_digester(w->cluster, sc_log_digester, w);
+    /* the digester is the checker's own (sc_log_digest_best: the broker's
+     * bm_digest_fn, its 12-byte slot holding an sc_log_digest) */
+    bm_cluster_set_digester(w->cluster, sc_log_digest_best(), NULL);
     bm_cluster_set_settler(w->cluster, sc_settled_batch, w);
     w->nbrokers = conf.brokers;
     w->broker_nodes = calloc((size_t)w->nbrokers, sizeof *w->broker_nodes);
