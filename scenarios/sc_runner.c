@@ -69,12 +69,16 @@ static const char *sc_harness_kind_name(int kind) {
  * Per-emitter observer contexts
  * ==================================================================== */
 
+#define SC_COUNT_KINDS 512 /* entries of an observer's count table (sc_obs_counting) */
+
 typedef struct sc_obs {
     sc_world *w;
     /* what each event kind counts (sc_count_event), indexed by kind: the
      * producers' table, or all zeros for the cluster, the network and the
-     * harness (set by sc_obs_counting) */
-    const uint8_t *count;
+     * harness, each entry with SC_CNT_TRACE while the run writes a trace
+     * (set by sc_obs_counting; in the struct, not behind a pointer: one
+     * load per event) */
+    uint16_t count[SC_COUNT_KINDS];
     int producer;           /* -1 for the cluster and the network */
     char component[6][48];  /* producer: app, metadata, accumulator, sender, network, txn */
 } sc_obs;
@@ -284,8 +288,11 @@ static int sc_producer_track(int kind) {
  * Most events count nothing and cost one load here. */
 #define SC_CNT_ERR 0x40
 #define SC_CNT_TIMEOUT 0x80
+/* in every entry of every observer's table while the run writes a trace:
+ * the observer's one test of its entry then also sends each event to the
+ * trace, with no test of w->trace of its own on the common path */
+#define SC_CNT_TRACE 0x100
 #define SC_CNT(c) (1 + (c))
-#define SC_COUNT_KINDS 512
 static const uint8_t sc_count_table[SC_COUNT_KINDS] = {
     [KP_EV_BATCH_CREATED] = SC_CNT(KPSIM__COUNTER__BATCHES),
     [KP_EV_PRODUCE_REQUEST] = SC_CNT(KPSIM__COUNTER__REQUESTS),
@@ -305,13 +312,17 @@ static const uint8_t sc_count_table[SC_COUNT_KINDS] = {
     [KP_EV_INIT_PRODUCER_ID] = SC_CNT_ERR,
     [KP_EV_TXN_RESPONSE] = SC_CNT_ERR,
 };
-/* Every other observer's: nothing counts. */
-static const uint8_t sc_count_none[SC_COUNT_KINDS];
 _Static_assert(SC_EV_LAST < SC_COUNT_KINDS, "every event kind indexes the count tables");
 
-/* Gives o the count table for what it observes (a producer or not). */
+/* Gives o the count table for what it observes (a producer: sc_count_table;
+ * anything else counts nothing), with SC_CNT_TRACE in every entry while
+ * w->trace is open: called when the observer is made, after the trace
+ * opened (sc_run). Bits left on after the trace closes only send events
+ * the out-of-line way, which asks w->trace itself. */
 static void sc_obs_counting(sc_obs *o) {
-    o->count = o->producer >= 0 ? sc_count_table : sc_count_none;
+    uint16_t t = o->w->trace ? SC_CNT_TRACE : 0;
+    for (int k = 0; k < SC_COUNT_KINDS; k++)
+        o->count[k] = (uint16_t)((o->producer >= 0 ? sc_count_table[k] : 0) | t);
 }
 
 _Static_assert(KPSIM__COUNTER__BLOCKED_SENDS < 0x3f && SC_NCOUNTERS <= 0x3f, "counter numbers fit in six bits");
@@ -378,10 +389,12 @@ static inline void sc_observe_rest(sc_world *w, const sc_obs *o, const kp_event 
      * producer's is all zeros (a producer test, a range test and a
      * subtraction before) */
     unsigned f = o->count[(unsigned)ev->kind & (SC_COUNT_KINDS - 1)];
-    if (f)
-        sc_count_event(w, &w->prods[o->producer], ev, f);
-    if (w->trace)
-        sc_trace_event(w, o, ev, now);
+    if (f) {
+        if (f & (SC_CNT_TRACE - 1))
+            sc_count_event(w, &w->prods[o->producer], ev, f);
+        if (w->trace) /* f has SC_CNT_TRACE whenever it is open */
+            sc_trace_event(w, o, ev, now);
+    }
 }
 
 /* The observer for an event whose topic or detail the digest must hash
@@ -2058,12 +2071,13 @@ int sc_run(const sc_scenario *sc, const sc_run_opts *opts, sc_run_result *res) {
     w->net_obs = (sc_obs){ .w = w, .producer = -1 };
     snprintf(w->net_obs.component[0], sizeof w->net_obs.component[0], "network");
     w->harness_obs = (sc_obs){ .w = w, .producer = -1 };
-    sc_obs_counting(&w->harness_obs); /* called directly, not through sc_observer */
     snprintf(w->harness_obs.component[0], sizeof w->harness_obs.component[0], "harness");
     sc_world *saved = sc__world;
     sc__world = w;
 
     sc_trace_open(w);
+    /* every observer's table after the trace opened (SC_CNT_TRACE) */
+    sc_obs_counting(&w->harness_obs); /* called directly, not through sc_observer */
     w->net = sn_world_new(w->seed, sc_observer(&w->net_obs));
     sn_set_default_link(w->net, sc_link_cfg(w->s->network));
     int nb = w->s->cluster ? w->s->cluster->brokers : 3;
