@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define SN_CONN_MAGIC 0x736e6370u /* "sncp" */
 
@@ -152,14 +153,29 @@ static void sn__ring_let_go(sn_world *w, uint8_t *buf, size_t cap) {
 }
 
 /* A buffer of at least *cap bytes: the smallest spare that is large
- * enough (*cap becomes its size), else a fresh one. */
+ * enough (*cap becomes its size), else a fresh one. A fresh one of 64 KB
+ * or more has its pages made present in one madvise (a hint, like
+ * MADV_HUGEPAGE in kp_slab: refused, the pages fault in as the ring
+ * fills): a ring that grew that far fills it, and one call costs less
+ * than a fault per 4 KB page (faults workload: 1,078 -> 814 page faults,
+ * task-clock median of 60 interleaved runs 23.90 -> 23.51 ms). */
 static uint8_t *sn__ring_take(sn_world *w, size_t *cap) {
     int best = -1;
     for (int i = 0; i < w->n_ring_spare; i++)
         if (w->ring_spare[i].cap >= *cap && (best < 0 || w->ring_spare[i].cap < w->ring_spare[best].cap))
             best = i;
-    if (best < 0)
-        return malloc(*cap);
+    if (best < 0) {
+        uint8_t *b = malloc(*cap);
+#ifdef MADV_POPULATE_WRITE
+        if (b && *cap >= 65536) {
+            uintptr_t lo = ((uintptr_t)b + 4095) & ~(uintptr_t)4095;
+            uintptr_t hi = ((uintptr_t)b + *cap) & ~(uintptr_t)4095;
+            if (hi > lo)
+                (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+        }
+#endif
+        return b;
+    }
     uint8_t *b = w->ring_spare[best].buf;
     *cap = w->ring_spare[best].cap;
     w->ring_spare[best] = w->ring_spare[--w->n_ring_spare];
