@@ -165,6 +165,50 @@ static void partitioner_no_available_partition_falls_back_to_all(void **state) {
     kp_cluster_destroy(cl);
 }
 
+/* The inverse of an odd a modulo 2^64 (Newton's iteration). */
+static uint64_t inv_odd(uint64_t a) {
+    uint64_t x = a; /* right to 3 bits */
+    for (int i = 0; i < 6; i++)
+        x *= 2 - a * x;
+    return x;
+}
+
+/* A pick carries its remainder to the next one instead of dividing (the
+ * counter moves by one): the carried remainder must restart where the
+ * counter's positive part wraps to 0 (past INT32_MAX and past UINT32_MAX)
+ * and when the count of partitions it is over changes, also to the same
+ * count of different partitions. The PRNG state is set so that the
+ * counter's random start is just below each wrap. */
+static void partitioner_round_robin_across_counter_wraps_and_views(void **state) {
+    (void)state;
+    int32_t some[5] = { 0, -1, 0, -1, 0 }, none[5] = { -1, -1, -1, -1, -1 };
+    kp_cluster *cls[4] = { fx_cluster(1, "t", 3, NULL), fx_cluster(1, "t", 5, some), fx_cluster(1, "t", 5, none),
+                           fx_cluster(1, "t", 5, NULL) };
+    const uint32_t starts[2] = { 0x7ffffff3u, 0xfffffff1u };
+    for (int s = 0; s < 2; s++) {
+        /* kp_rng_u64 = rotl(s1 * 5, 7) * 9: its top half is the start */
+        uint64_t want = (uint64_t)starts[s] << 32, x = want * inv_odd(9);
+        kp_rng rng = kp_rng_stream(11, "producer");
+        rng.s[1] = ((x >> 7) | (x << 57)) * inv_odd(5);
+        kp_rng probe = rng;
+        assert_int_equal(kp_rng_u32(&probe), starts[s]);
+        kp_partitioner *p = kp_partitioner_new(KP_PARTITIONER_DEFAULT, &rng, NULL);
+        kp_hint h = KP_HINT_NONE;
+        for (uint32_t i = 0; i < 48; i++) {
+            /* views in runs of 1 to 6 picks */
+            const kp_cluster *cl = cls[(i * i / 7 + i / 5) % 4];
+            kp_part_view v;
+            kp_part_view_of(&v, cl, kp_cluster_topic_find(cl, "t"));
+            int32_t pos = kp_to_positive((int32_t)(starts[s] + i));
+            int32_t expect = v.navail > 0 ? v.avail[(size_t)pos % v.navail]->partition : pos % v.count;
+            assert_int_equal(kp_partitioner_round_robin_v(p, &v, "t", &h, 0), expect);
+        }
+        kp_partitioner_destroy(p);
+    }
+    for (int k = 0; k < 4; k++)
+        kp_cluster_destroy(cls[k]);
+}
+
 /* The counter starts at a random int from the producer's PRNG stream:
  * toPositive(start + i) % n. Same seed, same sequence; the draw happens
  * once per topic, on first use. */
@@ -278,6 +322,7 @@ int main(void) {
         cmocka_unit_test(partitioner_keyless_round_robin_over_available),
         cmocka_unit_test(partitioner_no_available_partition_falls_back_to_all),
         cmocka_unit_test(partitioner_counter_starts_from_the_prng_stream),
+        cmocka_unit_test(partitioner_round_robin_across_counter_wraps_and_views),
         cmocka_unit_test(partitioner_counters_are_per_topic),
         cmocka_unit_test(partitioner_unknown_topic_is_an_error),
         cmocka_unit_test(partitioner_sticky_sticks_until_a_new_batch),
