@@ -387,62 +387,83 @@ static inline __attribute__((always_inline)) bool kp_rec__uv12(const uint8_t **p
     return true;
 }
 
-/* The inline part: accepts the common record (see above) and gives its
- * fields, stepping the iterator past it; false, with nothing moved, for
- * anything else. */
+/* The inline part over a cursor: accepts the common record (see above)
+ * at *pp (records end at `end`; the last offset delta accepted so far is
+ * *prev_od, the batch's lastOffsetDelta is last_od) and gives its fields,
+ * stepping *pp and *prev_od past it; false, with nothing moved, for
+ * anything else. The caller checks the iterator's error and record count
+ * and counts the record. A walk whose loop makes a call per record keeps
+ * the cursor in locals through this (the broker's digest walk): held in
+ * the iterator, whose address escapes, it was reloaded and stored again
+ * around every record's call. */
 static inline __attribute__((always_inline)) bool
-kp_record__next_common(kp_record_iter *it, int8_t *attributes_out, kp_slice *key_out,
-                       kp_slice *value_out, int32_t *offset_delta_out, uint32_t *ts_out) {
-    const uint8_t *p = it->rd.p, *end = it->rd.end;
+kp_record__common_at(const uint8_t **pp, const uint8_t *end, int64_t *prev_od, int32_t last_od,
+                     int8_t *attributes_out, kp_slice *key_out, kp_slice *value_out,
+                     int32_t *offset_delta_out, uint32_t *ts_out) {
+    const uint8_t *p = *pp;
     uint32_t u, ts, od, kl, vl;
-    if (it->err || it->index == it->hdr.record_count || end - p < 2 || !kp_rec__uv12(&p, &u))
+    /* The zigzag varints below are read without unzigzag: an even one is
+     * its half (>= 0), an odd one negative, -1 only for 1. The record
+     * length and the offset delta are never negative here (a negative
+     * offset delta is not above the last one, which starts at -1). */
+    if (end - p < 2 || !kp_rec__uv12(&p, &u) || (u & 1))
         return false;
-    int32_t len = kp_unzigzag32(u);
+    uint32_t len = u >> 1;
     /* 7 bytes: attributes and up to two bytes each of the timestamp
      * delta, offset delta and key length, read below without more checks */
     if (len < 7 || (size_t)len > (size_t)(end - p))
         return false;
     const uint8_t *be = p + len;
     int8_t attributes = (int8_t)*p++;
-    if (!kp_rec__uv12(&p, &ts) || !kp_rec__uv12(&p, &od) || !kp_rec__uv12(&p, &kl))
+    if (!kp_rec__uv12(&p, &ts) || !kp_rec__uv12(&p, &od) || !kp_rec__uv12(&p, &kl) || (od & 1))
         return false;
     /* the key, then at least two bytes: the value length (one or two
      * bytes, readable) and the header count */
-    int32_t kn = kp_unzigzag32(kl);
     kp_slice key = KP_SLICE_NULL;
-    if (kn >= 0) {
-        if ((size_t)kn + 2 > (size_t)(be - p))
+    if (!(kl & 1)) {
+        if ((size_t)(kl >> 1) + 2 > (size_t)(be - p))
             return false;
-        key = (kp_slice){ p, kn };
-        p += kn;
-    } else if (kn != -1 || be - p < 2) {
+        key = (kp_slice){ p, (int32_t)(kl >> 1) };
+        p += kl >> 1;
+    } else if (kl != 1 || be - p < 2) {
         return false;
     }
     if (!kp_rec__uv12(&p, &vl))
         return false;
     /* the value, then exactly one byte: a header count of 0 */
-    int32_t vn = kp_unzigzag32(vl);
     kp_slice value = KP_SLICE_NULL;
     size_t vbytes = 0;
-    if (vn >= 0) {
-        value = (kp_slice){ p, vn };
-        vbytes = (size_t)vn;
-    } else if (vn != -1) {
+    if (!(vl & 1)) {
+        vbytes = vl >> 1;
+        value = (kp_slice){ p, (int32_t)vbytes };
+    } else if (vl != 1) {
         return false;
     }
     if (p > be || vbytes + 1 != (size_t)(be - p) || p[vbytes] != 0)
         return false;
-    int32_t offset_delta = kp_unzigzag32(od);
-    if (offset_delta <= it->prev_offset_delta || offset_delta > it->hdr.last_offset_delta)
+    int32_t offset_delta = (int32_t)(od >> 1);
+    if (offset_delta <= *prev_od || offset_delta > last_od)
         return false;
-    it->rd.p = be;
-    it->prev_offset_delta = offset_delta;
-    it->index++;
+    *pp = be;
+    *prev_od = offset_delta;
     *attributes_out = attributes;
     *key_out = key;
     *value_out = value;
     *offset_delta_out = offset_delta;
     *ts_out = ts;
+    return true;
+}
+
+/* The same through the iterator (its error, record count and cursor). */
+static inline __attribute__((always_inline)) bool
+kp_record__next_common(kp_record_iter *it, int8_t *attributes_out, kp_slice *key_out,
+                       kp_slice *value_out, int32_t *offset_delta_out, uint32_t *ts_out) {
+    if (it->err || it->index == it->hdr.record_count)
+        return false;
+    if (!kp_record__common_at(&it->rd.p, it->rd.end, &it->prev_offset_delta, it->hdr.last_offset_delta,
+                              attributes_out, key_out, value_out, offset_delta_out, ts_out))
+        return false;
+    it->index++;
     return true;
 }
 

@@ -911,6 +911,86 @@ static void numbered_settle_cb(void *ctx, const bm_settled_batch *b) {
         l->in_order = l->in_order && b->digests[i].w[1] == (uint32_t)l->n++;
 }
 
+/* What a shape digester saw, record by record. */
+typedef struct shape_log {
+    int n;
+    int32_t klen[16], vlen[16];
+    uint8_t kfirst[16];
+} shape_log;
+
+static void shape_digester(void *ctx, kp_slice key, kp_slice value, bm_digest *out) {
+    shape_log *l = ctx;
+    assert_true(l->n < 16);
+    l->klen[l->n] = key.len;
+    l->vlen[l->n] = value.len;
+    l->kfirst[l->n] = key.len > 0 ? key.ptr[0] : 0;
+    out->w[0] = (uint32_t)key.len;
+    out->w[1] = (uint32_t)l->n++;
+    out->w[2] = (uint32_t)value.len;
+}
+
+/* The broker's digest walk takes the common records (one- and two-byte
+ * varints, no headers) through a fast loop of its own and hands any other
+ * to the general decoder, then goes on: in one batch of common records,
+ * a record with a header, one whose value needs three-byte varints, a
+ * null key and value, an empty key, every record is digested once, in
+ * order, with its own key and value. A malformed record after a run of
+ * common ones (its header count says one header that is not there)
+ * still rejects the batch, and nothing of it reaches the log. */
+static void digest_walk_takes_every_record_shape_in_order(void **state) {
+    (void)state;
+    bmt_world *w = world3(1);
+    shape_log log = { 0 };
+    bm_cluster_set_digester(w->c, shape_digester, &log);
+    static uint8_t buf[1 << 15], big[9000];
+    memset(big, 'b', sizeof big);
+    kp_batch_builder b;
+    kp_batch_builder_init(&b, buf, sizeof buf, KP_CODEC_NONE, false);
+    const kp_header hdr = { { (const uint8_t *)"h", 1 }, { (const uint8_t *)"x", 1 } };
+    int32_t want_k[12], want_v[12];
+    for (int i = 0; i < 12; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%c%d", 'a' + i, i);
+        kp_slice k = { (const uint8_t *)key, (int32_t)strlen(key) }, v = { big, 8 };
+        int nh = 0;
+        if (i == 2)
+            nh = 1;
+        else if (i == 5)
+            v.len = (int32_t)sizeof big;
+        else if (i == 7)
+            k = v = (kp_slice){ NULL, -1 };
+        else if (i == 9)
+            k.len = 0;
+        want_k[i] = k.len;
+        want_v[i] = v.len;
+        assert_int_equal(kp_batch_builder_append(&b, 1000 + i, k, v, nh ? &hdr : NULL, nh), KP_ERR_NONE);
+    }
+    kp_slice out;
+    assert_int_equal(kp_batch_builder_close(&b, NULL, 0, &out), KP_ERR_NONE);
+    bm_produce_result r;
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, (size_t)out.len, &r);
+    assert_int_equal(r.err, KP_ERR_NONE);
+    assert_int_equal(log.n, 12);
+    for (int i = 0; i < 12; i++) {
+        assert_int_equal(log.klen[i], want_k[i]);
+        assert_int_equal(log.vlen[i], want_v[i]);
+        if (want_k[i] > 0)
+            assert_int_equal(log.kfirst[i], 'a' + i);
+    }
+    /* six common records; the fifth's header count (its last byte) says 1 */
+    size_t n = bmt_batch(buf, sizeof buf, -1, -1, -1, 6, false, 8);
+    size_t rec = (n - KP_BATCH_HEADER_SIZE) / 6; /* all the same size here */
+    assert_int_equal(buf[KP_BATCH_HEADER_SIZE + 5 * rec - 1], 0);
+    buf[KP_BATCH_HEADER_SIZE + 5 * rec - 1] = 2; /* zigzag(1) */
+    kp_batch_update_crc(buf, n);
+    log.n = 0;
+    bm_cluster_produce(w->c, 0, "t", 0, 1, 7, buf, n, &r);
+    assert_int_equal(r.err, KP_ERR_CORRUPT_MESSAGE);
+    assert_int_equal(log.n, 4); /* the four before it, digested and dropped */
+    assert_int_equal(info(w, "t", 0).log_end_offset, 12);
+    bmt_free(w);
+}
+
 /* Settled batches are freed as they fold; a small one's block goes back to
  * the cluster's pool and is taken by a later batch (bm_int.h). Batches of
  * 1..8 records (up to 5 fit a pooled block, larger ones are allocated on
@@ -1367,6 +1447,7 @@ int main(void) {
         cmocka_unit_test(digested_log_keeps_digests_through_duplicates_and_truncation),
         cmocka_unit_test(settled_records_are_handed_out_once_when_every_replica_has_them),
         cmocka_unit_test(settled_batch_blocks_are_reused_with_their_own_digests),
+        cmocka_unit_test(digest_walk_takes_every_record_shape_in_order),
         cmocka_unit_test(settle_bound_counts_every_replica_of_four),
         cmocka_unit_test(a_transactional_batch_settles_with_its_marker),
         cmocka_unit_test(a_long_open_transaction_costs_the_settle_walk_linear_time),
