@@ -24,8 +24,8 @@
  * bytes, then three of SHORT, then the tail one stream at a time. */
 #define KP_CRC32C_LONG 8192
 #define KP_CRC32C_SHORT 256
-/* Below 3 * SHORT, from MID_MIN bytes on and with PCLMULQDQ: three streams
- * of a third each (a multiple of 8 bytes), joined by two carry-less
+/* Below 3 * LONG, from MID_MIN bytes on and with PCLMULQDQ: three streams
+ * of a third each (a multiple of 8 bytes), joined by carry-less
  * multiplications, then the tail of under 24 bytes. */
 #define KP_CRC32C_MID_MIN 72
 
@@ -43,6 +43,11 @@ static uint32_t kp_crc32c_shift_short[4][256];
  * by x^33 on the way: x^32 for the instruction, x for the product's
  * 63-bit reflected width), appends 8 m zero bytes to it. */
 static uint32_t kp_crc32c_kmul[64];
+/* kp_crc32c_kmul_hi[a] = x^(4096 a - 33) mod P, a = 1..31: the same for
+ * 512 a zero bytes. A shift by 8 m bytes, m < 2048, is the one by
+ * 8 (m mod 64) bytes, then the one by 512 (m / 64) (each where not 0). */
+#define KP_CRC32C_KMUL_HI 32
+static uint32_t kp_crc32c_kmul_hi[KP_CRC32C_KMUL_HI];
 static bool kp_crc32c_ready;
 static bool kp_crc32c_have_hw;
 static bool kp_crc32c_have_clmul; /* SSE4.2 and PCLMULQDQ */
@@ -122,6 +127,9 @@ static void kp_crc32c_init(void) {
     kp_crc32c_fill_shift(kp_crc32c_shift_short, KP_CRC32C_SHORT);
     for (uint64_t m = 1; m < 64; m++)
         kp_crc32c_kmul[m] = kp_crc32c_xn(64 * m - 33);
+    kp_crc32c_kmul_hi[1] = kp_crc32c_xn(4096 - 33);
+    for (int a = 2; a < KP_CRC32C_KMUL_HI; a++) /* times x^4096 = x^(2^12) */
+        kp_crc32c_kmul_hi[a] = kp_crc32c_mulmod(kp_crc32c_kmul_hi[a - 1], kp_crc32c_x2n[12]);
 #if KP_CRC32C_X86
     __builtin_cpu_init();
     kp_crc32c_have_hw = __builtin_cpu_supports("sse4.2");
@@ -232,6 +240,10 @@ static inline uint32_t kp_crc32c_hw_serial(uint64_t c0, const uint8_t *p, size_t
     return c;
 }
 
+static uint32_t kp_crc32c_hw_raw_mid(uint32_t r, const uint8_t *p, size_t n);
+
+/* With PCLMULQDQ, what is left after the long blocks (MID_MIN bytes or
+ * more) goes as three thirds (kp_crc32c_hw_raw_mid) instead. */
 __attribute__((target("sse4.2")))
 static uint32_t kp_crc32c_hw_raw(uint32_t r, const uint8_t *p, size_t n) {
     uint64_t c0 = r;
@@ -241,27 +253,43 @@ static uint32_t kp_crc32c_hw_raw(uint32_t r, const uint8_t *p, size_t n) {
             n--;
         }
         KP_CRC32C_HW_BLOCKS(KP_CRC32C_LONG, kp_crc32c_shift_long)
+        if (kp_crc32c_have_clmul && n >= KP_CRC32C_MID_MIN)
+            return kp_crc32c_hw_raw_mid((uint32_t)c0, p, n);
         KP_CRC32C_HW_BLOCKS(KP_CRC32C_SHORT, kp_crc32c_shift_short)
     }
     return kp_crc32c_hw_serial(c0, p, n);
 }
 
-/* r with 8 m zero bytes appended (1 <= m < 64): one carry-less multiply
- * by kp_crc32c_kmul[m] and one crc32q to reduce the 63-bit product. */
+/* r times x^33 k mod P: with k = kp_crc32c_kmul[m], r with 8 m zero
+ * bytes appended (1 <= m < 64): one carry-less multiply by k and one
+ * crc32q to reduce the 63-bit product. */
 __attribute__((target("sse4.2,pclmul"), always_inline))
-static inline uint32_t kp_crc32c_shift_clmul(uint32_t r, size_t m) {
-    __m128i prod = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)r),
-                                        _mm_cvtsi32_si128((int)kp_crc32c_kmul[m]), 0);
+static inline uint32_t kp_crc32c_shift_clmul_k(uint32_t r, uint32_t k) {
+    __m128i prod = _mm_clmulepi64_si128(_mm_cvtsi32_si128((int)r), _mm_cvtsi32_si128((int)k), 0);
     return (uint32_t)_mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(prod));
 }
 
-/* MID_MIN <= n < 3 * SHORT (the quiet hour's batches, about 140 bytes at
- * the producer's close and again at the broker's check): one crc32q after
- * another waits out the instruction's 3-cycle latency, so the first
- * 3 * l bytes (l = n / 24 * 8) go as three independent streams and the
- * registers are joined as crc(A||B||C) = shift_2l(cA) ^ shift_l(cB) ^ cC,
- * both shifts at once. Under perf this was 2.5 times its share of
- * callgrind's instruction count. */
+/* r with 8 m zero bytes appended, 1 <= m < 64 * KP_CRC32C_KMUL_HI: one
+ * multiplication for m < 64 or a multiple of 64, else two. */
+__attribute__((target("sse4.2,pclmul"), always_inline))
+static inline uint32_t kp_crc32c_shift_clmul(uint32_t r, size_t m) {
+    if (m & 63)
+        r = kp_crc32c_shift_clmul_k(r, kp_crc32c_kmul[m & 63]);
+    if (m >> 6)
+        r = kp_crc32c_shift_clmul_k(r, kp_crc32c_kmul_hi[m >> 6]);
+    return r;
+}
+
+/* MID_MIN <= n < 3 * LONG (the quiet hour's batches, about 140 bytes at
+ * the producer's close and again at the broker's check; throughput's of
+ * up to 16 KB): one crc32q after another waits out the instruction's
+ * 3-cycle latency, so the first 3 * l bytes (l = n / 24 * 8) go as three
+ * independent streams and the registers are joined as
+ * crc(A||B||C) = shift_2l(cA) ^ shift_l(cB) ^ cC, both shifts at once.
+ * Under perf this was 2.5 times its share of callgrind's instruction
+ * count at 140 bytes. From 3 * SHORT on it replaces blocks of 3 * 256
+ * bytes joined by table shifts (a 16 KB batch: 21 joins on the first
+ * stream's chain, and ~15% more time, than one join here). */
 __attribute__((target("sse4.2,pclmul")))
 static uint32_t kp_crc32c_hw_raw_mid(uint32_t r, const uint8_t *p, size_t n) {
     size_t l = n / 24 * 8;
@@ -289,7 +317,7 @@ uint32_t kp_crc32c_hw(uint32_t crc, const void *data, size_t len) {
     if (len == 0)
         return crc;
 #if KP_CRC32C_X86
-    if (kp_crc32c_have_clmul && len >= KP_CRC32C_MID_MIN && len < 3 * (size_t)KP_CRC32C_SHORT)
+    if (kp_crc32c_have_clmul && len >= KP_CRC32C_MID_MIN && len < 3 * (size_t)KP_CRC32C_LONG)
         return ~kp_crc32c_hw_raw_mid(~crc, data, len);
     if (kp_crc32c_have_hw)
         return ~kp_crc32c_hw_raw(~crc, data, len);

@@ -16,7 +16,7 @@
  *   kp_crc32c_hw  the SSE4.2 `crc32` instruction (x86-64 only), three
  *                 interleaved streams on long inputs, recombined with
  *                 "shift by n zero bytes" tables (Mark Adler's crc32c.c
- *                 technique, our own code); inputs of 72 to 767 bytes,
+ *                 technique, our own code); inputs of 72 to 24,575 bytes,
  *                 when the CPU has PCLMULQDQ too, as three streams of a
  *                 third each joined by carry-less multiplications.
  * kp_crc32c picks hw when the CPU reports SSE4.2 at run time, else sw.

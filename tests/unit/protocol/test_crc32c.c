@@ -113,6 +113,42 @@ static void crc32c_hw_equals_sw_long_inputs(void **state) {
     free(buf);
 }
 
+/* From 72 bytes to 3 x 8192 - 1 (with PCLMULQDQ) the input is three
+ * streams of a third each, joined by shifts of the first two registers
+ * by 2 l and l bytes (l = len / 24 * 8): one carry-less multiplication
+ * by a factor for l / 8 mod 64 words, one for l / 8 / 64 (each where not
+ * 0). Lengths across the whole range, so that every factor of both
+ * tables is used, and both alone, against the table implementation. */
+static void crc32c_hw_equals_sw_three_stream_lengths(void **state) {
+    (void)state;
+    kp_rng r = kp_rng_stream(3, "crc32c-mid");
+    size_t max = 3 * 8192 - 1;
+    uint8_t *buf = malloc(max + 8);
+    assert_non_null(buf);
+    fill_random(&r, buf, max + 8);
+    bool lo_used[64] = { false }, hi_used[32] = { false };
+    for (size_t len = 1025; len <= max; len += len % 7 == 0 ? 61 : 37) {
+        size_t m = len / 24; /* l / 8 */
+        lo_used[m % 64] = lo_used[2 * m % 64] = true;
+        hi_used[m / 64] = hi_used[2 * m / 64] = true;
+        size_t off = len % 8;
+        uint32_t init = (uint32_t)(len * 2654435761u);
+        uint32_t sw = kp_crc32c_sw(init, buf + off, len);
+        uint32_t hw = kp_crc32c_hw(init, buf + off, len);
+        if (sw != hw)
+            fail_msg("len %zu off %zu: sw %08x hw %08x", len, off, sw, hw);
+    }
+    for (size_t len = 1536; len <= max; len += 1536) { /* l a multiple of 512: no low factor */
+        lo_used[0] = true;
+        assert_int_equal(kp_crc32c_hw(0, buf, len), kp_crc32c_sw(0, buf, len));
+    }
+    for (int i = 0; i < 64; i++)
+        assert_true(lo_used[i]);
+    for (int i = 0; i < 32; i++)
+        assert_true(hi_used[i]);
+    free(buf);
+}
+
 static void crc32c_combine_matches_concatenation(void **state) {
     (void)state;
     kp_rng r = kp_rng_stream(3, "crc32c-combine");
@@ -153,6 +189,7 @@ int main(void) {
         cmocka_unit_test(crc32c_published_vectors_every_implementation),
         cmocka_unit_test(crc32c_chaining_byte_by_byte_and_two_parts),
         cmocka_unit_test(crc32c_hw_equals_sw_every_length_and_alignment),
+        cmocka_unit_test(crc32c_hw_equals_sw_three_stream_lengths),
         cmocka_unit_test(crc32c_hw_equals_sw_long_inputs),
         cmocka_unit_test(crc32c_combine_matches_concatenation),
         cmocka_unit_test(crc32c_detects_every_single_bit_flip),
