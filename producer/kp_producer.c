@@ -441,15 +441,31 @@ static void kp_p_record_wrapped(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, 
 
 /* The same for a run of records with one callback (kp_record_wrap_run_fn):
  * the loop here, so a record costs no call of its own before the
- * application's. */
+ * application's. The run's callback events differ only in their offset
+ * and time: the event is filled once and those two set per record (what
+ * kp_p_record_ack emits for each; the observer, the interceptors and the
+ * callback get it and md as const and md's other fields stay as given). */
 static void kp_p_records_wrapped(void *wrap_ctx, kp_record_cb *cb, void *const *ctxs, int32_t n, int64_t base_offset,
                                  kp_record_metadata *md, kp_err err, const char *msg) {
     kp_producer *p = wrap_ctx;
+    kp_event ev;
+    kp_event_init(&ev, KP_EV_CALLBACK, 0);
+    ev.topic = md->topic;
+    ev.partition = md->partition;
+    ev.err = err;
+    ev.batch_id = md->batch_id;
+    ev.detail = msg;
     for (int32_t i = 0; i < n; i++) {
         /* Java's long addition wraps: no signed overflow near INT64_MAX */
         md->offset = base_offset < 0 ? -1 : (int64_t)((uint64_t)base_offset + (uint64_t)i);
         md->relative_offset = i;
-        kp_p_record_ack(p, md, err, msg);
+        /* kp_p_record_ack */
+        kp_time_us now_us = kp_clock_now_us(&p->env.clock);
+        if (*p->ic_n > 0)
+            kp_interceptors_on_ack(p->ic, md, err, now_us / 1000);
+        ev.offset = md->offset;
+        ev.time_us = now_us;
+        kp_observer_emit(&p->env.observer, &ev);
         p->pending_records--;
         if (cb)
             cb(ctxs[i], md, err, msg);
