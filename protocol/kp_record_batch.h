@@ -109,7 +109,7 @@ int32_t kp_record_size_upper_bound(kp_slice key, kp_slice value, const kp_header
  * producer computes once per record and passes to the *_kvh variants
  * below, which give the same results as the functions above without
  * walking key, value and headers again. */
-static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh);
+static inline __attribute__((always_inline)) size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh);
 /* kp_record_kvh_size of any record (the inline one takes a record
  * without headers itself) */
 size_t kp_record_kvh_size_general(kp_slice key, kp_slice value, const kp_header *h, int nh);
@@ -583,7 +583,7 @@ static inline size_t kp_rb_lenfield_size(kp_slice s) {
 /* Inline: a producer sizes each record once, here, for a record without
  * headers (the count's one byte); kp_record_kvh_size_general walks
  * headers. */
-static inline size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
+static inline __attribute__((always_inline)) size_t kp_record_kvh_size(kp_slice key, kp_slice value, const kp_header *h, int nh) {
     if (nh != 0)
         return kp_record_kvh_size_general(key, value, h, nh);
     return kp_rb_lenfield_size(key) + kp_rb_lenfield_size(value) + 1;
