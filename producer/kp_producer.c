@@ -853,8 +853,13 @@ static void kp_p_fail_blocked(kp_producer *p, kp_err err, const char *msg, int64
     free(topic);
 }
 
-kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in, kp_record_cb *cb, void *cb_ctx,
-                                kp_err *err, char *errbuf, size_t n) {
+/* Inline into its callers with the LTO build (the harness's app actor
+ * sends every record through it): with its constant arguments folded
+ * and its frame gone, ~40 instructions a record fewer. An external
+ * definition too, for the builds without LTO. */
+__attribute__((always_inline)) inline kp_send_status kp_producer_send(kp_producer *p, const kp_producer_record *in,
+                                                                     kp_record_cb *cb, void *cb_ctx, kp_err *err,
+                                                                     char *errbuf, size_t n) {
     kp_err e0 = KP_ERR_NONE;
     char ebuf0[8];
     if (!err)
