@@ -26,8 +26,13 @@
  * A keeping carrier (io.kept/io.release, simnet's links) holds the unread
  * input itself (kept_len bytes): bm_conn_feed_kept and the poll take
  * frames where they lie in its ring, run by run, and release each frame
- * taken; conn->in then only assembles a frame that lies across the ring's
- * end, and frames queued behind a request in progress are never copied.
+ * taken; conn->in then only assembles a frame that lies across several of
+ * its runs, and frames queued behind a request in progress are never
+ * copied. Of such a frame, runs of BM_GATHER_MIN bytes or more that are
+ * exactly a Produce request's records (a client's batches the carrier
+ * holds where the client lent them) are not copied either: the request is
+ * decoded around them (kp_request_frame_decode_gathered) and its handler
+ * reads them in place.
  * Responses are encoded into one buffer per connection (resp_buf, grown by
  * doubling, reused for every response; io->write copies what it keeps).
  * Likewise the current request's wait (acks=all Produce, Fetch below
@@ -230,27 +235,34 @@ static const char *bm__client_id(bm_conn *conn, const uint8_t *id, size_t len) {
     return s;
 }
 
-/* Returns false if the connection was closed (and freed). */
-static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) {
+/* Takes one whole request frame of len bytes: decodes it (or, when pre is
+ * not NULL, takes pre as its request, decoded by the caller from a
+ * gathered frame whose first bytes are at frame), emits, injects, hands it
+ * to its handler. Returns false if the connection was closed (and freed). */
+static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len, kp_request *pre) {
+    kp_request dec, *req = pre;
+    kp_err err = KP_ERR_NONE;
+    if (!req) {
+        memset(&dec, 0, sizeof dec);
+        kp_arena_reset(conn->arena);
+        err = kp_request_frame_decode(frame, len, conn->arena, &dec);
+        req = &dec;
+    }
     bm_cluster *c = conn->c;
-    kp_request req;
-    memset(&req, 0, sizeof req);
-    kp_arena_reset(conn->arena);
-    kp_err err = kp_request_frame_decode(frame, len, conn->arena, &req);
     char reason[160];
     if (err == KP_ERR__UNSUPPORTED) {
-        if (req.hdr.api_key == KP_API_API_VERSIONS && req.hdr.api_version > KP_API_VERSIONS_MAX_VERSION) {
+        if (req->hdr.api_key == KP_API_API_VERSIONS && req->hdr.api_version > KP_API_VERSIONS_MAX_VERSION) {
             /* KafkaApis.handleApiVersionsRequest: an unknown (newer)
              * version gets a v0 body with UNSUPPORTED_VERSION. */
             conn->nreq++;
             conn->busy = true;
-            conn->api_key = req.hdr.api_key;
+            conn->api_key = req->hdr.api_key;
             conn->api_version = 0;
-            conn->corr = req.hdr.correlation_id;
+            conn->corr = req->hdr.correlation_id;
             kp_event ev = bm__ev(c, BM_EV_REQUEST, conn->broker);
-            ev.api_key = req.hdr.api_key;
-            ev.correlation_id = req.hdr.correlation_id;
-            ev.value = req.hdr.api_version;
+            ev.api_key = req->hdr.api_key;
+            ev.correlation_id = req->hdr.correlation_id;
+            ev.value = req->hdr.api_version;
             ev.bytes = (int64_t)len;
             bm__emit(c, &ev);
             kp_writer w;
@@ -267,22 +279,22 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
             kp_api_versions_unsupported_frame_encode(&w, conn->corr, kp_api_supported,
                                                      kp_api_supported_count);
             ev = bm__ev(c, BM_EV_ERROR, conn->broker);
-            ev.api_key = req.hdr.api_key;
-            ev.correlation_id = req.hdr.correlation_id;
+            ev.api_key = req->hdr.api_key;
+            ev.correlation_id = req->hdr.correlation_id;
             ev.err = KP_ERR_UNSUPPORTED_VERSION;
             ev.detail = "ApiVersions version above v2: v0 answer with the supported ranges";
             bm__emit(c, &ev);
             return true;
         }
-        const kp_api_version *range = kp_api_supported_range(req.hdr.api_key);
+        const kp_api_version *range = kp_api_supported_range(req->hdr.api_key);
         if (range)
             snprintf(reason, sizeof reason, "%s (api key %d) v%d not supported (v%d..v%d)",
-                     kp_api_name(req.hdr.api_key), (int)req.hdr.api_key, (int)req.hdr.api_version,
+                     kp_api_name(req->hdr.api_key), (int)req->hdr.api_key, (int)req->hdr.api_version,
                      (int)range->min_version, (int)range->max_version);
         else
             snprintf(reason, sizeof reason,
                      "%s (api key %d) v%d not implemented by broker_mock",
-                     kp_api_name(req.hdr.api_key), (int)req.hdr.api_key, (int)req.hdr.api_version);
+                     kp_api_name(req->hdr.api_key), (int)req->hdr.api_key, (int)req->hdr.api_version);
         bm_conn_fail(conn, reason);
         return false;
     }
@@ -299,22 +311,22 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
     }
     conn->nreq++;
     conn->busy = true;
-    conn->api_key = req.hdr.api_key;
-    conn->api_version = req.hdr.api_version;
-    conn->corr = req.hdr.correlation_id;
+    conn->api_key = req->hdr.api_key;
+    conn->api_version = req->hdr.api_version;
+    conn->corr = req->hdr.correlation_id;
     char client_id[128];
-    size_t cl = req.hdr.client_id.len > 0 ? (size_t)req.hdr.client_id.len : 0;
+    size_t cl = req->hdr.client_id.len > 0 ? (size_t)req->hdr.client_id.len : 0;
     if (cl >= sizeof client_id)
         cl = sizeof client_id - 1;
     kp_event ev = bm__ev(c, BM_EV_REQUEST, conn->broker);
-    ev.api_key = req.hdr.api_key;
-    ev.correlation_id = req.hdr.correlation_id;
-    ev.value = req.hdr.api_version;
+    ev.api_key = req->hdr.api_key;
+    ev.correlation_id = req->hdr.correlation_id;
+    ev.value = req->hdr.api_version;
     ev.bytes = (int64_t)len;
-    ev.detail = bm__client_id(conn, req.hdr.client_id.ptr, cl);
+    ev.detail = bm__client_id(conn, req->hdr.client_id.ptr, cl);
     if (!ev.detail) { /* no cluster copy (table full, no memory): a local one */
         if (cl)
-            memcpy(client_id, req.hdr.client_id.ptr, cl);
+            memcpy(client_id, req->hdr.client_id.ptr, cl);
         client_id[cl] = 0;
         ev.detail = client_id;
     }
@@ -322,10 +334,10 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
 
     kp_err injected = KP_ERR_NONE;
     int64_t delay_us = 0;
-    if (bm__inject_take(c, conn->broker, req.hdr.api_key, &injected, &delay_us)) {
+    if (bm__inject_take(c, conn->broker, req->hdr.api_key, &injected, &delay_us)) {
         ev = bm__ev(c, BM_EV_INJECTED, conn->broker);
-        ev.api_key = req.hdr.api_key;
-        ev.correlation_id = req.hdr.correlation_id;
+        ev.api_key = req->hdr.api_key;
+        ev.correlation_id = req->hdr.correlation_id;
         ev.err = injected;
         ev.value = delay_us;
         bm__emit(c, &ev);
@@ -333,7 +345,7 @@ static bool bm_conn_take_frame(bm_conn *conn, const uint8_t *frame, size_t len) 
         bm__wakeup(c);
     }
     const char *why = NULL;
-    if (!bm__handle(conn, &req, injected, &why)) {
+    if (!bm__handle(conn, req, injected, &why)) {
         bm_conn_fail(conn, why ? why : "request refused");
         return false;
     }
@@ -397,7 +409,7 @@ static bool bm_conn_pump_span(bm_conn *conn, const uint8_t *src, size_t len, siz
          * conn->in's space is reclaimed when it runs empty or bm_conn_feed
          * needs room); the decoded request points into src only during
          * the handler. */
-        if (!bm_conn_take_frame(conn, in, flen))
+        if (!bm_conn_take_frame(conn, in, flen, NULL))
             return false;
         *off += flen;
     }
@@ -420,6 +432,54 @@ static void bm_conn_kept_copy(bm_conn *conn, uint8_t *dst, size_t n) {
 }
 
 /* Makes conn->in hold at least `need` bytes (its content is not kept). */
+static bool bm_conn_in_room(bm_conn *conn, size_t need);
+
+/* A whole frame of flen held bytes that lies across several of the
+ * carrier's runs (not busy, not muted, its size valid): when its large
+ * runs (BM_GATHER_MIN bytes or more, past the header) are exactly the
+ * records of a Produce request's partitions -- a client's batches that
+ * the carrier holds where the client lent them (simnet's
+ * sn_conn_sendv_keep) -- only the bytes between them are copied into
+ * conn->in and the request is decoded with its records in place
+ * (kp_request_frame_decode_gathered), then taken and pumped on exactly as
+ * the copied frame would be. Returns 1 when taken, 0 when not (nothing
+ * done but the copies: the caller joins the frame), -1 when the
+ * connection is gone. conn->in holds flen bytes. */
+#define BM_GATHER_MIN 256
+#define BM_GATHER_RUNS 64
+static int bm_conn_take_gathered(bm_conn *conn, size_t flen, kp_time_us *deadline) {
+    kp_wr_run runs[BM_GATHER_RUNS];
+    int n = 0;
+    size_t inl = 0;
+    for (size_t off = 0; off < flen;) {
+        size_t run = 0;
+        const uint8_t *p = conn->io.kept(conn->io_ctx, off, &run);
+        if (!p || !run)
+            return 0; /* cannot happen: flen <= kept_len */
+        if (run > flen - off)
+            run = flen - off;
+        if (off >= 4 + 8 && run >= BM_GATHER_MIN && n < BM_GATHER_RUNS) {
+            runs[n++] = (kp_wr_run){ inl, p, run };
+        } else {
+            memcpy(conn->in + inl, p, run);
+            inl += run;
+        }
+        off += run;
+    }
+    if (!n)
+        return 0;
+    kp_request req;
+    memset(&req, 0, sizeof req);
+    kp_arena_reset(conn->arena);
+    if (!kp_request_frame_decode_gathered(conn->in, inl, runs, n, conn->arena, &req))
+        return 0;
+    if (!bm_conn_take_frame(conn, conn->in, flen, &req))
+        return -1;
+    /* what the pump does after taking a frame: the request in progress */
+    size_t none = 0;
+    return bm_conn_pump_span(conn, NULL, 0, &none, deadline) ? 1 : -1;
+}
+
 static bool bm_conn_in_room(bm_conn *conn, size_t need) {
     if (need <= conn->in_cap)
         return true;
@@ -491,6 +551,15 @@ static bool bm_conn_pump_kept(bm_conn *conn, const uint8_t *first, kp_time_us *d
         if (!bm_conn_in_room(conn, flen)) {
             bm_conn_fail(conn, "out of memory for input");
             return false;
+        }
+        bool size_ok = e == KP_ERR_NONE || e == KP_ERR__TRUNCATED; /* (of the 4 bytes) */
+        int g = size_ok && flen >= 4 + 8 ? bm_conn_take_gathered(conn, flen, deadline) : 0;
+        if (g < 0)
+            return false;
+        if (g > 0) {
+            conn->io.release(conn->io_ctx, flen);
+            conn->kept_len -= flen;
+            continue;
         }
         bm_conn_kept_copy(conn, conn->in, flen);
         conn->in_off = conn->in_len = 0;

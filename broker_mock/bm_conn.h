@@ -55,7 +55,9 @@ typedef struct bm_conn_io {
      * *len 0 past the end); release: the connection is done with the
      * first n held bytes. The connection then copies only a frame that
      * lies across two runs, never the frames queued behind a request in
-     * progress. */
+     * progress, and of such a frame not the runs that are exactly a
+     * Produce request's records (read in place during the request's
+     * handler; valid until released, like every held byte). */
     const uint8_t *(*kept)(void *ctx, size_t off, size_t *len);
     void (*release)(void *ctx, size_t n);
 } bm_conn_io;

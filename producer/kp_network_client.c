@@ -573,19 +573,22 @@ static void kp_nc_join(uint8_t *out, size_t inl, const kp_wr_gather *g) {
  * the runs' memory after the return; from there on it is kp_nc_flush's
  * loop, with the same calls and results as for a contiguous frame. */
 static bool kp_nc_flush_gather(kp_netclient *nc, kp_nc_conn *c, size_t inl, size_t need,
-                               const kp_wr_gather *g) {
+                               const kp_wr_gather *g, bool lend) {
     kp_iov iov[2 * KP_NC_GATHER_RUNS + 1];
     int k = 0;
+    uint64_t runs = 0; /* bit i: iov[i] is a run */
     size_t at = 0;
     for (int i = 0; i < g->n; i++) {
         if (g->runs[i].at > at)
             iov[k++] = (kp_iov){ c->out + at, g->runs[i].at - at };
+        runs |= (uint64_t)1 << (k & 63);
         iov[k++] = (kp_iov){ g->runs[i].ptr, g->runs[i].len };
         at = g->runs[i].at;
     }
     if (inl > at)
         iov[k++] = (kp_iov){ c->out + at, inl - at };
-    ssize_t n = nc->env.transport.sendv(nc->env.transport.ctx, c->conn, iov, k);
+    ssize_t n = lend ? nc->env.transport.sendv_keep(nc->env.transport.ctx, c->conn, iov, k, (uint32_t)runs)
+                     : nc->env.transport.sendv(nc->env.transport.ctx, c->conn, iov, k);
     if (n == (ssize_t)need)
         return true; /* all written: out_len stays 0 */
     kp_nc_join(c->out, inl, g);
@@ -648,7 +651,16 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
     kp_nc_note_deadline(nc, now + timeout_ms + 1);
     kp_nc_emit(nc, KP_EV_REQUEST_SENT, c->id, f.corr, api_key, KP_ERR_NONE, (int64_t)need,
                "NetworkClient.doSend");
-    if (!(gathered ? kp_nc_flush_gather(nc, c, inl, need, g) : kp_nc_flush(nc, c)))
+    /* A request that gets a response may lend its batches to the
+     * transport (kp_transport.sendv_keep): the sender keeps a request's
+     * batches unchanged until its response or its disconnection, which
+     * closes the connection first (kp_nc_process_disconnection), and the
+     * broker has read the request before it answers. An acks=0 request
+     * completes when written, so its batches are copied. Only the first
+     * 32 pieces can be lent (the keep mask). */
+    bool lend = gathered && expect_response && nc->env.transport.sendv_keep && nc->env.transport.reclaim &&
+                2 * g->n + 1 <= 32;
+    if (!(gathered ? kp_nc_flush_gather(nc, c, inl, need, g, lend) : kp_nc_flush(nc, c)))
         c->pending_close = true; /* touched above */
     return f.corr;
 }
@@ -1085,6 +1097,14 @@ void kp_netclient_set_updater(kp_netclient *nc, const kp_metadata_updater_ops *o
 void kp_netclient_set_client_max_version(kp_netclient *nc, int16_t api_key, int16_t v) {
     if (api_key >= 0 && api_key < KP_NC_MAX_API_KEY)
         nc->client_max[api_key] = v;
+}
+
+void kp_netclient_reclaim(kp_netclient *nc) {
+    if (!nc->env.transport.reclaim)
+        return;
+    for (int i = 0; i < nc->nconns; i++)
+        if (nc->conns[i]->conn)
+            nc->env.transport.reclaim(nc->env.transport.ctx, nc->conns[i]->conn);
 }
 
 bool kp_netclient_can_send(kp_netclient *nc, int32_t node, int64_t now) {

@@ -52,13 +52,17 @@
  * body passed to a callback is borrowed for the duration of the callback.
  * The metadata updater and env are borrowed and must outlive the client.
  * Byte fields an encoder hands over with kp_wr_bytes_ref (the sender's
- * batches) are borrowed during kp_netclient_send only: with a transport
+ * batches) are borrowed during kp_netclient_send: with a transport
  * that has sendv the frame goes out as one gather write of the header
  * parts (in the output buffer) and those bytes (where they lie), and
  * whatever the transport did not take is joined into the output buffer
  * before the call returns. So a partly written frame never refers to a
- * batch, and an expiry, abort or producer-state rewrite of a batch
- * afterwards cannot change the bytes still to go.
+ * batch. A request that expects a response goes further with a transport
+ * that has sendv_keep: it lends those bytes, which the transport reads in
+ * place until the peer read them or the connection is closed; the caller
+ * keeps them unchanged until the request completes (its response, or its
+ * disconnection, which closes the connection first), or calls
+ * kp_netclient_reclaim before it changes or frees one earlier.
  *
  * Invariants: per node, in-flight correlation ids are increasing from the
  * oldest to the newest; count <= max_in_flight; a node is READY only with
@@ -224,6 +228,12 @@ bool kp_netclient_has_in_flight(const kp_netclient *nc);
 int kp_netclient_api_version(const kp_netclient *nc, int32_t node, int16_t api_key);
 /* Sender.wakeup -> env.wakeup. */
 void kp_netclient_wakeup(kp_netclient *nc);
+/* Takes back every batch byte a connection's transport still reads in
+ * place (kp_transport.reclaim; requests that lent their batches, see
+ * kp_netclient_send): call before a batch of a live request may change or
+ * go, other than through that request's completion or its connection's
+ * close (which take it back first). No I/O, no event. */
+void kp_netclient_reclaim(kp_netclient *nc);
 /* Abort everything and close every connection (NetworkClient.close). */
 void kp_netclient_close(kp_netclient *nc, int64_t now_ms);
 

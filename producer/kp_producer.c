@@ -346,6 +346,10 @@ static void kp_p_blocked_free(kp_producer *p) {
 void kp_producer_destroy(kp_producer *p) {
     if (!p)
         return;
+    /* batches of live requests are freed below, before the connections
+     * close: the transport takes back what they lent it first */
+    if (p->nc)
+        kp_netclient_reclaim(p->nc);
     if (p->blk.what == KP_BLK_MEMORY && p->blk.waiter.state == KP_WAITER_QUEUED)
         kp_buffer_pool_cancel(p->pool, &p->blk.waiter, KP_ERR__CLOSED);
     if (p->blk.waiter.state == KP_WAITER_SERVED) {

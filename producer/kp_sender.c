@@ -1065,6 +1065,9 @@ static void kp_s_maybe_abort_batches(kp_sender *s, kp_err err) {
     }
     if (s->tm)
         kp_txn_forget_in_flight_batches(s->tm);
+    /* in-flight batches go back to the pool while their requests live:
+     * the transport must not read them in place any more */
+    kp_netclient_reclaim(s->nc);
     kp_accumulator_abort_batches(s->acc, err, kp_err_desc(err));
 }
 

@@ -141,6 +141,20 @@ typedef struct kp_transport {
      * without asking again. Does no I/O and changes nothing. */
     uint64_t (*generation)(void *ctx);
     void *ctx;
+    /* Optional (NULL: not offered; use sendv). sendv that may keep the
+     * pieces whose bit is set in `keep` (bit i for iov[i], i < 32) by
+     * reference instead of copying them. Such bytes must stay as they are,
+     * where they are, until the peer has read them or this endpoint is
+     * closed (close copies whatever is still referenced). A Kafka broker
+     * reads a whole request before it answers, so a client may pass a
+     * request's batches this way and keep them unchanged until the
+     * response or its close. Same return value, bytes and events as
+     * sendv. */
+    ssize_t (*sendv_keep)(void *ctx, kp_conn *conn, const kp_iov *iov, int n, uint32_t keep);
+    /* With sendv_keep: the transport copies whatever this endpoint lent
+     * that it still refers to, so the caller may change or free those
+     * bytes from now on (the peer still reads the same bytes). */
+    void (*reclaim)(void *ctx, kp_conn *conn);
 } kp_transport;
 
 /* ------------------------------------------------------------------ */

@@ -132,6 +132,81 @@ kp_err kp_produce_request_decode(kp_reader *r, int16_t version, kp_arena *a, kp_
     return KP_ERR_NONE;
 }
 
+bool kp_produce_request_decode_gathered(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                        const kp_wr_run *runs, int nruns, int16_t version, kp_arena *a,
+                                        kp_produce_request *out) {
+    if (!kp__version_ok(version, KP_PRODUCE_MIN_VERSION, KP_PRODUCE_MAX_VERSION))
+        return false;
+    *out = (kp_produce_request){ 0 };
+    /* seg: where the bytes before the next run end; cut: the run bytes
+     * still to come (the joined frame's bytes left are seg's, the bytes
+     * after it and those) */
+    int ri = 0;
+    size_t cut = 0;
+    for (int i = 0; i < nruns; i++)
+        cut += runs[i].len;
+    const uint8_t *seg = nruns ? base + runs[0].at : end;
+    if (seg < p || seg > end)
+        return false;
+    if (kp_produce__str(&p, seg, true, &out->transactional_id) || seg - p < 2 + 4)
+        return false;
+    out->acks = (int16_t)kp_be16_get(p);
+    out->timeout_ms = (int32_t)kp_be32_get(p + 2);
+    p += 2 + 4;
+    if (seg - p < 4)
+        return false;
+    int32_t nt = (int32_t)kp_be32_get(p);
+    p += 4;
+    if (nt < 0 || (uint64_t)nt * (2 + 4) > (uint64_t)(end - p) + cut)
+        return false;
+    kp_produce_topic_data *topics = NULL;
+    if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
+        return false;
+    out->topics = topics;
+    for (int32_t i = 0; i < nt; i++) {
+        kp_produce_topic_data *t = &topics[i];
+        if (kp_produce__str(&p, seg, false, &t->topic) || seg - p < 4)
+            return false;
+        int32_t np = (int32_t)kp_be32_get(p);
+        p += 4;
+        if (np < 0 || (uint64_t)np * (4 + 4) > (uint64_t)(end - p) + cut)
+            return false;
+        kp_produce_partition_data *parts = NULL;
+        if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))
+            return false;
+        t->partitions = parts;
+        for (int32_t j = 0; j < np; j++) {
+            if (seg - p < 4 + 4)
+                return false;
+            parts[j].partition = (int32_t)kp_be32_get(p);
+            int32_t len = (int32_t)kp_be32_get(p + 4);
+            p += 4 + 4;
+            if (len < 0) {
+                if (len != -1)
+                    return false;
+                parts[j].records = KP_SLICE_NULL;
+            } else if (p == seg && ri < nruns) {
+                if (runs[ri].len != (size_t)len)
+                    return false; /* a run that is not exactly these records */
+                parts[j].records = (kp_slice){ runs[ri].ptr, len };
+                cut -= runs[ri].len;
+                ri++;
+                seg = ri < nruns ? base + runs[ri].at : end;
+                if (seg < p || seg > end)
+                    return false;
+            } else {
+                if (seg - p < len)
+                    return false;
+                parts[j].records = (kp_slice){ p, len };
+                p += len;
+            }
+        }
+        t->partition_count = np;
+    }
+    out->topic_count = nt;
+    return ri == nruns && p == end;
+}
+
 /* The response in one store pass when the writer has the room for all of
  * it (the broker's case: a reused buffer): the size first (false when a
  * field the generic path asserts on is out of range), then the bytes with

@@ -100,6 +100,17 @@ typedef struct kp_produce_response {
 
 void kp_produce_request_encode(kp_writer *w, int16_t version, const kp_produce_request *m);
 kp_err kp_produce_request_decode(kp_reader *r, int16_t version, kp_arena *a, kp_produce_request *out);
+/* The request body at [p, end) of a gathered frame (kp_request_frame_
+ * decode_gathered): base is the cut frame's start, runs[0..nruns) the byte
+ * runs cut out of it (run i after the first runs[i].at bytes of the cut
+ * frame, kp_wr_gather's layout), each of which must be exactly one
+ * partition's records. True when it decoded what kp_produce_request_decode
+ * decodes from the joined bytes (records pointing into the runs); false
+ * when a run is anything else or the joined bytes would not decode as
+ * they are (nothing decided: the caller joins them and decodes). */
+bool kp_produce_request_decode_gathered(const uint8_t *base, const uint8_t *p, const uint8_t *end,
+                                        const kp_wr_run *runs, int nruns, int16_t version, kp_arena *a,
+                                        kp_produce_request *out);
 void kp_produce_response_encode(kp_writer *w, int16_t version, const kp_produce_response *m);
 kp_err kp_produce_response_decode(kp_reader *r, int16_t version, kp_arena *a, kp_produce_response *out);
 

@@ -264,6 +264,38 @@ kp_err kp_request_frame_decode(const void *frame, size_t len, kp_arena *a, kp_re
     return kp_request_body_decode(&r, out->hdr.api_key, out->hdr.api_version, a, &out->body);
 }
 
+bool kp_request_frame_decode_gathered(const uint8_t *frame, size_t len, const kp_wr_run *runs, int nruns,
+                                      kp_arena *a, kp_request *out) {
+    size_t total = len;
+    for (int i = 0; i < nruns; i++) {
+        if (runs[i].at > len || (i && runs[i].at < runs[i - 1].at))
+            return false;
+        total += runs[i].len;
+    }
+    if (len < 4 || total - 4 > INT32_MAX || kp_be32_get(frame) != (uint32_t)(total - 4))
+        return false;
+    const uint8_t *seg = nruns ? frame + runs[0].at : frame + len;
+    if (seg < frame + 4)
+        return false;
+    /* the header, whole before the first run (kp_request_header_decode's
+     * common case; its one caller stays kp_request_frame_decode) */
+    const uint8_t *p = frame + 4;
+    if (seg - p < 10)
+        return false;
+    int32_t cl = (int16_t)kp_be16_get(p + 8);
+    if (cl < -1 || (cl > 0 && cl > seg - p - 10))
+        return false;
+    out->hdr.api_key = (int16_t)kp_be16_get(p);
+    out->hdr.api_version = (int16_t)kp_be16_get(p + 2);
+    out->hdr.correlation_id = (int32_t)kp_be32_get(p + 4);
+    out->hdr.client_id = cl < 0 ? KP_SLICE_NULL : (kp_slice){ p + 10, cl };
+    p += 10 + (cl < 0 ? 0 : (size_t)cl);
+    if (out->hdr.api_key != KP_API_PRODUCE || !kp_api_version_supported(out->hdr.api_key, out->hdr.api_version))
+        return false;
+    return kp_produce_request_decode_gathered(frame, p, frame + len, runs, nruns, out->hdr.api_version, a,
+                                              &out->body.produce);
+}
+
 void kp_response_frame_encode(kp_writer *w, int16_t api_key, int16_t version, int32_t correlation_id,
                               const void *body) {
     size_t begin = kp_frame_begin(w);

@@ -178,6 +178,19 @@ void kp_request_frame_encode(kp_writer *w, const kp_request_header *h, const voi
  * answer ApiVersions with kp_api_versions_unsupported_frame_encode(). */
 kp_err kp_request_frame_decode(const void *frame, size_t len, kp_arena *a, kp_request *out);
 
+/* A request frame gathered from pieces: frame[0, len) is the frame with
+ * the byte runs runs[0..nruns) cut out (run i belongs right after the first
+ * runs[i].at bytes of frame, at > the header; kp_wr_gather's layout), and
+ * its size field counts them. When the runs are exactly the records of a
+ * Produce request's partitions and the joined frame decodes, decodes into
+ * *out what kp_request_frame_decode would decode from the joined frame
+ * (those records pointing into the runs) and returns true; otherwise
+ * returns false, having decided nothing: the caller joins the frame and
+ * decodes it as usual (errors included). The runs are read in place: a
+ * broker reads a batch where the client's transport left it. */
+bool kp_request_frame_decode_gathered(const uint8_t *frame, size_t len, const kp_wr_run *runs, int nruns,
+                                      kp_arena *a, kp_request *out);
+
 /* size + response header v0 + body. */
 void kp_response_frame_encode(kp_writer *w, int16_t api_key, int16_t version, int32_t correlation_id,
                               const void *body);

@@ -20,8 +20,11 @@
  *   - the connection list is in creation order; a connection leaves it only
  *     when it is freed (sn__conn_gc), never during a fault's walk over it.
  *   - within one direction, chunk arrival times are non-decreasing and
- *     sum(chunk lengths) == the in-flight bytes (the ring's bytes after the
- *     unread ones and the gap; the FIN chunk has length 0).
+ *     sum(chunk lengths) == the in-flight bytes (the stream's bytes after
+ *     the kept, unread and gap ones; the FIN chunk has length 0). The
+ *     stream is the ring, or, while the sender lent bytes
+ *     (sn_conn_sendv_keep), the ring's bytes and the lent ones in the
+ *     order of the direction's pieces (sn_net.c, sn__dir).
  */
 #ifndef SN_INT_H
 #define SN_INT_H

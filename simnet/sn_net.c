@@ -10,7 +10,11 @@
  *                           ^ ep[1-d] reads here            ^ ep[d] sends here
  *   dir[d].chunks: (len, arrival) of the in-flight bytes, in arrival order
  *
- * A send copies the bytes into the ring (the only copy simnet makes); the
+ * A send copies the bytes into the ring (the only copy simnet makes), or,
+ * for pieces the sender lends (sn_conn_sendv_keep: a request's batches),
+ * records where they lie: the direction's stream is then a list of pieces
+ * (sn__seg), ring bytes and lent ones in order, until no lent byte is left
+ * or the sender closes (then the lent bytes still there are copied); the
  * deliver timer at chunks.head.at moves the boundary (rcv_len grows by the
  * chunk, nothing is copied); recv copies out, or sn_conn_peek hands out the
  * unread bytes in place and sn_conn_consume steps over them. sn_conn_keep
@@ -68,10 +72,26 @@ typedef struct sn__chunkq {
     uint32_t cap, head, len; /* cap is a power of two */
 } sn__chunkq;
 
+/* A piece of a direction's stream while it holds referenced bytes
+ * (sn_conn_sendv_keep): ptr NULL for the next len bytes of the ring, else
+ * len bytes of the sender's at ptr, read in place. */
+typedef struct sn__seg {
+    const uint8_t *ptr;
+    size_t len;
+} sn__seg;
+
 typedef struct sn__dir {
     sn__conn *conn;
     int from;
     sn__ring bytes;      /* [kept][rcv_len unread][gap dropped][in flight] */
+    /* With referenced bytes (refs > 0) the stream is segs[seg_head ..
+     * + seg_n) in order and the ring holds only the bytes of the pieces
+     * without ptr; without (refs == 0, seg_n == 0) the stream is the ring.
+     * The positions above (kept, rcv_len, gap, in flight) count stream
+     * bytes. */
+    sn__seg *segs;
+    uint32_t seg_cap, seg_head, seg_n; /* seg_cap a power of two */
+    size_t refs;         /* stream bytes in referenced pieces */
     size_t kept;         /* read by ep[1 - from] (sn_conn_keep), held until released */
     size_t rcv_len;      /* arrived, not yet read by ep[1 - from] */
     size_t gap;          /* dropped by a blackhole behind unread bytes */
@@ -281,9 +301,163 @@ static void sn__chunkq_pop(sn__chunkq *q) {
     q->len--;
 }
 
+/* ---- a direction's stream: the ring, or segments while it holds
+ * referenced bytes (see sn__dir) ---------------------------------------- */
+
+static inline size_t sn__slen(const sn__dir *d) {
+    return d->bytes.len + d->refs;
+}
+
+static inline sn__seg *sn__seg_at(const sn__dir *d, uint32_t i) {
+    return &d->segs[(d->seg_head + i) & (d->seg_cap - 1)];
+}
+
+/* Appends a piece (ptr NULL: len more ring bytes, merged into a ring piece
+ * at the end). Out of line: the sends of a stream without pieces only
+ * test seg_n. */
+static __attribute__((noinline)) void sn__seg_push(sn__dir *d, const uint8_t *ptr, size_t len) {
+    if (!len)
+        return;
+    if (d->seg_n && !ptr && !sn__seg_at(d, d->seg_n - 1)->ptr) {
+        sn__seg_at(d, d->seg_n - 1)->len += len;
+        return;
+    }
+    if (d->seg_n == d->seg_cap) {
+        uint32_t cap = d->seg_cap ? d->seg_cap * 2 : 8;
+        sn__seg *v = malloc((size_t)cap * sizeof *v);
+        if (!v)
+            abort(); /* the stream cannot lose its order */
+        for (uint32_t i = 0; i < d->seg_n; i++)
+            v[i] = *sn__seg_at(d, i);
+        free(d->segs);
+        d->segs = v;
+        d->seg_cap = cap;
+        d->seg_head = 0;
+    }
+    d->segs[(d->seg_head + d->seg_n) & (d->seg_cap - 1)] = (sn__seg){ ptr, len };
+    d->seg_n++;
+}
+
+/* No referenced byte left: the ring is the stream again. */
+static inline void sn__seg_settle(sn__dir *d) {
+    if (!d->refs) {
+        d->seg_n = 0;
+        d->seg_head = 0;
+    }
+}
+
+/* sn__stream_drop_front with pieces. */
+static __attribute__((noinline)) void sn__stream_drop_front_segs(sn__dir *d, size_t n) {
+    sn__ring *r = &d->bytes;
+    while (n) {
+        sn__seg *sg = sn__seg_at(d, 0);
+        size_t k = sg->len < n ? sg->len : n;
+        if (sg->ptr) {
+            sg->ptr += k;
+            d->refs -= k;
+        } else {
+            r->len -= k;
+            r->head = r->len ? (r->head + k) & (r->cap - 1) : 0;
+        }
+        sg->len -= k;
+        n -= k;
+        if (!sg->len) {
+            d->seg_head = (d->seg_head + 1) & (d->seg_cap - 1);
+            d->seg_n--;
+        }
+    }
+    sn__seg_settle(d);
+}
+
+/* Drops the first n stream bytes. */
+static inline void sn__stream_drop_front(sn__dir *d, size_t n) {
+    if (__builtin_expect(d->seg_n != 0, 0)) {
+        sn__stream_drop_front_segs(d, n);
+        return;
+    }
+    sn__ring *r = &d->bytes;
+    r->len -= n;
+    r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
+}
+
+/* Keeps the first keep stream bytes, drops the rest. */
+static void sn__stream_truncate(sn__dir *d, size_t keep) {
+    if (!d->seg_n) {
+        sn__ring_truncate(&d->bytes, keep);
+        return;
+    }
+    assert(keep <= sn__slen(d));
+    size_t drop = sn__slen(d) - keep;
+    while (drop) {
+        sn__seg *sg = sn__seg_at(d, d->seg_n - 1);
+        size_t k = sg->len < drop ? sg->len : drop;
+        if (sg->ptr)
+            d->refs -= k;
+        else
+            d->bytes.len -= k;
+        sg->len -= k;
+        drop -= k;
+        if (!sg->len)
+            d->seg_n--;
+    }
+    if (!d->bytes.len)
+        d->bytes.head = 0;
+    sn__seg_settle(d);
+}
+
+/* The contiguous run of stream bytes at offset off, at most max long
+ * (off < stream length; two runs where the ring wraps, one per piece). */
+static const uint8_t *sn__stream_run(const sn__dir *d, size_t off, size_t max, size_t *len) {
+    const sn__ring *r = &d->bytes;
+    size_t in_ring = off, n = max;
+    if (d->seg_n) {
+        in_ring = 0;
+        for (uint32_t i = 0;; i++) {
+            const sn__seg *sg = sn__seg_at(d, i);
+            if (off < sg->len) {
+                if (n > sg->len - off)
+                    n = sg->len - off;
+                if (sg->ptr) {
+                    *len = n;
+                    return sg->ptr + off;
+                }
+                in_ring += off;
+                break;
+            }
+            off -= sg->len;
+            if (!sg->ptr)
+                in_ring += sg->len;
+        }
+    }
+    size_t at = (r->head + in_ring) & (r->cap - 1);
+    *len = r->cap - at < n ? r->cap - at : n;
+    return r->buf + at;
+}
+
+/* The sender lets go of what it lent: every referenced byte still in the
+ * stream is copied into a ring of its own, in order. */
+static void sn__stream_own(sn_world *w, sn__dir *d) {
+    if (!d->seg_n)
+        return;
+    size_t len = sn__slen(d), cap = 1024;
+    while (cap < len)
+        cap *= 2;
+    uint8_t *b = sn__ring_take(w, &cap);
+    if (!b)
+        abort(); /* the stream cannot lose its bytes */
+    for (size_t off = 0, k = 0; off < len; off += k) {
+        const uint8_t *p = sn__stream_run(d, off, len - off, &k);
+        memcpy(b + off, p, k);
+    }
+    sn__ring_let_go(w, d->bytes.buf, d->bytes.cap);
+    d->bytes = (sn__ring){ b, cap, 0, len };
+    d->refs = 0;
+    sn__seg_settle(d);
+}
+
 /* Bytes of a direction accepted by send and not yet arrived (or dropped). */
 static inline size_t sn__inflight(const sn__dir *dir) {
-    return dir->bytes.len - dir->kept - dir->rcv_len - dir->gap;
+    return sn__slen(dir) - dir->kept - dir->rcv_len - dir->gap;
 }
 
 /* The reader stepped over n unread bytes; a gap that is now at the front
@@ -291,28 +465,24 @@ static inline size_t sn__inflight(const sn__dir *dir) {
 static inline void sn__rx_take(sn__dir *dir, size_t n) {
     assert(n <= dir->rcv_len);
     assert(!dir->kept || !n); /* a keeping reader releases before it reads on */
-    sn__ring *r = &dir->bytes;
     dir->rcv_len -= n;
     if (!dir->rcv_len && dir->gap) {
         n += dir->gap;
         dir->gap = 0;
     }
-    r->len -= n;
-    r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
+    sn__stream_drop_front(dir, n);
 }
 
 /* The reader let go of its first n kept bytes; a gap that is now at the
  * front (nothing unread left) goes with them. */
 static inline void sn__rx_release(sn__dir *dir, size_t n) {
     assert(n <= dir->kept);
-    sn__ring *r = &dir->bytes;
     dir->kept -= n;
     if (!dir->kept && !dir->rcv_len && dir->gap) {
         n += dir->gap;
         dir->gap = 0;
     }
-    r->len -= n;
-    r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
+    sn__stream_drop_front(dir, n);
 }
 
 /* A reset: the unread bytes (and a gap) are gone; kept ones stay with the
@@ -325,13 +495,13 @@ static void sn__rx_drop_unread(sn__dir *dir) {
     /* a reset comes after sn__kill: nothing is in flight behind them */
     assert(!sn__inflight(dir));
     dir->rcv_len = dir->gap = 0;
-    sn__ring_truncate(&dir->bytes, dir->kept);
+    sn__stream_truncate(dir, dir->kept);
 }
 
 /* Drops the in-flight head chunk of n bytes (blackhole, closed reader). */
 static void sn__drop_head(sn__dir *dir, size_t n) {
     if (!dir->kept && !dir->rcv_len && !dir->gap)
-        sn__ring_pop(&dir->bytes, NULL, n);
+        sn__stream_drop_front(dir, n);
     else
         dir->gap += n;
 }
@@ -689,6 +859,7 @@ static void sn__conn_free(sn__conn *c) {
         sn_timer_cancel(w, &c->ep[i].reset);
         sn_timer_cancel(w, &c->dir[i].deliver);
         sn__ring_free(w, &c->dir[i].bytes);
+        free(c->dir[i].segs);
         free(c->dir[i].chunks.v);
     }
     if (c->prev)
@@ -721,7 +892,7 @@ static void sn__kill(sn__conn *c) {
         sn__dir *dir = &c->dir[d];
         sn_timer_cancel(c->w, &dir->deliver);
         /* what arrived stays readable until the reader's own reset */
-        sn__ring_truncate(&dir->bytes, dir->kept + dir->rcv_len + dir->gap);
+        sn__stream_truncate(dir, dir->kept + dir->rcv_len + dir->gap);
         dir->chunks.len = 0;
         dir->chunks.head = 0;
         dir->stalled_part = dir->stalled_window = false;
@@ -1084,8 +1255,11 @@ ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
     ssize_t n = sn__send_take(ep, len, &push);
     if (!push)
         return n;
-    if (!sn__ring_push(ep->conn->w, &ep->conn->dir[ep->side].bytes, buf, (size_t)n))
+    sn__dir *dir = &ep->conn->dir[ep->side];
+    if (!sn__ring_push(ep->conn->w, &dir->bytes, buf, (size_t)n))
         return 0;
+    if (__builtin_expect(dir->seg_n != 0, 0))
+        sn__seg_push(dir, NULL, (size_t)n);
     sn__send_done(ep, (size_t)n);
     return n;
 }
@@ -1101,7 +1275,8 @@ ssize_t sn_conn_sendv(kp_conn *ep, const kp_iov *iov, int niov) {
     ssize_t n = sn__send_take(ep, len, &push);
     if (!push)
         return n;
-    sn__ring *r = &ep->conn->dir[ep->side].bytes;
+    sn__dir *dir = &ep->conn->dir[ep->side];
+    sn__ring *r = &dir->bytes;
     if (!sn__ring_reserve(ep->conn->w, r, (size_t)n))
         return 0;
     size_t left = (size_t)n;
@@ -1110,8 +1285,60 @@ ssize_t sn_conn_sendv(kp_conn *ep, const kp_iov *iov, int niov) {
         sn__ring_push(ep->conn->w, r, iov[i].ptr, k); /* room reserved: cannot fail */
         left -= k;
     }
+    if (__builtin_expect(dir->seg_n != 0, 0))
+        sn__seg_push(dir, NULL, (size_t)n);
     sn__send_done(ep, (size_t)n);
     return n;
+}
+
+/* sn_conn_sendv, but a piece whose bit is set in keep goes into the
+ * stream by reference (a segment; see sn__dir) instead of into the ring:
+ * the sender keeps those bytes unchanged until the reader has read them
+ * or the sender closes (sn_conn_close copies what is still referenced). */
+ssize_t sn_conn_sendv_keep(kp_conn *ep, const kp_iov *iov, int niov, uint32_t keep) {
+    size_t len = 0;
+    for (int i = 0; i < niov; i++)
+        len += iov[i].len;
+    bool push;
+    ssize_t n = sn__send_take(ep, len, &push);
+    if (!push)
+        return n;
+    sn_world *w = ep->conn->w;
+    sn__dir *dir = &ep->conn->dir[ep->side];
+    size_t left = (size_t)n, copied = 0;
+    for (int i = 0; i < niov && left; i++) {
+        size_t k = iov[i].len < left ? iov[i].len : left;
+        if (i >= 32 || !(keep >> i & 1))
+            copied += k;
+        left -= k;
+    }
+    if (!sn__ring_reserve(w, &dir->bytes, copied))
+        return 0;
+    left = (size_t)n;
+    for (int i = 0; i < niov && left; i++) {
+        size_t k = iov[i].len < left ? iov[i].len : left;
+        left -= k;
+        if (!k)
+            continue;
+        if (i < 32 && (keep >> i & 1)) {
+            if (!dir->seg_n && dir->bytes.len) /* the ring so far: one piece */
+                sn__seg_push(dir, NULL, dir->bytes.len);
+            sn__seg_push(dir, iov[i].ptr, k);
+            dir->refs += k;
+        } else {
+            sn__ring_push(w, &dir->bytes, iov[i].ptr, k); /* room reserved */
+            if (dir->seg_n)
+                sn__seg_push(dir, NULL, k);
+        }
+    }
+    sn__send_done(ep, (size_t)n);
+    return n;
+}
+
+void sn_conn_reclaim(kp_conn *ep) {
+    sn__check(ep);
+    assert(!ep->released);
+    sn__stream_own(ep->conn->w, &ep->conn->dir[ep->side]);
 }
 
 /* The reader took n bytes (n may be 0): step over them and, when its
@@ -1137,12 +1364,17 @@ ssize_t sn_conn_recv(kp_conn *ep, void *buf, size_t cap) {
         return ep->state == KP_CONN_CLOSED ? -1 : 0;
     size_t n = in->rcv_len < cap ? in->rcv_len : cap;
     assert(!in->kept); /* a keeping reader releases before it reads on */
-    if (n) {
+    if (n && __builtin_expect(!in->seg_n, 1)) {
         const sn__ring *r = &in->bytes;
         size_t first = r->cap - r->head < n ? r->cap - r->head : n;
         memcpy(buf, r->buf + r->head, first);
         if (n > first)
             memcpy((uint8_t *)buf + first, r->buf, n - first);
+    } else if (n) {
+        for (size_t off = 0, k = 0; off < n; off += k) {
+            const uint8_t *p = sn__stream_run(in, off, n - off, &k);
+            memcpy((uint8_t *)buf + off, p, k);
+        }
     }
     sn__read_done(ep, n);
     if (n)
@@ -1160,6 +1392,8 @@ const uint8_t *sn_conn_peek(kp_conn *ep, size_t *len) {
         *len = 0;
         return NULL;
     }
+    if (__builtin_expect(in->seg_n != 0, 0))
+        return sn__stream_run(in, in->kept, n, len);
     size_t at = r->cap ? (r->head + in->kept) & (r->cap - 1) : 0;
     *len = r->cap - at < n ? r->cap - at : n;
     return r->buf + at;
@@ -1194,6 +1428,8 @@ const uint8_t *sn_conn_kept(kp_conn *ep, size_t off, size_t *len) {
         return NULL;
     }
     size_t n = in->kept - off;
+    if (__builtin_expect(in->seg_n != 0, 0))
+        return sn__stream_run(in, off, n, len);
     size_t at = (r->head + off) & (r->cap - 1);
     *len = r->cap - at < n ? r->cap - at : n;
     return r->buf + at;
@@ -1211,6 +1447,8 @@ void sn_conn_close(kp_conn *ep) {
     sn__conn *c = ep->conn;
     sn_world *w = c->w;
     int s = ep->side;
+    /* what this end lent (sn_conn_sendv_keep) is its own no more */
+    sn__stream_own(w, &c->dir[s]);
     ep->released = true;
     ep->pending = 0;
     sn_timer_cancel(w, &ep->notify);
@@ -1296,6 +1534,14 @@ static ssize_t sn__op_sendv(void *ctx, kp_conn *c, const kp_iov *iov, int n) {
     (void)ctx;
     return sn_conn_sendv(c, iov, n);
 }
+static ssize_t sn__op_sendv_keep(void *ctx, kp_conn *c, const kp_iov *iov, int n, uint32_t keep) {
+    (void)ctx;
+    return sn_conn_sendv_keep(c, iov, n, keep);
+}
+static void sn__op_reclaim(void *ctx, kp_conn *c) {
+    (void)ctx;
+    sn_conn_reclaim(c);
+}
 static ssize_t sn__op_recv(void *ctx, kp_conn *c, void *buf, size_t cap) {
     (void)ctx;
     return sn_conn_recv(c, buf, cap);
@@ -1328,6 +1574,8 @@ kp_transport sn_transport(sn_world *w, sn_node *from) {
         .pending = sn__op_pending,
         .generation = sn__op_generation,
         .sendv = sn__op_sendv,
+        .sendv_keep = sn__op_sendv_keep,
+        .reclaim = sn__op_reclaim,
         .ctx = from,
     };
 }
@@ -1496,8 +1744,17 @@ bool sn__net_verify(const sn_world *w) {
                 last = ch->at;
                 sum += ch->len;
             }
-            if (dir->kept + dir->rcv_len + dir->gap > dir->bytes.len || (dir->gap && !dir->lost))
-                return false; /* the ring holds kept + unread + gap + in flight */
+            if (dir->kept + dir->rcv_len + dir->gap > sn__slen(dir) || (dir->gap && !dir->lost))
+                return false; /* the stream holds kept + unread + gap + in flight */
+            size_t ring = 0, refs = 0;
+            for (uint32_t i = 0; i < dir->seg_n; i++) {
+                const sn__seg *sg = sn__seg_at(dir, i);
+                if (!sg->len)
+                    return false; /* no empty piece */
+                *(sg->ptr ? &refs : &ring) += sg->len;
+            }
+            if (refs != dir->refs || (dir->seg_n && (ring != dir->bytes.len || !refs)))
+                return false; /* the pieces are the stream while it has references */
             if (sum != sn__inflight(dir) || (dir->chunks.len && last > dir->last_at))
                 return false;
             if (!ep->released && (int64_t)sn__inflight(dir) > ep->sndbuf)

@@ -165,6 +165,17 @@ ssize_t sn_conn_send(kp_conn *c, const void *buf, size_t len);
  * concatenation, copied into the ring piece by piece (same bytes, one send
  * event, one set of chunks). */
 ssize_t sn_conn_sendv(kp_conn *c, const kp_iov *iov, int n);
+/* kp_transport.sendv_keep: sn_conn_sendv, except that the pieces whose bit
+ * is set in keep (iov[i] for bit i < 32) are not copied: the stream refers
+ * to them where they lie, and readers (recv, peek, kept) read them there.
+ * The caller keeps them unchanged until the peer has read them, or until
+ * it closes this endpoint: sn_conn_close (and abort) copies what is still
+ * referenced first, so the peer reads the same bytes after the close. */
+ssize_t sn_conn_sendv_keep(kp_conn *c, const kp_iov *iov, int n, uint32_t keep);
+/* kp_transport.reclaim: what this endpoint lent and the stream still refers
+ * to is copied now; the caller may change or free it. Events, bytes and
+ * timing are unchanged. */
+void sn_conn_reclaim(kp_conn *c);
 ssize_t sn_conn_recv(kp_conn *c, void *buf, size_t cap);
 /* Zero-copy read: the longest contiguous run of unread bytes, in place
  * (NULL and *len 0 when nothing is unread; unread bytes that wrap around

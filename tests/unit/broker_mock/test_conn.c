@@ -795,6 +795,128 @@ static void metadata_auto_creates_with_leader_not_available_first(void **state) 
     bmt_free(w);
 }
 
+/* A carrier whose held bytes are pieces in different places: the
+ * client's frame header and partition headers in one, its batches lent
+ * where they lie (simnet's sn_conn_sendv_keep). */
+typedef struct lent_carrier {
+    const uint8_t *piece[8];
+    size_t len[8];
+    int n;
+    size_t released;
+    uint8_t out[8192];
+    size_t out_len;
+    bool closed;
+    const uint8_t *lent[2]; /* the lent batches, and how often they were asked for */
+    size_t lent_len[2];
+    int lent_asks;
+} lent_carrier;
+
+static const uint8_t *lent_kept(void *ctx, size_t off, size_t *len) {
+    lent_carrier *lc = ctx;
+    size_t at = lc->released + off;
+    for (int i = 0; i < lc->n; i++) {
+        if (at < lc->len[i]) {
+            *len = lc->len[i] - at;
+            for (int k = 0; k < 2; k++)
+                lc->lent_asks += lc->piece[i] + at >= lc->lent[k] && lc->piece[i] + at < lc->lent[k] + lc->lent_len[k];
+            return lc->piece[i] + at;
+        }
+        at -= lc->len[i];
+    }
+    *len = 0;
+    return NULL;
+}
+static void lent_release(void *ctx, size_t n) { ((lent_carrier *)ctx)->released += n; }
+static void lent_write(void *ctx, const uint8_t *b, size_t n) {
+    lent_carrier *lc = ctx;
+    assert_true(lc->out_len + n <= sizeof lc->out);
+    memcpy(lc->out + lc->out_len, b, n);
+    lc->out_len += n;
+}
+static void lent_close(void *ctx, const char *why) {
+    (void)why;
+    ((lent_carrier *)ctx)->closed = true;
+}
+
+/* A Produce frame whose batches arrive as runs of their own is taken with
+ * the batches read in place (kp_request_frame_decode_gathered) and answered
+ * exactly as the same frame fed in one piece; a frame whose large runs are
+ * not records (the same bytes cut elsewhere) is joined and answered the
+ * same way too. */
+static void lent_batches_are_taken_where_they_lie(void **state) {
+    (void)state;
+    static uint8_t b0[2048], b1[2048], frame[8192];
+    size_t n0 = bmt_batch(b0, sizeof b0, -1, -1, -1, 4, false, 100);
+    size_t n1 = bmt_batch(b1, sizeof b1, -1, -1, -1, 3, false, 120);
+    assert_true(n0 >= 256 && n1 >= 256);
+    kp_produce_partition_data pd[2] = { { 0, { b0, (int32_t)n0 } }, { 1, { b1, (int32_t)n1 } } };
+    kp_produce_topic_data td = { kp_slice_str("t"), 2, pd };
+    kp_produce_request pr = { KP_SLICE_NULL, 1, 30000, 1, &td };
+    kp_request_header h = { KP_API_PRODUCE, 7, 9, kp_slice_str("lender") };
+    kp_writer wr;
+    kp_wr_init(&wr, frame, sizeof frame);
+    kp_request_frame_encode(&wr, &h, &pr);
+    assert_int_equal(wr.err, KP_ERR_NONE);
+    size_t n = wr.len;
+    const uint8_t *a0 = memmem(frame, n, b0, n0), *a1 = memmem(frame, n, b1, n1);
+    assert_non_null(a0);
+    assert_non_null(a1);
+    uint8_t *out[3];
+    size_t out_len[3];
+    for (int mode = 0; mode < 3; mode++) {
+        bmt_world *w = bmt_new(NULL);
+        bm_cluster_create_topic(w->c, "t", 2, 1);
+        lent_carrier lc = { .n = 0, .lent = { b0, b1 }, .lent_len = { n0, n1 } };
+        if (mode == 0) { /* one piece */
+            lc.piece[lc.n] = frame, lc.len[lc.n++] = n;
+        } else if (mode == 1) { /* headers, lent batch, header, lent batch */
+            lc.piece[lc.n] = frame, lc.len[lc.n++] = (size_t)(a0 - frame);
+            lc.piece[lc.n] = b0, lc.len[lc.n++] = n0;
+            lc.piece[lc.n] = a0 + n0, lc.len[lc.n++] = (size_t)(a1 - a0) - n0;
+            lc.piece[lc.n] = b1, lc.len[lc.n++] = n1;
+            if (a1 + n1 < frame + n)
+                lc.piece[lc.n] = a1 + n1, lc.len[lc.n++] = (size_t)(frame + n - a1) - n1;
+        } else { /* cut in the middle of the batches: not records */
+            size_t c0 = (size_t)(a0 - frame) + 100, c1 = (size_t)(a1 - frame) + 50;
+            lc.piece[lc.n] = frame, lc.len[lc.n++] = c0;
+            lc.piece[lc.n] = frame + c0, lc.len[lc.n++] = c1 - c0;
+            lc.piece[lc.n] = frame + c1, lc.len[lc.n++] = n - c1;
+        }
+        bm_conn_io io = { lent_write, lent_close, lent_kept, lent_release };
+        bm_conn *conn = bm_conn_open(w->c, 0, &io, &lc);
+        assert_non_null(conn);
+        for (int i = 0; i < lc.n; i++) /* as simnet's reader: run by run */
+            bm_conn_feed_kept(conn, lc.piece[i], lc.len[i]);
+        bmt_advance(w, 5 * MS);
+        assert_false(lc.closed);
+        assert_int_equal(lc.released, n);
+        assert_int_equal(bm_conn_requests(conn), 1);
+        assert_int_equal(bm_conn_responses(conn), 1);
+        if (mode == 1) /* each batch asked for once (walked, then read in place) */
+            assert_int_equal(lc.lent_asks, 2);
+        out[mode] = malloc(lc.out_len);
+        memcpy(out[mode], lc.out, lc.out_len);
+        out_len[mode] = lc.out_len;
+        bm_conn_close(conn);
+        bmt_free(w);
+    }
+    for (int mode = 1; mode < 3; mode++) {
+        assert_int_equal(out_len[mode], out_len[0]);
+        assert_memory_equal(out[mode], out[0], out_len[0]);
+    }
+    kp_response resp;
+    kp_arena *ar = kp_arena_new(0, 0);
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(kp_response_frame_decode(out[0], out_len[0], KP_API_PRODUCE, 7, ar, &resp), KP_ERR_NONE);
+    assert_int_equal(resp.body.produce.topic_count, 1);
+    assert_int_equal(resp.body.produce.topics[0].partition_count, 2);
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].error_code, 0); /* broker 0 leads 0 */
+    assert_int_equal(resp.body.produce.topics[0].partitions[0].base_offset, 0);
+    kp_arena_destroy(ar);
+    for (int mode = 0; mode < 3; mode++)
+        free(out[mode]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(api_versions_byte_at_a_time),
@@ -808,6 +930,7 @@ int main(void) {
         cmocka_unit_test(frames_queued_behind_waits_survive_compaction_and_growth),
         cmocka_unit_test(feed_borrows_the_bytes_only_for_the_call),
         cmocka_unit_test(keeping_carrier_holds_queued_frames_until_taken),
+        cmocka_unit_test(lent_batches_are_taken_where_they_lie),
         cmocka_unit_test(acks_all_wait_answers_not_leader_when_the_leader_moves),
         cmocka_unit_test(produce_response_keeps_topics_in_request_order),
         cmocka_unit_test(acks_all_times_out_with_request_timed_out),

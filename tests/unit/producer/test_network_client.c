@@ -274,7 +274,7 @@ static void t_poll_trusts_an_unchanged_generation(void **s) {
     f->env.observer = (kp_observer){ on_event, f };
     g_tr = (gen_tr){ .inner = f->env.transport };
     f->env.transport = (kp_transport){ gen_connect, gen_send, gen_sendv, gen_recv, gen_close, gen_state,
-                                       gen_pending, gen_generation, &g_tr };
+                                       gen_pending, gen_generation, &g_tr, NULL, NULL };
     kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
     f->nc = kp_netclient_new(&o, &f->env);
     f->nodes[0] = (kp_node){ 0, "b0", 9000, NULL };
@@ -394,6 +394,85 @@ static void t_gather_write_sends_batches_in_place(void **s) {
     assert_int_equal(f->ndone, 1);
     assert_false(f->last.disconnected);
     gather_check_log(f);
+    free(b);
+    rm(f);
+}
+
+/* A transport that lends (kp_transport.sendv_keep, reclaim) in front of
+ * the fake broker's: records what it was lent. */
+typedef struct lend_tr {
+    kp_transport inner;
+    int keep_calls, plain_calls, reclaims;
+    uint32_t last_keep;
+    const void *lent;
+} lend_tr;
+static lend_tr l_tr;
+#define LEND_FWD(ret, name, params, args) \
+    static ret lend_##name params { lend_tr *l = ctx; return l->inner.name args; }
+LEND_FWD(kp_conn *, connect, (void *ctx, const char *h, int p, kp_conn_cb *cb, void *cc), (l->inner.ctx, h, p, cb, cc))
+LEND_FWD(ssize_t, send, (void *ctx, kp_conn *c, const void *b, size_t n), (l->inner.ctx, c, b, n))
+LEND_FWD(ssize_t, recv, (void *ctx, kp_conn *c, void *b, size_t n), (l->inner.ctx, c, b, n))
+LEND_FWD(kp_conn_state, state, (void *ctx, kp_conn *c), (l->inner.ctx, c))
+LEND_FWD(bool, pending, (void *ctx, kp_conn *c), (l->inner.ctx, c))
+static void lend_close(void *ctx, kp_conn *c) {
+    lend_tr *l = ctx;
+    l->inner.close(l->inner.ctx, c);
+}
+static ssize_t lend_sendv(void *ctx, kp_conn *c, const kp_iov *v, int n) {
+    lend_tr *l = ctx;
+    l->plain_calls++;
+    return l->inner.sendv(l->inner.ctx, c, v, n);
+}
+static ssize_t lend_sendv_keep(void *ctx, kp_conn *c, const kp_iov *v, int n, uint32_t keep) {
+    lend_tr *l = ctx;
+    l->keep_calls++;
+    l->last_keep = keep;
+    for (int i = 0; i < n && i < 32; i++)
+        if (keep >> i & 1)
+            l->lent = v[i].ptr;
+    return l->inner.sendv(l->inner.ctx, c, v, n); /* the fake copies */
+}
+static void lend_reclaim(void *ctx, kp_conn *c) {
+    (void)c;
+    ((lend_tr *)ctx)->reclaims++;
+}
+
+/* A request that expects a response lends its gathered batches to a
+ * transport that can keep them (exactly the batch pieces); an acks=0
+ * request, complete once written, does not; kp_netclient_reclaim asks the
+ * transport to take back each connection's lent bytes. */
+static void t_requests_with_responses_lend_their_batches(void **s) {
+    (void)s;
+    fix *f = mk(5, 50, 1000);
+    kp_netclient_destroy(f->nc);
+    l_tr = (lend_tr){ .inner = f->env.transport };
+    f->env.transport = (kp_transport){ .connect = lend_connect, .send = lend_send, .sendv = lend_sendv,
+                                       .recv = lend_recv, .close = lend_close, .state = lend_state,
+                                       .pending = lend_pending, .sendv_keep = lend_sendv_keep,
+                                       .reclaim = lend_reclaim, .ctx = &l_tr };
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
+    f->nc = kp_netclient_new(&o, &f->env);
+    kp_netclient_set_updater(f->nc, &st_ops, f);
+    fb_add_topic(f->w, "t", 1);
+    connect_ready(f, 0);
+    gather_body *b = calloc(1, sizeof *b);
+    gather_batch(b);
+    assert_int_equal(l_tr.keep_calls, 0);
+    assert_true(kp_netclient_send(f->nc, 0, KP_API_PRODUCE, 3, 7, enc_produce_ref, b, true, 30000, on_done, f,
+                                  now(f)) >= 0);
+    assert_int_equal(l_tr.keep_calls, 1);
+    assert_ptr_equal(l_tr.lent, b->batch);
+    assert_int_equal(__builtin_popcount(l_tr.last_keep), 1); /* the batch, nothing else */
+    kp_netclient_poll(f->nc, 100, now(f));
+    assert_int_equal(f->ndone, 1);
+    int plain = l_tr.plain_calls;
+    assert_true(kp_netclient_send(f->nc, 0, KP_API_PRODUCE, 3, 7, enc_produce_ref, b, false, 30000, on_done, f,
+                                  now(f)) >= 0);
+    assert_int_equal(l_tr.keep_calls, 1); /* acks=0: copied */
+    assert_int_equal(l_tr.plain_calls, plain + 1);
+    kp_netclient_reclaim(f->nc);
+    assert_int_equal(l_tr.reclaims, 1); /* one connection with a handle */
+    kp_netclient_poll(f->nc, 100, now(f));
     free(b);
     rm(f);
 }
@@ -1134,6 +1213,7 @@ int main(void) {
         cmocka_unit_test(t_send_after_idle_polls_is_flushed_and_timed),
         cmocka_unit_test(t_gather_write_sends_batches_in_place),
         cmocka_unit_test(t_gather_write_cut_short_is_joined_before_return),
+        cmocka_unit_test(t_requests_with_responses_lend_their_batches),
         cmocka_unit_test(t_correlation_ids_increase),
         cmocka_unit_test(t_frame_written_in_place_or_after_growing),
         cmocka_unit_test(t_partial_reads_reassemble_frames),

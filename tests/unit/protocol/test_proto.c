@@ -648,6 +648,96 @@ static void produce_with_acks_zero_has_no_response(void **state) {
     assert_true(kp_api_has_response(KP_API_API_VERSIONS, 2, NULL));
 }
 
+/* kp_request_frame_decode_gathered: a Produce frame whose large records
+ * were cut out decodes as the joined frame does, those records pointing
+ * into the runs; runs that are not exactly records, or a frame that is not
+ * a Produce request, are refused (the caller then joins and decodes). */
+static void gathered_produce_frame_decodes_records_in_place(void **state) {
+    (void)state;
+    static uint8_t big1[300], big2[700], small[50];
+    for (size_t i = 0; i < sizeof big1; i++)
+        big1[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i < sizeof big2; i++)
+        big2[i] = (uint8_t)(i * 13 + 5);
+    memset(small, 0x5a, sizeof small);
+    kp_produce_partition_data p0[2] = { { 0, { big1, sizeof big1 } }, { 1, { small, sizeof small } } };
+    kp_produce_partition_data p1[2] = { { 4, KP_SLICE_NULL }, { 5, { big2, sizeof big2 } } };
+    kp_produce_topic_data td[2] = { { kp_slice_str("alpha"), 2, p0 }, { kp_slice_str("beta"), 2, p1 } };
+    kp_produce_request m = { KP_SLICE_NULL, -1, 30000, 2, td };
+    kp_request_header h = { KP_API_PRODUCE, 7, 42, kp_slice_str("producer-1") };
+    kp_writer w;
+    kp_wr_init(&w, NULL, 0);
+    kp_request_frame_encode(&w, &h, &m);
+    size_t n = w.len;
+    uint8_t *joined = malloc(n), *cut = malloc(n), *r1 = malloc(sizeof big1), *r2 = malloc(sizeof big2);
+    kp_wr_init(&w, joined, n);
+    kp_request_frame_encode(&w, &h, &m);
+    /* cut the two large records out (the runs live elsewhere) */
+    const uint8_t *a = memmem(joined, n, big1, sizeof big1), *b = memmem(joined, n, big2, sizeof big2);
+    assert_non_null(a);
+    assert_non_null(b);
+    size_t at1 = (size_t)(a - joined), at2 = (size_t)(b - joined);
+    memcpy(cut, joined, at1);
+    memcpy(cut + at1, a + sizeof big1, at2 - at1 - sizeof big1);
+    memcpy(cut + at2 - sizeof big1, b + sizeof big2, n - at2 - sizeof big2);
+    size_t cn = n - sizeof big1 - sizeof big2;
+    memcpy(r1, big1, sizeof big1);
+    memcpy(r2, big2, sizeof big2);
+    kp_wr_run runs[3] = { { at1, r1, sizeof big1 }, { at2 - sizeof big1, r2, sizeof big2 } };
+    kp_arena *ar = kp_arena_new(0, 0), *ar2 = kp_arena_new(0, 0);
+    kp_request want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    assert_int_equal(kp_request_frame_decode(joined, n, ar, &want), KP_ERR_NONE);
+    assert_true(kp_request_frame_decode_gathered(cut, cn, runs, 2, ar2, &got));
+    assert_int_equal(got.hdr.api_key, want.hdr.api_key);
+    assert_int_equal(got.hdr.api_version, want.hdr.api_version);
+    assert_int_equal(got.hdr.correlation_id, want.hdr.correlation_id);
+    assert_int_equal(got.hdr.client_id.len, want.hdr.client_id.len);
+    assert_memory_equal(got.hdr.client_id.ptr, want.hdr.client_id.ptr, (size_t)want.hdr.client_id.len);
+    const kp_produce_request *gp = &got.body.produce, *wp = &want.body.produce;
+    assert_int_equal(gp->acks, wp->acks);
+    assert_int_equal(gp->timeout_ms, wp->timeout_ms);
+    assert_int_equal(gp->transactional_id.len, wp->transactional_id.len);
+    assert_int_equal(gp->topic_count, 2);
+    for (int t = 0; t < 2; t++) {
+        assert_int_equal(gp->topics[t].topic.len, wp->topics[t].topic.len);
+        assert_memory_equal(gp->topics[t].topic.ptr, wp->topics[t].topic.ptr, (size_t)wp->topics[t].topic.len);
+        assert_int_equal(gp->topics[t].partition_count, 2);
+        for (int j = 0; j < 2; j++) {
+            const kp_produce_partition_data *g = &gp->topics[t].partitions[j], *x = &wp->topics[t].partitions[j];
+            assert_int_equal(g->partition, x->partition);
+            assert_int_equal(g->records.len, x->records.len);
+            if (x->records.len > 0)
+                assert_memory_equal(g->records.ptr, x->records.ptr, (size_t)x->records.len);
+        }
+    }
+    assert_ptr_equal(gp->topics[0].partitions[0].records.ptr, r1); /* in place */
+    assert_ptr_equal(gp->topics[1].partitions[1].records.ptr, r2);
+    /* refused: a run one byte off, a run too many, a run short, a bad size */
+    kp_wr_run off1[2] = { { at1 + 1, r1, sizeof big1 }, runs[1] };
+    assert_false(kp_request_frame_decode_gathered(cut, cn, off1, 2, ar2, &got));
+    runs[2] = (kp_wr_run){ cn, r1, 10 };
+    assert_false(kp_request_frame_decode_gathered(cut, cn, runs, 3, ar2, &got));
+    kp_wr_run shorter[2] = { { at1, r1, sizeof big1 - 1 }, runs[1] };
+    assert_false(kp_request_frame_decode_gathered(cut, cn, shorter, 2, ar2, &got));
+    assert_false(kp_request_frame_decode_gathered(cut, cn, runs, 1, ar2, &got));
+    /* a frame that is not a Produce request: never decoded here */
+    kp_metadata_request md = { 0 };
+    md.topic_count = -1;
+    kp_request_header hm = { KP_API_METADATA, 7, 43, kp_slice_str("producer-1") };
+    kp_wr_init(&w, joined, n);
+    kp_request_frame_encode(&w, &hm, &md);
+    assert_int_equal(w.err, KP_ERR_NONE);
+    assert_false(kp_request_frame_decode_gathered(joined, w.len, NULL, 0, ar2, &got));
+    kp_arena_destroy(ar);
+    kp_arena_destroy(ar2);
+    free(joined);
+    free(cut);
+    free(r1);
+    free(r2);
+}
+
 static void sizing_pass_matches_written_frame(void **state) {
     (void)state;
     kp_slice topics[] = { kp_slice_str("a"), kp_slice_str("bb") };
@@ -686,6 +776,7 @@ int main(void) {
         cmocka_unit_test(response_header_roundtrip),
         cmocka_unit_test(frame_peek_waits_for_whole_frame_and_bounds_size),
         cmocka_unit_test(request_frame_decode_checks_size_and_version),
+        cmocka_unit_test(gathered_produce_frame_decodes_records_in_place),
         cmocka_unit_test(response_frame_decode_rejects_unsupported_and_trailing),
         cmocka_unit_test(unknown_api_keys_and_short_frames_rejected),
         cmocka_unit_test(api_versions_unsupported_answer_is_v0_layout),

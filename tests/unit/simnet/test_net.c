@@ -709,6 +709,115 @@ static void a_freed_ring_buffer_is_reused_by_the_next_ring(void **state) {
     net_free(n);
 }
 
+/* Pieces lent to sn_conn_sendv_keep are read where they lie (peek and
+ * kept hand out the sender's own memory), the stream keeps its order
+ * around them, and closing the sender copies what is still lent: the
+ * reader then reads the same bytes although the sender reused its
+ * buffer. */
+static void lent_pieces_are_read_in_place_until_the_sender_closes(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    probe *s = &n->sp[0];
+    enum { H = 10, B = 3000, T = 5, ALL = H + B + T + H };
+    uint8_t hdr[H], *body = malloc(B), tail[T], want[ALL];
+    for (size_t i = 0; i < H; i++)
+        hdr[i] = tk_byte(1, i);
+    for (size_t i = 0; i < B; i++)
+        body[i] = tk_byte(2, i);
+    for (size_t i = 0; i < T; i++)
+        tail[i] = tk_byte(3, i);
+    kp_iov iov[3] = { { hdr, H }, { body, B }, { tail, T } };
+    assert_int_equal(n->tr.sendv_keep(n->tr.ctx, c, iov, 3, 2), H + B + T);
+    assert_int_equal(sn_conn_send(c, hdr, H), H); /* an ordinary send behind them */
+    memcpy(want, hdr, H);
+    memcpy(want + H, body, B);
+    memcpy(want + H + B, tail, T);
+    memcpy(want + H + B + T, hdr, H);
+    assert_true(sn_world_verify(n->w));
+    sn_world_run_until(n->w, 6000);
+    assert_int_equal(sn_conn_readable(s->c), ALL);
+    size_t len;
+    const uint8_t *p = sn_conn_peek(s->c, &len);
+    assert_int_equal(len, H);
+    assert_memory_equal(p, hdr, H);
+    sn_conn_keep(s->c, H);
+    p = sn_conn_peek(s->c, &len);
+    assert_ptr_equal(p, body); /* in place: not copied */
+    assert_int_equal(len, B);
+    sn_conn_keep(s->c, B);
+    p = sn_conn_peek(s->c, &len);
+    assert_int_equal(len, T + H); /* the ring's bytes after the lent piece */
+    assert_memory_equal(p, want + H + B, T + H);
+    sn_conn_keep(s->c, T + H);
+    assert_true(sn_world_verify(n->w));
+    /* the first piece read and let go: the lent one is the front now */
+    sn_conn_release(s->c, H);
+    assert_ptr_equal(sn_conn_kept(s->c, 0, &len), body);
+    assert_int_equal(len, B);
+    assert_ptr_equal(sn_conn_kept(s->c, 100, &len), body + 100);
+    assert_int_equal(len, B - 100);
+    /* the sender closes and reuses its buffer: the reader's bytes stay */
+    sn_conn_close(c);
+    n->cp.c = NULL;
+    memset(body, 0, B);
+    free(body);
+    assert_true(sn_world_verify(n->w));
+    uint8_t got[ALL];
+    size_t at = 0;
+    while ((p = sn_conn_kept(s->c, at, &len)) != NULL) {
+        memcpy(got + at, p, len);
+        at += len;
+    }
+    assert_int_equal(at, ALL - H);
+    assert_memory_equal(got, want + H, ALL - H);
+    sn_conn_release(s->c, ALL - H);
+    assert_int_equal(sn_conn_readable(s->c), 0);
+    assert_true(sn_world_verify(n->w));
+    net_free(n);
+}
+
+/* recv copies across ring and lent pieces in order; a lent piece the send
+ * buffer takes only in part is lent in part (the rest is the caller's to
+ * send again); a reset drops the unread lent bytes with the rest. */
+static void lent_pieces_recv_partial_send_and_reset(void **state) {
+    (void)state;
+    net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
+    kp_conn *c = net_connect(n, "broker-0", 9092);
+    sn_world_run_until(n->w, 5000);
+    probe *s = &n->sp[0];
+    enum { A = 7, B = 200000 };
+    uint8_t a[A], *b = malloc(B);
+    for (size_t i = 0; i < A; i++)
+        a[i] = tk_byte(4, i);
+    for (size_t i = 0; i < B; i++)
+        b[i] = tk_byte(5, i);
+    kp_iov iov[2] = { { a, A }, { b, B } };
+    assert_int_equal(sn_conn_sendv_keep(c, iov, 2, 2), 131072); /* send.buffer.bytes */
+    sn_world_run_until(n->w, 6000);
+    uint8_t *out = malloc(131072);
+    assert_int_equal(sn_conn_recv(s->c, out, 5), 5);
+    assert_memory_equal(out, a, 5);
+    assert_int_equal(sn_conn_recv(s->c, out + 5, 131072), 131072 - 5);
+    assert_memory_equal(out + 5, a + 5, A - 5);
+    assert_memory_equal(out + A, b, 131072 - A);
+    assert_true(sn_world_verify(n->w));
+    /* more lent bytes, then a reset before they are read */
+    kp_iov rest = { b + 131072 - A, 1000 };
+    assert_int_equal(sn_conn_sendv_keep(c, &rest, 1, 1), 1000);
+    sn_world_run_until(n->w, 7000);
+    assert_int_equal(sn_conn_readable(s->c), 1000);
+    sn_fault_disconnect(n->w, n->cli, n->srv);
+    assert_int_equal(sn_conn_readable(s->c), 0);
+    assert_true(sn_world_verify(n->w));
+    sn_conn_close(c);
+    n->cp.c = NULL;
+    free(b);
+    free(out);
+    net_free(n);
+}
+
 static void server_may_send_on_accept_and_close_at_once(void **state) {
     (void)state;
     net *n = net_new((sn_link_cfg){ .latency_us = 1000 }, false);
@@ -882,6 +991,8 @@ int main(void) {
         cmocka_unit_test(receive_window_holds_bytes_until_read),
         cmocka_unit_test(peek_and_consume_read_in_place_across_the_ring_end),
         cmocka_unit_test(a_freed_ring_buffer_is_reused_by_the_next_ring),
+        cmocka_unit_test(lent_pieces_are_read_in_place_until_the_sender_closes),
+        cmocka_unit_test(lent_pieces_recv_partial_send_and_reset),
         cmocka_unit_test(consume_opens_the_window_like_recv),
         cmocka_unit_test(keep_reads_like_consume_and_holds_the_bytes_until_released),
         cmocka_unit_test(close_delivers_pending_bytes_then_closed),
