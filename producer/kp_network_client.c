@@ -501,6 +501,12 @@ static bool kp_nc_read(kp_netclient *nc, kp_nc_conn *c) {
         if (n == 0)
             return true;
         c->in_len += (size_t)n;
+        /* a short read took everything there was: the pending op says
+         * whether a recv now would do anything (a close, a window update),
+         * for less than that recv (once per response) */
+        if ((size_t)n < c->in_cap - c->in_len + (size_t)n && nc->env.transport.pending &&
+            !nc->env.transport.pending(nc->env.transport.ctx, c->conn))
+            return true;
     }
     return true;
 }
@@ -999,7 +1005,8 @@ int64_t kp_netclient_poll(kp_netclient *nc, int64_t timeout_ms, int64_t now) {
     for (int i = 0; i < walk; i++) {
         kp_nc_conn *c = nc->conns[i];
         if (c->in_off > 0) {
-            memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+            if (c->in_len > c->in_off) /* a partial frame stays (else a call per response) */
+                memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
             c->in_len -= c->in_off;
             c->in_off = 0;
         }
