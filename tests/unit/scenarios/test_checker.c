@@ -761,7 +761,7 @@ static void kv_hash_sees_every_byte_and_the_boundary(void **state) {
  * value.len as two little-endian 32-bit words, -1 for null): fixed vectors
  * (computed with a bitwise CRC32C outside this code base), the table
  * fallback gives the same values, every length 0..80 takes the instruction
- * path's tails (32-, 16-, 8-, 4-, 1-byte steps) to the same value as
+ * path's tails (32-, 16-, 8-, 4-, 2-, 1-byte steps) to the same value as
  * kp_crc32c over the bytes in that order, and the hash from a value's rest
  * (sc_kv_hash_from(sc_kv_hash_rest(v), k, v)) is the same hash. */
 static void kv_hash_is_crc32c_of_lengths_key_value(void **state) {
