@@ -71,6 +71,13 @@ static void sc_valgen_head(sc_valgen *g, int producer, int64_t seq) {
     assert(g->head_len <= SC_VALGEN_HEAD_MAX);
     g->digits_at = (size_t)(digits - q);
     memcpy(g->head, q, g->head_len);
+    /* sc_valgen__take's words for this length (a head is 4..31 bytes; the
+     * words serve one of at most 16) */
+    size_t h = g->head_len;
+    g->inc0 = h - 2 < 8 ? (uint64_t)1 << (8 * (h - 2)) : 0;
+    g->inc1 = h - 2 >= 8 && h - 2 < 16 ? (uint64_t)1 << (8 * (h - 10)) : 0;
+    g->m0 = h >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * h)) - 1;
+    g->m1 = h >= 16 ? ~(uint64_t)0 : h <= 8 ? 0 : ((uint64_t)1 << (8 * (h - 8))) - 1;
     g->seq_mod = (unsigned)((uint64_t)seq % 26);
     g->producer = producer;
     g->seq = seq;

@@ -60,6 +60,10 @@ typedef struct sc_valgen {
     size_t head_len;     /* length of "P:SEQ " */
     size_t digits_at;    /* where SEQ's digits start in head */
     unsigned seq_mod;    /* seq % 26 */
+    /* for a head of at most 16 bytes (set with it, sc_valgen_head): what
+     * the common case adds to the head's two words to bump its last digit,
+     * and the masks of the head's bytes in the value's first two words */
+    uint64_t inc0, inc1, m0, m1;
     uint32_t rest[26];   /* sc_kv_hash_rest of image m's value of rest_len[m] bytes */
     uint32_t rest_len[26]; /* 0: none kept */
 } sc_valgen;
@@ -98,21 +102,19 @@ static inline const char *sc_valgen__take(sc_valgen *g, int64_t seq, unsigned m,
     if (h <= 16) {
         /* words 0 and 1 of the head (its buffer is 32 bytes) and of the
          * image (stride >= 128): byte i from the head for i < h */
+        /* the increment and the masks were worked out with the head
+         * (they depend on h alone) */
         uint64_t h0, h1, v0, v1;
         memcpy(&h0, g->head, 8);
         memcpy(&h1, g->head + 8, 8);
         memcpy(&v0, v, 8);
         memcpy(&v1, v + 8, 8);
-        if (h - 2 < 8)
-            h0 += (uint64_t)1 << (8 * (h - 2));
-        else
-            h1 += (uint64_t)1 << (8 * (h - 10));
-        uint64_t m0 = h >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * h)) - 1;
-        uint64_t m1 = h >= 16 ? ~(uint64_t)0 : h <= 8 ? 0 : ((uint64_t)1 << (8 * (h - 8))) - 1;
+        h0 += g->inc0;
+        h1 += g->inc1;
         memcpy(g->head, &h0, 8);
         memcpy(g->head + 8, &h1, 8);
-        v0 = (v0 & ~m0) | (h0 & m0);
-        v1 = (v1 & ~m1) | (h1 & m1);
+        v0 ^= (v0 ^ h0) & g->m0;
+        v1 ^= (v1 ^ h1) & g->m1;
         memcpy(v, &v0, 8);
         memcpy(v + 8, &v1, 8);
         *len = n;
