@@ -381,10 +381,25 @@ bool sn_world_verify(const sn_world *w) {
 /* ------------------------------------------------------------------ */
 
 /* Runs e, the first entry (sn__first). */
+/* sn__fifo_remove of the FIFO's head, the step's pop: its slot needs no
+ * NULL (the head moves past it at once). */
+static inline __attribute__((always_inline)) void sn__fifo_pop(sn_world *w) {
+    uint32_t i = w->fifo_head;
+    w->fifo[i].t->heap_index = 0;
+    if (--w->fifo_live == 0) {
+        w->fifo_head = w->fifo_len = 0;
+        return;
+    }
+    do /* a live slot follows */
+        i++;
+    while (!w->fifo[i].t);
+    w->fifo_head = i;
+}
+
 static inline __attribute__((always_inline)) void sn__run_first(sn_world *w, const sn__hent *e, bool in_fifo) {
     sn_timer *t = e->t;
     if (in_fifo)
-        sn__fifo_remove(w, w->fifo_head);
+        sn__fifo_pop(w);
     else
         sn__heap_pop(w);
     if (t->at > w->head.now)
