@@ -5,7 +5,7 @@
  * the ratio of the two.
  *
  *   rdk_compare [--kpsim PATH] [--records N] [--fault-records N] [--no-kpsim]
- *               [--only throughput|faults|faults-timeline] [--timeline-runs N]
+ *               [--only throughput|faults|faults-timeline] [--runs N] [--timeline-runs N]
  *
  * librdkafka side (Debian's librdkafka 2.x, linked only into this program):
  *   throughput  N = 1,000,000 messages of 100 bytes, keyless, to a topic of
@@ -37,6 +37,10 @@
  *               --timeline-runs runs (default 5), with the range. This is the run a user without simulated
  *               time has to wait for to see that shape of faults.
  * Every workload runs in a forked child, so the peak RSS is its own.
+ * This machine's speed swings from minute to minute (shared 2-core VMs:
+ * 1.5x seen), so `throughput` and `faults` run --runs times (default 3)
+ * on each side, the two sides alternately, and each row is its side's
+ * median run, with the range; the ratio is of the medians.
  *
  * The two sides are NOT the same work: librdkafka moves real bytes through
  * real loopback sockets and threads in real time; kpsim simulates the
@@ -308,6 +312,7 @@ typedef struct kp_line {
     int64_t records;
     double wall_s, cpu_s, rps, sim_s;
     long rss_kb;
+    double lo_s, hi_s; /* set by kp_median: the fastest and slowest of the runs */
 } kp_line;
 
 static void kpsim_run(const char *kpsim, const char *name, int64_t records, kp_line *out) {
@@ -341,15 +346,34 @@ static int rdk_by_wall(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int kp_by_wall(const void *a, const void *b) {
+    double x = ((const kp_line *)a)->wall_s, y = ((const kp_line *)b)->wall_s;
+    return x < y ? -1 : x > y;
+}
+
+/* The run to show of `runs` runs (sorted by wall time here): the median
+ * one, or a failed one when any failed. */
+static kp_line kp_median(kp_line *ks, int runs) {
+    qsort(ks, (size_t)runs, sizeof ks[0], kp_by_wall);
+    kp_line m = ks[runs / 2];
+    for (int i = 0; i < runs; i++)
+        if (!ks[i].ok)
+            m = ks[i];
+    m.lo_s = ks[0].wall_s;
+    m.hi_s = ks[runs - 1].wall_s;
+    return m;
+}
+
 #define RDK_USAGE                                                                                                     \
     "usage: rdk_compare [--kpsim PATH] [--records N] [--fault-records N] [--no-kpsim]\n"                              \
-    "                   [--only throughput|faults|faults-timeline] [--timeline-runs N (1..15, default 5)]\n"
+    "                   [--only throughput|faults|faults-timeline] [--runs N (1..15, default 3)]\n"     \
+    "                   [--timeline-runs N (1..15, default 5)]\n"
 
 int main(int argc, char **argv) {
     const char *kpsim = "build/kpsim", *only = NULL;
     int64_t n_tp = 1000000, n_fault = 100000;
     bool with_kpsim = true;
-    int timeline_runs = 5;
+    int timeline_runs = 5, n_runs = 3;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--kpsim") && i + 1 < argc)
             kpsim = argv[++i];
@@ -357,6 +381,8 @@ int main(int argc, char **argv) {
             n_tp = strtoll(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--fault-records") && i + 1 < argc)
             n_fault = strtoll(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            n_runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--timeline-runs") && i + 1 < argc)
             timeline_runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
@@ -375,7 +401,8 @@ int main(int argc, char **argv) {
     bool known = !only;
     for (int w = 0; w < 3; w++)
         known = known || !strcmp(only, wls[w].name);
-    if (n_tp <= 0 || n_fault <= 0 || !known || timeline_runs < 1 || timeline_runs > RDK_MAX_RUNS) {
+    if (n_tp <= 0 || n_fault <= 0 || !known || timeline_runs < 1 || timeline_runs > RDK_MAX_RUNS ||
+        n_runs < 1 || n_runs > RDK_MAX_RUNS) {
         fputs(n_tp <= 0 || n_fault <= 0 ? "rdk_compare: record counts must be positive\n" : RDK_USAGE, stderr);
         return 2;
     }
@@ -384,33 +411,51 @@ int main(int argc, char **argv) {
     printf("%-15s %-11s %10s %8s %8s %12s %10s\n", "workload", "impl", "records", "wall s", "cpu s", "records/s",
            "peak RSS");
     bool all_ok = true;
-    kp_line kf; /* kpsim's faults run: shown for both faults rows, and its simulated duration paces the timeline */
+    /* kpsim's faults runs: the median is shown in both faults rows, and its
+     * simulated duration paces the timeline. */
+    kp_line kf, kfs[RDK_MAX_RUNS];
     bool kf_done = false;
     for (int w = 0; w < 3; w++) {
         if (only && strcmp(only, wls[w].name))
             continue;
         int64_t n = wls[w].faults ? n_fault : n_tp;
-        kp_line k;
+        kp_line ks[RDK_MAX_RUNS], k;
         bool have_k = false;
-        if (with_kpsim && wls[w].faults) {
-            if (!kf_done)
-                kpsim_run(kpsim, "faults", n, &kf);
+        if (with_kpsim && wls[w].timeline && !kf_done) { /* --only faults-timeline */
+            for (int i = 0; i < n_runs; i++)
+                kpsim_run(kpsim, "faults", n, &kfs[i]);
+            kf = kp_median(kfs, n_runs);
             kf_done = true;
+        }
+        if (with_kpsim && wls[w].faults && kf_done) {
             k = kf;
             have_k = true;
         }
+        /* kpsim runs here (alternating with librdkafka's) unless this row
+         * shows the faults runs made already. */
+        bool fresh_k = with_kpsim && !have_k;
         double pace_s = 0;
         if (wls[w].timeline)
             pace_s = have_k && k.ok && k.sim_s > 0 ? k.sim_s : 0.8;
         /* The timeline run's wall time swings with librdkafka's reconnect
          * backoff after the broker drops (1 s to 5 s seen here), so it runs
-         * timeline_runs times and the row is the median run. */
-        int runs = wls[w].timeline ? timeline_runs : 1;
+         * timeline_runs times; the others --runs times. */
+        int runs = wls[w].timeline ? timeline_runs : n_runs;
         rdk_result rs[RDK_MAX_RUNS], r;
         bool rok = true;
         for (int i = 0; i < runs; i++) {
             rdk_run_child(n, wls[w].faults, pace_s, &rs[i]);
             rok = rok && rs[i].ran && rs[i].delivered == n && rs[i].failed == 0;
+            if (fresh_k)
+                kpsim_run(kpsim, wls[w].faults ? "faults" : wls[w].name, n, &ks[i]);
+        }
+        if (fresh_k) {
+            k = kp_median(ks, runs);
+            have_k = true;
+            if (wls[w].faults) {
+                kf = k;
+                kf_done = true;
+            }
         }
         qsort(rs, (size_t)runs, sizeof rs[0], rdk_by_wall);
         r = rs[runs / 2];
@@ -425,18 +470,23 @@ int main(int argc, char **argv) {
         else if (wls[w].timeline)
             snprintf(note, sizeof note, "paced over %.3f s; median of %d runs (%.2f..%.2f s)", pace_s, runs,
                      rs[0].wall_s, rs[runs - 1].wall_s);
+        else if (runs > 1)
+            snprintf(note, sizeof note, "median of %d runs (%.3f..%.3f s)", runs, rs[0].wall_s, rs[runs - 1].wall_s);
         else
             note[0] = 0;
         print_row(wls[w].name, "librdkafka", r.delivered, r.wall_s, r.cpu_s, r.peak_rss_kb, note);
         all_ok = all_ok && rok;
         if (!with_kpsim)
             continue;
-        if (!have_k)
-            kpsim_run(kpsim, wls[w].name, n, &k);
-        print_row(wls[w].name, "kpsim", k.records, k.wall_s, k.cpu_s, k.rss_kb,
-                  !k.ok ? "FAILED (run it: kpsim bench --only faults)"
-                  : wls[w].timeline ? "the same run as the faults row (simulated clock)"
-                                    : "");
+        if (!k.ok)
+            snprintf(note, sizeof note, "FAILED (run it: kpsim bench --only %s)", wls[w].faults ? "faults" : wls[w].name);
+        else if (wls[w].timeline)
+            snprintf(note, sizeof note, "the faults row's runs (simulated clock)");
+        else if (n_runs > 1)
+            snprintf(note, sizeof note, "median of %d runs (%.3f..%.3f s)", n_runs, k.lo_s, k.hi_s);
+        else
+            note[0] = 0;
+        print_row(wls[w].name, "kpsim", k.records, k.wall_s, k.cpu_s, k.rss_kb, note);
         all_ok = all_ok && k.ok;
         if (k.ok && rok && k.wall_s > 0 && r.wall_s > 0)
             printf("%-15s ratio kpsim/librdkafka: %.2fx the speed on the wall clock (%.2fx per CPU second)\n",
