@@ -62,7 +62,9 @@
  * place until the peer read them or the connection is closed; the caller
  * keeps them unchanged until the request completes (its response, or its
  * disconnection, which closes the connection first), or calls
- * kp_netclient_reclaim before it changes or frees one earlier.
+ * kp_netclient_reclaim before it changes or frees one earlier (the
+ * sender: before it aborts in-flight batches and before the transaction
+ * manager rewrites in-flight batches' sequences).
  *
  * Invariants: per node, in-flight correlation ids are increasing from the
  * oldest to the newest; count <= max_in_flight; a node is READY only with

@@ -304,8 +304,13 @@ static void kp_s_fail_batch(kp_sender *s, kp_batch *b, int64_t base_offset, int6
             kp_txn_transition_to_abortable_error(s->tm, err);
         }
         kp_txn_remove_in_flight_batch(s->tm, b);
-        if (adjust_sequences && !stale)
+        if (adjust_sequences && !stale) {
+            /* rewrites the headers of in-flight batches, whose bytes the
+             * transport may still read in place: it takes them back first
+             * (the bytes already sent keep their old sequences) */
+            kp_netclient_reclaim(s->nc);
             kp_txn_adjust_sequences_due_to_failed_batch(s->tm, b);
+        }
     }
     if (s->metrics)
         kp_metrics_record_errors(s->metrics, kp_batch_topic(b), kp_batch_record_count(b), now);
@@ -349,7 +354,11 @@ static bool kp_s_can_retry(kp_sender *s, kp_batch *b, kp_err err, int64_t log_st
         return false;
     if (kp_err_is_retriable(err))
         return true;
-    return s->tm && kp_txn_can_retry(s->tm, err, log_start_offset, b);
+    if (!s->tm)
+        return false;
+    if (err == KP_ERR_UNKNOWN_PRODUCER_ID) /* may restart in-flight sequences: see above */
+        kp_netclient_reclaim(s->nc);
+    return kp_txn_can_retry(s->tm, err, log_start_offset, b);
 }
 
 /* ------------------------------------------------------------------ */
