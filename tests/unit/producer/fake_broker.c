@@ -16,6 +16,16 @@ typedef struct fb_frame {
     size_t len;
 } fb_frame;
 
+/* A request written with sendv_keep while the node's requests are held:
+ * its pieces in order, each pointing either at the writer's memory (lent,
+ * own NULL) or at a copy this world owns (own == ptr). */
+typedef struct fb_lent_req {
+    int n;
+    const uint8_t **ptr;
+    size_t *len;
+    uint8_t **own;
+} fb_lent_req;
+
 struct kp_conn {
     fb_world *w;
     int32_t node;
@@ -29,6 +39,8 @@ struct kp_conn {
     size_t out_len, out_off, out_cap;
     fb_frame held[256];
     int nheld;
+    fb_lent_req lent[64];
+    int nlent;
     size_t send_budget;   /* bytes send() still accepts (partial writes) */
 };
 
@@ -66,7 +78,7 @@ typedef struct fb_topic {
 typedef struct fb_node {
     int32_t id;
     char host[16];
-    bool refuse, hold_connect, hold, blackhole;
+    bool refuse, hold_connect, hold, blackhole, hold_requests;
     int32_t throttle_ms;
     int16_t api_max[64];
     kp_conn *live;
@@ -86,6 +98,7 @@ struct fb_world {
     int recv_calls;       /* transport recv() calls, for fb_recv_calls */
     size_t send_window;   /* bytes accepted per fb_writable (SIZE_MAX: all) */
     int sendv_calls;      /* transport sendv() calls, for fb_sendv_calls */
+    int reclaims;         /* transport reclaim() calls, for fb_reclaims */
     int sendv_gathered;   /* ... of them with more than one piece */
     int32_t message_max_bytes;
     bool idem_checks;
@@ -144,6 +157,21 @@ fb_world *fb_new(void) {
     return w;
 }
 
+static void fb_lent_req_free(fb_lent_req *r) {
+    for (int i = 0; i < r->n; i++)
+        free(r->own[i]);
+    free(r->ptr);
+    free(r->len);
+    free(r->own);
+    memset(r, 0, sizeof *r);
+}
+
+static void fb_lent_drop(kp_conn *c) {
+    for (int j = 0; j < c->nlent; j++)
+        fb_lent_req_free(&c->lent[j]);
+    c->nlent = 0;
+}
+
 void fb_free(fb_world *w) {
     if (!w)
         return;
@@ -151,6 +179,7 @@ void fb_free(fb_world *w) {
         kp_conn *c = w->conns[i];
         for (int j = 0; j < c->nheld; j++)
             free(c->held[j].p);
+        fb_lent_drop(c);
         free(c->in);
         free(c->out);
         free(c);
@@ -624,6 +653,93 @@ static ssize_t fb_t_sendv(void *ctx, kp_conn *c, const kp_iov *iov, int n) {
     return r;
 }
 
+/* sendv that may keep the pieces marked in `keep` by reference: only
+ * while the node's requests are held (then the whole write is kept unread
+ * until fb_release_requests); otherwise the same as sendv. */
+static ssize_t fb_t_sendv_keep(void *ctx, kp_conn *c, const kp_iov *iov, int n, uint32_t keep) {
+    fb_world *w = ctx;
+    fb_node *nd = fb_node_by_id(w, c->node);
+    if (!nd || !nd->hold_requests || c->state != KP_CONN_CONNECTED || w->send_window != SIZE_MAX ||
+        c->in_len != 0 || c->nlent == (int)(sizeof c->lent / sizeof c->lent[0]))
+        return fb_t_sendv(ctx, c, iov, n);
+    w->sendv_calls++;
+    w->sendv_gathered += n > 1;
+    fb_lent_req *r = &c->lent[c->nlent++];
+    r->n = n;
+    r->ptr = calloc((size_t)n, sizeof *r->ptr);
+    r->len = calloc((size_t)n, sizeof *r->len);
+    r->own = calloc((size_t)n, sizeof *r->own);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        r->len[i] = iov[i].len;
+        total += iov[i].len;
+        if (i < 32 && (keep >> i & 1)) {
+            r->ptr[i] = iov[i].ptr; /* lent: read where it lies, later */
+        } else {
+            r->own[i] = malloc(iov[i].len ? iov[i].len : 1);
+            if (iov[i].len)
+                memcpy(r->own[i], iov[i].ptr, iov[i].len);
+            r->ptr[i] = r->own[i];
+        }
+    }
+    return (ssize_t)total;
+}
+
+/* The writer takes its lent bytes back: copy what is still referenced. */
+static void fb_t_reclaim(void *ctx, kp_conn *c) {
+    fb_world *w = ctx;
+    w->reclaims++;
+    for (int j = 0; j < c->nlent; j++) {
+        fb_lent_req *r = &c->lent[j];
+        for (int i = 0; i < r->n; i++)
+            if (!r->own[i]) {
+                r->own[i] = malloc(r->len[i] ? r->len[i] : 1);
+                if (r->len[i])
+                    memcpy(r->own[i], r->ptr[i], r->len[i]);
+                r->ptr[i] = r->own[i];
+            }
+    }
+}
+
+void fb_hold_requests(fb_world *w, int32_t node, bool hold) { fb_node_by_id(w, node)->hold_requests = hold; }
+
+int fb_release_requests(fb_world *w, int32_t node) {
+    int k = 0;
+    for (int i = 0; i < w->nconns; i++) {
+        kp_conn *c = w->conns[i];
+        if (c->node != node || c->state == KP_CONN_CLOSED || c->nlent == 0)
+            continue;
+        for (int j = 0; j < c->nlent; j++) {
+            fb_lent_req *r = &c->lent[j];
+            size_t total = 0;
+            for (int p = 0; p < r->n; p++)
+                total += r->len[p];
+            fb_grow(&c->in, &c->in_cap, c->in_len + total);
+            for (int p = 0; p < r->n; p++) {
+                if (r->len[p])
+                    memcpy(c->in + c->in_len, r->ptr[p], r->len[p]);
+                c->in_len += r->len[p];
+            }
+            k++;
+        }
+        fb_lent_drop(c);
+        fb_process(w, c);
+    }
+    return k;
+}
+
+int fb_lent(const fb_world *w, int32_t node) {
+    int n = 0;
+    for (int i = 0; i < w->nconns; i++)
+        if (w->conns[i]->node == node && w->conns[i]->state != KP_CONN_CLOSED)
+            n += w->conns[i]->nlent;
+    return n;
+}
+
+int fb_reclaims(const fb_world *w) {
+    return w->reclaims;
+}
+
 int fb_sendv_calls(const fb_world *w) {
     return w->sendv_calls;
 }
@@ -680,6 +796,8 @@ kp_env fb_env(fb_world *w, const kp_observer *obs) {
     e.transport.close = fb_t_close;
     e.transport.state = fb_t_state;
     e.transport.pending = fb_t_pending;
+    e.transport.sendv_keep = fb_t_sendv_keep;
+    e.transport.reclaim = fb_t_reclaim;
     e.transport.ctx = w;
     if (obs)
         e.observer = *obs;
@@ -784,6 +902,7 @@ void fb_disconnect(fb_world *w, int32_t node) {
         for (int j = 0; j < c->nheld; j++)
             free(c->held[j].p);
         c->nheld = 0;
+        fb_lent_drop(c);
         c->out_len = c->out_off = 0;
         if (c->cb)
             c->cb(c->cb_ctx, c, KP_CONN_EV_CLOSED, KP_ERR__TRANSPORT);

@@ -20,7 +20,9 @@
  *     unless an error is scripted for that partition (fb_inject).
  *
  * Responses can be held (fb_hold) and released one by one (fb_release) to
- * control in-flight counts, or lost with a disconnect (fb_disconnect).
+ * control in-flight counts, or lost with a disconnect (fb_disconnect);
+ * requests whose batches the producer lends can be left unread
+ * (fb_hold_requests) to see what the broker reads later.
  * Self-contained: every symbol starts with fb_; linked into every producer
  * test driver. Memory: everything is owned by the fb world; fb_free frees.
  */
@@ -84,6 +86,7 @@ int fb_recv_calls(const fb_world *w);   /* transport recv() calls so far */
 /* The env's transport offers sendv (send of the joined pieces); calls so
  * far. A test that wants the plain send path clears env.transport.sendv. */
 int fb_sendv_calls(const fb_world *w);
+int fb_reclaims(const fb_world *w);  /* transport reclaim() calls */
 /* sendv calls with more than one piece: frames sent with bytes gathered
  * from where they lie (the producer's batches). */
 int fb_sendv_gathered(const fb_world *w);
@@ -97,6 +100,17 @@ void fb_hold(fb_world *w, int32_t node, bool hold);
 int fb_release(fb_world *w, int32_t node, int n);
 int fb_held(const fb_world *w, int32_t node);
 void fb_blackhole(fb_world *w, int32_t node, bool on);
+/* Requests not yet read: while a node's requests are held, a gathered
+ * write that may lend pieces (kp_transport.sendv_keep) is kept as it was
+ * given, the lent pieces by reference, as simnet keeps them; the broker
+ * reads them when released (fb_release_requests), so a change the
+ * producer makes to lent bytes before then, without reclaiming them
+ * first (kp_transport.reclaim copies what is still lent), reaches the
+ * broker. Other writes are read at once, as always. fb_lent counts the
+ * requests of a node still unread. */
+void fb_hold_requests(fb_world *w, int32_t node, bool hold);
+int fb_release_requests(fb_world *w, int32_t node);
+int fb_lent(const fb_world *w, int32_t node);
 /* Resets the node's live connection (held answers are lost). */
 void fb_disconnect(fb_world *w, int32_t node);
 bool fb_connected(const fb_world *w, int32_t node);

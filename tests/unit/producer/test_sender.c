@@ -1097,6 +1097,52 @@ static void t_retry_with_old_producer_id_fails_out_of_order(void **s) {
     ph_free(h);
 }
 
+/* A request's batches are lent to the transport (sendv_keep) and may be
+ * read by the broker after they were sent. When a failed batch moves the
+ * sequences of the batches behind it (adjustSequencesDueToFailedBatch),
+ * the bytes already sent must keep the old sequence: b was sent as
+ * sequence 2, so the broker reads 2, answers OUT_OF_ORDER (it expects 1
+ * after a's failure) and b's retry, now numbered 1, is appended. If the
+ * rewrite reached the lent bytes the broker would read 1 for a request
+ * sent as 2 and append it at once, without a retry. */
+static void t_sequence_adjustment_does_not_reach_lent_bytes(void **s) {
+    (void)s;
+    const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
+    ph *h = ph_new(1, 1, set);
+    warm(h, 0); /* sequence 0 acked */
+    fb_set_message_max_bytes(h->w, 600);
+    char big[700], mid[320];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    memset(mid, 'y', sizeof mid - 1);
+    mid[sizeof mid - 1] = 0;
+    int a, b;
+    kp_err err;
+    fb_hold(h->w, 0, true);
+    assert_int_equal(ph_send_value(h, 0, big, &a, &err), KP_SEND_OK); /* seq 1: too large */
+    ph_run_for(h, 1);
+    assert_int_equal(fb_held(h->w, 0), 1); /* read, its answer held */
+    fb_hold_requests(h->w, 0, true);
+    assert_int_equal(ph_send_value(h, 0, mid, &b, &err), KP_SEND_OK); /* seq 2 */
+    ph_run_for(h, 1);
+    assert_int_equal(fb_lent(h->w, 0), 1); /* sent, its batch lent, not read yet */
+    int reclaims = fb_reclaims(h->w);
+    fb_release(h->w, 0, 1);                  /* a's MESSAGE_TOO_LARGE: b's sequence 2 -> 1 */
+    ph_run_for(h, 1);
+    assert_int_equal(ph_cb_of(h, a)->err, KP_ERR_MESSAGE_TOO_LARGE);
+    assert_true(h->events[KP_EV_SEQUENCE_ADJUSTED - 100] >= 1);
+    assert_true(fb_reclaims(h->w) > reclaims);
+    fb_hold_requests(h->w, 0, false);
+    fb_hold(h->w, 0, false);
+    assert_int_equal(fb_release_requests(h->w, 0), 1); /* the broker reads b as sent */
+    assert_true(ph_run_until_acked(h, 3000));
+    assert_int_equal(ph_cb_of(h, b)->err, KP_ERR_NONE);
+    assert_int_equal(stats(h).retries, 1); /* b's OUT_OF_ORDER (sent as 2) was retried as 1 */
+    assert_int_equal(fb_log_len(h->w, "t", 0), 2);
+    assert_string_equal(fb_log_value(h->w, "t", 0, 1), mid);
+    ph_free(h);
+}
+
 static void t_first_fails_fatally_later_sequences_adjusted(void **s) {
     (void)s;
     const char *set[] = { "enable.idempotence=true", "linger.ms=0", NULL };
@@ -1260,6 +1306,7 @@ int main(void) {
         cmocka_unit_test(t_unsent_expired_batch_leaves_sequences_resolved),
         cmocka_unit_test(t_retry_with_old_producer_id_fails_out_of_order),
         cmocka_unit_test(t_first_fails_fatally_later_sequences_adjusted),
+        cmocka_unit_test(t_sequence_adjustment_does_not_reach_lent_bytes),
         cmocka_unit_test(t_unsupported_for_message_format_fails),
         cmocka_unit_test(t_expired_batch_does_not_split_on_message_too_large),
         cmocka_unit_test(t_first_batch_expired_in_flight_keeps_order_muted),
