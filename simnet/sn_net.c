@@ -1264,15 +1264,20 @@ ssize_t sn_conn_send(kp_conn *ep, const void *buf, size_t len) {
     return n;
 }
 
+/* sn__send_take for the concatenation of iov[0..niov) (both gather writes). */
+static inline ssize_t sn__sendv_take(kp_conn *ep, const kp_iov *iov, int niov, bool *push) {
+    size_t len = 0;
+    for (int i = 0; i < niov; i++)
+        len += iov[i].len;
+    return sn__send_take(ep, len, push);
+}
+
 /* send() of the concatenation of iov[0..niov): the pieces go into the
  * ring one after the other (one copy per byte, as for one buffer), then
  * one send event and one cut of the whole. */
 ssize_t sn_conn_sendv(kp_conn *ep, const kp_iov *iov, int niov) {
-    size_t len = 0;
-    for (int i = 0; i < niov; i++)
-        len += iov[i].len;
     bool push;
-    ssize_t n = sn__send_take(ep, len, &push);
+    ssize_t n = sn__sendv_take(ep, iov, niov, &push);
     if (!push)
         return n;
     sn__dir *dir = &ep->conn->dir[ep->side];
@@ -1296,11 +1301,8 @@ ssize_t sn_conn_sendv(kp_conn *ep, const kp_iov *iov, int niov) {
  * the sender keeps those bytes unchanged until the reader has read them
  * or the sender closes (sn_conn_close copies what is still referenced). */
 ssize_t sn_conn_sendv_keep(kp_conn *ep, const kp_iov *iov, int niov, uint32_t keep) {
-    size_t len = 0;
-    for (int i = 0; i < niov; i++)
-        len += iov[i].len;
     bool push;
-    ssize_t n = sn__send_take(ep, len, &push);
+    ssize_t n = sn__sendv_take(ep, iov, niov, &push);
     if (!push)
         return n;
     sn_world *w = ep->conn->w;

@@ -79,6 +79,15 @@ static fix *mk(int max_in_flight, int64_t backoff, int64_t backoff_max) {
     return f;
 }
 
+/* A new netclient (mk's defaults: 5 in flight, backoff 50..1000 ms) over
+ * f->env as it is now, for a test that changed the transport after mk. */
+static void nc_rebuild(fix *f) {
+    kp_netclient_destroy(f->nc);
+    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
+    f->nc = kp_netclient_new(&o, &f->env);
+    kp_netclient_set_updater(f->nc, &st_ops, f);
+}
+
 static void rm(fix *f) {
     char why[128] = "";
     if (!kp_netclient_verify(f->nc, why, sizeof why))
@@ -444,15 +453,12 @@ static void lend_reclaim(void *ctx, kp_conn *c) {
 static void t_requests_with_responses_lend_their_batches(void **s) {
     (void)s;
     fix *f = mk(5, 50, 1000);
-    kp_netclient_destroy(f->nc);
     l_tr = (lend_tr){ .inner = f->env.transport };
     f->env.transport = (kp_transport){ .connect = lend_connect, .send = lend_send, .sendv = lend_sendv,
                                        .recv = lend_recv, .close = lend_close, .state = lend_state,
                                        .pending = lend_pending, .sendv_keep = lend_sendv_keep,
                                        .reclaim = lend_reclaim, .ctx = &l_tr };
-    kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
-    f->nc = kp_netclient_new(&o, &f->env);
-    kp_netclient_set_updater(f->nc, &st_ops, f);
+    nc_rebuild(f);
     fb_add_topic(f->w, "t", 1);
     connect_ready(f, 0);
     gather_body *b = calloc(1, sizeof *b);
@@ -482,11 +488,8 @@ static void t_gather_write_cut_short_is_joined_before_return(void **s) {
     for (int plain = 0; plain < 2; plain++) {
         fix *f = mk(5, 50, 1000);
         if (plain) { /* a transport without sendv: the frame is copied */
-            kp_netclient_destroy(f->nc);
             f->env.transport.sendv = NULL;
-            kp_netclient_opts o = { "producer-1", 5, 50, 1000, 30000, true, 540000 };
-            f->nc = kp_netclient_new(&o, &f->env);
-            kp_netclient_set_updater(f->nc, &st_ops, f);
+            nc_rebuild(f);
         }
         fb_add_topic(f->w, "t", 1);
         connect_ready(f, 0);
