@@ -49,7 +49,6 @@ typedef struct sn__ring {
  * (sn_world.ring_spare) and gives the old one back to them; so does
  * sn__ring_free. */
 bool sn__ring_push(sn_world *w, sn__ring *r, const void *data, size_t n);
-size_t sn__ring_pop(sn__ring *r, void *out, size_t n); /* out NULL: discard */
 void sn__ring_truncate(sn__ring *r, size_t keep); /* drops all but the first keep */
 void sn__ring_free(sn_world *w, sn__ring *r);
 

@@ -239,24 +239,6 @@ bool sn__ring_push(sn_world *w, sn__ring *r, const void *data, size_t n) {
     return true;
 }
 
-size_t sn__ring_pop(sn__ring *r, void *out, size_t n) {
-    if (n > r->len)
-        n = r->len;
-    if (!n)
-        return 0;
-    if (out) {
-        size_t first = r->cap - r->head < n ? r->cap - r->head : n;
-        memcpy(out, r->buf + r->head, first);
-        if (n > first)
-            memcpy((uint8_t *)out + first, r->buf, n - first);
-    }
-    r->head = (r->head + n) & (r->cap - 1);
-    r->len -= n;
-    if (!r->len)
-        r->head = 0;
-    return n;
-}
-
 void sn__ring_truncate(sn__ring *r, size_t keep) {
     assert(keep <= r->len);
     r->len = keep;
