@@ -59,16 +59,97 @@ static inline kp_err kp_produce__str(const uint8_t **pp, const uint8_t *end, boo
     return KP_ERR_NONE;
 }
 
-/* Non-nullable int32 array count, checked against the bytes left. */
-static inline kp_err kp_produce__count(const uint8_t **pp, const uint8_t *end, size_t min_elem, int32_t *n) {
+/* Non-nullable int32 array count at *pp (before end), checked against the
+ * bytes left: end - *pp, plus `extra` bytes that follow elsewhere (a
+ * gathered body's runs and the bytes after them). */
+static inline kp_err kp_produce__count(const uint8_t **pp, const uint8_t *end, size_t extra, size_t min_elem,
+                                       int32_t *n) {
     const uint8_t *p = *pp;
     if (end - p < 4)
         return KP_ERR__TRUNCATED;
     int32_t v = (int32_t)kp_be32_get(p);
     p += 4;
-    if (v < 0 || (uint64_t)v * min_elem > (uint64_t)(end - p))
+    if (v < 0 || (uint64_t)v * min_elem > (uint64_t)(end - p) + extra)
         return KP_ERR__BAD_MSG;
     *n = v;
+    *pp = p;
+    return KP_ERR_NONE;
+}
+
+/* The request body from *pp to end, for both decoders. With runs
+ * (kp_produce_request_decode_gathered) the bytes [*pp, end) are the body
+ * with runs[0..nruns) cut out of it, run i right after the first
+ * runs[i].at bytes from base, and each run must be exactly one partition's
+ * records (else BAD_MSG); seg is where the bytes before the next run end,
+ * cut the run bytes still to come. Without runs (nruns 0) seg is end and
+ * this is the plain decode. *pp advances to end on success. */
+static inline __attribute__((always_inline)) kp_err kp_produce__body(const uint8_t *base, const uint8_t **pp, const uint8_t *end, const kp_wr_run *runs,
+                               int nruns, kp_arena *a, kp_produce_request *out) {
+    const uint8_t *p = *pp;
+    int ri = 0;
+    size_t cut = 0;
+    for (int i = 0; i < nruns; i++)
+        cut += runs[i].len;
+    const uint8_t *seg = nruns ? base + runs[0].at : end;
+    if (seg < p || seg > end)
+        return KP_ERR__BAD_MSG;
+    kp_err err;
+    if ((err = kp_produce__str(&p, seg, true, &out->transactional_id)))
+        return err;
+    if (seg - p < 2 + 4)
+        return KP_ERR__TRUNCATED;
+    out->acks = (int16_t)kp_be16_get(p);
+    out->timeout_ms = (int32_t)kp_be32_get(p + 2);
+    p += 2 + 4;
+    int32_t nt;
+    if ((err = kp_produce__count(&p, seg, (size_t)(end - seg) + cut, 2 + 4, &nt)))
+        return err;
+    kp_produce_topic_data *topics = NULL;
+    if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
+        return KP_ERR__NOMEM;
+    out->topics = topics;
+    for (int32_t i = 0; i < nt; i++) {
+        kp_produce_topic_data *t = &topics[i];
+        if ((err = kp_produce__str(&p, seg, false, &t->topic)))
+            return err;
+        int32_t np;
+        if ((err = kp_produce__count(&p, seg, (size_t)(end - seg) + cut, 4 + 4, &np)))
+            return err;
+        kp_produce_partition_data *parts = NULL;
+        if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))
+            return KP_ERR__NOMEM;
+        t->partitions = parts;
+        for (int32_t j = 0; j < np; j++) {
+            if (seg - p < 4 + 4)
+                return KP_ERR__TRUNCATED;
+            parts[j].partition = (int32_t)kp_be32_get(p);
+            int32_t len = (int32_t)kp_be32_get(p + 4);
+            p += 4 + 4;
+            if (len < 0) {
+                if (len != -1)
+                    return KP_ERR__BAD_MSG;
+                parts[j].records = KP_SLICE_NULL;
+            } else if (p == seg && ri < nruns) { /* these records are the next run */
+                if (runs[ri].len != (size_t)len)
+                    return KP_ERR__BAD_MSG;
+                parts[j].records = (kp_slice){ runs[ri].ptr, len };
+                cut -= runs[ri].len;
+                ri++;
+                seg = ri < nruns ? base + runs[ri].at : end;
+                if (seg < p || seg > end)
+                    return KP_ERR__BAD_MSG;
+            } else {
+                if (seg - p < len)
+                    return KP_ERR__TRUNCATED;
+                parts[j].records = (kp_slice){ p, len };
+                p += len;
+            }
+        }
+        t->partition_count = np;
+    }
+    out->topic_count = nt;
+    if (ri != nruns || p != end)
+        return KP_ERR__BAD_MSG;
     *pp = p;
     return KP_ERR_NONE;
 }
@@ -79,55 +160,10 @@ kp_err kp_produce_request_decode(kp_reader *r, int16_t version, kp_arena *a, kp_
     *out = (kp_produce_request){ 0 };
     if (r->err)
         return r->err;
-    const uint8_t *p = r->p, *end = r->end;
-    kp_err err;
-    if ((err = kp_produce__str(&p, end, true, &out->transactional_id)))
+    const uint8_t *p = r->p;
+    kp_err err = kp_produce__body(p, &p, r->end, NULL, 0, a, out);
+    if (err)
         return kp_produce__fail(r, err);
-    if (end - p < 2 + 4)
-        return kp_produce__fail(r, KP_ERR__TRUNCATED);
-    out->acks = (int16_t)kp_be16_get(p);
-    out->timeout_ms = (int32_t)kp_be32_get(p + 2);
-    p += 2 + 4;
-    int32_t nt;
-    if ((err = kp_produce__count(&p, end, 2 + 4, &nt)))
-        return kp_produce__fail(r, err);
-    kp_produce_topic_data *topics = NULL;
-    if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
-        return kp_produce__fail(r, KP_ERR__NOMEM);
-    out->topics = topics;
-    for (int32_t i = 0; i < nt; i++) {
-        kp_produce_topic_data *t = &topics[i];
-        if ((err = kp_produce__str(&p, end, false, &t->topic)))
-            return kp_produce__fail(r, err);
-        int32_t np;
-        if ((err = kp_produce__count(&p, end, 4 + 4, &np)))
-            return kp_produce__fail(r, err);
-        kp_produce_partition_data *parts = NULL;
-        if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))
-            return kp_produce__fail(r, KP_ERR__NOMEM);
-        t->partitions = parts;
-        for (int32_t j = 0; j < np; j++) {
-            if (end - p < 4 + 4)
-                return kp_produce__fail(r, KP_ERR__TRUNCATED);
-            parts[j].partition = (int32_t)kp_be32_get(p);
-            int32_t len = (int32_t)kp_be32_get(p + 4);
-            p += 4 + 4;
-            if (len < 0) {
-                if (len != -1)
-                    return kp_produce__fail(r, KP_ERR__BAD_MSG);
-                parts[j].records = KP_SLICE_NULL;
-            } else {
-                if (end - p < len)
-                    return kp_produce__fail(r, KP_ERR__TRUNCATED);
-                parts[j].records = (kp_slice){ p, len };
-                p += len;
-            }
-        }
-        t->partition_count = np;
-    }
-    out->topic_count = nt;
-    if (p != end)
-        return kp_produce__fail(r, KP_ERR__BAD_MSG);
     r->p = p;
     return KP_ERR_NONE;
 }
@@ -138,73 +174,7 @@ bool kp_produce_request_decode_gathered(const uint8_t *base, const uint8_t *p, c
     if (!kp__version_ok(version, KP_PRODUCE_MIN_VERSION, KP_PRODUCE_MAX_VERSION))
         return false;
     *out = (kp_produce_request){ 0 };
-    /* seg: where the bytes before the next run end; cut: the run bytes
-     * still to come (the joined frame's bytes left are seg's, the bytes
-     * after it and those) */
-    int ri = 0;
-    size_t cut = 0;
-    for (int i = 0; i < nruns; i++)
-        cut += runs[i].len;
-    const uint8_t *seg = nruns ? base + runs[0].at : end;
-    if (seg < p || seg > end)
-        return false;
-    if (kp_produce__str(&p, seg, true, &out->transactional_id) || seg - p < 2 + 4)
-        return false;
-    out->acks = (int16_t)kp_be16_get(p);
-    out->timeout_ms = (int32_t)kp_be32_get(p + 2);
-    p += 2 + 4;
-    if (seg - p < 4)
-        return false;
-    int32_t nt = (int32_t)kp_be32_get(p);
-    p += 4;
-    if (nt < 0 || (uint64_t)nt * (2 + 4) > (uint64_t)(end - p) + cut)
-        return false;
-    kp_produce_topic_data *topics = NULL;
-    if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
-        return false;
-    out->topics = topics;
-    for (int32_t i = 0; i < nt; i++) {
-        kp_produce_topic_data *t = &topics[i];
-        if (kp_produce__str(&p, seg, false, &t->topic) || seg - p < 4)
-            return false;
-        int32_t np = (int32_t)kp_be32_get(p);
-        p += 4;
-        if (np < 0 || (uint64_t)np * (4 + 4) > (uint64_t)(end - p) + cut)
-            return false;
-        kp_produce_partition_data *parts = NULL;
-        if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))
-            return false;
-        t->partitions = parts;
-        for (int32_t j = 0; j < np; j++) {
-            if (seg - p < 4 + 4)
-                return false;
-            parts[j].partition = (int32_t)kp_be32_get(p);
-            int32_t len = (int32_t)kp_be32_get(p + 4);
-            p += 4 + 4;
-            if (len < 0) {
-                if (len != -1)
-                    return false;
-                parts[j].records = KP_SLICE_NULL;
-            } else if (p == seg && ri < nruns) {
-                if (runs[ri].len != (size_t)len)
-                    return false; /* a run that is not exactly these records */
-                parts[j].records = (kp_slice){ runs[ri].ptr, len };
-                cut -= runs[ri].len;
-                ri++;
-                seg = ri < nruns ? base + runs[ri].at : end;
-                if (seg < p || seg > end)
-                    return false;
-            } else {
-                if (seg - p < len)
-                    return false;
-                parts[j].records = (kp_slice){ p, len };
-                p += len;
-            }
-        }
-        t->partition_count = np;
-    }
-    out->topic_count = nt;
-    return ri == nruns && p == end;
+    return kp_produce__body(base, &p, end, runs, nruns, a, out) == KP_ERR_NONE;
 }
 
 /* The response in one store pass when the writer has the room for all of
@@ -285,7 +255,7 @@ kp_err kp_produce_response_decode(kp_reader *r, int16_t version, kp_arena *a, kp
     const size_t psize = 4 + 2 + 8 + 8 + (v5 ? 8 : 0);
     kp_err err;
     int32_t nt;
-    if ((err = kp_produce__count(&p, end, 2 + 4, &nt)))
+    if ((err = kp_produce__count(&p, end, 0, 2 + 4, &nt)))
         return kp_produce__fail(r, err);
     kp_produce_topic_response *topics = NULL;
     if (nt > 0 && !(topics = kp_arena_calloc(a, (size_t)nt, sizeof *topics)))
@@ -296,7 +266,7 @@ kp_err kp_produce_response_decode(kp_reader *r, int16_t version, kp_arena *a, kp
         if ((err = kp_produce__str(&p, end, false, &t->topic)))
             return kp_produce__fail(r, err);
         int32_t np;
-        if ((err = kp_produce__count(&p, end, psize, &np)))
+        if ((err = kp_produce__count(&p, end, 0, psize, &np)))
             return kp_produce__fail(r, err);
         kp_produce_partition_response *parts = NULL;
         if (np > 0 && !(parts = kp_arena_calloc(a, (size_t)np, sizeof *parts)))

@@ -96,7 +96,10 @@ void kp_request_header_encode(kp_writer *w, const kp_request_header *h) {
     kp__wr_nstr(w, h->client_id);
 }
 
-kp_err kp_request_header_decode(kp_reader *r, kp_request_header *out) {
+/* kp_request_header_decode, inline into both frame decoders (the broker's
+ * every request). */
+static inline __attribute__((always_inline)) kp_err kp_request__header_decode(kp_reader *r,
+                                                                              kp_request_header *out) {
     /* Every request the broker reads: the whole header present and well
      * formed (a null or an in-range client id) in one test; anything else
      * (a short or bad header, a reader already failed) through the readers,
@@ -119,6 +122,10 @@ kp_err kp_request_header_decode(kp_reader *r, kp_request_header *out) {
     out->correlation_id = kp_rd_i32(r);
     out->client_id = kp_rd_nullable_string(r);
     return r->err;
+}
+
+kp_err kp_request_header_decode(kp_reader *r, kp_request_header *out) {
+    return kp_request__header_decode(r, out);
 }
 
 void kp_response_header_encode(kp_writer *w, const kp_response_header *h) {
@@ -257,7 +264,7 @@ kp_err kp_request_frame_decode(const void *frame, size_t len, kp_arena *a, kp_re
     kp_err err = kp_frame_open(frame, len, &r);
     if (err)
         return err;
-    if ((err = kp_request_header_decode(&r, &out->hdr)))
+    if ((err = kp_request__header_decode(&r, &out->hdr)))
         return err;
     if (!kp_api_version_supported(out->hdr.api_key, out->hdr.api_version))
         return KP_ERR__UNSUPPORTED;
@@ -277,19 +284,12 @@ bool kp_request_frame_decode_gathered(const uint8_t *frame, size_t len, const kp
     const uint8_t *seg = nruns ? frame + runs[0].at : frame + len;
     if (seg < frame + 4)
         return false;
-    /* the header, whole before the first run (kp_request_header_decode's
-     * common case; its one caller stays kp_request_frame_decode) */
-    const uint8_t *p = frame + 4;
-    if (seg - p < 10)
+    /* the header, whole before the first run */
+    kp_reader r;
+    kp_rd_init(&r, frame + 4, (size_t)(seg - frame - 4));
+    if (kp_request__header_decode(&r, &out->hdr) != KP_ERR_NONE)
         return false;
-    int32_t cl = (int16_t)kp_be16_get(p + 8);
-    if (cl < -1 || (cl > 0 && cl > seg - p - 10))
-        return false;
-    out->hdr.api_key = (int16_t)kp_be16_get(p);
-    out->hdr.api_version = (int16_t)kp_be16_get(p + 2);
-    out->hdr.correlation_id = (int32_t)kp_be32_get(p + 4);
-    out->hdr.client_id = cl < 0 ? KP_SLICE_NULL : (kp_slice){ p + 10, cl };
-    p += 10 + (cl < 0 ? 0 : (size_t)cl);
+    const uint8_t *p = r.p;
     if (out->hdr.api_key != KP_API_PRODUCE || !kp_api_version_supported(out->hdr.api_key, out->hdr.api_version))
         return false;
     return kp_produce_request_decode_gathered(frame, p, frame + len, runs, nruns, out->hdr.api_version, a,
