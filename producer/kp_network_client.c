@@ -431,18 +431,27 @@ static void kp_nc_process_disconnection(kp_netclient *nc, kp_nc_conn *c, int64_t
 /* Framing and I/O                                                     */
 /* ------------------------------------------------------------------ */
 
-static bool kp_nc_reserve(uint8_t **buf, size_t *cap, size_t need) {
-    if (need <= *cap)
-        return true;
+/* Makes *buf hold at least need bytes, keeping its first `keep` (<= the
+ * old capacity). A larger buffer is a fresh one that gets only those
+ * bytes, not the old capacity: realloc copies the whole old block,
+ * writing (so faulting in) pages no byte was ever put in. */
+static bool kp_nc_grow(uint8_t **buf, size_t *cap, size_t need, size_t keep) {
     size_t ncap = *cap ? *cap : 4096;
     while (ncap < need)
         ncap *= 2;
-    uint8_t *p = realloc(*buf, ncap);
+    uint8_t *p = malloc(ncap);
     if (!p)
         return false;
+    if (keep)
+        memcpy(p, *buf, keep);
+    free(*buf);
     *buf = p;
     *cap = ncap;
     return true;
+}
+
+static inline bool kp_nc_reserve(uint8_t **buf, size_t *cap, size_t need, size_t keep) {
+    return need <= *cap || kp_nc_grow(buf, cap, need, keep);
 }
 
 /* Writes as much of the pending frame as the transport takes. Returns
@@ -462,37 +471,17 @@ static bool kp_nc_flush(kp_netclient *nc, kp_nc_conn *c) {
     return true;
 }
 
-/* Makes room for at least KP_NC_READ_ROOM more input bytes. A larger
- * buffer is a fresh one that gets only the bytes held (in_len), not the
- * old capacity: realloc copies the whole old block, writing (so faulting
- * in) pages that no byte was ever read into. Responses are small (a
- * Produce answer is ~100 bytes), so the buffer stays at its first 16 KB
- * unless a response or a backlog needs more. */
+/* Room kept for input before each recv. Responses are small (a Produce
+ * answer is ~100 bytes), so the buffer stays at its first 16 KB unless a
+ * response or a backlog needs more. */
 #define KP_NC_READ_ROOM 16384
-static bool kp_nc_in_room(kp_nc_conn *c) {
-    size_t need = c->in_len + KP_NC_READ_ROOM;
-    if (need <= c->in_cap)
-        return true;
-    size_t ncap = c->in_cap ? c->in_cap : KP_NC_READ_ROOM;
-    while (ncap < need)
-        ncap *= 2;
-    uint8_t *p = malloc(ncap);
-    if (!p)
-        return false;
-    if (c->in_len)
-        memcpy(p, c->in, c->in_len);
-    free(c->in);
-    c->in = p;
-    c->in_cap = ncap;
-    return true;
-}
 
 /* Reads everything available. Returns false when closed. */
 static bool kp_nc_read(kp_netclient *nc, kp_nc_conn *c) {
     if (nc->env.transport.pending && !nc->env.transport.pending(nc->env.transport.ctx, c->conn))
         return true; /* recv would find nothing */
     for (int rounds = 0; rounds < 1024; rounds++) {
-        if (!kp_nc_in_room(c))
+        if (!kp_nc_reserve(&c->in, &c->in_cap, c->in_len + KP_NC_READ_ROOM, c->in_len))
             return false;
         ssize_t n = nc->env.transport.recv(nc->env.transport.ctx, c->conn, c->in + c->in_len,
                                            c->in_cap - c->in_len);
@@ -504,7 +493,7 @@ static bool kp_nc_read(kp_netclient *nc, kp_nc_conn *c) {
         /* a short read took everything there was: the pending op says
          * whether a recv now would do anything (a close, a window update),
          * for less than that recv (once per response) */
-        if ((size_t)n < c->in_cap - c->in_len + (size_t)n && nc->env.transport.pending &&
+        if (c->in_len < c->in_cap && nc->env.transport.pending &&
             !nc->env.transport.pending(nc->env.transport.ctx, c->conn))
             return true;
     }
@@ -628,13 +617,13 @@ static int32_t kp_nc_do_send(kp_netclient *nc, kp_nc_conn *c, int16_t api_key, i
         return -1;
     size_t inl = w.len, need = kp_wr_total(&w);
     if (!w.buf || w.err) {
-        if (!kp_nc_reserve(&c->out, &c->out_cap, c->out_len + need))
+        if (!kp_nc_reserve(&c->out, &c->out_cap, c->out_len + need, c->out_len))
             return -1;
         kp_nc_wr_init(&w, c->out + c->out_len, inl, g);
         if (!kp_nc_write_frame(&w, &f) || w.err || w.len != inl || kp_wr_total(&w) != need)
             return -1;
-    } else if (need > inl && !kp_nc_reserve(&c->out, &c->out_cap, need)) {
-        return -1; /* realloc keeps the bytes written (out_len is 0) */
+    } else if (need > inl && !kp_nc_reserve(&c->out, &c->out_cap, need, inl)) {
+        return -1; /* keeps the bytes written (out_len is 0) */
     }
     bool gathered = g && g->n > 0;
     if (!gathered)
