@@ -414,30 +414,39 @@ static void kp_p_icb_put(kp_producer *p, kp_icb *c) {
     p->icb_free = c;
 }
 
+/* The callback event of a record of md's batch, all but its offset and
+ * time (kp_p_record_ack sets those). */
+static inline __attribute__((always_inline)) void kp_p_ack_event_init(kp_event *ev, const kp_record_metadata *md,
+                                                                      kp_err err, const char *msg) {
+    kp_event_init(ev, KP_EV_CALLBACK, 0);
+    ev->topic = md->topic;
+    ev->partition = md->partition;
+    ev->err = err;
+    ev->batch_id = md->batch_id;
+    ev->detail = msg;
+}
+
 /* InterceptorCallback.onCompletion: interceptors.onAcknowledgement, the
- * callback event; the caller then calls the user's callback. */
+ * callback event (ev from kp_p_ack_event_init for md's batch); the caller
+ * then calls the user's callback. */
 static inline __attribute__((always_inline)) void kp_p_record_ack(kp_producer *p, const kp_record_metadata *md,
-                                                                  kp_err err, const char *msg) {
+                                                                  kp_err err, kp_event *ev) {
     /* one clock read for both: the acknowledgement's ms and the event's us */
     kp_time_us now_us = kp_clock_now_us(&p->env.clock);
     if (*p->ic_n > 0)
         kp_interceptors_on_ack(p->ic, md, err, now_us / 1000);
-    kp_event ev;
-    kp_event_init(&ev, KP_EV_CALLBACK, now_us);
-    ev.topic = md->topic;
-    ev.partition = md->partition;
-    ev.offset = md->offset;
-    ev.err = err;
-    ev.batch_id = md->batch_id;
-    ev.detail = msg;
-    kp_observer_emit(&p->env.observer, &ev);
+    ev->offset = md->offset;
+    ev->time_us = now_us;
+    kp_observer_emit(&p->env.observer, ev);
 }
 
 /* The producer's kp_record_wrap: every record completes exactly once. */
 static void kp_p_record_wrapped(void *wrap_ctx, kp_record_cb *cb, void *cb_ctx, const kp_record_metadata *md,
                                 kp_err err, const char *msg) {
     kp_producer *p = wrap_ctx;
-    kp_p_record_ack(p, md, err, msg);
+    kp_event ev;
+    kp_p_ack_event_init(&ev, md, err, msg);
+    kp_p_record_ack(p, md, err, &ev);
     p->pending_records--;
     if (cb)
         cb(cb_ctx, md, err, msg);
@@ -453,23 +462,12 @@ static void kp_p_records_wrapped(void *wrap_ctx, kp_record_cb *cb, void *const *
                                  kp_record_metadata *md, kp_err err, const char *msg) {
     kp_producer *p = wrap_ctx;
     kp_event ev;
-    kp_event_init(&ev, KP_EV_CALLBACK, 0);
-    ev.topic = md->topic;
-    ev.partition = md->partition;
-    ev.err = err;
-    ev.batch_id = md->batch_id;
-    ev.detail = msg;
+    kp_p_ack_event_init(&ev, md, err, msg);
     for (int32_t i = 0; i < n; i++) {
         /* Java's long addition wraps: no signed overflow near INT64_MAX */
         md->offset = base_offset < 0 ? -1 : (int64_t)((uint64_t)base_offset + (uint64_t)i);
         md->relative_offset = i;
-        /* kp_p_record_ack */
-        kp_time_us now_us = kp_clock_now_us(&p->env.clock);
-        if (*p->ic_n > 0)
-            kp_interceptors_on_ack(p->ic, md, err, now_us / 1000);
-        ev.offset = md->offset;
-        ev.time_us = now_us;
-        kp_observer_emit(&p->env.observer, &ev);
+        kp_p_record_ack(p, md, err, &ev);
         p->pending_records--;
         if (cb)
             cb(ctxs[i], md, err, msg);
@@ -480,7 +478,9 @@ static void kp_p_records_wrapped(void *wrap_ctx, kp_record_cb *cb, void *const *
 static void kp_p_record_done(void *ctx, const kp_record_metadata *md, kp_err err, const char *msg) {
     kp_icb *c = ctx;
     kp_producer *p = c->p;
-    kp_p_record_ack(p, md, err, msg);
+    kp_event ev;
+    kp_p_ack_event_init(&ev, md, err, msg);
+    kp_p_record_ack(p, md, err, &ev);
     kp_record_cb *cb = c->cb;
     void *uctx = c->ctx;
     if (!c->fired)
