@@ -123,11 +123,6 @@ static inline int64_t kp_batch__waited_ms(const kp_batch *b, int64_t now) {
     return w > 0 ? w : 0;
 }
 
-/* (Re)initialises b for params p, keeping its thunk columns (which are in
- * use is per batch). Inline, one zeroing of the whole struct and a store
- * of each field that is not zero, the builder's included (what
- * kp_batch_builder_init sets; a call would zero them again): a new batch
- * per record is the quiet producer's common case. */
 /* Zeroes *b with 16-byte stores written out in line. The plain
  * assignment of a compound literal zeroed the struct's 520 bytes with one
  * `rep stosq`, whose startup on a block this small cost more cycles than
@@ -150,6 +145,11 @@ static inline void kp_batch__zero(kp_batch *b) {
     _Static_assert(sizeof(kp_batch) % 8 == 0, "kp_batch is a whole number of words");
 }
 
+/* (Re)initialises b for params p, keeping its thunk columns (which are in
+ * use is per batch). Inline, one zeroing of the whole struct and a store
+ * of each field that is not zero, the builder's included (what
+ * kp_batch_builder_init sets; a call would zero them again): a new batch
+ * per record is the quiet producer's common case. */
 static inline void kp_batch__init(kp_batch *b, const kp_batch_params *p) {
     kp__thunks th = b->thunks;
     bool none = p->codec == KP_CODEC_NONE;
